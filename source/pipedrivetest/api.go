@@ -1,0 +1,77 @@
+package pipedrivetest
+
+import (
+	"net/http"
+	"time"
+)
+
+// Plan is a Pipedrive subscription plan; it sizes the burst window and the
+// daily token budget.
+type Plan string
+
+// The plans Pipedrive sells.
+const (
+	PlanLite     Plan = "lite"
+	PlanGrowth   Plan = "growth"
+	PlanPremium  Plan = "premium"
+	PlanUltimate Plan = "ultimate"
+)
+
+// Options configure a simulated Pipedrive. The zero value is a small lite
+// account.
+type Options struct {
+	Seed           int64
+	Scale          int           // number of deals; other entities scale from it; 0 -> 50
+	Plan           Plan          // default lite
+	Seats          int           // daily budget = 30000 * plan multiplier * Seats; default 1
+	DailyBudget    int64         // overrides the computed daily budget when > 0
+	Now            time.Time     // simulated clock start; default 2026-11-27T12:00:00Z
+	AccessTokenTTL time.Duration // OAuth access token lifetime (simulated clock); default 3599s
+	CustomFields   int           // custom fields per entity type; 0 -> one of every field type
+	Addr           string        // listen address; default 127.0.0.1:0
+	Latency        time.Duration // optional per-request delay (demos)
+	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
+	// window per token) when > 0; tests use it to hit 429 quickly.
+	BurstLimit int
+	// Wrap, when set, wraps the simulator's handler; tests plug spectest's
+	// Middleware in here to validate every request and response.
+	Wrap func(next http.Handler) http.Handler
+}
+
+// Request is one entry of the request log.
+type Request struct {
+	Method string
+	Path   string
+	Query  string // api_token redacted
+	Auth   string // "token", "query", "oauth", "" (none)
+	Status int
+	Cost   int       // daily-budget tokens charged
+	Time   time.Time // simulated clock
+}
+
+// FaultKind selects what a Fault does.
+type FaultKind string
+
+// Fault kinds.
+const (
+	FaultStatus      FaultKind = "status"       // reply with Fault.Status and a JSON error body
+	FaultReset       FaultKind = "reset"        // write half of the body, then reset the connection
+	FaultTruncate    FaultKind = "truncate"     // write half of the body and end the response cleanly
+	FaultSlow        FaultKind = "slow"         // delay the response by Fault.Delay
+	FaultHTML403     FaultKind = "html403"      // Cloudflare-like HTML 403 page
+	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
+)
+
+// Fault is an injected failure. Path matches the request path exactly after
+// the version prefix is normalised (e.g. "/api/v2/deals", "/v1/notes"); an
+// empty Path matches every API request. Times > 0 limits how many requests it
+// hits; Rate in (0,1) hits requests at random, reproducibly from Seed.
+type Fault struct {
+	Path   string
+	Kind   FaultKind // default FaultStatus when Status != 0
+	Status int
+	Times  int
+	Rate   float64
+	Seed   int64
+	Delay  time.Duration
+}
