@@ -1,0 +1,199 @@
+package airbyte
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrInvalidCatalog marks a configured catalog pdx cannot run.
+var ErrInvalidCatalog = errors.New("invalid configured catalog")
+
+// ErrInvalidState marks a state file pdx cannot read.
+var ErrInvalidState = errors.New("invalid state")
+
+// ConfiguredCatalog is ConfiguredAirbyteCatalog (the fields pdx reads).
+type ConfiguredCatalog struct {
+	Streams []ConfiguredStream `json:"streams"`
+}
+
+// ConfiguredStream is ConfiguredAirbyteStream (the fields pdx reads).
+type ConfiguredStream struct {
+	Stream struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace,omitempty"`
+	} `json:"stream"`
+	SyncMode            string     `json:"sync_mode"`
+	DestinationSyncMode string     `json:"destination_sync_mode"`
+	CursorField         []string   `json:"cursor_field,omitempty"`
+	PrimaryKey          [][]string `json:"primary_key,omitempty"`
+}
+
+// StreamModes tells which sync modes a stream supports; ok is false for a
+// stream pdx does not know.
+type StreamModes func(name string) (modes []string, ok bool)
+
+// ParseConfiguredCatalog reads and checks a configured catalog: at least one
+// stream, every stream known (per modes) and named once, a supported
+// sync_mode and a destination_sync_mode. All problems are reported at once.
+func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog, error) {
+	var c ConfiguredCatalog
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON catalog: %v", ErrInvalidCatalog, err)
+	}
+	if len(c.Streams) == 0 {
+		return nil, fmt.Errorf("%w: no streams: select at least one stream", ErrInvalidCatalog)
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for i, s := range c.Streams {
+		name := s.Stream.Name
+		if name == "" {
+			problems = append(problems, fmt.Sprintf("streams[%d] has no stream.name", i))
+			continue
+		}
+		if seen[name] {
+			problems = append(problems, fmt.Sprintf("stream %q is configured twice", name))
+		}
+		seen[name] = true
+		supported, ok := modes(name)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("unknown stream %q (run discover for the list)", name))
+			continue
+		}
+		if !contains(supported, s.SyncMode) {
+			problems = append(problems, fmt.Sprintf("stream %q: sync_mode %q is not one of %s", name, s.SyncMode, strings.Join(supported, ", ")))
+		}
+		switch s.DestinationSyncMode {
+		case "append", "overwrite", "append_dedup", "overwrite_dedup", "update", "soft_delete":
+		default:
+			problems = append(problems, fmt.Sprintf("stream %q: destination_sync_mode %q is not valid", name, s.DestinationSyncMode))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidCatalog, strings.Join(problems, "; "))
+	}
+	return &c, nil
+}
+
+// Names lists the configured stream names in catalog order.
+func (c *ConfiguredCatalog) Names() []string {
+	out := make([]string, len(c.Streams))
+	for i, s := range c.Streams {
+		out[i] = s.Stream.Name
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseState reads a state file into stream name -> stream_state. It
+// accepts the protocol's array of STATE messages (STREAM, GLOBAL's
+// stream_states, or LEGACY's data dict), a single STATE message, and the old
+// connector's LEGACY dict {"deals": {"update_time": ...}, ...}. Empty input,
+// null and [] mean no state. Streams whose state is null are left out.
+func ParseState(data []byte) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return out, nil
+	}
+	switch data[0] {
+	case '[':
+		var msgs []json.RawMessage
+		if err := json.Unmarshal(data, &msgs); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidState, err)
+		}
+		for i, m := range msgs {
+			if err := addStateMessage(out, m); err != nil {
+				return nil, fmt.Errorf("%w: state[%d]: %v", ErrInvalidState, i, err)
+			}
+		}
+	case '{':
+		var probe struct {
+			Type any `json:"type"`
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidState, err)
+		}
+		if _, isMsg := probe.Type.(string); isMsg {
+			if err := addStateMessage(out, data); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidState, err)
+			}
+			break
+		}
+		if err := addLegacy(out, data); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidState, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: expected a JSON array of state messages", ErrInvalidState)
+	}
+	return out, nil
+}
+
+func addStateMessage(out map[string]json.RawMessage, raw json.RawMessage) error {
+	var m struct {
+		Type   string          `json:"type"`
+		Stream *StreamState    `json:"stream"`
+		Data   json.RawMessage `json:"data"`
+		Global *struct {
+			StreamStates []StreamState `json:"stream_states"`
+		} `json:"global"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return err
+	}
+	switch {
+	case (m.Type == "STREAM" || m.Type == "") && m.Stream != nil:
+		addStream(out, *m.Stream)
+	case m.Type == "GLOBAL" && m.Global != nil:
+		for _, s := range m.Global.StreamStates {
+			addStream(out, s)
+		}
+	case m.Type == "LEGACY" || (m.Type == "" && len(m.Data) > 0):
+		return addLegacy(out, m.Data)
+	default:
+		return fmt.Errorf("unsupported state message type %q", m.Type)
+	}
+	return nil
+}
+
+func addStream(out map[string]json.RawMessage, s StreamState) {
+	if s.StreamDescriptor.Name == "" || isNull(s.StreamState) {
+		return
+	}
+	out[s.StreamDescriptor.Name] = s.StreamState
+}
+
+func addLegacy(out map[string]json.RawMessage, data json.RawMessage) error {
+	var dict map[string]json.RawMessage
+	if err := json.Unmarshal(data, &dict); err != nil {
+		return fmt.Errorf("legacy state: %v", err)
+	}
+	names := make([]string, 0, len(dict))
+	for n := range dict {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !isNull(dict[n]) {
+			out[n] = dict[n]
+		}
+	}
+	return nil
+}
+
+func isNull(b json.RawMessage) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) == 0 || bytes.Equal(b, []byte("null"))
+}
