@@ -1,0 +1,313 @@
+// Package profile keeps pdx's non-secret settings, one named profile per
+// Pipedrive company, in a TOML file a person can read and edit:
+// <user config dir>/pdx/config.toml (PDX_CONFIG_DIR overrides the directory,
+// which tests use so they never touch the real home). Secrets never go here:
+// see store/secret.
+package profile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/pdxhq/pdx/store/atomicfile"
+)
+
+// EnvConfigDir overrides the configuration directory.
+const EnvConfigDir = "PDX_CONFIG_DIR"
+
+// DefaultName is the profile used when none is given and none is marked default.
+const DefaultName = "default"
+
+// Auth types.
+const (
+	AuthToken = "token"
+	AuthOAuth = "oauth"
+)
+
+// Sync modes.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+)
+
+// Output formats.
+const (
+	FormatJSONL   = "jsonl"
+	FormatCSV     = "csv"
+	FormatAirbyte = "airbyte"
+)
+
+// Profile is one company's settings. Empty fields mean "the built-in default".
+type Profile struct {
+	// AuthType is "token" (API token) or "oauth".
+	AuthType string `toml:"auth_type"`
+	// APIBaseURL is the API root without /v1 or /api/v2, e.g.
+	// https://api.pipedrive.com, or the OAuth api_domain. Tests point it at a
+	// loopback simulator (plain http is accepted only for loopback hosts).
+	APIBaseURL string `toml:"api_base_url,omitempty"`
+	// Company and User are what /v1/users/me said at login, for display only.
+	Company       string `toml:"company,omitempty"`
+	CompanyDomain string `toml:"company_domain,omitempty"`
+	User          string `toml:"user,omitempty"`
+	// Streams to sync; empty means every stream.
+	Streams []string `toml:"streams,omitempty"`
+	// Mode is the default sync mode: "incremental" or "full".
+	Mode string `toml:"mode,omitempty"`
+	// StreamModes overrides Mode per stream.
+	StreamModes map[string]string `toml:"stream_modes,omitempty"`
+	// Format is "jsonl", "csv" or "airbyte".
+	Format string `toml:"format,omitempty"`
+	// OutDir is where files go ("-" for stdout with the airbyte format).
+	OutDir string `toml:"out_dir,omitempty"`
+	// StartDate bounds the first incremental sync (RFC 3339 or YYYY-MM-DD).
+	StartDate string `toml:"start_date,omitempty"`
+	// Concurrency is the number of streams read at once (0 = engine default).
+	Concurrency int `toml:"concurrency,omitempty"`
+}
+
+// Config is the whole file.
+type Config struct {
+	// Default names the profile used when --profile is not given.
+	Default  string              `toml:"default_profile,omitempty"`
+	Profiles map[string]*Profile `toml:"profiles"`
+}
+
+// Store reads and writes config.toml in one directory.
+type Store struct{ dir string }
+
+// Dir returns the configuration directory: $PDX_CONFIG_DIR, else
+// <os.UserConfigDir()>/pdx.
+func Dir() (string, error) {
+	if d := os.Getenv(EnvConfigDir); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user config directory (set %s to choose one): %w", EnvConfigDir, err)
+	}
+	return filepath.Join(base, "pdx"), nil
+}
+
+// Open returns the store in Dir().
+func Open() (*Store, error) {
+	d, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	return OpenDir(d), nil
+}
+
+// OpenDir returns a store rooted at dir.
+func OpenDir(dir string) *Store { return &Store{dir: dir} }
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path is the config file's path.
+func (s *Store) Path() string { return filepath.Join(s.dir, "config.toml") }
+
+// Load reads the config; a missing file is an empty config, a malformed one
+// an error naming the file and the line.
+func (s *Store) Load() (*Config, error) {
+	c := &Config{Profiles: map[string]*Profile{}}
+	data, err := os.ReadFile(s.Path())
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", s.Path(), err)
+	}
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s is not valid TOML (fix or remove it): %w", s.Path(), err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("config file %s: unknown setting(s) %s", s.Path(), strings.Join(keys, ", "))
+	}
+	if c.Profiles == nil {
+		c.Profiles = map[string]*Profile{}
+	}
+	for name, p := range c.Profiles {
+		if err := ValidateName(name); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", s.Path(), err)
+		}
+		if p == nil {
+			c.Profiles[name] = &Profile{}
+			continue
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("config file %s, profile %q: %w", s.Path(), name, err)
+		}
+	}
+	return c, nil
+}
+
+const header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
+# No secrets are kept here (they live in the OS keyring; see 'pdx auth status').
+# Editable by hand; pdx rewrites this file (comments other than this header are not kept).
+#
+#   auth_type      "token" (API token) or "oauth"
+#   api_base_url   API root, default https://api.pipedrive.com (OAuth: the api_domain)
+#   streams        streams to sync, e.g. ["deals", "persons"]; empty = all
+#   mode           "incremental" (default) or "full"; stream_modes overrides it per stream
+#   format         "jsonl" (default), "csv" or "airbyte"
+#   out_dir        output directory ("-" = stdout, airbyte format only)
+#   start_date     first incremental sync starts here, e.g. "2024-01-01"
+#   concurrency    streams read at once (0 = default)
+
+`
+
+// Save writes the config atomically (0600: it is the user's business).
+func (s *Store) Save(c *Config) error {
+	for name, p := range c.Profiles {
+		if err := ValidateName(name); err != nil {
+			return err
+		}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("profile %q: %w", name, err)
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	if err := atomicfile.WriteFile(s.Path(), buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+// Resolve picks the profile to use: name if given, else the config's
+// default, else "default". It reports whether the profile exists; a missing
+// profile comes back empty so `auth login` can create it.
+func (c *Config) Resolve(name string) (string, Profile, bool) {
+	if name == "" {
+		name = c.Default
+	}
+	if name == "" {
+		name = DefaultName
+	}
+	p, ok := c.Profiles[name]
+	if !ok || p == nil {
+		return name, Profile{}, false
+	}
+	return name, *p, true
+}
+
+// Names lists the profiles, sorted.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Profiles))
+	for n := range c.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Put stores p under name; the first profile saved becomes the default.
+func (c *Config) Put(name string, p Profile) {
+	if c.Profiles == nil {
+		c.Profiles = map[string]*Profile{}
+	}
+	c.Profiles[name] = &p
+	if c.Default == "" {
+		c.Default = name
+	}
+}
+
+// Remove deletes a profile (and the default mark if it pointed at it).
+func (c *Config) Remove(name string) {
+	delete(c.Profiles, name)
+	if c.Default == name {
+		c.Default = ""
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidateName accepts profile names usable as file and keyring names.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", name)
+	}
+	return nil
+}
+
+// Validate checks the enumerated fields and the start date.
+func (p *Profile) Validate() error {
+	if err := oneOf("auth_type", p.AuthType, "", AuthToken, AuthOAuth); err != nil {
+		return err
+	}
+	if err := ValidMode(p.Mode); err != nil {
+		return err
+	}
+	for s, m := range p.StreamModes {
+		if err := ValidMode(m); err != nil {
+			return fmt.Errorf("stream_modes.%s: %w", s, err)
+		}
+	}
+	if err := ValidFormat(p.Format); err != nil {
+		return err
+	}
+	if p.StartDate != "" {
+		if _, err := ParseStartDate(p.StartDate); err != nil {
+			return err
+		}
+	}
+	if p.Concurrency < 0 {
+		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)
+	}
+	return nil
+}
+
+// ValidMode accepts "", "full" and "incremental".
+func ValidMode(m string) error { return oneOf("mode", m, "", ModeFull, ModeIncremental) }
+
+// ValidFormat accepts "", "jsonl", "csv" and "airbyte".
+func ValidFormat(f string) error { return oneOf("format", f, "", FormatJSONL, FormatCSV, FormatAirbyte) }
+
+func oneOf(field, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s %q: must be one of %s", field, v, strings.Join(allowed[1:], ", "))
+}
+
+// ParseStartDate accepts RFC 3339 or a plain date (midnight UTC).
+func ParseStartDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("start_date %q: want YYYY-MM-DD or RFC 3339 (2024-01-01T00:00:00Z)", s)
+}
+
+// ModeFor is the sync mode of stream: its override, else the profile's mode,
+// else incremental.
+func (p *Profile) ModeFor(stream string) string {
+	if m := p.StreamModes[stream]; m != "" {
+		return m
+	}
+	if p.Mode != "" {
+		return p.Mode
+	}
+	return ModeIncremental
+}
