@@ -1,0 +1,263 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// Mode is a stream's sync mode, named as in the Airbyte protocol.
+type Mode string
+
+const (
+	FullRefresh Mode = "full_refresh"
+	Incremental Mode = "incremental"
+)
+
+// ConfiguredStream is one stream of the configured catalog.
+type ConfiguredStream struct {
+	Name string
+	Mode Mode
+}
+
+// DefaultConcurrency is how many streams run at once by default. Every
+// stream shares one rate limiter, so more workers do not fetch faster once
+// the burst window is full; 3 keeps the window busy while one stream waits
+// on its sink or a retry, and matches what Pipedrive's own connector uses.
+const DefaultConcurrency = 3
+
+// Options configure a Run.
+type Options struct {
+	Client  *client.Client
+	Streams []ConfiguredStream
+	// State maps a stream name to its stream_state object. The old Airbyte
+	// connector's values ({"update_time":"2021-06-01 10:10:10"}) are accepted.
+	State map[string]json.RawMessage
+	// StartDate is the earliest update time to read (zero = all history): an
+	// updated_since floor for server-side streams, a filter for client-side.
+	StartDate   time.Time
+	Concurrency int // default DefaultConcurrency
+	Sink        Sink
+	Now         func() time.Time // event timestamps; default time.Now
+	// Estimates are the previous run's record counts per stream, reported on
+	// StreamQueued (optional).
+	Estimates map[string]int64
+}
+
+// StreamResult is how one stream ended.
+type StreamResult struct {
+	Name     string
+	Complete bool
+	Err      error       // nil when Complete
+	Failure  FailureType // set when !Complete
+	Stats    StreamStats
+	State    json.RawMessage // the last state emitted (nil if none)
+}
+
+// Result is the outcome of a Run.
+type Result struct {
+	Streams []StreamResult // in the order of Options.Streams
+	Budget  BudgetInfo
+}
+
+// OK reports whether every stream completed.
+func (r Result) OK() bool {
+	for _, s := range r.Streams {
+		if !s.Complete {
+			return false
+		}
+	}
+	return true
+}
+
+// BudgetExhausted reports whether a stream stopped because the daily API
+// budget ran out (the CLI exits 3), and when the budget resets.
+func (r Result) BudgetExhausted() (time.Time, bool) {
+	for _, s := range r.Streams {
+		if s.Err != nil && client.IsBudgetExhausted(s.Err) {
+			at, _ := client.BudgetResetAt(s.Err)
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Err summarises the failed streams (nil when all completed). A budget
+// error, if any, is the one wrapped so errors.As(*client.BudgetError) works.
+func (r Result) Err() error {
+	var failed []string
+	var first, budget error
+	for _, s := range r.Streams {
+		if s.Complete {
+			continue
+		}
+		failed = append(failed, s.Name)
+		if first == nil {
+			first = s.Err
+		}
+		if budget == nil && client.IsBudgetExhausted(s.Err) {
+			budget = s.Err
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	cause := first
+	if budget != nil {
+		cause = budget
+	}
+	return fmt.Errorf("%d stream(s) incomplete (%v): %w", len(failed), failed, cause)
+}
+
+// ErrUnknownStream is returned by Run for a configured stream that is not in
+// the streams table.
+var ErrUnknownStream = errors.New("unknown stream")
+
+// Run reads the configured streams and reports everything to opts.Sink. Its
+// error is only for problems with the whole run (bad options, an unknown
+// stream); a stream that fails ends with StreamIncomplete and is reported in
+// Result. Cancelling ctx stops every stream after its last Checkpoint.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	if opts.Client == nil {
+		return Result{}, errors.New("engine: no client")
+	}
+	if opts.Sink == nil {
+		return Result{}, errors.New("engine: no sink")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	runs := make([]*streamRun, 0, len(opts.Streams))
+	seen := map[string]bool{}
+	for _, cs := range opts.Streams {
+		st, ok := streams.Lookup(cs.Name)
+		if !ok {
+			return Result{}, fmt.Errorf("%w %q", ErrUnknownStream, cs.Name)
+		}
+		if seen[cs.Name] {
+			return Result{}, fmt.Errorf("stream %q configured twice", cs.Name)
+		}
+		seen[cs.Name] = true
+		mode := cs.Mode
+		switch mode {
+		case "":
+			mode = FullRefresh
+		case FullRefresh:
+		case Incremental:
+			if !st.SupportsIncremental() {
+				return Result{}, fmt.Errorf("stream %q does not support incremental sync", cs.Name)
+			}
+		default:
+			return Result{}, fmt.Errorf("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
+		}
+		r := &streamRun{def: st, mode: mode, opts: &opts}
+		if mode == Incremental {
+			cur, err := parseState(st, opts.State[cs.Name])
+			if err != nil {
+				return Result{}, fmt.Errorf("stream %q: %w", cs.Name, err)
+			}
+			r.state = cur
+		}
+		r.stats.Estimate = -1
+		if n, ok := opts.Estimates[cs.Name]; ok {
+			r.stats.Estimate = n
+		}
+		runs = append(runs, r)
+	}
+
+	// Budget changes are reported once per change for the whole run.
+	var budgetMu sync.Mutex
+	var lastBudget BudgetInfo
+	budgetObs := func(o client.Observation) {
+		if o.Kind != client.ObsBudget {
+			return
+		}
+		bi := budgetInfo(o.Budget)
+		budgetMu.Lock()
+		changed := bi != lastBudget
+		lastBudget = bi
+		budgetMu.Unlock()
+		if changed {
+			_ = opts.Sink.Emit(ctx, Event{Kind: Budget, Time: opts.Now(), Budget: bi})
+		}
+	}
+
+	for _, r := range runs {
+		r.budgetObs = budgetObs
+		if err := r.emit(ctx, Event{Kind: StreamQueued}); err != nil {
+			r.fail(err)
+		}
+	}
+
+	work := make(chan *streamRun)
+	var wg sync.WaitGroup
+	for i := 0; i < opts.Concurrency && i < len(runs); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				r.run(ctx)
+			}
+		}()
+	}
+	for _, r := range runs {
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+
+	res := Result{Budget: budgetInfo(opts.Client.Budget())}
+	for _, r := range runs {
+		res.Streams = append(res.Streams, StreamResult{
+			Name: r.def.Name, Complete: r.err == nil, Err: r.err, Failure: r.failure,
+			Stats: r.stats, State: r.lastState,
+		})
+	}
+	return res, nil
+}
+
+func budgetInfo(b client.Budget) BudgetInfo {
+	return BudgetInfo{Known: b.Known, Limit: b.Limit, Remaining: b.Remaining, Exhausted: b.Exhausted, ResetAt: b.ResetAt}
+}
+
+// EstimateTokens is the token cost of a run given record counts per stream
+// (unknown counts count as one page). deal_products is estimated from the
+// deals count: one deals page per 500 deals plus one call per 100 deals.
+func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
+	var total int64
+	for _, cs := range list {
+		st, ok := streams.Lookup(cs.Name)
+		if !ok {
+			continue
+		}
+		n := counts[cs.Name]
+		if st.Strategy == streams.FollowsParent {
+			parent, _ := streams.Lookup(st.Parent)
+			deals := counts[st.Parent]
+			total += parent.Pages(deals)*int64(parent.TokenCost) + ceilDiv(deals, dealBatch)*int64(st.TokenCost)
+			// extra pages when a batch has more than a page of products
+			if n > deals*5 {
+				total += st.Pages(n) * int64(st.TokenCost)
+			}
+			continue
+		}
+		total += st.Pages(n) * int64(st.TokenCost)
+	}
+	return total
+}
+
+func ceilDiv(a, b int64) int64 {
+	if a <= 0 {
+		return 1
+	}
+	return (a + b - 1) / b
+}

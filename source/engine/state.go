@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// cursorLayouts are the timestamp shapes Pipedrive and the old Airbyte
+// connector's states use: v2 RFC 3339, v1 "YYYY-MM-DD HH:MM:SS" (UTC, no
+// zone), leads with milliseconds, offsets, and bare dates.
+var cursorLayouts = []string{
+	time.RFC3339Nano, // also accepts whole seconds and offsets
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02",
+}
+
+// ParseTime parses any timestamp shape pdx meets; zone-less values are UTC.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range cursorLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised timestamp %q", s)
+}
+
+// FormatState renders a cursor the way states are written: RFC 3339, UTC,
+// whole seconds (the form updated_since accepts). Fractions are truncated,
+// which only moves the resume point earlier (updated_since is inclusive).
+func FormatState(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
+
+// stateKey is the key of a stream's state object: its cursor field.
+func stateKey(st streams.Stream) string {
+	if st.Cursor != "" {
+		return st.Cursor
+	}
+	return "update_time"
+}
+
+// parseState reads a stream_state. It accepts the stream's own key, and for
+// compatibility any of update_time/modified (the old connector's keys). An
+// empty, null or {} state means "from the beginning".
+func parseState(st streams.Stream, raw json.RawMessage) (time.Time, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return time.Time{}, fmt.Errorf("state is not a JSON object: %w", err)
+	}
+	for _, k := range []string{stateKey(st), "update_time", "modified"} {
+		v, ok := m[k]
+		if !ok || v == nil {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return time.Time{}, fmt.Errorf("state %q is not a timestamp string", k)
+		}
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := ParseTime(s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("state %q: %w", k, err)
+		}
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+// encodeState builds the stream_state object; a zero cursor gives {}.
+func encodeState(st streams.Stream, cursor time.Time) json.RawMessage {
+	if cursor.IsZero() {
+		return json.RawMessage(`{}`)
+	}
+	b, _ := json.Marshal(map[string]string{stateKey(st): FormatState(cursor)})
+	return b
+}

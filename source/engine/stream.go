@@ -1,0 +1,343 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// dealBatch is how many deal ids one /deals/products call takes (API max).
+const dealBatch = 100
+
+// rateLimitedEventMin is the shortest pacing wait reported as a RateLimited
+// event. At the lowest plan nearly every request waits ~100 ms for the burst
+// window; those are counted in Stats.Waits/Waited but not each announced, so
+// observers are not flooded. 429 waits are always announced.
+const rateLimitedEventMin = time.Second
+
+// streamRun is one stream's progress through a run. Its fields are touched
+// only by the worker goroutine running it (the client calls the context
+// observer synchronously on that goroutine).
+type streamRun struct {
+	def       streams.Stream
+	mode      Mode
+	opts      *Options
+	state     time.Time // incoming cursor (zero: none)
+	budgetObs func(client.Observation)
+
+	stats     StreamStats
+	sinceCkpt int64           // records emitted since the last Checkpoint
+	lastState json.RawMessage // last state emitted
+	err       error
+	failure   FailureType
+}
+
+func (r *streamRun) emit(ctx context.Context, ev Event) error {
+	ev.Stream = r.def.Name
+	ev.Time = r.opts.Now()
+	ev.Stats = r.stats
+	return r.opts.Sink.Emit(ctx, ev)
+}
+
+func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, args ...any) {
+	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: r.def.Name + ": " + fmt.Sprintf(format, args...)})
+}
+
+// sinkError marks an error returned by the sink, so it is not mistaken for
+// an API problem.
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return "write " + e.err.Error() }
+func (e *sinkError) Unwrap() error { return e.err }
+
+func (r *streamRun) fail(err error) {
+	r.err = err
+	var se *sinkError
+	switch {
+	case errors.As(err, &se):
+		r.failure = SystemError
+	case client.IsConfig(err):
+		r.failure = ConfigError
+	case client.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		r.failure = TransientError
+	default:
+		r.failure = SystemError
+	}
+}
+
+// observe turns client observations into stream stats and events.
+func (r *streamRun) observe(ctx context.Context) func(client.Observation) {
+	return func(o client.Observation) {
+		switch o.Kind {
+		case client.ObsRequest:
+			r.stats.Requests++
+			r.stats.Tokens += int64(o.Cost)
+			r.stats.Bytes += int64(o.Bytes)
+		case client.ObsWait:
+			if o.Reason == "retry" {
+				return
+			}
+			r.stats.Waits++
+			r.stats.Waited += o.Wait
+			if o.Reason == "429" || o.Wait >= rateLimitedEventMin {
+				_ = r.emit(ctx, Event{Kind: RateLimited, Wait: o.Wait})
+			}
+		case client.ObsRetry:
+			r.logf(ctx, LevelWarn, "retrying after a transient error (attempt %d, in %s): %v", o.Attempt, o.Wait.Round(time.Millisecond), o.Err)
+		case client.ObsBudget:
+			r.budgetObs(o)
+		}
+	}
+}
+
+func (r *streamRun) run(ctx context.Context) {
+	if r.err != nil {
+		_ = r.emit(ctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+		return
+	}
+	if err := ctx.Err(); err != nil {
+		r.fail(err)
+		_ = r.emit(context.WithoutCancel(ctx), Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+		return
+	}
+	cctx := client.WithObserver(ctx, r.observe(ctx))
+	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
+		r.fail(&sinkError{err})
+	} else {
+		var err error
+		switch {
+		case r.def.Strategy == streams.FollowsParent:
+			err = r.readFollowsParent(cctx)
+		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
+			err = r.readServerIncremental(cctx)
+		default:
+			err = r.readAll(cctx)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("read %s: %w", r.def.Name, err))
+		}
+	}
+	if r.err == nil {
+		_ = r.emit(ctx, Event{Kind: StreamComplete})
+		return
+	}
+	// Flush the last good state so the stream still has a resume point (and
+	// recordCount covers what was emitted since); not after a sink failure.
+	fctx := context.WithoutCancel(ctx)
+	var se *sinkError
+	if !errors.As(r.err, &se) && (r.lastState == nil || r.sinceCkpt > 0) {
+		last := r.lastState
+		if last == nil {
+			last = encodeState(r.def, r.state)
+		}
+		_ = r.checkpoint(fctx, last)
+	}
+	_ = r.emit(fctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+}
+
+func (r *streamRun) checkpoint(ctx context.Context, state json.RawMessage) error {
+	if err := r.emit(ctx, Event{Kind: Checkpoint, State: state, Count: r.sinceCkpt}); err != nil {
+		return &sinkError{err}
+	}
+	r.lastState = state
+	r.sinceCkpt = 0
+	return nil
+}
+
+func (r *streamRun) records(ctx context.Context, recs []json.RawMessage) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	r.stats.Records += int64(len(recs))
+	r.sinceCkpt += int64(len(recs))
+	if err := r.emit(ctx, Event{Kind: Records, Records: recs}); err != nil {
+		return &sinkError{err}
+	}
+	return nil
+}
+
+// floor is the earliest update time to read: the state in incremental mode,
+// raised to the start date.
+func (r *streamRun) floor() time.Time {
+	f := time.Time{}
+	if r.mode == Incremental {
+		f = r.state
+	}
+	if sd := r.opts.StartDate; !sd.IsZero() && r.def.Cursor != "" && sd.After(f) {
+		f = sd
+	}
+	return f
+}
+
+func (r *streamRun) request(def streams.Stream, extra url.Values) client.PageRequest {
+	q := url.Values{}
+	for k, vs := range def.Params {
+		q[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range def.SortParams {
+		q[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range extra {
+		q[k] = vs
+	}
+	return client.PageRequest{Version: def.Version, Path: def.Path, Params: q, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
+}
+
+func updatedSince(t time.Time) url.Values {
+	if t.IsZero() {
+		return nil
+	}
+	return url.Values{"updated_since": {FormatState(t)}}
+}
+
+// readServerIncremental: updated_since = state (inclusive: the boundary is
+// read again, nothing is skipped), sorted by update_time ascending, and a
+// Checkpoint after every page with the max cursor seen so far. Each
+// checkpoint is a real resume point: every record with an update time below
+// it has been emitted (ascending order), and those equal to it are re-read.
+func (r *streamRun) readServerIncremental(ctx context.Context) error {
+	floor := r.floor()
+	maxSeen := r.state
+	req := r.request(r.def, updatedSince(floor))
+	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
+		r.stats.Pages++
+		for _, rec := range p.Records {
+			if t, ok := cursorTime(rec, r.def.Cursor); ok && t.After(maxSeen) {
+				maxSeen = t
+			}
+		}
+		if err := r.records(ctx, p.Records); err != nil {
+			return err
+		}
+		return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+	})
+}
+
+// readAll reads every page: full refresh, and client-side cursor streams in
+// incremental mode (only records whose cursor is >= the floor are emitted;
+// records without a readable cursor are always emitted, never dropped). One
+// Checkpoint at the end: a client-side scan is not ordered by the cursor, so
+// no intermediate state would be a safe resume point.
+func (r *streamRun) readAll(ctx context.Context) error {
+	floor := r.floor()
+	var extra url.Values
+	clientFilter := false
+	if r.def.Cursor != "" && !floor.IsZero() {
+		if r.def.Strategy == streams.ServerUpdatedSince {
+			extra = updatedSince(floor)
+		} else {
+			clientFilter = true
+		}
+	}
+	maxSeen := time.Time{}
+	if r.mode == Incremental {
+		maxSeen = r.state
+	}
+	req := r.request(r.def, extra)
+	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
+		r.stats.Pages++
+		recs := p.Records
+		if r.def.Cursor != "" {
+			var keep []json.RawMessage
+			for i, rec := range recs {
+				t, ok := cursorTime(rec, r.def.Cursor)
+				if ok && t.After(maxSeen) {
+					maxSeen = t
+				}
+				if clientFilter {
+					if ok && t.Before(floor) {
+						if keep == nil {
+							keep = append(make([]json.RawMessage, 0, len(recs)), recs[:i]...)
+						}
+						continue
+					}
+					if keep != nil {
+						keep = append(keep, rec)
+					}
+				}
+			}
+			if keep != nil {
+				recs = keep
+			}
+		}
+		return r.records(ctx, recs)
+	})
+	if err != nil {
+		return err
+	}
+	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+}
+
+// readFollowsParent reads deal_products.
+//
+// Assumption (pinned by the simulator): adding, changing or removing a
+// deal's products bumps the deal's update_time. So the deal products that
+// changed since a time T are among the products of the deals updated since
+// T. The engine lists those deals (v2 /deals, updated_since=T, ascending
+// update_time), and fetches their products 100 deals per /deals/products
+// call. The state is the max update_time of the PARENT deals whose products
+// have all been emitted (a product's own update_time never exceeds its
+// deal's, because the change that set it also bumped the deal), written
+// after each deals page: resuming re-lists deals from there (inclusive) and
+// so loses nothing. Products removed from a deal are not reported (the API
+// lists no deleted deal products).
+func (r *streamRun) readFollowsParent(ctx context.Context) error {
+	parent, ok := streams.Lookup(r.def.Parent)
+	if !ok {
+		return fmt.Errorf("parent stream %q is not in the table", r.def.Parent)
+	}
+	floor := r.floor()
+	maxSeen := time.Time{}
+	if r.mode == Incremental {
+		maxSeen = r.state
+	}
+	// Deleted deals have no products to read; listing them would only cost.
+	preq := r.request(parent, updatedSince(floor))
+	preq.Params.Set("status", "open,won,lost")
+	ids := make([]string, 0, parent.PageLimit)
+	err := r.opts.Client.Pages(ctx, preq, func(p client.Page) error {
+		r.stats.Pages++
+		ids = ids[:0]
+		pageMax := maxSeen
+		for _, rec := range p.Records {
+			id, ok := intField(rec, "id")
+			if !ok {
+				return fmt.Errorf("a deal without a numeric id in %s", parent.Path)
+			}
+			ids = append(ids, strconv.FormatInt(id, 10))
+			if t, ok := cursorTime(rec, parent.Cursor); ok && t.After(pageMax) {
+				pageMax = t
+			}
+		}
+		for start := 0; start < len(ids); start += dealBatch {
+			end := min(start+dealBatch, len(ids))
+			creq := r.request(r.def, url.Values{"deal_ids": {strings.Join(ids[start:end], ",")}})
+			if err := r.opts.Client.Pages(ctx, creq, func(cp client.Page) error {
+				r.stats.Pages++
+				return r.records(ctx, cp.Records)
+			}); err != nil {
+				return err
+			}
+		}
+		maxSeen = pageMax
+		if r.mode == Incremental {
+			return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if r.mode == Incremental && r.lastState != nil {
+		return nil // the last page's checkpoint covers everything
+	}
+	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+}

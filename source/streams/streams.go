@@ -1,0 +1,203 @@
+// Package streams is the one declarative table of Pipedrive streams pdx
+// reads. Adding a stream is adding a row to table; the engine, the Airbyte
+// catalog and the TUI picker all read it from here.
+//
+// Endpoints are the ones that work today (late 2026): v2 wherever it exists,
+// because the v1 list endpoints of deals, persons, organizations, activities,
+// products, pipelines, stages and deal products are out of support since
+// 2026-08-01; /v1/recents is never used (it only reaches back a month).
+// Token costs are the operations' x-token-cost in the published specs.
+package streams
+
+import (
+	"net/url"
+
+	"github.com/pdxhq/pdx/source/client"
+)
+
+// Group is how the TUI groups streams.
+type Group string
+
+const (
+	Core     Group = "core"
+	Fields   Group = "fields"
+	Settings Group = "settings"
+)
+
+// Strategy is how a stream reads incrementally.
+type Strategy uint8
+
+const (
+	// FullRefreshOnly: the API has no way to read changes; always read all.
+	FullRefreshOnly Strategy = iota
+	// ServerUpdatedSince: the API filters with updated_since (inclusive) and
+	// sorts by update_time ascending; state is the max cursor seen, saved
+	// after every page.
+	ServerUpdatedSince
+	// ClientSideCursor: read everything, emit records whose cursor is >= the
+	// state; state is the max cursor seen, saved at the end.
+	ClientSideCursor
+	// FollowsParent: a child stream (deal_products) whose changed rows are
+	// found through its parent's updated_since (see the engine).
+	FollowsParent
+)
+
+func (s Strategy) String() string {
+	switch s {
+	case ServerUpdatedSince:
+		return "server_updated_since"
+	case ClientSideCursor:
+		return "client_side_cursor"
+	case FollowsParent:
+		return "follows_parent"
+	}
+	return "full_refresh_only"
+}
+
+// Paging is re-exported from client so the table reads naturally.
+type Paging = client.Paging
+
+const (
+	V2Cursor = client.V2Cursor
+	V1Offset = client.V1Offset
+	None     = client.NoPaging
+)
+
+// Stream is one row of the table.
+type Stream struct {
+	Name        string // snake_case, as the old Airbyte connector named it
+	Description string // short, for the TUI picker
+	Group       Group
+	Version     client.Version
+	Path        string     // "/deals" (without the version prefix)
+	Params      url.Values // fixed params sent on every page
+	PrimaryKey  []string
+	Cursor      string // "update_time" / "modified"; "" for full refresh only
+	Strategy    Strategy
+	Parent      string // FollowsParent: the parent stream ("deals")
+	Paging      Paging
+	PageLimit   int // 500, the API's maximum (files: 100); 0 for unpaged lists
+	TokenCost   int // x-token-cost of one list request
+	// SortParams are added for incremental reads (sort by cursor ascending),
+	// so a per-page checkpoint is a real resume point.
+	SortParams url.Values
+	// FieldsEntity names the entity whose Fields endpoint declares custom
+	// fields for this stream ("deal" for deals and leads); "" for none.
+	FieldsEntity string
+}
+
+// SupportsIncremental reports whether the stream can read incrementally.
+func (s Stream) SupportsIncremental() bool { return s.Strategy != FullRefreshOnly && s.Cursor != "" }
+
+// ServerSide reports whether the API filters by the cursor (updated_since).
+func (s Stream) ServerSide() bool { return s.Strategy == ServerUpdatedSince }
+
+// Pages returns how many requests reading n records takes (at least one).
+func (s Stream) Pages(n int64) int64 {
+	if s.Paging == None || s.PageLimit <= 0 {
+		return 1
+	}
+	p := (n + int64(s.PageLimit) - 1) / int64(s.PageLimit)
+	if p < 1 {
+		p = 1
+	}
+	return p
+}
+
+func v(kv ...string) url.Values {
+	out := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
+}
+
+var (
+	pkID        = []string{"id"}
+	pkFieldCode = []string{"field_code"}
+	v2Sort      = v("sort_by", "update_time", "sort_direction", "asc")
+	v1Sort      = v("sort", "update_time ASC")
+)
+
+// table: keep it sorted by name.
+var table = []Stream{
+	{Name: "activities", Description: "Calls, meetings, tasks and other activities", Group: Core, Version: client.V2, Path: "/activities",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "activity"},
+	{Name: "activity_fields", Description: "Activity field definitions", Group: Fields, Version: client.V2, Path: "/activityFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "activity_types", Description: "Activity types", Group: Settings, Version: client.V1, Path: "/activityTypes",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
+		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "deal_fields", Description: "Deal field definitions (custom fields)", Group: Fields, Version: client.V2, Path: "/dealFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: FollowsParent, Parent: "deals", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product"},
+	{Name: "deals", Description: "Deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals",
+		Params:     v("status", "open,won,lost,deleted"),
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},
+	{Name: "deals_archived", Description: "Archived deals", Group: Core, Version: client.V2, Path: "/deals/archived",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal"},
+	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 100, TokenCost: 20},
+	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "lead_labels", Description: "Lead labels", Group: Settings, Version: client.V1, Path: "/leadLabels",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
+	{Name: "lead_sources", Description: "Lead sources", Group: Settings, Version: client.V1, Path: "/leadSources",
+		PrimaryKey: []string{"name"}, Strategy: FullRefreshOnly, Paging: None, TokenCost: 2},
+	{Name: "leads", Description: "Leads", Group: Core, Version: client.V1, Path: "/leads",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "deal"},
+	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal"},
+	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "note"},
+	{Name: "organization_fields", Description: "Organization field definitions", Group: Fields, Version: client.V2, Path: "/organizationFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "organizations", Description: "Organizations", Group: Core, Version: client.V2, Path: "/organizations",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "organization"},
+	{Name: "permission_sets", Description: "Permission sets", Group: Settings, Version: client.V1, Path: "/permissionSets",
+		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "person_fields", Description: "Person field definitions", Group: Fields, Version: client.V2, Path: "/personFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "persons", Description: "People (contacts)", Group: Core, Version: client.V2, Path: "/persons",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "person"},
+	{Name: "pipelines", Description: "Pipelines", Group: Settings, Version: client.V2, Path: "/pipelines",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
+	{Name: "product_fields", Description: "Product field definitions", Group: Fields, Version: client.V2, Path: "/productFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "products", Description: "Products", Group: Core, Version: client.V2, Path: "/products",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "product"},
+	{Name: "roles", Description: "Roles", Group: Settings, Version: client.V1, Path: "/roles",
+		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
+	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
+	{Name: "users", Description: "Users of the company", Group: Settings, Version: client.V1, Path: "/users",
+		PrimaryKey: pkID, Cursor: "modified", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+}
+
+// All returns every stream, sorted by name. The slice is a copy.
+func All() []Stream {
+	out := make([]Stream, len(table))
+	copy(out, table)
+	return out
+}
+
+// Lookup finds a stream by name.
+func Lookup(name string) (Stream, bool) {
+	for _, s := range table {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Stream{}, false
+}
+
+// Names returns every stream name, sorted.
+func Names() []string {
+	out := make([]string, len(table))
+	for i, s := range table {
+		out[i] = s.Name
+	}
+	return out
+}
