@@ -1,0 +1,27 @@
+package gen
+
+import (
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// Streams lists every stream of the declarative table.
+func Streams() []Stream {
+	var out []Stream
+	for _, s := range streams.All() {
+		out = append(out, Stream{Name: s.Name, Version: int(s.Version), Path: s.Path})
+	}
+	return out
+}
+
+// GenerateFiles loads both specs and generates the schema of every stream.
+func GenerateFiles(v1Path, v2Path string) (map[string][]byte, error) {
+	v1, err := Load(v1Path)
+	if err != nil {
+		return nil, err
+	}
+	v2, err := Load(v2Path)
+	if err != nil {
+		return nil, err
+	}
+	return Generate(v1, v2, Streams())
+}
