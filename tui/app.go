@@ -1,0 +1,60 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Options configure Run.
+type Options struct {
+	Backend Backend
+	// In and Out are the terminal; Out is normally os.Stderr so stdout
+	// stays clean for data.
+	In  io.Reader
+	Out io.Writer
+	// NoColor drops colours (NO_COLOR).
+	NoColor bool
+	// AltScreen uses the terminal's alternate screen (off in tests).
+	AltScreen bool
+}
+
+// stateSaveGrace is how long Run waits, after the screen closed, for a
+// stopping sync to save its state.
+const stateSaveGrace = 30 * time.Second
+
+// Run shows the UI until the user quits and reports what happened. The
+// caller checks for a terminal first; Run assumes one.
+func Run(ctx context.Context, o Options) (Outcome, error) {
+	if o.Backend == nil {
+		return Outcome{}, errors.New("tui: no backend")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c := NewCommon(o.Backend, o.NoColor, nil)
+	m := New(ctx, c)
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(o.Out)}
+	if o.AltScreen {
+		opts = append(opts, tea.WithAltScreen())
+	}
+	final, err := tea.NewProgram(m, opts...).Run()
+	if fm, ok := final.(*Model); ok {
+		m = fm
+	}
+	// Quitting mid-run (a second Ctrl-C, a killed terminal) still lets the
+	// sync stop at a page boundary and save its state.
+	if ended := m.RunEnded(); ended != nil {
+		cancel()
+		select {
+		case <-ended:
+		case <-time.After(stateSaveGrace):
+		}
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
+		return m.Outcome(), err
+	}
+	return m.Outcome(), nil
+}

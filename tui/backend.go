@@ -1,0 +1,149 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/pdxhq/pdx/source/engine"
+)
+
+// Group is how the stream picker groups streams.
+type Group int
+
+const (
+	GroupCore Group = iota
+	GroupFields
+	GroupSettings
+)
+
+// String is the heading shown above the group.
+func (g Group) String() string {
+	switch g {
+	case GroupCore:
+		return "Core records"
+	case GroupFields:
+		return "Fields (custom field definitions)"
+	case GroupSettings:
+		return "Settings"
+	}
+	return "Other"
+}
+
+// Mode is a stream's sync mode, named as in the Airbyte protocol.
+type Mode string
+
+const (
+	FullRefresh Mode = "full_refresh"
+	Incremental Mode = "incremental"
+)
+
+// Label is the short on-screen name of the mode.
+func (m Mode) Label() string {
+	if m == Incremental {
+		return "incremental"
+	}
+	return "full"
+}
+
+// StreamInfo describes one stream the user can pick.
+type StreamInfo struct {
+	Name                string
+	Description         string
+	Group               Group
+	SupportsIncremental bool
+	// LastCount is the stream's record count from the previous run, -1 when
+	// unknown; it makes the progress bar determinate.
+	LastCount int64
+}
+
+// Choice is one picked stream and its mode.
+type Choice struct {
+	Stream string
+	Mode   Mode
+}
+
+// Format is an output format.
+type Format string
+
+const (
+	FormatJSONL   Format = "jsonl"
+	FormatCSV     Format = "csv"
+	FormatAirbyte Format = "airbyte"
+)
+
+// Settings are the profile's remembered choices.
+type Settings struct {
+	Streams []Choice // nil: nothing remembered yet
+	Format  Format
+	OutDir  string
+}
+
+// Identity is who a credential belongs to.
+type Identity struct {
+	User    string
+	Company string
+}
+
+// Budget is the daily API token budget, when known.
+type Budget struct {
+	Known     bool
+	Limit     int64
+	Remaining int64
+}
+
+// Plan is everything a run needs.
+type Plan struct {
+	Streams []Choice
+	Format  Format
+	OutDir  string
+}
+
+// Result is what a finished (or stopped) run reports beyond the events.
+type Result struct {
+	// Files lists the files written per stream.
+	Files map[string][]string
+	// StateSaved says the per-stream state was persisted, so the next run
+	// resumes from where this one stopped.
+	StateSaved bool
+	// Command is the headless command that runs the same sync again.
+	Command string
+}
+
+// Backend is everything the UI needs from the rest of pdx.
+type Backend interface {
+	// Profile is the profile name shown in the header.
+	Profile() string
+	// Demo reports a run against the built-in simulator.
+	Demo() bool
+	// HasCredentials reports whether the profile already has a usable secret.
+	HasCredentials() bool
+	// DemoToken is a token to prefill on the Connect step ("" outside demo).
+	DemoToken() string
+	// OAuth reports whether OAuth login is available and, if not, why.
+	OAuth() (available bool, reason string)
+	// LoginOAuth runs the OAuth flow (only called when available).
+	LoginOAuth(ctx context.Context) (Identity, string, error)
+	// Verify checks a token live (GET /v1/users/me) without saving it.
+	Verify(ctx context.Context, token string) (Identity, Budget, error)
+	// SaveToken stores the token for the profile and says where it went.
+	SaveToken(token string) (where string, err error)
+	// Whoami checks the stored credential; used to show who is connected.
+	Whoami(ctx context.Context) (Identity, Budget, error)
+	// Streams lists every stream, in display order.
+	Streams() []StreamInfo
+	// Settings returns the profile's remembered choices.
+	Settings() Settings
+	// SaveSettings remembers the choices for next time.
+	SaveSettings(Settings) error
+	// Estimate is the API tokens the choices will likely cost (ok false when
+	// it cannot be estimated).
+	Estimate(choices []Choice) (tokens int64, ok bool)
+	// Run syncs the plan, reporting every engine event to obs, and returns
+	// when the run ends or ctx is cancelled (after saving state).
+	Run(ctx context.Context, plan Plan, obs engine.Sink) (Result, error)
+	// Explain turns an error into one plain sentence with what to do next.
+	Explain(err error) string
+}
+
+// Clock lets tests freeze time for golden screens.
+type Clock func() time.Time

@@ -1,0 +1,52 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Common is the context every component shares; the root model updates it
+// on tea.WindowSizeMsg and pushes the size to the components.
+type Common struct {
+	Width, Height int
+	Styles        Styles
+	Keys          KeyMap
+	Now           Clock
+	Backend       Backend
+	help          help.Model
+}
+
+// NewCommon builds the shared context.
+func NewCommon(b Backend, noColor bool, now Clock) *Common {
+	if now == nil {
+		now = time.Now
+	}
+	c := &Common{Width: 80, Height: 24, Styles: NewStyles(noColor), Keys: DefaultKeyMap(), Now: now, Backend: b}
+	c.help = help.New()
+	c.help.Styles.ShortKey = c.Styles.HelpKey
+	c.help.Styles.ShortDesc = c.Styles.HelpDesc
+	c.help.Styles.ShortSeparator = c.Styles.HelpSep
+	c.help.Styles.Ellipsis = c.Styles.HelpSep
+	return c
+}
+
+// HelpLine renders the help for the given bindings at the current width.
+func (c *Common) HelpLine(keys []key.Binding) string {
+	c.help.Width = c.Width - 2
+	return c.help.View(bindings(keys))
+}
+
+// component is one step of the flow. Components mutate themselves (pointer
+// receivers) and talk to the root through messages (stepDoneMsg...).
+type component interface {
+	Init() tea.Cmd
+	Update(msg tea.Msg) tea.Cmd
+	View() string
+	// SetSize gives the body area left after the header and help line.
+	SetSize(width, height int)
+	// Help lists the bindings that work right now.
+	Help() []key.Binding
+}

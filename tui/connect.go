@@ -1,0 +1,256 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// verifyTimeout bounds the live token check and the keyring write.
+const verifyTimeout = 30 * time.Second
+
+type connectPhase int
+
+const (
+	phaseChoose connectPhase = iota
+	phaseToken
+	phaseVerifying
+	phaseConnected
+)
+
+// verifiedMsg carries the result of checking and saving a credential.
+type verifiedMsg struct {
+	id     Identity
+	budget Budget
+	where  string
+	err    error
+}
+
+// connectedMsg tells the root the profile has a working credential.
+type connectedMsg struct {
+	id     Identity
+	budget Budget
+}
+
+// backMsg asks the root for the previous step.
+type backMsg struct{}
+
+// connectStep asks for a credential, checks it live and saves it.
+type connectStep struct {
+	c       *Common
+	phase   connectPhase
+	cursor  int // 0 API token, 1 OAuth
+	input   textinput.Model
+	spin    spinner.Model
+	errText string
+	note    string
+	res     verifiedMsg
+	canBack bool
+	w, h    int
+}
+
+func newConnectStep(c *Common, canBack bool, problem string) *connectStep {
+	in := textinput.New()
+	in.Placeholder = "paste your API token"
+	in.EchoMode = textinput.EchoPassword
+	in.EchoCharacter = '•'
+	in.Prompt = "Token: "
+	in.CharLimit = 200
+	if t := c.Backend.DemoToken(); t != "" {
+		in.SetValue(t)
+	}
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Cursor))
+	s := &connectStep{c: c, input: in, spin: sp, canBack: canBack, errText: problem}
+	s.SetSize(c.Width, c.Height)
+	return s
+}
+
+func (s *connectStep) Init() tea.Cmd { return nil }
+
+func (s *connectStep) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.input.Width = max(10, min(60, w-12))
+}
+
+func (s *connectStep) Help() []key.Binding {
+	k := s.c.Keys
+	switch s.phase {
+	case phaseChoose:
+		h := []key.Binding{k.Up, k.Down, k.Next}
+		if s.canBack {
+			h = append(h, k.Back)
+		}
+		return append(h, k.ForceQuit)
+	case phaseToken:
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "check & save")), k.Back, k.ForceQuit}
+	case phaseConnected:
+		return []key.Binding{k.Next, k.ForceQuit}
+	}
+	return []key.Binding{k.ForceQuit}
+}
+
+func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if s.phase != phaseVerifying {
+			return nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return cmd
+	case verifiedMsg:
+		if msg.err != nil {
+			s.phase, s.errText = phaseToken, s.c.Backend.Explain(msg.err)
+			return s.input.Focus()
+		}
+		s.phase, s.res, s.errText = phaseConnected, msg, ""
+		return nil
+	case tea.KeyMsg:
+		return s.key(msg)
+	}
+	if s.phase == phaseToken {
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	switch s.phase {
+	case phaseChoose:
+		switch {
+		case key.Matches(msg, k.Up):
+			s.cursor = 0
+		case key.Matches(msg, k.Down):
+			s.cursor = 1
+		case key.Matches(msg, k.Back) && s.canBack:
+			return func() tea.Msg { return backMsg{} }
+		case key.Matches(msg, k.Next):
+			s.errText = ""
+			if s.cursor == 0 {
+				s.phase = phaseToken
+				return s.input.Focus()
+			}
+			ok, reason := s.c.Backend.OAuth()
+			if !ok {
+				s.errText = "OAuth sign-in is not available yet: " + reason + " Use an API token for now."
+				return nil
+			}
+			s.phase = phaseVerifying
+			return tea.Batch(s.spin.Tick, s.oauth())
+		}
+	case phaseToken:
+		switch {
+		case key.Matches(msg, k.Back):
+			s.phase, s.errText = phaseChoose, ""
+			s.input.Blur()
+			return nil
+		case key.Matches(msg, k.Next):
+			tok := strings.TrimSpace(s.input.Value())
+			if tok == "" {
+				s.errText = "Paste your API token first (see where to find it above)."
+				return nil
+			}
+			s.phase, s.errText = phaseVerifying, ""
+			s.input.Blur()
+			return tea.Batch(s.spin.Tick, s.verify(tok))
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	case phaseConnected:
+		if key.Matches(msg, k.Next) {
+			r := s.res
+			return func() tea.Msg { return connectedMsg{id: r.id, budget: r.budget} }
+		}
+	}
+	return nil
+}
+
+// verify checks the token live, then saves it; a token is only stored once
+// Pipedrive accepted it.
+func (s *connectStep) verify(tok string) tea.Cmd {
+	b := s.c.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+		defer cancel()
+		id, bu, err := b.Verify(ctx, tok)
+		if err != nil {
+			return verifiedMsg{err: err}
+		}
+		where, err := b.SaveToken(tok)
+		if err != nil {
+			return verifiedMsg{err: err}
+		}
+		return verifiedMsg{id: id, budget: bu, where: where}
+	}
+}
+
+func (s *connectStep) oauth() tea.Cmd {
+	b := s.c.Backend
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		id, where, err := b.LoginOAuth(ctx)
+		return verifiedMsg{id: id, where: where, err: err}
+	}
+}
+
+func (s *connectStep) View() string {
+	st := s.c.Styles
+	tw := s.w - 4
+	var b strings.Builder
+	b.WriteString(st.Heading.Render("Connect to Pipedrive") + "\n")
+	if s.c.Backend.Demo() {
+		b.WriteString(st.Hint.Render(wrap("Demo: this is a simulated Pipedrive company on your computer; the demo token is filled in for you.", tw)) + "\n")
+	}
+	b.WriteString("\n")
+	switch s.phase {
+	case phaseChoose:
+		b.WriteString("How do you want to sign in?\n\n")
+		oauthOK, reason := s.c.Backend.OAuth()
+		opts := []struct{ name, desc string }{
+			{"API token", "a personal token from your Pipedrive settings"},
+			{"OAuth", "sign in through the browser"},
+		}
+		if !oauthOK {
+			opts[1].desc = "not yet available: " + reason
+		}
+		for i, o := range opts {
+			cur := "  "
+			name := fit(o.name, 10)
+			if i == s.cursor {
+				cur = st.Cursor.Render("> ")
+				name = st.Cursor.Render(name)
+			}
+			desc := st.Muted.Render(o.desc)
+			b.WriteString(fit(cur+name+"  "+desc, tw) + "\n")
+		}
+	case phaseToken, phaseVerifying:
+		b.WriteString(wrap("Find your token in Pipedrive: click your avatar (top right) > Personal preferences > API.", tw) + "\n")
+		b.WriteString(st.Muted.Render(wrap("It is checked live, then saved for this profile; it is never shown or written to your files.", tw)) + "\n\n")
+		b.WriteString(s.input.View() + "\n")
+		if s.phase == phaseVerifying {
+			b.WriteString("\n" + s.spin.View() + " Checking the token with Pipedrive…\n")
+		}
+	case phaseConnected:
+		b.WriteString(st.OK.Render("✓ The token works.") + "\n\n")
+		b.WriteString("  User     " + s.res.id.User + "\n")
+		b.WriteString("  Company  " + s.res.id.Company + "\n")
+		if s.res.where != "" {
+			b.WriteString("\n" + wrap("Saved "+s.res.where+".", tw) + "\n")
+		}
+		b.WriteString("\n" + st.Hint.Render("Press enter to choose what to export.") + "\n")
+	}
+	if s.errText != "" {
+		b.WriteString("\n" + st.Error.Render(wrap(s.errText, tw)) + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Step names the screens in flow order.
+type Step int
+
+const (
+	StepConnect Step = iota
+	StepStreams
+	StepOutput
+	StepRun
+	StepSummary
+)
+
+var stepNames = []string{"Connect", "Streams", "Output", "Run", "Summary"}
+
+func (s Step) String() string { return stepNames[s] }
+
+// whoamiMsg is the background check of a saved credential.
+type whoamiMsg struct {
+	id     Identity
+	budget Budget
+	err    error
+}
+
+// Model is the root Bubble Tea model: it owns the shared Common, routes
+// messages to the current step and moves between steps.
+type Model struct {
+	c       *Common
+	ctx     context.Context
+	step    Step
+	connect *connectStep
+	streams *streamsStep
+	output  *outputStep
+	run     *runStep
+	summary *summaryStep
+
+	who      Identity
+	budget   Budget
+	notice   string // one-line status under the header (e.g. save failed)
+	plan     Plan
+	outcome  Outcome
+	stopped  bool
+	runEnded chan struct{} // closed once Backend.Run returned
+}
+
+// New builds the root model. ctx bounds the sync a run starts.
+func New(ctx context.Context, c *Common) *Model {
+	m := &Model{c: c, ctx: ctx}
+	set := c.Backend.Settings()
+	m.streams = newStreamsStep(c, c.Backend.Streams(), set.Streams)
+	if c.Backend.HasCredentials() {
+		m.step = StepStreams
+	} else {
+		m.step = StepConnect
+		m.connect = newConnectStep(c, false, "")
+	}
+	return m
+}
+
+// Step is the current screen (for tests).
+func (m *Model) Step() Step { return m.step }
+
+// Outcome is what happened, once the program ended.
+func (m *Model) Outcome() Outcome { return m.outcome }
+
+// RunEnded is closed when a started sync has returned (nil if none started).
+func (m *Model) RunEnded() <-chan struct{} { return m.runEnded }
+
+func (m *Model) Init() tea.Cmd {
+	if m.step == StepStreams {
+		b := m.c.Backend
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(m.ctx, verifyTimeout)
+			defer cancel()
+			id, bu, err := b.Whoami(ctx)
+			return whoamiMsg{id: id, budget: bu, err: err}
+		}
+	}
+	return m.current().Init()
+}
+
+func (m *Model) current() component {
+	switch m.step {
+	case StepConnect:
+		return m.connect
+	case StepStreams:
+		return m.streams
+	case StepOutput:
+		return m.output
+	case StepRun:
+		return m.run
+	}
+	return m.summary
+}
+
+// bodyHeight is what is left for a step after the header and help line.
+func (m *Model) bodyHeight() int { return max(3, m.c.Height-4) }
+
+func (m *Model) resize() {
+	w, h := m.c.Width-2, m.bodyHeight()
+	for _, c := range []component{m.connect, m.streams, m.output, m.run, m.summary} {
+		if c != nil && !isNilComponent(c) {
+			c.SetSize(w, h)
+		}
+	}
+}
+
+// isNilComponent catches typed nil pointers stored in the interface.
+func isNilComponent(c component) bool {
+	switch v := c.(type) {
+	case *connectStep:
+		return v == nil
+	case *streamsStep:
+		return v == nil
+	case *outputStep:
+		return v == nil
+	case *runStep:
+		return v == nil
+	case *summaryStep:
+		return v == nil
+	}
+	return false
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case tea.KeyMsg:
+		// Ctrl-C quits at once except during a run, where it asks first.
+		if msg.String() == "ctrl+c" && m.step != StepRun && m.step != StepSummary {
+			return m, tea.Quit
+		}
+	case whoamiMsg:
+		if msg.err != nil {
+			m.step = StepConnect
+			m.connect = newConnectStep(m.c, false, "The saved credential did not work: "+m.c.Backend.Explain(msg.err))
+			m.resize()
+			return m, nil
+		}
+		m.who, m.budget = msg.id, msg.budget
+		m.streams.SetBudget(msg.budget, msg.id.User)
+		return m, nil
+	case connectedMsg:
+		m.who, m.budget = msg.id, msg.budget
+		m.streams.SetBudget(msg.budget, msg.id.User)
+		return m, m.goTo(StepStreams)
+	case reconnectMsg:
+		m.connect = newConnectStep(m.c, true, "")
+		return m, m.goTo(StepConnect)
+	case backMsg:
+		switch m.step {
+		case StepConnect:
+			return m, m.goTo(StepStreams)
+		case StepOutput:
+			return m, m.goTo(StepStreams)
+		}
+		return m, nil
+	case streamsDoneMsg:
+		m.plan.Streams = msg.choices
+		set := m.c.Backend.Settings()
+		m.output = newOutputStep(m.c, set.Format, set.OutDir)
+		return m, m.goTo(StepOutput)
+	case outputDoneMsg:
+		m.plan.Format, m.plan.OutDir = msg.format, msg.dir
+		return m, m.startRun()
+	case runDoneMsg:
+		return m, m.finishRun(msg)
+	}
+	return m, m.current().Update(msg)
+}
+
+func (m *Model) goTo(s Step) tea.Cmd {
+	m.step = s
+	m.resize()
+	return m.current().Init()
+}
+
+// startRun remembers the choices and starts the sync in the background.
+func (m *Model) startRun() tea.Cmd {
+	b := m.c.Backend
+	if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
+		m.notice = "Could not remember these choices for next time: " + b.Explain(err)
+	}
+	totals := map[string]int64{}
+	for _, si := range b.Streams() {
+		if si.LastCount > 0 {
+			totals[si.Name] = si.LastCount
+		}
+	}
+	tracker := NewTracker(m.plan.Streams, totals, m.c.Now)
+	ctx, cancel := context.WithCancel(m.ctx)
+	done := make(chan runDoneMsg, 1)
+	m.runEnded = make(chan struct{})
+	plan, ended := m.plan, m.runEnded
+	go func() {
+		defer close(ended)
+		res, err := safeRun(ctx, b, plan, tracker)
+		done <- runDoneMsg{res: res, err: err}
+	}()
+	m.run = newRunStep(m.c, plan, tracker, cancel, done)
+	return m.goTo(StepRun)
+}
+
+// safeRun turns a panic in the run into an error, so the screen never shows
+// a stack trace.
+func safeRun(ctx context.Context, b Backend, plan Plan, obs *Tracker) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error during the sync: %v", r)
+		}
+	}()
+	return b.Run(ctx, plan, obs)
+}
+
+func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
+	r := m.run
+	r.finished = true
+	r.cancel()
+	r.snap = r.tracker.Snapshot()
+	stopped := r.stopping
+	o, text := summarize(m.c.Backend, m.plan, r.snap, msg.res, msg.err, stopped, m.c.Now().Sub(r.start), m.c.Styles, m.c.Width)
+	o.Summary = text
+	m.outcome = o
+	m.summary = newSummaryStep(m.c, text)
+	return m.goTo(StepSummary)
+}
+
+func (m *Model) View() string {
+	st := m.c.Styles
+	var crumbs []string
+	for i, n := range stepNames {
+		if Step(i) == m.step {
+			crumbs = append(crumbs, st.CrumbOn.Render(n))
+		} else {
+			crumbs = append(crumbs, st.Crumb.Render(n))
+		}
+	}
+	title := st.Title.Render("pdx")
+	if m.c.Backend.Demo() {
+		title += st.Warn.Render(" demo")
+	}
+	left := title + "  " + strings.Join(crumbs, st.Muted.Render(" › "))
+	who := m.c.Backend.Profile()
+	if m.who.Company != "" {
+		who = m.who.User + " @ " + m.who.Company
+	}
+	rightW := max(0, m.c.Width-2-lipgloss.Width(left)-2)
+	header := left + "  " + st.Muted.Render(right(fit(who, min(rightW, lipgloss.Width(who))), rightW))
+	second := ""
+	if m.notice != "" {
+		second = st.Warn.Render(fit(m.notice, m.c.Width-2))
+	}
+	body := m.current().View()
+	h := m.bodyHeight()
+	body = clampLines(body, h)
+	if n := strings.Count(body, "\n") + 1; n < h {
+		body += strings.Repeat("\n", h-n)
+	}
+	help := m.c.HelpLine(m.current().Help())
+	return st.App.Render(fit(header, m.c.Width-2) + "\n" + second + "\n" + body + "\n" + help)
+}

@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+)
+
+// outputDoneMsg carries the chosen output.
+type outputDoneMsg struct {
+	format Format
+	dir    string
+}
+
+// outputStep picks the format and the directory (a huh form).
+type outputStep struct {
+	c      *Common
+	form   *huh.Form
+	format Format
+	dir    string
+	w, h   int
+}
+
+// formatLabel is the one-line explanation of each format.
+var formatLabels = []struct {
+	f     Format
+	label string
+}{
+	{FormatJSONL, "JSONL: one file per stream, one record per line (jq, DuckDB, pandas)"},
+	{FormatCSV, "CSV: one file per stream, opens in Excel and Google Sheets"},
+	{FormatAirbyte, "Airbyte messages: one file of protocol messages, for data pipelines"},
+}
+
+func newOutputStep(c *Common, format Format, dir string) *outputStep {
+	if format == "" {
+		format = FormatJSONL
+	}
+	if dir == "" {
+		dir = "pdx-export"
+	}
+	s := &outputStep{c: c, format: format, dir: dir}
+	var opts []huh.Option[Format]
+	for _, fl := range formatLabels {
+		opts = append(opts, huh.NewOption(fl.label, fl.f))
+	}
+	theme := huh.ThemeCharm()
+	if c.Styles.NoColor {
+		theme = huh.ThemeBase()
+	}
+	s.form = huh.NewForm(huh.NewGroup(
+		huh.NewSelect[Format]().Title("Format").Options(opts...).Value(&s.format),
+		huh.NewInput().Title("Directory").
+			Description("Created if missing; files are named after the streams.").
+			Value(&s.dir).Validate(validDir),
+	)).WithShowHelp(false).WithTheme(theme)
+	s.SetSize(c.Width, c.Height)
+	return s
+}
+
+// validDir rejects what cannot be a directory name before the run starts.
+func validDir(d string) error {
+	d = strings.TrimSpace(d)
+	if d == "" {
+		return errors.New("enter a directory, e.g. pdx-export")
+	}
+	if strings.ContainsRune(d, 0) {
+		return errors.New("the directory name has an invalid character")
+	}
+	return nil
+}
+
+func (s *outputStep) Init() tea.Cmd { return s.form.Init() }
+
+func (s *outputStep) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.form = s.form.WithWidth(max(20, w-2)).WithHeight(max(8, h-4))
+}
+
+func (s *outputStep) Help() []key.Binding {
+	k := s.c.Keys
+	return []key.Binding{k.Up, k.Down, k.Tab, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / start sync")), k.Back, k.ForceQuit}
+}
+
+func (s *outputStep) Update(msg tea.Msg) tea.Cmd {
+	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, s.c.Keys.Back) {
+		return func() tea.Msg { return backMsg{} }
+	}
+	m, cmd := s.form.Update(msg)
+	if f, ok := m.(*huh.Form); ok {
+		s.form = f
+	}
+	if s.form.State == huh.StateCompleted {
+		f, d := s.format, filepath.Clean(strings.TrimSpace(s.dir))
+		return tea.Batch(cmd, func() tea.Msg { return outputDoneMsg{format: f, dir: d} })
+	}
+	return cmd
+}
+
+func (s *outputStep) View() string {
+	st := s.c.Styles
+	var b strings.Builder
+	b.WriteString(st.Heading.Render("Where should the data go?") + "\n\n")
+	b.WriteString(s.form.View())
+	return b.String()
+}

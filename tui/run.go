@@ -1,0 +1,284 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// refreshEvery is how often the run screen pulls a snapshot: engine events
+// of any rate are coalesced into at most this many redraws.
+const refreshEvery = 100 * time.Millisecond
+
+type tickMsg struct{}
+
+// runDoneMsg says the backend's Run returned.
+type runDoneMsg struct {
+	res Result
+	err error
+}
+
+// runStep is the live progress screen.
+type runStep struct {
+	c          *Common
+	plan       Plan
+	tracker    *Tracker
+	snap       Snapshot
+	start      time.Time
+	w, h       int
+	offset     int
+	confirming bool
+	stopping   bool
+	cancel     context.CancelFunc
+	done       chan runDoneMsg
+	finished   bool
+}
+
+func newRunStep(c *Common, plan Plan, tracker *Tracker, cancel context.CancelFunc, done chan runDoneMsg) *runStep {
+	s := &runStep{c: c, plan: plan, tracker: tracker, cancel: cancel, done: done, start: c.Now()}
+	s.snap = tracker.Snapshot()
+	s.SetSize(c.Width, c.Height)
+	return s
+}
+
+func tick() tea.Cmd { return tea.Tick(refreshEvery, func(time.Time) tea.Msg { return tickMsg{} }) }
+
+// waitDone turns the end of the run into a message.
+func waitDone(ch <-chan runDoneMsg) tea.Cmd {
+	return func() tea.Msg { return <-ch }
+}
+
+func (s *runStep) Init() tea.Cmd { return tea.Batch(tick(), waitDone(s.done)) }
+
+func (s *runStep) SetSize(w, h int) { s.w, s.h = w, h }
+
+func (s *runStep) Help() []key.Binding {
+	k := s.c.Keys
+	switch {
+	case s.stopping:
+		return nil
+	case s.confirming:
+		return []key.Binding{k.Yes, k.No}
+	}
+	return []key.Binding{k.Up, k.Down, k.Stop}
+}
+
+func (s *runStep) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tickMsg:
+		s.snap = s.tracker.Snapshot()
+		if s.finished {
+			return nil
+		}
+		return tick()
+	case tea.KeyMsg:
+		k := s.c.Keys
+		if s.stopping {
+			if msg.String() == "ctrl+c" {
+				return tea.Quit // Run still waits for the state to be saved
+			}
+			return nil
+		}
+		if s.confirming {
+			switch {
+			case key.Matches(msg, k.Yes):
+				s.confirming, s.stopping = false, true
+				s.cancel()
+			case key.Matches(msg, k.No):
+				s.confirming = false
+			}
+			return nil
+		}
+		switch {
+		case key.Matches(msg, k.Stop):
+			s.confirming = true
+		case key.Matches(msg, k.Up):
+			s.scroll(-1)
+		case key.Matches(msg, k.Down):
+			s.scroll(1)
+		case key.Matches(msg, k.PageUp):
+			s.scroll(-s.rowsHeight())
+		case key.Matches(msg, k.PageDn):
+			s.scroll(s.rowsHeight())
+		}
+	}
+	return nil
+}
+
+func (s *runStep) scroll(d int) {
+	maxOff := len(s.snap.Streams) - s.rowsHeight()
+	s.offset = max(0, min(s.offset+d, maxOff))
+}
+
+// rowsHeight is how many stream rows fit under the header and above the
+// status line.
+func (s *runStep) rowsHeight() int { return max(1, s.h-5) }
+
+func (s *runStep) View() string {
+	st := s.c.Styles
+	now := s.c.Now()
+	var b strings.Builder
+	elapsed := now.Sub(s.start)
+	var recs, toks int64
+	var done, failed int
+	for _, p := range s.snap.Streams {
+		recs += p.Records
+		toks += p.Tokens
+		switch p.State {
+		case StateDone:
+			done++
+		case StateFailed:
+			failed++
+		}
+	}
+	overall := fmt.Sprintf("%d/%d streams done · %s records · %s · %s tokens · %s",
+		done, len(s.snap.Streams), num(recs), rate(recs, elapsed), num(toks), dur(elapsed))
+	if failed > 0 {
+		overall += " · " + st.Error.Render(fmt.Sprintf("%d failed", failed))
+	}
+	b.WriteString(st.Heading.Render("Overall") + "  " + overall + "\n")
+	b.WriteString(st.Heading.Render("Budget ") + "  " + s.budgetLine() + "\n\n")
+
+	rows := s.snap.Streams
+	height := s.rowsHeight()
+	off := min(s.offset, max(0, len(rows)-height))
+	end := min(len(rows), off+height)
+	for i := off; i < end; i++ {
+		b.WriteString(s.row(rows[i], now))
+		b.WriteByte('\n')
+	}
+	if off > 0 || end < len(rows) {
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  showing %d-%d of %d streams (↑/↓ to scroll)", off+1, end, len(rows))))
+	}
+	b.WriteByte('\n')
+	switch {
+	case s.stopping:
+		b.WriteString(st.Warn.Render(fit("Stopping: finishing the current page and saving state…", s.w-2)))
+	case s.confirming:
+		b.WriteString(st.Warn.Render(wrap("Stop the sync? Records already written are kept and state is saved, so the next run resumes.", s.w-2)))
+	case s.snap.LastWarning != "":
+		b.WriteString(st.Warn.Render(fit(s.snap.LastWarning, s.w-2)))
+	}
+	return b.String()
+}
+
+// budgetLine is the daily API budget meter.
+func (s *runStep) budgetLine() string {
+	bu := s.snap.Budget
+	switch {
+	case bu.Exhausted:
+		msg := "daily API budget used up: the sync stops and saves state"
+		if !bu.ResetAt.IsZero() {
+			msg += "; it resets at " + bu.ResetAt.Format("15:04 MST")
+		}
+		return s.c.Styles.Error.Render(msg)
+	case !bu.Known || bu.Limit <= 0:
+		return s.c.Styles.Muted.Render("daily API budget not reported yet")
+	}
+	pct := float64(bu.Remaining) / float64(bu.Limit)
+	return bar(20, pct, s.c.Styles) + fmt.Sprintf(" %s of %s tokens left today", num(bu.Remaining), num(bu.Limit))
+}
+
+const (
+	colName   = 18
+	colRecs   = 9
+	colRate   = 8
+	colState  = 13
+	colTokens = 8
+)
+
+// row draws one stream: icon, name, bar, records, rate, state, tokens.
+func (s *runStep) row(p StreamProgress, now time.Time) string {
+	st := s.c.Styles
+	barW := s.w - 2 - (2 + colName + colRecs + colRate + colState + colTokens + 5)
+	barW = max(6, min(barW, 40))
+	frame := int(now.UnixMilli() / refreshEvery.Milliseconds())
+	icon, state := "", ""
+	var style lipgloss.Style
+	switch p.State {
+	case StateQueued:
+		icon, state, style = "·", "queued", st.Muted
+	case StateRunning:
+		frames := spinner.MiniDot.Frames
+		icon, state, style = frames[frame%len(frames)], "running", st.Text
+	case StateWaiting:
+		left := p.WaitUntil.Sub(now)
+		icon, style = "◷", st.Warn
+		if left > 0 {
+			state = "rate limit " + dur(left+time.Second-1)
+		} else {
+			state = "running"
+		}
+	case StateDone:
+		icon, state, style = "✓", "done", st.OK
+	case StateFailed:
+		icon, state, style = "✗", "failed", st.Error
+	}
+	var b string
+	switch {
+	case p.Total > 0:
+		b = bar(barW, float64(p.Records)/float64(p.Total), st)
+	case p.State == StateDone:
+		b = bar(barW, 1, st)
+	case p.State == StateRunning || p.State == StateWaiting:
+		b = activity(barW, frame, st)
+	default:
+		b = st.Muted.Render(strings.Repeat("░", barW))
+	}
+	var elapsed time.Duration
+	if !p.Started.IsZero() {
+		end := now
+		if !p.Ended.IsZero() {
+			end = p.Ended
+		}
+		elapsed = end.Sub(p.Started)
+	}
+	r := ""
+	if p.State != StateQueued {
+		r = rate(p.Records, elapsed)
+	}
+	return style.Render(icon) + " " +
+		fit(p.Name, colName) + " " + b + " " +
+		right(num(p.Records), colRecs) + " " +
+		right(short(r), colRate) + " " +
+		style.Render(fit(state, colState)) + " " +
+		right(num(p.Tokens)+" tok", colTokens)
+}
+
+// activity is an indeterminate bar: a block sliding back and forth, so the
+// screen never pretends to know a total it does not.
+func activity(w, frame int, st Styles) string {
+	const block = 3
+	span := max(1, w-block)
+	pos := frame % (2 * span)
+	if pos >= span {
+		pos = 2*span - pos
+	}
+	return st.Muted.Render(strings.Repeat("░", pos)) +
+		st.Selected.Render(strings.Repeat("▓", block)) +
+		st.Muted.Render(strings.Repeat("░", max(0, w-pos-block)))
+}
+
+// rate is records per second over d, "-" before there is anything to say.
+func rate(n int64, d time.Duration) string {
+	if d < time.Second/2 || n == 0 {
+		return "- rec/s"
+	}
+	return num(int64(float64(n)/d.Seconds())) + " rec/s"
+}
+
+// short is rate without the unit word, for the narrow column.
+func short(r string) string { return strings.TrimSuffix(r, " rec/s") + "/s" }
+
+// bar is a determinate progress bar of w cells at fraction f (0..1).
+func bar(w int, f float64, st Styles) string {
+	f = max(0, min(1, f))
+	full := int(f*float64(w) + 0.5)
+	return st.Selected.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", w-full))
+}

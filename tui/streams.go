@@ -1,0 +1,321 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// streamsDoneMsg carries the picked streams, in display order.
+type streamsDoneMsg struct{ choices []Choice }
+
+// reconnectMsg asks the root for the Connect step.
+type reconnectMsg struct{}
+
+// streamsStep is the stream picker: grouped, filterable, multi-select, with
+// a per-stream mode where the stream supports both.
+type streamsStep struct {
+	c         *Common
+	all       []StreamInfo
+	selected  map[string]bool
+	modes     map[string]Mode
+	filter    textinput.Model
+	filtering bool
+	cursor    int // index into visible()
+	offset    int // first body line shown
+	errText   string
+	budget    Budget
+	who       string
+	w, h      int
+}
+
+func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsStep {
+	s := &streamsStep{c: c, all: all, selected: map[string]bool{}, modes: map[string]Mode{}}
+	known := map[string]StreamInfo{}
+	for _, si := range all {
+		known[si.Name] = si
+		if si.SupportsIncremental {
+			s.modes[si.Name] = Incremental
+		} else {
+			s.modes[si.Name] = FullRefresh
+		}
+	}
+	if remembered == nil {
+		// First run: the core records are what most people want.
+		for _, si := range all {
+			s.selected[si.Name] = si.Group == GroupCore
+		}
+	}
+	for _, ch := range remembered {
+		si, ok := known[ch.Stream]
+		if !ok {
+			continue // a stream that no longer exists
+		}
+		s.selected[ch.Stream] = true
+		if ch.Mode == Incremental && si.SupportsIncremental || ch.Mode == FullRefresh {
+			s.modes[ch.Stream] = ch.Mode
+		}
+	}
+	in := textinput.New()
+	in.Prompt = "Filter: "
+	in.Placeholder = "type part of a name or description"
+	s.filter = in
+	s.SetSize(c.Width, c.Height)
+	return s
+}
+
+func (s *streamsStep) Init() tea.Cmd { return nil }
+
+func (s *streamsStep) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.filter.Width = max(10, w-14)
+	s.keepCursorVisible()
+}
+
+func (s *streamsStep) Help() []key.Binding {
+	k := s.c.Keys
+	if s.filtering {
+		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done filtering")), k.ClearFilter}
+	}
+	h := []key.Binding{k.Up, k.Down, k.Toggle, k.Mode, k.All, k.None, k.Filter, k.Next}
+	if s.filter.Value() != "" {
+		h = append(h, k.ClearFilter)
+	}
+	return append(h, key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "account")), k.ForceQuit)
+}
+
+// visible lists the indexes of all that match the filter, in order.
+func (s *streamsStep) visible() []int {
+	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
+	var out []int
+	for i, si := range s.all {
+		if q == "" || strings.Contains(strings.ToLower(si.Name), q) || strings.Contains(strings.ToLower(si.Description), q) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Choices are the picked streams in display order.
+func (s *streamsStep) Choices() []Choice {
+	var out []Choice
+	for _, si := range s.all {
+		if s.selected[si.Name] {
+			out = append(out, Choice{Stream: si.Name, Mode: s.modes[si.Name]})
+		}
+	}
+	return out
+}
+
+func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		if s.filtering {
+			var cmd tea.Cmd
+			s.filter, cmd = s.filter.Update(msg)
+			return cmd
+		}
+		return nil
+	}
+	k := s.c.Keys
+	vis := s.visible()
+	move := func(d int) {
+		s.cursor = max(0, min(s.cursor+d, len(vis)-1))
+		s.keepCursorVisible()
+	}
+	if s.filtering {
+		switch {
+		case km.Type == tea.KeyUp || km.Type == tea.KeyDown:
+			move(map[bool]int{true: -1, false: 1}[km.Type == tea.KeyUp])
+		case key.Matches(km, k.ClearFilter):
+			s.filter.SetValue("")
+			s.filtering = false
+			s.filter.Blur()
+			s.cursor = 0
+			s.keepCursorVisible()
+		case key.Matches(km, k.Next):
+			s.filtering = false
+			s.filter.Blur()
+		default:
+			var cmd tea.Cmd
+			s.filter, cmd = s.filter.Update(km)
+			s.cursor = 0
+			s.offset = 0
+			return cmd
+		}
+		return nil
+	}
+	s.errText = ""
+	switch {
+	case key.Matches(km, k.Up):
+		move(-1)
+	case key.Matches(km, k.Down):
+		move(1)
+	case key.Matches(km, k.PageUp):
+		move(-s.bodyHeight())
+	case key.Matches(km, k.PageDn):
+		move(s.bodyHeight())
+	case key.Matches(km, k.Toggle):
+		if len(vis) > 0 {
+			n := s.all[vis[s.cursor]].Name
+			s.selected[n] = !s.selected[n]
+		}
+	case key.Matches(km, k.Mode):
+		if len(vis) > 0 {
+			si := s.all[vis[s.cursor]]
+			if !si.SupportsIncremental {
+				s.errText = si.Name + " only supports full refresh (the API cannot list just the changes)."
+			} else if s.modes[si.Name] == Incremental {
+				s.modes[si.Name] = FullRefresh
+			} else {
+				s.modes[si.Name] = Incremental
+			}
+		}
+	case key.Matches(km, k.All):
+		for _, i := range vis {
+			s.selected[s.all[i].Name] = true
+		}
+	case key.Matches(km, k.None):
+		for _, i := range vis {
+			s.selected[s.all[i].Name] = false
+		}
+	case key.Matches(km, k.Filter):
+		s.filtering = true
+		return s.filter.Focus()
+	case key.Matches(km, k.ClearFilter) && s.filter.Value() != "":
+		s.filter.SetValue("")
+		s.cursor = 0
+		s.keepCursorVisible()
+	case km.String() == "c":
+		return func() tea.Msg { return reconnectMsg{} }
+	case key.Matches(km, k.Next):
+		ch := s.Choices()
+		if len(ch) == 0 {
+			s.errText = "Pick at least one stream: move to it and press space (or a for all)."
+			return nil
+		}
+		return func() tea.Msg { return streamsDoneMsg{choices: ch} }
+	}
+	return nil
+}
+
+// bodyHeight is how many list lines fit.
+func (s *streamsStep) bodyHeight() int { return max(3, s.h-5) }
+
+// lines builds the list: group headings and one line per visible stream;
+// rowLine maps a visible index to its line.
+func (s *streamsStep) lines() (lines []string, rowLine []int) {
+	st := s.c.Styles
+	vis := s.visible()
+	last := Group(-1)
+	descW := max(0, s.w-2-(2+4+20+1+13+1))
+	for vi, i := range vis {
+		si := s.all[i]
+		if si.Group != last {
+			last = si.Group
+			total, sel := 0, 0
+			for _, o := range s.all {
+				if o.Group == si.Group {
+					total++
+					if s.selected[o.Name] {
+						sel++
+					}
+				}
+			}
+			lines = append(lines, st.Heading.Render(fmt.Sprintf("%s (%d of %d)", si.Group, sel, total)))
+		}
+		cur := "  "
+		if vi == s.cursor {
+			cur = st.Cursor.Render("> ")
+		}
+		box := "[ ] "
+		name := fit(si.Name, 20)
+		if s.selected[si.Name] {
+			box = st.Selected.Render("[x] ")
+			name = st.Selected.Render(name)
+		}
+		mode := st.Muted.Render(fit("full refresh", 13))
+		if si.SupportsIncremental {
+			if s.modes[si.Name] == Incremental {
+				mode = fit("incremental", 13)
+			} else {
+				mode = fit("full refresh", 13)
+			}
+		}
+		rowLine = append(rowLine, len(lines))
+		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(si.Description, descW)))
+	}
+	return lines, rowLine
+}
+
+func (s *streamsStep) keepCursorVisible() {
+	_, rowLine := s.lines()
+	if len(rowLine) == 0 {
+		s.offset = 0
+		return
+	}
+	s.cursor = max(0, min(s.cursor, len(rowLine)-1))
+	l := rowLine[s.cursor]
+	if s.cursor == 0 {
+		l = 0 // show the first heading too
+	}
+	h := s.bodyHeight()
+	if l < s.offset {
+		s.offset = l
+	}
+	if l >= s.offset+h {
+		s.offset = l - h + 1
+	}
+}
+
+// SetBudget records the daily budget learned while connecting.
+func (s *streamsStep) SetBudget(b Budget, who string) { s.budget, s.who = b, who }
+
+func (s *streamsStep) View() string {
+	st := s.c.Styles
+	var b strings.Builder
+	ch := s.Choices()
+	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
+	b.WriteString(st.Heading.Render(head) + "\n")
+	var cost string
+	if tok, ok := s.c.Backend.Estimate(ch); ok {
+		cost = fmt.Sprintf("Estimated cost: ~%s API tokens", num(tok))
+	} else {
+		cost = "Estimated cost: unknown until the first run"
+	}
+	if s.budget.Known {
+		cost += fmt.Sprintf(" · daily budget left: %s of %s", num(s.budget.Remaining), num(s.budget.Limit))
+		if tok, ok := s.c.Backend.Estimate(ch); ok && tok > s.budget.Remaining {
+			cost = st.Warn.Render(cost + " (not enough: the run will stop and resume tomorrow)")
+		}
+	}
+	b.WriteString(fit(cost, s.w-2) + "\n")
+	switch {
+	case s.filtering || s.filter.Value() != "":
+		b.WriteString(s.filter.View() + "\n")
+	case s.errText != "":
+		b.WriteString(st.Error.Render(fit(s.errText, s.w-2)) + "\n")
+	default:
+		b.WriteString("\n")
+	}
+	lines, _ := s.lines()
+	if len(lines) == 0 {
+		lines = []string{st.Muted.Render("  No stream matches the filter. Press esc to clear it.")}
+	}
+	h := s.bodyHeight()
+	off := min(s.offset, max(0, len(lines)-h))
+	end := min(len(lines), off+h)
+	b.WriteString(strings.Join(lines[off:end], "\n"))
+	for i := end - off; i < h; i++ {
+		b.WriteString("\n")
+	}
+	more := ""
+	if off > 0 || end < len(lines) {
+		more = fmt.Sprintf("lines %d-%d of %d (↑/↓ to scroll)", off+1, end, len(lines))
+	}
+	b.WriteString("\n" + st.Muted.Render(more))
+	return b.String()
+}

@@ -1,0 +1,75 @@
+package tui
+
+import (
+	"os"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Styles is every style the UI uses; nothing else creates colours.
+type Styles struct {
+	App      lipgloss.Style
+	Title    lipgloss.Style
+	Crumb    lipgloss.Style
+	CrumbOn  lipgloss.Style
+	Heading  lipgloss.Style
+	Text     lipgloss.Style
+	Muted    lipgloss.Style
+	Hint     lipgloss.Style
+	Selected lipgloss.Style
+	Cursor   lipgloss.Style
+	OK       lipgloss.Style
+	Warn     lipgloss.Style
+	Error    lipgloss.Style
+	Box      lipgloss.Style
+	Key      lipgloss.Style
+	HelpKey  lipgloss.Style
+	HelpDesc lipgloss.Style
+	HelpSep  lipgloss.Style
+	NoColor  bool
+}
+
+// NoColorRequested follows https://no-color.org: any non-empty NO_COLOR.
+func NoColorRequested() bool { return os.Getenv("NO_COLOR") != "" }
+
+// ApplyColorProfile makes lipgloss honour NO_COLOR (call once at start).
+func ApplyColorProfile() {
+	if NoColorRequested() {
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+}
+
+// NewStyles builds the palette; with noColor it keeps only bold/faint so
+// the screen still reads well (and colour never carries meaning alone).
+func NewStyles(noColor bool) Styles {
+	c := func(s lipgloss.Style, col string) lipgloss.Style {
+		if noColor {
+			return s
+		}
+		return s.Foreground(lipgloss.AdaptiveColor{Light: col, Dark: col})
+	}
+	s := Styles{NoColor: noColor}
+	s.App = lipgloss.NewStyle().Padding(0, 1)
+	s.Title = c(lipgloss.NewStyle().Bold(true), "#7D56F4")
+	s.Crumb = c(lipgloss.NewStyle(), "#888888")
+	s.CrumbOn = c(lipgloss.NewStyle().Bold(true).Underline(true), "#7D56F4")
+	s.Heading = c(lipgloss.NewStyle().Bold(true), "#5A9BD5")
+	s.Text = lipgloss.NewStyle()
+	s.Muted = c(lipgloss.NewStyle(), "#888888")
+	s.Hint = c(lipgloss.NewStyle().Italic(!noColor), "#999999")
+	s.Selected = c(lipgloss.NewStyle(), "#04B575")
+	s.Cursor = c(lipgloss.NewStyle().Bold(true), "#EE6FF8")
+	s.OK = c(lipgloss.NewStyle(), "#04B575")
+	s.Warn = c(lipgloss.NewStyle(), "#E5C07B")
+	s.Error = c(lipgloss.NewStyle().Bold(true), "#E06C75")
+	s.Box = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	if !noColor {
+		s.Box = s.Box.BorderForeground(lipgloss.Color("#7D56F4"))
+	}
+	s.Key = c(lipgloss.NewStyle().Bold(true), "#EE6FF8")
+	s.HelpKey = c(lipgloss.NewStyle(), "#909090")
+	s.HelpDesc = c(lipgloss.NewStyle(), "#B2B2B2")
+	s.HelpSep = c(lipgloss.NewStyle(), "#DDDADA")
+	return s
+}

@@ -1,0 +1,217 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pdxhq/pdx/source/engine"
+)
+
+// Outcome is what the UI reports to the command when it exits.
+type Outcome struct {
+	Ran             bool // a sync was started
+	Stopped         bool // the user stopped it
+	Failed          int  // streams that did not finish
+	BudgetExhausted bool
+	Err             error  // the run as a whole failed (already explained in Summary)
+	Summary         string // a plain-text summary to leave on the terminal
+}
+
+// summaryStep is the end screen: what happened, where the files are, what
+// failed and why, and how to run the same thing headless.
+type summaryStep struct {
+	c    *Common
+	vp   viewport.Model
+	text string
+	w, h int
+}
+
+// summarize builds the outcome and its plain text from the final snapshot.
+func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, stopped bool, elapsed time.Duration, st Styles, width int) (Outcome, string) {
+	o := Outcome{Ran: true, Stopped: stopped, BudgetExhausted: snap.Budget.Exhausted}
+	var recs int64
+	for _, p := range snap.Streams {
+		recs += p.Records
+		if p.State != StateDone {
+			o.Failed++
+		}
+		if p.Failure == engine.TransientError && snap.Budget.Exhausted {
+			o.BudgetExhausted = true
+		}
+	}
+	tw := max(20, width-4)
+	var sb strings.Builder
+	head := ""
+	switch {
+	case runErr != nil && !stopped:
+		head = st.Error.Render("✗ The sync could not run.")
+		o.Err = runErr
+	case stopped:
+		head = st.Warn.Render(fmt.Sprintf("■ Sync stopped by you after %s: %s records saved.", dur(elapsed), num(recs)))
+	case o.BudgetExhausted:
+		head = st.Warn.Render(fmt.Sprintf("■ Daily API budget used up after %s: %s records saved.", dur(elapsed), num(recs)))
+	case o.Failed > 0:
+		head = st.Warn.Render(fmt.Sprintf("■ Sync finished in %s with %d failed stream(s): %s records.", dur(elapsed), o.Failed, num(recs)))
+	default:
+		head = st.OK.Render(fmt.Sprintf("✓ Sync finished in %s: %s records from %d streams.", dur(elapsed), num(recs), len(snap.Streams)))
+	}
+	sb.WriteString(head + "\n")
+	if runErr != nil && !stopped {
+		sb.WriteString(wrap(b.Explain(runErr), tw) + "\n")
+	}
+	if stopped || o.BudgetExhausted || o.Failed > 0 {
+		if res.StateSaved {
+			sb.WriteString(wrap("State is saved: running the same sync again continues where this one stopped.", tw) + "\n")
+		}
+	}
+	if o.BudgetExhausted && !snap.Budget.ResetAt.IsZero() {
+		sb.WriteString(wrap("The budget resets at "+snap.Budget.ResetAt.Format("15:04 MST")+".", tw) + "\n")
+	}
+	sb.WriteString("\n")
+	sb.WriteString(st.Heading.Render(fmt.Sprintf("%-20s %10s %8s  %s", "Stream", "Records", "Time", "Result")) + "\n")
+	var failures []string
+	for _, p := range snap.Streams {
+		t := ""
+		if !p.Started.IsZero() && !p.Ended.IsZero() {
+			t = dur(p.Ended.Sub(p.Started))
+		}
+		result := "done"
+		switch p.State {
+		case StateFailed:
+			result = "failed"
+			why := "stopped early"
+			switch {
+			case stopped && p.Err != nil && isCancel(p.Err):
+				result, why = "stopped", ""
+			case p.Err != nil:
+				why = b.Explain(p.Err)
+			}
+			if why != "" {
+				failures = append(failures, p.Name+": "+why)
+			}
+		case StateQueued:
+			result = "not started"
+		case StateRunning, StateWaiting:
+			result = "stopped"
+		}
+		line := fmt.Sprintf("%s %10s %8s  %s", fit(p.Name, 20), num(p.Records), t, result)
+		if result != "done" {
+			line = st.Warn.Render(line)
+		}
+		sb.WriteString(line + "\n")
+	}
+	if len(failures) > 0 {
+		sb.WriteString("\n" + st.Error.Render("What failed") + "\n")
+		for _, f := range failures {
+			sb.WriteString(wrap("✗ "+f, tw) + "\n")
+		}
+	}
+	if files := fileList(res.Files); len(files) > 0 {
+		dir := plan.OutDir
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		sb.WriteString("\n" + st.Heading.Render("Files in "+dir) + "\n")
+		sb.WriteString(wrap(strings.Join(files, "  "), tw) + "\n")
+	}
+	cmd := res.Command
+	if cmd == "" {
+		cmd = HeadlessCommand(b.Profile(), b.Demo(), plan)
+	}
+	sb.WriteString("\n" + st.Heading.Render("Run the same sync without the UI") + "\n")
+	sb.WriteString(cmd + "\n")
+	return o, sb.String()
+}
+
+// isCancel reports an error caused by the user stopping the run.
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || err != nil && strings.Contains(err.Error(), "context canceled")
+}
+
+// fileList flattens the per-stream files to base names, sorted.
+func fileList(files map[string][]string) []string {
+	var out []string
+	for _, fs := range files {
+		for _, f := range fs {
+			out = append(out, filepath.Base(f))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HeadlessCommand is the `pdx sync --no-tui` line that repeats plan.
+func HeadlessCommand(profile string, demo bool, plan Plan) string {
+	args := []string{"pdx", "sync", "--no-tui"}
+	if demo {
+		args = append(args, "--demo")
+	} else if profile != "" {
+		args = append(args, "--profile", shellQuote(profile))
+	}
+	var names []string
+	modes := map[Mode]bool{}
+	for _, c := range plan.Streams {
+		names = append(names, c.Stream)
+		modes[c.Mode] = true
+	}
+	args = append(args, "--streams", strings.Join(names, ","))
+	if len(modes) == 1 {
+		for m := range modes {
+			args = append(args, "--mode", map[Mode]string{Incremental: "incremental", FullRefresh: "full"}[m])
+		}
+	}
+	args = append(args, "--format", string(plan.Format), "--out", shellQuote(plan.OutDir))
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func newSummaryStep(c *Common, text string) *summaryStep {
+	s := &summaryStep{c: c, text: text, vp: viewport.New(c.Width, c.Height)}
+	s.vp.SetContent(text)
+	return s
+}
+
+func (s *summaryStep) Init() tea.Cmd { return nil }
+
+func (s *summaryStep) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.vp.Width, s.vp.Height = max(10, w-2), max(3, h)
+	s.vp.SetContent(s.text)
+}
+
+func (s *summaryStep) Help() []key.Binding {
+	k := s.c.Keys
+	h := []key.Binding{k.Quit}
+	if s.vp.TotalLineCount() > s.vp.Height {
+		h = append([]key.Binding{k.Up, k.Down}, h...)
+	}
+	return h
+}
+
+func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
+	if km, ok := msg.(tea.KeyMsg); ok && (key.Matches(km, s.c.Keys.Quit) || km.Type == tea.KeyEnter) {
+		return tea.Quit
+	}
+	var cmd tea.Cmd
+	s.vp, cmd = s.vp.Update(msg)
+	return cmd
+}
+
+func (s *summaryStep) View() string { return s.vp.View() }
