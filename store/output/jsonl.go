@@ -1,0 +1,35 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// NewJSONL returns a sink writing <dir>/<stream>.jsonl: one record per line,
+// exactly the bytes the API sent (a record holding raw line breaks, which
+// compact API output never does, is compacted so it stays one line).
+func NewJSONL(opt Options) (*FileSink, error) {
+	return newFileSink(opt, format{
+		ext:           "jsonl",
+		newEncoder:    func(string) (encoder, error) { return jsonlEncoder{}, nil },
+		lastRecordEnd: lastLineEnd,
+	})
+}
+
+type jsonlEncoder struct{}
+
+func (jsonlEncoder) begin(*streamFile, bool, io.ReaderAt) error { return nil }
+
+func (jsonlEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
+	if bytes.ContainsAny(rec, "\r\n") {
+		var c bytes.Buffer
+		if err := json.Compact(&c, rec); err != nil {
+			return buf, fmt.Errorf("record is not valid JSON: %w", err)
+		}
+		rec = c.Bytes()
+	}
+	buf = append(buf, rec...)
+	return append(buf, '\n'), nil
+}
