@@ -278,7 +278,9 @@ func (p *Profile) Validate() error {
 func ValidMode(m string) error { return oneOf("mode", m, "", ModeFull, ModeIncremental) }
 
 // ValidFormat accepts "", "jsonl", "csv" and "airbyte".
-func ValidFormat(f string) error { return oneOf("format", f, "", FormatJSONL, FormatCSV, FormatAirbyte) }
+func ValidFormat(f string) error {
+	return oneOf("format", f, "", FormatJSONL, FormatCSV, FormatAirbyte)
+}
 
 func oneOf(field, v string, allowed ...string) error {
 	for _, a := range allowed {

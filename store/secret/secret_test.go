@@ -52,9 +52,12 @@ func TestKeyringRoundTrip(t *testing.T) {
 // blockingKeyring never answers, like a keyring waiting on an unlock prompt.
 type blockingKeyring struct{ release chan struct{} }
 
-func (b blockingKeyring) Get(string, string) (string, error) { <-b.release; return "", keyring.ErrNotFound }
-func (b blockingKeyring) Set(string, string, string) error    { <-b.release; return nil }
-func (b blockingKeyring) Delete(string, string) error         { <-b.release; return nil }
+func (b blockingKeyring) Get(string, string) (string, error) {
+	<-b.release
+	return "", keyring.ErrNotFound
+}
+func (b blockingKeyring) Set(string, string, string) error { <-b.release; return nil }
+func (b blockingKeyring) Delete(string, string) error      { <-b.release; return nil }
 
 func TestFallbackToFile(t *testing.T) {
 	t.Setenv(EnvToken, "")
