@@ -243,11 +243,8 @@ func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
 		if st.Strategy == streams.FollowsParent {
 			parent, _ := streams.Lookup(st.Parent)
 			deals := counts[st.Parent]
+			// one products call per 100 deals (a batch rarely exceeds a page)
 			total += parent.Pages(deals)*int64(parent.TokenCost) + ceilDiv(deals, dealBatch)*int64(st.TokenCost)
-			// extra pages when a batch has more than a page of products
-			if n > deals*5 {
-				total += st.Pages(n) * int64(st.TokenCost)
-			}
 			continue
 		}
 		total += st.Pages(n) * int64(st.TokenCost)

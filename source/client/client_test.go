@@ -1,0 +1,430 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests pin the client's wire behaviour against tiny loopback handlers
+// whose answers are scripted exactly; the engine tests exercise the same code
+// against the full simulator.
+
+const canary = "canary-token-0123456789abcdef"
+
+func newTestClient(t *testing.T, h http.Handler, mod func(*Options)) (*Client, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	o := Options{BaseURL: srv.URL, Auth: TokenAuth(canary), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		MaxWait: 20 * time.Millisecond, BurstLimit: 10000}
+	if mod != nil {
+		mod(&o)
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
+}
+
+func TestBaseURLValidation(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"", true}, // default https://api.pipedrive.com
+		{"https://api.pipedrive.com", true},
+		{"https://mycompany.pipedrive.com/", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://localhost:1234", true},
+		{"http://[::1]:99", true},
+		{"http://api.pipedrive.com", false},
+		{"ftp://x", false},
+		{"api.pipedrive.com", false},
+		{"https://user:pw@api.pipedrive.com", false},
+		{"https://api.pipedrive.com?api_token=x", false},
+	}
+	for _, tt := range tests {
+		_, err := New(Options{BaseURL: tt.url, Auth: TokenAuth("x")})
+		if (err == nil) != tt.ok {
+			t.Errorf("New(%q): err=%v, want ok=%v", tt.url, err, tt.ok)
+		}
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Error("New without Auth: want error")
+	}
+}
+
+func TestTokenOnlyInHeaderAndPrefixes(t *testing.T) {
+	var paths []string
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		if strings.Contains(r.URL.RawQuery, canary) || r.URL.Query().Has("api_token") {
+			t.Errorf("token in query: %s", r.URL.RawQuery)
+		}
+		if r.Header.Get("x-api-token") != canary {
+			t.Errorf("x-api-token header = %q", r.Header.Get("x-api-token"))
+		}
+		fmt.Fprint(w, `{"success":true,"data":{"id":1,"name":"Ann","company_name":"Acme","company_domain":"acme"}}`)
+	})
+	for _, oauth := range []bool{false, true} {
+		c, _ := newTestClient(t, h, func(o *Options) { o.OAuth = oauth })
+		me, err := c.Me(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.CompanyName != "Acme" || me.Name != "Ann" {
+			t.Errorf("Me = %+v", me)
+		}
+		if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"/v1/users/me", "/api/v2/deals", "/api/v1/users/me", "/api/v2/deals"}
+	if fmt.Sprint(paths) != fmt.Sprint(want) {
+		t.Errorf("paths = %v, want %v", paths, want)
+	}
+	if s := fmt.Sprintf("%v %#v", TokenAuth(canary), TokenAuth(canary)); strings.Contains(s, canary) {
+		t.Errorf("TokenAuth formats its secret: %s", s)
+	}
+}
+
+// TestErrorsClassifiedAndSecretFree: every failing status maps to the right
+// class, and no error text contains the token even when the server echoes it.
+func TestErrorsClassifiedAndSecretFree(t *testing.T) {
+	tests := []struct {
+		status    int
+		body      string
+		auth      bool
+		config    bool
+		transient bool
+		contains  string
+	}{
+		{401, `{"success":false,"error":"unauthorized access","errorCode":401}`, true, true, false, "Personal preferences > API"},
+		{402, `{"success":false,"error":"Company account is not active"}`, false, true, false, "not active"},
+		{403, `<html>Cloudflare ` + canary + `</html>`, false, true, false, "403"},
+		{404, `{"success":false,"error":"not found ` + canary + `"}`, false, true, false, "not found"},
+		{410, `{"success":false,"error":"gone"}`, false, true, false, "retired"},
+		{400, `{"success":false,"error":"bad param","error_info":"see docs"}`, false, false, false, "bad param; see docs"},
+		{500, `{"success":false,"error":"boom"}`, false, false, true, "boom"},
+		{503, `oops`, false, false, true, "503"},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			var n atomic.Int32
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}), nil)
+			_, err := c.Get(context.Background(), V1, "/notes", nil, 20)
+			if err == nil {
+				t.Fatal("want error")
+			}
+			if IsAuth(err) != tt.auth || IsConfig(err) != tt.config || IsTransient(err) != tt.transient {
+				t.Errorf("classes of %v: auth=%v config=%v transient=%v", err, IsAuth(err), IsConfig(err), IsTransient(err))
+			}
+			if strings.Contains(err.Error(), canary) {
+				t.Errorf("error leaks the token: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("error %q does not mention %q", err, tt.contains)
+			}
+			wantN := int32(1)
+			if tt.transient {
+				wantN = int32(1 + c.opts.MaxRetries)
+			}
+			if n.Load() != wantN {
+				t.Errorf("requests = %d, want %d", n.Load(), wantN)
+			}
+		})
+	}
+}
+
+// scripted answers requests in order from a list of (status, headers, body).
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+func scripted(t *testing.T, answers ...answer) (http.Handler, *atomic.Int32) {
+	var n atomic.Int32
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		if i >= len(answers) {
+			t.Errorf("unexpected request %d: %s", i+1, r.URL)
+			w.WriteHeader(599)
+			return
+		}
+		a := answers[i]
+		for k, v := range a.header {
+			w.Header().Set(k, v)
+		}
+		if a.status != 0 {
+			w.WriteHeader(a.status)
+		}
+		fmt.Fprint(w, a.body)
+	}), &n
+}
+
+const okBody = `{"success":true,"data":[{"id":1}]}`
+
+func TestRetriesAndWaits(t *testing.T) {
+	tests := []struct {
+		name     string
+		answers  []answer
+		wantErr  func(error) bool
+		wantN    int32
+		waits429 int
+	}{
+		{"5xx then ok", []answer{{status: 502}, {status: 500}, {body: okBody}}, nil, 3, 0},
+		{"truncated body then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, nil, 2, 0},
+		{"burst 429 waits reset then ok", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "500"}}, {body: okBody}}, nil, 2, 1},
+		{"daily budget 429 stops at once", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "0"}}}, IsBudgetExhausted, 1, 0},
+		{"persistent 5xx gives up", []answer{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, IsTransient, 6, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, n := scripted(t, tt.answers...)
+			var waits429 atomic.Int32
+			c, _ := newTestClient(t, h, func(o *Options) {
+				o.Observer = func(ob Observation) {
+					if ob.Kind == ObsWait && ob.Reason == "429" {
+						waits429.Add(1)
+					}
+				}
+			})
+			_, err := c.Get(context.Background(), V2, "/deals", nil, 10)
+			if tt.wantErr == nil && err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if tt.wantErr != nil && (err == nil || !tt.wantErr(err)) {
+				t.Fatalf("err = %v, not the wanted kind", err)
+			}
+			if n.Load() != tt.wantN {
+				t.Errorf("requests = %d, want %d", n.Load(), tt.wantN)
+			}
+			if int(waits429.Load()) != tt.waits429 {
+				t.Errorf("429 waits = %d, want %d", waits429.Load(), tt.waits429)
+			}
+		})
+	}
+}
+
+func TestBudgetMeterAndPreflight(t *testing.T) {
+	h, n := scripted(t,
+		answer{header: map[string]string{"x-daily-ratelimit-token-limit": "30000", "x-daily-ratelimit-token-remaining": "15"}, body: okBody},
+		answer{body: okBody}, // no headers: the meter subtracts the cost
+	)
+	c, _ := newTestClient(t, h, nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, V2, "/deals", nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Budget(); !b.Known || b.Limit != 30000 || b.Remaining != 15 || b.Spent != 10 {
+		t.Errorf("budget = %+v", b)
+	}
+	if _, err := c.Get(ctx, V2, "/deals", nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Budget(); b.Remaining != 5 || b.Spent != 20 {
+		t.Errorf("budget after header-less answer = %+v", b)
+	}
+	// 5 left, the next call costs 10: refused without sending.
+	_, err := c.Get(ctx, V2, "/deals", nil, 10)
+	var be *BudgetError
+	if !errors.As(err, &be) || be.ResetAt.IsZero() {
+		t.Fatalf("err = %v, want *BudgetError with a reset time", err)
+	}
+	if n.Load() != 2 {
+		t.Errorf("requests = %d, want 2 (the third must not be sent)", n.Load())
+	}
+	if !c.Budget().Exhausted {
+		t.Error("budget not marked exhausted")
+	}
+}
+
+func TestUnauthorizedRefreshRetriesOnce(t *testing.T) {
+	h, n := scripted(t, answer{status: 401, body: `{"success":false,"error":"unauthorized access"}`}, answer{body: okBody},
+		answer{status: 401})
+	a := &refreshAuth{}
+	c, _ := newTestClient(t, h, func(o *Options) { o.Auth = a })
+	if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+		t.Fatalf("after refresh: %v", err)
+	}
+	if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); !IsAuth(err) {
+		t.Fatalf("second 401 after a refresh: err = %v, want auth error", err)
+	}
+	if n.Load() != 3 || a.calls.Load() != 2 {
+		t.Errorf("requests = %d, refreshes = %d; want 3 and 2", n.Load(), a.calls.Load())
+	}
+}
+
+type refreshAuth struct{ calls atomic.Int32 }
+
+func (a *refreshAuth) Authorize(r *http.Request) error { r.Header.Set("Authorization", "Bearer x"); return nil }
+func (a *refreshAuth) BaseURL() string                 { return "" }
+func (a *refreshAuth) Unauthorized(context.Context) bool {
+	return a.calls.Add(1) == 1 // refresh works once
+}
+
+func TestLearnsBurstLimit(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-ratelimit-limit", "120")
+		w.Header().Set("x-ratelimit-remaining", "100")
+		fmt.Fprint(w, okBody)
+	})
+	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0 })
+	if got := c.BurstLimit(); got != LowestTokenBurst {
+		t.Errorf("initial burst = %d, want %d", got, LowestTokenBurst)
+	}
+	if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.BurstLimit(); got != 120 {
+		t.Errorf("learned burst = %d, want 120", got)
+	}
+	oc, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0; o.OAuth = true })
+	if got := oc.BurstLimit(); got != LowestOAuthBurst {
+		t.Errorf("OAuth initial burst = %d", got)
+	}
+}
+
+func TestPages(t *testing.T) {
+	tests := []struct {
+		name    string
+		req     PageRequest
+		answers []answer
+		want    []int // records per page
+		queries []string
+	}{
+		{"v2 cursor", PageRequest{Version: V2, Path: "/deals", Paging: V2Cursor, Limit: 2},
+			[]answer{
+				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"next_cursor":"abc"}}`},
+				{body: `{"success":true,"data":[{"id":3}],"additional_data":{"next_cursor":null}}`},
+			}, []int{2, 1}, []string{"limit=2", "cursor=abc&limit=2"}},
+		{"v1 offset with next_start", PageRequest{Version: V1, Path: "/notes", Paging: V1Offset, Limit: 2},
+			[]answer{
+				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"start":0,"limit":2,"more_items_in_collection":true,"next_start":2}}}`},
+				{body: `{"success":true,"data":[{"id":3}],"additional_data":{"pagination":{"start":2,"limit":2,"more_items_in_collection":false}}}`},
+			}, []int{2, 1}, []string{"limit=2&start=0", "limit=2&start=2"}},
+		{"v1 offset without next_start", PageRequest{Version: V1, Path: "/roles", Paging: V1Offset, Limit: 2},
+			[]answer{
+				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"more_items_in_collection":true}}}`},
+				{body: `{"success":true,"data":null}`},
+			}, []int{2, 0}, []string{"limit=2&start=0", "limit=2&start=2"}},
+		{"unpaged, no additional_data", PageRequest{Version: V1, Path: "/users", Paging: NoPaging},
+			[]answer{{body: `{"success":true,"data":[{"id":1,"s":"a\"]}"},{"id":2,"n":[1,{"x":[]}]}]}`}}, []int{2}, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var queries []string
+			inner, _ := scripted(t, tt.answers...)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				queries = append(queries, r.URL.RawQuery)
+				inner.ServeHTTP(w, r)
+			})
+			c, _ := newTestClient(t, h, nil)
+			var got []int
+			err := c.Pages(context.Background(), tt.req, func(p Page) error {
+				got = append(got, len(p.Records))
+				for _, rec := range p.Records {
+					var m map[string]any
+					if err := json.Unmarshal(rec, &m); err != nil {
+						t.Errorf("record %s: %v", rec, err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(queries) != fmt.Sprint(tt.queries) {
+				t.Errorf("pages %v queries %q; want %v %q", got, queries, tt.want, tt.queries)
+			}
+		})
+	}
+}
+
+func TestSplitArray(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{`null`, nil, false},
+		{``, nil, false},
+		{`[]`, nil, false},
+		{` [ 1 , "a,]" , {"k":[1,2]}, [ ], null, true ] `, []string{`1`, `"a,]"`, `{"k":[1,2]}`, `[ ]`, `null`, `true`}, false},
+		{`[{"s":"\\\"}"}]`, []string{`{"s":"\\\"}"}`}, false},
+		{`{"a":1}`, nil, true},
+	}
+	for _, tt := range tests {
+		got, err := splitArray(json.RawMessage(tt.in))
+		if (err != nil) != tt.err {
+			t.Errorf("splitArray(%s) err = %v", tt.in, err)
+			continue
+		}
+		var s []string
+		for _, g := range got {
+			s = append(s, string(g))
+		}
+		if fmt.Sprintf("%q", s) != fmt.Sprintf("%q", tt.want) {
+			t.Errorf("splitArray(%s) = %q, want %q", tt.in, s, tt.want)
+		}
+	}
+}
+
+// TestPacingSharedAcrossCallers: concurrent callers share one limiter, so
+// together they never exceed the learned burst per window.
+func TestPacingSharedAcrossCallers(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		fmt.Fprint(w, okBody)
+	})
+	// 20 per 200 ms window: 30 requests need >= ~250 ms whoever sends them.
+	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 20; o.Window = 200 * time.Millisecond })
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	maxIn := 0
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j].Sub(times[i]) < 200*time.Millisecond; j++ {
+			n++
+		}
+		maxIn = max(maxIn, n)
+	}
+	if maxIn > 20 {
+		t.Errorf("%d requests in one 200 ms window, limit 20", maxIn)
+	}
+	t.Logf("max requests in a window: %d of 20", maxIn)
+}
