@@ -81,6 +81,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
 	})
+	configureVersion(root)
 	for _, f := range commandFactories {
 		root.AddCommand(f(g))
 	}
