@@ -117,6 +117,9 @@ var (
 	pkFieldCode = []string{"field_code"}
 	v2Sort      = v("sort_by", "update_time", "sort_direction", "asc")
 	v1Sort      = v("sort", "update_time ASC")
+	// /leads declares sort as an enum of bare field names; ascending is the
+	// default direction.
+	leadsSort = v("sort", "update_time")
 )
 
 // table: keep it sorted by name.
@@ -147,7 +150,7 @@ var table = []Stream{
 	{Name: "lead_sources", Description: "Lead sources", Group: Settings, Version: client.V1, Path: "/leadSources",
 		PrimaryKey: []string{"name"}, Strategy: FullRefreshOnly, Paging: None, TokenCost: 2},
 	{Name: "leads", Description: "Leads", Group: Core, Version: client.V1, Path: "/leads",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "deal"},
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: leadsSort, FieldsEntity: "deal"},
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal"},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
