@@ -301,3 +301,38 @@ func TestConcurrentStreams(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestAirbyteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, AirbyteFile)
+	// A killed earlier run left a torn line.
+	os.WriteFile(path, []byte(`{"type":"LOG","log":{"level":"INFO","message":"x"}}`+"\n"+`{"type":"REC`), 0o644)
+	var notices []string
+	a, err := NewAirbyte(dir, nil, []string{"deals"}, []string{"sekret"}, func(_, m string) { notices = append(notices, m) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, a, ev(engine.StreamStarted, "deals"), ev(engine.Records, "deals", recs(0, 2)...), ev(engine.Checkpoint, "deals"),
+		engine.Event{Kind: engine.Log, Message: "token sekret leaked?"}, ev(engine.StreamComplete, "deals"))
+	if _, err := a.Finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "torn") {
+		t.Errorf("notices = %q", notices)
+	}
+	lines := readLines(t, path)
+	var types []string
+	for _, l := range lines {
+		var m struct{ Type string }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		types = append(types, m.Type)
+		if strings.Contains(l, "sekret") {
+			t.Errorf("secret not masked: %s", l)
+		}
+	}
+	if got := strings.Join(types, ","); got != "LOG,TRACE,TRACE,RECORD,RECORD,STATE,LOG,TRACE" {
+		t.Errorf("message types = %s", got)
+	}
+}

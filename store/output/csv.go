@@ -1,0 +1,320 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pdxhq/pdx/source/schema"
+)
+
+// ExtraColumn is the last column of every CSV file: a JSON object of the
+// record's values that have no column of their own.
+//
+// Why: a CSV header cannot grow once rows are written, and an incremental run
+// appends to a file whose header an earlier run fixed. So the columns are
+// the stream's schema (standard fields, then custom fields) at the time the
+// file is created; a field that appears later (a custom field added in
+// Pipedrive, an undeclared API field) lands in _extra instead of shifting the
+// columns. A full refresh (or `pdx state reset`) recreates the file with the
+// new columns.
+const ExtraColumn = "_extra"
+
+// Column is one CSV column: the value of a top-level record key, or of one
+// key inside a top-level object (a v2 custom field inside custom_fields).
+type Column struct {
+	Name string // header
+	Key  string
+	Sub  string
+}
+
+var hashRE = regexp.MustCompile(`^([0-9a-f]{40})(?:_(.+))?$`)
+
+// CustomName is a custom field's column header: its Pipedrive name plus the
+// start of its key, "Budget (a1b2c3d4)", so it reads well and stays unique
+// and stable when the field is renamed in another company or later.
+func CustomName(name, hash, suffix string) string {
+	if name == "" {
+		name = "custom"
+	}
+	if suffix != "" {
+		name += " " + strings.ReplaceAll(suffix, "_", " ")
+	}
+	return fmt.Sprintf("%s (%s)", name, hash[:8])
+}
+
+// Columns lays out a stream's CSV columns from its JSON schema (with custom
+// fields declared, see schema.WithCustomFields): the primary key first, the
+// standard fields sorted by name, then the custom fields sorted by header.
+// fields gives custom field names; a custom field without one is named by
+// its key.
+func Columns(js json.RawMessage, primaryKey []string, fields []schema.Field) ([]Column, error) {
+	var s struct {
+		Properties map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(js, &s); err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	names := map[string]string{}
+	for _, f := range fields {
+		names[f.Key] = f.Name
+	}
+	var std, custom []Column
+	for key, p := range s.Properties {
+		if m := hashRE.FindStringSubmatch(key); m != nil {
+			custom = append(custom, Column{Name: CustomName(names[m[1]], m[1], m[2]), Key: key})
+			continue
+		}
+		if key == "custom_fields" && len(p.Properties) > 0 {
+			for sub := range p.Properties {
+				if m := hashRE.FindStringSubmatch(sub); m != nil {
+					custom = append(custom, Column{Name: CustomName(names[m[1]], m[1], m[2]), Key: key, Sub: sub})
+				} else {
+					custom = append(custom, Column{Name: key + "." + sub, Key: key, Sub: sub})
+				}
+			}
+			continue
+		}
+		std = append(std, Column{Name: key, Key: key})
+	}
+	rank := func(c Column) int {
+		if i := slices.Index(primaryKey, c.Key); i >= 0 {
+			return i
+		}
+		return len(primaryKey)
+	}
+	sort.Slice(std, func(i, j int) bool {
+		ri, rj := rank(std[i]), rank(std[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return std[i].Name < std[j].Name
+	})
+	sort.Slice(custom, func(i, j int) bool { return custom[i].Name < custom[j].Name })
+	return append(std, custom...), nil
+}
+
+// NewCSV returns a sink writing <dir>/<stream>.csv: RFC 4180 (CRLF, quotes
+// doubled), UTF-8 without BOM, a header row, strings as text, numbers and
+// booleans as written by the API, null as an empty field, objects and arrays
+// as compact JSON text, and a final _extra column. columns gives each
+// stream's layout when a file is created.
+func NewCSV(opt Options, columns func(stream string) ([]Column, error)) (*FileSink, error) {
+	return newFileSink(opt, format{
+		ext: "csv",
+		newEncoder: func(stream string) (encoder, error) {
+			return &csvEncoder{stream: stream, columns: columns}, nil
+		},
+		lastRecordEnd: lastCSVRecordEnd,
+	})
+}
+
+type csvEncoder struct {
+	stream  string
+	columns func(string) ([]Column, error)
+	cols    []Column
+	nested  map[string]bool // keys whose object is split into Sub columns
+	row     []string
+	out     bytes.Buffer
+	w       *csv.Writer
+}
+
+func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
+	e.w = csv.NewWriter(&e.out)
+	e.w.UseCRLF = true
+	if created {
+		cols, err := e.columns(e.stream)
+		if err != nil {
+			return fmt.Errorf("csv columns: %w", err)
+		}
+		e.setColumns(cols)
+		header := make([]string, 0, len(cols)+1)
+		for _, c := range cols {
+			header = append(header, c.Name)
+		}
+		header = append(header, ExtraColumn)
+		if err := e.w.Write(header); err != nil {
+			return err
+		}
+		e.w.Flush()
+		err = sf.write(e.out.Bytes())
+		e.out.Reset()
+		return err
+	}
+	// Appending: keep the existing header's columns, matched by name against
+	// the current layout, so rows stay aligned with what the file has.
+	header, err := csv.NewReader(io.NewSectionReader(r, 0, sf.size)).Read()
+	if err != nil {
+		return fmt.Errorf("read the header of %s (move the file away or reset the stream's state to start it over): %w", sf.final, err)
+	}
+	if len(header) == 0 || header[len(header)-1] != ExtraColumn {
+		return fmt.Errorf("%s was not written by pdx (its last column is not %s): move it away or choose another output directory", sf.final, ExtraColumn)
+	}
+	cols, err := e.columns(e.stream)
+	if err != nil {
+		return fmt.Errorf("csv columns: %w", err)
+	}
+	byName := map[string]Column{}
+	for _, c := range cols {
+		byName[c.Name] = c
+	}
+	kept := make([]Column, 0, len(header)-1)
+	for _, h := range header[:len(header)-1] {
+		c, ok := byName[h]
+		if !ok {
+			// A column the schema no longer has: rebuild it from its name.
+			c = Column{Name: h, Key: h}
+			if i := strings.LastIndex(h, " ("); i > 0 && strings.HasSuffix(h, ")") {
+				c = Column{Name: h} // an unknown custom field: leave it empty
+			}
+		}
+		kept = append(kept, c)
+	}
+	e.setColumns(kept)
+	return nil
+}
+
+func (e *csvEncoder) setColumns(cols []Column) {
+	e.cols = cols
+	e.nested = map[string]bool{}
+	for _, c := range cols {
+		if c.Sub != "" {
+			e.nested[c.Key] = true
+		}
+	}
+	e.row = make([]string, len(cols)+1)
+}
+
+func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(rec, &top); err != nil {
+		return buf, fmt.Errorf("record is not a JSON object: %w", err)
+	}
+	subs := map[string]map[string]json.RawMessage{}
+	for k := range e.nested {
+		if v, ok := top[k]; ok {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(v, &m) == nil {
+				subs[k] = m
+			}
+		}
+	}
+	used := map[string]bool{}
+	usedSub := map[string]map[string]bool{}
+	for i, c := range e.cols {
+		var v json.RawMessage
+		switch {
+		case c.Key == "":
+		case c.Sub == "":
+			v = top[c.Key]
+			used[c.Key] = true
+		default:
+			v = subs[c.Key][c.Sub]
+			if usedSub[c.Key] == nil {
+				usedSub[c.Key] = map[string]bool{}
+			}
+			usedSub[c.Key][c.Sub] = true
+		}
+		e.row[i] = cell(v)
+	}
+	// Whatever has no column goes to _extra, so nothing is lost.
+	extra := map[string]json.RawMessage{}
+	for k, v := range top {
+		if used[k] {
+			continue
+		}
+		if m, ok := subs[k]; ok {
+			left := map[string]json.RawMessage{}
+			for sk, sv := range m {
+				if !usedSub[k][sk] {
+					left[sk] = sv
+				}
+			}
+			if len(left) > 0 {
+				b, _ := json.Marshal(left)
+				extra[k] = b
+			}
+			continue
+		}
+		if _, isNested := e.nested[k]; isNested && cell(v) == "" {
+			continue // a null custom_fields object
+		}
+		extra[k] = v
+	}
+	e.row[len(e.cols)] = ""
+	if len(extra) > 0 {
+		b, err := json.Marshal(extra)
+		if err != nil {
+			return buf, fmt.Errorf("encode extra fields: %w", err)
+		}
+		e.row[len(e.cols)] = string(b)
+	}
+	e.out.Reset()
+	if err := e.w.Write(e.row); err != nil {
+		return buf, err
+	}
+	e.w.Flush()
+	if err := e.w.Error(); err != nil {
+		return buf, err
+	}
+	return append(buf, e.out.Bytes()...), nil
+}
+
+// cell renders one JSON value as CSV text.
+func cell(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || bytes.Equal(v, []byte("null")) {
+		return ""
+	}
+	switch v[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s
+		}
+	case '{', '[':
+		var c bytes.Buffer
+		if json.Compact(&c, v) == nil {
+			return c.String()
+		}
+	}
+	return string(v)
+}
+
+// lastCSVRecordEnd finds the end of the last complete CSV record: the last
+// line break outside quotes (quoted fields may hold line breaks).
+func lastCSVRecordEnd(r io.ReaderAt, size int64) (int64, error) {
+	var end, off int64
+	inQuotes := false
+	buf := make([]byte, 64<<10)
+	for off < size {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		for i := 0; i < n; i++ {
+			switch buf[i] {
+			case '"':
+				inQuotes = !inQuotes
+			case '\n':
+				if !inQuotes {
+					end = off + int64(i) + 1
+				}
+			}
+		}
+		off += int64(n)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return end, nil
+}

@@ -1,0 +1,145 @@
+package output
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/schema"
+)
+
+const hashA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+const hashB = "ffeeddccbbaa99887766554433221100ffeeddcc"
+
+var testSchema = json.RawMessage(`{"type":"object","properties":{
+ "title":{"type":["null","string"]},"id":{"type":"integer"},"value":{"type":["null","number"]},
+ "label_ids":{"type":["null","array"]},"won":{"type":["null","boolean"]},
+ "custom_fields":{"type":["null","object"],"properties":{"` + hashA + `":{},"` + hashB + `":{}}}}}`)
+
+var testFields = []schema.Field{{Key: hashA, Name: "Budget", Type: "monetary"}, {Key: hashB, Name: "Region", Type: "enum"}}
+
+func testColumns(string) ([]Column, error) { return Columns(testSchema, []string{"id"}, testFields) }
+
+func TestColumnsLayout(t *testing.T) {
+	cols, err := testColumns("deals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cols {
+		names = append(names, c.Name)
+	}
+	want := "id,label_ids,title,value,won,Budget (a1b2c3d4),Region (ffeeddcc)"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("columns = %s\nwant      %s", got, want)
+	}
+	// v1 layout: hash keys at the top level, with suffix keys.
+	v1 := json.RawMessage(`{"properties":{"id":{},"` + hashA + `":{},"` + hashA + `_currency":{}}}`)
+	cols, _ = Columns(v1, []string{"id"}, testFields)
+	if len(cols) != 3 || cols[1].Name != "Budget (a1b2c3d4)" || cols[2].Name != "Budget currency (a1b2c3d4)" || cols[2].Key != hashA+"_currency" {
+		t.Errorf("v1 columns = %+v", cols)
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s is not valid CSV: %v", path, err)
+	}
+	return rows
+}
+
+func TestCSVValues(t *testing.T) {
+	dir := t.TempDir()
+	s, err := NewCSV(Options{Dir: dir}, testColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := []json.RawMessage{
+		json.RawMessage(`{"id":1,"title":"Ünïcödé, \"quoted\"\nsecond line","value":12.50,"label_ids":[1, 2],"won":true,
+		  "custom_fields":{"` + hashA + `":{"value":100,"currency":"EUR"},"` + hashB + `":7}}`),
+		json.RawMessage(`{"id":2,"title":null,"value":null,"won":false,"custom_fields":null,"surprise":"new field"}`),
+		json.RawMessage(`{"id":3,"custom_fields":{"` + hashB + `":null,"0000000000000000000000000000000000000000":"later"}}`),
+	}
+	emit(t, s, ev(engine.Records, "deals", records...), ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
+	raw, _ := os.ReadFile(s.Path("deals"))
+	if !strings.HasSuffix(string(raw), "\r\n") || strings.HasPrefix(string(raw), "\xef\xbb\xbf") {
+		t.Errorf("want CRLF records and no BOM")
+	}
+	rows := readCSV(t, s.Path("deals"))
+	want := [][]string{
+		{"id", "label_ids", "title", "value", "won", "Budget (a1b2c3d4)", "Region (ffeeddcc)", "_extra"},
+		{"1", "[1,2]", "Ünïcödé, \"quoted\"\nsecond line", "12.50", "true", `{"value":100,"currency":"EUR"}`, "7", ""},
+		{"2", "", "", "", "false", "", "", `{"surprise":"new field"}`},
+		{"3", "", "", "", "", "", "", `{"custom_fields":{"0000000000000000000000000000000000000000":"later"}}`},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %q", len(rows), len(want), rows)
+	}
+	for i := range want {
+		if strings.Join(rows[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d = %q\n want %q", i, rows[i], want[i])
+		}
+	}
+}
+
+func TestCSVAppendKeepsHeader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "deals.csv")
+	// An earlier run's file, made before the Region field existed.
+	old := "id,title,Budget (a1b2c3d4),gone_field,_extra\r\n1,a,5,x,\r\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, testColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, s, ev(engine.Records, "deals", json.RawMessage(`{"id":2,"title":"b","gone_field":"y","custom_fields":{"`+hashA+`":9,"`+hashB+`":3}}`)),
+		ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
+	rows := readCSV(t, path)
+	if len(rows) != 3 || len(rows[2]) != 5 {
+		t.Fatalf("rows = %q", rows)
+	}
+	if got := strings.Join(rows[2], "|"); got != `2|b|9|y|{"custom_fields":{"`+hashB+`":3}}` {
+		t.Errorf("appended row = %s", got)
+	}
+}
+
+func TestCSVRejectsForeignFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "deals.csv"), []byte("a,b\r\n1,2\r\n"), 0o644)
+	s, _ := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, testColumns)
+	err := s.Emit(ctx, ev(engine.StreamStarted, "deals"))
+	if err == nil || !strings.Contains(err.Error(), "not written by pdx") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLastCSVRecordEnd(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"h\r\n1,\"a\nb\"\r\n", 12},
+		{"h\r\n1,\"a\nb", 3},
+		{"h\r\n1,\"a\"\"\nb\"\r\n2,x", 14},
+		{"no newline", 0},
+	}
+	for _, tt := range tests {
+		got, err := lastCSVRecordEnd(strings.NewReader(tt.in), int64(len(tt.in)))
+		if err != nil || got != int64(tt.want) {
+			t.Errorf("lastCSVRecordEnd(%q) = %d %v, want %d", tt.in, got, err, tt.want)
+		}
+	}
+}
