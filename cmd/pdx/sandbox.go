@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+func init() {
+	addCommand(func(g *globals) *cobra.Command {
+		var (
+			addr  string
+			seed  int64
+			scale int
+			plan  string
+		)
+		cmd := &cobra.Command{
+			Use:   "sandbox",
+			Short: "Run the simulated Pipedrive on loopback (no account needed)",
+			Long: "sandbox starts the simulated Pipedrive that pdx's tests and demos use, prints its URL,\n" +
+				"a ready API token and OAuth client credentials, and serves until interrupted.",
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				opts, err := sandboxOptions(addr, seed, scale, plan)
+				if err != nil {
+					return usageErr(err)
+				}
+				srv, err := pipedrivetest.Start(opts)
+				if err != nil {
+					return withExit(exitFailure, fmt.Errorf("start sandbox: %w", err))
+				}
+				defer srv.Close()
+				printSandbox(cmd.OutOrStdout(), srv, opts)
+				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+				defer stop()
+				<-ctx.Done()
+				fmt.Fprintln(cmd.ErrOrStderr(), "sandbox: stopped")
+				return nil
+			},
+		}
+		f := cmd.Flags()
+		f.StringVar(&addr, "addr", "127.0.0.1:0", "listen address (host:port; port 0 picks a free one)")
+		f.Int64Var(&seed, "seed", 1, "data seed: the same seed gives the same company")
+		f.IntVar(&scale, "scale", 1000, "number of deals (other records scale from it)")
+		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: lite, growth, premium or ultimate (sizes rate limits and budget)")
+		return cmd
+	})
+}
+
+// sandboxOptions validates the flags.
+func sandboxOptions(addr string, seed int64, scale int, plan string) (pipedrivetest.Options, error) {
+	switch pipedrivetest.Plan(plan) {
+	case pipedrivetest.PlanLite, pipedrivetest.PlanGrowth, pipedrivetest.PlanPremium, pipedrivetest.PlanUltimate:
+	default:
+		return pipedrivetest.Options{}, fmt.Errorf("--plan %q: want lite, growth, premium or ultimate", plan)
+	}
+	if scale < 1 {
+		return pipedrivetest.Options{}, fmt.Errorf("--scale %d: want a number of deals >= 1", scale)
+	}
+	if addr == "" {
+		return pipedrivetest.Options{}, fmt.Errorf("--addr: want host:port, e.g. 127.0.0.1:8080")
+	}
+	return pipedrivetest.Options{Addr: addr, Seed: seed, Scale: scale, Plan: pipedrivetest.Plan(plan)}, nil
+}
+
+func printSandbox(w io.Writer, srv *pipedrivetest.Server, opts pipedrivetest.Options) {
+	id, secret := srv.OAuthClient()
+	limit, _ := srv.Budget()
+	// The sandbox's credentials are fake and local: printing them is the point.
+	fmt.Fprintf(w, `Simulated Pipedrive running at %[1]s  (seed %[2]d, %[3]d deals, plan %[4]s, daily budget %[5]d tokens)
+
+API token:            %[6]s
+OAuth client id:      %[7]s
+OAuth client secret:  %[8]s
+OAuth endpoints:      %[1]s/oauth/authorize  %[1]s/oauth/token
+
+Try:
+  curl -s -H 'x-api-token: %[6]s' '%[1]s/api/v2/deals?limit=2'
+  curl -s -H 'x-api-token: %[6]s' '%[1]s/v1/users/me'
+  pdx sync --demo
+  pdx check --config config.json   # config.json: {"api_token":"%[6]s","base_url":"%[1]s"}
+
+Press Ctrl-C to stop.
+`, srv.URL(), opts.Seed, opts.Scale, opts.Plan, limit, srv.Token(), id, secret)
+}

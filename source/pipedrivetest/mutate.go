@@ -1,0 +1,280 @@
+package pipedrivetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// listPaths maps the entity names of Count/Records/Insert/... to the list
+// endpoint that serves them.
+var listPaths = map[string]struct {
+	ver   int
+	path  string
+	query string
+}{
+	"deals":          {2, "/deals", ""},
+	"deals_archived": {2, "/deals/archived", ""},
+	"persons":        {2, "/persons", ""},
+	"organizations":  {2, "/organizations", ""},
+	"activities":     {2, "/activities", ""},
+	"products":       {2, "/products", ""},
+	"pipelines":      {2, "/pipelines", ""},
+	"stages":         {2, "/stages", ""},
+	"projects":       {2, "/projects", ""},
+	"tasks":          {2, "/tasks", ""},
+	"notes":          {1, "/notes", ""},
+	"files":          {1, "/files", ""},
+	"leads":          {1, "/leads", ""},
+	"leads_archived": {1, "/leads/archived", ""},
+	"callLogs":       {1, "/callLogs", ""},
+	"mailThreads":    {1, "/mailbox/mailThreads", "folder=inbox"},
+}
+
+// eachListed pages through entity's list endpoint in-process, exactly as a
+// client would, and calls fn with every raw record (s.mu held).
+func (s *Server) eachListed(entity string, fn func([]byte)) {
+	if entity == "deal_products" {
+		s.eachDealProduct(fn)
+		return
+	}
+	lp, ok := listPaths[entity]
+	if !ok {
+		panic("pipedrivetest: unknown entity " + entity)
+	}
+	rt, params := match(lp.ver, lp.path)
+	q, _ := url.ParseQuery(lp.query)
+	q.Set("limit", "500")
+	if lp.path == "/files" {
+		q.Set("limit", "100")
+	}
+	for {
+		c := &call{s: s, w: s.w, q: q, params: params, path: canonicalPath(lp.ver, lp.path), now: s.now}
+		if st := rt.h(c); st != 200 {
+			panic(fmt.Sprintf("pipedrivetest: listing %s: status %d: %s", entity, st, c.buf))
+		}
+		var page struct {
+			Data           []json.RawMessage `json:"data"`
+			AdditionalData *struct {
+				NextCursor *string `json:"next_cursor"`
+				Pagination *struct {
+					More      bool `json:"more_items_in_collection"`
+					NextStart int  `json:"next_start"`
+				} `json:"pagination"`
+				More  bool `json:"more_items_in_collection"`
+				Start int  `json:"start"`
+			} `json:"additional_data"`
+		}
+		if err := json.Unmarshal(c.buf, &page); err != nil {
+			panic("pipedrivetest: decoding own page: " + err.Error())
+		}
+		for _, r := range page.Data {
+			fn(r)
+		}
+		ad := page.AdditionalData
+		switch {
+		case ad == nil:
+			return
+		case lp.ver == 2:
+			if ad.NextCursor == nil {
+				return
+			}
+			q.Set("cursor", *ad.NextCursor)
+		case ad.Pagination != nil:
+			if !ad.Pagination.More {
+				return
+			}
+			q.Set("start", strconv.Itoa(ad.Pagination.NextStart))
+		default:
+			if !ad.More {
+				return
+			}
+			q.Set("start", strconv.Itoa(ad.Start+len(page.Data)))
+		}
+	}
+}
+
+func (s *Server) eachDealProduct(fn func([]byte)) {
+	e := s.w.ents["deals"]
+	e.scan(byID, false, cursorPos{}, 0, 0, func(r rec) bool {
+		if r.deleted || r.archived {
+			return true
+		}
+		for _, dp := range s.w.dealProducts(r.id) {
+			fn(s.w.renderDealProduct(nil, dp))
+		}
+		return true
+	})
+}
+
+// entityFor maps a public entity name to its collection.
+func (s *Server) entityFor(entity string) (*entity, error) {
+	name := strings.TrimSuffix(entity, "_archived")
+	e, ok := s.w.ents[name]
+	if !ok {
+		return nil, fmt.Errorf("pipedrivetest: unknown entity %q", entity)
+	}
+	return e, nil
+}
+
+// parseID maps an API id (a number, or a lead UUID) to the record index.
+func (s *Server) parseID(entity, id string) (int64, error) {
+	if entity == "leads" {
+		if i, ok := s.w.leadIndex(id); ok {
+			return i, nil
+		}
+		return 0, fmt.Errorf("%w: lead %s", errNotFound, id)
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s %q", errNotFound, entity, id)
+	}
+	return n, nil
+}
+
+// Insert creates a record stamped add_time = update_time = Now and returns
+// its id as the API shows it (a UUID for leads).
+func (s *Server) Insert(entity string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.entityFor(entity)
+	if err != nil {
+		panic(err)
+	}
+	id := e.insert(s.now.Unix())
+	if strings.HasSuffix(entity, "_archived") {
+		e.ov[id].archived = true
+	}
+	if entity == "leads" || entity == "leads_archived" {
+		u := uuidFor(s.w.seed, tagLead, id)
+		if s.w.leadIdx != nil {
+			s.w.leadIdx[u] = id
+		}
+		return u
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// Update changes a record (new content version) and stamps update_time =
+// Now. Update("deal_products", id) changes one deal product and, by the
+// simulator's model, also its deal (see doc.go).
+func (s *Server) Update(entity, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if entity == "deal_products" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%w: deal product %q", errNotFound, id)
+		}
+		deal := (n-1)/maxDealProducts + 1
+		j := int((n - 1) % maxDealProducts)
+		if j >= s.w.dealProductCount(deal) {
+			return fmt.Errorf("%w: deal product %s", errNotFound, id)
+		}
+		dps := s.w.dealProducts(deal)
+		st := s.w.dpState[n]
+		if st == nil {
+			st = &state{at: dps[j].at}
+			s.w.dpState[n] = st
+		}
+		st.ver++
+		st.ut = s.now.Unix()
+		return s.touchDeal(deal)
+	}
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return err
+	}
+	if r, ok := e.get(i); !ok || r.deleted {
+		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+	}
+	e.touch(i, s.now.Unix())
+	return nil
+}
+
+func (s *Server) touchDeal(deal int64) error {
+	if _, ok := s.w.ents["deals"].touch(deal, s.now.Unix()); !ok {
+		return fmt.Errorf("%w: deal %d", errNotFound, deal)
+	}
+	return nil
+}
+
+// Delete deletes a record at Now. Deals are soft-deleted: listed with
+// is_deleted:true under status=...,deleted for 30 days, then purged. Other
+// records vanish at once.
+func (s *Server) Delete(entity, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return err
+	}
+	if r, ok := e.get(i); !ok || r.deleted {
+		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+	}
+	st, _ := e.touch(i, s.now.Unix())
+	st.deleted = true
+	return nil
+}
+
+// Archive archives a deal (it moves to /deals/archived) or a lead (to
+// /leads/archived), stamping update_time = Now.
+func (s *Server) Archive(entity, id string) error {
+	if entity != "deals" && entity != "leads" {
+		return fmt.Errorf("pipedrivetest: only deals and leads can be archived, not %q", entity)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.w.ents[entity]
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return err
+	}
+	if r, ok := e.get(i); !ok || r.deleted {
+		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+	}
+	st, _ := e.touch(i, s.now.Unix())
+	st.archived = true
+	return nil
+}
+
+// SetDealProducts gives deal dealID n product lines (0..8), each stamped
+// update_time = Now, and bumps the deal's update_time (the simulator's model
+// of Pipedrive, see doc.go).
+func (s *Server) SetDealProducts(dealID string, n int) error {
+	if n < 0 || n > maxDealProducts {
+		return fmt.Errorf("pipedrivetest: a deal can have 0..%d products in the simulator, not %d", maxDealProducts, n)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := strconv.ParseInt(dealID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: deal %q", errNotFound, dealID)
+	}
+	if err := s.touchDeal(d); err != nil {
+		return err
+	}
+	s.w.dpCount[d] = n
+	now := s.now.Unix()
+	for j := 0; j < n; j++ {
+		id := (d-1)*maxDealProducts + int64(j) + 1
+		st := s.w.dpState[id]
+		if st == nil {
+			st = &state{at: now}
+			s.w.dpState[id] = st
+		}
+		st.ver++
+		st.ut = now
+	}
+	return nil
+}

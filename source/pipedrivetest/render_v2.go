@@ -1,0 +1,383 @@
+package pipedrivetest
+
+import (
+	"strconv"
+	"time"
+)
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+func (w *world) renderDeal(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagDeal, r.id, r.ver)
+	hs := newHasher(w.seed, tagDeal, r.id, -5) // stable per deal
+	o := openObj(b)
+	o.int("id", r.id)
+	title := hs.orgName() + " " + hs.pick(dealWords)
+	if r.ver > 0 {
+		title += " v" + strconv.Itoa(r.ver+1)
+	}
+	o.str("title", title)
+	o.int("owner_id", w.owner(tagDeal, r.id))
+	o.intOrNull("person_id", w.rel(tagDeal, r.id, 1, "persons"))
+	o.intOrNull("org_id", w.rel(tagDeal, r.id, 2, "organizations"))
+	stage, pipe := w.dealStage(r.id)
+	o.int("pipeline_id", pipe)
+	o.int("stage_id", stage)
+	o.num("value", float64(h.n(2000))*50)
+	o.str("currency", hs.pick(currencies))
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	o.time("stage_change_time", unix(r.at+(r.ut-r.at)/2), layoutV2)
+	o.bool("is_deleted", r.deleted)
+	o.bool("is_archived", r.archived)
+	status := w.dealStatus(r.id)
+	if r.deleted {
+		status = "deleted"
+	}
+	o.str("status", status)
+	o.intOrNull("probability", 0)
+	if status == "lost" {
+		o.str("lost_reason", "Price too high")
+	} else {
+		o.null("lost_reason")
+	}
+	o.int("visible_to", 3)
+	closed := unix(r.at + (r.ut-r.at)*3/4)
+	switch status {
+	case "won":
+		o.time("close_time", closed, layoutV2)
+		o.time("won_time", closed, layoutV2)
+		o.null("lost_time")
+	case "lost":
+		o.time("close_time", closed, layoutV2)
+		o.null("won_time")
+		o.time("lost_time", closed, layoutV2)
+	default:
+		o.null("close_time")
+		o.null("won_time")
+		o.null("lost_time")
+	}
+	o.str("expected_close_date", unix(r.at).AddDate(0, 2, 0).Format(layoutDate))
+	o.ints("label_ids", nil)
+	o.str("origin", "API")
+	o.null("origin_id")
+	o.null("channel")
+	o.null("channel_id")
+	o.null("source_lead_id")
+	o.null("arr")
+	o.null("mrr")
+	o.null("acv")
+	w.appendCFv2(&o, w.fields["deal"], h)
+	return o.close()
+}
+
+func appendContacts(o *obj, k string, vals ...string) {
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		c := openObj(o.b)
+		c.str("value", v)
+		c.bool("primary", i == 0)
+		c.str("label", []string{"work", "home", "other"}[i%3])
+		o.b = c.close()
+	}
+	o.b = append(o.b, ']')
+}
+
+func (w *world) renderPerson(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagPerson, r.id, r.ver)
+	hs := newHasher(w.seed, tagPerson, r.id, -5)
+	first, last := hs.personName()
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("name", first+" "+last)
+	o.str("first_name", first)
+	o.str("last_name", last)
+	o.int("owner_id", w.owner(tagPerson, r.id))
+	o.intOrNull("org_id", w.rel(tagPerson, r.id, 1, "organizations"))
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	appendContacts(&o, "emails", "person"+strconv.FormatInt(r.id, 10)+"@example.com")
+	appendContacts(&o, "phones", "+372 5"+strconv.Itoa(100000+h.n(899999)))
+	o.bool("is_deleted", r.deleted)
+	o.int("visible_to", 3)
+	o.ints("label_ids", nil)
+	o.null("picture_id")
+	o.null("postal_address")
+	o.null("notes")
+	o.key("im")
+	o.b = append(o.b, "[]"...)
+	o.null("birthday")
+	o.strOrNull("job_title", []string{"", "CEO", "CTO", "Buyer", "Office manager"}[h.n(5)])
+	w.appendCFv2(&o, w.fields["person"], h)
+	return o.close()
+}
+
+func (w *world) renderOrg(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagOrg, r.id, r.ver)
+	hs := newHasher(w.seed, tagOrg, r.id, -5)
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("name", hs.orgName())
+	o.int("owner_id", w.owner(tagOrg, r.id))
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	o.bool("is_deleted", r.deleted)
+	o.int("visible_to", 3)
+	o.key("address")
+	a := openObj(o.b)
+	appendAddress(&a, cfValue{city: hs.n(len(cities)), s: "1 " + streets[0]})
+	o.b = a.close()
+	o.ints("label_ids", nil)
+	o.strOrNull("website", []string{"", "https://example.com"}[h.n(2)])
+	o.null("linkedin")
+	o.null("industry")
+	o.null("annual_revenue")
+	o.intOrNull("employee_count", int64(h.n(500)))
+	w.appendCFv2(&o, w.fields["organization"], h)
+	return o.close()
+}
+
+func (w *world) renderActivity(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagActivity, r.id, r.ver)
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("subject", h.pick(subjects))
+	o.str("type", []string{"call", "meeting", "task", "deadline", "email", "lunch"}[h.n(6)])
+	own := w.owner(tagActivity, r.id)
+	o.int("owner_id", own)
+	o.int("creator_user_id", own)
+	o.bool("is_deleted", r.deleted)
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	deal := w.rel(tagActivity, r.id, 1, "deals")
+	o.intOrNull("deal_id", deal)
+	o.null("lead_id")
+	person := w.rel(tagActivity, r.id, 2, "persons")
+	o.intOrNull("person_id", person)
+	o.intOrNull("org_id", w.rel(tagActivity, r.id, 3, "organizations"))
+	o.null("project_id")
+	o.str("due_date", unix(r.at).AddDate(0, 0, h.n(30)).Format(layoutDate))
+	o.str("due_time", []string{"", "09:00", "14:30"}[h.n(3)])
+	o.str("duration", []string{"", "00:30", "01:00"}[h.n(3)])
+	o.bool("busy", h.n(2) == 0)
+	done := h.n(3) != 0
+	o.bool("done", done)
+	if done {
+		o.time("marked_as_done_time", unix(r.ut), layoutV2)
+	} else {
+		o.null("marked_as_done_time")
+	}
+	o.null("location")
+	o.key("participants")
+	if person != 0 {
+		p := openObj(append(o.b, '['))
+		p.int("person_id", person)
+		p.bool("primary", true)
+		o.b = append(p.close(), ']')
+	} else {
+		o.b = append(o.b, "[]"...)
+	}
+	o.null("conference_meeting_client")
+	o.null("conference_meeting_url")
+	o.null("conference_meeting_id")
+	o.null("public_description")
+	o.null("priority")
+	o.strOrNull("note", []string{"", "Bring the contract"}[h.n(2)])
+	return o.close()
+}
+
+func (w *world) renderProduct(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagProduct, r.id, r.ver)
+	o := openObj(b)
+	o.int("id", r.id)
+	name := productNms[int(r.id-1)%len(productNms)]
+	if r.id > int64(len(productNms)) {
+		name += " " + strconv.FormatInt(r.id, 10)
+	}
+	o.str("name", name)
+	o.str("code", "SKU-"+strconv.FormatInt(1000+r.id, 10))
+	o.str("unit", "pcs")
+	o.num("tax", float64(h.n(3)*10))
+	o.bool("is_deleted", r.deleted)
+	o.bool("is_linkable", true)
+	o.int("visible_to", 3)
+	o.int("owner_id", w.owner(tagProduct, r.id))
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	o.null("description")
+	o.null("category")
+	w.appendCFv2(&o, w.fields["product"], h)
+	o.str("billing_frequency", "one-time")
+	o.null("billing_frequency_cycles")
+	o.key("prices")
+	p := openObj(append(o.b, '['))
+	p.int("product_id", r.id)
+	p.num("price", w.productPrice(r.id))
+	p.str("currency", "EUR")
+	p.num("cost", 0)
+	p.null("direct_cost")
+	p.str("notes", "")
+	o.b = append(p.close(), ']')
+	return o.close()
+}
+
+func (w *world) productPrice(id int64) float64 {
+	h := newHasher(w.seed, tagProduct, id, -5)
+	return float64(10 + h.n(990))
+}
+
+func (w *world) renderPipeline(b []byte, r rec) []byte {
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("name", []string{"Sales", "Partners"}[(r.id-1)%2])
+	o.int("order_nr", r.id)
+	o.bool("is_deleted", r.deleted)
+	o.bool("is_deal_probability_enabled", false)
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	return o.close()
+}
+
+var stageNames = []string{"Lead in", "Contact made", "Demo scheduled", "Proposal made", "Negotiations started"}
+
+func (w *world) renderStage(b []byte, r rec) []byte {
+	o := openObj(b)
+	o.int("id", r.id)
+	nr := (r.id-1)%stagesPerPipe + 1
+	o.int("order_nr", nr)
+	o.str("name", stageNames[nr-1])
+	o.bool("is_deleted", r.deleted)
+	o.int("deal_probability", 100)
+	o.int("pipeline_id", (r.id-1)/stagesPerPipe+1)
+	o.bool("is_deal_rot_enabled", false)
+	o.null("days_to_rotten")
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	return o.close()
+}
+
+func (w *world) renderProject(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
+	o.str("description", "")
+	o.str("status", []string{"open", "completed"}[h.n(2)])
+	o.int("board_id", 1)
+	o.int("phase_id", 1+int64(h.n(3)))
+	o.int("owner_id", w.owner(tagProject, r.id))
+	o.str("start_date", unix(r.at).Format(layoutDate))
+	o.str("end_date", unix(r.at).AddDate(0, 3, 0).Format(layoutDate))
+	o.ints("deal_ids", []int64{w.rel(tagProject, r.id, 1, "deals")})
+	o.ints("person_ids", nil)
+	o.ints("org_ids", nil)
+	o.ints("label_ids", nil)
+	o.null("health_status")
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	o.time("status_change_time", unix(r.at), layoutV2)
+	o.null("archive_time")
+	o.key("custom_fields")
+	o.b = append(o.b, "{}"...)
+	return o.close()
+}
+
+func (w *world) renderTask(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagTask, r.id, r.ver)
+	o := openObj(b)
+	o.int("id", r.id)
+	o.str("title", "Task "+strconv.FormatInt(r.id, 10))
+	o.int("creator_id", w.owner(tagTask, r.id))
+	o.null("description")
+	o.int("project_id", w.rel(tagTask, r.id, 1, "projects"))
+	done := h.n(2) == 0
+	o.bool("is_done", done)
+	o.bool("is_milestone", false)
+	o.null("due_date")
+	o.null("start_date")
+	o.null("parent_task_id")
+	o.ints("assignee_ids", []int64{w.owner(tagTask, r.id)})
+	o.null("priority")
+	o.time("add_time", unix(r.at), layoutV2)
+	o.time("update_time", unix(r.ut), layoutV2)
+	if done {
+		o.time("marked_as_done_time", unix(r.ut), layoutV2)
+	} else {
+		o.null("marked_as_done_time")
+	}
+	return o.close()
+}
+
+// dealProduct is one product line of a deal.
+type dealProduct struct {
+	id, dealID, productID int64
+	order                 int
+	ut, at                int64
+	ver                   int
+}
+
+func (w *world) dealProducts(dealID int64) []dealProduct {
+	deal, ok := w.ents["deals"].get(dealID)
+	if !ok {
+		return nil
+	}
+	n := w.dealProductCount(dealID)
+	out := make([]dealProduct, 0, n)
+	for j := 0; j < n; j++ {
+		id := (dealID-1)*maxDealProducts + int64(j) + 1
+		dp := dealProduct{id: id, dealID: dealID, order: j + 1, at: deal.at, ut: w.ents["deals"].baseUt(dealID)}
+		if dealID > w.ents["deals"].base {
+			dp.ut = deal.at
+		}
+		if st, ok := w.dpState[id]; ok {
+			dp.ut, dp.at, dp.ver = st.ut, st.at, st.ver
+		}
+		dp.productID = w.rel(tagDealProduct, id, 1, "products")
+		out = append(out, dp)
+	}
+	return out
+}
+
+func (w *world) renderDealProduct(b []byte, dp dealProduct) []byte {
+	h := newHasher(w.seed, tagDealProduct, dp.id, dp.ver)
+	qty := float64(1 + h.n(10))
+	price := w.productPrice(dp.productID)
+	o := openObj(b)
+	o.int("id", dp.id)
+	o.num("sum", qty*price)
+	o.num("tax", 0)
+	o.int("deal_id", dp.dealID)
+	o.str("name", productNms[int(dp.productID-1)%len(productNms)])
+	o.int("product_id", dp.productID)
+	o.null("product_variation_id")
+	o.int("order_nr", int64(dp.order))
+	o.time("add_time", unix(dp.at), layoutV2)
+	o.time("update_time", unix(dp.ut), layoutV2)
+	o.str("comments", "")
+	o.str("currency", "EUR")
+	o.num("discount", 0)
+	o.str("discount_type", "percentage")
+	o.num("quantity", qty)
+	o.num("item_price", price)
+	o.str("tax_method", "exclusive")
+	o.bool("is_enabled", true)
+	o.str("billing_frequency", "one-time")
+	o.null("billing_frequency_cycles")
+	o.null("billing_start_date")
+	return o.close()
+}
+
+func (w *world) renderInstallment(b []byte, dealID int64, j int) []byte {
+	deal, _ := w.ents["deals"].get(dealID)
+	o := openObj(b)
+	o.int("id", (dealID-1)*2+int64(j)+1)
+	o.num("amount", 500)
+	o.str("billing_date", unix(deal.at).AddDate(0, j+1, 0).Format(layoutDate))
+	o.str("description", "Installment "+strconv.Itoa(j+1))
+	o.int("deal_id", dealID)
+	return o.close()
+}
