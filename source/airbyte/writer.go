@@ -69,7 +69,7 @@ func (w *Writer) Write(m *Message) error {
 }
 
 // errNotObject rejects a record that is not a JSON object.
-var errNotObject = errors.New("record is not a JSON object")
+var errNotObject = errors.New("record is not a non-empty JSON object")
 
 // Records writes one RECORD line per raw record. The record bytes go out as
 // they are (no decode, no re-encode); only a record holding raw line breaks
@@ -94,7 +94,7 @@ func (w *Writer) Records(stream string, recs []json.RawMessage) error {
 	buf := w.buf[:0]
 	for i, r := range recs {
 		r = bytes.TrimSpace(r)
-		if len(r) < 2 || r[0] != '{' {
+		if len(r) < 2 || r[0] != '{' || len(bytes.TrimSpace(r[1:len(r)-1])) == 0 {
 			w.buf = buf
 			return fmt.Errorf("stream %s record %d: %w", stream, i, errNotObject)
 		}
