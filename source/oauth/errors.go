@@ -44,6 +44,11 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
+// Temporary reports whether retrying later may help; the client's retry
+// loop can use it to fail fast on an Authorize error that only a new login
+// fixes (a revoked refresh token) instead of backing off five times.
+func (e *Error) Temporary() bool { return e.Kind == ErrTransient }
+
 // Is lets errors.Is(err, ErrRefreshRejected) etc. match.
 func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
 
