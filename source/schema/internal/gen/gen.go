@@ -42,6 +42,24 @@ func Load(path string) (*openapi3.T, error) {
 // Generate returns stream name -> schema file content (indented JSON,
 // trailing newline) for every stream.
 func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
+	// The v2 Fields endpoints share one record shape, but the spec declares
+	// some properties (description, important_fields, required_fields) on
+	// only some of them: declare their union on every one.
+	fieldsProps := map[string]any{}
+	for _, s := range streams {
+		if !isFieldsStream(s) {
+			continue
+		}
+		item, err := recordSchema(v2, s.Path)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s (v2 %s): %w", s.Name, s.Path, err)
+		}
+		for k, v := range (conv{}).properties(item, 0) {
+			if _, ok := fieldsProps[k]; !ok {
+				fieldsProps[k] = v
+			}
+		}
+	}
 	out := map[string][]byte{}
 	for _, s := range streams {
 		doc := v2
@@ -54,6 +72,13 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		}
 		c := conv{v1: s.Version == 1}
 		props := c.properties(item, 0)
+		if isFieldsStream(s) {
+			for k, v := range fieldsProps {
+				if _, ok := props[k]; !ok {
+					props[k] = v
+				}
+			}
+		}
 		if len(props) == 0 {
 			return nil, fmt.Errorf("stream %s: the spec's record schema has no properties", s.Name)
 		}
@@ -305,4 +330,8 @@ func (c conv) stringFormat(name string, s *openapi3.Schema, out map[string]any) 
 	case s.Format == "date":
 		out["format"] = "date"
 	}
+}
+
+func isFieldsStream(s Stream) bool {
+	return s.Version == 2 && strings.HasSuffix(s.Path, "Fields")
 }
