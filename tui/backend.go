@@ -22,7 +22,7 @@ func (g Group) String() string {
 	case GroupCore:
 		return "Core records"
 	case GroupFields:
-		return "Fields (custom field definitions)"
+		return "Field definitions"
 	case GroupSettings:
 		return "Settings"
 	}

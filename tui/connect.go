@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -61,6 +62,7 @@ func newConnectStep(c *Common, canBack bool, problem string) *connectStep {
 	in.EchoCharacter = '•'
 	in.Prompt = "Token: "
 	in.CharLimit = 200
+	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
 	if t := c.Backend.DemoToken(); t != "" {
 		in.SetValue(t)
 	}

@@ -15,7 +15,10 @@ type KeyMap struct {
 	Next           key.Binding
 	Back           key.Binding
 	Tab            key.Binding
+	Choose         key.Binding
+	Start          key.Binding
 	Stop           key.Binding
+	Account        key.Binding
 	Yes, No        key.Binding
 	Quit           key.Binding
 	ForceQuit      key.Binding
@@ -32,15 +35,18 @@ func DefaultKeyMap() KeyMap {
 		PageUp:      b("pgup", "page up", "pgup"),
 		PageDn:      b("pgdn", "page down", "pgdown"),
 		Toggle:      b("space", "select", " "),
-		Mode:        b("m", "full/incremental", "m"),
+		Mode:        b("m", "mode", "m"),
 		All:         b("a", "all", "a"),
 		None:        b("n", "none", "n"),
 		Filter:      b("/", "filter", "/"),
 		ClearFilter: b("esc", "clear filter", "esc"),
-		Next:        b("enter", "continue", "enter"),
+		Next:        b("enter", "next", "enter"),
 		Back:        b("esc", "back", "esc"),
-		Tab:         b("tab", "switch", "tab", "shift+tab"),
+		Tab:         b("tab", "next field", "tab", "shift+tab"),
+		Choose:      b("↑/↓", "choose", "up", "down"),
+		Start:       b("enter", "next/start", "enter"),
 		Stop:        b("q", "stop", "q", "ctrl+c"),
+		Account:     b("c", "change account", "c"),
 		Yes:         b("y", "yes", "y", "Y"),
 		No:          b("n", "no", "n", "N", "esc"),
 		Quit:        b("q", "quit", "q", "ctrl+c"),

@@ -103,7 +103,7 @@ func (m *Model) current() component {
 }
 
 // bodyHeight is what is left for a step after the header and help line.
-func (m *Model) bodyHeight() int { return max(3, m.c.Height-4) }
+func (m *Model) bodyHeight() int { return max(3, m.c.Height-3) }
 
 func (m *Model) resize() {
 	w, h := m.c.Width-2, m.bodyHeight()
@@ -262,12 +262,21 @@ func (m *Model) View() string {
 	if m.notice != "" {
 		second = st.Warn.Render(fit(m.notice, m.c.Width-2))
 	}
-	body := m.current().View()
+	// Every line is cut to the terminal's width and the body to its
+	// height, so no component can make the screen scroll or wrap.
+	w := max(1, m.c.Width-2)
+	lines := strings.Split(m.current().View(), "\n")
 	h := m.bodyHeight()
-	body = clampLines(body, h)
-	if n := strings.Count(body, "\n") + 1; n < h {
-		body += strings.Repeat("\n", h-n)
+	if len(lines) > h {
+		lines = lines[:h]
 	}
-	help := m.c.HelpLine(m.current().Help())
-	return st.App.Render(fit(header, m.c.Width-2) + "\n" + second + "\n" + body + "\n" + help)
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, w)
+	}
+	help := fit(m.c.HelpLine(m.current().Help()), w)
+	screen := fit(header, w) + "\n" + fit(second, w) + "\n" + strings.Join(lines, "\n") + "\n" + help
+	return st.App.Render(screen)
 }

@@ -82,7 +82,7 @@ func (s *outputStep) SetSize(w, h int) {
 
 func (s *outputStep) Help() []key.Binding {
 	k := s.c.Keys
-	return []key.Binding{k.Up, k.Down, k.Tab, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / start sync")), k.Back, k.ForceQuit}
+	return []key.Binding{k.Choose, k.Tab, k.Start, k.Back, k.ForceQuit}
 }
 
 func (s *outputStep) Update(msg tea.Msg) tea.Cmd {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ func (s *runStep) scroll(d int) {
 
 // rowsHeight is how many stream rows fit under the header and above the
 // status line.
-func (s *runStep) rowsHeight() int { return max(1, s.h-5) }
+func (s *runStep) rowsHeight() int { return max(1, s.h-6) }
 
 func (s *runStep) View() string {
 	st := s.c.Styles
@@ -142,6 +143,11 @@ func (s *runStep) View() string {
 	if failed > 0 {
 		overall += " · " + st.Error.Render(fmt.Sprintf("%d failed", failed))
 	}
+	dir := s.plan.OutDir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", formatName(s.plan.Format), dir), s.w-2) + "\n")
 	b.WriteString(st.Heading.Render("Overall") + "  " + overall + "\n")
 	b.WriteString(st.Heading.Render("Budget ") + "  " + s.budgetLine() + "\n\n")
 
@@ -196,8 +202,13 @@ const (
 // row draws one stream: icon, name, bar, records, rate, state, tokens.
 func (s *runStep) row(p StreamProgress, now time.Time) string {
 	st := s.c.Styles
-	barW := s.w - 2 - (2 + colName + colRecs + colRate + colState + colTokens + 5)
-	barW = max(6, min(barW, 40))
+	// Narrow terminals drop the rate and token columns before the bar.
+	wide := s.w >= 2+colName+colRecs+colRate+colState+colTokens+5+12
+	fixed := 2 + colName + colRecs + colState + 3
+	if wide {
+		fixed += colRate + colTokens + 2
+	}
+	barW := max(4, min(s.w-fixed, 40))
 	frame := int(now.UnixMilli() / refreshEvery.Milliseconds())
 	icon, state := "", ""
 	var style lipgloss.Style
@@ -211,7 +222,7 @@ func (s *runStep) row(p StreamProgress, now time.Time) string {
 		left := p.WaitUntil.Sub(now)
 		icon, style = "◷", st.Warn
 		if left > 0 {
-			state = "rate limit " + dur(left+time.Second-1)
+			state = "rate limit " + dur((left+time.Second-1)/time.Second*time.Second)
 		} else {
 			state = "running"
 		}
@@ -239,16 +250,19 @@ func (s *runStep) row(p StreamProgress, now time.Time) string {
 		}
 		elapsed = end.Sub(p.Started)
 	}
-	r := ""
-	if p.State != StateQueued {
-		r = rate(p.Records, elapsed)
+	line := style.Render(icon) + " " + fit(p.Name, colName) + " " + b + " " + right(num(p.Records), colRecs) + " "
+	if wide {
+		r := ""
+		if p.State != StateQueued {
+			r = short(rate(p.Records, elapsed))
+		}
+		line += right(r, colRate) + " "
 	}
-	return style.Render(icon) + " " +
-		fit(p.Name, colName) + " " + b + " " +
-		right(num(p.Records), colRecs) + " " +
-		right(short(r), colRate) + " " +
-		style.Render(fit(state, colState)) + " " +
-		right(num(p.Tokens)+" tok", colTokens)
+	line += style.Render(fit(state, colState))
+	if wide {
+		line += " " + right(num(p.Tokens)+" tok", colTokens)
+	}
+	return line
 }
 
 // activity is an indeterminate bar: a block sliding back and forth, so the
@@ -281,4 +295,15 @@ func bar(w int, f float64, st Styles) string {
 	f = max(0, min(1, f))
 	full := int(f*float64(w) + 0.5)
 	return st.Selected.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", w-full))
+}
+
+// formatName is how the run screen names the output.
+func formatName(f Format) string {
+	switch f {
+	case FormatCSV:
+		return "CSV files"
+	case FormatAirbyte:
+		return "Airbyte messages"
+	}
+	return "JSONL files"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -62,6 +63,7 @@ func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsSt
 	in := textinput.New()
 	in.Prompt = "Filter: "
 	in.Placeholder = "type part of a name or description"
+	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
 	s.filter = in
 	s.SetSize(c.Width, c.Height)
 	return s
@@ -80,11 +82,11 @@ func (s *streamsStep) Help() []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done filtering")), k.ClearFilter}
 	}
-	h := []key.Binding{k.Up, k.Down, k.Toggle, k.Mode, k.All, k.None, k.Filter, k.Next}
+	h := []key.Binding{k.Toggle, k.Mode, k.All, k.None, k.Filter}
 	if s.filter.Value() != "" {
 		h = append(h, k.ClearFilter)
 	}
-	return append(h, key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "account")), k.ForceQuit)
+	return append(h, k.Next, k.ForceQuit)
 }
 
 // visible lists the indexes of all that match the filter, in order.
@@ -189,7 +191,7 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		s.filter.SetValue("")
 		s.cursor = 0
 		s.keepCursorVisible()
-	case km.String() == "c":
+	case key.Matches(km, k.Account):
 		return func() tea.Msg { return reconnectMsg{} }
 	case key.Matches(km, k.Next):
 		ch := s.Choices()

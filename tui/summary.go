@@ -127,7 +127,7 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 		cmd = HeadlessCommand(b.Profile(), b.Demo(), plan)
 	}
 	sb.WriteString("\n" + st.Heading.Render("Run the same sync without the UI") + "\n")
-	sb.WriteString(cmd + "\n")
+	sb.WriteString(wrapCommand(cmd, tw) + "\n")
 	return o, sb.String()
 }
 
@@ -215,3 +215,22 @@ func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *summaryStep) View() string { return s.vp.View() }
+
+// wrapCommand breaks a long command at argument boundaries with shell line
+// continuations, so it can still be copied and pasted as is.
+func wrapCommand(cmd string, w int) string {
+	var lines []string
+	cur := ""
+	for _, f := range strings.Fields(cmd) {
+		switch {
+		case cur == "":
+			cur = f
+		case len(cur)+1+len(f)+2 > w:
+			lines = append(lines, cur+" \\")
+			cur = "  " + f
+		default:
+			cur += " " + f
+		}
+	}
+	return strings.Join(append(lines, cur), "\n")
+}

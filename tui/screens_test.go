@@ -1,0 +1,278 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+	"github.com/pdxhq/pdx/source/engine"
+)
+
+// Screens are compared without colour so CI and terminals agree; regenerate
+// the goldens with `go test ./tui -update`.
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+// newRoot builds a root model at 80x24 with a frozen clock.
+func newRoot(fb *fakeBackend) *Model {
+	c := NewCommon(fb, true, frozen)
+	m := New(context.Background(), c)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	return m
+}
+
+// press sends keys to the root without running commands (enough for
+// screens that only react to keys).
+func press(m *Model, seq string) {
+	for _, k := range keyMsgs(seq) {
+		m.Update(k)
+	}
+}
+
+// checkScreen compares the screen to its golden and checks it fits.
+func checkScreen(t *testing.T, m *Model, w, h int) {
+	t.Helper()
+	v := m.View()
+	lines := strings.Split(v, "\n")
+	if len(lines) != h {
+		t.Errorf("screen has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("line %d is %d cells wide (> %d): %q", i+1, n, w, l)
+		}
+	}
+	golden.RequireEqual(t, []byte(v))
+}
+
+func TestScreenConnectChoose(t *testing.T) {
+	m := newRoot(&fakeBackend{})
+	if m.Step() != StepConnect {
+		t.Fatalf("step %v, want Connect without credentials", m.Step())
+	}
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenConnectToken(t *testing.T) {
+	m := newRoot(&fakeBackend{})
+	press(m, "enter secret")
+	if strings.Contains(m.View(), "secret") {
+		t.Fatal("the token is shown in clear")
+	}
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenConnected(t *testing.T) {
+	m := newRoot(&fakeBackend{})
+	press(m, "enter")
+	m.Update(verifiedMsg{id: Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, where: `in the OS keyring (service "pdx", profile "default")`})
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenStreams(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	m.Update(whoamiMsg{id: Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, budget: Budget{Known: true, Limit: 30000, Remaining: 25000}})
+	press(m, "down space down m")
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenStreamsFiltered(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	press(m, "/ fields")
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenOutput(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true, settings: Settings{Format: FormatCSV, OutDir: "exports"}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	if m.Step() != StepOutput {
+		t.Fatalf("step %v", m.Step())
+	}
+	checkScreen(t, m, 80, 24)
+}
+
+// runScreen puts the root on the Run step with a tracker fed by events.
+func runScreen(t *testing.T, w, h int, evs []engine.Event) *Model {
+	t.Helper()
+	fb := &fakeBackend{hasCreds: true}
+	m := newRoot(fb)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.plan = Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/data/out"}
+	tr := NewTracker(m.plan.Streams, map[string]int64{"deals": 200}, frozen)
+	for _, ev := range evs {
+		if err := tr.Emit(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+	m.run.start = t0.Add(-10 * time.Second)
+	m.goTo(StepRun)
+	m.Update(tickMsg{})
+	return m
+}
+
+func midRunEvents() []engine.Event {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	return []engine.Event{
+		{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 22500}},
+		{Kind: engine.StreamStarted, Stream: "deals", Time: at(-10)},
+		{Kind: engine.Records, Stream: "deals", Time: at(-1), Stats: engine.StreamStats{Records: 100, Tokens: 20}},
+		{Kind: engine.StreamStarted, Stream: "persons", Time: at(-8)},
+		{Kind: engine.Records, Stream: "persons", Time: at(-2), Stats: engine.StreamStats{Records: 1234, Tokens: 130}},
+		{Kind: engine.RateLimited, Stream: "persons", Time: at(-1), Wait: 5 * time.Second},
+		{Kind: engine.StreamStarted, Stream: "users", Time: at(-10)},
+		{Kind: engine.StreamComplete, Stream: "users", Time: at(-9), Stats: engine.StreamStats{Records: 12, Tokens: 2}},
+	}
+}
+
+func TestScreenRun(t *testing.T) {
+	m := runScreen(t, 80, 24, midRunEvents())
+	checkScreen(t, m, 80, 24)
+}
+
+func TestScreenRunStopPrompt(t *testing.T) {
+	m := runScreen(t, 80, 24, midRunEvents())
+	press(m, "q")
+	if !m.run.confirming {
+		t.Fatal("q did not ask to stop")
+	}
+	checkScreen(t, m, 80, 24)
+}
+
+// A narrow and short terminal still gets a screen that fits, and growing it
+// again uses the space.
+func TestRunScreenResizes(t *testing.T) {
+	var evs []engine.Event
+	var plan []string
+	for i := 0; i < 30; i++ {
+		plan = append(plan, "s"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	m := runScreen(t, 80, 24, evs)
+	for _, sz := range [][2]int{{60, 12}, {120, 40}, {80, 24}} {
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		v := m.View()
+		if n := strings.Count(v, "\n") + 1; n != sz[1] {
+			t.Errorf("%dx%d: %d lines", sz[0], sz[1], n)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if ansi.StringWidth(l) > sz[0] {
+				t.Errorf("%dx%d: line too wide: %q", sz[0], sz[1], l)
+			}
+		}
+	}
+	_ = plan
+}
+
+// waitText waits until the program's output shows all the strings.
+func waitText(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	var seen []byte
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		seen = append(seen, b...)
+		plain := ansi.Strip(string(seen))
+		for _, w := range want {
+			if !strings.Contains(plain, w) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}
+
+func TestFlowConnectPickRunSummary(t *testing.T) {
+	fb := &fakeBackend{script: twoStreamScript(), settings: Settings{OutDir: "/tmp/pdx-export"}}
+	c := NewCommon(fb, true, frozen)
+	m := New(context.Background(), c)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // API token
+	tm.Type("good")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "The token works")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "Choose what to export")
+	tm.Send(tea.KeyMsg{Type: tea.KeyDown}) // persons
+	tm.Send(tea.KeyMsg{Type: tea.KeyDown}) // organizations
+	tm.Send(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "Where should the data go?")
+	tm.Send(tea.KeyMsg{Type: tea.KeyDown}) // CSV
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "Run the same sync without the UI")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+
+	if len(fb.saved) != 1 || fb.saved[0] != "good" {
+		t.Errorf("saved tokens %v", fb.saved)
+	}
+	wantPlan := Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "/tmp/pdx-export"}
+	if len(fb.plans) != 1 || !equalPlan(fb.plans[0], wantPlan) {
+		t.Errorf("plan %+v, want %+v", fb.plans, wantPlan)
+	}
+	if len(fb.savedSets) != 1 || fb.savedSets[0].Format != FormatCSV || len(fb.savedSets[0].Streams) != 2 {
+		t.Errorf("choices not remembered: %+v", fb.savedSets)
+	}
+	o := final.Outcome()
+	if !o.Ran || o.Failed != 1 || o.Stopped {
+		t.Errorf("outcome %+v", o)
+	}
+	golden.RequireEqual(t, []byte(final.View()))
+}
+
+func equalPlan(a, b Plan) bool {
+	if a.Format != b.Format || a.OutDir != b.OutDir || len(a.Streams) != len(b.Streams) {
+		return false
+	}
+	for i := range a.Streams {
+		if a.Streams[i] != b.Streams[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFlowStopSavesState(t *testing.T) {
+	started := make(chan struct{})
+	fb := &fakeBackend{hasCreds: true, block: true, started: started, settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "o"},
+		script: twoStreamScript()[:6]}
+	c := NewCommon(fb, true, frozen)
+	m := New(context.Background(), c)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	waitText(t, tm, "Choose what to export")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "Where should the data go?")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	<-started
+	waitText(t, tm, "Overall")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	waitText(t, tm, "Stop the sync?")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'y'}})
+	waitText(t, tm, "Sync stopped by you", "State is saved")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	if o := final.Outcome(); !o.Stopped || !o.Ran {
+		t.Errorf("outcome %+v", o)
+	}
+	select {
+	case <-final.RunEnded():
+	default:
+		t.Error("the run had not returned when the summary showed")
+	}
+	out := ansi.Strip(final.View())
+	if !strings.Contains(out, "deals") || !strings.Contains(out, "stopped") {
+		t.Errorf("summary:\n%s", out)
+	}
+	_ = bytes.MinRead
+}

@@ -1,0 +1,217 @@
+package tui
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// keyMsgs turns "down space m enter" into key messages; a word that is not
+// a key name is typed rune by rune.
+func keyMsgs(seq string) []tea.KeyMsg {
+	named := map[string]tea.KeyType{
+		"up": tea.KeyUp, "down": tea.KeyDown, "enter": tea.KeyEnter, "esc": tea.KeyEsc,
+		"tab": tea.KeyTab, "space": tea.KeySpace, "ctrl+c": tea.KeyCtrlC, "backspace": tea.KeyBackspace,
+		"pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp,
+	}
+	var out []tea.KeyMsg
+	for _, w := range strings.Fields(seq) {
+		if k, ok := named[w]; ok {
+			if k == tea.KeySpace {
+				out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+			} else {
+				out = append(out, tea.KeyMsg{Type: k})
+			}
+			continue
+		}
+		for _, r := range w {
+			out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		}
+	}
+	return out
+}
+
+// drive sends keys to a component and returns the messages its commands
+// produced that the root would handle (commands that block, like cursor
+// blinks, are not run).
+func drive(c component, seq string) []tea.Msg {
+	var msgs []tea.Msg
+	for _, k := range keyMsgs(seq) {
+		if cmd := c.Update(k); cmd != nil {
+			msgs = append(msgs, runQuick(cmd)...)
+		}
+	}
+	return msgs
+}
+
+// runQuick runs a command and keeps the messages the flow cares about.
+func runQuick(cmd tea.Cmd) []tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	msg := <-done
+	switch m := msg.(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range m {
+			if c != nil {
+				out = append(out, runQuick(c)...)
+			}
+		}
+		return out
+	case streamsDoneMsg, reconnectMsg, backMsg, connectedMsg, verifiedMsg, outputDoneMsg:
+		return []tea.Msg{m}
+	}
+	return nil
+}
+
+func TestStreamsStep(t *testing.T) {
+	all := (&fakeBackend{}).Streams()
+	tests := []struct {
+		name       string
+		remembered []Choice
+		keys       string
+		want       []Choice
+		wantErr    string
+		done       bool
+	}{
+		{name: "first run picks the core records, incremental", keys: "enter", done: true,
+			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+		{name: "space toggles the stream under the cursor", keys: "down space enter", done: true,
+			want: []Choice{{"deals", Incremental}, {"organizations", Incremental}}},
+		{name: "m switches a stream to full refresh", keys: "m enter", done: true,
+			want: []Choice{{"deals", FullRefresh}, {"persons", Incremental}, {"organizations", Incremental}}},
+		{name: "m on a full-only stream explains", keys: "down down down m", wantErr: "only supports full refresh",
+			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+		{name: "none then enter refuses an empty run", keys: "n enter", wantErr: "Pick at least one stream"},
+		{name: "all selects everything", keys: "a", want: []Choice{{"deals", Incremental}, {"persons", Incremental},
+			{"organizations", Incremental}, {"deal_fields", FullRefresh}, {"person_fields", FullRefresh}, {"users", FullRefresh}, {"pipelines", FullRefresh}}},
+		{name: "filter narrows what all/none touch", keys: "n / fields enter a", want: []Choice{{"deal_fields", FullRefresh}, {"person_fields", FullRefresh}}},
+		{name: "esc clears the filter", keys: "/ sales enter space esc down space", want: []Choice{
+			{"deals", Incremental}, {"organizations", Incremental}, {"pipelines", FullRefresh}}},
+		{name: "remembered choices and modes come back", remembered: []Choice{{"users", FullRefresh}, {"deals", FullRefresh}, {"gone", FullRefresh}},
+			keys: "enter", done: true, want: []Choice{{"deals", FullRefresh}, {"users", FullRefresh}}},
+		{name: "remembered incremental on a full-only stream falls back", remembered: []Choice{{"users", Incremental}},
+			want: []Choice{{"users", FullRefresh}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCommon(&fakeBackend{}, true, frozen)
+			s := newStreamsStep(c, all, tt.remembered)
+			msgs := drive(s, tt.keys)
+			if got := s.Choices(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("choices = %v, want %v", got, tt.want)
+			}
+			var done *streamsDoneMsg
+			for _, m := range msgs {
+				if d, ok := m.(streamsDoneMsg); ok {
+					done = &d
+				}
+			}
+			if (done != nil) != tt.done {
+				t.Fatalf("done message = %v, want %v", done != nil, tt.done)
+			}
+			if done != nil && !reflect.DeepEqual(done.choices, tt.want) {
+				t.Errorf("done choices = %v", done.choices)
+			}
+			if !strings.Contains(s.errText, tt.wantErr) || (tt.wantErr == "") != (s.errText == "") {
+				t.Errorf("error text %q, want %q", s.errText, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestStreamsStepScrollsToCursor(t *testing.T) {
+	c := NewCommon(&fakeBackend{}, true, frozen)
+	s := newStreamsStep(c, (&fakeBackend{}).Streams(), nil)
+	s.SetSize(78, 8) // body of 3 list lines
+	drive(s, "down down down down down down")
+	if !strings.Contains(s.View(), "pipelines") {
+		t.Errorf("the cursor's stream is not on screen:\n%s", s.View())
+	}
+	if strings.Contains(s.View(), "deals ") {
+		t.Errorf("the list did not scroll:\n%s", s.View())
+	}
+}
+
+func TestConnectStep(t *testing.T) {
+	tests := []struct {
+		name      string
+		demo      bool
+		keys      string
+		wantPhase connectPhase
+		wantSaved []string
+		wantErr   string
+		connected bool
+	}{
+		{name: "oauth is explained, not a dead end", keys: "down enter", wantPhase: phaseChoose, wantErr: "not available yet"},
+		{name: "empty token asks for one", keys: "enter enter", wantPhase: phaseToken, wantErr: "Paste your API token first"},
+		{name: "rejected token says what to do", keys: "enter bad enter", wantPhase: phaseToken, wantErr: "Personal preferences > API"},
+		{name: "good token is verified, saved, then continues", keys: "enter good enter enter", wantPhase: phaseConnected, wantSaved: []string{"good"}, connected: true},
+		{name: "demo token is prefilled", demo: true, keys: "enter enter", wantPhase: phaseConnected, wantSaved: []string{"demo-token"}},
+		{name: "esc goes back to the choice", keys: "enter esc", wantPhase: phaseChoose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := &fakeBackend{demo: tt.demo}
+			c := NewCommon(fb, true, frozen)
+			s := newConnectStep(c, false, "")
+			var connected bool
+			for _, k := range keyMsgs(tt.keys) {
+				cmd := s.Update(k)
+				if cmd == nil {
+					continue
+				}
+				// feed verification results back, as the runtime would
+				for _, m := range runQuick(cmd) {
+					switch m.(type) {
+					case verifiedMsg:
+						s.Update(m)
+					case connectedMsg:
+						connected = true
+					}
+				}
+			}
+			if s.phase != tt.wantPhase {
+				t.Errorf("phase %d, want %d", s.phase, tt.wantPhase)
+			}
+			if !reflect.DeepEqual(fb.saved, tt.wantSaved) {
+				t.Errorf("saved %v, want %v", fb.saved, tt.wantSaved)
+			}
+			if !strings.Contains(s.errText, tt.wantErr) || (tt.wantErr == "") != (s.errText == "") {
+				t.Errorf("error %q, want %q", s.errText, tt.wantErr)
+			}
+			if connected != tt.connected {
+				t.Errorf("connected %v, want %v", connected, tt.connected)
+			}
+			if strings.Contains(s.View(), "good") {
+				t.Errorf("the token is visible on screen:\n%s", s.View())
+			}
+		})
+	}
+}
+
+func TestHeadlessCommand(t *testing.T) {
+	tests := []struct {
+		name    string
+		profile string
+		demo    bool
+		plan    Plan
+		want    string
+	}{
+		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "out"},
+			"pdx sync --no-tui --profile work --streams deals,persons --mode incremental --format csv --out out"},
+		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+			"pdx sync --no-tui --profile default --streams deals,users --format jsonl --out /tmp/x"},
+		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
+			`pdx sync --no-tui --demo --streams deals --mode full --format airbyte --out 'my data/it'\''s'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HeadlessCommand(tt.profile, tt.demo, tt.plan); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
