@@ -262,8 +262,9 @@ func (c *call) leadFields() int {
 }
 
 func (c *call) noteFields() int {
-	fs := []fieldDef{{code: "id", name: "ID", typ: "int"}, {code: "content", name: "Content", typ: "text"},
-		{code: "deal_id", name: "Deal", typ: "deal"}, {code: "person_id", name: "Person", typ: "people"},
+	// Only the field types the noteFields schema allows.
+	fs := []fieldDef{{code: "id", name: "ID", typ: "double"}, {code: "content", name: "Content", typ: "text"},
+		{code: "deal_id", name: "Deal", typ: "double"}, {code: "person_id", name: "Person", typ: "people"},
 		{code: "org_id", name: "Organization", typ: "org"}, {code: "user_id", name: "User", typ: "user"},
 		{code: "add_time", name: "Add time", typ: "date"}, {code: "update_time", name: "Update time", typ: "date"}}
 	return c.static(len(fs), v1None, func(b []byte, i int) []byte {

@@ -276,7 +276,9 @@ func (c *call) smallV2(n int, render func(b []byte, i int) []byte) int {
 
 // dealIDsParam parses deal_ids (required, at most 100).
 func (c *call) dealIDsParam() ([]int64, string) {
-	v := c.q.Get("deal_ids")
+	// deals/products documents deal_ids=1,2 (explode: false) and
+	// deals/installments deal_ids=1&deal_ids=2 (explode default): accept both.
+	v := strings.Join(c.q["deal_ids"], ",")
 	if v == "" {
 		return nil, "Validation failed: deal_ids: Required"
 	}

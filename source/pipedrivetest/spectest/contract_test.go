@@ -1,0 +1,176 @@
+package spectest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/pipedrivetest/spectest"
+)
+
+// servedPaths are one concrete request per served operation.
+func servedPaths(s *pipedrivetest.Server) []string {
+	return []string{
+		"/api/v2/deals", "/api/v2/deals?status=deleted&sort_by=update_time&updated_since=2025-01-01T00:00:00Z",
+		"/api/v2/deals/archived", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
+		"/api/v2/deals/installments?deal_ids=1&deal_ids=2&deal_ids=3&deal_ids=4&deal_ids=5&deal_ids=6&deal_ids=7&deal_ids=8&deal_ids=9",
+		"/api/v2/persons", "/api/v2/organizations", "/api/v2/activities", "/api/v2/products", "/api/v2/pipelines",
+		"/api/v2/stages", "/api/v2/projects", "/api/v2/tasks", "/api/v2/dealFields", "/api/v2/personFields",
+		"/api/v2/organizationFields", "/api/v2/productFields", "/api/v2/activityFields",
+		"/v1/notes", "/v1/notes?sort=update_time%20ASC&updated_since=2025-01-01T00:00:00Z", "/v1/files", "/v1/leads",
+		"/v1/leads/archived", "/v1/leadLabels", "/v1/leadSources", "/v1/leadFields", "/v1/noteFields", "/v1/users",
+		"/v1/users/me", "/v1/roles", "/v1/permissionSets", "/v1/filters", "/v1/currencies", "/v1/activityTypes",
+		"/v1/callLogs", "/v1/goals/find", "/v1/mailbox/mailThreads?folder=inbox", "/v1/mailbox/mailThreads/1/mailMessages",
+		"/v1/deals/1/flow", "/v1/deals/1/changelog", "/v1/persons/1/changelog", "/v1/organizations/1/changelog",
+		"/api/v1/users/me", "/api/v1/notes",
+	}
+}
+
+// getAll pages through path (v2 cursor or v1 start) and returns the pages seen.
+func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
+	t.Helper()
+	pages := 0
+	next := ""
+	start := -1
+	for {
+		u, _ := url.Parse(s.URL() + path)
+		q := u.Query()
+		if limit > 0 && (!strings.Contains(path, "Fields") || strings.Contains(path, "leadFields")) {
+			l := limit
+			if strings.HasPrefix(path, "/v1/files") && l > 100 {
+				l = 100 // the spec caps files at 100
+			}
+			q.Set("limit", fmt.Sprint(l))
+		}
+		if next != "" {
+			q.Set("cursor", next)
+		}
+		if start > 0 {
+			q.Set("start", fmt.Sprint(start))
+		}
+		u.RawQuery = q.Encode()
+		req, _ := http.NewRequest("GET", u.String(), nil)
+		req.Header.Set("x-api-token", s.Token())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+		}
+		pages++
+		var env struct {
+			AD json.RawMessage `json:"additional_data"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		var ad struct {
+			NextCursor *string `json:"next_cursor"`
+			Pagination *struct {
+				More      bool `json:"more_items_in_collection"`
+				NextStart int  `json:"next_start"`
+			} `json:"pagination"`
+			More  bool `json:"more_items_in_collection"`
+			Start int  `json:"start"`
+			Limit int  `json:"limit"`
+		}
+		json.Unmarshal(env.AD, &ad)
+		switch {
+		case ad.NextCursor != nil:
+			next = *ad.NextCursor
+		case ad.Pagination != nil && ad.Pagination.More:
+			start = ad.Pagination.NextStart
+		case ad.More:
+			start = ad.Start + ad.Limit
+		default:
+			return pages
+		}
+		if pages > 10000 {
+			t.Fatalf("GET %s: pagination does not end", path)
+		}
+	}
+}
+
+// TestContract validates every response of every served operation against
+// the published specs, across seeds, scales, custom-field mixes and pages.
+func TestContract(t *testing.T) {
+	spec := spectest.Load(t)
+	cases := []struct {
+		seed      int64
+		scale, cf int
+		limit     int
+	}{
+		{1, 0, 0, 0},
+		{2, 3, 3, 1},
+		{7, 400, 20, 97},
+		{42, 1200, 1, 500},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("seed%d_scale%d_cf%d", tc.seed, tc.scale, tc.cf), func(t *testing.T) {
+			s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: tc.seed, Scale: tc.scale, CustomFields: tc.cf,
+				Plan: pipedrivetest.PlanUltimate, Wrap: func(h http.Handler) http.Handler { return spec.Middleware(t, h) }})
+			defer s.Close()
+			// Mutations so soft-deleted, archived, updated and inserted records are served too.
+			s.Insert("deals")
+			s.Update("deals", "1")
+			s.Delete("deals", "2")
+			s.Archive("leads", s.Insert("leads"))
+			s.SetDealProducts("1", 3)
+			for _, p := range servedPaths(s) {
+				if getAll(t, s, p, tc.limit) == 0 {
+					t.Errorf("%s: no pages", p)
+				}
+			}
+		})
+	}
+}
+
+// TestTokenCosts checks the simulator's cost table against x-token-cost.
+func TestTokenCosts(t *testing.T) {
+	spec := spectest.Load(t)
+	for op, cost := range pipedrivetest.Routes() {
+		ver, path, _ := strings.Cut(op, " ")
+		prefix := "/v1"
+		if ver == "v2" {
+			prefix = "/api/v2"
+		}
+		_, want, err := spec.Operation("GET", prefix+strings.ReplaceAll(path, "{id}", "1"))
+		if err != nil {
+			t.Errorf("%s: %v", op, err)
+			continue
+		}
+		if cost != want {
+			t.Errorf("%s: simulator charges %d tokens, spec says x-token-cost %d", op, cost, want)
+		}
+	}
+}
+
+// TestValidateRequestRejects shows the request validator catches bad requests.
+func TestValidateRequestRejects(t *testing.T) {
+	spec := spectest.Load(t)
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/api/v2/deals?limit=500&sort_by=update_time", true},
+		{"/api/v2/deals?sort_by=title", false},
+		{"/v1/deals/archived", false}, // deprecated
+		{"/api/v2/nothing", false},
+		{"/v1/notes?start=0&limit=100", true},
+	} {
+		r, _ := http.NewRequest("GET", "http://x"+tc.path, nil)
+		r.Header.Set("x-api-token", "t")
+		err := spec.ValidateRequest(r)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: ValidateRequest = %v, want ok=%v", tc.path, err, tc.ok)
+		}
+	}
+}
