@@ -99,9 +99,6 @@ func TestVersionOutput(t *testing.T) {
 		}
 	})
 	t.Run("--version through run", func(t *testing.T) {
-		if newRootCmd(&globals{}).Version == "" {
-			t.Skip("main.go's newRootCmd does not call configureVersion(root) yet, so `pdx --version` is not wired (issue 7)")
-		}
 		var out, errb bytes.Buffer
 		if code := run([]string{"--version"}, strings.NewReader(""), &out, &errb); code != exitOK {
 			t.Fatalf("exit %d, stderr %q", code, errb.String())
