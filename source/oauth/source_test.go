@@ -302,6 +302,48 @@ func TestUnauthorizedMidRun(t *testing.T) {
 	}
 }
 
+// TestConcurrentUnauthorizedOneRefresh: requests that were in flight with
+// the same dead token all report 401 at once; one refresh serves them all.
+// (Through the client the limiter spaces requests out, so this drives
+// Unauthorized directly to make the overlap certain.)
+func TestConcurrentUnauthorizedOneRefresh(t *testing.T) {
+	h := newHarness(t, pipedrivetest.Options{AccessTokenTTL: ttl})
+	cfg := h.cfg
+	cfg.Now = frozen(h.sim.Now())
+	var saved oauth.Tokens
+	src, err := oauth.NewSource(cfg, h.login(t), h.persister(&saved, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := src.Current().AccessToken
+	h.sim.Advance(2 * ttl)
+	before := h.calls()
+	const n = 8
+	start := make(chan struct{})
+	retry := make(chan bool, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			<-start
+			retry <- src.Unauthorized(context.Background())
+		}()
+	}
+	close(start)
+	for i := 0; i < n; i++ {
+		if !<-retry {
+			t.Fatalf("a caller was told not to retry")
+		}
+	}
+	if got := h.calls() - before; got != 1 {
+		t.Fatalf("token endpoint calls = %d, want 1", got)
+	}
+	if src.Current().AccessToken == old {
+		t.Fatalf("the access token did not change")
+	}
+	if st, err := apiGet(t, src, "/api/v1/users/me"); err != nil || st != http.StatusOK {
+		t.Fatalf("retry with the new token: %d %v", st, err)
+	}
+}
+
 // TestRefreshRejected: a revoked (or 60 days unused) refresh token gives the
 // clear error, and the Source stops asking Pipedrive.
 func TestRefreshRejected(t *testing.T) {
