@@ -1,0 +1,624 @@
+package pipedrivetest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+	return m
+}
+
+func get(t *testing.T, s *pipedrivetest.Server, path string, hdr ...string) resp {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL()+path, nil)
+	if len(hdr) == 0 {
+		req.Header.Set("x-api-token", s.Token())
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return resp{r.StatusCode, r.Header, b}
+}
+
+// page fetches one v2 page and returns its records and next cursor.
+func page(t *testing.T, s *pipedrivetest.Server, path string) ([]map[string]any, string) {
+	t.Helper()
+	r := get(t, s, path)
+	if r.status != 200 {
+		t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+	}
+	var env struct {
+		Data []map[string]any `json:"data"`
+		AD   struct {
+			Next *string `json:"next_cursor"`
+		} `json:"additional_data"`
+	}
+	if err := json.Unmarshal(r.body, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.AD.Next == nil {
+		return env.Data, ""
+	}
+	return env.Data, *env.AD.Next
+}
+
+func withCursor(path, cur string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	if cur == "" {
+		return path
+	}
+	return path + sep + "cursor=" + url.QueryEscape(cur)
+}
+
+func readAllV2(t *testing.T, s *pipedrivetest.Server, path string) (recs []map[string]any, pages int) {
+	cur := ""
+	for {
+		d, next := page(t, s, withCursor(path, cur))
+		recs = append(recs, d...)
+		pages++
+		if next == "" {
+			return recs, pages
+		}
+		cur = next
+	}
+}
+
+func TestV2PaginationMatchesCountAndRecords(t *testing.T) {
+	for _, tc := range []struct {
+		scale, limit, wantPages int
+	}{{230, 100, 0}, {50, 500, 1}, {7, 1, 0}} {
+		s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 3, Scale: tc.scale, Plan: pipedrivetest.PlanUltimate})
+		recs, pages := readAllV2(t, s, "/api/v2/deals?limit="+strconv.Itoa(tc.limit))
+		if len(recs) != s.Count("deals") || len(recs) != len(s.Records("deals")) {
+			t.Errorf("scale %d: read %d deals, Count %d, Records %d", tc.scale, len(recs), s.Count("deals"), len(s.Records("deals")))
+		}
+		if want := (len(recs) + tc.limit - 1) / tc.limit; pages != want && pages != want+1 {
+			t.Errorf("scale %d limit %d: %d pages for %d records", tc.scale, tc.limit, pages, len(recs))
+		}
+		last := 0.0
+		for _, r := range recs {
+			if id := r["id"].(float64); id <= last {
+				t.Fatalf("ids not increasing: %v after %v", id, last)
+			} else {
+				last = id
+			}
+			if r["is_deleted"] == true || r["is_archived"] == true {
+				t.Errorf("deal %v: deleted/archived deal in default list", r["id"])
+			}
+		}
+		s.Close()
+	}
+}
+
+func TestV2BadParamsAre400(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 300, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	_, cur := page(t, s, "/api/v2/deals?limit=10")
+	_, cur2 := page(t, s, "/api/v2/persons?limit=10")
+	tampered := []byte(cur)
+	tampered[2] ^= 1
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = strconv.Itoa(i + 1)
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/api/v2/deals?limit=500", 200},
+		{"/api/v2/deals?limit=501", 400},
+		{"/api/v2/deals?limit=0", 400},
+		{"/api/v2/deals?limit=x", 400},
+		{"/api/v2/deals?updated_since=2025-01-01T00:00:00Z", 200},
+		{"/api/v2/deals?updated_since=2025-01-01T00:00:00.000Z", 400},
+		{"/api/v2/deals?updated_since=2025-01-01%2000:00:00", 400},
+		{"/api/v2/deals?updated_until=2025-01-01T00:00:00%2B02:00", 400},
+		{"/api/v2/deals?sort_by=title", 400},
+		{"/api/v2/deals?sort_direction=up", 400},
+		{"/api/v2/deals?status=open,won", 200},
+		{"/api/v2/deals?status=gone", 400},
+		{"/api/v2/pipelines?updated_since=2025-01-01T00:00:00Z", 400},
+		{"/api/v2/stages?updated_since=2025-01-01T00:00:00Z", 400},
+		{"/api/v2/products?updated_until=2025-01-01T00:00:00Z", 400},
+		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(cur), 200},
+		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(string(tampered)), 400},
+		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(cur2), 400},           // another endpoint's cursor
+		{"/api/v2/deals?limit=10&status=open&cursor=" + url.QueryEscape(cur), 400}, // query changed
+		{"/api/v2/deals/products?deal_ids=" + strings.Join(many[:100], ","), 200},
+		{"/api/v2/deals/products?deal_ids=" + strings.Join(many, ","), 400},
+		{"/api/v2/deals/products", 400},
+		{"/v1/notes?limit=501", 400},
+		{"/v1/files?limit=101", 400},
+		{"/v1/files?limit=100", 200},
+		{"/api/v2/nope", 404},
+	} {
+		if r := get(t, s, tc.path); r.status != tc.want {
+			t.Errorf("%s: status %d, want %d (%s)", tc.path, r.status, tc.want, r.body)
+		}
+	}
+}
+
+func TestUpdatedSinceIsInclusiveUntilExclusive(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	all, _ := readAllV2(t, s, "/api/v2/deals?limit=500&sort_by=update_time")
+	pivot := all[len(all)/2]["update_time"].(string)
+	since, _ := readAllV2(t, s, "/api/v2/deals?limit=500&sort_by=update_time&updated_since="+pivot)
+	until, _ := readAllV2(t, s, "/api/v2/deals?limit=500&sort_by=update_time&updated_until="+pivot)
+	if len(since)+len(until) != len(all) {
+		t.Errorf("since %d + until %d != all %d", len(since), len(until), len(all))
+	}
+	if since[0]["update_time"].(string) != pivot {
+		t.Errorf("updated_since not inclusive: first %v, pivot %s", since[0]["update_time"], pivot)
+	}
+	for _, r := range until {
+		if r["update_time"].(string) >= pivot {
+			t.Fatalf("updated_until not exclusive: %v >= %s", r["update_time"], pivot)
+		}
+	}
+}
+
+// A reader paging by (update_time, id) while records change between pages
+// sees every record at least once and never goes backwards on a page.
+func TestUpdateTimeOrderStableUnderMutation(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 120, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	before := map[float64]bool{}
+	for _, r := range s.Records("deals") {
+		var m map[string]any
+		json.Unmarshal(r, &m)
+		before[m["id"].(float64)] = true
+	}
+	path := "/api/v2/deals?limit=25&sort_by=update_time&sort_direction=asc&updated_since=2020-01-01T00:00:00Z"
+	seen := map[float64]int{}
+	cur := ""
+	prevKey := ""
+	for i := 0; ; i++ {
+		d, next := page(t, s, withCursor(path, cur))
+		for _, r := range d {
+			id := r["id"].(float64)
+			seen[id]++
+			key := r["update_time"].(string) + "|" + strconv.FormatFloat(1e9+id, 'f', 0, 64)
+			if key < prevKey {
+				t.Fatalf("order went backwards: %s after %s", key, prevKey)
+			}
+			prevKey = key
+		}
+		if i == 1 {
+			// change one record already read and one not yet read
+			s.Advance(time.Minute)
+			s.Update("deals", strconv.FormatFloat(d[0]["id"].(float64), 'f', 0, 64))
+			s.Update("deals", "119")
+			s.SetDealProducts("118", 2)
+		}
+		if next == "" {
+			break
+		}
+		cur = next
+	}
+	for id := range before {
+		if seen[id] == 0 {
+			t.Errorf("deal %v never seen", id)
+		}
+	}
+	if len(seen) != len(before) {
+		t.Errorf("saw %d distinct deals, want %d", len(seen), len(before))
+	}
+}
+
+func TestDeleteArchiveInsert(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 60, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	n := s.Count("deals")
+	narch := s.Count("deals_archived")
+	id := s.Insert("deals")
+	if s.Count("deals") != n+1 {
+		t.Fatalf("insert: count %d, want %d", s.Count("deals"), n+1)
+	}
+	s.Advance(time.Hour)
+	if err := s.Delete("deals", id); err != nil {
+		t.Fatal(err)
+	}
+	if s.Count("deals") != n {
+		t.Errorf("deleted deal still listed by default")
+	}
+	since := s.Now().Format(time.RFC3339)
+	d, _ := page(t, s, "/api/v2/deals?status=deleted&updated_since="+since)
+	if len(d) != 1 || d[0]["is_deleted"] != true || strconv.FormatFloat(d[0]["id"].(float64), 'f', 0, 64) != id {
+		t.Errorf("status=deleted: %v", d)
+	}
+	s.Advance(31 * 24 * time.Hour)
+	if d, _ := page(t, s, "/api/v2/deals?status=deleted&updated_since="+since); len(d) != 0 {
+		t.Errorf("deleted deal not purged after 30 days: %v", d)
+	}
+	if err := s.Archive("deals", "5"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Count("deals_archived") != narch+1 || s.Count("deals") != n-1 {
+		t.Errorf("archive: archived %d (was %d), deals %d (was %d)", s.Count("deals_archived"), narch, s.Count("deals"), n)
+	}
+	if err := s.Delete("persons", "1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Records("persons") {
+		if strings.HasPrefix(string(r), `{"id":1,`) {
+			t.Errorf("deleted person still listed")
+		}
+	}
+	if err := s.Update("deals", "99999"); err == nil {
+		t.Errorf("update of a missing deal: no error")
+	}
+	lead := s.Insert("leads")
+	if len(lead) != 36 {
+		t.Errorf("lead id %q is not a UUID", lead)
+	}
+	nl := s.Count("leads")
+	if err := s.Archive("leads", lead); err != nil || s.Count("leads") != nl-1 {
+		t.Errorf("archive lead: %v, count %d want %d", err, s.Count("leads"), nl-1)
+	}
+}
+
+func TestDealProductsBumpTheDeal(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 40, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	s.Advance(time.Hour)
+	now := s.Now().Format(time.RFC3339)
+	if err := s.SetDealProducts("7", 3); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := page(t, s, "/api/v2/deals?updated_since="+now)
+	if len(d) != 1 || d[0]["id"].(float64) != 7 {
+		t.Fatalf("deal 7 not found as changed: %v", d)
+	}
+	p, _ := page(t, s, "/api/v2/deals/products?deal_ids=7")
+	if len(p) != 3 {
+		t.Fatalf("deal 7 has %d products, want 3", len(p))
+	}
+	for _, x := range p {
+		if x["update_time"] != now || x["deal_id"].(float64) != 7 {
+			t.Errorf("deal product %v", x)
+		}
+	}
+	s.Advance(time.Hour)
+	if err := s.Update("deal_products", strconv.FormatFloat(p[0]["id"].(float64), 'f', 0, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := page(t, s, "/api/v2/deals?updated_since="+s.Now().Format(time.RFC3339)); len(d) != 1 {
+		t.Errorf("Update(deal_products) did not bump the deal: %v", d)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{})
+	defer s.Close()
+	for _, tc := range []struct {
+		name string
+		path string
+		hdr  []string
+		want int
+	}{
+		{"header", "/v1/users/me", []string{"x-api-token", s.Token()}, 200},
+		{"query", "/v1/users/me?api_token=" + s.Token(), []string{"Accept", "*/*"}, 200},
+		{"none", "/v1/users/me", []string{"Accept", "*/*"}, 401},
+		{"wrong", "/api/v2/deals", []string{"x-api-token", "nope"}, 401},
+		{"bad bearer", "/api/v2/deals", []string{"Authorization", "Bearer nope"}, 401},
+	} {
+		r := get(t, s, tc.path, tc.hdr...)
+		if r.status != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, r.status, tc.want)
+		}
+		if tc.want == 401 && string(r.body) != `{"success":false,"error":"unauthorized access","errorCode":401}` {
+			t.Errorf("%s: 401 body %s", tc.name, r.body)
+		}
+	}
+	for _, rq := range s.Requests() {
+		if strings.Contains(rq.Query, s.Token()) {
+			t.Errorf("request log holds the token: %+v", rq)
+		}
+	}
+	if rq := s.Requests()[1]; rq.Auth != "query" || rq.Status != 200 || rq.Cost != 2 {
+		t.Errorf("log entry %+v", rq)
+	}
+}
+
+func TestBurstLimit429(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{BurstLimit: 3})
+	defer s.Close()
+	for i := 0; i < 3; i++ {
+		r := get(t, s, "/v1/users/me")
+		if r.status != 200 || r.header.Get("x-ratelimit-limit") != "3" || r.header.Get("x-ratelimit-remaining") != strconv.Itoa(2-i) {
+			t.Fatalf("request %d: %d limit=%s remaining=%s", i, r.status, r.header.Get("x-ratelimit-limit"), r.header.Get("x-ratelimit-remaining"))
+		}
+	}
+	r := get(t, s, "/v1/users/me")
+	if r.status != 429 || r.header.Get("x-ratelimit-remaining") != "0" || r.header.Get("Retry-After") != "" {
+		t.Fatalf("4th request: %d %v", r.status, r.header)
+	}
+	if reset, _ := strconv.Atoi(r.header.Get("x-ratelimit-reset")); reset < 1 || reset > 2 {
+		t.Errorf("x-ratelimit-reset %q, want 1..2 seconds", r.header.Get("x-ratelimit-reset"))
+	}
+	if !strings.Contains(string(r.body), "2 second window") {
+		t.Errorf("burst 429 body %s", r.body)
+	}
+	if _, left := s.Budget(); left != 30000-6 {
+		t.Errorf("429 was charged: %d left", left)
+	}
+	// keep hammering: API-token traffic ends up with Cloudflare's HTML 403
+	var last resp
+	for i := 0; i < 20; i++ {
+		last = get(t, s, "/v1/users/me")
+	}
+	if last.status != 403 || !strings.Contains(string(last.body), "<html>") {
+		t.Errorf("sustained 429s: %d %s", last.status, last.body)
+	}
+}
+
+func TestDailyBudget(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{DailyBudget: 25, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	for i, want := range []int{200, 200, 429} {
+		r := get(t, s, "/api/v2/deals")
+		if r.status != want {
+			t.Fatalf("request %d: %d, want %d", i, r.status, want)
+		}
+		if r.header.Get("x-daily-ratelimit-token-limit") != "25" {
+			t.Errorf("daily limit header %q", r.header.Get("x-daily-ratelimit-token-limit"))
+		}
+		if want == 429 && (r.header.Get("x-daily-ratelimit-token-remaining") != "0" || !strings.Contains(string(r.body), "Daily token budget")) {
+			t.Errorf("budget 429: remaining %q body %s", r.header.Get("x-daily-ratelimit-token-remaining"), r.body)
+		}
+	}
+	if r := get(t, s, "/v1/users/me"); r.status != 429 { // costs 2 but the budget is spent
+		t.Errorf("after exhaustion: %d", r.status)
+	}
+	s.Advance(11 * time.Hour) // 23:00, same day
+	if r := get(t, s, "/api/v2/deals"); r.status != 429 {
+		t.Errorf("before midnight: %d", r.status)
+	}
+	s.Advance(time.Hour) // past midnight
+	if r := get(t, s, "/api/v2/deals"); r.status != 200 || r.header.Get("x-daily-ratelimit-token-remaining") != "15" {
+		t.Errorf("after midnight: %d remaining %s", r.status, r.header.Get("x-daily-ratelimit-token-remaining"))
+	}
+	lite := pipedrivetest.NewServer(pipedrivetest.Options{Plan: pipedrivetest.PlanGrowth, Seats: 3})
+	defer lite.Close()
+	if l, _ := lite.Budget(); l != 30000*2*3 {
+		t.Errorf("growth x 3 seats budget %d", l)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	s.Fault(pipedrivetest.Fault{Path: "/api/v2/deals", Status: 503, Times: 2})
+	for i, want := range []int{503, 503, 200} {
+		if r := get(t, s, "/api/v2/deals"); r.status != want {
+			t.Errorf("request %d: %d want %d", i, r.status, want)
+		}
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/api/v2/persons", Kind: pipedrivetest.FaultTruncate, Times: 1})
+	r := get(t, s, "/api/v2/persons")
+	if json.Valid(r.body) || r.status != 200 {
+		t.Errorf("truncate: %d valid=%v", r.status, json.Valid(r.body))
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/v1/notes", Kind: pipedrivetest.FaultReset, Times: 1})
+	req, _ := http.NewRequest("GET", s.URL()+"/v1/notes", nil)
+	req.Header.Set("x-api-token", s.Token())
+	if hr, err := http.DefaultClient.Do(req); err == nil {
+		_, err = io.ReadAll(hr.Body)
+		hr.Body.Close()
+		if err == nil {
+			t.Errorf("reset: body read without error")
+		}
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/v1/users", Kind: pipedrivetest.FaultExpireToken, Times: 1})
+	if r := get(t, s, "/v1/users"); r.status != 401 {
+		t.Errorf("expire token: %d", r.status)
+	}
+	s.Fault(pipedrivetest.Fault{Kind: pipedrivetest.FaultHTML403, Path: "/v1/filters", Times: 1})
+	if r := get(t, s, "/v1/filters"); r.status != 403 || !strings.Contains(string(r.body), "Cloudflare") {
+		t.Errorf("html 403: %d", r.status)
+	}
+	for _, st := range []int{402, 403, 404, 410, 500, 502, 504} {
+		s.Fault(pipedrivetest.Fault{Path: "/v1/currencies", Status: st, Times: 1})
+		if r := get(t, s, "/v1/currencies"); r.status != st || r.json(t)["success"] != false {
+			t.Errorf("status fault %d: got %d", st, r.status)
+		}
+	}
+	s.ClearFaults()
+	// random faults are reproducible from their seed
+	pattern := func() string {
+		s.ClearFaults()
+		s.Fault(pipedrivetest.Fault{Status: 500, Rate: 0.5, Seed: 9})
+		var b strings.Builder
+		for i := 0; i < 20; i++ {
+			b.WriteString(strconv.Itoa(get(t, s, "/v1/currencies").status))
+		}
+		return b.String()
+	}
+	if p1, p2 := pattern(), pattern(); p1 != p2 || !strings.Contains(p1, "500") || !strings.Contains(p1, "200") {
+		t.Errorf("random faults: %s vs %s", p1, p2)
+	}
+	s.ClearFaults()
+	s.SetStatus(402)
+	if r := get(t, s, "/api/v2/deals"); r.status != 402 {
+		t.Errorf("SetStatus(402): %d", r.status)
+	}
+}
+
+func TestDeterministicAndFieldsConsistent(t *testing.T) {
+	a := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 5, Scale: 30, CustomFields: 20})
+	b := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 5, Scale: 30, CustomFields: 20})
+	c := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 6, Scale: 30, CustomFields: 20})
+	defer a.Close()
+	defer b.Close()
+	defer c.Close()
+	ra, rb, rc := a.Records("deals"), b.Records("deals"), c.Records("deals")
+	if len(ra) == 0 || string(ra[3]) != string(rb[3]) || string(ra[3]) == string(rc[3]) {
+		t.Errorf("determinism: same seed differs or other seed equal")
+	}
+	fields, _ := readAllV2(t, a, "/api/v2/dealFields")
+	codes := map[string]bool{}
+	for _, f := range fields {
+		if f["is_custom_field"] == true {
+			codes[f["field_code"].(string)] = true
+		}
+	}
+	if len(codes) != 20 {
+		t.Errorf("%d custom deal fields, want 20", len(codes))
+	}
+	var deal struct {
+		CF map[string]any `json:"custom_fields"`
+	}
+	json.Unmarshal(ra[0], &deal)
+	for k := range deal.CF {
+		if !codes[k] {
+			t.Errorf("deal custom field %s not in dealFields", k)
+		}
+	}
+	if len(deal.CF) != 20 {
+		t.Errorf("deal has %d custom fields", len(deal.CF))
+	}
+	// v1 leads carry the deal custom fields at top level
+	lead := a.Records("leads")[0]
+	for k := range codes {
+		if !strings.Contains(string(lead), `"`+k+`"`) {
+			t.Errorf("lead lacks custom field %s", k)
+		}
+	}
+	if !strings.Contains(string(lead), `.000Z"`) {
+		t.Errorf("lead timestamps are not RFC 3339 with millis: %s", lead)
+	}
+}
+
+func TestV1Pagination(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 250, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	start, n := 0, 0
+	for {
+		r := get(t, s, "/v1/notes?limit=100&start="+strconv.Itoa(start))
+		var env struct {
+			Data []json.RawMessage `json:"data"`
+			AD   struct {
+				P struct {
+					More      bool `json:"more_items_in_collection"`
+					NextStart int  `json:"next_start"`
+				} `json:"pagination"`
+			} `json:"additional_data"`
+		}
+		json.Unmarshal(r.body, &env)
+		n += len(env.Data)
+		if !env.AD.P.More {
+			break
+		}
+		start = env.AD.P.NextStart
+	}
+	if n != 250 || s.Count("notes") != 250 {
+		t.Errorf("read %d notes, count %d", n, s.Count("notes"))
+	}
+	if r := get(t, s, "/v1/notes?start=100000"); r.json(t)["data"] != nil {
+		t.Errorf("empty notes page: data %v, want null", r.json(t)["data"])
+	}
+}
+
+func TestOAuthFlow(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{AccessTokenTTL: time.Hour})
+	defer s.Close()
+	id, secret := s.OAuthClient()
+	codes := make(chan url.Values, 1)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { codes <- r.URL.Query() }))
+	defer cb.Close()
+	redirect := cb.URL + "/callback"
+	r, err := http.Get(s.URL() + "/oauth/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {redirect}, "state": {"xyz"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	q := <-codes
+	if q.Get("state") != "xyz" || q.Get("code") == "" {
+		t.Fatalf("callback query %v", q)
+	}
+	token := func(form url.Values, user, pass string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", s.URL()+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, pass)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		return r.StatusCode, m
+	}
+	if st, _ := token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}}, id, "wrong"); st != 401 {
+		t.Errorf("bad client secret: %d", st)
+	}
+	st, tok := token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}}, id, secret)
+	if st != 200 || tok["token_type"] != "Bearer" || tok["api_domain"] != s.URL() || tok["expires_in"].(float64) != 3600 {
+		t.Fatalf("code exchange: %d %v", st, tok)
+	}
+	if st, _ := token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}}, id, secret); st != 400 {
+		t.Errorf("code reuse: %d", st)
+	}
+	bearer := func(at any) int { return get(t, s, "/api/v1/users/me", "Authorization", "Bearer "+at.(string)).status }
+	if bearer(tok["access_token"]) != 200 {
+		t.Fatalf("access token rejected")
+	}
+	s.Advance(time.Hour)
+	if bearer(tok["access_token"]) != 401 {
+		t.Errorf("expired access token accepted")
+	}
+	st, tok2 := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, id, secret)
+	if st != 200 || tok2["refresh_token"] == tok["refresh_token"] || bearer(tok2["access_token"]) != 200 {
+		t.Fatalf("refresh: %d %v", st, tok2)
+	}
+	st, e := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, id, secret)
+	if st != 400 || e["error"] != "invalid_grant" || e["success"] != false {
+		t.Errorf("rotated-out refresh token: %d %v", st, e)
+	}
+	s.Advance(61 * 24 * time.Hour)
+	if st, _ := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok2["refresh_token"].(string)}}, id, secret); st != 400 {
+		t.Errorf("refresh token unused for 61 days accepted: %d", st)
+	}
+	r2, _ := http.Get(s.URL() + "/oauth/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {redirect}}.Encode())
+	r2.Body.Close()
+	q = <-codes
+	_, tok3 := token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}}, id, secret)
+	s.RevokeRefreshTokens()
+	if st, _ := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok3["refresh_token"].(string)}}, id, secret); st != 400 {
+		t.Errorf("revoked refresh token accepted: %d", st)
+	}
+	if r, _ := http.Get(s.URL() + "/oauth/authorize?client_id=unknown&redirect_uri=" + url.QueryEscape(redirect)); r.StatusCode != 400 {
+		t.Errorf("unknown client: %d", r.StatusCode)
+	}
+}
