@@ -54,6 +54,8 @@ type Profile struct {
 	// https://api.pipedrive.com, or the OAuth api_domain. Tests point it at a
 	// loopback simulator (plain http is accepted only for loopback hosts).
 	APIBaseURL string `toml:"api_base_url,omitempty"`
+	// OAuthBaseURL overrides Pipedrive's OAuth server (tests, the simulator).
+	OAuthBaseURL string `toml:"oauth_base_url,omitempty"`
 	// Company and User are what /v1/users/me said at login, for display only.
 	Company       string `toml:"company,omitempty"`
 	CompanyDomain string `toml:"company_domain,omitempty"`

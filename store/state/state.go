@@ -124,6 +124,9 @@ func Ephemeral(profile string) *Profile {
 	return &Profile{name: profile, streams: map[string]json.RawMessage{}, ephemeral: true}
 }
 
+// IsEphemeral reports a state that is never written.
+func (p *Profile) IsEphemeral() bool { return p.ephemeral }
+
 func (p *Profile) corrupt(path string, err error) error {
 	return fmt.Errorf("state file %s cannot be used: %v; to start over with a full sync run 'pdx state reset --profile %s' (or fix the file)", path, err, p.name)
 }

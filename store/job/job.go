@@ -1,0 +1,413 @@
+// Package job runs one sync of a profile: it resolves the streams and
+// modes, opens the output writer, builds the API client, runs the engine
+// with MultiSink(writer, state saver, observers...), saves each stream's
+// state right after the writer made its records durable, and returns a
+// summary. `pdx sync` and the TUI both call Run.
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/output"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/state"
+)
+
+// DefaultOutDir is where files go when neither --out nor the profile says.
+const DefaultOutDir = "pdx-data"
+
+// Options describe one run.
+type Options struct {
+	ProfileName string
+	// Profile is the effective settings: the saved profile with the command
+	// line's overrides applied (streams, mode, format, out dir).
+	Profile profile.Profile
+	Secret  secret.Secret
+	// Persist saves rotated OAuth tokens (see Conn.Persist).
+	Persist func(secret.Secret) error
+	// State is the profile's loaded state (state.Ephemeral for the demo).
+	State *state.Profile
+	// Observers watch every event after the writer and the state saver
+	// (the TUI, the plain progress printer). They must not block.
+	Observers []engine.Sink
+	// Stdout receives Airbyte messages when the out dir is "-".
+	Stdout io.Writer
+	// Notice receives one-line notices (repairs, downgraded modes); nil
+	// discards them.
+	Notice     func(msg string)
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// StreamSummary is how one stream ended.
+type StreamSummary struct {
+	Name     string
+	Mode     engine.Mode
+	Records  int64
+	Tokens   int64
+	Complete bool
+	Err      error
+	Duration time.Duration
+	File     string // "" when nothing was written (or for airbyte to stdout)
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Profile   string
+	Format    string
+	OutDir    string
+	Streams   []StreamSummary
+	Files     []string
+	StatePath string // "" for an ephemeral state
+	Started   time.Time
+	Duration  time.Duration
+	Budget    engine.BudgetInfo
+	// BudgetExhausted: a stream stopped because the daily API budget ran
+	// out; BudgetReset is when it comes back.
+	BudgetExhausted bool
+	BudgetReset     time.Time
+	// Interrupted: the run was cancelled (Ctrl-C); state is saved.
+	Interrupted bool
+}
+
+// Records is the total record count.
+func (s Summary) Records() int64 {
+	var n int64
+	for _, st := range s.Streams {
+		n += st.Records
+	}
+	return n
+}
+
+// OK reports whether every stream completed.
+func (s Summary) OK() bool {
+	for _, st := range s.Streams {
+		if !st.Complete {
+			return false
+		}
+	}
+	return len(s.Streams) > 0
+}
+
+// Plan is the streams and modes a run will sync.
+type Plan []engine.ConfiguredStream
+
+// Resolve turns the profile's stream list and modes into the configured
+// streams: every stream when the list is empty; incremental where asked
+// and supported, full refresh otherwise (notes say where a mode was
+// downgraded). Unknown stream names are an error listing the valid ones.
+func Resolve(p profile.Profile) (Plan, []string, error) {
+	names := p.Streams
+	if len(names) == 0 {
+		names = streams.Names()
+	}
+	var plan Plan
+	var notes []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		st, ok := streams.Lookup(n)
+		if !ok {
+			return nil, nil, fmt.Errorf("unknown stream %q; streams are: %s", n, strings.Join(streams.Names(), ", "))
+		}
+		mode := engine.FullRefresh
+		if p.ModeFor(n) == profile.ModeIncremental {
+			if st.SupportsIncremental() {
+				mode = engine.Incremental
+			} else if len(p.Streams) > 0 && (p.Mode == profile.ModeIncremental || p.StreamModes[n] == profile.ModeIncremental) {
+				notes = append(notes, fmt.Sprintf("%s supports only full refresh; reading it in full", n))
+			}
+		}
+		plan = append(plan, engine.ConfiguredStream{Name: n, Mode: mode})
+	}
+	if len(plan) == 0 {
+		return nil, nil, errors.New("no streams selected")
+	}
+	return plan, notes, nil
+}
+
+// writer is the output side of a run.
+type writer interface {
+	engine.Sink
+	// position of the stream's final file after its last durable event.
+	position(stream string) *state.Output
+	files() []string
+	finish(runErr error) error
+}
+
+// Run syncs the profile. Its error is for a run that could not start (bad
+// settings, unwritable output, no credentials) or whose writer failed to
+// close; stream failures are in the summary.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	notice := o.Notice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	p := o.Profile
+	if err := p.Validate(); err != nil {
+		return Summary{}, fmt.Errorf("profile %s: %w", o.ProfileName, err)
+	}
+	plan, notes, err := Resolve(p)
+	if err != nil {
+		return Summary{}, err
+	}
+	for _, n := range notes {
+		notice(n)
+	}
+	format := p.Format
+	if format == "" {
+		format = profile.FormatJSONL
+	}
+	outDir := p.OutDir
+	if outDir == "" {
+		outDir = DefaultOutDir
+	}
+	if outDir == "-" && format != profile.FormatAirbyte {
+		return Summary{}, fmt.Errorf("out dir \"-\" (stdout) needs --format airbyte; %s writes one file per stream", format)
+	}
+	var start time.Time
+	if p.StartDate != "" {
+		if start, err = profile.ParseStartDate(p.StartDate); err != nil {
+			return Summary{}, err
+		}
+	}
+	if o.State == nil {
+		o.State = state.Ephemeral(o.ProfileName)
+	}
+	cl, err := NewClient(Conn{Profile: p, Secret: o.Secret, Persist: o.Persist, HTTPClient: o.HTTPClient})
+	if err != nil {
+		return Summary{}, err
+	}
+
+	saved := o.State.Streams()
+	run := o.State.Run()
+	modes := map[string]engine.Mode{}
+	for _, cs := range plan {
+		modes[cs.Name] = cs.Mode
+	}
+	w, err := openWriter(ctx, format, outDir, plan, saved, run, cl, o, notice)
+	if err != nil {
+		return Summary{}, err
+	}
+
+	sum := Summary{Profile: o.ProfileName, Format: format, OutDir: outDir, Started: now()}
+	if !o.State.IsEphemeral() {
+		sum.StatePath = o.State.StatePath()
+	}
+	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
+	sinks := append([]engine.Sink{w, saver}, o.Observers...)
+	state := map[string]json.RawMessage{}
+	for _, cs := range plan {
+		if cs.Mode == engine.Incremental {
+			if st, ok := saved[cs.Name]; ok {
+				state[cs.Name] = st
+			}
+		}
+	}
+	res, runErr := engine.Run(ctx, engine.Options{
+		Client: cl, Streams: plan, State: state, StartDate: start, Concurrency: p.Concurrency,
+		Sink: engine.MultiSink(sinks...), Now: now, Estimates: run.Counts,
+	})
+	ferr := w.finish(runErr)
+	sum.Duration = now().Sub(sum.Started)
+	if runErr != nil {
+		return sum, runErr
+	}
+	sum.Budget = res.Budget
+	if at, ok := res.BudgetExhausted(); ok {
+		sum.BudgetExhausted, sum.BudgetReset = true, at
+	}
+	sum.Interrupted = ctx.Err() != nil
+	counts := map[string]int64{}
+	for _, r := range res.Streams {
+		ss := StreamSummary{Name: r.Name, Mode: modes[r.Name], Records: r.Stats.Records, Tokens: r.Stats.Tokens, Complete: r.Complete, Err: r.Err, Duration: saver.duration(r.Name)}
+		if pos := w.position(r.Name); pos != nil {
+			ss.File = pos.Path
+		}
+		// The last complete count is the next run's estimate (TUI bars).
+		if r.Complete {
+			counts[r.Name] = r.Stats.Records
+		}
+		sum.Streams = append(sum.Streams, ss)
+	}
+	sum.Files = w.files()
+	if err := o.State.FinishRun(now(), counts); err != nil && ferr == nil {
+		ferr = err
+	}
+	return sum, ferr
+}
+
+// saver persists each stream's state once the writer (first in the
+// MultiSink) has made the records it covers durable.
+type saver struct {
+	st      *state.Profile
+	w       writer
+	modes   map[string]engine.Mode
+	now     func() time.Time
+	mu      sync.Mutex
+	pending map[string]json.RawMessage // full refresh: state kept until the file is complete
+	started map[string]time.Time
+	took    map[string]time.Duration
+}
+
+func (s *saver) Emit(_ context.Context, ev engine.Event) error {
+	switch ev.Kind {
+	case engine.StreamStarted:
+		s.mu.Lock()
+		s.started[ev.Stream] = s.now()
+		s.mu.Unlock()
+	case engine.Checkpoint:
+		if len(ev.State) == 0 {
+			return nil
+		}
+		if s.modes[ev.Stream] == engine.FullRefresh {
+			// A full refresh's file only exists once the stream completes;
+			// saving a mid-stream state would resume into a file that is gone.
+			s.mu.Lock()
+			s.pending[ev.Stream] = append(json.RawMessage(nil), ev.State...)
+			s.mu.Unlock()
+			return nil
+		}
+		if err := s.st.Checkpoint(ev.Stream, ev.State, s.w.position(ev.Stream)); err != nil {
+			return fmt.Errorf("save %s state: %w", ev.Stream, err)
+		}
+	case engine.StreamComplete, engine.StreamIncomplete:
+		s.mu.Lock()
+		if t, ok := s.started[ev.Stream]; ok {
+			s.took[ev.Stream] = s.now().Sub(t)
+		}
+		pending := s.pending[ev.Stream]
+		delete(s.pending, ev.Stream)
+		s.mu.Unlock()
+		if ev.Kind == engine.StreamComplete && s.modes[ev.Stream] == engine.FullRefresh {
+			if err := s.st.Checkpoint(ev.Stream, pending, s.w.position(ev.Stream)); err != nil {
+				return fmt.Errorf("save %s state: %w", ev.Stream, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *saver) duration(stream string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.took[stream]
+}
+
+// fileWriter adapts output.FileSink.
+type fileWriter struct{ *output.FileSink }
+
+func (f fileWriter) position(stream string) *state.Output {
+	if p, ok := f.FileSink.Position(stream); ok {
+		return &state.Output{Path: p.Path, Size: p.Size}
+	}
+	return nil
+}
+func (f fileWriter) files() []string    { return f.FileSink.Files() }
+func (f fileWriter) finish(error) error { return f.FileSink.Close() }
+
+// airbyteWriter adapts output.AirbyteSink (one shared file: no per-stream
+// position).
+type airbyteWriter struct{ *output.AirbyteSink }
+
+func (a airbyteWriter) position(string) *state.Output { return nil }
+func (a airbyteWriter) files() []string {
+	if a.Path() == "" {
+		return nil
+	}
+	return []string{a.Path()}
+}
+func (a airbyteWriter) finish(runErr error) error {
+	_, err := a.AirbyteSink.Finish(runErr)
+	return err
+}
+
+func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map[string]json.RawMessage, run state.Run, cl *client.Client, o Options, notice func(string)) (writer, error) {
+	streamNotice := func(stream, msg string) { notice(msg) }
+	if format == profile.FormatAirbyte {
+		names := make([]string, len(plan))
+		for i, cs := range plan {
+			names[i] = cs.Name
+		}
+		stdout := o.Stdout
+		if stdout == nil {
+			stdout = os.Stdout
+		}
+		a, err := output.NewAirbyte(outDir, stdout, names, secretsOf(o.Secret), streamNotice)
+		if err != nil {
+			return nil, err
+		}
+		return airbyteWriter{a}, nil
+	}
+	ext := format
+	specs := map[string]output.Stream{}
+	for _, cs := range plan {
+		final, err := filepath.Abs(filepath.Join(outDir, cs.Name+"."+ext))
+		if err != nil {
+			return nil, fmt.Errorf("output path: %w", err)
+		}
+		if cs.Mode == engine.FullRefresh {
+			specs[cs.Name] = output.Stream{Full: true}
+			continue
+		}
+		_, hasState := saved[cs.Name]
+		spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
+		if rec, ok := run.Outputs[cs.Name]; ok && rec.Path == final {
+			spec.ResumeSize = rec.Size
+		}
+		if hasState {
+			if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
+				notice(fmt.Sprintf("%s: saved state exists but %s does not: only changes since the last run are written; 'pdx state reset --stream %s' gets a full copy", cs.Name, final, cs.Name))
+			}
+		}
+		specs[cs.Name] = spec
+	}
+	absDir, err := filepath.Abs(outDir)
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	opt := output.Options{Dir: absDir, Streams: specs, Notice: streamNotice}
+	var fs *output.FileSink
+	if format == profile.FormatCSV {
+		cols := newColumnSource(cl, notice)
+		fs, err = output.NewCSV(opt, func(stream string) ([]output.Column, error) { return cols.columns(ctx, stream) })
+	} else {
+		fs, err = output.NewJSONL(opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fileWriter{fs}, nil
+}
+
+func secretsOf(s secret.Secret) []string {
+	var out []string
+	for _, v := range []string{s.APIToken, s.ClientSecret, s.RefreshToken, s.AccessToken} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
