@@ -23,7 +23,7 @@ type Conn struct {
 	// makes OAuth credentials unusable (rotated refresh tokens must be kept).
 	Persist    func(secret.Secret) error
 	HTTPClient *http.Client
-	Observer     func(client.Observation)
+	Observer   func(client.Observation)
 }
 
 // NewClient builds the API client of a profile: an API token (sent in the
