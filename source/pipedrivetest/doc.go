@@ -1,0 +1,90 @@
+// Package pipedrivetest is a simulated Pipedrive, in the spirit of
+// net/http/httptest: NewServer starts it on loopback and URL() is its base.
+// pdx's tests, benchmarks and demos (`pdx sandbox`, `pdx --demo`) all run
+// against it; it follows Pipedrive's published OpenAPI specs (v1 and v2).
+//
+// # What it serves
+//
+// v2 (/api/v2): deals, deals/archived, deals/products, deals/installments,
+// persons, organizations, activities, products, pipelines, stages, projects,
+// tasks and the deal/person/organization/product/activity Fields lists.
+// v1 (/v1 and /api/v1): notes, files, leads, leads/archived, leadLabels,
+// leadSources, leadFields, noteFields, users, users/me, roles,
+// permissionSets (+ /{id}/assignments), filters, currencies, activityTypes,
+// callLogs, goals/find, mailbox/mailThreads (+ /{id}/mailMessages),
+// deals/{id}/flow and deals|persons|organizations/{id}/changelog.
+// OAuth: GET /oauth/authorize and POST /oauth/token on the same server.
+// Each request is charged its operation's x-token-cost (Routes lists them; a
+// test checks them against the specs).
+//
+// # Data
+//
+// Record i of a collection is a pure function of (Seed, i, its mutation
+// overlay), so a million deals cost no memory: base records are rendered on
+// demand, and only Insert/Update/Delete/Archive/SetDealProducts keep state.
+// Base records' add_time and update_time grow with the id (listing by
+// (update_time, id) binary-searches the base range and merges the small
+// overlay). References point at existing records (persons, organizations,
+// stages, pipelines, users). Custom fields of every type come in both shapes
+// (v2 nested custom_fields; v1 top-level 40-hex keys with _currency, _until
+// and address suffixes on leads) and match the Fields endpoints; hashes are
+// deterministic per seed. About 2% of base deals are soft-deleted and 5%
+// archived; 10% of leads are archived.
+//
+// # The simulator's model of Pipedrive (stated assumptions)
+//
+//   - Changing a deal's products (SetDealProducts, or
+//     Update("deal_products", productLineID)) ALSO bumps the parent deal's
+//     update_time, and each deal product carries its own update_time. A
+//     client finds deals whose products changed through
+//     /api/v2/deals?updated_since=... and re-reads their products with
+//     /api/v2/deals/products?deal_ids=... (at most 100 ids).
+//   - Deleted deals are soft-deleted: listed with is_deleted:true (status
+//     "deleted") only when the status filter includes deleted, for 30 days of
+//     simulated time, then purged. Other records vanish on delete.
+//   - v2 cursors are keyset positions (update_time, id) bound to the query by
+//     a checksum: a tampered cursor, or one reused with a different query, is
+//     a 400. A record updated between pages moves to the end of an
+//     update_time-ordered read and is seen again (clients dedupe on id).
+//   - status on deals accepts a comma list (open,won,lost,deleted) as the
+//     API does, although the v2 spec types it as a single enum value.
+//   - sort_by values the spec allows but the simulator does not order by
+//     (activities due_date, products name, stages order_nr) answer 400.
+//
+// # Clocks and limits
+//
+// The simulated clock (Now, Advance; default start 2026-11-27T12:00:00Z)
+// drives record timestamps, OAuth token expiry (AccessTokenTTL, refresh
+// tokens after 60 days unused) and the daily token budget (30000 x plan
+// multiplier x seats, or Options.DailyBudget; resets at simulated midnight).
+// The 2-second burst window per token (API token 20/40/100/120, OAuth
+// 80/160/400/480 by plan, or Options.BurstLimit) runs on REAL time, because
+// clients pace against it with real timers. Every API response carries
+// x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset (relative
+// seconds), x-daily-ratelimit-token-limit and
+// x-daily-ratelimit-token-remaining. A burst 429 says "too many requests in a
+// 2 second window"; a budget 429 says "Daily token budget exceeded" with the
+// daily remaining header at 0. API-token callers that keep going after more
+// than 3x the burst size of 429s get Cloudflare's HTML 403. No Retry-After.
+//
+// # Validating against the specs in tests
+//
+// The hook is Options.Wrap, which wraps the simulator's handler. The
+// spectest subpackage (which this package does not import, so the pdx binary
+// does not link kin-openapi) provides the middleware:
+//
+//	spec := spectest.Load(t)
+//	srv := pipedrivetest.NewServer(pipedrivetest.Options{
+//		Wrap: func(h http.Handler) http.Handler { return spec.Middleware(t, h) },
+//	})
+//
+// Every request is then checked to be a valid, non-deprecated operation of
+// the spec and every 200 response is validated against its schema.
+//
+// # Faults and observability
+//
+// Fault injects 500/502/503/504 or any status, connection resets mid-body,
+// truncated JSON, slow responses, token expiry and HTML 403s, per path or at
+// random (reproducible from Fault.Seed). SetStatus makes the whole account
+// answer 402/403. Requests returns the request log (api_token redacted).
+package pipedrivetest
