@@ -152,7 +152,7 @@ func TestV2BadParamsAre400(t *testing.T) {
 		{"/api/v2/products?updated_until=2025-01-01T00:00:00Z", 400},
 		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(cur), 200},
 		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(string(tampered)), 400},
-		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(cur2), 400},           // another endpoint's cursor
+		{"/api/v2/deals?limit=10&cursor=" + url.QueryEscape(cur2), 400},            // another endpoint's cursor
 		{"/api/v2/deals?limit=10&status=open&cursor=" + url.QueryEscape(cur), 400}, // query changed
 		{"/api/v2/deals/products?deal_ids=" + strings.Join(many[:100], ","), 200},
 		{"/api/v2/deals/products?deal_ids=" + strings.Join(many, ","), 400},
