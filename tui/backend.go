@@ -135,9 +135,10 @@ type Backend interface {
 	Settings() Settings
 	// SaveSettings remembers the choices for next time.
 	SaveSettings(Settings) error
-	// Estimate is the API tokens the choices will likely cost (ok false when
-	// it cannot be estimated).
-	Estimate(choices []Choice) (tokens int64, ok bool)
+	// Estimate is the API tokens the choices will likely cost; complete is
+	// false when some record counts are unknown (a first run), making tokens
+	// a lower bound.
+	Estimate(choices []Choice) (tokens int64, complete bool)
 	// Run syncs the plan, reporting every engine event to obs, and returns
 	// when the run ends or ctx is cancelled (after saving state).
 	Run(ctx context.Context, plan Plan, obs engine.Sink) (Result, error)

@@ -282,16 +282,15 @@ func (s *streamsStep) View() string {
 	ch := s.Choices()
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
-	var cost string
-	if tok, ok := s.c.Backend.Estimate(ch); ok {
-		cost = fmt.Sprintf("Estimated cost: ~%s API tokens", num(tok))
-	} else {
-		cost = "Estimated cost: unknown until the first run"
+	tok, complete := s.c.Backend.Estimate(ch)
+	cost := fmt.Sprintf("Estimated cost: ~%s API tokens", num(tok))
+	if !complete {
+		cost = fmt.Sprintf("Estimated cost: at least %s API tokens", num(tok))
 	}
 	if s.budget.Known {
 		cost += fmt.Sprintf(" · daily budget left: %s of %s", num(s.budget.Remaining), num(s.budget.Limit))
-		if tok, ok := s.c.Backend.Estimate(ch); ok && tok > s.budget.Remaining {
-			cost = st.Warn.Render(cost + " (not enough: the run will stop and resume tomorrow)")
+		if tok > s.budget.Remaining {
+			cost = st.Warn.Render(cost + " (not enough: the run stops when it runs out and resumes tomorrow)")
 		}
 	}
 	b.WriteString(fit(cost, s.w-2) + "\n")

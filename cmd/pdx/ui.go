@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
+
+	"github.com/pdxhq/pdx/tui"
+	"github.com/pdxhq/pdx/tui/wire"
+)
+
+// `pdx` (and `pdx --demo`) with no subcommand opens the interactive UI.
+func init() { rootRun = runUI }
+
+func runUI(cmd *cobra.Command, g *globals) error {
+	in, out := cmd.InOrStdin(), cmd.ErrOrStderr()
+	if !isTerminal(in) || !isTerminal(out) {
+		return headlessFallback(cmd, g)
+	}
+	b, err := wire.New(wire.Options{Profile: g.profile, Demo: g.demo})
+	if err != nil {
+		return withExit(exitFailure, fmt.Errorf("open the profile: %w", err))
+	}
+	defer b.Close()
+
+	// Colours follow the terminal the UI draws on (stderr), not stdout,
+	// and NO_COLOR.
+	profile := termenv.Ascii
+	if f, ok := out.(*os.File); ok {
+		profile = termenv.NewOutput(f).EnvColorProfile()
+	}
+	lipgloss.SetColorProfile(profile)
+	noColor := tui.NoColorRequested() || profile == termenv.Ascii
+
+	o, err := tui.Run(cmd.Context(), tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
+	if o.Summary != "" {
+		// The alternate screen is gone: leave the summary in the scrollback.
+		fmt.Fprintln(out, o.Summary)
+	}
+	if err != nil {
+		return withExit(exitFailure, fmt.Errorf("interactive UI: %w", err))
+	}
+	switch {
+	case o.BudgetExhausted:
+		return withExit(exitBudget, nil)
+	case o.Err != nil, o.Failed > 0:
+		return withExit(exitFailure, nil)
+	}
+	return nil
+}
+
+// headlessFallback runs `pdx sync --no-tui` when there is no terminal to
+// draw on (cron, pipes, CI).
+func headlessFallback(cmd *cobra.Command, g *globals) error {
+	errw := cmd.ErrOrStderr()
+	if c, _, err := cmd.Root().Find([]string{"sync"}); err != nil || c == nil || c.Name() != "sync" {
+		return usageErr(errors.New("no terminal for the interactive UI (stdin or stderr is not a TTY); run `pdx sync --no-tui` or `pdx --help`"))
+	}
+	fmt.Fprintln(errw, "pdx: no terminal for the interactive UI; running `pdx sync --no-tui` with the profile's saved choices")
+	args := []string{"sync", "--no-tui"}
+	if g.demo {
+		args = append(args, "--demo")
+	}
+	if g.profile != "" {
+		args = append(args, "--profile", g.profile)
+	}
+	root := newRootCmd(&globals{})
+	root.SetArgs(args)
+	root.SetIn(cmd.InOrStdin())
+	root.SetOut(cmd.OutOrStdout())
+	root.SetErr(errw)
+	return root.Execute()
+}
+
+// isTerminal reports whether r/w is a terminal.
+func isTerminal(f any) bool {
+	type fder interface{ Fd() uintptr }
+	x, ok := f.(fder)
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(x.Fd()) || isatty.IsCygwinTerminal(x.Fd())
+}
+

@@ -1,0 +1,232 @@
+// Package plain prints a sync's progress as plain lines (for `pdx sync
+// --no-tui`, cron and CI logs): per stream at most one progress line per
+// interval while it runs, a line on every change of state (started, waiting
+// on the rate limit, done, failed, budget), then a summary table.
+package plain
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/job"
+)
+
+// DefaultInterval is how often a running stream reports its progress.
+const DefaultInterval = time.Second
+
+// minWaitShown: shorter rate-limit waits are normal pacing, not news.
+const minWaitShown = time.Second
+
+// Printer is an engine.Sink printing progress lines. Emit never blocks on
+// anything but the write of a line.
+type Printer struct {
+	w        io.Writer
+	now      func() time.Time
+	interval time.Duration
+
+	mu      sync.Mutex
+	streams map[string]*progress
+	budget  engine.BudgetInfo
+}
+
+type progress struct {
+	started   time.Time
+	lastLine  time.Time
+	lastWait  time.Time
+	stats     engine.StreamStats
+	finalized bool
+}
+
+// Option configures a Printer.
+type Option func(*Printer)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(p *Printer) { p.now = now } }
+
+// WithInterval sets the per-stream progress interval.
+func WithInterval(d time.Duration) Option { return func(p *Printer) { p.interval = d } }
+
+// New returns a Printer writing to w (normally stderr).
+func New(w io.Writer, opts ...Option) *Printer {
+	p := &Printer{w: w, now: time.Now, interval: DefaultInterval, streams: map[string]*progress{}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Emit implements engine.Sink.
+func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	var s *progress
+	if ev.Stream != "" {
+		s = p.streams[ev.Stream]
+		if s == nil {
+			s = &progress{}
+			p.streams[ev.Stream] = s
+		}
+		if ev.Kind != engine.Log && ev.Kind != engine.Budget {
+			s.stats = ev.Stats
+		}
+	}
+	switch ev.Kind {
+	case engine.StreamStarted:
+		s.started, s.lastLine = now, now
+		est := ""
+		if ev.Stats.Estimate > 0 {
+			est = fmt.Sprintf(" (about %s records last time)", count(ev.Stats.Estimate))
+		}
+		p.line("%s: started%s", ev.Stream, est)
+	case engine.Records:
+		if now.Sub(s.lastLine) >= p.interval {
+			s.lastLine = now
+			p.line("%s: %s", ev.Stream, p.progressText(s, now))
+		}
+	case engine.RateLimited:
+		if ev.Wait >= minWaitShown && now.Sub(s.lastWait) >= p.interval {
+			s.lastWait = now
+			p.line("%s: rate limited, waiting %s", ev.Stream, ev.Wait.Round(100*time.Millisecond))
+		}
+	case engine.StreamComplete:
+		s.finalized = true
+		p.line("%s: done, %s", ev.Stream, p.progressText(s, now))
+	case engine.StreamIncomplete:
+		s.finalized = true
+		msg := "stopped"
+		if ev.Err != nil {
+			msg = oneLine(ev.Err.Error())
+		}
+		p.line("%s: FAILED after %s records: %s", ev.Stream, count(ev.Stats.Records), msg)
+	case engine.Budget:
+		prev := p.budget
+		p.budget = ev.Budget
+		switch {
+		case ev.Budget.Exhausted && !prev.Exhausted:
+			p.line("daily API budget exhausted; it resets at %s", ev.Budget.ResetAt.Local().Format("2006-01-02 15:04 MST"))
+		case ev.Budget.Known && !prev.Known:
+			p.line("daily API budget: %s of %s tokens left", count(ev.Budget.Remaining), count(ev.Budget.Limit))
+		}
+	case engine.Log:
+		if ev.Level == engine.LevelDebug {
+			return nil
+		}
+		prefix := ""
+		if ev.Stream != "" {
+			prefix = ev.Stream + ": "
+		}
+		if ev.Level == engine.LevelWarn || ev.Level == engine.LevelError {
+			prefix += strings.ToLower(string(ev.Level)) + ": "
+		}
+		p.line("%s%s", prefix, oneLine(ev.Message))
+	}
+	return nil
+}
+
+func (p *Printer) progressText(s *progress, now time.Time) string {
+	st := s.stats
+	var b strings.Builder
+	b.WriteString(count(st.Records))
+	if st.Estimate > 0 && !s.finalized {
+		fmt.Fprintf(&b, "/%s", count(st.Estimate))
+	}
+	b.WriteString(" records")
+	if el := now.Sub(s.started); el > 0 && !s.started.IsZero() {
+		fmt.Fprintf(&b, " in %s (%s/s)", el.Round(100*time.Millisecond), count(int64(float64(st.Records)/el.Seconds())))
+	}
+	fmt.Fprintf(&b, ", %s tokens", count(st.Tokens))
+	if st.Waits > 0 {
+		fmt.Fprintf(&b, ", %d rate-limit waits (%s)", st.Waits, st.Waited.Round(100*time.Millisecond))
+	}
+	return b.String()
+}
+
+func (p *Printer) line(format string, args ...any) {
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// Info prints a free-form notice line (repairs, warnings from the runner).
+func (p *Printer) Info(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.line("%s", oneLine(msg))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// count formats n with thousands separators.
+func count(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Summary prints the end-of-run table and what to do next.
+func Summary(w io.Writer, s job.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tMODE\tRECORDS\tTOKENS\tTIME\tRESULT")
+	var total, tokens int64
+	for _, st := range s.Streams {
+		mode := "incremental"
+		if st.Mode == engine.FullRefresh {
+			mode = "full"
+		}
+		result := "ok"
+		if !st.Complete {
+			result = "FAILED"
+			if st.Err != nil {
+				result = "FAILED: " + truncate(oneLine(st.Err.Error()), 80)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, mode, count(st.Records), count(st.Tokens), st.Duration.Round(100*time.Millisecond), result)
+		total += st.Records
+		tokens += st.Tokens
+	}
+	fmt.Fprintf(tw, "total\t\t%s\t%s\t%s\t\n", count(total), count(tokens), s.Duration.Round(100*time.Millisecond))
+	tw.Flush()
+	switch {
+	case s.Format == "airbyte" && len(s.Files) == 0:
+		fmt.Fprintln(w, "output: Airbyte messages on stdout")
+	case len(s.Files) > 0:
+		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
+	}
+	if s.Budget.Known {
+		fmt.Fprintf(w, "daily API budget: %s of %s tokens left\n", count(s.Budget.Remaining), count(s.Budget.Limit))
+	}
+	if s.StatePath != "" {
+		fmt.Fprintf(w, "state: %s\n", s.StatePath)
+	}
+	switch {
+	case s.BudgetExhausted:
+		fmt.Fprintf(w, "The daily API budget is used up; state is saved. It resets at %s: run the same command again then to continue.\n", s.BudgetReset.Local().Format("2006-01-02 15:04 MST"))
+	case s.Interrupted:
+		fmt.Fprintln(w, "Interrupted; state is saved. Run the same command again to continue where it stopped.")
+	case !s.OK():
+		fmt.Fprintln(w, "Some streams failed; the state of what was written is saved. Fix the cause and run again to continue.")
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

@@ -1,0 +1,96 @@
+package plain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/job"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestPrinterThrottlesAndReportsChanges(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var out bytes.Buffer
+	p := New(&out, WithClock(c.now))
+	ctx := context.Background()
+	emit := func(ev engine.Event) {
+		if err := p.Emit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emit(engine.Event{Kind: engine.StreamStarted, Stream: "deals", Stats: engine.StreamStats{Estimate: 5000}})
+	// 20 pages within one second: no progress line yet.
+	for i := 1; i <= 20; i++ {
+		c.t = c.t.Add(40 * time.Millisecond)
+		emit(engine.Event{Kind: engine.Records, Stream: "deals", Stats: engine.StreamStats{Records: int64(100 * i), Tokens: int64(10 * i), Estimate: 5000}})
+	}
+	c.t = c.t.Add(200 * time.Millisecond)
+	emit(engine.Event{Kind: engine.Records, Stream: "deals", Stats: engine.StreamStats{Records: 2100, Tokens: 210, Estimate: 5000}})
+	emit(engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 100 * time.Millisecond}) // pacing: not shown
+	emit(engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 2 * time.Second})
+	emit(engine.Event{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29790}})
+	emit(engine.Event{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29780}}) // no news
+	emit(engine.Event{Kind: engine.Log, Level: engine.LevelDebug, Message: "noise"})
+	emit(engine.Event{Kind: engine.Log, Stream: "deals", Level: engine.LevelWarn, Message: "odd\nthing"})
+	c.t = c.t.Add(time.Second)
+	emit(engine.Event{Kind: engine.StreamComplete, Stream: "deals", Stats: engine.StreamStats{Records: 2500, Tokens: 250, Waits: 1, Waited: 2 * time.Second}})
+	emit(engine.Event{Kind: engine.StreamIncomplete, Stream: "notes", Err: errors.New("read notes: API token rejected (401)"), Stats: engine.StreamStats{Records: 7}})
+	emit(engine.Event{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Exhausted: true, ResetAt: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}})
+
+	got := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{
+		"deals: started (about 5,000 records last time)",
+		"deals: 2,100/5,000 records in 1s (2,100/s), 210 tokens",
+		"deals: rate limited, waiting 2s",
+		"daily API budget: 29,790 of 30,000 tokens left",
+		"deals: warn: odd thing",
+		"deals: done, 2,500 records in 2s (1,250/s), 250 tokens, 1 rate-limit waits (2s)",
+		"notes: FAILED after 7 records: read notes: API token rejected (401)",
+		"daily API budget exhausted; it resets at",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(got), out.String())
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d = %q\n      want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		sum  job.Summary
+		want []string
+	}{
+		{"ok", job.Summary{Format: "jsonl", OutDir: "/out", Files: []string{"/out/deals.jsonl"}, StatePath: "/s/state.json",
+			Budget:  engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29000},
+			Streams: []job.StreamSummary{{Name: "deals", Mode: engine.Incremental, Records: 12345, Tokens: 250, Complete: true, Duration: 3 * time.Second}}},
+			[]string{"deals", "incremental", "12,345", "total", "1 file(s) in /out", "29,000 of 30,000", "state: /s/state.json"}},
+		{"budget", job.Summary{Format: "csv", BudgetExhausted: true, BudgetReset: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+			Streams: []job.StreamSummary{{Name: "deals", Mode: engine.FullRefresh, Err: errors.New("budget exhausted")}}},
+			[]string{"full", "FAILED: budget exhausted", "budget is used up; state is saved", "run the same command again"}},
+		{"airbyte stdout", job.Summary{Format: "airbyte", Interrupted: true, Streams: []job.StreamSummary{{Name: "x"}}},
+			[]string{"Airbyte messages on stdout", "Interrupted; state is saved"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			Summary(&b, tt.sum)
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("summary lacks %q:\n%s", w, b.String())
+				}
+			}
+		})
+	}
+}

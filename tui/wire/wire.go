@@ -1,0 +1,347 @@
+// Package wire is the UI's real Backend: it connects tui to the saved
+// profile (store/profile), the secret store (store/secret), the saved state
+// (store/state), the job runner (store/job) and the API client. `pdx` and
+// `pdx --demo` build one with New; tests of the UI use a fake instead.
+package wire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/state"
+	"github.com/pdxhq/pdx/tui"
+)
+
+// Options choose the profile.
+type Options struct {
+	// Profile is the profile name; "" means the config's default.
+	Profile string
+	// Demo runs against the built-in simulator with a temporary profile:
+	// nothing is read from or written to the config, keyring or state.
+	Demo bool
+	// Secrets overrides the secret store (tests); nil opens the real one
+	// (or a memory store for the demo).
+	Secrets *secret.Store
+	// ConfigDir and StateDir override the stores' directories (tests).
+	ConfigDir, StateDir string
+}
+
+// Backend implements tui.Backend.
+type Backend struct {
+	name     string
+	demo     *job.Demo
+	profiles *profile.Store // nil in the demo
+	secrets  *secret.Store
+	state    *state.Profile
+
+	mu       sync.Mutex
+	prof     profile.Profile
+	lastSeen tui.Identity
+	warnings bytes.Buffer // secret-store warnings, shown instead of printed over the UI
+}
+
+// New opens the stores for the profile (or starts the demo simulator). The
+// caller must Close it.
+func New(o Options) (*Backend, error) {
+	b := &Backend{}
+	if o.Demo {
+		d, err := job.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
+		if err != nil {
+			return nil, err
+		}
+		b.demo, b.name, b.prof = d, job.DemoProfile, d.Profile
+		b.secrets = secret.NewMemory()
+		if o.Secrets != nil {
+			b.secrets = o.Secrets
+		}
+		b.state = state.Ephemeral(job.DemoProfile)
+		return b, nil
+	}
+	b.profiles = profile.OpenDir(o.ConfigDir)
+	if o.ConfigDir == "" {
+		ps, err := profile.Open()
+		if err != nil {
+			return nil, err
+		}
+		b.profiles = ps
+	}
+	cfg, err := b.profiles.Load()
+	if err != nil {
+		return nil, err
+	}
+	name, p, _ := cfg.Resolve(o.Profile)
+	if err := profile.ValidateName(name); err != nil {
+		return nil, err
+	}
+	b.name, b.prof = name, p
+	b.secrets = o.Secrets
+	if b.secrets == nil {
+		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), Warn: &b.warnings})
+	}
+	ss := state.OpenDir(o.StateDir)
+	if o.StateDir == "" {
+		if ss, err = state.Open(); err != nil {
+			return nil, err
+		}
+	}
+	if b.state, err = ss.Load(name); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close stops the demo simulator, if any.
+func (b *Backend) Close() {
+	if b.demo != nil {
+		b.demo.Close()
+	}
+}
+
+// Profile implements tui.Backend.
+func (b *Backend) Profile() string { return b.name }
+
+// Demo implements tui.Backend.
+func (b *Backend) Demo() bool { return b.demo != nil }
+
+// DemoToken implements tui.Backend.
+func (b *Backend) DemoToken() string {
+	if b.demo == nil {
+		return ""
+	}
+	return b.demo.Secret.APIToken
+}
+
+// HasCredentials implements tui.Backend.
+func (b *Backend) HasCredentials() bool {
+	s, _, err := b.secrets.Get(b.name)
+	return err == nil && !s.Empty()
+}
+
+// OAuth implements tui.Backend: OAuth needs a Pipedrive app of the user's
+// own (client ID and secret), which this screen does not collect yet.
+func (b *Backend) OAuth() (bool, string) {
+	return false, "it needs your own Pipedrive app (client ID and secret), which this screen cannot set up yet."
+}
+
+// LoginOAuth implements tui.Backend.
+func (b *Backend) LoginOAuth(context.Context) (tui.Identity, string, error) {
+	return tui.Identity{}, "", errors.New("OAuth sign-in is not available in the interactive UI yet")
+}
+
+// profileCopy is the current profile under the lock.
+func (b *Backend) profileCopy() profile.Profile {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.prof
+}
+
+// check asks /v1/users/me who the secret belongs to.
+func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, tui.Budget, error) {
+	cl, err := job.NewClient(job.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, err
+	}
+	me, err := cl.Me(ctx)
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, err
+	}
+	bu := cl.Budget()
+	id := tui.Identity{User: me.Name, Company: me.CompanyName}
+	b.mu.Lock()
+	b.lastSeen = id
+	b.prof.User, b.prof.Company, b.prof.CompanyDomain = me.Name, me.CompanyName, me.CompanyDomain
+	b.mu.Unlock()
+	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, nil
+}
+
+// persist saves rotated OAuth tokens.
+func (b *Backend) persist(s secret.Secret) error {
+	_, err := b.secrets.Set(b.name, s)
+	return err
+}
+
+// Verify implements tui.Backend.
+func (b *Backend) Verify(ctx context.Context, token string) (tui.Identity, tui.Budget, error) {
+	return b.check(ctx, secret.Secret{APIToken: strings.TrimSpace(token)})
+}
+
+// Whoami implements tui.Backend.
+func (b *Backend) Whoami(ctx context.Context) (tui.Identity, tui.Budget, error) {
+	sec, _, err := b.secrets.Get(b.name)
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, err
+	}
+	return b.check(ctx, sec)
+}
+
+// SaveToken implements tui.Backend: the secret goes to the secret store,
+// the auth type and who it belongs to to the profile.
+func (b *Backend) SaveToken(token string) (string, error) {
+	b.warnings.Reset()
+	loc, err := b.secrets.Set(b.name, secret.Secret{APIToken: strings.TrimSpace(token)})
+	if err != nil {
+		return "", fmt.Errorf("save the token: %w", err)
+	}
+	b.mu.Lock()
+	b.prof.AuthType = profile.AuthToken
+	b.mu.Unlock()
+	if err := b.saveProfile(); err != nil {
+		return "", err
+	}
+	if b.demo != nil {
+		return "in memory for this demo only (nothing goes to disk or the keyring)", nil
+	}
+	return "in " + loc.String(), nil
+}
+
+// saveProfile writes the profile back to the config (not in the demo).
+func (b *Backend) saveProfile() error {
+	if b.profiles == nil {
+		return nil
+	}
+	cfg, err := b.profiles.Load()
+	if err != nil {
+		return err
+	}
+	cfg.Put(b.name, b.profileCopy())
+	return b.profiles.Save(cfg)
+}
+
+// Streams implements tui.Backend.
+func (b *Backend) Streams() []tui.StreamInfo {
+	counts := b.state.Run().Counts
+	var out []tui.StreamInfo
+	for _, s := range streams.All() {
+		n, ok := counts[s.Name]
+		if !ok {
+			n = -1
+		}
+		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
+			SupportsIncremental: s.SupportsIncremental(), LastCount: n})
+	}
+	// Group order (core, fields, settings), table order within a group.
+	var sorted []tui.StreamInfo
+	for _, g := range []tui.Group{tui.GroupCore, tui.GroupFields, tui.GroupSettings} {
+		for _, s := range out {
+			if s.Group == g {
+				sorted = append(sorted, s)
+			}
+		}
+	}
+	return sorted
+}
+
+func group(g streams.Group) tui.Group {
+	switch g {
+	case streams.Fields:
+		return tui.GroupFields
+	case streams.Settings:
+		return tui.GroupSettings
+	}
+	return tui.GroupCore
+}
+
+// Settings implements tui.Backend.
+func (b *Backend) Settings() tui.Settings {
+	p := b.profileCopy()
+	s := tui.Settings{Format: tui.Format(p.Format), OutDir: p.OutDir}
+	if s.OutDir == "" {
+		s.OutDir = job.DefaultOutDir
+	}
+	for _, n := range p.Streams {
+		m := tui.FullRefresh
+		if p.ModeFor(n) == profile.ModeIncremental {
+			m = tui.Incremental
+		}
+		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
+	}
+	return s
+}
+
+// SaveSettings implements tui.Backend: the choices become the profile's
+// streams, per-stream modes, format and directory, so `pdx sync --no-tui`
+// repeats them.
+func (b *Backend) SaveSettings(s tui.Settings) error {
+	b.mu.Lock()
+	b.prof.Streams = nil
+	b.prof.StreamModes = map[string]string{}
+	for _, c := range s.Streams {
+		b.prof.Streams = append(b.prof.Streams, c.Stream)
+		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
+	}
+	b.prof.Format, b.prof.OutDir = string(s.Format), s.OutDir
+	b.mu.Unlock()
+	return b.saveProfile()
+}
+
+func profileMode(m tui.Mode) string {
+	if m == tui.Incremental {
+		return profile.ModeIncremental
+	}
+	return profile.ModeFull
+}
+
+// Estimate implements tui.Backend.
+func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
+	counts := b.state.Run().Counts
+	complete := true
+	var list []engine.ConfiguredStream
+	for _, c := range choices {
+		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: engine.Mode(c.Mode)})
+		if _, ok := counts[c.Stream]; !ok {
+			complete = false
+		}
+	}
+	return engine.EstimateTokens(list, counts), complete
+}
+
+// Run implements tui.Backend.
+func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.Result, error) {
+	sec, _, err := b.secrets.Get(b.name)
+	if err != nil {
+		return tui.Result{}, err
+	}
+	p := b.profileCopy()
+	p.Streams, p.StreamModes, p.Mode = nil, map[string]string{}, ""
+	for _, c := range plan.Streams {
+		p.Streams = append(p.Streams, c.Stream)
+		p.StreamModes[c.Stream] = profileMode(c.Mode)
+	}
+	p.Format, p.OutDir = string(plan.Format), plan.OutDir
+	var notes []string
+	var nmu sync.Mutex
+	sum, err := job.Run(ctx, job.Options{
+		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
+		Observers: []engine.Sink{obs},
+		Notice: func(msg string) {
+			nmu.Lock()
+			notes = append(notes, msg)
+			nmu.Unlock()
+			// Notices reach the screen as warnings through the tracker.
+			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
+		},
+	})
+	res := tui.Result{Files: map[string][]string{}, StateSaved: !b.state.IsEphemeral()}
+	for _, s := range sum.Streams {
+		if s.File != "" {
+			res.Files[s.Name] = append(res.Files[s.Name], s.File)
+		}
+	}
+	if len(res.Files) == 0 {
+		for _, f := range sum.Files {
+			res.Files[""] = append(res.Files[""], f)
+		}
+	}
+	return res, err
+}
+
+var _ tui.Backend = (*Backend)(nil)
