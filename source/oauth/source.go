@@ -199,7 +199,10 @@ func (s *Source) BaseURL() string {
 }
 
 // Unauthorized is called by the client once after a 401: it refreshes
-// (unless another caller just did) and reports whether to retry.
+// (unless another caller just did) and reports whether to retry. It also
+// says "retry" when the refresh failed for good (revoked refresh token,
+// rejected client): the retry's Authorize then fails with that error, so the
+// caller gets "log in again" through the client instead of a bare 401.
 func (s *Source) Unauthorized(ctx context.Context) bool {
 	if s.lock(ctx) != nil {
 		return false
@@ -215,7 +218,7 @@ func (s *Source) Unauthorized(ctx context.Context) bool {
 		return err == nil
 	}
 	_, err := s.ensureLocked(ctx, true)
-	return err == nil
+	return err == nil || NeedsLogin(err)
 }
 
 // Secrets lists the values the client must scrub from any message: the

@@ -358,7 +358,9 @@ func TestRefreshRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, pipedrivetest.Options{AccessTokenTTL: ttl})
 			var saved oauth.Tokens
-			src := newSource(t, h, h.login(t), &saved, nil)
+			saved0 := h.login(t)
+			loginTime := h.sim.Now()
+			src := newSource(t, h, saved0, &saved, nil)
 			tt.kill(h)
 			before := h.calls()
 			_, err := apiGet(t, src, "/api/v1/users/me")
@@ -372,14 +374,29 @@ func TestRefreshRejected(t *testing.T) {
 			if !errors.Is(src.Err(), oauth.ErrRefreshRejected) {
 				t.Errorf("Err() = %v", src.Err())
 			}
-			if src.Unauthorized(context.Background()) {
-				t.Errorf("Unauthorized reported success with a dead refresh token")
-			}
 			if _, err := src.Token(context.Background()); !errors.Is(noteErr(err), oauth.ErrRefreshRejected) {
 				t.Errorf("second call: %v", err)
 			}
-			if got := h.calls() - before; got != 1 {
-				t.Errorf("token endpoint calls = %d, want 1 (no hammering with a dead token)", got)
+			// Through the client, both ways of finding out (proactive refresh
+			// in Authorize, or a 401 first) end in the same clear error.
+			for _, clock := range []func() time.Time{h.sim.Now, frozen(loginTime)} {
+				cfg := h.cfg
+				cfg.Now = clock
+				src2, err := oauth.NewSource(cfg, saved0, h.persister(&saved, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := client.New(client.Options{BaseURL: h.sim.URL(), Auth: src2, OAuth: true, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = c.Get(context.Background(), client.V1, "/users/me", nil, 2)
+				if !errors.Is(noteErr(err), oauth.ErrRefreshRejected) || !strings.Contains(err.Error(), "pdx auth login --oauth") {
+					t.Errorf("through the client: %v", err)
+				}
+			}
+			if got := h.calls() - before; got != 3 {
+				t.Errorf("token endpoint calls = %d, want 3: one per Source, no hammering with a dead token", got)
 			}
 			if saved != (oauth.Tokens{}) {
 				t.Errorf("something was persisted")
