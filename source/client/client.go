@@ -361,7 +361,7 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 	}
 	retries, n429, reauthed := 0, 0, false
 	for attempt := 1; ; attempt++ {
-		if err := c.preflight(op, cost); err != nil {
+		if err := c.preflight(ctx, op, cost); err != nil {
 			return nil, err
 		}
 		if err := c.pace(ctx, op); err != nil {
@@ -629,18 +629,24 @@ func (c *Client) dailyExhausted(h http.Header) bool {
 }
 
 // preflight refuses to send a request the budget cannot pay for.
-func (c *Client) preflight(op string, cost int) error {
+func (c *Client) preflight(ctx context.Context, op string, cost int) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	b := c.budget
-	if b.Exhausted || (b.Known && b.Remaining < int64(cost)) {
-		c.budget.Exhausted = true
-		if c.budget.ResetAt.IsZero() {
-			c.budget.ResetAt = nextMidnight(c.opts.Now())
-		}
-		return &BudgetError{Op: op, Limit: b.Limit, ResetAt: c.budget.ResetAt}
+	if !b.Exhausted && !(b.Known && b.Remaining < int64(cost)) {
+		c.mu.Unlock()
+		return nil
 	}
-	return nil
+	first := !b.Exhausted
+	c.budget.Exhausted = true
+	if c.budget.ResetAt.IsZero() {
+		c.budget.ResetAt = nextMidnight(c.opts.Now())
+	}
+	b = c.budget
+	c.mu.Unlock()
+	if first {
+		c.observe(ctx, Observation{Kind: ObsBudget, Op: op, Budget: b})
+	}
+	return &BudgetError{Op: op, Limit: b.Limit, ResetAt: b.ResetAt}
 }
 
 func (c *Client) exhaust(ctx context.Context, op string) error {

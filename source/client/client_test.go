@@ -276,8 +276,11 @@ func TestUnauthorizedRefreshRetriesOnce(t *testing.T) {
 
 type refreshAuth struct{ calls atomic.Int32 }
 
-func (a *refreshAuth) Authorize(r *http.Request) error { r.Header.Set("Authorization", "Bearer x"); return nil }
-func (a *refreshAuth) BaseURL() string                 { return "" }
+func (a *refreshAuth) Authorize(r *http.Request) error {
+	r.Header.Set("Authorization", "Bearer x")
+	return nil
+}
+func (a *refreshAuth) BaseURL() string { return "" }
 func (a *refreshAuth) Unauthorized(context.Context) bool {
 	return a.calls.Add(1) == 1 // refresh works once
 }
@@ -327,6 +330,11 @@ func TestPages(t *testing.T) {
 				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"more_items_in_collection":true}}}`},
 				{body: `{"success":true,"data":null}`},
 			}, []int{2, 0}, []string{"limit=2&start=0", "limit=2&start=2"}},
+		{"v1 offset, flat additional_data (leads)", PageRequest{Version: V1, Path: "/leads", Paging: V1Offset, Limit: 2},
+			[]answer{
+				{body: `{"success":true,"data":[{"id":"a"},{"id":"b"}],"additional_data":{"start":0,"limit":2,"more_items_in_collection":true}}`},
+				{body: `{"success":true,"data":[{"id":"c"}],"additional_data":{"start":2,"limit":2,"more_items_in_collection":false}}`},
+			}, []int{2, 1}, []string{"limit=2&start=0", "limit=2&start=2"}},
 		{"unpaged, no additional_data", PageRequest{Version: V1, Path: "/users", Paging: NoPaging},
 			[]answer{{body: `{"success":true,"data":[{"id":1,"s":"a\"]}"},{"id":2,"n":[1,{"x":[]}]}]}`}}, []int{2}, []string{""}},
 	}

@@ -66,13 +66,29 @@ type envelope struct {
 }
 
 type additionalData struct {
-	NextCursor *string `json:"next_cursor"`
-	Pagination *struct {
-		Start                 int  `json:"start"`
-		Limit                 int  `json:"limit"`
-		MoreItemsInCollection bool `json:"more_items_in_collection"`
-		NextStart             *int `json:"next_start"`
-	} `json:"pagination"`
+	NextCursor *string     `json:"next_cursor"`
+	Pagination *pagination `json:"pagination"`
+	// /leads and /leads/archived put the pagination fields directly in
+	// additional_data (per the spec).
+	pagination
+}
+
+type pagination struct {
+	Start                 int  `json:"start"`
+	Limit                 int  `json:"limit"`
+	MoreItemsInCollection bool `json:"more_items_in_collection"`
+	NextStart             *int `json:"next_start"`
+}
+
+// v1 returns the offset pagination block, nested or flat.
+func (ad *additionalData) v1() *pagination {
+	if ad == nil {
+		return nil
+	}
+	if ad.Pagination != nil {
+		return ad.Pagination
+	}
+	return &ad.pagination
 }
 
 // parseEnvelope decodes the envelope and splits data into raw records. A body
@@ -143,10 +159,10 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 				page.Next = cursor
 			}
 		case V1Offset:
-			if ad := env.AdditionalData; ad != nil && ad.Pagination != nil && ad.Pagination.MoreItemsInCollection {
+			if pg := env.AdditionalData.v1(); pg != nil && pg.MoreItemsInCollection {
 				next := start + limit
-				if ad.Pagination.NextStart != nil {
-					next = *ad.Pagination.NextStart
+				if pg.NextStart != nil {
+					next = *pg.NextStart
 				}
 				if next <= start {
 					return fmt.Errorf("GET %s: pagination did not advance (start %d, next %d)", req.Path, start, next)

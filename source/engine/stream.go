@@ -225,7 +225,8 @@ func (r *streamRun) readServerIncremental(ctx context.Context) error {
 
 // readAll reads every page: full refresh, and client-side cursor streams in
 // incremental mode (only records whose cursor is >= the floor are emitted;
-// records without a readable cursor are always emitted, never dropped). One
+// records without a readable cursor cannot be placed after a state, so they
+// come with full refreshes and first syncs only, and a warning says so). One
 // Checkpoint at the end: a client-side scan is not ordered by the cursor, so
 // no intermediate state would be a safe resume point.
 func (r *streamRun) readAll(ctx context.Context) error {
@@ -243,6 +244,7 @@ func (r *streamRun) readAll(ctx context.Context) error {
 	if r.mode == Incremental {
 		maxSeen = r.state
 	}
+	noCursor := 0
 	req := r.request(r.def, extra)
 	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.stats.Pages++
@@ -255,7 +257,10 @@ func (r *streamRun) readAll(ctx context.Context) error {
 					maxSeen = t
 				}
 				if clientFilter {
-					if ok && t.Before(floor) {
+					if !ok {
+						noCursor++
+					}
+					if !ok || t.Before(floor) {
 						if keep == nil {
 							keep = append(make([]json.RawMessage, 0, len(recs)), recs[:i]...)
 						}
@@ -274,6 +279,9 @@ func (r *streamRun) readAll(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if noCursor > 0 {
+		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
 	}
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
 }

@@ -1,0 +1,630 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// simEntity maps a stream to the simulator's entity name for Count/Records
+// ("" when the simulator has no list helper for it).
+func simEntity(stream string) string {
+	switch stream {
+	case "deals", "deals_archived", "persons", "organizations", "activities", "products", "pipelines", "stages",
+		"notes", "files", "leads", "leads_archived", "deal_products":
+		return stream
+	}
+	return ""
+}
+
+// TestFullRefreshEveryStream: every stream of the table reads completely
+// against the simulator, with exactly one Checkpoint whose Count is the
+// number of records, and returns what the simulator lists; a second full
+// refresh (with another concurrency) gives the same records.
+func TestFullRefreshEveryStream(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 1, Scale: 700})
+	var all []engine.ConfiguredStream
+	for _, s := range streams.All() {
+		all = append(all, engine.ConfiguredStream{Name: s.Name, Mode: engine.FullRefresh})
+	}
+	c := newClient(t, sim, nil)
+	res, col := run(t, c, runCfg{streams: all})
+	mustComplete(t, res)
+	for _, s := range streams.All() {
+		n := len(col.records[s.Name])
+		if got := col.counts[s.Name]; len(got) != 1 || got[0] != int64(n) {
+			t.Errorf("%s: checkpoints %v, want one with Count %d", s.Name, got, n)
+		}
+		if e := simEntity(s.Name); e != "" {
+			want := sim.Count(e)
+			if s.Name == "deals" { // the simulator's list omits status=deleted
+				want += strings.Count(fmt.Sprint(rawSet(col.records[s.Name])), `"is_deleted":true`)
+			}
+			if n != want {
+				t.Errorf("%s: %d records, the simulator lists %d", s.Name, n, want)
+			}
+		} else if n == 0 {
+			t.Errorf("%s: no records", s.Name)
+		}
+		kinds := col.kinds[s.Name]
+		if kinds[0] != engine.StreamQueued || kinds[1] != engine.StreamStarted || kinds[len(kinds)-1] != engine.StreamComplete {
+			t.Errorf("%s: event order %v", s.Name, kinds)
+		}
+	}
+	if n := len(col.records["deals"]); n <= 500 {
+		t.Errorf("deals: %d records, want the whole scale (several pages)", n)
+	}
+	// Same records again, with a different concurrency.
+	res2, col2 := run(t, c, runCfg{streams: all, concurrency: 1})
+	mustComplete(t, res2)
+	for _, s := range streams.All() {
+		a, b := col.records[s.Name], col2.records[s.Name]
+		if len(a) != len(b) {
+			t.Errorf("%s: second full refresh %d records, first %d", s.Name, len(b), len(a))
+			continue
+		}
+		as, bs := rawSet(a), rawSet(b)
+		if !slices.Equal(as, bs) {
+			t.Errorf("%s: the two full refreshes differ", s.Name)
+		}
+	}
+	// Every request authenticated by header, never by query.
+	for _, r := range sim.Requests() {
+		if r.Auth != "token" {
+			t.Fatalf("request %s %s authenticated by %q", r.Method, r.Path, r.Auth)
+		}
+	}
+}
+
+func rawSet(recs []json.RawMessage) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = string(r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestIncrementalServerSide: after a first sync, the simulator's clock moves,
+// records change, and the second sync returns exactly the boundary record(s)
+// (updated_since is inclusive) plus what changed.
+func TestIncrementalServerSide(t *testing.T) {
+	for _, stream := range []string{"deals", "persons", "organizations", "activities", "products", "notes", "leads", "deals_archived"} {
+		t.Run(stream, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 2, Scale: 1200})
+			c := newClient(t, sim, nil)
+			res, col := run(t, c, runCfg{streams: incr(stream)})
+			mustComplete(t, res)
+			first := col.ids(stream)
+			if want := sim.Count(stream); len(first) != want {
+				t.Fatalf("first sync: %d records, simulator has %d", len(first), want)
+			}
+			if len(col.states[stream]) < 1 {
+				t.Fatal("no checkpoint")
+			}
+			state := col.lastState(stream)
+			boundary := boundaryIDs(t, stream, col.records[stream], state)
+
+			sim.Advance(time.Hour)
+			recs := sim.Records(stream)
+			updated := idOf(t, stream, recs[len(recs)/3])
+			if err := sim.Update(stream, updated); err != nil {
+				t.Fatal(err)
+			}
+			inserted := sim.Insert(stream)
+			want := append(append([]string{}, boundary...), updated, inserted)
+			if stream == "deals" {
+				// a deleted deal comes back with is_deleted:true
+				deleted := idOf(t, stream, recs[len(recs)/2])
+				if err := sim.Delete(stream, deleted); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, deleted)
+				defer func() {
+					for _, r := range col.records[stream] {
+						if idOf(t, stream, r) == deleted && !strings.Contains(string(r), `"is_deleted":true`) {
+							t.Errorf("deleted deal without is_deleted:true: %s", r)
+						}
+					}
+				}()
+			}
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state)})
+			mustComplete(t, res)
+			if got := col.ids(stream); !slices.Equal(got, uniqSorted(want)) {
+				t.Errorf("second sync returned %v, want %v (boundary %v)", got, uniqSorted(want), boundary)
+			}
+			if s2 := col.lastState(stream); string(s2) <= string(state) {
+				t.Errorf("state did not advance: %s -> %s", state, s2)
+			}
+		})
+	}
+}
+
+func uniqSorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func idOf(t testing.TB, stream string, rec json.RawMessage) string {
+	t.Helper()
+	ids := idsOf(stream, []json.RawMessage{rec})
+	return ids[0]
+}
+
+// boundaryIDs are the records whose cursor (to the second) equals the state.
+func boundaryIDs(t testing.TB, stream string, recs []json.RawMessage, state json.RawMessage) []string {
+	t.Helper()
+	st, _ := streams.Lookup(stream)
+	var m map[string]string
+	if err := json.Unmarshal(state, &m); err != nil {
+		t.Fatal(err)
+	}
+	at, err := engine.ParseTime(m[st.Cursor])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		var f map[string]any
+		_ = json.Unmarshal(r, &f)
+		s, _ := f[st.Cursor].(string)
+		if ts, err := engine.ParseTime(s); err == nil && ts.Truncate(time.Second).Equal(at) {
+			out = append(out, idOf(t, stream, r))
+		}
+	}
+	return out
+}
+
+// TestResumeFromEveryState: for each intermediate state of a multi-page
+// incremental sync, a sync resumed from it returns every record emitted after
+// it (nothing lost), and only records at or after its cursor.
+func TestResumeFromEveryState(t *testing.T) {
+	for _, stream := range []string{"deals", "notes"} {
+		t.Run(stream, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 3, Scale: 1600})
+			c := newClient(t, sim, nil)
+			res, col := run(t, c, runCfg{streams: incr(stream)})
+			mustComplete(t, res)
+			states := col.states[stream]
+			if len(states) < 3 {
+				t.Fatalf("%d checkpoints, want a multi-page sync", len(states))
+			}
+			all := col.records[stream]
+			for i, st := range states[:len(states)-1] {
+				_, rcol := run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, st)})
+				got := map[string]bool{}
+				for _, id := range rcol.ids(stream) {
+					got[id] = true
+				}
+				rest := idsOf(stream, all[col.at[stream][i]:])
+				for _, id := range rest {
+					if !got[id] {
+						t.Fatalf("resume from checkpoint %d (%s) lost record %s", i, st, id)
+					}
+				}
+				// and it re-reads no more than the boundary of that state
+				if extra := len(got) - len(rest); extra < 0 || extra > len(boundaryIDs(t, stream, all[:col.at[stream][i]], st)) {
+					t.Errorf("resume from %s: %d records, %d expected after it", st, len(got), len(rest))
+				}
+			}
+		})
+	}
+}
+
+// TestFutureState: a state in the future gives zero records and exactly one
+// Checkpoint, for every incremental stream; the old connector's state format
+// is accepted.
+func TestFutureState(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 4, Scale: 100})
+	c := newClient(t, sim, nil)
+	var list []engine.ConfiguredStream
+	state := map[string]json.RawMessage{}
+	for _, s := range streams.All() {
+		if s.SupportsIncremental() {
+			list = append(list, engine.ConfiguredStream{Name: s.Name, Mode: engine.Incremental})
+			state[s.Name] = json.RawMessage(fmt.Sprintf(`{%q:"2217-06-26 21:20:07"}`, s.Cursor))
+		}
+	}
+	res, col := run(t, c, runCfg{streams: list, state: state})
+	mustComplete(t, res)
+	for _, cs := range list {
+		if n := len(col.records[cs.Name]); n != 0 {
+			t.Errorf("%s: %d records from a future state", cs.Name, n)
+		}
+		if n := len(col.states[cs.Name]); n != 1 {
+			t.Errorf("%s: %d checkpoints, want 1", cs.Name, n)
+		}
+	}
+}
+
+// TestClientSideCursor: streams without a server filter read everything and
+// emit only records whose cursor is >= the state; the state is the max.
+func TestClientSideCursor(t *testing.T) {
+	for _, stream := range []string{"pipelines", "stages", "files", "leads_archived", "users", "activity_types", "filters", "lead_labels"} {
+		t.Run(stream, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 5, Scale: 300})
+			c := newClient(t, sim, nil)
+			res, col := run(t, c, runCfg{streams: incr(stream)})
+			mustComplete(t, res)
+			n := len(col.records[stream])
+			if n == 0 {
+				t.Fatal("no records")
+			}
+			if len(col.states[stream]) != 1 {
+				t.Fatalf("%d checkpoints, want 1", len(col.states[stream]))
+			}
+			state := col.lastState(stream)
+			st, _ := streams.Lookup(stream)
+			maxT := maxCursor(t, st.Cursor, col.records[stream])
+			if maxT.IsZero() {
+				// No record carries the cursor (the simulator's users have
+				// modified:null): nothing to place a state on.
+				if string(state) != `{}` {
+					t.Errorf("state %s without any cursor value, want {}", state)
+				}
+				_, col2 := run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, json.RawMessage(`{"modified":"2020-01-01T00:00:00Z"}`))})
+				if len(col2.records[stream]) != 0 || len(col2.events(engine.Log)) == 0 {
+					t.Errorf("records without a cursor after a state: %d records, %d logs", len(col2.records[stream]), len(col2.events(engine.Log)))
+				}
+				return
+			}
+			if want := fmt.Sprintf(`{%q:%q}`, st.Cursor, engine.FormatState(maxT)); string(state) != want {
+				t.Errorf("state %s, want %s", state, want)
+			}
+			want := boundaryIDs(t, stream, col.records[stream], state)
+			if simEntity(stream) != "" && stream != "leads_archived" {
+				sim.Advance(time.Hour)
+				want = append(want, sim.Insert(stream))
+			}
+			res, col2 := run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state)})
+			mustComplete(t, res)
+			if got := col2.ids(stream); !slices.Equal(got, uniqSorted(want)) {
+				t.Errorf("second sync %v, want %v", got, uniqSorted(want))
+			}
+		})
+	}
+}
+
+func maxCursor(t testing.TB, cursor string, recs []json.RawMessage) time.Time {
+	var m time.Time
+	for _, r := range recs {
+		var f map[string]any
+		_ = json.Unmarshal(r, &f)
+		s, _ := f[cursor].(string)
+		if ts, err := engine.ParseTime(s); err == nil && ts.After(m) {
+			m = ts
+		}
+	}
+	return m
+}
+
+// TestStartDate: the start date is a floor for server-side streams (sent as
+// updated_since) and a filter for client-side ones.
+func TestStartDate(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 6, Scale: 400})
+	c := newClient(t, sim, nil)
+	start := sim.Now().AddDate(0, -6, 0)
+	res, col := run(t, c, runCfg{streams: incr("deals", "notes", "stages", "files"), start: start})
+	mustComplete(t, res)
+	for _, stream := range []string{"deals", "notes", "stages", "files"} {
+		st, _ := streams.Lookup(stream)
+		want := 0
+		for _, r := range sim.Records(stream) {
+			var f map[string]any
+			_ = json.Unmarshal(r, &f)
+			s, _ := f[st.Cursor].(string)
+			if ts, err := engine.ParseTime(s); err != nil || !ts.Before(start) {
+				want++
+			}
+		}
+		if got := len(col.records[stream]); got != want || got == 0 && stream == "deals" {
+			t.Errorf("%s: %d records since the start date, want %d", stream, got, want)
+		}
+	}
+}
+
+// TestDealProductsFollowDeals pins the team's assumption with the simulator:
+// changing a deal's products bumps the deal, so an incremental deal_products
+// sync finds exactly the products of the deals changed since its state, 100
+// deals per /deals/products call.
+func TestDealProductsFollowDeals(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 7, Scale: 450})
+	c := newClient(t, sim, nil)
+	res, col := run(t, c, runCfg{streams: incr("deal_products")})
+	mustComplete(t, res)
+	if got, want := len(col.records["deal_products"]), sim.Count("deal_products"); got != want || got == 0 {
+		t.Fatalf("first sync %d deal products, simulator has %d", got, want)
+	}
+	calls := 0
+	for _, r := range sim.Requests() {
+		if r.Path == "/api/v2/deals/products" {
+			calls++
+			if n := strings.Count(r.Query, "%2C") + 1; n > 100 {
+				t.Errorf("%d deal ids in one call", n)
+			}
+		}
+	}
+	if calls != 5 { // 450 deals (less the deleted ones) in batches of 100
+		t.Errorf("%d /deals/products calls for 450 deals, want 5", calls)
+	}
+	state := col.lastState("deal_products")
+
+	sim.Advance(time.Hour)
+	if err := sim.SetDealProducts("17", 3); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetRequests()
+	res, col = run(t, c, runCfg{streams: incr("deal_products"), state: stateOf("deal_products", state)})
+	mustComplete(t, res)
+	got := map[string]int{}
+	for _, r := range col.records["deal_products"] {
+		var f struct {
+			DealID json.Number `json:"deal_id"`
+		}
+		_ = json.Unmarshal(r, &f)
+		got[f.DealID.String()]++
+	}
+	if got["17"] != 3 {
+		t.Errorf("deal 17: %d products, want its 3 new ones (got %v)", got["17"], got)
+	}
+	// Besides deal 17 only the boundary deals of the old state come back.
+	if len(got) > 1+len(boundaryIDs(t, "deals", sim.Records("deals"), state)) {
+		t.Errorf("second sync read products of %d deals: %v", len(got), got)
+	}
+}
+
+// TestFaultsAreRetried: 5xx, connection resets and truncated bodies are
+// retried and the read gives the same records as a clean one.
+func TestFaultsAreRetried(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 8, Scale: 1500})
+	c := newClient(t, sim, nil)
+	_, clean := run(t, c, runCfg{streams: full("deals", "notes")})
+	for _, f := range []pipedrivetest.Fault{
+		{Path: "/api/v2/deals", Kind: pipedrivetest.FaultStatus, Status: 502, Times: 2},
+		{Path: "/api/v2/deals", Kind: pipedrivetest.FaultReset, Times: 1},
+		{Path: "/api/v2/deals", Kind: pipedrivetest.FaultTruncate, Times: 1},
+		{Path: "/v1/notes", Kind: pipedrivetest.FaultStatus, Status: 503, Rate: 0.3, Seed: 1},
+		{Path: "/v1/notes", Kind: pipedrivetest.FaultTruncate, Times: 2},
+	} {
+		sim.Fault(f)
+	}
+	res, col := run(t, c, runCfg{streams: full("deals", "notes")})
+	mustComplete(t, res)
+	for _, s := range []string{"deals", "notes"} {
+		if !slices.Equal(rawSet(col.records[s]), rawSet(clean.records[s])) {
+			t.Errorf("%s: records differ after faults", s)
+		}
+	}
+	warn := 0
+	for _, e := range col.events(engine.Log) {
+		if e.Level == engine.LevelWarn {
+			warn++
+		}
+	}
+	if warn < 4 {
+		t.Errorf("%d retry warnings, want one per injected fault", warn)
+	}
+}
+
+// TestFailuresAreClassified: each failing answer ends the stream
+// StreamIncomplete with the right failure type and a message that helps and
+// never contains the token; other streams go on.
+func TestFailuresAreClassified(t *testing.T) {
+	tests := []struct {
+		name    string
+		fault   pipedrivetest.Fault
+		auth    bool
+		failure engine.FailureType
+		mention string
+	}{
+		{"401", pipedrivetest.Fault{}, true, engine.ConfigError, "API token"},
+		{"402", pipedrivetest.Fault{Path: "/api/v2/deals", Status: 402}, false, engine.ConfigError, "inactive"},
+		{"403 html", pipedrivetest.Fault{Path: "/api/v2/deals", Kind: pipedrivetest.FaultHTML403}, false, engine.ConfigError, "permission"},
+		{"persistent 500", pipedrivetest.Fault{Path: "/api/v2/deals", Status: 500}, false, engine.TransientError, "500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 9, Scale: 60})
+			token := sim.Token()
+			c := newClient(t, sim, func(o *client.Options) {
+				if tt.auth {
+					o.Auth = client.TokenAuth(token + "-revoked")
+				}
+			})
+			if !tt.auth {
+				sim.Fault(tt.fault)
+			}
+			res, col := run(t, c, runCfg{streams: full("deals", "stages")})
+			var deals engine.StreamResult
+			for _, s := range res.Streams {
+				if s.Name == "deals" {
+					deals = s
+				}
+				if s.Name == "stages" && s.Complete == tt.auth {
+					t.Errorf("stages complete=%v", s.Complete)
+				}
+			}
+			if deals.Complete || deals.Failure != tt.failure {
+				t.Fatalf("deals: complete=%v failure=%q err=%v", deals.Complete, deals.Failure, deals.Err)
+			}
+			if !strings.Contains(deals.Err.Error(), tt.mention) {
+				t.Errorf("error %q does not mention %q", deals.Err, tt.mention)
+			}
+			if len(col.states["deals"]) != 1 {
+				t.Errorf("deals: %d checkpoints, want the last good state flushed once", len(col.states["deals"]))
+			}
+			for _, e := range col.ev {
+				s := fmt.Sprint(e.Message, e.Err, string(e.State))
+				if strings.Contains(s, token) {
+					t.Fatalf("event leaks the token: %s", s)
+				}
+			}
+			if err := res.Err(); err == nil || strings.Contains(err.Error(), token) {
+				t.Errorf("Result.Err() = %v", err)
+			}
+		})
+	}
+}
+
+// TestBudgetExhaustion: when the daily budget runs out mid-sync the engine
+// stops cleanly (no hammering), every stream ends incomplete with a transient
+// failure and a budget error carrying the reset time, the last good state is
+// saved, and the next day's sync resumes from it without losing anything.
+func TestBudgetExhaustion(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 10, Scale: 3000, DailyBudget: 2 + 45})
+	c := newClient(t, sim, nil)
+	if _, err := c.Me(context.Background()); err != nil { // learn the budget (2 tokens)
+		t.Fatal(err)
+	}
+	res, col := run(t, c, runCfg{streams: incr("deals", "persons"), concurrency: 1})
+	at, ok := res.BudgetExhausted()
+	if !ok || at.IsZero() {
+		t.Fatalf("BudgetExhausted = %v, %v; results %+v", at, ok, res.Streams)
+	}
+	var be *client.BudgetError
+	if !errors.As(res.Err(), &be) {
+		t.Errorf("Result.Err() = %v, want a *client.BudgetError inside", res.Err())
+	}
+	for _, s := range res.Streams {
+		if s.Complete || s.Failure != engine.TransientError || !client.IsBudgetExhausted(s.Err) {
+			t.Errorf("%s: complete=%v failure=%s err=%v", s.Name, s.Complete, s.Failure, s.Err)
+		}
+	}
+	refused := 0
+	for _, r := range sim.Requests() {
+		if r.Status == 429 {
+			refused++
+		}
+	}
+	if refused > 1 {
+		t.Errorf("%d refused requests: the engine kept hammering", refused)
+	}
+	if n := len(col.records["deals"]); n != 4*500 {
+		t.Errorf("deals: %d records before the budget ran out, want 4 pages", n)
+	}
+	state := col.lastState("deals")
+	if state == nil || len(col.states["persons"]) != 1 {
+		t.Fatalf("states: deals %s, persons %d", state, len(col.states["persons"]))
+	}
+	budgetEvents := col.events(engine.Budget)
+	if len(budgetEvents) == 0 || !budgetEvents[len(budgetEvents)-1].Budget.Exhausted {
+		t.Errorf("no Budget event saying exhausted: %+v", budgetEvents)
+	}
+
+	// Next day: a new client (a new process) resumes from the saved state.
+	sim.Advance(24 * time.Hour)
+	c2 := newClient(t, sim, nil)
+	res2, col2 := run(t, c2, runCfg{streams: incr("deals"), state: stateOf("deals", state)})
+	mustComplete(t, res2)
+	got := map[string]bool{}
+	for _, id := range append(col.ids("deals"), col2.ids("deals")...) {
+		got[id] = true
+	}
+	if len(got) != sim.Count("deals") {
+		t.Errorf("after resuming: %d distinct deals, simulator has %d", len(got), sim.Count("deals"))
+	}
+}
+
+// TestConcurrencyKeepsResults: 1, 3 and 8 workers give the same records and
+// states for a mixed catalog.
+func TestConcurrencyKeepsResults(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 11, Scale: 600})
+	c := newClient(t, sim, nil)
+	list := append(incr("deals", "persons", "notes", "stages", "users"), full("deal_fields", "currencies")...)
+	var first *collector
+	for _, n := range []int{1, 3, 8} {
+		res, col := run(t, c, runCfg{streams: list, concurrency: n})
+		mustComplete(t, res)
+		if first == nil {
+			first = col
+			continue
+		}
+		for _, cs := range list {
+			if !slices.Equal(rawSet(col.records[cs.Name]), rawSet(first.records[cs.Name])) ||
+				string(col.lastState(cs.Name)) != string(first.lastState(cs.Name)) {
+				t.Errorf("concurrency %d: %s differs", n, cs.Name)
+			}
+		}
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 12, Scale: 10})
+	c := newClient(t, sim, nil)
+	tests := []struct {
+		name string
+		opts engine.Options
+	}{
+		{"unknown stream", engine.Options{Client: c, Sink: newCollector(t), Streams: full("recents")}},
+		{"twice", engine.Options{Client: c, Sink: newCollector(t), Streams: full("deals", "deals")}},
+		{"incremental on full-refresh-only", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("currencies")}},
+		{"bad mode", engine.Options{Client: c, Sink: newCollector(t), Streams: []engine.ConfiguredStream{{Name: "deals", Mode: "append"}}}},
+		{"bad state", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("deals"), State: stateOf("deals", json.RawMessage(`{"update_time":"yesterday"}`))}},
+		{"no client", engine.Options{Sink: newCollector(t), Streams: full("deals")}},
+		{"no sink", engine.Options{Client: c, Streams: full("deals")}},
+	}
+	for _, tt := range tests {
+		if _, err := engine.Run(context.Background(), tt.opts); err == nil {
+			t.Errorf("%s: Run accepted it", tt.name)
+		}
+	}
+	if len(sim.Requests()) != 0 {
+		t.Errorf("%d requests sent for rejected runs", len(sim.Requests()))
+	}
+}
+
+// TestUpdatesDuringRead: a record already read is updated while the sync is
+// still paging (it moves to the end of the update_time order). v1 lists page
+// by offset, where that shift would silently skip a record; the keyset
+// reading must return every record, for v1 (notes) and v2 (deals).
+func TestUpdatesDuringRead(t *testing.T) {
+	for _, stream := range []string{"notes", "leads", "deals"} {
+		for _, mode := range []engine.Mode{engine.Incremental, engine.FullRefresh} {
+			t.Run(stream+"/"+string(mode), func(t *testing.T) {
+				scale := 1500
+				if stream == "leads" {
+					scale = 3000 // a lead per four deals: enough for two pages
+				}
+				sim := newSim(t, pipedrivetest.Options{Seed: 13, Scale: scale})
+				c := newClient(t, sim, nil)
+				want := sim.Count(stream)
+				col := newCollector(t)
+				updates := 0
+				sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+					if ev.Kind == engine.Records && ev.Stream == stream && updates < 3 {
+						// Update records this page already delivered.
+						sim.Advance(time.Minute)
+						if err := sim.Update(stream, idOf(t, stream, ev.Records[updates])); err != nil {
+							t.Fatal(err)
+						}
+						updates++
+					}
+					return col.Emit(ctx, ev)
+				})
+				res, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: sink,
+					Streams: []engine.ConfiguredStream{{Name: stream, Mode: mode}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustComplete(t, res)
+				if updates < 2 {
+					t.Fatalf("only %d pages: the test needs several", updates)
+				}
+				if got := len(uniqSorted(col.ids(stream))); got != want {
+					t.Errorf("%d distinct records, the simulator has %d: records were skipped", got, want)
+				}
+			})
+		}
+	}
+}
