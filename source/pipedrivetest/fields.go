@@ -2,7 +2,6 @@ package pipedrivetest
 
 import (
 	"strconv"
-	"time"
 )
 
 // customTypes are the custom field types every entity gets one of (cycled
@@ -82,13 +81,29 @@ func (fs fieldSet) all() []fieldDef { return append(append([]fieldDef(nil), fs.s
 type cfValue struct {
 	null     bool
 	s        string  // varchar, text, phone, date, time, address formatted
-	until    string  // daterange/timerange
 	f        float64 // double, monetary
 	currency string
 	id       int64   // enum, user, org, people
 	ids      []int64 // set
 	city     int
+	from, to int64 // date/daterange: unix seconds; time/timerange: seconds of the day
 }
+
+// appendDateOrTime writes the quoted date or time of a date/time value.
+func appendDateOrTime(b []byte, typ string, sec int64) []byte {
+	b = append(b, '"')
+	if typ == "time" || typ == "timerange" {
+		b = append2(b, int(sec/3600))
+		b = append(b, ':')
+		b = append2(b, int(sec%3600/60))
+		b = append(b, ":00"...)
+	} else {
+		b = appendTS(b, sec, layoutDate)
+	}
+	return append(b, '"')
+}
+
+func (o *obj) dt(k, typ string, sec int64) { o.key(k); o.b = appendDateOrTime(o.b, typ, sec) }
 
 func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 	if h.n(7) == 0 {
@@ -108,13 +123,12 @@ func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 		v.f = float64(h.n(50000))
 		v.currency = h.pick(currencies)
 	case "date", "daterange":
-		d := w.start.AddDate(0, 0, h.n(700))
-		v.s = d.Format(layoutDate)
-		v.until = d.AddDate(0, 0, 1+h.n(60)).Format(layoutDate)
+		v.from = w.startSec + int64(h.n(700))*86400
+		v.to = v.from + int64(1+h.n(60))*86400
 	case "time", "timerange":
-		hr := 8 + h.n(8)
-		v.s = time.Date(2000, 1, 1, hr, 15*h.n(4), 0, 0, time.UTC).Format(layoutClock)
-		v.until = time.Date(2000, 1, 1, hr+1, 0, 0, 0, time.UTC).Format(layoutClock)
+		hr := int64(8 + h.n(8))
+		v.from = hr*3600 + int64(15*h.n(4))*60
+		v.to = (hr + 1) * 3600
 	case "enum":
 		v.id = f.options[h.n(len(f.options))].id
 	case "set":
@@ -151,8 +165,10 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 			continue
 		}
 		switch f.typ {
-		case "varchar", "varchar_auto", "text", "phone", "date", "time":
+		case "varchar", "varchar_auto", "text", "phone":
 			c.str(f.code, v.s)
+		case "date", "time":
+			c.dt(f.code, f.typ, v.from)
 		case "double":
 			c.num(f.code, v.f)
 		case "monetary":
@@ -164,8 +180,8 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 		case "daterange", "timerange":
 			c.key(f.code)
 			m := openObj(c.b)
-			m.str("value", v.s)
-			m.str("until", v.until)
+			m.dt("value", f.typ, v.from)
+			m.dt("until", f.typ, v.to)
 			c.b = m.close()
 		case "enum", "user", "org", "people":
 			c.int(f.code, v.id)
@@ -201,8 +217,14 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 		v := w.drawCF(&h, f)
 		k := f.code
 		switch f.typ {
-		case "varchar", "varchar_auto", "text", "phone", "date", "time":
+		case "varchar", "varchar_auto", "text", "phone":
 			o.strOrNull(k, v.s)
+		case "date", "time":
+			if v.null {
+				o.null(k)
+			} else {
+				o.dt(k, f.typ, v.from)
+			}
 		case "double":
 			if v.null {
 				o.null(k)
@@ -218,8 +240,13 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 				o.str(k+"_currency", v.currency)
 			}
 		case "daterange", "timerange":
-			o.strOrNull(k, v.s)
-			o.strOrNull(k+"_until", v.until)
+			if v.null {
+				o.null(k)
+				o.null(k + "_until")
+			} else {
+				o.dt(k, f.typ, v.from)
+				o.dt(k+"_until", f.typ, v.to)
+			}
 		case "enum":
 			if v.null {
 				o.null(k)

@@ -114,3 +114,78 @@ const (
 	layoutDate  = "2006-01-02"
 	layoutClock = "15:04:05"
 )
+
+// civil converts unix seconds to a UTC calendar date and clock (Howard
+// Hinnant's days-to-civil), avoiding time.Format on the hot path.
+func civil(sec int64) (y, m, d, hh, mm, ss int) {
+	days := sec / 86400
+	rem := sec % 86400
+	if rem < 0 {
+		rem += 86400
+		days--
+	}
+	hh, mm, ss = int(rem/3600), int(rem%3600/60), int(rem%60)
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	yy := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	if mp < 10 {
+		m = int(mp + 3)
+	} else {
+		m = int(mp - 9)
+	}
+	if m <= 2 {
+		yy++
+	}
+	return int(yy), m, d, hh, mm, ss
+}
+
+func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+
+func appendDate(b []byte, y, m, d int) []byte {
+	b = append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append2(b, m)
+	b = append(b, '-')
+	return append2(b, d)
+}
+
+// appendTS appends unix seconds in one of Pipedrive's layouts.
+func appendTS(b []byte, sec int64, layout string) []byte {
+	y, mo, d, h, mi, s := civil(sec)
+	b = appendDate(b, y, mo, d)
+	if layout == layoutDate {
+		return b
+	}
+	if layout == layoutV1 {
+		b = append(b, ' ')
+	} else {
+		b = append(b, 'T')
+	}
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	switch layout {
+	case layoutV2:
+		b = append(b, 'Z')
+	case layoutLead:
+		b = append(b, ".000Z"...)
+	}
+	return b
+}
+
+// ts writes a quoted timestamp (unix seconds) in layout.
+func (o *obj) ts(k string, sec int64, layout string) {
+	o.key(k)
+	o.b = append(o.b, '"')
+	o.b = appendTS(o.b, sec, layout)
+	o.b = append(o.b, '"')
+}

@@ -34,11 +34,12 @@ const (
 // world is the simulated company's data: counts, field definitions and the
 // mutation overlays. All access goes through Server.mu.
 type world struct {
-	seed   int64
-	start  time.Time // a reference date for generated dates (two years before Now)
-	users  int
-	ents   map[string]*entity
-	fields map[string]fieldSet // "deal","person","organization","product","activity"
+	seed     int64
+	start    time.Time // a reference date for generated dates (two years before Now)
+	startSec int64
+	users    int
+	ents     map[string]*entity
+	fields   map[string]fieldSet // "deal","person","organization","product","activity"
 	// deal products: per-deal count override and per-product overlay
 	dpCount map[int64]int
 	dpState map[int64]*state
@@ -56,6 +57,7 @@ func scaled(n int, div int, min int) int64 {
 func newWorld(o Options) *world {
 	d := o.Scale
 	w := &world{seed: o.Seed, start: o.Now.AddDate(-2, 0, 0), dpCount: map[int64]int{}, dpState: map[int64]*state{}}
+	w.startSec = w.start.Unix()
 	w.users = 3 + d/1000
 	if w.users > 100 {
 		w.users = 100
