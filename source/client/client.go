@@ -129,6 +129,13 @@ type Client struct {
 	limiter *rate.Limiter
 	window  time.Duration
 
+	// The first request goes alone and the others wait for its headers:
+	// reservations taken at the lowest plan's slow rate would otherwise
+	// overlap those at the learned rate and overfill the window.
+	learned     chan struct{}
+	learnedOnce sync.Once
+	probing     bool
+
 	mu          sync.Mutex
 	burst       int       // learned requests per window
 	pausedUntil time.Time // set by 429s / remaining==0: every caller waits
@@ -181,7 +188,7 @@ func New(opts Options) (*Client, error) {
 			burst = LowestOAuthBurst
 		}
 	}
-	c := &Client{opts: opts, base: base, hc: opts.HTTPClient, window: opts.Window}
+	c := &Client{opts: opts, base: base, hc: opts.HTTPClient, window: opts.Window, learned: make(chan struct{})}
 	if r, ok := opts.Auth.(Redactor); ok {
 		for _, s := range r.Secrets() {
 			if s != "" {
@@ -364,10 +371,20 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if err := c.preflight(ctx, op, cost); err != nil {
 			return nil, err
 		}
+		probe, err := c.awaitLearned(ctx)
+		if err != nil {
+			return nil, err
+		}
 		if err := c.pace(ctx, op); err != nil {
+			if probe {
+				c.learnedOnce.Do(func() { close(c.learned) })
+			}
 			return nil, err
 		}
 		resp, err := c.send(ctx, u)
+		if probe {
+			c.learnedOnce.Do(func() { close(c.learned) })
+		}
 		c.spend(ctx, cost, resp)
 		var transient error
 		switch {
@@ -488,6 +505,29 @@ func (c *Client) backoff(retry int) time.Duration {
 		d = c.opts.MaxBackoff
 	}
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// awaitLearned lets the first request through as the probe and holds the
+// others until it has answered (its headers set the pace).
+func (c *Client) awaitLearned(ctx context.Context) (probe bool, err error) {
+	select {
+	case <-c.learned:
+		return false, nil
+	default:
+	}
+	c.mu.Lock()
+	if !c.probing {
+		c.probing = true
+		c.mu.Unlock()
+		return true, nil
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.learned:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }
 
 // pace waits out any shared pause (429, remaining==0) and then the limiter.

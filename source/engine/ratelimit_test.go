@@ -1,0 +1,147 @@
+package engine_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// TestRateLimitPlans runs parallel syncs sharing one client against the
+// simulator's real burst window (2 s, wall time) at each API-token plan. The
+// client starts at the lowest plan's 20 requests and learns the real limit
+// from x-ratelimit-limit. Every stream must complete, under 1% of requests
+// may meet a 429, no 2-second window may hold more than the plan allows, and
+// the window must actually be used (utilisation is logged and bounded).
+// Each plan sends about 1.35 windows' worth, so each takes ~3 s; plans run in
+// parallel.
+func TestRateLimitPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time burst windows (~4 s)")
+	}
+	plans := []struct {
+		plan  pipedrivetest.Plan
+		limit int
+	}{
+		{pipedrivetest.PlanLite, 20},
+		{pipedrivetest.PlanGrowth, 40},
+		{pipedrivetest.PlanPremium, 100},
+		{pipedrivetest.PlanUltimate, 120},
+	}
+	var all []engine.ConfiguredStream
+	for _, s := range streams.All() {
+		all = append(all, engine.ConfiguredStream{Name: s.Name, Mode: engine.FullRefresh})
+	}
+	for _, p := range plans {
+		t.Run(string(p.plan), func(t *testing.T) {
+			t.Parallel()
+			sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan})
+			var mu sync.Mutex
+			var times []time.Time
+			c := newClient(t, sim, func(o *client.Options) {
+				o.BurstLimit = 0 // start at the lowest plan and learn
+				o.Observer = func(ob client.Observation) {
+					if ob.Kind == client.ObsRequest {
+						mu.Lock()
+						times = append(times, time.Now())
+						mu.Unlock()
+					}
+				}
+			})
+			perRun := 28 // requests of one full refresh of every stream at this scale
+			runs := max(1, (p.limit*135/100+perRun/2)/perRun)
+			start := time.Now()
+			var wg sync.WaitGroup
+			results := make([]engine.Result, runs)
+			for i := range runs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := engine.Run(context.Background(), engine.Options{Client: c, Streams: all, Sink: newCollector(t)})
+					if err != nil {
+						t.Error(err)
+					}
+					results[i] = res
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			for _, res := range results {
+				mustComplete(t, res)
+			}
+			reqs := sim.Requests()
+			n429 := 0
+			for _, r := range reqs {
+				if r.Status == 429 || r.Status == 403 {
+					n429++
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			maxIn := 0
+			for i := range times {
+				j := i
+				for j < len(times) && times[j].Sub(times[i]) < 2*time.Second {
+					j++
+				}
+				maxIn = max(maxIn, j-i)
+			}
+			// average use of the allowance over the busy period
+			util := float64(len(times)) / (elapsed.Seconds() / 2) / float64(p.limit)
+			t.Logf("plan %s: %d requests in %s, %d rejected (%.2f%%), max %d in a 2 s window of %d allowed, utilisation %.0f%% (peak window %.0f%%)",
+				p.plan, len(reqs), elapsed.Round(10*time.Millisecond), n429, 100*float64(n429)/float64(len(reqs)), maxIn, p.limit, util*100, 100*float64(maxIn)/float64(p.limit))
+			if float64(n429) >= 0.01*float64(len(reqs)) {
+				t.Errorf("%d of %d requests rejected, want under 1%%", n429, len(reqs))
+			}
+			if maxIn > p.limit {
+				t.Errorf("%d requests in one 2 s window, the plan allows %d", maxIn, p.limit)
+			}
+			if util < 0.6 || float64(maxIn) < 0.75*float64(p.limit) {
+				t.Errorf("burst window under-used: utilisation %.0f%%, peak window %d of %d", util*100, maxIn, p.limit)
+			}
+			if got := c.BurstLimit(); got != p.limit {
+				t.Errorf("client paces to %d, plan limit %d", got, p.limit)
+			}
+		})
+	}
+}
+
+// TestRateLimit429Recovery: a server that allows fewer requests than the
+// client believes (another integration shares the token) answers 429s; the
+// engine waits x-ratelimit-reset, reports RateLimited, and completes.
+func TestRateLimit429Recovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time burst windows")
+	}
+	sim := newSim(t, pipedrivetest.Options{Seed: 21, Scale: 50, BurstLimit: 6})
+	c := newClient(t, sim, func(o *client.Options) { o.BurstLimit = 0 })
+	// Another client on the same token fills the window first, so the engine's
+	// first requests meet 429s before it has learned anything.
+	for range 6 {
+		req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v1/users/me", nil)
+		req.Header.Set("x-api-token", sim.Token())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	res, col := run(t, c, runCfg{streams: full("stages", "pipelines", "currencies", "users")})
+	mustComplete(t, res)
+	if len(col.events(engine.RateLimited)) == 0 {
+		t.Error("no RateLimited event after 429s")
+	}
+	var waits int64
+	for _, s := range res.Streams {
+		waits += s.Stats.Waits
+	}
+	if waits == 0 {
+		t.Error("no waits counted in the stream stats")
+	}
+}
