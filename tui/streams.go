@@ -283,12 +283,12 @@ func (s *streamsStep) View() string {
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
 	tok, complete := s.c.Backend.Estimate(ch)
-	cost := fmt.Sprintf("Estimated cost: ~%s API tokens", num(tok))
+	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
-		cost = fmt.Sprintf("Estimated cost: at least %s API tokens", num(tok))
+		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))
 	}
 	if s.budget.Known {
-		cost += fmt.Sprintf(" · daily budget left: %s of %s", num(s.budget.Remaining), num(s.budget.Limit))
+		cost += fmt.Sprintf(" · budget today: %s of %s left", num(s.budget.Remaining), num(s.budget.Limit))
 		if tok > s.budget.Remaining {
 			cost = st.Warn.Render(cost + " (not enough: the run stops when it runs out and resumes tomorrow)")
 		}

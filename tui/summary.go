@@ -75,9 +75,16 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	if o.BudgetExhausted && !snap.Budget.ResetAt.IsZero() {
 		sb.WriteString(wrap("The budget resets at "+snap.Budget.ResetAt.Format("15:04 MST")+".", tw) + "\n")
 	}
-	sb.WriteString("\n")
-	sb.WriteString(st.Heading.Render(fmt.Sprintf("%-20s %10s %8s  %s", "Stream", "Records", "Time", "Result")) + "\n")
+	dir := plan.OutDir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if files := fileList(res.Files); len(files) > 0 {
+		sb.WriteString("\n" + st.Heading.Render("Files") + "  " + wrap(fmt.Sprintf("%d in %s", len(files), dir), tw-7) + "\n")
+	}
 	var failures []string
+	var rows strings.Builder
+	rows.WriteString(st.Heading.Render(fmt.Sprintf("%-20s %10s %8s  %s", "Stream", "Records", "Time", "Result")) + "\n")
 	for _, p := range snap.Streams {
 		t := ""
 		if !p.Started.IsZero() && !p.Ended.IsZero() {
@@ -89,7 +96,7 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 			result = "failed"
 			why := "stopped early"
 			switch {
-			case stopped && p.Err != nil && isCancel(p.Err):
+			case stopped && isCancel(p.Err):
 				result, why = "stopped", ""
 			case p.Err != nil:
 				why = b.Explain(p.Err)
@@ -106,7 +113,7 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 		if result != "done" {
 			line = st.Warn.Render(line)
 		}
-		sb.WriteString(line + "\n")
+		rows.WriteString(line + "\n")
 	}
 	if len(failures) > 0 {
 		sb.WriteString("\n" + st.Error.Render("What failed") + "\n")
@@ -114,20 +121,15 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 			sb.WriteString(wrap("✗ "+f, tw) + "\n")
 		}
 	}
-	if files := fileList(res.Files); len(files) > 0 {
-		dir := plan.OutDir
-		if abs, err := filepath.Abs(dir); err == nil {
-			dir = abs
-		}
-		sb.WriteString("\n" + st.Heading.Render("Files in "+dir) + "\n")
-		sb.WriteString(wrap(strings.Join(files, "  "), tw) + "\n")
-	}
 	cmd := res.Command
 	if cmd == "" {
-		cmd = HeadlessCommand(b.Profile(), b.Demo(), plan)
+		abs := plan
+		abs.OutDir = dir
+		cmd = HeadlessCommand(b.Profile(), b.Demo(), abs)
 	}
 	sb.WriteString("\n" + st.Heading.Render("Run the same sync without the UI") + "\n")
-	sb.WriteString(wrapCommand(cmd, tw) + "\n")
+	sb.WriteString(wrapCommand(cmd, tw) + "\n\n")
+	sb.WriteString(rows.String())
 	return o, sb.String()
 }
 

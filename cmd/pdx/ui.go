@@ -86,4 +86,3 @@ func isTerminal(f any) bool {
 	}
 	return isatty.IsTerminal(x.Fd()) || isatty.IsCygwinTerminal(x.Fd())
 }
-

@@ -77,4 +77,3 @@ func lastPart(msg string) string {
 	}
 	return strings.TrimSuffix(strings.Join(parts, ": "), ".")
 }
-
