@@ -119,6 +119,24 @@ func (s *Store) Load(profile string) (*Profile, error) {
 	return p, nil
 }
 
+// Remove deletes the profile's state and run record whatever they contain
+// (the way out of a corrupt file). It reports whether anything was there.
+func (s *Store) Remove(profile string) (bool, error) {
+	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile)}
+	had := false
+	for _, f := range []string{p.StatePath(), p.RunPath()} {
+		err := os.Remove(f)
+		switch {
+		case err == nil:
+			had = true
+		case errors.Is(err, os.ErrNotExist):
+		default:
+			return had, fmt.Errorf("remove %s: %w", f, err)
+		}
+	}
+	return had, nil
+}
+
 // Ephemeral returns an in-memory state that is never written (the demo).
 func Ephemeral(profile string) *Profile {
 	return &Profile{name: profile, streams: map[string]json.RawMessage{}, ephemeral: true}

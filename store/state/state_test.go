@@ -183,3 +183,22 @@ func TestDir(t *testing.T) {
 		}
 	})
 }
+
+func TestRemoveCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	s := OpenDir(dir)
+	if had, err := s.Remove("acme"); err != nil || had {
+		t.Fatalf("Remove of nothing = %v %v", had, err)
+	}
+	os.MkdirAll(filepath.Join(dir, "acme"), 0o700)
+	os.WriteFile(filepath.Join(dir, "acme", "state.json"), []byte("garbage"), 0o600)
+	if _, err := s.Load("acme"); err == nil {
+		t.Fatal("corrupt state loaded")
+	}
+	if had, err := s.Remove("acme"); err != nil || !had {
+		t.Fatalf("Remove = %v %v", had, err)
+	}
+	if p, err := s.Load("acme"); err != nil || len(p.Streams()) != 0 {
+		t.Fatalf("after Remove: %v", err)
+	}
+}

@@ -1,0 +1,276 @@
+package main
+
+// `pdx auth login|status|logout`: credentials per profile. The token is
+// read from a hidden prompt or, with --with-token, from stdin; never from an
+// argument (it would sit in the shell history and the process list).
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+)
+
+// envNoKeyring turns the OS keyring off (containers, tests): secrets then go
+// to the warned 0600 file.
+const envNoKeyring = "PDX_NO_KEYRING"
+
+// authOAuthLogin runs `pdx auth login --oauth`; the OAuth side sets it.
+// nil means OAuth login is not available in this build.
+var authOAuthLogin func(cmd *cobra.Command, g *globals, name string) error
+
+// stores opens the config and secret stores.
+func stores(errw io.Writer) (*profile.Store, *secret.Store, error) {
+	ps, err := profile.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	ss := secret.New(secret.Options{Dir: ps.Dir(), NoKeyring: os.Getenv(envNoKeyring) != "", Warn: errw})
+	return ps, ss, nil
+}
+
+// verifyTimeout bounds the /users/me check.
+const verifyTimeout = 60 * time.Second
+
+// whoami checks credentials live and says who they belong to.
+func whoami(ctx context.Context, p profile.Profile, sec secret.Secret, persist func(secret.Secret) error) (client.Me, *client.Client, error) {
+	cl, err := job.NewClient(job.Conn{Profile: p, Secret: sec, Persist: persist})
+	if err != nil {
+		return client.Me{}, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	me, err := cl.Me(ctx)
+	return me, cl, err
+}
+
+func init() {
+	addCommand(func(g *globals) *cobra.Command {
+		auth := &cobra.Command{
+			Use:   "auth",
+			Short: "Log in to Pipedrive, show or remove saved credentials",
+			Args:  cobra.NoArgs,
+		}
+		auth.AddCommand(newAuthLogin(g), newAuthStatus(g), newAuthLogout(g))
+		return auth
+	})
+}
+
+func newAuthLogin(g *globals) *cobra.Command {
+	var withToken, useOAuth bool
+	var baseURL string
+	cmd := &cobra.Command{
+		Use:   "login [--profile NAME] [--with-token]",
+		Short: "Save a Pipedrive API token for a profile (checked first)",
+		Long: "login asks for your Pipedrive API token (Pipedrive > Personal preferences > API) without echoing it,\n" +
+			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token the token is read\n" +
+			"from stdin instead, e.g. `pdx auth login --with-token < token.txt`. The token is never accepted as an argument.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			errw := cmd.ErrOrStderr()
+			ps, ss, err := stores(errw)
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			cfg, err := ps.Load()
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			name, p, _ := cfg.Resolve(g.profile)
+			if err := profile.ValidateName(name); err != nil {
+				return usageErr(err)
+			}
+			if baseURL != "" {
+				p.APIBaseURL = baseURL
+			}
+			if useOAuth {
+				if authOAuthLogin == nil {
+					return withExit(exitFailure, errors.New("OAuth login is not available in this build; use an API token"))
+				}
+				return authOAuthLogin(cmd, g, name)
+			}
+			token, err := readToken(cmd, withToken)
+			if err != nil {
+				return err
+			}
+			p.AuthType = profile.AuthToken
+			sec := secret.Secret{APIToken: token}
+			me, _, err := whoami(cmd.Context(), p, sec, nil)
+			if err != nil {
+				return withExit(exitFailure, fmt.Errorf("the token was not saved: %w", err))
+			}
+			loc, err := ss.Set(name, sec)
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			p.Company, p.CompanyDomain, p.User = me.CompanyName, me.CompanyDomain, userLabel(me)
+			cfg.Put(name, p)
+			if err := ps.Save(cfg); err != nil {
+				return withExit(exitFailure, err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Logged in to %s as %s (profile %q", companyLabel(me), userLabel(me), name)
+			if cfg.Default == name {
+				fmt.Fprint(out, ", the default")
+			}
+			fmt.Fprintf(out, ").\nToken saved in %s.\n", loc)
+			if os.Getenv(secret.EnvToken) != "" {
+				fmt.Fprintf(errw, "note: %s is set and overrides the saved token while it is.\n", secret.EnvToken)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&withToken, "with-token", false, "read the token from stdin")
+	cmd.Flags().BoolVar(&useOAuth, "oauth", false, "log in with OAuth instead of an API token")
+	cmd.Flags().StringVar(&baseURL, "api-base-url", "", "API root (default https://api.pipedrive.com; loopback http for tests)")
+	cmd.Flags().MarkHidden("api-base-url")
+	return cmd
+}
+
+// readToken reads the token from stdin (--with-token) or a hidden prompt.
+func readToken(cmd *cobra.Command, fromStdin bool) (string, error) {
+	in := cmd.InOrStdin()
+	if fromStdin {
+		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", withExit(exitFailure, fmt.Errorf("read the token from stdin: %w", err))
+		}
+		tok := strings.TrimSpace(line)
+		if tok == "" {
+			return "", usageErr(errors.New("--with-token: no token on stdin"))
+		}
+		return tok, nil
+	}
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageErr(errors.New("no terminal to ask for the token: pipe it in with --with-token (never pass it as an argument)"))
+	}
+	errw := cmd.ErrOrStderr()
+	fmt.Fprint(errw, "Pipedrive API token (Personal preferences > API; input hidden): ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(errw)
+	if err != nil {
+		return "", withExit(exitFailure, fmt.Errorf("read the token: %w", err))
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", usageErr(errors.New("no token entered"))
+	}
+	return tok, nil
+}
+
+func userLabel(me client.Me) string {
+	switch {
+	case me.Name != "" && me.Email != "":
+		return me.Name + " <" + me.Email + ">"
+	case me.Name != "":
+		return me.Name
+	}
+	return me.Email
+}
+
+func companyLabel(me client.Me) string {
+	if me.CompanyDomain != "" {
+		return fmt.Sprintf("%s (%s.pipedrive.com)", me.CompanyName, me.CompanyDomain)
+	}
+	return me.CompanyName
+}
+
+func newAuthStatus(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status [--profile NAME]",
+		Short: "Show who the saved credentials belong to and where they are stored",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			ps, ss, err := stores(cmd.ErrOrStderr())
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			cfg, err := ps.Load()
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			name, p, exists := cfg.Resolve(g.profile)
+			sec, loc, err := ss.Get(name)
+			if errors.Is(err, secret.ErrNotFound) {
+				if !exists {
+					return withExit(exitFailure, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s'", name, name))
+				}
+				return withExit(exitFailure, fmt.Errorf("profile %q is not logged in: run 'pdx auth login --profile %s'", name, name))
+			}
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			fmt.Fprintf(out, "Profile:     %s", name)
+			if cfg.Default == name {
+				fmt.Fprint(out, " (default)")
+			}
+			fmt.Fprintln(out)
+			base := p.APIBaseURL
+			if base == "" {
+				base = client.DefaultBaseURL
+			}
+			fmt.Fprintf(out, "API:         %s\n", base)
+			fmt.Fprintf(out, "Credentials: %s\n", loc)
+			me, cl, err := whoami(cmd.Context(), p, sec, func(s secret.Secret) error { _, err := ss.Set(name, s); return err })
+			if err != nil {
+				return withExit(exitFailure, fmt.Errorf("the saved credentials do not work: %w", err))
+			}
+			fmt.Fprintf(out, "User:        %s\n", userLabel(me))
+			fmt.Fprintf(out, "Company:     %s\n", companyLabel(me))
+			if b := cl.Budget(); b.Known {
+				fmt.Fprintf(out, "Daily API budget: %d of %d tokens left\n", b.Remaining, b.Limit)
+			}
+			if others := cfg.Names(); len(others) > 1 {
+				fmt.Fprintf(out, "Profiles:    %s\n", strings.Join(others, ", "))
+			}
+			return nil
+		},
+	}
+}
+
+func newAuthLogout(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout [--profile NAME]",
+		Short: "Remove a profile's saved credentials (its settings and state are kept)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, ss, err := stores(cmd.ErrOrStderr())
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			cfg, err := ps.Load()
+			if err != nil {
+				return withExit(exitFailure, err)
+			}
+			name, _, _ := cfg.Resolve(g.profile)
+			_, loc, gerr := ss.Get(name)
+			if err := ss.Delete(name); err != nil {
+				return withExit(exitFailure, err)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case errors.Is(gerr, secret.ErrNotFound):
+				fmt.Fprintf(out, "Profile %q had no saved credentials.\n", name)
+			case loc.Kind == secret.KindEnv:
+				fmt.Fprintf(out, "Removed the saved credentials of profile %q; %s is still set in this environment.\n", name, secret.EnvToken)
+			default:
+				fmt.Fprintf(out, "Removed the credentials of profile %q from %s.\n", name, loc)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,202 @@
+package main
+
+// `pdx sync`: run a profile's sync and write files. Headless with --no-tui
+// or when stdout is not a terminal (plain progress lines on stderr, then a
+// summary table); otherwise the TUI's progress view through syncTUI.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/state"
+	"github.com/pdxhq/pdx/tui/plain"
+)
+
+// syncTUI shows a sync in the terminal UI: it runs job.Run with opts (adding
+// its own observer) and returns the summary. The TUI sets it; nil means
+// `pdx sync` is always headless.
+var syncTUI func(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error)
+
+// demoOutDir is where `pdx sync --demo` writes unless --out says otherwise.
+const demoOutDir = "pdx-demo"
+
+type syncFlags struct {
+	noTUI     bool
+	streams   []string
+	mode      string
+	format    string
+	out       string
+	startDate string
+}
+
+func init() {
+	addCommand(func(g *globals) *cobra.Command {
+		var f syncFlags
+		cmd := &cobra.Command{
+			Use:   "sync [--no-tui] [--streams a,b] [--mode full|incremental] [--format jsonl|csv|airbyte] [--out DIR]",
+			Short: "Sync a profile's Pipedrive data to files (incremental from the saved state)",
+			Long: "sync reads the profile's streams and writes one file per stream: JSONL (one API record per line)\n" +
+				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
+				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
+				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n\n" +
+				"Exit codes: 0 ok, 1 a stream failed, 2 usage error, 3 daily API budget exhausted (state saved).",
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return runSync(cmd, g, f) },
+		}
+		fl := cmd.Flags()
+		fl.BoolVar(&f.noTUI, "no-tui", false, "plain progress lines on stderr instead of the interactive view")
+		fl.StringSliceVar(&f.streams, "streams", nil, "streams to sync, comma-separated (default: the profile's, else all)")
+		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
+		fl.StringVar(&f.format, "format", "", "output format: jsonl, csv or airbyte (default: the profile's, else jsonl)")
+		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, airbyte format only; default: the profile's, else ./"+job.DefaultOutDir+")")
+		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
+		return cmd
+	})
+}
+
+// apply puts the command line's choices over the profile's.
+func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
+	if err := profile.ValidMode(f.mode); err != nil {
+		return p, fmt.Errorf("--%w", err)
+	}
+	if err := profile.ValidFormat(f.format); err != nil {
+		return p, fmt.Errorf("--%w", err)
+	}
+	if f.startDate != "" {
+		if _, err := profile.ParseStartDate(f.startDate); err != nil {
+			return p, fmt.Errorf("--start-date: %w", err)
+		}
+		p.StartDate = f.startDate
+	}
+	if len(f.streams) > 0 {
+		p.Streams = f.streams
+	}
+	if f.mode != "" {
+		p.Mode = f.mode
+		p.StreamModes = nil // an explicit mode is for every stream
+	}
+	if f.format != "" {
+		p.Format = f.format
+	}
+	if f.out != "" {
+		p.OutDir = f.out
+	}
+	return p, nil
+}
+
+func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
+	errw := cmd.ErrOrStderr()
+	var (
+		name    string
+		p       profile.Profile
+		sec     secret.Secret
+		st      *state.Profile
+		persist func(secret.Secret) error
+	)
+	if g.demo {
+		base, err := f.apply(profile.Profile{OutDir: demoOutDir})
+		if err != nil {
+			return usageErr(err)
+		}
+		if _, _, err := job.Resolve(base); err != nil {
+			return usageErr(err)
+		}
+		d, err := job.StartDemo(base)
+		if err != nil {
+			return withExit(exitFailure, err)
+		}
+		defer d.Close()
+		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", job.DemoScale)
+		name, p, sec, st = job.DemoProfile, d.Profile, d.Secret, state.Ephemeral(job.DemoProfile)
+		mem := secret.NewMemory()
+		persist = func(s secret.Secret) error { _, err := mem.Set(name, s); return err }
+	} else {
+		ps, ss, err := stores(errw)
+		if err != nil {
+			return withExit(exitFailure, err)
+		}
+		cfg, err := ps.Load()
+		if err != nil {
+			return withExit(exitFailure, err)
+		}
+		var exists bool
+		name, p, exists = cfg.Resolve(g.profile)
+		if p, err = f.apply(p); err != nil {
+			return usageErr(err)
+		}
+		if _, _, err := job.Resolve(p); err != nil {
+			return usageErr(err)
+		}
+		var loc secret.Location
+		sec, loc, err = ss.Get(name)
+		switch {
+		case errors.Is(err, secret.ErrNotFound) && !exists:
+			return withExit(exitFailure, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s' first (or set %s)", name, name, secret.EnvToken))
+		case errors.Is(err, secret.ErrNotFound):
+			return withExit(exitFailure, fmt.Errorf("profile %q is not logged in: run 'pdx auth login --profile %s'", name, name))
+		case err != nil:
+			return withExit(exitFailure, err)
+		}
+		if loc.Kind == secret.KindEnv && p.AuthType == profile.AuthOAuth {
+			p.AuthType = profile.AuthToken // the environment's token wins
+		}
+		persist = func(s secret.Secret) error { _, err := ss.Set(name, s); return err }
+		states, err := state.Open()
+		if err != nil {
+			return withExit(exitFailure, err)
+		}
+		if st, err = states.Load(name); err != nil {
+			return withExit(exitFailure, err)
+		}
+	}
+
+	ctx, stop := commandContext(cmd)
+	defer stop()
+	opts := job.Options{ProfileName: name, Profile: p, Secret: sec, Persist: persist, State: st, Stdout: cmd.OutOrStdout()}
+
+	var sum job.Summary
+	var err error
+	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {
+		sum, err = syncTUI(ctx, cmd, opts)
+	} else {
+		pr := plain.New(errw)
+		opts.Observers = []engine.Sink{pr}
+		opts.Notice = pr.Info
+		sum, err = job.Run(ctx, opts)
+		if err == nil || len(sum.Streams) > 0 {
+			plain.Summary(errw, sum)
+		}
+	}
+	return syncExit(sum, err)
+}
+
+// syncExit maps a run's outcome to the exit code: 3 when the daily budget
+// ran out (state saved), 1 when a stream failed or the run could not start.
+func syncExit(sum job.Summary, err error) error {
+	switch {
+	case err != nil:
+		return withExit(exitFailure, err)
+	case sum.BudgetExhausted:
+		return withExit(exitBudget, fmt.Errorf("daily API budget exhausted; it resets at %s (in %s): run again then", sum.BudgetReset.Local().Format("2006-01-02 15:04 MST"), time.Until(sum.BudgetReset).Round(time.Minute)))
+	case sum.Interrupted:
+		return withExit(exitFailure, errors.New("interrupted; state saved: run the same command to continue"))
+	case !sum.OK():
+		var failed []string
+		for _, s := range sum.Streams {
+			if !s.Complete {
+				failed = append(failed, s.Name)
+			}
+		}
+		return withExit(exitFailure, fmt.Errorf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+	}
+	return nil
+}
