@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -415,8 +414,4 @@ func TestAirbyteReadBudgetExhausted(t *testing.T) {
 	if len(rd.States["deals"]) == 0 {
 		t.Error("no STATE before stopping: the pages read are lost")
 	}
-}
-
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
 }

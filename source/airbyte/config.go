@@ -46,6 +46,7 @@ type Credentials struct {
 //	                 "access_token", "token_expiry_date", "api_domain"},
 //	 "start_date": "2017-01-25T00:00:00Z",   optional; also "2017-01-25 00:00:00Z", "2017-01-25", offsets
 //	 "api_base_url": "https://api.pipedrive.com", optional; https, or http on loopback (tests)
+//	 "oauth_base_url": "https://oauth.pipedrive.com", optional, hidden; the OAuth server (tests)
 //	 "concurrency": 4}                        optional; streams read in parallel
 //
 // The old connector's shapes ({api_token, replication_start_date} and
@@ -56,7 +57,10 @@ type Config struct {
 	Credentials Credentials `json:"credentials"`
 	StartDate   string      `json:"start_date,omitempty"`
 	APIBaseURL  string      `json:"api_base_url,omitempty"`
-	Concurrency int         `json:"concurrency,omitempty"`
+	// OAuthBaseURL is the OAuth server (default https://oauth.pipedrive.com);
+	// tests point it at the simulator. Hidden in the spec.
+	OAuthBaseURL string `json:"oauth_base_url,omitempty"`
+	Concurrency  int    `json:"concurrency,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -70,6 +74,7 @@ type rawConfig struct {
 	StartDate            *string         `json:"start_date"`
 	ReplicationStartDate *string         `json:"replication_start_date"`
 	APIBaseURL           *string         `json:"api_base_url"`
+	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
 }
 
@@ -126,6 +131,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.APIBaseURL != nil {
 		c.APIBaseURL = *raw.APIBaseURL
+	}
+	if raw.OAuthBaseURL != nil {
+		c.OAuthBaseURL = *raw.OAuthBaseURL
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
@@ -209,6 +217,12 @@ func (c *Config) validate() error {
 		}
 		c.APIBaseURL = strings.TrimRight(c.APIBaseURL, "/")
 	}
+	if c.OAuthBaseURL != "" {
+		if err := checkBaseURL(c.OAuthBaseURL); err != nil {
+			return configErr("oauth_base_url: %v", err)
+		}
+		c.OAuthBaseURL = strings.TrimRight(c.OAuthBaseURL, "/")
+	}
 	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
 		return configErr("concurrency %d is outside 1..%d (0 or absent: the default)", c.Concurrency, MaxConcurrency)
 	}
@@ -277,6 +291,12 @@ func ParseStartDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date like 2017-01-25T00:00:00Z, 2017-01-25 00:00:00Z or 2017-01-25", s)
+}
+
+// TokenExpiry is the parsed credentials.token_expiry_date (zero if unset).
+func (c *Config) TokenExpiry() time.Time {
+	t, _ := time.Parse(time.RFC3339, c.Credentials.TokenExpiryDate)
+	return t
 }
 
 // Start is the parsed start date (zero when none is set).

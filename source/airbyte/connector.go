@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/oauth"
 	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/source/streams"
 )
@@ -89,16 +91,65 @@ func loadConfig(path string) (*Config, *Masker, error) {
 	return cfg, cfg.Masker(), nil
 }
 
-// newClient builds the Pipedrive client the config describes.
-func newClient(cfg *Config, env Env) (*client.Client, error) {
-	if cfg.Credentials.AuthType != AuthAPIToken {
-		return nil, configErr("OAuth 2.0 credentials are accepted in the config but this build signs in with an API token only: set credentials.auth_type to \"api_token\"")
+// newClient builds the Pipedrive client the config describes. With OAuth,
+// every rotated token set is sent as a CONTROL message carrying the complete
+// new config before the new access token is used (the platform stores it),
+// and the new tokens are masked from then on.
+//
+// Only ErrInvalidConfig errors are the user's to fix; others (an OAuth server
+// that is down) are transient.
+func newClient(ctx context.Context, cfg *Config, env Env, w *Writer, mask *Masker) (*client.Client, error) {
+	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient}
+	switch cfg.Credentials.AuthType {
+	case AuthAPIToken:
+		opts.Auth = client.TokenAuth(cfg.Credentials.APIToken)
+	case AuthOAuth:
+		cr := cfg.Credentials
+		var mu sync.Mutex
+		persist := func(t oauth.Tokens) error {
+			mu.Lock()
+			defer mu.Unlock()
+			mask.Add(t.AccessToken, t.RefreshToken)
+			next := *cfg
+			next.Credentials.AccessToken = t.AccessToken
+			if t.RefreshToken != "" {
+				next.Credentials.RefreshToken = t.RefreshToken
+			}
+			if !t.Expiry.IsZero() {
+				next.Credentials.TokenExpiryDate = t.Expiry.UTC().Format(time.RFC3339)
+			}
+			if t.APIDomain != "" {
+				next.Credentials.APIDomain = t.APIDomain
+			}
+			if err := w.Write(next.ControlMessage()); err != nil {
+				return fmt.Errorf("send the rotated OAuth tokens to the platform: %w", err)
+			}
+			*cfg = next
+			return nil
+		}
+		src, err := oauth.NewSource(oauth.Config{
+			ClientID:     cr.ClientID,
+			ClientSecret: cr.ClientSecret,
+			BaseURL:      cfg.OAuthBaseURL,
+			HTTPClient:   env.HTTPClient,
+			LoginHint:    "re-authenticate the Pipedrive source (OAuth) in Airbyte",
+		}, oauth.Tokens{AccessToken: cr.AccessToken, RefreshToken: cr.RefreshToken, Expiry: cfg.TokenExpiry(), APIDomain: cr.APIDomain}, persist)
+		if err != nil {
+			return nil, configErr("%v", err)
+		}
+		// Get a valid access token now: a revoked grant is a clear config
+		// error here instead of a request the client would retry.
+		if _, err := src.Token(ctx); err != nil {
+			if oauth.NeedsLogin(err) {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+			}
+			return nil, fmt.Errorf("sign in to Pipedrive (OAuth): %w", err)
+		}
+		opts.Auth, opts.OAuth = src, true
+	default:
+		return nil, configErr("credentials.auth_type %q is not supported", cfg.Credentials.AuthType)
 	}
-	c, err := client.New(client.Options{
-		BaseURL:    cfg.APIBaseURL,
-		Auth:       client.TokenAuth(cfg.Credentials.APIToken),
-		HTTPClient: env.HTTPClient,
-	})
+	c, err := client.New(opts)
 	if err != nil {
 		return nil, configErr("%v", err)
 	}
@@ -132,7 +183,7 @@ func RunCheck(ctx context.Context, env Env, configPath string) (code int) {
 			return ExitFailure
 		}
 	}
-	c, err := newClient(cfg, env)
+	c, err := newClient(ctx, cfg, env, w, mask)
 	if err != nil {
 		return status(false, err.Error())
 	}
@@ -152,7 +203,9 @@ func failure(err error) engine.FailureType {
 	switch {
 	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidCatalog), errors.Is(err, ErrInvalidState), client.IsConfig(err):
 		return engine.ConfigError
-	case client.IsTransient(err):
+	case oauth.NeedsLogin(err):
+		return engine.ConfigError
+	case client.IsTransient(err), oauth.IsTransient(err):
 		return engine.TransientError
 	}
 	return failureOf(err)
@@ -188,7 +241,7 @@ func RunDiscover(ctx context.Context, env Env, configPath string) (code int) {
 			return ExitFailure
 		}
 	}
-	c, err := newClient(cfg, env)
+	c, err := newClient(ctx, cfg, env, w, mask)
 	if err != nil {
 		return fail(w, mask, "The config is invalid", err)
 	}
@@ -339,7 +392,7 @@ func RunRead(ctx context.Context, env Env, in ReadInputs) (code int) {
 			return fail(w, mask, "The state file is invalid", err)
 		}
 	}
-	c, err := newClient(cfg, env)
+	c, err := newClient(ctx, cfg, env, w, mask)
 	if err != nil {
 		return fail(w, mask, "The config is invalid", err)
 	}

@@ -11,40 +11,63 @@ import (
 const Mask = "****"
 
 // Masker hides secret values (every airbyte_secret value of the config) in
-// text. The zero value and a nil *Masker mask nothing.
+// text. It is safe for concurrent use; Add takes secrets that appear during
+// a run (rotated OAuth tokens). A nil *Masker masks nothing.
 type Masker struct {
-	r *strings.Replacer
+	mu      sync.RWMutex
+	secrets []string
+	r       *strings.Replacer
 }
 
-// NewMasker masks each non-empty secret. Longer secrets are replaced first
-// so a secret containing another is hidden whole.
+// NewMasker masks each non-empty secret.
 func NewMasker(secrets ...string) *Masker {
-	uniq := map[string]bool{}
-	var list []string
+	m := &Masker{}
+	m.Add(secrets...)
+	return m
+}
+
+// Add masks more secrets from now on. Longer secrets are replaced first so a
+// secret containing another is hidden whole.
+func (m *Masker) Add(secrets ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[string]bool{}
+	for _, s := range m.secrets {
+		seen[s] = true
+	}
+	changed := false
 	for _, s := range secrets {
-		if s == "" || uniq[s] {
+		if s == "" || seen[s] {
 			continue
 		}
-		uniq[s] = true
-		list = append(list, s)
+		seen[s] = true
+		m.secrets = append(m.secrets, s)
+		changed = true
 	}
-	if len(list) == 0 {
-		return &Masker{}
+	if !changed {
+		return
 	}
+	list := append([]string(nil), m.secrets...)
 	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
 	pairs := make([]string, 0, 2*len(list))
 	for _, s := range list {
 		pairs = append(pairs, s, Mask)
 	}
-	return &Masker{r: strings.NewReplacer(pairs...)}
+	m.r = strings.NewReplacer(pairs...)
 }
 
 // String returns s with every secret replaced by Mask.
 func (m *Masker) String(s string) string {
-	if m == nil || m.r == nil {
+	if m == nil {
 		return s
 	}
-	return m.r.Replace(s)
+	m.mu.RLock()
+	r := m.r
+	m.mu.RUnlock()
+	if r == nil {
+		return s
+	}
+	return r.Replace(s)
 }
 
 // Writer wraps w so that everything written through it is masked. Each
