@@ -160,7 +160,11 @@ func (s *Server) Fault(f Fault) {
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
 
-// Requests returns a copy of the request log.
+// maxLog bounds the request log; older entries are dropped past it.
+const maxLog = 200000
+
+// Requests returns a copy of the request log (the latest entries, at most
+// 200000).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,6 +252,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	status, cost, body, fault := s.handleAPI(w, r, ver, rest, &entry)
 	entry.Status, entry.Cost = status, cost
 	s.mu.Lock()
+	if len(s.log) >= maxLog {
+		// keep memory flat on long runs: drop the older half
+		s.log = append(s.log[:0], s.log[len(s.log)/2:]...)
+	}
 	s.log = append(s.log, entry)
 	s.mu.Unlock()
 	if body == nil {

@@ -174,3 +174,45 @@ func TestValidateRequestRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestContractErrors validates error responses (where the spec declares the
+// status) and checks every error is Pipedrive's JSON error envelope.
+func TestContractErrors(t *testing.T) {
+	spec := spectest.Load(t)
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 4, Scale: 20, BurstLimit: 1 << 20})
+	defer s.Close()
+	check := func(path string, token string, want int) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.URL()+path, nil)
+		req.Header.Set("x-api-token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", path, resp.StatusCode, want)
+		}
+		var env struct {
+			Success *bool `json:"success"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil || env.Success == nil || *env.Success {
+			t.Errorf("%s -> %d: not a JSON error envelope: %s", path, want, body)
+		}
+		if err := spec.ValidateResponse(req, resp.StatusCode, resp.Header, body); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	for _, p := range servedPaths(s) {
+		check(p, "wrong-token", 401)
+		for _, st := range []int{402, 403, 404, 410, 500, 502, 503, 504} {
+			base, _, _ := strings.Cut(p, "?")
+			canon := strings.Replace(base, "/api/v1/", "/v1/", 1)
+			s.Fault(pipedrivetest.Fault{Path: canon, Status: st, Times: 1})
+			check(p, s.Token(), st)
+		}
+	}
+	check("/api/v2/deals?limit=501", s.Token(), 400)
+	check("/v1/deals/999999/flow", s.Token(), 404)
+}
