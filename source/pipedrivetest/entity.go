@@ -251,3 +251,25 @@ func (e *entity) insert(now int64) int64 {
 	e.ov[id] = &state{ut: now, at: now}
 	return id
 }
+
+// idAtOffset returns the id just before the k-th (0-based) non-deleted
+// record in id order, so a scan after it starts at that record. Only the
+// overlay can delete records of collections without base deletions.
+func (e *entity) idAtOffset(k int64) int64 {
+	var dels []int64
+	for id, st := range e.ov {
+		if st.deleted {
+			dels = append(dels, id)
+		}
+	}
+	sort.Slice(dels, func(i, j int) bool { return dels[i] < dels[j] })
+	id := k + 1 // candidate id of the k-th record
+	for _, d := range dels {
+		if d <= id {
+			id++
+		} else {
+			break
+		}
+	}
+	return id - 1
+}

@@ -268,6 +268,9 @@ const (
 	v1Pagination v1Style = iota // additional_data.pagination{start,limit,more_items_in_collection,next_start}
 	v1Flat                      // additional_data{start,limit,more_items_in_collection} (leads, fields)
 	v1None                      // no additional_data (unpaginated lists)
+	// v1WhenMore: the spec documents no additional_data but the endpoint
+	// takes start/limit; pagination appears only when more items follow.
+	v1WhenMore
 )
 
 // writeV1 wraps rendered items (already comma-joined in items) in a v1
@@ -280,6 +283,12 @@ func (c *call) writeV1(items []byte, n int, p v1Page, more bool, style v1Style, 
 		c.buf = append(c.buf, '[')
 		c.buf = append(c.buf, items...)
 		c.buf = append(c.buf, ']')
+	}
+	if style == v1WhenMore {
+		style = v1None
+		if more {
+			style = v1Pagination
+		}
 	}
 	switch style {
 	case v1Pagination:
@@ -339,7 +348,14 @@ func (c *call) listV1(entity string, max int, style v1Style, nullEmpty bool, tim
 	items := make([]byte, 0, 1024)
 	n, skipped := 0, 0
 	more := false
-	e.scan(order, desc, cursorPos{}, since, 0, func(r rec) bool {
+	var pos cursorPos
+	if order == byID && !desc && since == 0 && filter == nil && e.isDel == nil && p.start > 0 {
+		// Fast offset: the start-th listed record is id start+1, shifted by
+		// every deleted id at or before it (so deep pages stay O(limit)).
+		pos = cursorPos{id: e.idAtOffset(int64(p.start)), set: true}
+		skipped = p.start
+	}
+	e.scan(order, desc, pos, since, 0, func(r rec) bool {
 		if r.deleted || (filter != nil && !filter(r)) {
 			return true
 		}

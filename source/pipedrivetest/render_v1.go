@@ -267,7 +267,7 @@ func (c *call) noteFields() int {
 		{code: "deal_id", name: "Deal", typ: "double"}, {code: "person_id", name: "Person", typ: "people"},
 		{code: "org_id", name: "Organization", typ: "org"}, {code: "user_id", name: "User", typ: "user"},
 		{code: "add_time", name: "Add time", typ: "date"}, {code: "update_time", name: "Update time", typ: "date"}}
-	return c.static(len(fs), v1None, func(b []byte, i int) []byte {
+	return c.static(len(fs), v1Flat, func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.int("id", int64(i+1))
 		o.str("key", fs[i].code)
@@ -533,7 +533,7 @@ func (c *call) mailThreads() int {
 	}
 	w := c.w
 	folder := c.q.Get("folder")
-	return c.listV1("mailThreads", 500, v1Pagination, true, false, func(r rec) bool {
+	return c.listV1("mailThreads", 500, v1WhenMore, true, false, func(r rec) bool {
 		return folder == "inbox" || folder == "sent" && r.id%2 == 0
 	}, func(b []byte, r rec) []byte {
 		person := w.rel(tagMailThread, r.id, 1, "persons")

@@ -238,6 +238,12 @@ func (c *call) tasks() int {
 
 // smallV2 paginates a small, fully materialised v2 list with an offset cursor.
 func (c *call) smallV2(n int, render func(b []byte, i int) []byte) int {
+	return c.smallV2x(n, false, render)
+}
+
+// smallV2x is smallV2; bareLast leaves additional_data out of the last page
+// (for operations whose spec documents none, yet take a cursor).
+func (c *call) smallV2x(n int, bareLast bool, render func(b []byte, i int) []byte) int {
 	limit, ok := c.limitParam(100, 500)
 	if !ok {
 		return c.fail(400, "Validation failed: limit: Must be an integer between 1 and 500")
@@ -263,6 +269,10 @@ func (c *call) smallV2(n int, render func(b []byte, i int) []byte) int {
 			c.buf = append(c.buf, ',')
 		}
 		c.buf = render(c.buf, i)
+	}
+	if bareLast && end >= n {
+		c.buf = append(c.buf, "]}"...)
+		return 200
 	}
 	c.buf = append(c.buf, `],"additional_data":{"next_cursor":`...)
 	if end < n {
@@ -350,7 +360,7 @@ func (c *call) installmentsList() int {
 			all = append(all, inst{id, j})
 		}
 	}
-	return c.smallV2(len(all), func(b []byte, i int) []byte { return c.w.renderInstallment(b, all[i].deal, all[i].j) })
+	return c.smallV2x(len(all), true, func(b []byte, i int) []byte { return c.w.renderInstallment(b, all[i].deal, all[i].j) })
 }
 
 func (c *call) fieldsV2(entity string) int {

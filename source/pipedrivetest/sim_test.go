@@ -622,3 +622,64 @@ func TestOAuthFlow(t *testing.T) {
 		t.Errorf("unknown client: %d", r.StatusCode)
 	}
 }
+
+// Deep v1 pages (fast offset path) stay exact when records are deleted and
+// inserted between reads.
+func TestV1OffsetsWithDeletes(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 60, BurstLimit: 1 << 20})
+	defer s.Close()
+	for _, id := range []string{"1", "2", "9", "30", "31", "60"} {
+		if err := s.Delete("notes", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Insert("notes")
+	want := map[float64]bool{}
+	for i := 1; i <= 61; i++ {
+		want[float64(i)] = true
+	}
+	for _, id := range []float64{1, 2, 9, 30, 31, 60} {
+		delete(want, id)
+	}
+	got := map[float64]bool{}
+	for start := 0; ; start += 7 {
+		r := get(t, s, "/v1/notes?limit=7&start="+strconv.Itoa(start))
+		var env struct {
+			Data []struct {
+				ID float64 `json:"id"`
+			} `json:"data"`
+		}
+		json.Unmarshal(r.body, &env)
+		if len(env.Data) == 0 {
+			break
+		}
+		for _, d := range env.Data {
+			if got[d.ID] {
+				t.Errorf("note %v listed twice", d.ID)
+			}
+			got[d.ID] = true
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("read %d notes, want %d", len(got), len(want))
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("note %v missing", id)
+		}
+	}
+}
+
+func TestInstallmentsLastPageHasNoAdditionalData(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 100})
+	defer s.Close()
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = "deal_ids=" + strconv.Itoa(i+1)
+	}
+	r := get(t, s, "/api/v2/deals/installments?"+strings.Join(ids, "&"))
+	m := r.json(t)
+	if _, ok := m["additional_data"]; ok || len(m["data"].([]any)) == 0 {
+		t.Errorf("installments: %s", r.body)
+	}
+}
