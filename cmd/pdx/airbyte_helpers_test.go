@@ -60,6 +60,10 @@ func writeJSON(t *testing.T, name string, v any) string {
 
 func sim(t *testing.T, opts pipedrivetest.Options) *pipedrivetest.Server {
 	t.Helper()
+	if opts.Plan == "" {
+		// The biggest burst window: these tests are about the protocol, not pacing.
+		opts.Plan = pipedrivetest.PlanUltimate
+	}
 	s := pipedrivetest.NewServer(opts)
 	t.Cleanup(s.Close)
 	return s
