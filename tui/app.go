@@ -40,6 +40,11 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if o.AltScreen {
 		opts = append(opts, tea.WithAltScreen())
 	}
+	return runProgram(ctx, cancel, m, opts)
+}
+
+// runProgram runs the program, then lets a started sync finish saving.
+func runProgram(ctx context.Context, cancel context.CancelFunc, m *Model, opts []tea.ProgramOption) (Outcome, error) {
 	final, err := tea.NewProgram(m, opts...).Run()
 	if fm, ok := final.(*Model); ok {
 		m = fm

@@ -49,6 +49,7 @@ type Model struct {
 	plan     Plan
 	outcome  Outcome
 	stopped  bool
+	watch    bool          // only Run and Summary (pdx sync in a terminal)
 	runEnded chan struct{} // closed once Backend.Run returned
 }
 
@@ -76,6 +77,9 @@ func (m *Model) Outcome() Outcome { return m.outcome }
 func (m *Model) RunEnded() <-chan struct{} { return m.runEnded }
 
 func (m *Model) Init() tea.Cmd {
+	if m.watch {
+		return m.startRun()
+	}
 	if m.step == StepStreams {
 		b := m.c.Backend
 		return func() tea.Msg {
@@ -190,7 +194,9 @@ func (m *Model) goTo(s Step) tea.Cmd {
 // startRun remembers the choices and starts the sync in the background.
 func (m *Model) startRun() tea.Cmd {
 	b := m.c.Backend
-	if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
+	if m.watch {
+		// nothing to remember: the choices came from the command line
+	} else if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
 		m.notice = "Could not remember these choices for next time: " + b.Explain(err)
 	}
 	totals := map[string]int64{}
@@ -241,6 +247,9 @@ func (m *Model) View() string {
 	st := m.c.Styles
 	var crumbs []string
 	for i, n := range stepNames {
+		if m.watch && Step(i) < StepRun {
+			continue
+		}
 		if Step(i) == m.step {
 			crumbs = append(crumbs, st.CrumbOn.Render(n))
 		} else {

@@ -276,3 +276,35 @@ func TestFlowStopSavesState(t *testing.T) {
 	}
 	_ = bytes.MinRead
 }
+
+// Watch (pdx sync in a terminal) starts on the progress screen and ends on
+// the summary, without the wizard.
+func TestWatchRunsAndSummarizes(t *testing.T) {
+	script := twoStreamScript()
+	var started bool
+	run := func(ctx context.Context, obs engine.Sink) (Result, error) {
+		started = true
+		for _, ev := range script {
+			if err := obs.Emit(ctx, ev); err != nil {
+				return Result{}, err
+			}
+		}
+		return Result{Files: map[string][]string{"deals": {"/o/deals.jsonl"}}, StateSaved: true}, nil
+	}
+	c := NewCommon(watchBackend{WatchOptions{Profile: "work", Run: run, Plan: Plan{
+		Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}}}, true, frozen)
+	m := &Model{c: c, ctx: context.Background(), plan: Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}, step: StepRun, watch: true}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	waitText(t, tm, "Run the same sync without the UI", "pdx sync --no-tui --profile work --streams deals,persons")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	if !started {
+		t.Fatal("the run never started")
+	}
+	if o := final.Outcome(); o.Failed != 1 || !o.Ran {
+		t.Errorf("outcome %+v", o)
+	}
+	if v := ansi.Strip(final.View()); strings.Contains(v, "Connect") || !strings.Contains(v, "Run › Summary") {
+		t.Errorf("watch mode shows the wizard's steps:\n%s", v)
+	}
+}

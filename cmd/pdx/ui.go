@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/charmbracelet/lipgloss"
@@ -10,12 +12,40 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/tui"
 	"github.com/pdxhq/pdx/tui/wire"
 )
 
-// `pdx` (and `pdx --demo`) with no subcommand opens the interactive UI.
-func init() { rootRun = runUI }
+// `pdx` (and `pdx --demo`) with no subcommand opens the interactive UI;
+// `pdx sync` in a terminal shows its progress screen.
+func init() {
+	rootRun = runUI
+	syncTUI = runSyncUI
+}
+
+// uiColors sets lipgloss to the colours of the terminal the UI draws on
+// (stderr, not stdout) and reports whether colour is off (NO_COLOR).
+func uiColors(out io.Writer) (noColor bool) {
+	profile := termenv.Ascii
+	if f, ok := out.(*os.File); ok {
+		profile = termenv.NewOutput(f).EnvColorProfile()
+	}
+	lipgloss.SetColorProfile(profile)
+	return tui.NoColorRequested() || profile == termenv.Ascii
+}
+
+// runSyncUI is `pdx sync` in a terminal: live progress, then the summary,
+// which also stays on the terminal afterwards.
+func runSyncUI(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error) {
+	out := cmd.ErrOrStderr()
+	noColor := uiColors(out)
+	sum, o, err := wire.Sync(ctx, opts, tui.WatchOptions{In: cmd.InOrStdin(), Out: out, NoColor: noColor, AltScreen: true})
+	if o.Summary != "" {
+		fmt.Fprintln(out, o.Summary)
+	}
+	return sum, err
+}
 
 func runUI(cmd *cobra.Command, g *globals) error {
 	in, out := cmd.InOrStdin(), cmd.ErrOrStderr()
@@ -28,15 +58,7 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	}
 	defer b.Close()
 
-	// Colours follow the terminal the UI draws on (stderr), not stdout,
-	// and NO_COLOR.
-	profile := termenv.Ascii
-	if f, ok := out.(*os.File); ok {
-		profile = termenv.NewOutput(f).EnvColorProfile()
-	}
-	lipgloss.SetColorProfile(profile)
-	noColor := tui.NoColorRequested() || profile == termenv.Ascii
-
+	noColor := uiColors(out)
 	o, err := tui.Run(cmd.Context(), tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
 	if o.Summary != "" {
 		// The alternate screen is gone: leave the summary in the scrollback.

@@ -317,31 +317,15 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
-	var notes []string
-	var nmu sync.Mutex
 	sum, err := job.Run(ctx, job.Options{
 		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {
-			nmu.Lock()
-			notes = append(notes, msg)
-			nmu.Unlock()
 			// Notices reach the screen as warnings through the tracker.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
-	res := tui.Result{Files: map[string][]string{}, StateSaved: !b.state.IsEphemeral()}
-	for _, s := range sum.Streams {
-		if s.File != "" {
-			res.Files[s.Name] = append(res.Files[s.Name], s.File)
-		}
-	}
-	if len(res.Files) == 0 {
-		for _, f := range sum.Files {
-			res.Files[""] = append(res.Files[""], f)
-		}
-	}
-	return res, err
+	return resultOf(sum, !b.state.IsEphemeral()), err
 }
 
 var _ tui.Backend = (*Backend)(nil)

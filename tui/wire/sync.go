@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"context"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/tui"
+)
+
+// Sync runs job.Run(opts) under the progress and summary screens (`pdx
+// sync` in a terminal). ui supplies the terminal; its Plan, Totals, Run and
+// Explain are filled in here. It returns the job's summary and error, and
+// what the UI saw.
+func Sync(ctx context.Context, opts job.Options, ui tui.WatchOptions) (job.Summary, tui.Outcome, error) {
+	plan, _, err := job.Resolve(opts.Profile)
+	if err != nil {
+		return job.Summary{}, tui.Outcome{}, err
+	}
+	ui.Plan = tui.Plan{Format: tui.Format(opts.Profile.Format), OutDir: opts.Profile.OutDir}
+	if ui.Plan.Format == "" {
+		ui.Plan.Format = tui.FormatJSONL
+	}
+	if ui.Plan.OutDir == "" {
+		ui.Plan.OutDir = job.DefaultOutDir
+	}
+	for _, cs := range plan {
+		ui.Plan.Streams = append(ui.Plan.Streams, tui.Choice{Stream: cs.Name, Mode: tui.Mode(cs.Mode)})
+	}
+	if opts.State != nil {
+		ui.Totals = opts.State.Run().Counts
+	}
+	ui.Profile = opts.ProfileName
+	ui.Demo = opts.ProfileName == job.DemoProfile
+	ui.Explain = Explain
+	var sum job.Summary
+	var runErr error
+	ui.Run = func(ctx context.Context, obs engine.Sink) (tui.Result, error) {
+		o := opts
+		o.Observers = append(append([]engine.Sink(nil), opts.Observers...), obs)
+		prev := o.Notice
+		o.Notice = func(msg string) {
+			if prev != nil {
+				prev(msg)
+			}
+			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
+		}
+		sum, runErr = job.Run(ctx, o)
+		return resultOf(sum, opts.State != nil && !opts.State.IsEphemeral()), runErr
+	}
+	out, uiErr := tui.Watch(ctx, ui)
+	if uiErr != nil && runErr == nil {
+		return sum, out, uiErr
+	}
+	return sum, out, runErr
+}
+
+// resultOf is what the summary screen needs from a job summary.
+func resultOf(sum job.Summary, stateSaved bool) tui.Result {
+	res := tui.Result{Files: map[string][]string{}, StateSaved: stateSaved}
+	for _, s := range sum.Streams {
+		if s.File != "" {
+			res.Files[s.Name] = append(res.Files[s.Name], s.File)
+		}
+	}
+	if len(res.Files) == 0 && len(sum.Files) > 0 {
+		res.Files[""] = append(res.Files[""], sum.Files...)
+	}
+	return res
+}
