@@ -415,3 +415,43 @@ func TestAirbyteReadBudgetExhausted(t *testing.T) {
 		t.Error("no STATE before stopping: the pages read are lost")
 	}
 }
+
+// TestAirbyteRejectedToken: discover and read with a token Pipedrive
+// refuses fail with config_error traces that never show the token.
+func TestAirbyteRejectedToken(t *testing.T) {
+	v := airbytetest.NewValidator(t)
+	s := sim(t, pipedrivetest.Options{Seed: 13, Scale: 10})
+	const canary = "canary-7d1f0e9a3b5c2d4e6f708192a3b4c5d6"
+	cfg := writeJSON(t, "config.json", tokenConfig(s, canary))
+	r := pdx(t, v, "discover", "--config", cfg)
+	tr := only(r.msgs, "TRACE")
+	if r.code == 0 || len(tr) != 1 || tr[0].Trace.Error.FailureType != "config_error" || len(only(r.msgs, "CATALOG")) != 0 {
+		t.Errorf("discover: exit %d\n%s", r.code, r.stdout)
+	}
+	noSecret(t, r, canary)
+
+	streams := []string{"deals", "users"}
+	cat := writeJSON(t, "catalog.json", map[string]any{"streams": []any{
+		map[string]any{"stream": map[string]any{"name": "deals"}, "sync_mode": "incremental", "destination_sync_mode": "append"},
+		map[string]any{"stream": map[string]any{"name": "users"}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"},
+	}})
+	r = pdx(t, v, "read", "--config", cfg, "--catalog", cat)
+	if r.code != exitFailure {
+		t.Errorf("read: exit %d, want %d", r.code, exitFailure)
+	}
+	rd := airbytetest.CheckRead(t, r.msgs, streams, nil, false)
+	for _, n := range streams {
+		if st := rd.Statuses[n]; len(st) == 0 || st[len(st)-1] != "INCOMPLETE" {
+			t.Errorf("%s statuses %v", n, st)
+		}
+	}
+	if len(rd.Errors) < 2 {
+		t.Errorf("error traces %v, want one per stream", rd.Errors)
+	}
+	for _, e := range rd.Errors {
+		if !strings.HasPrefix(e, "config_error") {
+			t.Errorf("trace %q, want config_error", e)
+		}
+	}
+	noSecret(t, r, canary)
+}
