@@ -90,6 +90,9 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if f.out != "" {
 		p.OutDir = f.out
 	}
+	if p.OutDir == "-" && p.Format != profile.FormatAirbyte {
+		return p, errors.New("--out - (stdout) needs --format airbyte: the other formats write one file per stream")
+	}
 	return p, nil
 }
 

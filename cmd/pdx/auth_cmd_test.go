@@ -1,0 +1,121 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+func TestAuthLoginStatusLogout(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 11, Scale: 10})
+	tok := e.srv.Token()
+	base := "--api-base-url=" + e.srv.URL()
+
+	// A wrong token is refused and nothing is saved.
+	r := pdxCLI(t, "not-the-token\n", "auth", "login", "--with-token", base)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "not saved") {
+		t.Fatalf("bad token: code %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg, "config.toml")); err == nil {
+		t.Error("config written for a rejected token")
+	}
+
+	r = pdxCLI(t, tok+"\n", "auth", "login", "--with-token", "--profile", "acme", base)
+	if r.code != exitOK {
+		t.Fatalf("login: code %d\n%s", r.code, r.stderr)
+	}
+	secretFile := filepath.Join(e.cfg, "secrets", "acme.json")
+	for _, want := range []string{"Logged in to", `profile "acme", the default`, secretFile} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("login output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "warning: OS keyring disabled") {
+		t.Errorf("no fallback warning: %q", r.stderr)
+	}
+	if fi, err := os.Stat(secretFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v", err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(e.cfg, "config.toml"))
+	if !strings.Contains(string(cfg), "[profiles.acme]") || !strings.Contains(string(cfg), "company = ") {
+		t.Errorf("config:\n%s", cfg)
+	}
+
+	st := pdxCLI(t, "", "auth", "status")
+	if st.code != exitOK {
+		t.Fatalf("status: %d %s", st.code, st.stderr)
+	}
+	for _, want := range []string{"Profile:     acme (default)", "User:", "Company:", "Credentials: the file " + secretFile, "Daily API budget"} {
+		if !strings.Contains(st.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, st.stdout)
+		}
+	}
+	// The environment variable overrides the stored token.
+	t.Setenv("PIPEDRIVE_API_TOKEN", tok)
+	if st := pdxCLI(t, "", "auth", "status"); !strings.Contains(st.stdout, "PIPEDRIVE_API_TOKEN environment variable") {
+		t.Errorf("status with env:\n%s", st.stdout)
+	}
+	t.Setenv("PIPEDRIVE_API_TOKEN", "")
+
+	lo := pdxCLI(t, "", "auth", "logout")
+	if lo.code != exitOK || !strings.Contains(lo.stdout, "Removed the credentials") {
+		t.Fatalf("logout: %d %q", lo.code, lo.stdout)
+	}
+	if _, err := os.Stat(secretFile); !os.IsNotExist(err) {
+		t.Error("secret file survives logout")
+	}
+	st = pdxCLI(t, "", "auth", "status")
+	if st.code != exitFailure || !strings.Contains(st.stderr, "not logged in") {
+		t.Errorf("status after logout: %d %q", st.code, st.stderr)
+	}
+	assertNoToken(t, tok, []string{e.cfg, e.stateDir}, r.stdout, r.stderr, st.stdout, st.stderr, lo.stdout)
+}
+
+func TestAuthLoginUsage(t *testing.T) {
+	newSyncEnv(t, pipedrivetest.Options{Seed: 1, Scale: 5})
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"no terminal to prompt", "", []string{"auth", "login"}, exitUsage, "--with-token"},
+		{"empty stdin", "\n", []string{"auth", "login", "--with-token"}, exitUsage, "no token on stdin"},
+		{"token as argument", "", []string{"auth", "login", "sometoken"}, exitUsage, "unknown command"},
+		{"bad profile name", "x\n", []string{"auth", "login", "--with-token", "--profile", "../x"}, exitUsage, "invalid profile name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pdxCLI(t, tt.stdin, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("code %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthLoginKeyringMock(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 12, Scale: 5})
+	t.Setenv("PDX_NO_KEYRING", "")
+	keyring.MockInit()
+	r := pdxCLI(t, e.srv.Token()+"\n", "auth", "login", "--with-token", "--api-base-url="+e.srv.URL())
+	if r.code != exitOK || !strings.Contains(r.stdout, "the OS keyring (service pdx)") {
+		t.Fatalf("login: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got, err := keyring.Get("pdx", "default"); err != nil || !strings.Contains(got, e.srv.Token()) {
+		t.Fatalf("keyring entry: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg, "secrets")); !os.IsNotExist(err) {
+		t.Error("fallback file written although the keyring worked")
+	}
+	if st := pdxCLI(t, "", "auth", "status"); st.code != exitOK || !strings.Contains(st.stdout, "OS keyring") {
+		t.Errorf("status: %d %q", st.code, st.stdout)
+	}
+	assertNoToken(t, e.srv.Token(), []string{e.cfg, e.stateDir}, r.stdout, r.stderr)
+}

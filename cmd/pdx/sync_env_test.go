@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+// syncEnv is a simulator plus private config, state and output dirs, with
+// the OS keyring off (secrets go to the warned file) unless a test mocks it.
+type syncEnv struct {
+	srv                 *pipedrivetest.Server
+	cfg, stateDir, out string
+}
+
+func newSyncEnv(t *testing.T, o pipedrivetest.Options) *syncEnv {
+	t.Helper()
+	if o.Plan == "" {
+		o.Plan = pipedrivetest.PlanUltimate
+	}
+	srv := pipedrivetest.NewServer(o)
+	t.Cleanup(srv.Close)
+	root := t.TempDir()
+	e := &syncEnv{srv: srv, cfg: filepath.Join(root, "config"), stateDir: filepath.Join(root, "state"), out: filepath.Join(root, "out")}
+	t.Setenv("PDX_CONFIG_DIR", e.cfg)
+	t.Setenv("PDX_STATE_DIR", e.stateDir)
+	t.Setenv("PDX_NO_KEYRING", "1")
+	t.Setenv("PIPEDRIVE_API_TOKEN", "")
+	return e
+}
+
+// writeConfig writes config.toml with a "main" profile pointing at the
+// simulator, plus extra TOML lines for that profile.
+func (e *syncEnv) writeConfig(t *testing.T, extra ...string) {
+	t.Helper()
+	if err := os.MkdirAll(e.cfg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := "default_profile = \"main\"\n[profiles.main]\nauth_type = \"token\"\napi_base_url = \"" + e.srv.URL() + "\"\n" + strings.Join(extra, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(e.cfg, "config.toml"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// pdxCLI runs pdx in-process with stdin (not a terminal).
+func pdxCLI(t *testing.T, stdin string, args ...string) cliResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var in io.Reader = strings.NewReader(stdin)
+	code := run(args, in, &out, &errb)
+	return cliResult{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// assertNoToken fails when the token appears in any file under the dirs
+// (the 0600 fallback secrets directory excepted) or in the texts.
+func assertNoToken(t *testing.T, token string, dirs []string, texts ...string) {
+	t.Helper()
+	for i, s := range texts {
+		if strings.Contains(s, token) {
+			t.Errorf("token leaked in output #%d", i)
+		}
+	}
+	for _, d := range dirs {
+		filepath.Walk(d, func(path string, fi os.FileInfo, err error) error {
+			if err != nil {
+				return nil
+			}
+			if fi.IsDir() {
+				if fi.Name() == "secrets" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			data, _ := os.ReadFile(path)
+			if bytes.Contains(data, []byte(token)) {
+				t.Errorf("token leaked into %s", path)
+			}
+			return nil
+		})
+	}
+}
