@@ -14,7 +14,7 @@ import (
 // syncEnv is a simulator plus private config, state and output dirs, with
 // the OS keyring off (secrets go to the warned file) unless a test mocks it.
 type syncEnv struct {
-	srv                 *pipedrivetest.Server
+	srv                *pipedrivetest.Server
 	cfg, stateDir, out string
 }
 
