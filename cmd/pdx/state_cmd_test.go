@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/airbyte"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+func TestStateShowReset(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 31, Scale: 200})
+	e.writeConfig(t, `out_dir = "`+e.out+`"`, `streams = ["deals", "persons"]`)
+	t.Setenv("PIPEDRIVE_API_TOKEN", e.srv.Token())
+	if r := pdxCLI(t, "", "state", "show"); r.code != exitOK || strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("empty state: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("sync: %s", r.stderr)
+	}
+	show := pdxCLI(t, "", "state", "show")
+	st, err := airbyte.ParseState([]byte(show.stdout))
+	if show.code != exitOK || err != nil || len(st) != 2 {
+		t.Fatalf("state show: %d %v %q", show.code, err, show.stdout)
+	}
+	if !strings.Contains(show.stderr, "last run") || !strings.Contains(show.stderr, "deals ") {
+		t.Errorf("show stderr: %q", show.stderr)
+	}
+	one := pdxCLI(t, "", "state", "show", "--stream", "deals")
+	if st, _ := airbyte.ParseState([]byte(one.stdout)); len(st) != 1 || st["deals"] == nil {
+		t.Errorf("show --stream deals: %q", one.stdout)
+	}
+	if r := pdxCLI(t, "", "state", "show", "--stream", "leads"); r.code != exitFailure || !strings.Contains(r.stderr, "no state for stream \"leads\"") {
+		t.Errorf("show unknown: %d %q", r.code, r.stderr)
+	}
+
+	// Reset one stream: the next sync rewrites its file in full (no
+	// duplicates), the other stream appends only its boundary.
+	before := len(fileLines(t, filepath.Join(e.out, "deals.jsonl")))
+	if r := pdxCLI(t, "", "state", "reset", "--stream", "deals"); r.code != exitOK || !strings.Contains(r.stdout, "Reset the state of deals") {
+		t.Fatalf("reset: %d %q", r.code, r.stdout)
+	}
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("sync after reset: %s", r.stderr)
+	}
+	if after := len(fileLines(t, filepath.Join(e.out, "deals.jsonl"))); after != before {
+		t.Errorf("deals after reset: %d lines, want the %d of a full copy", after, before)
+	}
+	if r := pdxCLI(t, "", "state", "reset"); r.code != exitOK || !strings.Contains(r.stdout, "deals, persons") {
+		t.Errorf("reset all: %q", r.stdout)
+	}
+	if r := pdxCLI(t, "", "state", "reset"); !strings.Contains(r.stdout, "had no saved state") {
+		t.Errorf("reset of nothing: %q", r.stdout)
+	}
+}
+
+func TestCorruptStateStopsSync(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 32, Scale: 50})
+	e.writeConfig(t, `out_dir = "`+e.out+`"`, `streams = ["deals"]`)
+	t.Setenv("PIPEDRIVE_API_TOKEN", e.srv.Token())
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("sync: %s", r.stderr)
+	}
+	statePath := filepath.Join(e.stateDir, "main", "state.json")
+	if err := os.WriteFile(statePath, []byte(`[{"type":"STREAM","stream":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dealsBefore, _ := os.ReadFile(filepath.Join(e.out, "deals.jsonl"))
+	e.srv.ResetRequests()
+	r := pdxCLI(t, "", "sync", "--no-tui")
+	if r.code != exitFailure || !strings.Contains(r.stderr, statePath) || !strings.Contains(r.stderr, "pdx state reset --profile main") {
+		t.Fatalf("corrupt state: %d\n%s", r.code, r.stderr)
+	}
+	if len(e.srv.Requests()) != 0 {
+		t.Error("a corrupt state still started a sync")
+	}
+	dealsAfter, _ := os.ReadFile(filepath.Join(e.out, "deals.jsonl"))
+	if string(dealsAfter) != string(dealsBefore) {
+		t.Error("output changed by a run that refused to start")
+	}
+	if r := pdxCLI(t, "", "state", "reset", "--stream", "deals"); r.code != exitFailure || !strings.Contains(r.stderr, "reset whole") {
+		t.Errorf("partial reset of a damaged file: %d %q", r.code, r.stderr)
+	}
+	if r := pdxCLI(t, "", "state", "reset"); r.code != exitOK || !strings.Contains(r.stdout, "Removed the damaged state") {
+		t.Fatalf("reset: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("sync after reset: %s", r.stderr)
+	}
+	if got := len(fileLines(t, filepath.Join(e.out, "deals.jsonl"))); got != len(strings.Split(strings.TrimSpace(string(dealsBefore)), "\n")) {
+		t.Errorf("after reset the file has %d lines", got)
+	}
+}
