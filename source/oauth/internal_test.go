@@ -137,6 +137,10 @@ func TestTokenErrorClassification(t *testing.T) {
 			if strings.Contains(msg, secret) || strings.Contains(msg, sent) {
 				t.Errorf("message leaks a secret: %q", msg)
 			}
+			var oe *Error
+			if !errors.As(got, &oe) || oe.Temporary() != (tt.want == ErrTransient) || IsTransient(got) != (tt.want == ErrTransient) {
+				t.Errorf("Temporary/IsTransient wrong for %v", got)
+			}
 			if NeedsLogin(got) != (tt.want == ErrRefreshRejected || tt.want == ErrClientRejected || tt.want == ErrCodeRejected) {
 				t.Errorf("NeedsLogin(%v) wrong", got)
 			}

@@ -284,3 +284,47 @@ func TestLoginWithRefreshTokenRotates(t *testing.T) {
 		t.Fatalf("reusing the spent refresh token: err = %v", err)
 	}
 }
+
+// TestCallbackServerOneShot: the loopback server takes one answer; a second
+// hit gets "already handled", other paths 404, and none of it disturbs the
+// login.
+func TestCallbackServerOneShot(t *testing.T) {
+	h := newHarness(t, pipedrivetest.Options{})
+	var statuses []int
+	get := func(u string) {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Errorf("GET: %v", err)
+			return
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	tok, err := oauth.Login(context.Background(), oauth.LoginOptions{
+		Config:      h.cfg,
+		RedirectURI: "http://127.0.0.1:0/callback",
+		OpenBrowser: func(authURL string) error {
+			cb, err := redirectFor(authURL)
+			if err != nil {
+				return err
+			}
+			get(cb.String()) // the real answer
+			get(cb.String()) // a reload
+			cb.Path = "/favicon.ico"
+			get(cb.String())
+			return nil
+		},
+	})
+	if noteErr(err) != nil || tok.AccessToken == "" {
+		t.Fatalf("Login: %v", err)
+	}
+	want := []int{http.StatusOK, http.StatusConflict, http.StatusNotFound}
+	if len(statuses) != len(want) {
+		t.Fatalf("statuses = %v, want %v", statuses, want)
+	}
+	for i := range want {
+		if statuses[i] != want[i] {
+			t.Fatalf("statuses = %v, want %v", statuses, want)
+		}
+	}
+}

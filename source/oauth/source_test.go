@@ -445,3 +445,45 @@ func TestNewSourceValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingCallerHonoursContext: while one caller refreshes (here stuck in
+// a slow keyring), another whose context ends gets its context error instead
+// of waiting; a forced Refresh afterwards rotates again.
+func TestWaitingCallerHonoursContext(t *testing.T) {
+	h := newHarness(t, pipedrivetest.Options{AccessTokenTTL: ttl})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var saved oauth.Tokens
+	var once sync.Once
+	src, err := oauth.NewSource(h.cfg, h.login(t), func(tok oauth.Tokens) error {
+		once.Do(func() { close(entered); <-release })
+		saved = tok
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim.Advance(ttl)
+	first := make(chan error, 1)
+	go func() {
+		_, err := src.Token(context.Background())
+		first <- err
+	}()
+	<-entered // the refresh holds the lock, blocked in persist
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := src.Token(ctx); !errors.Is(noteErr(err), context.Canceled) {
+		t.Fatalf("waiting caller: err = %v, want context.Canceled", err)
+	}
+	if src.Unauthorized(ctx) {
+		t.Fatalf("Unauthorized with a cancelled context said retry")
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(noteErr(err))
+	}
+	before := src.Current()
+	after, err := src.Refresh(context.Background())
+	if noteErr(err) != nil || after.RefreshToken == before.RefreshToken || saved != after {
+		t.Fatalf("forced refresh: err %v, rotated %v, persisted %v", err, after.RefreshToken != before.RefreshToken, saved == after)
+	}
+}
