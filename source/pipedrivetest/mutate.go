@@ -34,8 +34,9 @@ var listPaths = map[string]struct {
 }
 
 // eachListed pages through entity's list endpoint in-process, exactly as a
-// client would, and calls fn with every raw record (s.mu held).
+// client would, and calls fn with every raw record (s.data held).
 func (s *Server) eachListed(entity string, fn func([]byte)) {
+	now := s.Now()
 	if entity == "deal_products" {
 		s.eachDealProduct(fn)
 		return
@@ -51,7 +52,7 @@ func (s *Server) eachListed(entity string, fn func([]byte)) {
 		q.Set("limit", "100")
 	}
 	for {
-		c := &call{s: s, w: s.w, q: q, params: params, path: canonicalPath(lp.ver, lp.path), now: s.now}
+		c := &call{s: s, w: s.w, q: q, params: params, path: canonicalPath(lp.ver, lp.path), now: now}
 		if st := rt.h(c); st != 200 {
 			panic(fmt.Sprintf("pipedrivetest: listing %s: status %d: %s", entity, st, c.buf))
 		}
@@ -137,13 +138,13 @@ func (s *Server) parseID(entity, id string) (int64, error) {
 // Insert creates a record stamped add_time = update_time = Now and returns
 // its id as the API shows it (a UUID for leads).
 func (s *Server) Insert(entity string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.Lock()
+	defer s.data.Unlock()
 	e, err := s.entityFor(entity)
 	if err != nil {
 		panic(err)
 	}
-	id := e.insert(s.now.Unix())
+	id := e.insert(s.Now().Unix())
 	if strings.HasSuffix(entity, "_archived") {
 		e.ov[id].archived = true
 	}
@@ -161,8 +162,8 @@ func (s *Server) Insert(entity string) string {
 // Now. Update("deal_products", id) changes one deal product and, by the
 // simulator's model, also its deal (see doc.go).
 func (s *Server) Update(entity, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.Lock()
+	defer s.data.Unlock()
 	if entity == "deal_products" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || n < 1 {
@@ -180,7 +181,7 @@ func (s *Server) Update(entity, id string) error {
 			s.w.dpState[n] = st
 		}
 		st.ver++
-		st.ut = s.now.Unix()
+		st.ut = s.Now().Unix()
 		return s.touchDeal(deal)
 	}
 	e, err := s.entityFor(entity)
@@ -194,12 +195,12 @@ func (s *Server) Update(entity, id string) error {
 	if r, ok := e.get(i); !ok || r.deleted {
 		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
 	}
-	e.touch(i, s.now.Unix())
+	e.touch(i, s.Now().Unix())
 	return nil
 }
 
 func (s *Server) touchDeal(deal int64) error {
-	if _, ok := s.w.ents["deals"].touch(deal, s.now.Unix()); !ok {
+	if _, ok := s.w.ents["deals"].touch(deal, s.Now().Unix()); !ok {
 		return fmt.Errorf("%w: deal %d", errNotFound, deal)
 	}
 	return nil
@@ -209,8 +210,8 @@ func (s *Server) touchDeal(deal int64) error {
 // is_deleted:true under status=...,deleted for 30 days, then purged. Other
 // records vanish at once.
 func (s *Server) Delete(entity, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.Lock()
+	defer s.data.Unlock()
 	e, err := s.entityFor(entity)
 	if err != nil {
 		return err
@@ -222,7 +223,7 @@ func (s *Server) Delete(entity, id string) error {
 	if r, ok := e.get(i); !ok || r.deleted {
 		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
 	}
-	st, _ := e.touch(i, s.now.Unix())
+	st, _ := e.touch(i, s.Now().Unix())
 	st.deleted = true
 	return nil
 }
@@ -233,8 +234,8 @@ func (s *Server) Archive(entity, id string) error {
 	if entity != "deals" && entity != "leads" {
 		return fmt.Errorf("pipedrivetest: only deals and leads can be archived, not %q", entity)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.Lock()
+	defer s.data.Unlock()
 	e := s.w.ents[entity]
 	i, err := s.parseID(entity, id)
 	if err != nil {
@@ -243,7 +244,7 @@ func (s *Server) Archive(entity, id string) error {
 	if r, ok := e.get(i); !ok || r.deleted {
 		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
 	}
-	st, _ := e.touch(i, s.now.Unix())
+	st, _ := e.touch(i, s.Now().Unix())
 	st.archived = true
 	return nil
 }
@@ -255,8 +256,8 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 	if n < 0 || n > maxDealProducts {
 		return fmt.Errorf("pipedrivetest: a deal can have 0..%d products in the simulator, not %d", maxDealProducts, n)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.Lock()
+	defer s.data.Unlock()
 	d, err := strconv.ParseInt(dealID, 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: deal %q", errNotFound, dealID)
@@ -265,7 +266,7 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 		return err
 	}
 	s.w.dpCount[d] = n
-	now := s.now.Unix()
+	now := s.Now().Unix()
 	for j := 0; j < n; j++ {
 		id := (d-1)*maxDealProducts + int64(j) + 1
 		st := s.w.dpState[id]

@@ -21,9 +21,14 @@ type Server struct {
 	srv  *http.Server
 	url  string
 
+	// Lock order: data before mu. data guards the world (records and
+	// overlays) so pages render concurrently under RLock; mu guards the
+	// clock, credentials, limits, faults and the log.
+	data     sync.RWMutex
+	w        *world
 	mu       sync.Mutex
 	now      time.Time
-	w        *world
+	wallNow  func() time.Time // real clock of the burst window (tests fake it)
 	token    string
 	clientID string
 	secret   string
@@ -81,7 +86,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, now: opts.Now,
 		codes: map[string]*authCode{}, access: map[string]*accessToken{}, refresh: map[string]*refreshToken{},
-		bursts: map[string]*burst{}}
+		bursts: map[string]*burst{}, wallNow: time.Now}
 	s.w = newWorld(opts)
 	limit := opts.DailyBudget
 	if limit <= 0 {
@@ -329,7 +334,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 		b = &burst{}
 		s.bursts[who] = b
 	}
-	allowed, remaining, reset := b.take(time.Now(), limit)
+	allowed, remaining, reset := b.take(s.wallNow(), limit)
 	hd := w.Header()
 	hd.Set("x-ratelimit-limit", strconv.Itoa(limit))
 	hd.Set("x-ratelimit-remaining", strconv.Itoa(remaining))
@@ -398,8 +403,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 		return st, rt.cost, bb, nil
 	}
 	c := &call{s: s, w: s.w, q: r.URL.Query(), params: params, path: canonicalPath(ver, rest), now: s.now, buf: (*bp)[:0]}
-	st := rt.h(c)
 	s.mu.Unlock()
+	s.data.RLock()
+	st := rt.h(c)
+	s.data.RUnlock()
 	*bp = c.buf
 	return st, rt.cost, bp, f
 }
@@ -456,8 +463,8 @@ var errNotFound = errors.New("pipedrivetest: no such record")
 // endpoint returns now, one raw record each (slow; for round-trip tests).
 func (s *Server) Records(entity string) []json.RawMessage {
 	var out []json.RawMessage
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.RLock()
+	defer s.data.RUnlock()
 	s.eachListed(entity, func(b []byte) { out = append(out, append(json.RawMessage(nil), b...)) })
 	return out
 }
@@ -465,8 +472,8 @@ func (s *Server) Records(entity string) []json.RawMessage {
 // Count is how many records a full list of entity's endpoint returns now.
 func (s *Server) Count(entity string) int {
 	n := 0
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.data.RLock()
+	defer s.data.RUnlock()
 	s.eachListed(entity, func([]byte) { n++ })
 	return n
 }

@@ -354,18 +354,23 @@ func TestAuth(t *testing.T) {
 func TestBurstLimit429(t *testing.T) {
 	s := pipedrivetest.NewServer(pipedrivetest.Options{BurstLimit: 3})
 	defer s.Close()
+	// A fake wall clock makes the real-time burst window deterministic.
+	wall := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pipedrivetest.SetWallClock(s, func() time.Time { return wall })
 	for i := 0; i < 3; i++ {
 		r := get(t, s, "/v1/users/me")
 		if r.status != 200 || r.header.Get("x-ratelimit-limit") != "3" || r.header.Get("x-ratelimit-remaining") != strconv.Itoa(2-i) {
 			t.Fatalf("request %d: %d limit=%s remaining=%s", i, r.status, r.header.Get("x-ratelimit-limit"), r.header.Get("x-ratelimit-remaining"))
 		}
+		wall = wall.Add(300 * time.Millisecond)
 	}
+	// the oldest request (t=0) leaves the window at t=2s; now is t=0.9s
 	r := get(t, s, "/v1/users/me")
 	if r.status != 429 || r.header.Get("x-ratelimit-remaining") != "0" || r.header.Get("Retry-After") != "" {
 		t.Fatalf("4th request: %d %v", r.status, r.header)
 	}
-	if reset, _ := strconv.Atoi(r.header.Get("x-ratelimit-reset")); reset < 1 || reset > 2 {
-		t.Errorf("x-ratelimit-reset %q, want 1..2 seconds", r.header.Get("x-ratelimit-reset"))
+	if r.header.Get("x-ratelimit-reset") != "2" { // 1.1 s, rounded up
+		t.Errorf("x-ratelimit-reset %q, want 2", r.header.Get("x-ratelimit-reset"))
 	}
 	if !strings.Contains(string(r.body), "2 second window") {
 		t.Errorf("burst 429 body %s", r.body)
@@ -373,14 +378,69 @@ func TestBurstLimit429(t *testing.T) {
 	if _, left := s.Budget(); left != 30000-6 {
 		t.Errorf("429 was charged: %d left", left)
 	}
+	wall = wall.Add(1200 * time.Millisecond) // t=2.1s: the first request has left the window
+	if r := get(t, s, "/v1/users/me"); r.status != 200 || r.header.Get("x-ratelimit-remaining") != "0" {
+		t.Errorf("after the window rolled: %d remaining %s", r.status, r.header.Get("x-ratelimit-remaining"))
+	}
+	if got := get(t, s, "/v1/users/me").status; got != 429 {
+		t.Errorf("window full again: %d", got)
+	}
 	// keep hammering: API-token traffic ends up with Cloudflare's HTML 403
 	var last resp
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 10; i++ {
 		last = get(t, s, "/v1/users/me")
 	}
 	if last.status != 403 || !strings.Contains(string(last.body), "<html>") {
 		t.Errorf("sustained 429s: %d %s", last.status, last.body)
 	}
+}
+
+func TestBurstSizeByPlanAndAuth(t *testing.T) {
+	for _, tc := range []struct {
+		plan         pipedrivetest.Plan
+		token, oauth string
+	}{{pipedrivetest.PlanLite, "20", "80"}, {pipedrivetest.PlanGrowth, "40", "160"}, {pipedrivetest.PlanPremium, "100", "400"}, {pipedrivetest.PlanUltimate, "120", "480"}} {
+		s := pipedrivetest.NewServer(pipedrivetest.Options{Plan: tc.plan})
+		if got := get(t, s, "/v1/users/me").header.Get("x-ratelimit-limit"); got != tc.token {
+			t.Errorf("%s token burst %s, want %s", tc.plan, got, tc.token)
+		}
+		at := oauthToken(t, s)
+		if got := get(t, s, "/api/v1/users/me", "Authorization", "Bearer "+at).header.Get("x-ratelimit-limit"); got != tc.oauth {
+			t.Errorf("%s oauth burst %s, want %s", tc.plan, got, tc.oauth)
+		}
+		s.Close()
+	}
+}
+
+// oauthToken runs the code flow without following redirects and returns an
+// access token.
+func oauthToken(t *testing.T, s *pipedrivetest.Server) string {
+	t.Helper()
+	id, secret := s.OAuthClient()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := noRedirect.Get(s.URL() + "/oauth/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {"http://127.0.0.1:1/cb"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	loc, _ := url.Parse(r.Header.Get("Location"))
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {"http://127.0.0.1:1/cb"}}
+	req, _ := http.NewRequest("POST", s.URL()+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	tr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(tr.Body).Decode(&tok)
+	if tok.AccessToken == "" {
+		t.Fatalf("no access token (status %d)", tr.StatusCode)
+	}
+	return tok.AccessToken
 }
 
 func TestDailyBudget(t *testing.T) {

@@ -110,8 +110,8 @@ func TestContract(t *testing.T) {
 	}{
 		{1, 0, 0, 0},
 		{2, 3, 3, 1},
-		{7, 400, 20, 97},
-		{42, 1200, 1, 500},
+		{7, 250, 20, 97},
+		{42, 700, 1, 500},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("seed%d_scale%d_cf%d", tc.seed, tc.scale, tc.cf), func(t *testing.T) {
