@@ -54,18 +54,21 @@ func newOutputStep(c *Common, format Format, dir string) *outputStep {
 	s.form = huh.NewForm(huh.NewGroup(
 		huh.NewSelect[Format]().Title("Format").Options(opts...).Value(&s.format),
 		huh.NewInput().Title("Directory").
-			Description("Created if missing; files are named after the streams.").
-			Value(&s.dir).Validate(validDir),
+			Description("Created if missing; files are named after the streams (\"-\" sends Airbyte messages to standard output).").
+			Value(&s.dir).Validate(func(d string) error { return validDir(d, s.format) }),
 	)).WithShowHelp(false).WithTheme(theme)
 	s.SetSize(c.Width, c.Height)
 	return s
 }
 
 // validDir rejects what cannot be a directory name before the run starts.
-func validDir(d string) error {
+func validDir(d string, f Format) error {
 	d = strings.TrimSpace(d)
 	if d == "" {
 		return errors.New("enter a directory, e.g. pdx-export")
+	}
+	if d == "-" && f != FormatAirbyte {
+		return errors.New(`"-" (standard output) works only with Airbyte messages; enter a directory`)
 	}
 	if strings.ContainsRune(d, 0) {
 		return errors.New("the directory name has an invalid character")
@@ -94,7 +97,10 @@ func (s *outputStep) Update(msg tea.Msg) tea.Cmd {
 		s.form = f
 	}
 	if s.form.State == huh.StateCompleted {
-		f, d := s.format, filepath.Clean(strings.TrimSpace(s.dir))
+		f, d := s.format, strings.TrimSpace(s.dir)
+		if d != "-" {
+			d = filepath.Clean(d)
+		}
 		return tea.Batch(cmd, func() tea.Msg { return outputDoneMsg{format: f, dir: d} })
 	}
 	return cmd

@@ -215,3 +215,23 @@ func TestHeadlessCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestValidDir(t *testing.T) {
+	tests := []struct {
+		dir     string
+		format  Format
+		wantErr string
+	}{
+		{"exports", FormatJSONL, ""},
+		{"  ", FormatCSV, "enter a directory"},
+		{"-", FormatCSV, "only with Airbyte"},
+		{"-", FormatAirbyte, ""},
+		{"a\x00b", FormatJSONL, "invalid character"},
+	}
+	for _, tt := range tests {
+		err := validDir(tt.dir, tt.format)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("validDir(%q, %s) = %v, want %q", tt.dir, tt.format, err, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/pdxhq/pdx/source/engine"
+)
+
+func TestSummarize(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	done := StreamProgress{Name: "deals", State: StateDone, Records: 200, Started: at(0), Ended: at(4)}
+	failed := StreamProgress{Name: "persons", State: StateFailed, Records: 50, Started: at(0), Ended: at(3), Err: errRejected, Failure: engine.ConfigError}
+	cancelled := StreamProgress{Name: "persons", State: StateFailed, Records: 50, Started: at(0), Ended: at(3), Err: fmt.Errorf("read: %w", context.Canceled)}
+	queued := StreamProgress{Name: "users", State: StateQueued}
+	budget := engine.BudgetInfo{Known: true, Limit: 100, Exhausted: true, ResetAt: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name     string
+		snap     Snapshot
+		runErr   error
+		stopped  bool
+		want     Outcome
+		contains []string
+		absent   []string
+	}{
+		{"all done", Snapshot{Streams: []StreamProgress{done}}, nil, false, Outcome{Ran: true},
+			[]string{"✓ Sync finished in 1m05s: 200 records from 1 streams.", "deals                       200       4s  done"},
+			[]string{"What failed", "State is saved"}},
+		{"a failure is explained", Snapshot{Streams: []StreamProgress{done, failed}}, nil, false, Outcome{Ran: true, Failed: 1},
+			[]string{"1 failed stream", "✗ persons: Pipedrive rejected the API token", "State is saved"}, []string{"401 unauthorized"}},
+		{"stopped by the user", Snapshot{Streams: []StreamProgress{done, cancelled, queued}}, nil, true, Outcome{Ran: true, Stopped: true, Failed: 2},
+			[]string{"Sync stopped by you", "persons                      50       3s  stopped", "users                         0           not started"},
+			[]string{"What failed", "context canceled"}},
+		{"budget exhausted", Snapshot{Streams: []StreamProgress{done}, Budget: budget}, nil, false, Outcome{Ran: true, BudgetExhausted: true},
+			[]string{"Daily API budget used up", "resets at 00:00 UTC"}, nil},
+		{"the run could not start", Snapshot{}, errors.New("boom"), false, Outcome{Ran: true},
+			[]string{"The sync could not run.", "Something went wrong: boom"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := Plan{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/out"}
+			o, text := summarize(&fakeBackend{}, plan, tt.snap, Result{StateSaved: true}, tt.runErr, tt.stopped, 65*time.Second, NewStyles(true), 80)
+			text = ansi.Strip(text)
+			tt.want.Err = tt.runErr
+			if o != tt.want {
+				t.Errorf("outcome %+v, want %+v", o, tt.want)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(text, c) {
+					t.Errorf("summary lacks %q:\n%s", c, text)
+				}
+			}
+			for _, c := range tt.absent {
+				if strings.Contains(text, c) {
+					t.Errorf("summary has %q:\n%s", c, text)
+				}
+			}
+			if !strings.Contains(text, "pdx sync --no-tui --profile default --streams deals") {
+				t.Errorf("no headless command:\n%s", text)
+			}
+		})
+	}
+}
+
+// The account key reopens Connect from the picker; esc comes back.
+func TestReconnectAndBack(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	for _, msg := range drive(m.streams, "c") {
+		m.Update(msg)
+	}
+	if m.Step() != StepConnect {
+		t.Fatalf("step %v after c, want Connect", m.Step())
+	}
+	for _, msg := range drive(m.connect, "esc") {
+		m.Update(msg)
+	}
+	if m.Step() != StepStreams {
+		t.Fatalf("step %v after esc, want Streams", m.Step())
+	}
+}

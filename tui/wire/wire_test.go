@@ -1,0 +1,236 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/tui"
+)
+
+func TestExplain(t *testing.T) {
+	reset := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"401", fmt.Errorf("fetch deals page: %w", &client.APIError{Status: 401, Op: "GET /api/v2/deals"}), "Personal preferences > API"},
+		{"402", &client.APIError{Status: 402}, "inactive or unpaid"},
+		{"403", &client.APIError{Status: 403}, "permission"},
+		{"404", &client.APIError{Status: 404}, "did not find"},
+		{"500", &client.APIError{Status: 503}, "busy or having trouble"},
+		{"budget", fmt.Errorf("stream deals: %w", &client.BudgetError{Limit: 30000, ResetAt: reset}), "daily Pipedrive API budget is used up"},
+		{"network", &client.TransportError{Op: "GET /v1/users/me", Err: errors.New("connection refused")}, "network problem"},
+		{"no credentials", fmt.Errorf("run: %w", job.ErrNoCredentials), "Connect with an API token"},
+		{"not found secret", secret.ErrNotFound, "Connect with an API token"},
+		{"timeout", fmt.Errorf("check: %w", context.DeadlineExceeded), "did not answer in time"},
+		{"disk full", &fs.PathError{Op: "write", Path: "/x/deals.jsonl", Err: syscall.ENOSPC}, "disk is full"},
+		{"permission", &fs.PathError{Op: "mkdir", Path: "/root/out", Err: fs.ErrPermission}, "not allowed to write there (/root/out)"},
+		{"unknown", fmt.Errorf("open writer: mkdir out: %w", errors.New("not a directory")), "Something unexpected went wrong: mkdir out: not a directory. Try again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Explain(tt.err)
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("Explain = %q, want it to contain %q", got, tt.want)
+			}
+			if strings.Contains(got, "HTTP 4") || strings.Contains(got, "fetch deals page") {
+				t.Errorf("raw error text leaked: %q", got)
+			}
+		})
+	}
+	if Explain(nil) != "" {
+		t.Error("Explain(nil) should be empty")
+	}
+}
+
+// newTestBackend points a profile at a fresh simulator, with files (not a
+// keyring) for secrets, in temporary directories.
+func newTestBackend(t *testing.T) (*Backend, *pipedrivetest.Server, Options) {
+	t.Helper()
+	srv, err := pipedrivetest.Start(pipedrivetest.Options{Seed: 7, Scale: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	cfgDir, stateDir := t.TempDir(), t.TempDir()
+	ps := profile.OpenDir(cfgDir)
+	cfg, err := ps.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Put("work", profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL()})
+	if err := ps.Save(cfg); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Profile: "work", ConfigDir: cfgDir, StateDir: stateDir,
+		Secrets: secret.New(secret.Options{Dir: cfgDir, NoKeyring: true, IgnoreEnv: true, Warn: io.Discard})}
+	b, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b, srv, o
+}
+
+func TestBackendConnectPickRun(t *testing.T) {
+	b, srv, o := newTestBackend(t)
+	ctx := context.Background()
+	if b.HasCredentials() || b.Demo() || b.DemoToken() != "" || b.Profile() != "work" {
+		t.Fatalf("fresh profile: creds=%v demo=%v", b.HasCredentials(), b.Demo())
+	}
+	if ok, why := b.OAuth(); ok || why == "" {
+		t.Errorf("OAuth() = %v, %q: want unavailable with a reason", ok, why)
+	}
+
+	_, _, err := b.Verify(ctx, "not-the-token")
+	if err == nil || !strings.Contains(b.Explain(err), "Personal preferences > API") {
+		t.Fatalf("a wrong token: err %v, explained %q", err, b.Explain(err))
+	}
+	id, bu, err := b.Verify(ctx, " "+srv.Token()+"\n")
+	if err != nil {
+		t.Fatalf("the simulator's token: %v", err)
+	}
+	if id.User == "" || id.Company == "" || !bu.Known || bu.Limit <= 0 {
+		t.Errorf("identity %+v budget %+v", id, bu)
+	}
+	where, err := b.SaveToken(srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(where, "file") {
+		t.Errorf("where = %q, want the fallback file named", where)
+	}
+	if !b.HasCredentials() {
+		t.Fatal("no credentials after saving")
+	}
+	if who, _, err := b.Whoami(ctx); err != nil || who != id {
+		t.Errorf("Whoami = %+v, %v", who, err)
+	}
+
+	// Every stream is offered once, grouped core, fields, settings.
+	all := b.Streams()
+	seen := map[string]bool{}
+	last := tui.GroupCore
+	for _, s := range all {
+		if seen[s.Name] || s.Group < last || s.Description == "" {
+			t.Errorf("stream list out of order or duplicated at %+v", s)
+		}
+		seen[s.Name], last = true, s.Group
+	}
+	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: tui.Incremental}}); complete {
+		t.Error("an estimate before any run claims to be complete")
+	}
+
+	choices := []tui.Choice{{Stream: "deals", Mode: tui.Incremental}, {Stream: "users", Mode: tui.FullRefresh}}
+	out := filepath.Join(t.TempDir(), "out")
+	if err := b.SaveSettings(tui.Settings{Streams: choices, Format: tui.FormatCSV, OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b2.Settings(); !reflect.DeepEqual(got, tui.Settings{Streams: choices, Format: tui.FormatCSV, OutDir: out}) {
+		t.Errorf("remembered settings = %+v", got)
+	}
+	if !b2.HasCredentials() {
+		t.Error("the saved token was not found by a new backend")
+	}
+
+	tr := tui.NewTracker(choices, nil, nil)
+	res, err := b.Run(ctx, tui.Plan{Streams: choices, Format: tui.FormatCSV, OutDir: out}, tr)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !res.StateSaved {
+		t.Error("state not reported saved")
+	}
+	snap := tr.Snapshot()
+	for _, s := range snap.Streams {
+		if s.State != tui.StateDone {
+			t.Errorf("%s ended %v: %v", s.Name, s.State, s.Err)
+		}
+		files := res.Files[s.Name]
+		if len(files) != 1 {
+			t.Fatalf("%s: files %v", s.Name, files)
+		}
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if rows := int64(len(recs)) - 1; rows != s.Records || s.Records == 0 { // minus the header
+			t.Errorf("%s: tracker saw %d records, the CSV has %d rows", s.Name, s.Records, rows)
+		}
+	}
+	if _, complete := b.Estimate(choices); !complete {
+		t.Error("the estimate after a run should know the counts")
+	}
+	for _, s := range b.Streams() {
+		if s.Name == "deals" && s.LastCount != snap.Streams[0].Records {
+			t.Errorf("deals LastCount = %d, want %d", s.LastCount, snap.Streams[0].Records)
+		}
+	}
+	// The token is in the secret file only: never in the config or state.
+	for _, dir := range []string{o.ConfigDir, o.StateDir, out} {
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.Contains(p, string(filepath.Separator)+"secrets"+string(filepath.Separator)) {
+				return err
+			}
+			data, _ := os.ReadFile(p)
+			if bytes.Contains(data, []byte(srv.Token())) {
+				t.Errorf("the token is written in %s", p)
+			}
+			return nil
+		})
+	}
+}
+
+func TestDemoBackend(t *testing.T) {
+	b, err := New(Options{Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !b.Demo() || b.DemoToken() == "" || b.HasCredentials() {
+		t.Fatalf("demo: demo=%v token=%q creds=%v", b.Demo(), b.DemoToken(), b.HasCredentials())
+	}
+	id, _, err := b.Verify(context.Background(), b.DemoToken())
+	if err != nil || id.Company == "" {
+		t.Fatalf("demo token: %+v %v", id, err)
+	}
+	where, err := b.SaveToken(b.DemoToken())
+	if err != nil || !strings.Contains(where, "demo only") {
+		t.Errorf("where = %q, %v", where, err)
+	}
+	if !b.HasCredentials() {
+		t.Error("demo credentials not kept in memory")
+	}
+	if err := b.SaveSettings(tui.Settings{Streams: []tui.Choice{{Stream: "users", Mode: tui.FullRefresh}}, Format: tui.FormatJSONL, OutDir: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Settings(); len(got.Streams) != 1 || got.OutDir != "x" {
+		t.Errorf("demo settings not kept for the session: %+v", got)
+	}
+}
