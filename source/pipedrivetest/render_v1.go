@@ -221,6 +221,7 @@ func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
 	o.bool("filtering_allowed", true)
 	o.bool("sortable_flag", true)
 	o.bool("mandatory_flag", false)
+	o.bool("is_subfield", false)
 	if f.options != nil {
 		o.key("options")
 		o.b = append(o.b, '[')
