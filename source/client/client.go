@@ -464,12 +464,25 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 		return nil, err
 	}
 	defer hr.Body.Close()
-	body, err := io.ReadAll(hr.Body)
+	body, err := readBody(hr)
 	c.learn(hr.Header)
 	if err != nil {
 		return nil, fmt.Errorf("read response body: %w", err)
 	}
 	return &Response{Status: hr.StatusCode, Header: hr.Header, Body: body}, nil
+}
+
+// readBody reads the whole body; with a Content-Length it allocates once
+// instead of growing (pages are ~1 MB).
+func readBody(hr *http.Response) ([]byte, error) {
+	if n := hr.ContentLength; n > 0 && n < 256<<20 {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(hr.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(hr.Body)
 }
 
 func (c *Client) apiError(op string, resp *Response) *APIError {

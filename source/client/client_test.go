@@ -436,3 +436,35 @@ func TestPacingSharedAcrossCallers(t *testing.T) {
 	}
 	t.Logf("max requests in a window: %d of 20", maxIn)
 }
+
+// TestParseEnvelopeTruncation: every proper prefix of an answer (what a reset
+// or truncated body delivers) is rejected, and the whole answer parses.
+func TestParseEnvelopeTruncation(t *testing.T) {
+	bodies := []string{
+		`{"success":true,"data":[{"id":1,"title":"a \"quoted\" ]},{","custom_fields":{"x":[1,2,{"y":null}]}},{"id":2}],"additional_data":{"next_cursor":"eyJ9"}}`,
+		`{"success":true,"data":[{"id":1}],"additional_data":{"pagination":{"start":0,"limit":1,"more_items_in_collection":true,"next_start":1}},"related_objects":{"user":{"1":{"id":1}}}}`,
+		` { "success" : true , "data" : null } `,
+	}
+	for _, b := range bodies {
+		env, err := parseEnvelope([]byte(b))
+		if err != nil {
+			t.Fatalf("parseEnvelope(%s): %v", b, err)
+		}
+		for _, r := range env.records {
+			if !json.Valid(r) {
+				t.Errorf("record %s is not valid JSON", r)
+			}
+		}
+		trimmed := strings.TrimRight(b, " ")
+		for n := 0; n < len(trimmed); n++ {
+			if _, err := parseEnvelope([]byte(trimmed[:n])); err == nil {
+				t.Errorf("prefix %q accepted", trimmed[:n])
+			}
+		}
+	}
+	for _, bad := range []string{`{"data":{"id":1}}`, `{"data":[1]} x`, `[1]`, `{"success":true "data":[]}`} {
+		if _, err := parseEnvelope([]byte(bad)); err == nil {
+			t.Errorf("parseEnvelope(%s) accepted", bad)
+		}
+	}
+}

@@ -42,6 +42,8 @@ type PageRequest struct {
 	// V2Cursor (both normally empty).
 	Start  int
 	Cursor string
+	// MaxPages stops after that many pages (0: read to the end).
+	MaxPages int
 }
 
 // Page is one answer of a list. Records alias Raw: they stay valid only
@@ -60,7 +62,6 @@ type Page struct {
 // envelope is the part of a list answer the pager reads. Records stay raw.
 type envelope struct {
 	Success        *bool             `json:"success"`
-	Data           json.RawMessage   `json:"data"`
 	AdditionalData *additionalData   `json:"additional_data"`
 	records        []json.RawMessage `json:"-"`
 }
@@ -91,93 +92,199 @@ func (ad *additionalData) v1() *pagination {
 	return &ad.pagination
 }
 
-// parseEnvelope decodes the envelope and splits data into raw records. A body
-// that does not parse is reported as truncated (and retried by do).
+// parseEnvelope reads a list answer in one fast structural pass: the top-level
+// keys are walked, "data" is split into raw records (sub-slices of body, no
+// copy, no decode) and only the small additional_data is decoded. encoding/json
+// would scan the body three times (validate, skip, copy) and dominated the
+// engine's CPU. The pass checks structure (balanced brackets, terminated
+// strings, nothing after the envelope), which is what a truncated or reset
+// body breaks; such a body is reported as truncated and retried by do.
 func parseEnvelope(body []byte) (*envelope, error) {
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
 		return nil, errTruncated
 	}
-	if env.Success != nil && !*env.Success {
-		return &env, nil
+	i++
+	for first := true; ; first = false {
+		i = skipSpace(body, i)
+		if i >= len(body) {
+			return nil, errTruncated
+		}
+		if body[i] == '}' && first {
+			i++
+			break
+		}
+		if body[i] != '"' {
+			return nil, errTruncated
+		}
+		kEnd, err := skipString(body, i)
+		if err != nil {
+			return nil, err
+		}
+		key := body[i+1 : kEnd-1]
+		i = skipSpace(body, kEnd)
+		if i >= len(body) || body[i] != ':' {
+			return nil, errTruncated
+		}
+		i = skipSpace(body, i+1)
+		if i >= len(body) {
+			return nil, errTruncated
+		}
+		var end int
+		switch string(key) {
+		case "data":
+			if body[i] == '[' {
+				env.records, end, err = splitArrayAt(body, i)
+			} else {
+				end, err = skipValue(body, i)
+				if err == nil && string(body[i:end]) != "null" {
+					err = errNotList
+				}
+			}
+		case "additional_data":
+			end, err = skipValue(body, i)
+			if err == nil && body[i] == '{' {
+				env.AdditionalData = new(additionalData)
+				if json.Unmarshal(body[i:end], env.AdditionalData) != nil {
+					err = errTruncated
+				}
+			}
+		case "success":
+			end, err = skipValue(body, i)
+			if err == nil {
+				ok := string(body[i:end]) != "false"
+				env.Success = &ok
+			}
+		default:
+			end, err = skipValue(body, i)
+		}
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(body, end)
+		if i >= len(body) {
+			return nil, errTruncated
+		}
+		if body[i] == ',' {
+			i++
+			continue
+		}
+		if body[i] != '}' {
+			return nil, errTruncated
+		}
+		i++
+		break
 	}
-	recs, err := splitArray(env.Data)
-	if err != nil {
-		return nil, err
+	if skipSpace(body, i) != len(body) {
+		return nil, errTruncated
 	}
-	env.records = recs
 	return &env, nil
 }
 
 // Pages reads a list page by page and calls fn for each page in order. It
 // stops at the first error (fn's errors are returned unwrapped).
+//
+// While fn handles page n, page n+1 is already being fetched (its position
+// is known once page n is parsed), so the sink's work overlaps the network
+// instead of adding to it. At most one page is prefetched; it goes through
+// the same limiter and budget. When fn fails the prefetch is cancelled.
+// Observers may therefore be called from the prefetching goroutine while fn
+// runs. MaxPages limits the read (no prefetch beyond it).
 func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error) error {
-	limit := req.Limit
-	if limit <= 0 {
-		limit = 500
+	if req.Limit <= 0 {
+		req.Limit = 500
 	}
-	cursor, start := req.Cursor, req.Start
-	for n := 1; ; n++ {
-		q := url.Values{}
-		for k, vs := range req.Params {
-			q[k] = append([]string(nil), vs...)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cur := c.fetchPage(ctx, req, 1, req.Cursor, req.Start)
+	for {
+		if cur.err != nil {
+			return cur.err
 		}
-		switch req.Paging {
-		case V2Cursor:
-			q.Set("limit", strconv.Itoa(limit))
-			if cursor != "" {
-				q.Set("cursor", cursor)
-			}
-		case V1Offset:
-			q.Set("start", strconv.Itoa(start))
-			q.Set("limit", strconv.Itoa(limit))
+		var pending chan pageResult
+		if cur.more && (req.MaxPages <= 0 || cur.page.Number < req.MaxPages) {
+			pending = make(chan pageResult, 1)
+			next := cur
+			go func() { pending <- c.fetchPage(pctx, req, next.page.Number+1, next.cursor, next.start) }()
 		}
-		var env *envelope
-		resp, err := c.do(ctx, req.Version, req.Path, q, req.Cost, func(body []byte) error {
-			e, err := parseEnvelope(body)
-			if err != nil {
-				return err
+		if err := fn(cur.page); err != nil {
+			if pending != nil {
+				cancel()
+				<-pending
 			}
-			env = e
+			return err
+		}
+		if pending == nil {
 			return nil
-		})
+		}
+		cur = <-pending
+	}
+}
+
+// pageResult is one fetched page and where the next one starts.
+type pageResult struct {
+	page   Page
+	more   bool
+	cursor string // next v2 cursor
+	start  int    // next v1 offset
+	err    error
+}
+
+func (c *Client) fetchPage(ctx context.Context, req PageRequest, n int, cursor string, start int) pageResult {
+	q := make(url.Values, len(req.Params)+2)
+	for k, vs := range req.Params {
+		q[k] = append([]string(nil), vs...)
+	}
+	switch req.Paging {
+	case V2Cursor:
+		q.Set("limit", strconv.Itoa(req.Limit))
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+	case V1Offset:
+		q.Set("start", strconv.Itoa(start))
+		q.Set("limit", strconv.Itoa(req.Limit))
+	}
+	var env *envelope
+	resp, err := c.do(ctx, req.Version, req.Path, q, req.Cost, func(body []byte) error {
+		e, err := parseEnvelope(body)
 		if err != nil {
 			return err
 		}
-		if env.Success != nil && !*env.Success {
-			return &APIError{Status: resp.Status, Op: "GET " + c.prefix(req.Version) + req.Path, Message: c.scrub(errorMessage(resp.Body))}
-		}
-		page := Page{Number: n, Records: env.records, Raw: resp.Body, Bytes: len(resp.Body), Cost: req.Cost}
-		more := false
-		switch req.Paging {
-		case V2Cursor:
-			if ad := env.AdditionalData; ad != nil && ad.NextCursor != nil && *ad.NextCursor != "" {
-				if *ad.NextCursor == cursor {
-					return fmt.Errorf("GET %s: the API returned the same cursor twice", req.Path)
-				}
-				cursor, more = *ad.NextCursor, true
-				page.Next = cursor
+		env = e
+		return nil
+	})
+	if err != nil {
+		return pageResult{err: err}
+	}
+	if env.Success != nil && !*env.Success {
+		return pageResult{err: &APIError{Status: resp.Status, Op: "GET " + c.prefix(req.Version) + req.Path, Message: c.scrub(errorMessage(resp.Body))}}
+	}
+	r := pageResult{page: Page{Number: n, Records: env.records, Raw: resp.Body, Bytes: len(resp.Body), Cost: req.Cost}}
+	switch req.Paging {
+	case V2Cursor:
+		if ad := env.AdditionalData; ad != nil && ad.NextCursor != nil && *ad.NextCursor != "" {
+			if *ad.NextCursor == cursor {
+				return pageResult{err: fmt.Errorf("GET %s: the API returned the same cursor twice", req.Path)}
 			}
-		case V1Offset:
-			if pg := env.AdditionalData.v1(); pg != nil && pg.MoreItemsInCollection {
-				next := start + limit
-				if pg.NextStart != nil {
-					next = *pg.NextStart
-				}
-				if next <= start {
-					return fmt.Errorf("GET %s: pagination did not advance (start %d, next %d)", req.Path, start, next)
-				}
-				start, more = next, true
-				page.Next = strconv.Itoa(start)
+			r.cursor, r.more = *ad.NextCursor, true
+			r.page.Next = r.cursor
+		}
+	case V1Offset:
+		if pg := env.AdditionalData.v1(); pg != nil && pg.MoreItemsInCollection {
+			next := start + req.Limit
+			if pg.NextStart != nil {
+				next = *pg.NextStart
 			}
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if !more {
-			return nil
+			if next <= start {
+				return pageResult{err: fmt.Errorf("GET %s: pagination did not advance (start %d, next %d)", req.Path, start, next)}
+			}
+			r.start, r.more = next, true
+			r.page.Next = strconv.Itoa(next)
 		}
 	}
+	return r
 }
 
 // Me is the authenticated user and company (GET /v1/users/me).

@@ -5,44 +5,59 @@ import (
 	"errors"
 )
 
-// splitArray splits a JSON array that encoding/json has already validated
-// into its elements, as sub-slices of data (no copy, no decode). null and an
-// absent value give no elements.
+var errNotList = errors.New(`"data" is not a list`)
+
+// splitArray splits a JSON array into its elements, as sub-slices of data
+// (no copy, no decode). null and an absent value give no elements.
 func splitArray(data json.RawMessage) ([]json.RawMessage, error) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || string(data[i:min(i+4, len(data))]) == "null" {
 		return nil, nil
 	}
 	if data[i] != '[' {
-		return nil, errors.New(`"data" is not a list`)
+		return nil, errNotList
 	}
+	out, end, err := splitArrayAt(data, i)
+	if err != nil {
+		return nil, err
+	}
+	if skipSpace(data, end) != len(data) {
+		return nil, errTruncated
+	}
+	return out, nil
+}
+
+// splitArrayAt splits the array starting at b[i] == '[' and returns its
+// elements and the index just past it.
+func splitArrayAt(b []byte, i int) ([]json.RawMessage, int, error) {
 	var out []json.RawMessage
 	i++
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, nil
+	}
 	for {
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return nil, errTruncated
-		}
-		if data[i] == ']' {
-			return out, nil
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, 0, errTruncated
 		}
 		start := i
-		end, err := skipValue(data, i)
+		end, err := skipValue(b, i)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, data[start:end:end])
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return nil, errTruncated
+		out = append(out, b[start:end:end])
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, 0, errTruncated
 		}
-		switch data[i] {
+		switch b[i] {
 		case ',':
 			i++
 		case ']':
-			return out, nil
+			return out, i + 1, nil
 		default:
-			return nil, errTruncated
+			return nil, 0, errTruncated
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -23,9 +24,10 @@ const dealBatch = 100
 // observers are not flooded. 429 waits are always announced.
 const rateLimitedEventMin = time.Second
 
-// streamRun is one stream's progress through a run. Its fields are touched
-// only by the worker goroutine running it (the client calls the context
-// observer synchronously on that goroutine).
+// streamRun is one stream's progress through a run. The worker goroutine
+// owns it, except that the client may report observations from its page
+// prefetching goroutine: stats are guarded by smu, and emu serialises the
+// stream's events so a sink sees them one at a time, in order.
 type streamRun struct {
 	def       streams.Stream
 	mode      Mode
@@ -33,6 +35,8 @@ type streamRun struct {
 	state     time.Time // incoming cursor (zero: none)
 	budgetObs func(client.Observation)
 
+	emu       sync.Mutex
+	smu       sync.Mutex
 	stats     StreamStats
 	sinceCkpt int64           // records emitted since the last Checkpoint
 	lastState json.RawMessage // last state emitted
@@ -41,10 +45,24 @@ type streamRun struct {
 }
 
 func (r *streamRun) emit(ctx context.Context, ev Event) error {
+	r.emu.Lock()
+	defer r.emu.Unlock()
 	ev.Stream = r.def.Name
 	ev.Time = r.opts.Now()
-	ev.Stats = r.stats
+	ev.Stats = r.snapshot()
 	return r.opts.Sink.Emit(ctx, ev)
+}
+
+func (r *streamRun) snapshot() StreamStats {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	return r.stats
+}
+
+func (r *streamRun) addPages(n int64) {
+	r.smu.Lock()
+	r.stats.Pages += n
+	r.smu.Unlock()
 }
 
 func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, args ...any) {
@@ -78,15 +96,19 @@ func (r *streamRun) observe(ctx context.Context) func(client.Observation) {
 	return func(o client.Observation) {
 		switch o.Kind {
 		case client.ObsRequest:
+			r.smu.Lock()
 			r.stats.Requests++
 			r.stats.Tokens += int64(o.Cost)
 			r.stats.Bytes += int64(o.Bytes)
+			r.smu.Unlock()
 		case client.ObsWait:
 			if o.Reason == "retry" {
 				return
 			}
+			r.smu.Lock()
 			r.stats.Waits++
 			r.stats.Waited += o.Wait
+			r.smu.Unlock()
 			if o.Reason == "429" || o.Wait >= rateLimitedEventMin {
 				_ = r.emit(ctx, Event{Kind: RateLimited, Wait: o.Wait})
 			}
@@ -158,7 +180,9 @@ func (r *streamRun) records(ctx context.Context, recs []json.RawMessage) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	r.smu.Lock()
 	r.stats.Records += int64(len(recs))
+	r.smu.Unlock()
 	r.sinceCkpt += int64(len(recs))
 	if err := r.emit(ctx, Event{Kind: Records, Records: recs}); err != nil {
 		return &sinkError{err}
@@ -210,7 +234,7 @@ func (r *streamRun) readServerIncremental(ctx context.Context) error {
 	maxSeen := r.state
 	req := r.request(r.def, updatedSince(floor))
 	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-		r.stats.Pages++
+		r.addPages(1)
 		for _, rec := range p.Records {
 			if t, ok := cursorTime(rec, r.def.Cursor); ok && t.After(maxSeen) {
 				maxSeen = t
@@ -247,7 +271,7 @@ func (r *streamRun) readAll(ctx context.Context) error {
 	noCursor := 0
 	req := r.request(r.def, extra)
 	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-		r.stats.Pages++
+		r.addPages(1)
 		recs := p.Records
 		if r.def.Cursor != "" {
 			var keep []json.RawMessage
@@ -314,7 +338,7 @@ func (r *streamRun) readFollowsParent(ctx context.Context) error {
 	preq.Params.Set("status", "open,won,lost")
 	ids := make([]string, 0, parent.PageLimit)
 	err := r.opts.Client.Pages(ctx, preq, func(p client.Page) error {
-		r.stats.Pages++
+		r.addPages(1)
 		ids = ids[:0]
 		pageMax := maxSeen
 		for _, rec := range p.Records {
@@ -331,7 +355,7 @@ func (r *streamRun) readFollowsParent(ctx context.Context) error {
 			end := min(start+dealBatch, len(ids))
 			creq := r.request(r.def, url.Values{"deal_ids": {strings.Join(ids[start:end], ",")}})
 			if err := r.opts.Client.Pages(ctx, creq, func(cp client.Page) error {
-				r.stats.Pages++
+				r.addPages(1)
 				return r.records(ctx, cp.Records)
 			}); err != nil {
 				return err
@@ -351,9 +375,6 @@ func (r *streamRun) readFollowsParent(ctx context.Context) error {
 	}
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
 }
-
-// errOnePage stops client.Pages after the page the keyset reader asked for.
-var errOnePage = errors.New("one page read")
 
 // readV1Keyset reads a v1 server-side stream (notes, leads). v1 pages by
 // offset, and an offset walk over a list sorted by update_time skips a record
@@ -378,16 +399,16 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 	skip := 0
 	for {
 		req := r.request(r.def, updatedSince(bound))
-		req.Start = skip
+		req.Start, req.MaxPages = skip, 1
 		var page client.Page
 		err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 			page = p
-			return errOnePage
+			return nil
 		})
-		if err != nil && !errors.Is(err, errOnePage) {
+		if err != nil {
 			return err
 		}
-		r.stats.Pages++
+		r.addPages(1)
 		out := make([]json.RawMessage, 0, len(page.Records))
 		second := make([]time.Time, len(page.Records))
 		pageMax := bound
