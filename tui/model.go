@@ -142,6 +142,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case tea.KeyMsg:
+		// Fast typing (or tmux send-keys) can deliver several runes in one
+		// message; keys like "/" must still act one by one.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt, Paste: msg.Paste})
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Batch(cmds...)
+		}
 		// Ctrl-C quits at once except during a run, where it asks first.
 		if msg.String() == "ctrl+c" && m.step != StepRun && m.step != StepSummary {
 			return m, tea.Quit

@@ -235,3 +235,12 @@ func TestValidDir(t *testing.T) {
 		}
 	}
 }
+
+// Several runes in one key message (fast typing) act like separate keys.
+func TestCoalescedRunes(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/deal")})
+	if !m.streams.filtering || m.streams.filter.Value() != "deal" {
+		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streams.filtering, m.streams.filter.Value())
+	}
+}

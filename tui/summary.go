@@ -219,20 +219,58 @@ func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
 func (s *summaryStep) View() string { return s.vp.View() }
 
 // wrapCommand breaks a long command at argument boundaries with shell line
-// continuations, so it can still be copied and pasted as is.
+// continuations, so it can still be copied and pasted as is; a stream list
+// too long for one line becomes several --streams flags (they add up).
 func wrapCommand(cmd string, w int) string {
+	fields := strings.Fields(cmd)
+	var args []string
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		if f == "--streams" && i+1 < len(fields) && len(f)+1+len(fields[i+1])+4 > w {
+			for _, chunk := range chunkList(fields[i+1], w-len(f)-5) {
+				args = append(args, f+" "+chunk)
+			}
+			i++
+			continue
+		}
+		if valueFlags[f] && i+1 < len(fields) {
+			f += " " + fields[i+1] // a flag and its value stay on one line
+			i++
+		}
+		args = append(args, f)
+	}
 	var lines []string
 	cur := ""
-	for _, f := range strings.Fields(cmd) {
+	for _, a := range args {
 		switch {
 		case cur == "":
-			cur = f
-		case len(cur)+1+len(f)+2 > w:
+			cur = a
+		case len(cur)+1+len(a)+2 > w:
 			lines = append(lines, cur+" \\")
-			cur = "  " + f
+			cur = "  " + a
 		default:
-			cur += " " + f
+			cur += " " + a
 		}
 	}
 	return strings.Join(append(lines, cur), "\n")
+}
+
+var valueFlags = map[string]bool{"--profile": true, "--streams": true, "--mode": true, "--format": true, "--out": true}
+
+// chunkList splits "a,b,c" into comma lists of at most w characters.
+func chunkList(list string, w int) []string {
+	var out []string
+	cur := ""
+	for _, item := range strings.Split(list, ",") {
+		switch {
+		case cur == "":
+			cur = item
+		case len(cur)+1+len(item) > w:
+			out = append(out, cur)
+			cur = item
+		default:
+			cur += "," + item
+		}
+	}
+	return append(out, cur)
 }

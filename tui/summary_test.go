@@ -83,3 +83,26 @@ func TestReconnectAndBack(t *testing.T) {
 		t.Fatalf("step %v after esc, want Streams", m.Step())
 	}
 }
+
+func TestWrapCommand(t *testing.T) {
+	long := HeadlessCommand("default", true, Plan{Streams: []Choice{
+		{"activities", Incremental}, {"deal_products", Incremental}, {"deals", Incremental}, {"deals_archived", Incremental},
+		{"files", Incremental}, {"leads", Incremental}, {"leads_archived", Incremental}, {"notes", Incremental},
+		{"organizations", Incremental}, {"persons", Incremental}, {"products", Incremental}}, Format: FormatJSONL, OutDir: "/tmp/pdx-demo"})
+	got := wrapCommand(long, 76)
+	want := `pdx sync --no-tui --demo \
+  --streams activities,deal_products,deals,deals_archived,files,leads \
+  --streams leads_archived,notes,organizations,persons,products \
+  --mode incremental --format jsonl --out /tmp/pdx-demo`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if len(l) > 76 {
+			t.Errorf("line longer than 76: %q", l)
+		}
+	}
+	if short := "pdx sync --no-tui --demo --streams deals --format csv --out x"; wrapCommand(short, 76) != short {
+		t.Errorf("a short command was wrapped: %q", wrapCommand(short, 76))
+	}
+}
