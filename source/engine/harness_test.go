@@ -107,12 +107,13 @@ type collector struct {
 	since   map[string]int64   // records since the last checkpoint
 	kinds   map[string][]engine.Kind
 	// at each checkpoint, how many records of the stream had been emitted
-	at map[string][]int
+	at   map[string][]int
+	last map[string]engine.StreamStats
 }
 
 func newCollector(t testing.TB) *collector {
 	return &collector{t: t, records: map[string][]json.RawMessage{}, states: map[string][]json.RawMessage{},
-		counts: map[string][]int64{}, since: map[string]int64{}, kinds: map[string][]engine.Kind{}, at: map[string][]int{}}
+		counts: map[string][]int64{}, since: map[string]int64{}, kinds: map[string][]engine.Kind{}, at: map[string][]int{}, last: map[string]engine.StreamStats{}}
 }
 
 func (c *collector) Emit(ctx context.Context, ev engine.Event) error {
@@ -123,6 +124,13 @@ func (c *collector) Emit(ctx context.Context, ev engine.Event) error {
 		return nil
 	}
 	c.kinds[ev.Stream] = append(c.kinds[ev.Stream], ev.Kind)
+	if prev, ok := c.last[ev.Stream]; ok {
+		p, n := prev, ev.Stats
+		if n.Records < p.Records || n.Pages < p.Pages || n.Bytes < p.Bytes || n.Tokens < p.Tokens || n.Requests < p.Requests || n.Waits < p.Waits || n.Waited < p.Waited {
+			c.t.Errorf("%s: stats went backwards: %+v -> %+v", ev.Stream, p, n)
+		}
+	}
+	c.last[ev.Stream] = ev.Stats
 	switch ev.Kind {
 	case engine.Records:
 		for _, r := range ev.Records {

@@ -134,6 +134,7 @@ func (r *streamRun) run(ctx context.Context) {
 	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
 		r.fail(&sinkError{err})
 	} else {
+		r.logf(ctx, LevelInfo, "%s", r.plan())
 		var err error
 		switch {
 		case r.def.Strategy == streams.FollowsParent:
@@ -149,10 +150,17 @@ func (r *streamRun) run(ctx context.Context) {
 			r.fail(fmt.Errorf("read %s: %w", r.def.Name, err))
 		}
 	}
+	st := r.snapshot()
+	summary := fmt.Sprintf("%d records, %d pages, %d requests, %d tokens", st.Records, st.Pages, st.Requests, st.Tokens)
+	if st.Waited > 0 {
+		summary += fmt.Sprintf(", %s waiting for rate limits", st.Waited.Round(time.Millisecond))
+	}
 	if r.err == nil {
+		r.logf(ctx, LevelInfo, "complete: %s", summary)
 		_ = r.emit(ctx, Event{Kind: StreamComplete})
 		return
 	}
+	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
 	// Flush the last good state so the stream still has a resume point (and
 	// recordCount covers what was emitted since); not after a sink failure.
 	fctx := context.WithoutCancel(ctx)
@@ -165,6 +173,25 @@ func (r *streamRun) run(ctx context.Context) {
 		_ = r.checkpoint(fctx, last)
 	}
 	_ = r.emit(fctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+}
+
+// plan says in one line how the stream will be read.
+func (r *streamRun) plan() string {
+	floor := r.floor()
+	from := "all history"
+	if !floor.IsZero() {
+		from = "records updated since " + FormatState(floor)
+	}
+	switch {
+	case r.def.Strategy == streams.FollowsParent:
+		return fmt.Sprintf("%s: products of the %s (%s), %d deals per request", r.mode, r.def.Parent, from, dealBatch)
+	case r.def.Cursor == "":
+		return fmt.Sprintf("%s: every record", r.mode)
+	case r.def.Strategy == streams.ServerUpdatedSince:
+		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
+	default:
+		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
+	}
 }
 
 func (r *streamRun) checkpoint(ctx context.Context, state json.RawMessage) error {
