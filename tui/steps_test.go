@@ -202,14 +202,16 @@ func TestHeadlessCommand(t *testing.T) {
 	}{
 		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "out"},
 			"pdx sync --no-tui --profile work --streams deals,persons --mode incremental --format csv --out out"},
-		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
-			"pdx sync --no-tui --profile default --streams deals,users --format jsonl --out /tmp/x"},
+		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+			"pdx sync --no-tui --profile default --streams deals,persons --format jsonl --out /tmp/x"},
+		{"full-only streams do not mix the mode", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+			"pdx sync --no-tui --profile default --streams deals,users --mode incremental --format jsonl --out /tmp/x"},
 		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
 			`pdx sync --no-tui --demo --streams deals --mode full --format airbyte --out 'my data/it'\''s'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := HeadlessCommand(tt.profile, tt.demo, tt.plan); got != tt.want {
+			if got := HeadlessCommand(tt.profile, tt.demo, tt.plan, map[string]bool{"users": true}); got != tt.want {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
 		})

@@ -125,7 +125,11 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	if cmd == "" {
 		abs := plan
 		abs.OutDir = dir
-		cmd = HeadlessCommand(b.Profile(), b.Demo(), abs)
+		fullOnly := map[string]bool{}
+		for _, si := range b.Streams() {
+			fullOnly[si.Name] = !si.SupportsIncremental
+		}
+		cmd = HeadlessCommand(b.Profile(), b.Demo(), abs, fullOnly)
 	}
 	sb.WriteString("\n" + st.Heading.Render("Run the same sync without the UI") + "\n")
 	sb.WriteString(wrapCommand(cmd, tw) + "\n\n")
@@ -150,8 +154,11 @@ func fileList(files map[string][]string) []string {
 	return out
 }
 
-// HeadlessCommand is the `pdx sync --no-tui` line that repeats plan.
-func HeadlessCommand(profile string, demo bool, plan Plan) string {
+// HeadlessCommand is the `pdx sync --no-tui` line that repeats plan. One
+// --mode covers the plan when every stream that can be incremental has the
+// same mode (full-only streams are read in full under either); otherwise
+// the per-stream modes come from the saved profile.
+func HeadlessCommand(profile string, demo bool, plan Plan, fullOnly map[string]bool) string {
 	args := []string{"pdx", "sync", "--no-tui"}
 	if demo {
 		args = append(args, "--demo")
@@ -162,7 +169,9 @@ func HeadlessCommand(profile string, demo bool, plan Plan) string {
 	modes := map[Mode]bool{}
 	for _, c := range plan.Streams {
 		names = append(names, c.Stream)
-		modes[c.Mode] = true
+		if !fullOnly[c.Stream] {
+			modes[c.Mode] = true
+		}
 	}
 	args = append(args, "--streams", strings.Join(names, ","))
 	if len(modes) == 1 {

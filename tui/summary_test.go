@@ -88,7 +88,7 @@ func TestWrapCommand(t *testing.T) {
 	long := HeadlessCommand("default", true, Plan{Streams: []Choice{
 		{"activities", Incremental}, {"deal_products", Incremental}, {"deals", Incremental}, {"deals_archived", Incremental},
 		{"files", Incremental}, {"leads", Incremental}, {"leads_archived", Incremental}, {"notes", Incremental},
-		{"organizations", Incremental}, {"persons", Incremental}, {"products", Incremental}}, Format: FormatJSONL, OutDir: "/tmp/pdx-demo"})
+		{"organizations", Incremental}, {"persons", Incremental}, {"products", Incremental}}, Format: FormatJSONL, OutDir: "/tmp/pdx-demo"}, nil)
 	got := wrapCommand(long, 76)
 	want := `pdx sync --no-tui --demo \
   --streams activities,deal_products,deals,deals_archived,files,leads \
