@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"os/exec"
 	"time"
 
 	"github.com/pdxhq/pdx/source/engine"
@@ -121,8 +122,9 @@ type Backend interface {
 	DemoToken() string
 	// OAuth reports whether OAuth login is available and, if not, why.
 	OAuth() (available bool, reason string)
-	// LoginOAuth runs the OAuth flow (only called when available).
-	LoginOAuth(ctx context.Context) (Identity, string, error)
+	// OAuthCommand is the command that signs in with OAuth in the terminal
+	// (the UI steps aside while it runs); only called when available.
+	OAuthCommand() *exec.Cmd
 	// Verify checks a token live (GET /v1/users/me) without saving it.
 	Verify(ctx context.Context, token string) (Identity, Budget, error)
 	// SaveToken stores the token for the profile and says where it went.

@@ -32,6 +32,9 @@ type verifiedMsg struct {
 	err    error
 }
 
+// oauthExitedMsg says the OAuth sign-in command ended.
+type oauthExitedMsg struct{ err error }
+
 // connectedMsg tells the root the profile has a working credential.
 type connectedMsg struct {
 	id     Identity
@@ -105,7 +108,18 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		s.spin, cmd = s.spin.Update(msg)
 		return cmd
+	case oauthExitedMsg:
+		if msg.err != nil {
+			s.phase = phaseChoose
+			s.errText = "The OAuth sign-in did not finish (its messages were shown above the screen). Try again, or use an API token."
+			return nil
+		}
+		return tea.Batch(s.spin.Tick, s.whoami())
 	case verifiedMsg:
+		if msg.err != nil && s.cursor == 1 {
+			s.phase, s.errText = phaseChoose, s.c.Backend.Explain(msg.err)
+			return nil
+		}
 		if msg.err != nil {
 			s.phase, s.errText = phaseToken, s.c.Backend.Explain(msg.err)
 			return s.input.Focus()
@@ -145,8 +159,13 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				s.errText = "OAuth sign-in is not available yet: " + reason + " Use an API token for now."
 				return nil
 			}
+			cmd := s.c.Backend.OAuthCommand()
+			if cmd == nil {
+				s.errText = "OAuth sign-in is not available: use an API token."
+				return nil
+			}
 			s.phase = phaseVerifying
-			return tea.Batch(s.spin.Tick, s.oauth())
+			return tea.ExecProcess(cmd, func(err error) tea.Msg { return oauthExitedMsg{err: err} })
 		}
 	case phaseToken:
 		switch {
@@ -195,13 +214,14 @@ func (s *connectStep) verify(tok string) tea.Cmd {
 	}
 }
 
-func (s *connectStep) oauth() tea.Cmd {
+// whoami checks what the OAuth sign-in saved.
+func (s *connectStep) whoami() tea.Cmd {
 	b := s.c.Backend
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
 		defer cancel()
-		id, where, err := b.LoginOAuth(ctx)
-		return verifiedMsg{id: id, where: where, err: err}
+		id, bu, err := b.Whoami(ctx)
+		return verifiedMsg{id: id, budget: bu, where: "by the OAuth sign-in", err: err}
 	}
 }
 
@@ -235,7 +255,13 @@ func (s *connectStep) View() string {
 			desc := st.Muted.Render(o.desc)
 			b.WriteString(fit(cur+name+"  "+desc, tw) + "\n")
 		}
-	case phaseToken, phaseVerifying:
+	case phaseVerifying:
+		if s.cursor == 1 {
+			b.WriteString(s.spin.View() + " Checking the OAuth sign-in with Pipedrive…\n")
+			break
+		}
+		fallthrough
+	case phaseToken:
 		b.WriteString(wrap("Find your token in Pipedrive: click your avatar (top right) > Personal preferences > API.", tw) + "\n")
 		b.WriteString(st.Muted.Render(wrap("It is checked live, then saved for this profile; it is never shown or written to your files.", tw)) + "\n\n")
 		b.WriteString(s.input.View() + "\n")
@@ -243,7 +269,11 @@ func (s *connectStep) View() string {
 			b.WriteString("\n" + s.spin.View() + " Checking the token with Pipedrive…\n")
 		}
 	case phaseConnected:
-		b.WriteString(st.OK.Render("✓ The token works.") + "\n\n")
+		ok := "✓ The token works."
+		if s.cursor == 1 {
+			ok = "✓ Signed in with OAuth."
+		}
+		b.WriteString(st.OK.Render(ok) + "\n\n")
 		b.WriteString("  User     " + s.res.id.User + "\n")
 		b.WriteString("  Company  " + s.res.id.Company + "\n")
 		if s.res.where != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type fakeBackend struct {
 	script []engine.Event
 	block  bool
 	runErr error
+	// oauth is the OAuth sign-in command (nil: OAuth unavailable).
+	oauth *exec.Cmd
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -44,11 +47,12 @@ func (f *fakeBackend) DemoToken() string {
 	return ""
 }
 func (f *fakeBackend) OAuth() (bool, string) {
+	if f.oauth != nil {
+		return true, ""
+	}
 	return false, "pdx has no registered OAuth app yet."
 }
-func (f *fakeBackend) LoginOAuth(context.Context) (Identity, string, error) {
-	return Identity{}, "", errors.New("unavailable")
-}
+func (f *fakeBackend) OAuthCommand() *exec.Cmd { return f.oauth }
 func (f *fakeBackend) Verify(_ context.Context, tok string) (Identity, Budget, error) {
 	if tok != "good" && tok != "demo-token" {
 		return Identity{}, Budget{}, errRejected

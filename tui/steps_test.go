@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"context"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 )
 
 // keyMsgs turns "down space m enter" into key messages; a word that is not
@@ -244,5 +248,32 @@ func TestCoalescedRunes(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/deal")})
 	if !m.streams.filtering || m.streams.filter.Value() != "deal" {
 		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streams.filtering, m.streams.filter.Value())
+	}
+}
+
+// With an OAuth command available, the UI steps aside for it and then shows
+// who signed in; a failed sign-in says so and stays on the choice.
+func TestConnectOAuthCommand(t *testing.T) {
+	for _, tt := range []struct {
+		bin, want string
+	}{{"true", "Signed in with OAuth"}, {"false", "did not finish"}} {
+		t.Run(tt.bin, func(t *testing.T) {
+			path, err := exec.LookPath(tt.bin)
+			if err != nil {
+				t.Skipf("no %s binary", tt.bin)
+			}
+			fb := &fakeBackend{oauth: exec.Command(path)}
+			m := New(context.Background(), NewCommon(fb, true, frozen))
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+			waitText(t, tm, "sign in through the browser")
+			tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+			waitText(t, tm, tt.want)
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+			if tt.bin == "true" && final.connect.phase != phaseConnected {
+				t.Errorf("phase %v after a successful sign-in", final.connect.phase)
+			}
+		})
 	}
 }

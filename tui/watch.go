@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os/exec"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pdxhq/pdx/source/engine"
@@ -54,9 +55,7 @@ func (w watchBackend) DemoToken() string    { return "" }
 func (w watchBackend) OAuth() (bool, string) {
 	return false, "not available while watching a sync"
 }
-func (w watchBackend) LoginOAuth(context.Context) (Identity, string, error) {
-	return Identity{}, "", errors.New("not available while watching a sync")
-}
+func (w watchBackend) OAuthCommand() *exec.Cmd { return nil }
 func (w watchBackend) Verify(context.Context, string) (Identity, Budget, error) {
 	return Identity{}, Budget{}, errors.New("not available while watching a sync")
 }

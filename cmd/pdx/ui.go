@@ -52,7 +52,17 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	if !isTerminal(in) || !isTerminal(out) {
 		return headlessFallback(cmd, g)
 	}
-	b, err := wire.New(wire.Options{Profile: g.profile, Demo: g.demo})
+	wo := wire.Options{Profile: g.profile, Demo: g.demo}
+	if authOAuthLogin != nil {
+		// The UI steps aside and runs `pdx auth login --oauth` itself.
+		if exe, err := os.Executable(); err == nil {
+			wo.OAuthArgs = []string{exe, "auth", "login", "--oauth"}
+			if g.profile != "" {
+				wo.OAuthArgs = append(wo.OAuthArgs, "--profile", g.profile)
+			}
+		}
+	}
+	b, err := wire.New(wo)
 	if err != nil {
 		return withExit(exitFailure, fmt.Errorf("open the profile: %w", err))
 	}

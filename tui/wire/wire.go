@@ -7,8 +7,8 @@ package wire
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 
@@ -33,6 +33,10 @@ type Options struct {
 	Secrets *secret.Store
 	// ConfigDir and StateDir override the stores' directories (tests).
 	ConfigDir, StateDir string
+	// OAuthArgs is the command line that signs the profile in with OAuth
+	// in the terminal (`pdx auth login --oauth --profile P`); empty when
+	// this build has no OAuth sign-in.
+	OAuthArgs []string
 }
 
 // Backend implements tui.Backend.
@@ -43,6 +47,8 @@ type Backend struct {
 	secrets  *secret.Store
 	state    *state.Profile
 
+	oauthArgs []string
+
 	mu       sync.Mutex
 	prof     profile.Profile
 	lastSeen tui.Identity
@@ -52,7 +58,7 @@ type Backend struct {
 // New opens the stores for the profile (or starts the demo simulator). The
 // caller must Close it.
 func New(o Options) (*Backend, error) {
-	b := &Backend{}
+	b := &Backend{oauthArgs: o.OAuthArgs}
 	if o.Demo {
 		d, err := job.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
 		if err != nil {
@@ -126,15 +132,24 @@ func (b *Backend) HasCredentials() bool {
 	return err == nil && !s.Empty()
 }
 
-// OAuth implements tui.Backend: OAuth needs a Pipedrive app of the user's
-// own (client ID and secret), which this screen does not collect yet.
+// OAuth implements tui.Backend.
 func (b *Backend) OAuth() (bool, string) {
-	return false, "it needs your own Pipedrive app (client ID and secret), which this screen cannot set up yet."
+	switch {
+	case b.demo != nil:
+		return false, "the demo signs in with its API token."
+	case len(b.oauthArgs) == 0:
+		return false, "this build of pdx has no OAuth sign-in yet."
+	}
+	return true, ""
 }
 
-// LoginOAuth implements tui.Backend.
-func (b *Backend) LoginOAuth(context.Context) (tui.Identity, string, error) {
-	return tui.Identity{}, "", errors.New("OAuth sign-in is not available in the interactive UI yet")
+// OAuthCommand implements tui.Backend: the CLI's own OAuth login, which
+// opens the browser and saves the tokens where `pdx auth login` does.
+func (b *Backend) OAuthCommand() *exec.Cmd {
+	if ok, _ := b.OAuth(); !ok {
+		return nil
+	}
+	return exec.Command(b.oauthArgs[0], b.oauthArgs[1:]...)
 }
 
 // profileCopy is the current profile under the lock.
@@ -174,8 +189,18 @@ func (b *Backend) Verify(ctx context.Context, token string) (tui.Identity, tui.B
 	return b.check(ctx, secret.Secret{APIToken: strings.TrimSpace(token)})
 }
 
-// Whoami implements tui.Backend.
+// Whoami implements tui.Backend. The profile is read again first: an OAuth
+// sign-in run from the UI saved it behind our back.
 func (b *Backend) Whoami(ctx context.Context) (tui.Identity, tui.Budget, error) {
+	if b.profiles != nil {
+		if cfg, err := b.profiles.Load(); err == nil {
+			if _, p, ok := cfg.Resolve(b.name); ok {
+				b.mu.Lock()
+				b.prof = p
+				b.mu.Unlock()
+			}
+		}
+	}
 	sec, _, err := b.secrets.Get(b.name)
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
