@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
 // syncEnv is a simulator plus private config, state and output dirs, with
@@ -88,4 +92,33 @@ func assertNoToken(t *testing.T, token string, dirs []string, texts ...string) {
 			return nil
 		})
 	}
+}
+
+// apiRecordsFor reads a stream's whole list from the simulator with the
+// stream's own fixed params (pipedrivetest's Records("deals") leaves out
+// the status=deleted deals the deals stream asks for).
+func apiRecordsFor(t *testing.T, srv *pipedrivetest.Server, stream string) []json.RawMessage {
+	t.Helper()
+	def, ok := streams.Lookup(stream)
+	if !ok {
+		t.Fatalf("no stream %s", stream)
+	}
+	if def.Params.Get("status") == "" {
+		return srv.Records(stream)
+	}
+	cl, err := client.New(client.Options{BaseURL: srv.URL(), Auth: client.TokenAuth(srv.Token()), BurstLimit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []json.RawMessage
+	req := client.PageRequest{Version: def.Version, Path: def.Path, Params: def.Params, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
+	if err := cl.Pages(context.Background(), req, func(p client.Page) error {
+		for _, r := range p.Records {
+			out = append(out, append(json.RawMessage(nil), r...))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

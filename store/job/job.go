@@ -207,7 +207,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	for _, cs := range plan {
 		modes[cs.Name] = cs.Mode
 	}
-	w, err := openWriter(ctx, format, outDir, plan, saved, run, cl, o, notice)
+	w, err := openWriter(ctx, format, outDir, plan, saved, cl, o, notice)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -344,7 +344,7 @@ func (a airbyteWriter) finish(runErr error) error {
 	return err
 }
 
-func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map[string]json.RawMessage, run state.Run, cl *client.Client, o Options, notice func(string)) (writer, error) {
+func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (writer, error) {
 	streamNotice := func(stream, msg string) { notice(msg) }
 	if format == profile.FormatAirbyte {
 		names := make([]string, len(plan))
@@ -374,8 +374,8 @@ func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map
 		}
 		_, hasState := saved[cs.Name]
 		spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
-		if rec, ok := run.Outputs[cs.Name]; ok && rec.Path == final {
-			spec.ResumeSize = rec.Size
+		if hasState {
+			spec.ResumeSize = o.State.ResumeSize(cs.Name, final)
 		}
 		if hasState {
 			if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {

@@ -71,6 +71,13 @@ func (s *Store) Dir() string { return s.dir }
 type Output struct {
 	Path string `json:"path"`
 	Size int64  `json:"size"`
+	// State is the stream_state this size goes with, and Prev* the
+	// checkpoint before it: run.json is written before state.json, so after
+	// a crash between the two, state.json still holds PrevState and the
+	// file must be cut to PrevSize (see ResumeSize).
+	State     json.RawMessage `json:"state,omitempty"`
+	PrevSize  int64           `json:"prev_size,omitempty"`
+	PrevState json.RawMessage `json:"prev_state,omitempty"`
 }
 
 // Run is the content of run.json.
@@ -186,17 +193,24 @@ func copyMap[V any](m map[string]V) map[string]V {
 
 // Checkpoint records a stream's new state and, when out is not nil, its
 // output file's durable size. The caller has already flushed and synced the
-// records the state covers. run.json is written before state.json: a crash
-// between the two leaves an older state with a newer size, which only
-// re-reads records (never the reverse, which would cut covered records).
+// records the state covers. run.json (size + the state it goes with) is
+// written before state.json, so a crash between the two leaves a state.json
+// that ResumeSize can still match to the right size.
 func (p *Profile) Checkpoint(stream string, st json.RawMessage, out *Output) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	cst := compact(st)
 	if out != nil {
 		if p.run.Outputs == nil {
 			p.run.Outputs = map[string]Output{}
 		}
-		p.run.Outputs[stream] = *out
+		rec := Output{Path: out.Path, Size: out.Size, State: cst}
+		if old, ok := p.run.Outputs[stream]; ok && old.Path == out.Path && len(old.State) > 0 && !bytes.Equal(compact(old.State), cst) {
+			rec.PrevSize, rec.PrevState = old.Size, old.State
+		} else if ok && old.Path == out.Path {
+			rec.PrevSize, rec.PrevState = old.PrevSize, old.PrevState
+		}
+		p.run.Outputs[stream] = rec
 		if err := p.writeRun(); err != nil {
 			return err
 		}
@@ -204,20 +218,42 @@ func (p *Profile) Checkpoint(stream string, st json.RawMessage, out *Output) err
 	if len(st) == 0 {
 		return nil
 	}
-	p.streams[stream] = append(json.RawMessage(nil), st...)
+	p.streams[stream] = cst
 	return p.writeState()
 }
 
-// ForgetOutput drops a stream's recorded output size (its file was replaced
-// whole, so no resume cut applies).
-func (p *Profile) ForgetOutput(stream string) error {
+// ResumeSize is how many bytes of the stream's output file at path the
+// saved state covers: the size recorded with the checkpoint whose state is
+// the one saved now. -1 when unknown (no record, another file, or a state
+// that matches neither recorded checkpoint).
+func (p *Profile) ResumeSize(stream, path string) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.run.Outputs[stream]; !ok {
+	out, ok := p.run.Outputs[stream]
+	if !ok || out.Path != path {
+		return -1
+	}
+	cur := compact(p.streams[stream])
+	switch {
+	case len(out.State) == 0:
+		return -1
+	case bytes.Equal(compact(out.State), cur):
+		return out.Size
+	case len(out.PrevState) > 0 && bytes.Equal(compact(out.PrevState), cur):
+		return out.PrevSize
+	}
+	return -1
+}
+
+func compact(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
 		return nil
 	}
-	delete(p.run.Outputs, stream)
-	return p.writeRun()
+	var c bytes.Buffer
+	if err := json.Compact(&c, b); err != nil {
+		return append(json.RawMessage(nil), b...)
+	}
+	return c.Bytes()
 }
 
 // FinishRun records the run's per-stream record counts (merged into the

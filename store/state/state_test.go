@@ -202,3 +202,45 @@ func TestRemoveCorrupt(t *testing.T) {
 		t.Fatalf("after Remove: %v", err)
 	}
 }
+
+func TestResumeSizeSurvivesCrashBetweenFiles(t *testing.T) {
+	s := OpenDir(t.TempDir())
+	p, _ := s.Load("acme")
+	st1, st2 := json.RawMessage(`{"c": "2024-01-01"}`), json.RawMessage(`{"c":"2024-02-01"}`)
+	if err := p.Checkpoint("deals", st1, &Output{Path: "/o/deals.jsonl", Size: 100}); err != nil {
+		t.Fatal(err)
+	}
+	afterFirst, _ := os.ReadFile(p.StatePath())
+	if err := p.Checkpoint("deals", st2, &Output{Path: "/o/deals.jsonl", Size: 250}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		crash bool // state.json still holds the first checkpoint
+		path  string
+		want  int64
+	}{
+		{"both written", false, "/o/deals.jsonl", 250},
+		{"crash between run.json and state.json", true, "/o/deals.jsonl", 100},
+		{"another file", false, "/other/deals.jsonl", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.crash {
+				if err := os.WriteFile(p.StatePath(), afterFirst, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			q, err := s.Load("acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := q.ResumeSize("deals", tt.path); got != tt.want {
+				t.Errorf("ResumeSize = %d, want %d", got, tt.want)
+			}
+			if got := q.ResumeSize("persons", tt.path); got != -1 {
+				t.Errorf("unknown stream: %d", got)
+			}
+		})
+	}
+}
