@@ -3,6 +3,19 @@
 // engine events into protocol messages, the connector config (with migration
 // of the old connector's shapes), the spec, the configured catalog and the
 // state file. It never prints anywhere but the io.Writer it is given.
+//
+// Commands (RunSpec, RunCheck, RunDiscover, RunRead; cmd/pdx only wires
+// flags to them):
+//   - check: a bad token, config or unreachable API is CONNECTION_STATUS
+//     FAILED with exit 0; only a pdx bug is a TRACE ERROR with exit 1.
+//   - discover/read: an invalid config, catalog or state file is a TRACE
+//     ERROR config_error and exit 1, before any request.
+//   - read exits 0 only when every configured stream is COMPLETE; 3 when the
+//     company's daily API budget ran out (streams INCOMPLETE with
+//     transient_error traces, every STATE already emitted is a good resume
+//     point); 1 for any other incomplete stream.
+//   - A config in an old shape, or rotated OAuth tokens, go out as a CONTROL
+//     CONNECTOR_CONFIG message with the complete new config.
 package airbyte
 
 import (
