@@ -3,6 +3,7 @@ package airbyte
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,32 @@ func TestMasker(t *testing.T) {
 	for _, s := range secrets {
 		if s == "api_token" {
 			t.Errorf("SecretsFromJSON returned the auth_type value: %v", secrets)
+		}
+	}
+}
+
+// TestSpecPatternMatchesParser: the start_date pattern the platform's UI
+// enforces accepts exactly what ParseStartDate accepts.
+func TestSpecPatternMatchesParser(t *testing.T) {
+	var spec struct {
+		ConnectionSpecification struct {
+			Properties struct {
+				StartDate struct {
+					Pattern string `json:"pattern"`
+				} `json:"start_date"`
+			} `json:"properties"`
+		} `json:"connectionSpecification"`
+	}
+	if err := json.Unmarshal(specJSON, &spec); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(spec.ConnectionSpecification.Properties.StartDate.Pattern)
+	for _, s := range []string{"2017-01-25T00:00:00Z", "2017-01-25 00:00:00Z", "2017-01-25", "2017-01-25T02:00:00+02:00",
+		"2017-01-25T02:00:00+0200", "2017-01-25 10:30:00", "2017-01-25T10:30", "2017-01-25T00:00:00.123Z", "2017-01-25T00:00:00z",
+		"2017-01-25T00:00:00 +02:00", "25/01/2017", "2017-01-25T", "yesterday", "2017-01-25T00:00:00ZZ"} {
+		_, err := ParseStartDate(s)
+		if re.MatchString(s) != (err == nil) {
+			t.Errorf("%q: pattern match %v, parser error %v", s, re.MatchString(s), err)
 		}
 	}
 }
