@@ -50,6 +50,7 @@ type Model struct {
 	outcome  Outcome
 	stopped  bool
 	watch    bool          // only Run and Summary (pdx sync in a terminal)
+	crash    string        // a panic caught in Update or View (a bug)
 	runEnded chan struct{} // closed once Backend.Run returned
 }
 
@@ -135,7 +136,33 @@ func isNilComponent(c component) bool {
 	return false
 }
 
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update routes msg; a bug that panics in a step becomes a plain message
+// on screen instead of a stack trace over the user's terminal.
+func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+	if m.crash != "" {
+		if _, ok := msg.(tea.KeyMsg); ok {
+			return m, tea.Quit
+		}
+		return m, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			m.crashed(r)
+			cmd = nil
+		}
+	}()
+	return m.update(msg)
+}
+
+// crashed stops a running sync (it saves state) and keeps the reason.
+func (m *Model) crashed(r any) {
+	m.crash = fmt.Sprint(r)
+	if m.run != nil && m.run.cancel != nil {
+		m.run.cancel()
+	}
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
@@ -167,6 +194,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.streams.SetBudget(msg.budget, msg.id.User)
 		return m, nil
 	case connectedMsg:
+		if m.step != StepConnect {
+			return m, nil
+		}
 		m.who, m.budget = msg.id, msg.budget
 		m.streams.SetBudget(msg.budget, msg.id.User)
 		return m, m.goTo(StepStreams)
@@ -182,11 +212,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case streamsDoneMsg:
+		if m.step != StepStreams {
+			return m, nil // a late duplicate
+		}
 		m.plan.Streams = msg.choices
 		set := m.c.Backend.Settings()
 		m.output = newOutputStep(m.c, set.Format, set.OutDir)
 		return m, m.goTo(StepOutput)
 	case outputDoneMsg:
+		if m.step != StepOutput {
+			return m, nil // a late duplicate: never start a second run
+		}
 		m.plan.Format, m.plan.OutDir = msg.format, msg.dir
 		return m, m.startRun()
 	case runDoneMsg:
@@ -253,7 +289,17 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	return m.goTo(StepSummary)
 }
 
-func (m *Model) View() string {
+func (m *Model) View() (v string) {
+	if m.crash == "" {
+		defer func() {
+			if r := recover(); r != nil {
+				m.crashed(r)
+				v = m.crashView()
+			}
+		}()
+	} else {
+		return m.crashView()
+	}
 	st := m.c.Styles
 	var crumbs []string
 	for i, n := range stepNames {
@@ -298,4 +344,11 @@ func (m *Model) View() string {
 	help := fit(m.c.HelpLine(m.current().Help()), w)
 	screen := fit(header, w) + "\n" + fit(second, w) + "\n" + strings.Join(lines, "\n") + "\n" + help
 	return st.App.Render(screen)
+}
+
+// crashView replaces the screen after a bug.
+func (m *Model) crashView() string {
+	st := m.c.Styles
+	msg := "pdx hit a bug and cannot go on (" + m.crash + "). Records already written are kept and a running sync was stopped with its state saved. Please report this message. Press any key to quit."
+	return st.App.Render(st.Error.Render("Something went wrong inside pdx") + "\n\n" + wrap(msg, m.c.Width-4))
 }

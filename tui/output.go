@@ -23,6 +23,8 @@ type outputStep struct {
 	format Format
 	dir    string
 	w, h   int
+	// submitted is set once the choice was sent to the root.
+	submitted bool
 }
 
 // formatLabel is the one-line explanation of each format.
@@ -96,7 +98,8 @@ func (s *outputStep) Update(msg tea.Msg) tea.Cmd {
 	if f, ok := m.(*huh.Form); ok {
 		s.form = f
 	}
-	if s.form.State == huh.StateCompleted {
+	if s.form.State == huh.StateCompleted && !s.submitted {
+		s.submitted = true // messages still in flight must not start a second run
 		f, d := s.format, strings.TrimSpace(s.dir)
 		if d != "-" {
 			d = filepath.Clean(d)

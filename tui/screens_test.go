@@ -308,3 +308,26 @@ func TestWatchRunsAndSummarizes(t *testing.T) {
 		t.Errorf("watch mode shows the wizard's steps:\n%s", v)
 	}
 }
+
+// A bug that panics inside a step (here: a step that was never built)
+// becomes a plain message; the next key quits.
+func TestPanicBecomesAMessage(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	m.step = StepSummary // m.summary is nil: its Update panics
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyDown}); cmd != nil {
+		t.Error("a crashed update returned a command")
+	}
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "pdx hit a bug") || strings.Contains(v, "goroutine") {
+		t.Errorf("crash screen:\n%s", v)
+	}
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter}); cmd == nil {
+		t.Error("a key should quit after a crash")
+	}
+	// View panicking is caught the same way.
+	m2 := newRoot(&fakeBackend{hasCreds: true})
+	m2.step = StepRun // m2.run is nil
+	if v := ansi.Strip(m2.View()); !strings.Contains(v, "pdx hit a bug") {
+		t.Errorf("view crash screen:\n%s", v)
+	}
+}

@@ -277,3 +277,18 @@ func TestConnectOAuthCommand(t *testing.T) {
 		})
 	}
 }
+
+// A late duplicate of "output chosen" (messages in flight while the form
+// completes) never starts a second run.
+func TestOneRunPerChoice(t *testing.T) {
+	fb := &fakeBackend{hasCreds: true}
+	m := New(context.Background(), NewCommon(fb, true, frozen))
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
+	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
+	m.Update(streamsDoneMsg{choices: []Choice{{"users", FullRefresh}}})
+	<-m.RunEnded()
+	if len(fb.plans) != 1 || m.Step() != StepRun {
+		t.Errorf("%d runs started, step %v", len(fb.plans), m.Step())
+	}
+}
