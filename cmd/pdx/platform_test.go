@@ -416,12 +416,24 @@ func TestPlatformRun(t *testing.T) {
 		}
 	}
 
+	// spec needs no input; the platform runs it from the image's workdir.
+	r := p.run(t, home, "spec")
+	specs := 0
+	for _, m := range v.Parse(t, []byte(r.stdout)) {
+		if m.Type == "SPEC" {
+			specs++
+		}
+	}
+	if r.code != 0 || specs != 1 {
+		t.Fatalf("spec: exit %d, %d SPEC messages, want exit 0 and one\nstderr: %s", r.code, specs, r.stderr)
+	}
+
 	// check, and discover, from /config.
 	configFiles := map[string][]byte{"connectionConfiguration.json": config}
 	mountDir(t, configDir, configFiles)
 	cfgPath := filepath.Join(configDir, "connectionConfiguration.json")
 
-	r := p.run(t, configDir, "check --config "+cfgPath)
+	r = p.run(t, configDir, "check --config "+cfgPath)
 	msgs := v.Parse(t, []byte(r.stdout))
 	var statuses []string
 	for _, m := range msgs {
