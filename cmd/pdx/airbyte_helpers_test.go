@@ -103,6 +103,8 @@ type catStream struct {
 		Name               string          `json:"name"`
 		JSONSchema         json.RawMessage `json:"json_schema"`
 		SupportedSyncModes []string        `json:"supported_sync_modes"`
+		PrimaryKey         [][]string      `json:"source_defined_primary_key,omitempty"`
+		Cursor             []string        `json:"default_cursor_field,omitempty"`
 	} `json:"stream"`
 	SyncMode            string `json:"sync_mode"`
 	DestinationSyncMode string `json:"destination_sync_mode"`
@@ -126,6 +128,7 @@ func discover(t *testing.T, v *airbytetest.Validator, cfgPath string) (map[strin
 		schemas[s.Name] = s.JSONSchema
 		var c catStream
 		c.Stream.Name, c.Stream.JSONSchema, c.Stream.SupportedSyncModes = s.Name, s.JSONSchema, s.SupportedSyncModes
+		c.Stream.PrimaryKey, c.Stream.Cursor = s.SourceDefinedPrimaryKey, s.DefaultCursorField
 		c.SyncMode = s.SupportedSyncModes[len(s.SupportedSyncModes)-1]
 		c.DestinationSyncMode = "append"
 		cs = append(cs, c)

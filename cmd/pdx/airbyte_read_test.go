@@ -116,6 +116,14 @@ func TestAirbyteReadCAT(t *testing.T) {
 			if len(rd.Errors) > 0 {
 				t.Errorf("error traces: %v", rd.Errors)
 			}
+			keys, cursors := map[string][][]string{}, map[string][]string{}
+			for _, c := range cs {
+				keys[c.Stream.Name] = c.Stream.PrimaryKey
+				if mode == "incremental" {
+					cursors[c.Stream.Name] = c.Stream.Cursor
+				}
+			}
+			airbytetest.CheckKeys(t, rd.Records, keys, cursors)
 			noSecret(t, r, s.Token())
 		})
 	}

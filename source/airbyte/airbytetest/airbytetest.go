@@ -345,3 +345,47 @@ func undeclaredTopLevel(js, data json.RawMessage) error {
 	}
 	return nil
 }
+
+// CheckKeys checks CAT's key rules on the records of a read: every record
+// has each primary key path as a non-null scalar, and (for incremental
+// streams) its cursor field present. keys and cursors map stream -> paths as
+// the catalog declares them.
+func CheckKeys(t testing.TB, records map[string][]json.RawMessage, keys map[string][][]string, cursors map[string][]string) {
+	t.Helper()
+	for stream, recs := range records {
+		for i, rec := range recs {
+			var m map[string]any
+			if err := json.Unmarshal(rec, &m); err != nil {
+				t.Errorf("%s record %d: %v", stream, i, err)
+				continue
+			}
+			for _, path := range keys[stream] {
+				v, ok := lookup(m, path)
+				switch v.(type) {
+				case string, float64, bool:
+				default:
+					t.Errorf("%s record %d: primary key %v is %v (present %v), want a non-null scalar", stream, i, path, v, ok)
+				}
+			}
+			if c := cursors[stream]; len(c) > 0 {
+				if _, ok := lookup(m, c); !ok {
+					t.Errorf("%s record %d: cursor %v missing", stream, i, c)
+				}
+			}
+		}
+	}
+}
+
+func lookup(m map[string]any, path []string) (any, bool) {
+	var cur any = m
+	for _, p := range path {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[p]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}

@@ -81,3 +81,25 @@ func TestParseRejectsNonProtocolLines(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckKeys(t *testing.T) {
+	keys := map[string][][]string{"deals": {{"id"}}}
+	cursors := map[string][]string{"deals": {"update_time"}}
+	cases := map[string]struct {
+		rec  string
+		fail bool
+	}{
+		"good":        {`{"id":1,"update_time":"x"}`, false},
+		"null key":    {`{"id":null,"update_time":"x"}`, true},
+		"missing key": {`{"update_time":"x"}`, true},
+		"object key":  {`{"id":{"a":1},"update_time":"x"}`, true},
+		"no cursor":   {`{"id":1}`, true},
+	}
+	for name, tc := range cases {
+		rec := &recorder{TB: t}
+		CheckKeys(rec, map[string][]json.RawMessage{"deals": {json.RawMessage(tc.rec)}}, keys, cursors)
+		if (len(rec.errs) > 0) != tc.fail {
+			t.Errorf("%s: failures %v, want fail=%v", name, rec.errs, tc.fail)
+		}
+	}
+}
