@@ -1,5 +1,27 @@
 package engine
 
+// The engine's public API (stable; other packages build on it): Mode
+// (FullRefresh, Incremental), ConfiguredStream, Options, Run, Result
+// (OK, Err, BudgetExhausted), StreamResult, EstimateTokens,
+// DefaultConcurrency, ParseTime, FormatState, plus the event contract in
+// event.go.
+//
+// State, per stream, is a JSON object keyed by the stream's cursor field:
+// {"update_time":"2024-05-01T10:00:00Z"} ({"modified":...} for users), RFC
+// 3339 UTC whole seconds, the max cursor seen among records already handed
+// to the sink; {} when nothing is known. Incoming states also accept the old
+// Airbyte connector's values ("2021-06-01 10:10:10"), offsets and dates.
+//   - server-side streams (updated_since): a Checkpoint after every page;
+//     resuming re-reads the boundary (updated_since is inclusive), so any
+//     emitted state loses nothing;
+//   - client-side streams: everything is read, records with cursor >= state
+//     are emitted, one Checkpoint at the end;
+//   - deal_products: the state is the max update_time of the parent deals
+//     whose products were all emitted (see readFollowsParent);
+//   - full refresh: one Checkpoint at the end, Count = records;
+//   - a stream that fails re-emits its last good state (Count = the records
+//     since) before StreamIncomplete, so it always has a resume point.
+
 import (
 	"context"
 	"encoding/json"

@@ -66,7 +66,8 @@ func (r *streamRun) addPages(n int64) {
 }
 
 func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, args ...any) {
-	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: r.def.Name + ": " + fmt.Sprintf(format, args...)})
+	// The event names the stream; the message does not repeat it.
+	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: fmt.Sprintf(format, args...)})
 }
 
 // sinkError marks an error returned by the sink, so it is not mistaken for
