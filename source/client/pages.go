@@ -202,6 +202,9 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 		if cur.err != nil {
 			return cur.err
 		}
+		if err := ctx.Err(); err != nil {
+			return err // a prefetched page is not handed over after a cancel
+		}
 		var pending chan pageResult
 		if cur.more && (req.MaxPages <= 0 || cur.page.Number < req.MaxPages) {
 			pending = make(chan pageResult, 1)

@@ -656,3 +656,102 @@ func TestUpdatesDuringRead(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelStopsCleanly: cancelling the run (Ctrl-C, SIGTERM) stops every
+// stream after its last checkpoint; the stream ends incomplete (transient)
+// and its last emitted state is a resume point that loses nothing.
+func TestCancelStopsCleanly(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 14, Scale: 2200})
+	c := newClient(t, sim, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	col := newCollector(t)
+	checkpoints := 0
+	var afterCancel []engine.Kind
+	sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+		if checkpoints >= 2 {
+			afterCancel = append(afterCancel, ev.Kind)
+		}
+		if err := col.Emit(ctx, ev); err != nil {
+			return err
+		}
+		if ev.Kind == engine.Checkpoint {
+			checkpoints++
+			if checkpoints == 2 {
+				cancel()
+			}
+		}
+		return nil
+	})
+	res, err := engine.Run(ctx, engine.Options{Client: c, Sink: sink, Streams: incr("deals"), Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Streams[0]
+	if d.Complete || d.Failure != engine.TransientError || !errors.Is(d.Err, context.Canceled) {
+		t.Fatalf("deals: complete=%v failure=%s err=%v", d.Complete, d.Failure, d.Err)
+	}
+	if slices.Contains(afterCancel, engine.Records) {
+		t.Errorf("records emitted after the cancel: %v", afterCancel)
+	}
+	if afterCancel[len(afterCancel)-1] != engine.StreamIncomplete {
+		t.Errorf("events after the cancel: %v", afterCancel)
+	}
+	if string(d.State) != string(col.lastState("deals")) {
+		t.Errorf("result state %s, last emitted %s", d.State, col.lastState("deals"))
+	}
+	// Resuming from it returns the rest.
+	_, rest := run(t, c, runCfg{streams: incr("deals"), state: stateOf("deals", d.State)})
+	got := map[string]bool{}
+	for _, id := range append(col.ids("deals"), rest.ids("deals")...) {
+		got[id] = true
+	}
+	if want := sim.Count("deals"); len(got) < want {
+		t.Errorf("%d distinct deals after resuming, simulator lists %d", len(got), want)
+	}
+}
+
+// TestSinkErrorFailsStream: a sink that cannot write fails the stream as a
+// system error, without a state flushed after the failed write; other
+// streams are unaffected.
+func TestSinkErrorFailsStream(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 15, Scale: 50})
+	c := newClient(t, sim, nil)
+	col := newCollector(t)
+	diskFull := errors.New("disk full")
+	sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+		if ev.Stream == "deals" && ev.Kind == engine.Records {
+			return diskFull
+		}
+		return col.Emit(ctx, ev)
+	})
+	res, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: sink, Streams: full("deals", "stages"),
+		Estimates: map[string]int64{"deals": 42}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Streams {
+		switch s.Name {
+		case "deals":
+			if s.Complete || s.Failure != engine.SystemError || !errors.Is(s.Err, diskFull) {
+				t.Errorf("deals: complete=%v failure=%s err=%v", s.Complete, s.Failure, s.Err)
+			}
+		case "stages":
+			if !s.Complete {
+				t.Errorf("stages failed: %v", s.Err)
+			}
+		}
+	}
+	if n := len(col.states["deals"]); n != 0 {
+		t.Errorf("deals: %d checkpoints after a failed write", n)
+	}
+	for _, e := range col.events(engine.StreamQueued) {
+		want := int64(-1)
+		if e.Stream == "deals" {
+			want = 42
+		}
+		if e.Stats.Estimate != want {
+			t.Errorf("%s queued with estimate %d, want %d", e.Stream, e.Stats.Estimate, want)
+		}
+	}
+}
