@@ -209,6 +209,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.goTo(StepStreams)
 		case StepOutput:
 			return m, m.goTo(StepStreams)
+		case StepSummary:
+			if m.summary.canRetry && !m.watch {
+				m.output = newOutputStep(m.c, m.plan.Format, m.plan.OutDir)
+				return m, m.goTo(StepOutput)
+			}
 		}
 		return m, nil
 	case streamsDoneMsg:
@@ -286,6 +291,7 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	o.Summary = text
 	m.outcome = o
 	m.summary = newSummaryStep(m.c, text)
+	m.summary.canRetry = msg.err != nil && !started(r.snap) && !m.watch
 	return m.goTo(StepSummary)
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -290,5 +291,31 @@ func TestOneRunPerChoice(t *testing.T) {
 	<-m.RunEnded()
 	if len(fb.plans) != 1 || m.Step() != StepRun {
 		t.Errorf("%d runs started, step %v", len(fb.plans), m.Step())
+	}
+}
+
+// A run that cannot start (say, an unwritable directory) offers esc back to
+// the output choice, and a second try runs.
+func TestRetryAfterFailedStart(t *testing.T) {
+	fb := &fakeBackend{hasCreds: true, runErr: errors.New("mkdir /proc/x: no such file or directory")}
+	m := New(context.Background(), NewCommon(fb, true, frozen))
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(outputDoneMsg{format: FormatJSONL, dir: "/proc/x"})
+	<-m.RunEnded()
+	m.Update(<-m.run.done)
+	if m.Step() != StepSummary || !m.summary.canRetry {
+		t.Fatalf("step %v canRetry %v", m.Step(), m.summary != nil && m.summary.canRetry)
+	}
+	for _, msg := range drive(m.summary, "esc") {
+		m.Update(msg)
+	}
+	if m.Step() != StepOutput {
+		t.Fatalf("esc led to %v, want Output", m.Step())
+	}
+	fb.runErr = nil
+	m.Update(outputDoneMsg{format: FormatJSONL, dir: "ok"})
+	<-m.RunEnded()
+	if len(fb.plans) != 2 || fb.plans[1].OutDir != "ok" {
+		t.Errorf("plans %+v", fb.plans)
 	}
 }

@@ -28,10 +28,13 @@ type Outcome struct {
 // summaryStep is the end screen: what happened, where the files are, what
 // failed and why, and how to run the same thing headless.
 type summaryStep struct {
-	c    *Common
-	vp   viewport.Model
-	text string
-	w, h int
+	c *Common
+	// canRetry: the run could not start, so going back to the output
+	// choice (esc) is the obvious fix.
+	canRetry bool
+	vp       viewport.Model
+	text     string
+	w, h     int
 }
 
 // summarize builds the outcome and its plain text from the final snapshot.
@@ -66,6 +69,9 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	sb.WriteString(head + "\n")
 	if runErr != nil && !stopped {
 		sb.WriteString(wrap(b.Explain(runErr), tw) + "\n")
+		if !started(snap) {
+			sb.WriteString(wrap("Nothing was written. Press esc to change the output, or q to quit.", tw) + "\n")
+		}
 	}
 	if stopped || o.BudgetExhausted || o.Failed > 0 {
 		if res.StateSaved {
@@ -132,9 +138,21 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 		cmd = HeadlessCommand(b.Profile(), b.Demo(), abs, fullOnly)
 	}
 	sb.WriteString("\n" + st.Heading.Render("Run the same sync without the UI") + "\n")
-	sb.WriteString(wrapCommand(cmd, tw) + "\n\n")
-	sb.WriteString(rows.String())
+	sb.WriteString(wrapCommand(cmd, tw) + "\n")
+	if started(snap) || runErr == nil {
+		sb.WriteString("\n" + rows.String())
+	}
 	return o, sb.String()
+}
+
+// started reports whether any stream began.
+func started(snap Snapshot) bool {
+	for _, p := range snap.Streams {
+		if p.State != StateQueued {
+			return true
+		}
+	}
+	return false
 }
 
 // isCancel reports an error caused by the user stopping the run.
@@ -210,6 +228,9 @@ func (s *summaryStep) SetSize(w, h int) {
 func (s *summaryStep) Help() []key.Binding {
 	k := s.c.Keys
 	h := []key.Binding{k.Quit}
+	if s.canRetry {
+		h = append([]key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "change the output"))}, h...)
+	}
 	if s.vp.TotalLineCount() > s.vp.Height {
 		h = append([]key.Binding{k.Up, k.Down}, h...)
 	}
@@ -217,8 +238,13 @@ func (s *summaryStep) Help() []key.Binding {
 }
 
 func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
-	if km, ok := msg.(tea.KeyMsg); ok && (key.Matches(km, s.c.Keys.Quit) || km.Type == tea.KeyEnter) {
-		return tea.Quit
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(km, s.c.Keys.Quit) || km.Type == tea.KeyEnter:
+			return tea.Quit
+		case km.Type == tea.KeyEsc && s.canRetry:
+			return func() tea.Msg { return backMsg{} }
+		}
 	}
 	var cmd tea.Cmd
 	s.vp, cmd = s.vp.Update(msg)

@@ -60,6 +60,16 @@ func Explain(err error) string {
 			where = " (" + pe.Path + ")"
 		}
 		return "pdx is not allowed to write there" + where + ". Choose another directory."
+	case errors.As(err, &pe):
+		what := map[string]string{"mkdir": "create the folder", "open": "open", "write": "write to", "rename": "replace", "remove": "remove", "stat": "find", "sync": "save"}[pe.Op]
+		if what == "" {
+			what = "use"
+		}
+		reason := pe.Err.Error()
+		if errors.Is(pe.Err, fs.ErrNotExist) {
+			reason = "a folder on the way does not exist"
+		}
+		return "pdx could not " + what + " " + pe.Path + " (" + reason + "). Choose another directory, or check the disk."
 	case client.IsTransient(err):
 		return "Could not reach Pipedrive (a network problem). Check your internet connection and try again; what was fetched is saved."
 	}

@@ -43,6 +43,7 @@ func TestExplain(t *testing.T) {
 		{"timeout", fmt.Errorf("check: %w", context.DeadlineExceeded), "did not answer in time"},
 		{"disk full", &fs.PathError{Op: "write", Path: "/x/deals.jsonl", Err: syscall.ENOSPC}, "disk is full"},
 		{"permission", &fs.PathError{Op: "mkdir", Path: "/root/out", Err: fs.ErrPermission}, "not allowed to write there (/root/out)"},
+		{"missing folder", fmt.Errorf("open writer: %w", &fs.PathError{Op: "mkdir", Path: "/proc/nope", Err: syscall.ENOENT}), "pdx could not create the folder /proc/nope (a folder on the way does not exist)"},
 		{"unknown", fmt.Errorf("open writer: mkdir out: %w", errors.New("not a directory")), "Something unexpected went wrong: mkdir out: not a directory. Try again"},
 	}
 	for _, tt := range tests {
