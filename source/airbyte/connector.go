@@ -234,7 +234,7 @@ func RunDiscover(ctx context.Context, env Env, configPath string) (code int) {
 	cfg, m, err := loadConfig(configPath)
 	mask = m
 	if err != nil {
-		return fail(w, mask, "The config is invalid", err)
+		return fail(w, mask, "Fix the connector config", err)
 	}
 	if cfg.Migrated() {
 		if err := w.Write(cfg.ControlMessage()); err != nil {
@@ -243,7 +243,7 @@ func RunDiscover(ctx context.Context, env Env, configPath string) (code int) {
 	}
 	c, err := newClient(ctx, cfg, env, w, mask)
 	if err != nil {
-		return fail(w, mask, "The config is invalid", err)
+		return fail(w, mask, "Cannot set up the Pipedrive connection", err)
 	}
 	cat, err := BuildCatalog(ctx, c)
 	if err != nil {
@@ -367,7 +367,7 @@ func RunRead(ctx context.Context, env Env, in ReadInputs) (code int) {
 	cfg, m, err := loadConfig(in.Config)
 	mask = m
 	if err != nil {
-		return fail(w, mask, "The config is invalid", err)
+		return fail(w, mask, "Fix the connector config", err)
 	}
 	if cfg.Migrated() {
 		if err := w.Write(cfg.ControlMessage()); err != nil {
@@ -394,7 +394,7 @@ func RunRead(ctx context.Context, env Env, in ReadInputs) (code int) {
 	}
 	c, err := newClient(ctx, cfg, env, w, mask)
 	if err != nil {
-		return fail(w, mask, "The config is invalid", err)
+		return fail(w, mask, "Cannot set up the Pipedrive connection", err)
 	}
 	sink := NewSink(w, mask, cat.Names())
 	opts := engine.Options{
