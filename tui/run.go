@@ -34,6 +34,7 @@ type runStep struct {
 	start      time.Time
 	w, h       int
 	offset     int
+	manual     bool // the user scrolled: stop following the active streams
 	confirming bool
 	stopping   bool
 	cancel     context.CancelFunc
@@ -74,6 +75,7 @@ func (s *runStep) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tickMsg:
 		s.snap = s.tracker.Snapshot()
+		s.follow()
 		if s.finished {
 			return nil
 		}
@@ -100,16 +102,35 @@ func (s *runStep) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Stop):
 			s.confirming = true
 		case key.Matches(msg, k.Up):
+			s.manual = true
 			s.scroll(-1)
 		case key.Matches(msg, k.Down):
+			s.manual = true
 			s.scroll(1)
 		case key.Matches(msg, k.PageUp):
+			s.manual = true
 			s.scroll(-s.rowsHeight())
 		case key.Matches(msg, k.PageDn):
+			s.manual = true
 			s.scroll(s.rowsHeight())
 		}
 	}
 	return nil
+}
+
+// follow keeps the first active stream in view (streams run in order, so
+// finished ones scroll away above), until the user scrolls.
+func (s *runStep) follow() {
+	if s.manual {
+		return
+	}
+	for i, p := range s.snap.Streams {
+		if p.State == StateRunning || p.State == StateWaiting {
+			s.offset = 0
+			s.scroll(i - 1)
+			return
+		}
+	}
 }
 
 func (s *runStep) scroll(d int) {
@@ -146,6 +167,9 @@ func (s *runStep) View() string {
 	dir := s.plan.OutDir
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
+	}
+	if s.plan.OutDir == "-" {
+		dir = "standard output"
 	}
 	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", formatName(s.plan.Format), dir), s.w-2) + "\n")
 	b.WriteString(st.Heading.Render("Overall") + "  " + overall + "\n")

@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -153,12 +153,7 @@ func TestScreenRunStopPrompt(t *testing.T) {
 // A narrow and short terminal still gets a screen that fits, and growing it
 // again uses the space.
 func TestRunScreenResizes(t *testing.T) {
-	var evs []engine.Event
-	var plan []string
-	for i := 0; i < 30; i++ {
-		plan = append(plan, "s"+string(rune('a'+i%26))+string(rune('a'+i/26)))
-	}
-	m := runScreen(t, 80, 24, evs)
+	m := runScreen(t, 80, 24, midRunEvents())
 	for _, sz := range [][2]int{{60, 12}, {120, 40}, {80, 24}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		v := m.View()
@@ -171,7 +166,6 @@ func TestRunScreenResizes(t *testing.T) {
 			}
 		}
 	}
-	_ = plan
 }
 
 // waitText waits until the program's output shows all the strings.
@@ -274,7 +268,6 @@ func TestFlowStopSavesState(t *testing.T) {
 	if !strings.Contains(out, "deals") || !strings.Contains(out, "stopped") {
 		t.Errorf("summary:\n%s", out)
 	}
-	_ = bytes.MinRead
 }
 
 // Watch (pdx sync in a terminal) starts on the progress screen and ends on
@@ -329,5 +322,39 @@ func TestPanicBecomesAMessage(t *testing.T) {
 	m2.step = StepRun // m2.run is nil
 	if v := ansi.Strip(m2.View()); !strings.Contains(v, "pdx hit a bug") {
 		t.Errorf("view crash screen:\n%s", v)
+	}
+}
+
+// With more streams than rows, the view follows the active stream until the
+// user scrolls.
+func TestRunFollowsActiveStream(t *testing.T) {
+	var plan []Choice
+	var evs []engine.Event
+	for i := 0; i < 30; i++ {
+		name := fmt.Sprintf("stream_%02d", i)
+		plan = append(plan, Choice{Stream: name})
+		switch {
+		case i < 20:
+			evs = append(evs, engine.Event{Kind: engine.StreamComplete, Stream: name})
+		case i == 20:
+			evs = append(evs, engine.Event{Kind: engine.StreamStarted, Stream: name})
+		}
+	}
+	m := newRoot(&fakeBackend{hasCreds: true})
+	tr := NewTracker(plan, nil, frozen)
+	for _, ev := range evs {
+		_ = tr.Emit(context.Background(), ev)
+	}
+	m.plan = Plan{Streams: plan, Format: FormatJSONL, OutDir: "/o"}
+	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+	m.goTo(StepRun)
+	m.Update(tickMsg{})
+	if v := m.View(); !strings.Contains(v, "stream_20") || strings.Contains(v, "stream_00") {
+		t.Errorf("the running stream is not followed:\n%s", v)
+	}
+	press(m, "pgup")
+	m.Update(tickMsg{})
+	if v := m.View(); !strings.Contains(v, "stream_00") {
+		t.Errorf("scrolling up did not stick:\n%s", v)
 	}
 }
