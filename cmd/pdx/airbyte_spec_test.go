@@ -44,7 +44,14 @@ func TestAirbyteSpec(t *testing.T) {
 			secrets = append(secrets, path)
 		}
 		if props, ok := m["properties"].(map[string]any); ok {
+			orders := map[float64]string{}
 			for k, p := range props {
+				if o, ok := p.(map[string]any)["order"].(float64); ok {
+					if prev, dup := orders[o]; dup {
+						t.Errorf("%s: %s and %s share order %v", path, prev, k, o)
+					}
+					orders[o] = k
+				}
 				walk(path+"."+k, p)
 			}
 		}
