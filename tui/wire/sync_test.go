@@ -1,0 +1,73 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/tui"
+)
+
+// screenWatcher is the UI's output; it signals once the text appears.
+type screenWatcher struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *screenWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(ansi.Strip(w.buf.String()), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// `pdx sync` in a terminal: the job runs under the progress screen, the
+// summary appears, q closes it, and the job's own summary comes back.
+func TestSyncUnderWatch(t *testing.T) {
+	d, err := job.StartDemo(profile.Profile{Streams: []string{"deals", "users"}, Format: profile.FormatJSONL, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	out := &screenWatcher{want: "Run the same sync without the UI", seen: make(chan struct{})}
+	in, keys := io.Pipe()
+	defer keys.Close()
+	go func() {
+		select {
+		case <-out.seen:
+			_, _ = keys.Write([]byte("q"))
+		case <-time.After(30 * time.Second): // a hung UI fails the test below
+			_ = keys.Close()
+		}
+	}()
+	opts := job.Options{ProfileName: job.DemoProfile, Profile: d.Profile, Secret: d.Secret}
+	sum, o, err := Sync(context.Background(), opts, tui.WatchOptions{In: in, Out: out, NoColor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.OK() || len(sum.Streams) != 2 || sum.Records() == 0 {
+		t.Fatalf("job summary %+v", sum)
+	}
+	if !o.Ran || o.Failed != 0 || !strings.Contains(o.Summary, "Sync finished") {
+		t.Errorf("outcome %+v", o)
+	}
+	for _, s := range sum.Streams {
+		if !strings.Contains(ansi.Strip(o.Summary), s.Name) {
+			t.Errorf("the screen's summary lacks %s:\n%s", s.Name, o.Summary)
+		}
+	}
+}
