@@ -107,6 +107,11 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		go func() {
 			in, err := o.Prompt(ctx)
 			if err != nil {
+				if loopback && ctx.Err() == nil {
+					// No terminal to paste into (stdin closed): the browser
+					// can still finish through the loopback callback.
+					return
+				}
 				results <- result{err: fmt.Errorf("oauth: reading the pasted redirect URL: %w", err)}
 				return
 			}

@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -326,5 +327,40 @@ func TestCallbackServerOneShot(t *testing.T) {
 		if statuses[i] != want[i] {
 			t.Fatalf("statuses = %v, want %v", statuses, want)
 		}
+	}
+}
+
+// TestLoginPromptFailureIsNotFatal: with no terminal to paste into (stdin
+// closed) the browser still finishes the login through the loopback; with
+// no loopback the prompt's failure ends it.
+func TestLoginPromptFailureIsNotFatal(t *testing.T) {
+	h := newHarness(t, pipedrivetest.Options{})
+	promptDone := make(chan struct{})
+	eof := func(context.Context) (string, error) { defer close(promptDone); return "", io.EOF }
+	tok, err := oauth.Login(context.Background(), oauth.LoginOptions{
+		Config:      h.cfg,
+		RedirectURI: "http://127.0.0.1:0/callback",
+		Prompt:      eof,
+		OpenBrowser: func(authURL string) error {
+			// A real browser answers later, here after the prompt failed.
+			go func() {
+				<-promptDone
+				if err := browser(t)(authURL); err != nil {
+					t.Errorf("browser: %v", err)
+				}
+			}()
+			return nil
+		},
+	})
+	if noteErr(err) != nil || tok.RefreshToken == "" {
+		t.Fatalf("Login: %v", err)
+	}
+	_, err = oauth.Login(context.Background(), oauth.LoginOptions{
+		Config:      h.cfg,
+		RedirectURI: "https://pdx.example.com/callback",
+		Prompt:      func(context.Context) (string, error) { return "", io.EOF },
+	})
+	if !errors.Is(noteErr(err), io.EOF) {
+		t.Fatalf("remote redirect, prompt EOF: err = %v", err)
 	}
 }
