@@ -69,15 +69,3 @@ func wrap(s string, w int) string {
 	}
 	return ansi.Wordwrap(s, w, "")
 }
-
-// clampLines keeps at most h lines of s.
-func clampLines(s string, h int) string {
-	if h <= 0 {
-		return ""
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	return strings.Join(lines, "\n")
-}

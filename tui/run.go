@@ -193,7 +193,7 @@ func (s *runStep) View() string {
 	case s.confirming:
 		b.WriteString(st.Warn.Render(wrap("Stop the sync? Records already written are kept and state is saved, so the next run resumes.", s.w-2)))
 	case s.snap.LastWarning != "":
-		b.WriteString(st.Warn.Render(fit(s.snap.LastWarning, s.w-2)))
+		b.WriteString(st.Warn.Render(fit("Note: "+s.snap.LastWarning, s.w-2)))
 	}
 	return b.String()
 }

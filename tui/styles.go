@@ -4,7 +4,6 @@ import (
 	"os"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 )
 
 // Styles is every style the UI uses; nothing else creates colours.
@@ -22,8 +21,6 @@ type Styles struct {
 	OK       lipgloss.Style
 	Warn     lipgloss.Style
 	Error    lipgloss.Style
-	Box      lipgloss.Style
-	Key      lipgloss.Style
 	HelpKey  lipgloss.Style
 	HelpDesc lipgloss.Style
 	HelpSep  lipgloss.Style
@@ -32,13 +29,6 @@ type Styles struct {
 
 // NoColorRequested follows https://no-color.org: any non-empty NO_COLOR.
 func NoColorRequested() bool { return os.Getenv("NO_COLOR") != "" }
-
-// ApplyColorProfile makes lipgloss honour NO_COLOR (call once at start).
-func ApplyColorProfile() {
-	if NoColorRequested() {
-		lipgloss.SetColorProfile(termenv.Ascii)
-	}
-}
 
 // NewStyles builds the palette; with noColor it keeps only bold/faint so
 // the screen still reads well (and colour never carries meaning alone).
@@ -63,11 +53,6 @@ func NewStyles(noColor bool) Styles {
 	s.OK = c(lipgloss.NewStyle(), "#04B575")
 	s.Warn = c(lipgloss.NewStyle(), "#E5C07B")
 	s.Error = c(lipgloss.NewStyle().Bold(true), "#E06C75")
-	s.Box = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
-	if !noColor {
-		s.Box = s.Box.BorderForeground(lipgloss.Color("#7D56F4"))
-	}
-	s.Key = c(lipgloss.NewStyle().Bold(true), "#EE6FF8")
 	s.HelpKey = c(lipgloss.NewStyle(), "#909090")
 	s.HelpDesc = c(lipgloss.NewStyle(), "#B2B2B2")
 	s.HelpSep = c(lipgloss.NewStyle(), "#DDDADA")
