@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -197,4 +198,70 @@ func mustID(t *testing.T, rec json.RawMessage) json.RawMessage {
 		t.Fatalf("record without id: %s", rec)
 	}
 	return v.ID
+}
+
+// TestSyncInterruptSavesState: Ctrl-C (SIGINT) stops the run cleanly: exit
+// 1, a message saying the state is saved, and the next run continues.
+func TestSyncInterruptSavesState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and signals a real process; skipped with -short")
+	}
+	bin := buildPDX(t)
+	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 42, Scale: 3000, Plan: pipedrivetest.PlanUltimate, Latency: 25 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	root := t.TempDir()
+	cfgDir, stateDir, out := filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
+	os.MkdirAll(cfgDir, 0o700)
+	cfg := fmt.Sprintf("[profiles.default]\napi_base_url = %q\nout_dir = %q\nstreams = [\"deals\", \"activities\"]\n", srv.URL(), out)
+	os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte(cfg), 0o600)
+	env := append(os.Environ(), "PDX_CONFIG_DIR="+cfgDir, "PDX_STATE_DIR="+stateDir, "PDX_NO_KEYRING=1", "PIPEDRIVE_API_TOKEN="+srv.Token())
+
+	cmd := exec.Command(bin, "sync", "--no-tui")
+	cmd.Env = env
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+wait:
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("finished (%v) before any output; stderr:\n%s", err, errb.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("no output within 60s")
+		case <-tick.C:
+			if fileSize(filepath.Join(out, "deals.jsonl")) > 0 {
+				break wait
+			}
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := <-done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
+		t.Fatalf("exit = %v, want %d; stderr:\n%s", err, exitFailure, errb.String())
+	}
+	if !strings.Contains(errb.String(), "state saved") && !strings.Contains(errb.String(), "state is saved") {
+		t.Errorf("stderr does not say the state is saved:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(stateDir, "default", "state.json")); err != nil {
+		t.Fatalf("no state saved: %v", err)
+	}
+	again := exec.Command(bin, "sync", "--no-tui")
+	again.Env = env
+	if b, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, b)
+	}
+	for _, s := range []string{"deals", "activities"} {
+		if got, want := len(dedupeLast(t, fileLines(t, filepath.Join(out, s+".jsonl")))), len(apiRecordsFor(t, srv, s)); got != want {
+			t.Errorf("%s: %d records after resume, want %d", s, got, want)
+		}
+	}
 }
