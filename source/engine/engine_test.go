@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -668,7 +669,10 @@ func TestCancelStopsCleanly(t *testing.T) {
 	col := newCollector(t)
 	checkpoints := 0
 	var afterCancel []engine.Kind
+	var mu sync.Mutex // Budget events may come from the prefetching goroutine
 	sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
 		if checkpoints >= 2 {
 			afterCancel = append(afterCancel, ev.Kind)
 		}
