@@ -73,7 +73,7 @@ type Profile struct {
 	// StartDate bounds the first incremental sync (RFC 3339 or YYYY-MM-DD).
 	StartDate string `toml:"start_date,omitempty"`
 	// Concurrency is the number of streams read at once (0 = engine default).
-	Concurrency int `toml:"concurrency,omitempty"`
+	Concurrency int `toml:"concurrency,omitzero"`
 }
 
 // Config is the whole file.
@@ -184,7 +184,9 @@ func (s *Store) Save(c *Config) error {
 	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
-	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
+	enc := toml.NewEncoder(&buf)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	if err := atomicfile.WriteFile(s.Path(), buf.Bytes(), 0o600); err != nil {

@@ -118,3 +118,16 @@ func TestParseStartDate(t *testing.T) {
 		}
 	}
 }
+
+func TestSavedFileIsPlain(t *testing.T) {
+	s := OpenDir(t.TempDir())
+	c := &Config{}
+	c.Put("acme", Profile{AuthType: AuthToken})
+	if err := s.Save(c); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(s.Path())
+	if strings.Contains(string(data), "\nconcurrency =") || strings.Contains(string(data), "\n  auth_type") {
+		t.Errorf("zero values or indentation in the saved file:\n%s", data)
+	}
+}
