@@ -14,6 +14,13 @@
 //     streams, and hands every rotated token set to a Persist callback BEFORE
 //     the new access token is used, so a crash right after a refresh never
 //     loses the only valid refresh token.
+//   - SystemBrowser and LinePrompt are ready-made OpenBrowser / Prompt
+//     callbacks for the CLI (the TUI supplies its own Prompt).
+//
+// Errors are *Error values matched with errors.Is against ErrRefreshRejected,
+// ErrClientRejected, ErrCodeRejected, ErrStateMismatch, ErrAccessDenied,
+// ErrPortBusy, ErrPersist, ErrTransient, ErrInsecureAPIDomain, ErrBadInput;
+// NeedsLogin(err) groups the ones only a new login fixes.
 //
 // Token requests use golang.org/x/oauth2 with HTTP Basic client
 // authentication and a form body, as Pipedrive requires. Errors never contain
