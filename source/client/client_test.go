@@ -379,6 +379,8 @@ func TestSplitArray(t *testing.T) {
 		{`[]`, nil, false},
 		{` [ 1 , "a,]" , {"k":[1,2]}, [ ], null, true ] `, []string{`1`, `"a,]"`, `{"k":[1,2]}`, `[ ]`, `null`, `true`}, false},
 		{`[{"s":"\\\"}"}]`, []string{`{"s":"\\\"}"}`}, false},
+		{`["a\\",1,"\\\\",""]`, []string{`"a\\"`, `1`, `"\\\\"`, `""`}, false},
+		{`["a\"]`, nil, true}, // the quote is escaped: unterminated
 		{`{"a":1}`, nil, true},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -108,14 +109,23 @@ func skipValue(b []byte, i int) (int, error) {
 }
 
 // skipString returns the index just past the string starting at b[i] == '"'.
+// It jumps from quote to quote (bytes.IndexByte is vectorised) and counts
+// the backslashes before each to tell an escaped quote from the closing one.
 func skipString(b []byte, i int) (int, error) {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, nil
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, errTruncated
 		}
+		j += i
+		k := j - 1
+		for k >= i && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 {
+			return j + 1, nil
+		}
+		i = j + 1
 	}
-	return 0, errTruncated
 }

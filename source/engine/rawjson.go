@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -92,15 +93,22 @@ func skipWS(b []byte, i int) int {
 
 // endOfString returns the index past the string starting at b[i]=='"', or -1.
 func endOfString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
 		}
+		j += i
+		k := j - 1
+		for k >= i && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 {
+			return j + 1
+		}
+		i = j + 1
 	}
-	return -1
 }
 
 // endOfValue returns the index past the value starting at i, or -1.

@@ -27,6 +27,11 @@ var cursorLayouts = []string{
 // ParseTime parses any timestamp shape pdx meets; zone-less values are UTC.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if len(s) == 19 && s[10] == ' ' { // v1's shape, tried first on v1 records
+		if t, err := time.Parse(time.DateTime, s); err == nil {
+			return t, nil
+		}
+	}
 	for _, l := range cursorLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC(), nil
