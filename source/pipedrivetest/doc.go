@@ -46,8 +46,9 @@
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an
 //     update_time-ordered read and is seen again (clients dedupe on id).
-//   - status on deals accepts a comma list (open,won,lost,deleted) as the
-//     API does, although the v2 spec types it as a single enum value.
+//   - status on deals accepts a comma list (open,won,lost,deleted), as the
+//     spec's description says, although its schema types it as a single enum
+//     value; spectest patches such "comma separated" enum parameters.
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.
 //

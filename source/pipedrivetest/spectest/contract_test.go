@@ -16,7 +16,7 @@ import (
 // servedPaths are one concrete request per served operation.
 func servedPaths(s *pipedrivetest.Server) []string {
 	return []string{
-		"/api/v2/deals", "/api/v2/deals?status=deleted&sort_by=update_time&updated_since=2025-01-01T00:00:00Z",
+		"/api/v2/deals", "/api/v2/deals?status=open,won,lost,deleted&sort_by=update_time&updated_since=2025-01-01T00:00:00Z",
 		"/api/v2/deals/archived", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
 		"/api/v2/deals/installments?deal_ids=1&deal_ids=2&deal_ids=3&deal_ids=4&deal_ids=5&deal_ids=6&deal_ids=7&deal_ids=8&deal_ids=9",
 		"/api/v2/persons", "/api/v2/organizations", "/api/v2/activities", "/api/v2/products", "/api/v2/pipelines",
@@ -165,6 +165,12 @@ func TestValidateRequestRejects(t *testing.T) {
 		{"/v1/deals/archived", false}, // deprecated
 		{"/api/v2/nothing", false},
 		{"/v1/notes?start=0&limit=100", true},
+		{"/api/v2/deals?status=open,won,lost,deleted", true}, // documented as a comma list
+		{"/api/v2/deals?status=open,bogus", false},
+		{"/api/v2/deals?status=deleted", true},
+		{"/api/v2/deals?include_fields=products_count,notes_count", true},
+		{"/api/v2/deals?limit=x", false},
+		{"/v1/persons?start=0", false}, // gone from v1
 	} {
 		r, _ := http.NewRequest("GET", "http://x"+tc.path, nil)
 		r.Header.Set("x-api-token", "t")

@@ -96,6 +96,7 @@ func load(p1, p2 string) (*Spec, error) {
 				}
 			}
 		}
+		commaLists(doc)
 		if ver == 1 {
 			for s := range seen {
 				if s.Format == "date-time" {
@@ -113,6 +114,36 @@ func load(p1, p2 string) (*Spec, error) {
 		s.docs[ver], s.routers[ver] = doc, r
 	}
 	return s, nil
+}
+
+// commaLists fixes a second spec inaccuracy: query parameters documented as
+// "comma separated" lists of enum values (v2 deals status=open,won,lost,
+// deleted, include_fields, ...) are typed as a single enum value. Each such
+// schema becomes a pattern accepting a comma list of the enum's values.
+func commaLists(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, pr := range op.Parameters {
+				p := pr.Value
+				if p == nil || p.In != "query" || p.Schema == nil || p.Schema.Value == nil {
+					continue
+				}
+				sc := p.Schema.Value
+				d := strings.ToLower(p.Description)
+				if len(sc.Enum) == 0 || !sc.Type.Is("string") || !(strings.Contains(d, "comma separated") || strings.Contains(d, "comma-separated")) {
+					continue
+				}
+				alts := make([]string, 0, len(sc.Enum))
+				for _, e := range sc.Enum {
+					alts = append(alts, regexp.QuoteMeta(fmt.Sprint(e)))
+				}
+				one := "(" + strings.Join(alts, "|") + ")"
+				ns := openapi3.NewStringSchema().WithPattern("^" + one + "(," + one + ")*$")
+				ns.Nullable = true
+				p.Schema = openapi3.NewSchemaRef("", ns)
+			}
+		}
+	}
 }
 
 func nullable(sr *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) {
