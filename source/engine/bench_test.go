@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -20,7 +21,8 @@ import (
 // Benchmarks of the engine against the simulator (no rate limit: the burst
 // window is lifted so both sides fetch as fast as the simulator serves):
 //
-//	go test -run '^$' -bench 'Deals|EngineVsRaw' -benchtime 3x ./source/engine
+//	go test -run '^$' -bench 'Deals|EngineVsRaw' -benchtime 5x ./source/engine
+//	PDX_BENCH_DEALS=200000 go test -run '^$' -bench EngineVsRaw -benchtime 3x ./source/engine
 //
 // BenchmarkEngineDeals reads deals through the whole engine (client, pager,
 // record split, cursor extraction, events to a discarding sink);
@@ -28,11 +30,18 @@ import (
 // with a plain loop and discards them. BenchmarkEngineVsRaw runs both in
 // alternation in one process and reports the ratio (target >= 0.9).
 
-const benchScale = 20000
+// benchScale is the number of simulated deals; PDX_BENCH_DEALS overrides it
+// (e.g. 200000 for the figure).
+func benchScale() int {
+	if n, err := strconv.Atoi(os.Getenv("PDX_BENCH_DEALS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
 
 func benchSim(b *testing.B) *pipedrivetest.Server {
 	b.Helper()
-	sim := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 42, Scale: benchScale, BurstLimit: 1 << 30, DailyBudget: 1 << 40})
+	sim := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 42, Scale: benchScale(), BurstLimit: 1 << 30, DailyBudget: 1 << 40})
 	b.Cleanup(sim.Close)
 	return sim
 }

@@ -147,6 +147,9 @@ func (c *collector) Emit(ctx context.Context, ev engine.Event) error {
 		if !json.Valid(ev.State) {
 			c.t.Errorf("%s: invalid state %s", ev.Stream, ev.State)
 		}
+		if prev := c.states[ev.Stream]; len(prev) > 0 && stateTime(prev[len(prev)-1]).After(stateTime(ev.State)) {
+			c.t.Errorf("%s: state went backwards: %s -> %s", ev.Stream, prev[len(prev)-1], ev.State)
+		}
 		c.since[ev.Stream] = 0
 		c.states[ev.Stream] = append(c.states[ev.Stream], ev.State)
 		c.counts[ev.Stream] = append(c.counts[ev.Stream], ev.Count)
@@ -266,4 +269,16 @@ func TestHarnessValidates(t *testing.T) {
 			t.Errorf("GET %s passed validation", bad)
 		}
 	}
+}
+
+// stateTime is the cursor of a state object (zero for {}).
+func stateTime(raw json.RawMessage) time.Time {
+	var m map[string]string
+	_ = json.Unmarshal(raw, &m)
+	for _, v := range m {
+		if t, err := engine.ParseTime(v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
