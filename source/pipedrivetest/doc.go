@@ -49,6 +49,9 @@
 //   - status on deals accepts a comma list (open,won,lost,deleted), as the
 //     spec's description says, although its schema types it as a single enum
 //     value; spectest patches such "comma separated" enum parameters.
+//   - As reported of the real API, API-token callers get 404 from
+//     /api/v1/{leads,leadLabels,leadSources,goals,mailbox}...; they work on
+//     /v1/... (and on /api/v1/... for OAuth callers).
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.
 //

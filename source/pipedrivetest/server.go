@@ -358,6 +358,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 		return set(http.StatusTooManyRequests, []byte(`{"success":false,"error":"Rate limit exceeded: too many requests in a 2 second window","errorCode":429}`))
 	}
 	rt, params := match(ver, rest)
+	if rt != nil && kind != "oauth" && strings.HasPrefix(r.URL.Path, "/api/v1/") && tokenless404[strings.SplitN(rest, "/", 3)[1]] {
+		rt = nil // reported: these answer 404 on /api/v1 to API tokens (use /v1)
+	}
 	if rt == nil {
 		daily()
 		s.mu.Unlock()
@@ -410,6 +413,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 	*bp = c.buf
 	return st, rt.cost, bp, f
 }
+
+// tokenless404 are the v1 collections that, reportedly, answer 404 on
+// /api/v1/... to API-token callers (they work on /v1/... and for OAuth).
+var tokenless404 = map[string]bool{"leads": true, "leadLabels": true, "leadSources": true, "goals": true, "mailbox": true}
 
 // canonicalPath is the path a Fault matches: "/api/v2/x" or "/v1/x".
 func canonicalPath(ver int, rest string) string {

@@ -332,6 +332,9 @@ func TestAuth(t *testing.T) {
 		{"none", "/v1/users/me", []string{"Accept", "*/*"}, 401},
 		{"wrong", "/api/v2/deals", []string{"x-api-token", "nope"}, 401},
 		{"bad bearer", "/api/v2/deals", []string{"Authorization", "Bearer nope"}, 401},
+		{"token on /api/v1 leads", "/api/v1/leads", []string{"x-api-token", s.Token()}, 404},
+		{"token on /api/v1 notes", "/api/v1/notes", []string{"x-api-token", s.Token()}, 200},
+		{"token on /v1 leads", "/v1/leads", []string{"x-api-token", s.Token()}, 200},
 	} {
 		r := get(t, s, tc.path, tc.hdr...)
 		if r.status != tc.want {
@@ -348,6 +351,10 @@ func TestAuth(t *testing.T) {
 	}
 	if rq := s.Requests()[1]; rq.Auth != "query" || rq.Status != 200 || rq.Cost != 2 {
 		t.Errorf("log entry %+v", rq)
+	}
+	at := oauthToken(t, s)
+	if r := get(t, s, "/api/v1/leads", "Authorization", "Bearer "+at); r.status != 200 {
+		t.Errorf("OAuth on /api/v1/leads: %d", r.status)
 	}
 }
 
