@@ -55,6 +55,9 @@ type StreamInfo struct {
 	// LastCount is the stream's record count from the previous run, -1 when
 	// unknown; it makes the progress bar determinate.
 	LastCount int64
+	// HasState: an incremental run would continue from saved state, so it
+	// reads only the changes and LastCount says nothing about its total.
+	HasState bool
 }
 
 // Choice is one picked stream and its mode.

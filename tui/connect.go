@@ -122,6 +122,7 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.err != nil {
 			s.phase, s.errText = phaseToken, s.c.Backend.Explain(msg.err)
+			s.input.Reset() // ready for the next paste
 			return s.input.Focus()
 		}
 		s.phase, s.res, s.errText = phaseConnected, msg, ""

@@ -71,7 +71,7 @@ func (f *fakeBackend) Whoami(context.Context) (Identity, Budget, error) {
 func (f *fakeBackend) Streams() []StreamInfo {
 	return []StreamInfo{
 		{Name: "deals", Description: "Deals in every pipeline", Group: GroupCore, SupportsIncremental: true, LastCount: 200},
-		{Name: "persons", Description: "Contact people", Group: GroupCore, SupportsIncremental: true, LastCount: -1},
+		{Name: "persons", Description: "Contact people", Group: GroupCore, SupportsIncremental: true, LastCount: 500, HasState: true},
 		{Name: "organizations", Description: "Companies you deal with", Group: GroupCore, SupportsIncremental: true, LastCount: -1},
 		{Name: "deal_fields", Description: "Deal field definitions, custom fields included", Group: GroupFields, LastCount: -1},
 		{Name: "person_fields", Description: "Person field definitions", Group: GroupFields, LastCount: -1},

@@ -250,9 +250,19 @@ func (m *Model) startRun() tea.Cmd {
 	} else if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
 		m.notice = "Could not remember these choices for next time: " + b.Explain(err)
 	}
+	// The previous count is this run's total only when the stream is read
+	// in full; an incremental run from saved state reads just the changes,
+	// so its bar must not pretend (-1 also overrides the engine's estimate).
+	modes := map[string]Mode{}
+	for _, c := range m.plan.Streams {
+		modes[c.Stream] = c.Mode
+	}
 	totals := map[string]int64{}
 	for _, si := range b.Streams() {
-		if si.LastCount > 0 {
+		switch {
+		case modes[si.Name] == Incremental && si.HasState:
+			totals[si.Name] = -1
+		case si.LastCount > 0:
 			totals[si.Name] = si.LastCount
 		}
 	}

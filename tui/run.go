@@ -216,7 +216,7 @@ func (s *runStep) budgetLine() string {
 }
 
 const (
-	colName   = 18
+	colName   = 20
 	colRecs   = 9
 	colRate   = 8
 	colState  = 13
@@ -257,10 +257,10 @@ func (s *runStep) row(p StreamProgress, now time.Time) string {
 	}
 	var b string
 	switch {
-	case p.Total > 0:
-		b = bar(barW, float64(p.Records)/float64(p.Total), st)
 	case p.State == StateDone:
 		b = bar(barW, 1, st)
+	case p.Total > 0:
+		b = bar(barW, float64(p.Records)/float64(p.Total), st)
 	case p.State == StateRunning || p.State == StateWaiting:
 		b = activity(barW, frame, st)
 	default:

@@ -190,6 +190,9 @@ func TestConnectStep(t *testing.T) {
 			if connected != tt.connected {
 				t.Errorf("connected %v, want %v", connected, tt.connected)
 			}
+			if tt.wantPhase == phaseToken && tt.wantErr != "" && s.input.Value() != "" {
+				t.Errorf("the rejected token is still in the field")
+			}
 			if strings.Contains(s.View(), "good") {
 				t.Errorf("the token is visible on screen:\n%s", s.View())
 			}
@@ -317,5 +320,25 @@ func TestRetryAfterFailedStart(t *testing.T) {
 	<-m.RunEnded()
 	if len(fb.plans) != 2 || fb.plans[1].OutDir != "ok" {
 		t.Errorf("plans %+v", fb.plans)
+	}
+}
+
+// A bar has a total only when the previous count means something for this
+// run: not for an incremental read continuing from saved state.
+func TestRunTotals(t *testing.T) {
+	tests := []struct {
+		mode Mode
+		want int64
+	}{{Incremental, -1}, {FullRefresh, 500}}
+	for _, tt := range tests {
+		fb := &fakeBackend{hasCreds: true}
+		m := New(context.Background(), NewCommon(fb, true, frozen))
+		m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}, {"persons", tt.mode}}})
+		m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
+		<-m.RunEnded()
+		snap := m.run.tracker.Snapshot()
+		if snap.Streams[0].Total != 200 || snap.Streams[1].Total != tt.want {
+			t.Errorf("%s: totals deals=%d persons=%d, want 200 and %d", tt.mode, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
+		}
 	}
 }

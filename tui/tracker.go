@@ -27,7 +27,7 @@ type StreamProgress struct {
 	Records   int64
 	Tokens    int64
 	Requests  int64
-	Total     int64 // expected records, <= 0 when unknown
+	Total     int64 // expected records; <= 0 when unknown (-1: not knowable, ignore estimates)
 	Started   time.Time
 	Ended     time.Time
 	WaitUntil time.Time
@@ -111,7 +111,7 @@ func (t *Tracker) Emit(_ context.Context, ev engine.Event) error {
 	s.Requests = ev.Stats.Requests
 	switch ev.Kind {
 	case engine.StreamQueued:
-		if ev.Stats.Estimate > 0 {
+		if ev.Stats.Estimate > 0 && s.Total >= 0 {
 			s.Total = ev.Stats.Estimate
 		}
 	case engine.StreamStarted:

@@ -24,6 +24,9 @@ func TestTrackerStates(t *testing.T) {
 		{"an estimate from the engine wins", []engine.Event{
 			{Kind: engine.StreamQueued, Stream: "deals", Stats: engine.StreamStats{Estimate: 500}},
 		}, StreamProgress{Name: "deals", State: StateQueued, Total: 500}},
+		{"an estimate cannot override a total marked unknowable", []engine.Event{
+			{Kind: engine.StreamQueued, Stream: "inc", Stats: engine.StreamStats{Estimate: 500}},
+		}, StreamProgress{Name: "inc", State: StateQueued, Total: -1}},
 		{"records make it running with cumulative counts", []engine.Event{
 			{Kind: engine.StreamStarted, Stream: "deals", Time: at(1)},
 			{Kind: engine.Records, Stream: "deals", Time: at(2), Stats: engine.StreamStats{Records: 100, Tokens: 10}},
@@ -49,13 +52,16 @@ func TestTrackerStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker([]Choice{{Stream: "deals", Mode: Incremental}}, map[string]int64{"deals": 200}, frozen)
+			tr := NewTracker([]Choice{{Stream: "deals", Mode: Incremental}, {Stream: "inc", Mode: Incremental}}, map[string]int64{"deals": 200, "inc": -1}, frozen)
 			for _, ev := range tt.events {
 				if err := tr.Emit(context.Background(), ev); err != nil {
 					t.Fatal(err)
 				}
 			}
 			got := tr.Snapshot().Streams[0]
+			if tt.want.Name == "inc" {
+				got = tr.Snapshot().Streams[1]
+			}
 			tt.want.Mode = Incremental
 			if got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)

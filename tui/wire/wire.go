@@ -244,14 +244,16 @@ func (b *Backend) saveProfile() error {
 // Streams implements tui.Backend.
 func (b *Backend) Streams() []tui.StreamInfo {
 	counts := b.state.Run().Counts
+	saved := b.state.Streams()
 	var out []tui.StreamInfo
 	for _, s := range streams.All() {
 		n, ok := counts[s.Name]
 		if !ok {
 			n = -1
 		}
+		_, has := saved[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
-			SupportsIncremental: s.SupportsIncremental(), LastCount: n})
+			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
