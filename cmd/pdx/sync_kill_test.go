@@ -51,7 +51,7 @@ func TestSyncKillAndResume(t *testing.T) {
 		t.Skip("builds and kills a real process; skipped with -short")
 	}
 	bin := buildPDX(t)
-	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 41, Scale: 3000, Plan: pipedrivetest.PlanUltimate, Latency: 25 * time.Millisecond})
+	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 41, Scale: 2000, Plan: pipedrivetest.PlanUltimate, Latency: 10 * time.Millisecond})
 	t.Cleanup(srv.Close)
 	root := t.TempDir()
 	cfgDir, stateDir, out := filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
@@ -98,11 +98,11 @@ func TestSyncKillAndResume(t *testing.T) {
 		grow int64
 	}{
 		{"", 1},                       // the very first bytes
-		{"", 300_000},                 // mid-page of whichever streams run
+		{"", 250_000},                 // mid-page of whichever streams run
 		{".persons.jsonl.partial", 1}, // during the full refresh
-		{"", 900_000},
-		{"", 500_000},
-		{"", 1_000_000},
+		{"", 700_000},
+		{"", 400_000},
+		{"", 800_000},
 	}
 	for i, k := range kills {
 		target := size(k.file) + k.grow
@@ -207,7 +207,7 @@ func TestSyncInterruptSavesState(t *testing.T) {
 		t.Skip("builds and signals a real process; skipped with -short")
 	}
 	bin := buildPDX(t)
-	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 42, Scale: 3000, Plan: pipedrivetest.PlanUltimate, Latency: 25 * time.Millisecond})
+	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 42, Scale: 2000, Plan: pipedrivetest.PlanUltimate, Latency: 10 * time.Millisecond})
 	t.Cleanup(srv.Close)
 	root := t.TempDir()
 	cfgDir, stateDir, out := filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
