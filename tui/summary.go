@@ -102,6 +102,8 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 			result = "failed"
 			why := "stopped early"
 			switch {
+			case stopped && isCancel(p.Err) && p.Started.IsZero():
+				result, why = "not started", ""
 			case stopped && isCancel(p.Err):
 				result, why = "stopped", ""
 			case p.Err != nil:

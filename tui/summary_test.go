@@ -18,6 +18,7 @@ func TestSummarize(t *testing.T) {
 	failed := StreamProgress{Name: "persons", State: StateFailed, Records: 50, Started: at(0), Ended: at(3), Err: errRejected, Failure: engine.ConfigError}
 	cancelled := StreamProgress{Name: "persons", State: StateFailed, Records: 50, Started: at(0), Ended: at(3), Err: fmt.Errorf("read: %w", context.Canceled)}
 	queued := StreamProgress{Name: "users", State: StateQueued}
+	neverStarted := StreamProgress{Name: "notes", State: StateFailed, Err: context.Canceled}
 	budget := engine.BudgetInfo{Known: true, Limit: 100, Exhausted: true, ResetAt: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)}
 	tests := []struct {
 		name     string
@@ -33,8 +34,8 @@ func TestSummarize(t *testing.T) {
 			[]string{"What failed", "State is saved"}},
 		{"a failure is explained", Snapshot{Streams: []StreamProgress{done, failed}}, nil, false, Outcome{Ran: true, Failed: 1},
 			[]string{"1 failed stream", "✗ persons: Pipedrive rejected the API token", "State is saved"}, []string{"401 unauthorized"}},
-		{"stopped by the user", Snapshot{Streams: []StreamProgress{done, cancelled, queued}}, nil, true, Outcome{Ran: true, Stopped: true, Failed: 2},
-			[]string{"Sync stopped by you", "persons                      50       3s  stopped", "users                         0           not started"},
+		{"stopped by the user", Snapshot{Streams: []StreamProgress{done, cancelled, queued, neverStarted}}, nil, true, Outcome{Ran: true, Stopped: true, Failed: 3},
+			[]string{"Sync stopped by you", "persons                      50       3s  stopped", "users                         0           not started", "notes                         0           not started"},
 			[]string{"What failed", "context canceled"}},
 		{"budget exhausted", Snapshot{Streams: []StreamProgress{done}, Budget: budget}, nil, false, Outcome{Ran: true, BudgetExhausted: true},
 			[]string{"Daily API budget used up", "resets at 00:00 UTC"}, nil},
