@@ -240,7 +240,10 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 				}
 			}
 			if len(left) > 0 {
-				b, _ := json.Marshal(left)
+				b, err := marshalNoEscape(left)
+				if err != nil {
+					return buf, fmt.Errorf("encode extra fields: %w", err)
+				}
 				extra[k] = b
 			}
 			continue
@@ -252,7 +255,7 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 	}
 	e.row[len(e.cols)] = ""
 	if len(extra) > 0 {
-		b, err := json.Marshal(extra)
+		b, err := marshalNoEscape(extra)
 		if err != nil {
 			return buf, fmt.Errorf("encode extra fields: %w", err)
 		}
@@ -267,6 +270,18 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 		return buf, err
 	}
 	return append(buf, e.out.Bytes()...), nil
+}
+
+// marshalNoEscape encodes v compactly without json.Marshal's HTML escaping,
+// so "<b>" in a value stays "<b>" in the cell.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // cell renders one JSON value as CSV text.

@@ -68,7 +68,7 @@ func TestCSVValues(t *testing.T) {
 	records := []json.RawMessage{
 		json.RawMessage(`{"id":1,"title":"Ünïcödé, \"quoted\"\nsecond line","value":12.50,"label_ids":[1, 2],"won":true,
 		  "custom_fields":{"` + hashA + `":{"value":100,"currency":"EUR"},"` + hashB + `":7}}`),
-		json.RawMessage(`{"id":2,"title":null,"value":null,"won":false,"custom_fields":null,"surprise":"new field"}`),
+		json.RawMessage(`{"id":2,"title":null,"value":null,"won":false,"custom_fields":null,"surprise":"<b>new</b> & field"}`),
 		json.RawMessage(`{"id":3,"custom_fields":{"` + hashB + `":null,"0000000000000000000000000000000000000000":"later"}}`),
 	}
 	emit(t, s, ev(engine.Records, "deals", records...), ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
@@ -80,7 +80,7 @@ func TestCSVValues(t *testing.T) {
 	want := [][]string{
 		{"id", "label_ids", "title", "value", "won", "Budget (a1b2c3d4)", "Region (ffeeddcc)", "_extra"},
 		{"1", "[1,2]", "Ünïcödé, \"quoted\"\nsecond line", "12.50", "true", `{"value":100,"currency":"EUR"}`, "7", ""},
-		{"2", "", "", "", "false", "", "", `{"surprise":"new field"}`},
+		{"2", "", "", "", "false", "", "", `{"surprise":"<b>new</b> & field"}`},
 		{"3", "", "", "", "", "", "", `{"custom_fields":{"0000000000000000000000000000000000000000":"later"}}`},
 	}
 	if len(rows) != len(want) {
