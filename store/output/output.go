@@ -190,7 +190,10 @@ func (s *FileSink) handle(o *streamOut, ev engine.Event) error {
 			return nil
 		}
 		err := o.sf.abort()
-		o.pos = Position{Path: o.sf.final, Size: o.sf.durable}
+		if !o.sf.full {
+			// What was synced stays; a full refresh left the old file as it was.
+			o.pos = Position{Path: o.sf.final, Size: o.sf.durable}
+		}
 		o.sf = nil
 		return err
 	}

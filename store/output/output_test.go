@@ -129,6 +129,9 @@ func TestJSONLFullRefreshReplacesAtEnd(t *testing.T) {
 			if _, err := os.Stat(partialPath(final)); !errors.Is(err, os.ErrNotExist) {
 				t.Error("partial file left behind")
 			}
+			if _, ok := s.Position("stages"); ok != (tt.wantFile == "new") {
+				t.Errorf("Position reported = %v after %s", ok, tt.end)
+			}
 		})
 	}
 }
