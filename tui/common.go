@@ -39,6 +39,12 @@ func (c *Common) HelpLine(keys []key.Binding) string {
 	return c.help.View(bindings(keys))
 }
 
+// HelpBlock renders several groups of bindings as columns (the "?" view).
+func (c *Common) HelpBlock(groups [][]key.Binding) string {
+	c.help.Width = c.Width - 2
+	return c.help.FullHelpView(groups)
+}
+
 // component is one step of the flow. Components mutate themselves (pointer
 // receivers) and talk to the root through messages (stepDoneMsg...).
 type component interface {

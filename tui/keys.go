@@ -19,6 +19,7 @@ type KeyMap struct {
 	Start          key.Binding
 	Stop           key.Binding
 	Account        key.Binding
+	MoreHelp       key.Binding
 	Yes, No        key.Binding
 	Quit           key.Binding
 	ForceQuit      key.Binding
@@ -47,6 +48,7 @@ func DefaultKeyMap() KeyMap {
 		Start:       b("enter", "next/start", "enter"),
 		Stop:        b("q", "stop", "q", "ctrl+c"),
 		Account:     b("c", "change account", "c"),
+		MoreHelp:    b("?", "all keys", "?"),
 		Yes:         b("y", "yes", "y", "Y"),
 		No:          b("n", "no", "n", "N", "esc"),
 		Quit:        b("q", "quit", "q", "ctrl+c"),

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"os"
 	"strings"
 	"testing"
@@ -356,5 +357,21 @@ func TestRunFollowsActiveStream(t *testing.T) {
 	m.Update(tickMsg{})
 	if v := m.View(); !strings.Contains(v, "stream_00") {
 		t.Errorf("scrolling up did not stick:\n%s", v)
+	}
+}
+
+func TestScreenStreamsAllKeys(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	press(m, "?")
+	v := ansi.Strip(m.View())
+	for _, want := range []string{`c\s+change account`, `a\s+all`, `n\s+none`, `pgdn\s+page down`} {
+		if !regexp.MustCompile(want).MatchString(v) {
+			t.Errorf("the full help lacks %q", want)
+		}
+	}
+	checkScreen(t, m, 80, 24)
+	press(m, "?")
+	if strings.Contains(ansi.Strip(m.View()), "change account") {
+		t.Error("? did not close the full help")
 	}
 }

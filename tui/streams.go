@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // streamsDoneMsg carries the picked streams, in display order.
@@ -25,8 +26,9 @@ type streamsStep struct {
 	modes     map[string]Mode
 	filter    textinput.Model
 	filtering bool
-	cursor    int // index into visible()
-	offset    int // first body line shown
+	showAll   bool // "?": every key, in columns under the list
+	cursor    int  // index into visible()
+	offset    int  // first body line shown
 	errText   string
 	budget    Budget
 	who       string
@@ -82,11 +84,25 @@ func (s *streamsStep) Help() []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done filtering")), k.ClearFilter}
 	}
-	h := []key.Binding{k.Toggle, k.Mode, k.All, k.None, k.Filter}
+	if s.showAll {
+		return []key.Binding{key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "fewer keys")), k.ForceQuit}
+	}
+	h := []key.Binding{k.Toggle, k.Mode, k.Filter}
 	if s.filter.Value() != "" {
 		h = append(h, k.ClearFilter)
 	}
-	return append(h, k.Next, k.ForceQuit)
+	return append(h, k.Next, k.MoreHelp, k.ForceQuit)
+}
+
+// fullHelp is every key of the picker, in columns.
+func (s *streamsStep) fullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDn},
+		{k.Toggle, k.Mode, k.All, k.None},
+		{k.Filter, k.ClearFilter, k.Account},
+		{k.Next, k.ForceQuit},
+	}
 }
 
 // visible lists the indexes of all that match the filter, in order.
@@ -184,6 +200,9 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		for _, i := range vis {
 			s.selected[s.all[i].Name] = false
 		}
+	case key.Matches(km, k.MoreHelp):
+		s.showAll = !s.showAll
+		s.keepCursorVisible()
 	case key.Matches(km, k.Filter):
 		s.filtering = true
 		return s.filter.Focus()
@@ -205,7 +224,13 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 }
 
 // bodyHeight is how many list lines fit.
-func (s *streamsStep) bodyHeight() int { return max(3, s.h-5) }
+func (s *streamsStep) bodyHeight() int {
+	h := s.h - 5
+	if s.showAll {
+		h -= lipgloss.Height(s.c.HelpBlock(s.fullHelp())) + 1
+	}
+	return max(3, h)
+}
 
 // lines builds the list: group headings and one line per visible stream;
 // rowLine maps a visible index to its line.
@@ -318,5 +343,8 @@ func (s *streamsStep) View() string {
 		more = fmt.Sprintf("lines %d-%d of %d (↑/↓ to scroll)", off+1, end, len(lines))
 	}
 	b.WriteString("\n" + st.Muted.Render(more))
+	if s.showAll {
+		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
+	}
 	return b.String()
 }
