@@ -3,8 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
