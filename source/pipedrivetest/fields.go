@@ -21,6 +21,7 @@ type option struct {
 
 type fieldDef struct {
 	code    string // 40-hex for custom fields, the API key for standard ones
+	keyq    string // `"code":`, precomputed for the hot path
 	name    string
 	typ     string
 	custom  bool
@@ -64,7 +65,8 @@ func newFieldSet(seed int64, entity string, n int) fieldSet {
 	}
 	for k := 0; k < n; k++ {
 		typ := customTypes[k%len(customTypes)]
-		f := fieldDef{code: hexKey(seed, entity, strconv.Itoa(k)), name: "Custom " + typ + " " + strconv.Itoa(k+1), typ: typ, custom: true}
+		code := hexKey(seed, entity, strconv.Itoa(k))
+		f := fieldDef{code: code, keyq: `"` + code + `":`, name: "Custom " + typ + " " + strconv.Itoa(k+1), typ: typ, custom: true}
 		if typ == "enum" || typ == "set" {
 			for j := 0; j < 4; j++ {
 				f.options = append(f.options, option{id: int64(100*(k+1) + j + 1), label: []string{"Low", "Medium", "High", "Ünïcode"}[j]})
@@ -87,6 +89,35 @@ type cfValue struct {
 	ids      []int64 // set
 	city     int
 	from, to int64 // date/daterange: unix seconds; time/timerange: seconds of the day
+}
+
+// appendCFText writes the quoted text of a varchar, text, phone or address
+// (formatted) value without building intermediate strings.
+func appendCFText(b []byte, typ string, v cfValue) []byte {
+	switch typ {
+	case "varchar", "varchar_auto":
+		b = append(b, '"')
+		b = append(b, v.s...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, v.id, 10)
+		return append(b, '"')
+	case "phone":
+		b = append(b, `"+372 5`...)
+		b = strconv.AppendInt(b, v.id, 10)
+		return append(b, '"')
+	case "address":
+		c := cities[v.city]
+		b = append(b, '"')
+		b = strconv.AppendInt(b, v.id, 10)
+		b = append(b, ' ')
+		b = append(b, streets[v.city]...)
+		b = append(b, ", "...)
+		b = append(b, c.city...)
+		b = append(b, ", "...)
+		b = append(b, c.country...)
+		return append(b, '"')
+	}
+	return appendStr(b, v.s)
 }
 
 // appendDateOrTime writes the quoted date or time of a date/time value.
@@ -112,11 +143,12 @@ func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 	var v cfValue
 	switch f.typ {
 	case "varchar", "varchar_auto":
-		v.s = h.pick(orgWords1) + " " + strconv.Itoa(h.n(1000))
+		v.s = h.pick(orgWords1)
+		v.id = int64(h.n(1000))
 	case "text":
 		v.s = h.pick(noteTexts)
 	case "phone":
-		v.s = "+372 5" + strconv.Itoa(1000000+h.n(8999999))
+		v.id = int64(1000000 + h.n(8999999))
 	case "double":
 		v.f = float64(h.n(100000)) / 100
 	case "monetary":
@@ -142,8 +174,7 @@ func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 		}
 	case "address":
 		v.city = h.n(len(cities))
-		c := cities[v.city]
-		v.s = strconv.Itoa(1+h.n(99)) + " " + streets[v.city] + ", " + c.city + ", " + c.country
+		v.id = int64(1 + h.n(99)) // house number
 	case "user":
 		v.id = 1 + int64(h.n(w.users))
 	case "org":
@@ -160,35 +191,44 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 	c := openObj(o.b)
 	for _, f := range fs.custom {
 		v := w.drawCF(&h, f)
+		if !c.first {
+			c.b = append(c.b, ',')
+		}
+		c.first = false
+		c.b = append(c.b, f.keyq...)
 		if v.null {
-			c.null(f.code)
+			c.b = append(c.b, "null"...)
 			continue
 		}
 		switch f.typ {
 		case "varchar", "varchar_auto", "text", "phone":
-			c.str(f.code, v.s)
+			c.b = appendCFText(c.b, f.typ, v)
 		case "date", "time":
-			c.dt(f.code, f.typ, v.from)
+			c.b = appendDateOrTime(c.b, f.typ, v.from)
 		case "double":
-			c.num(f.code, v.f)
+			c.b = appendFloat(c.b, v.f)
 		case "monetary":
-			c.key(f.code)
 			m := openObj(c.b)
 			m.num("value", v.f)
 			m.str("currency", v.currency)
 			c.b = m.close()
 		case "daterange", "timerange":
-			c.key(f.code)
 			m := openObj(c.b)
 			m.dt("value", f.typ, v.from)
 			m.dt("until", f.typ, v.to)
 			c.b = m.close()
 		case "enum", "user", "org", "people":
-			c.int(f.code, v.id)
+			c.b = strconv.AppendInt(c.b, v.id, 10)
 		case "set":
-			c.ints(f.code, v.ids)
+			c.b = append(c.b, '[')
+			for i, id := range v.ids {
+				if i > 0 {
+					c.b = append(c.b, ',')
+				}
+				c.b = strconv.AppendInt(c.b, id, 10)
+			}
+			c.b = append(c.b, ']')
 		case "address":
-			c.key(f.code)
 			m := openObj(c.b)
 			appendAddress(&m, v)
 			c.b = m.close()
@@ -199,9 +239,11 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 
 func appendAddress(m *obj, v cfValue) {
 	c := cities[v.city]
-	m.str("value", v.s)
+	m.key("value")
+	m.b = appendCFText(m.b, "address", v)
 	m.null("subpremise")
-	m.str("street_number", "1")
+	m.key("street_number")
+	m.b = append(strconv.AppendInt(append(m.b, '"'), v.id, 10), '"')
 	m.str("route", streets[v.city])
 	m.null("sublocality")
 	m.str("locality", c.city)
@@ -218,7 +260,12 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 		k := f.code
 		switch f.typ {
 		case "varchar", "varchar_auto", "text", "phone":
-			o.strOrNull(k, v.s)
+			o.key(k)
+			if v.null {
+				o.b = append(o.b, "null"...)
+			} else {
+				o.b = appendCFText(o.b, f.typ, v)
+			}
 		case "date", "time":
 			if v.null {
 				o.null(k)
@@ -269,7 +316,12 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 		case "user", "org", "people":
 			o.intOrNull(k, v.id)
 		case "address":
-			o.strOrNull(k, v.s)
+			o.key(k)
+			if v.null {
+				o.b = append(o.b, "null"...)
+			} else {
+				o.b = appendCFText(o.b, "address", v)
+			}
 			if v.null {
 				for _, p := range addressParts {
 					o.null(k + "_" + p)
@@ -277,11 +329,12 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 				o.null(k + "_formatted_address")
 			} else {
 				c := cities[v.city]
-				vals := map[string]string{"street_number": "1", "route": streets[v.city], "locality": c.city, "country": c.country, "postal_code": c.zip}
+				vals := map[string]string{"street_number": strconv.FormatInt(v.id, 10), "route": streets[v.city], "locality": c.city, "country": c.country, "postal_code": c.zip}
 				for _, p := range addressParts {
 					o.strOrNull(k+"_"+p, vals[p])
 				}
-				o.str(k+"_formatted_address", v.s)
+				o.key(k + "_formatted_address")
+				o.b = appendCFText(o.b, "address", v)
 			}
 		}
 	}

@@ -42,16 +42,16 @@ func (w *world) renderDeal(b []byte, r rec) []byte {
 		o.null("lost_reason")
 	}
 	o.int("visible_to", 3)
-	closed := unix(r.at + (r.ut-r.at)*3/4)
+	closed := r.at + (r.ut-r.at)*3/4
 	switch status {
 	case "won":
-		o.time("close_time", closed, layoutV2)
-		o.time("won_time", closed, layoutV2)
+		o.ts("close_time", closed, layoutV2)
+		o.ts("won_time", closed, layoutV2)
 		o.null("lost_time")
 	case "lost":
-		o.time("close_time", closed, layoutV2)
+		o.ts("close_time", closed, layoutV2)
 		o.null("won_time")
-		o.time("lost_time", closed, layoutV2)
+		o.ts("lost_time", closed, layoutV2)
 	default:
 		o.null("close_time")
 		o.null("won_time")
@@ -129,7 +129,7 @@ func (w *world) renderOrg(b []byte, r rec) []byte {
 	o.int("visible_to", 3)
 	o.key("address")
 	a := openObj(o.b)
-	appendAddress(&a, cfValue{city: hs.n(len(cities)), s: "1 " + streets[0]})
+	appendAddress(&a, cfValue{city: hs.n(len(cities)), id: 1})
 	o.b = a.close()
 	o.ints("label_ids", nil)
 	o.strOrNull("website", []string{"", "https://example.com"}[h.n(2)])
