@@ -375,3 +375,21 @@ func TestScreenStreamsAllKeys(t *testing.T) {
 		t.Error("? did not close the full help")
 	}
 }
+
+func TestBudgetLine(t *testing.T) {
+	tests := []struct {
+		b    engine.BudgetInfo
+		want string
+	}{
+		{engine.BudgetInfo{}, "daily API budget not reported yet"},
+		{engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 7500}, "█████░░░░░░░░░░░░░░░ 7,500 of 30,000 tokens left today"},
+		{engine.BudgetInfo{Known: true, Limit: 30000, Exhausted: true, ResetAt: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)},
+			"daily API budget used up: the sync stops and saves state; it resets at 00:00 UTC"},
+	}
+	for _, tt := range tests {
+		m := runScreen(t, 80, 24, []engine.Event{{Kind: engine.Budget, Budget: tt.b}})
+		if got := ansi.Strip(m.run.budgetLine()); got != tt.want {
+			t.Errorf("budget %+v:\n got %q\nwant %q", tt.b, got, tt.want)
+		}
+	}
+}
