@@ -750,3 +750,50 @@ func TestInstallmentsLastPageHasNoAdditionalData(t *testing.T) {
 		t.Errorf("installments: %s", r.body)
 	}
 }
+
+// Every sort order pages through the same set, correctly ordered, with
+// mutations in the overlay mixed into the base range.
+func TestV2SortOrders(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 150, BurstLimit: 1 << 20})
+	defer s.Close()
+	s.Advance(time.Hour)
+	s.Update("persons", "3")
+	s.Update("persons", "40")
+	s.Insert("persons")
+	s.Advance(time.Minute)
+	s.Update("persons", "7")
+	s.Delete("persons", "8")
+	want := s.Count("persons")
+	for _, tc := range []struct {
+		by, dir string
+	}{{"id", "asc"}, {"id", "desc"}, {"update_time", "asc"}, {"update_time", "desc"}, {"add_time", "asc"}, {"add_time", "desc"}} {
+		recs, _ := readAllV2(t, s, "/api/v2/persons?limit=13&sort_by="+tc.by+"&sort_direction="+tc.dir)
+		if len(recs) != want {
+			t.Errorf("%s %s: %d records, want %d", tc.by, tc.dir, len(recs), want)
+		}
+		for i := 1; i < len(recs); i++ {
+			a, b := recs[i-1], recs[i]
+			var ka, kb string
+			switch tc.by {
+			case "update_time":
+				ka = a["update_time"].(string) + strconv.FormatFloat(1e9+a["id"].(float64), 'f', 0, 64)
+				kb = b["update_time"].(string) + strconv.FormatFloat(1e9+b["id"].(float64), 'f', 0, 64)
+			case "add_time":
+				ka = a["add_time"].(string) + strconv.FormatFloat(1e9+a["id"].(float64), 'f', 0, 64)
+				kb = b["add_time"].(string) + strconv.FormatFloat(1e9+b["id"].(float64), 'f', 0, 64)
+			default:
+				ka = strconv.FormatFloat(1e9+a["id"].(float64), 'f', 0, 64)
+				kb = strconv.FormatFloat(1e9+b["id"].(float64), 'f', 0, 64)
+			}
+			if (tc.dir == "asc") != (ka < kb) {
+				t.Fatalf("%s %s: %s then %s", tc.by, tc.dir, ka, kb)
+			}
+		}
+		if tc.by == "update_time" {
+			last := recs[len(recs)-1]["id"].(float64)
+			if tc.dir == "asc" && last != 7 || tc.dir == "desc" && recs[0]["id"].(float64) != 7 {
+				t.Errorf("%s %s: the latest update (person 7) is not at the end", tc.by, tc.dir)
+			}
+		}
+	}
+}
