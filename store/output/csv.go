@@ -124,6 +124,9 @@ type csvEncoder struct {
 	cols    []Column
 	nested  map[string]bool // keys whose object is split into Sub columns
 	row     []string
+	top     map[string]json.RawMessage
+	subs    map[string]map[string]json.RawMessage
+	used    map[string]bool // keys (and key\x00sub) that have a column
 	out     bytes.Buffer
 	w       *csv.Writer
 }
@@ -195,47 +198,62 @@ func (e *csvEncoder) setColumns(cols []Column) {
 }
 
 func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(rec, &top); err != nil {
+	// The maps are reused record after record: one decode of the top level
+	// (and of custom_fields) per record is the only unavoidable work.
+	if e.top == nil {
+		e.top, e.subs, e.used = map[string]json.RawMessage{}, map[string]map[string]json.RawMessage{}, map[string]bool{}
+	}
+	clear(e.top)
+	clear(e.used)
+	if err := json.Unmarshal(rec, &e.top); err != nil {
 		return buf, fmt.Errorf("record is not a JSON object: %w", err)
 	}
-	subs := map[string]map[string]json.RawMessage{}
+	top := e.top
 	for k := range e.nested {
+		m := e.subs[k]
+		if m == nil {
+			m = map[string]json.RawMessage{}
+			e.subs[k] = m
+		}
+		clear(m)
 		if v, ok := top[k]; ok {
-			var m map[string]json.RawMessage
-			if json.Unmarshal(v, &m) == nil {
-				subs[k] = m
+			if json.Unmarshal(v, &m) != nil {
+				clear(m)
 			}
 		}
 	}
-	used := map[string]bool{}
-	usedSub := map[string]map[string]bool{}
 	for i, c := range e.cols {
 		var v json.RawMessage
 		switch {
 		case c.Key == "":
 		case c.Sub == "":
 			v = top[c.Key]
-			used[c.Key] = true
+			e.used[c.Key] = true
 		default:
-			v = subs[c.Key][c.Sub]
-			if usedSub[c.Key] == nil {
-				usedSub[c.Key] = map[string]bool{}
-			}
-			usedSub[c.Key][c.Sub] = true
+			v = e.subs[c.Key][c.Sub]
+			e.used[c.Key+"\x00"+c.Sub] = true
 		}
 		e.row[i] = cell(v)
 	}
 	// Whatever has no column goes to _extra, so nothing is lost.
-	extra := map[string]json.RawMessage{}
+	var extra map[string]json.RawMessage
+	add := func(k string, v json.RawMessage) {
+		if extra == nil {
+			extra = map[string]json.RawMessage{}
+		}
+		extra[k] = v
+	}
 	for k, v := range top {
-		if used[k] {
+		if e.used[k] {
 			continue
 		}
-		if m, ok := subs[k]; ok {
-			left := map[string]json.RawMessage{}
-			for sk, sv := range m {
-				if !usedSub[k][sk] {
+		if e.nested[k] {
+			var left map[string]json.RawMessage
+			for sk, sv := range e.subs[k] {
+				if !e.used[k+"\x00"+sk] {
+					if left == nil {
+						left = map[string]json.RawMessage{}
+					}
 					left[sk] = sv
 				}
 			}
@@ -244,14 +262,13 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 				if err != nil {
 					return buf, fmt.Errorf("encode extra fields: %w", err)
 				}
-				extra[k] = b
+				add(k, b)
+			} else if len(e.subs[k]) == 0 && cell(v) != "" && !bytes.HasPrefix(bytes.TrimSpace(v), []byte("{")) {
+				add(k, v) // not an object: keep it as it came
 			}
 			continue
 		}
-		if _, isNested := e.nested[k]; isNested && cell(v) == "" {
-			continue // a null custom_fields object
-		}
-		extra[k] = v
+		add(k, v)
 	}
 	e.row[len(e.cols)] = ""
 	if len(extra) > 0 {
