@@ -39,6 +39,10 @@ func newSim(t testing.TB, o pipedrivetest.Options) *pipedrivetest.Server {
 	sp := loadSpec(t)
 	o.Wrap = func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/oauth/") {
+				next.ServeHTTP(w, r) // the tests' own OAuth login, not an API call
+				return
+			}
 			for _, vr := range splitStatus(r) {
 				if err := sp.ValidateRequest(vr); err != nil {
 					t.Errorf("request %s %s is not a valid operation of the spec: %v", r.Method, r.URL.Path, err)

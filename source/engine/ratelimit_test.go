@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,24 +30,36 @@ func TestRateLimitPlans(t *testing.T) {
 	}
 	plans := []struct {
 		plan  pipedrivetest.Plan
+		oauth bool
 		limit int
 	}{
-		{pipedrivetest.PlanLite, 20},
-		{pipedrivetest.PlanGrowth, 40},
-		{pipedrivetest.PlanPremium, 100},
-		{pipedrivetest.PlanUltimate, 120},
+		{pipedrivetest.PlanLite, false, 20},
+		{pipedrivetest.PlanGrowth, false, 40},
+		{pipedrivetest.PlanPremium, false, 100},
+		{pipedrivetest.PlanUltimate, false, 120},
+		{pipedrivetest.PlanLite, true, 80},
+		{pipedrivetest.PlanGrowth, true, 160},
+		{pipedrivetest.PlanPremium, true, 400},
+		{pipedrivetest.PlanUltimate, true, 480},
 	}
 	var all []engine.ConfiguredStream
 	for _, s := range streams.All() {
 		all = append(all, engine.ConfiguredStream{Name: s.Name, Mode: engine.FullRefresh})
 	}
 	for _, p := range plans {
-		t.Run(string(p.plan), func(t *testing.T) {
+		name := string(p.plan)
+		if p.oauth {
+			name = "oauth_" + name
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan})
 			var mu sync.Mutex
 			var times []time.Time
 			c := newClient(t, sim, func(o *client.Options) {
+				if p.oauth {
+					o.Auth, o.OAuth = oauthLogin(t, sim), true
+				}
 				o.BurstLimit = 0 // start at the lowest plan and learn
 				o.Observer = func(ob client.Observation) {
 					if ob.Kind == client.ObsRequest {
@@ -95,7 +110,7 @@ func TestRateLimitPlans(t *testing.T) {
 			// average use of the allowance over the busy period
 			util := float64(len(times)) / (elapsed.Seconds() / 2) / float64(p.limit)
 			t.Logf("plan %s: %d requests in %s, %d rejected (%.2f%%), max %d in a 2 s window of %d allowed, utilisation %.0f%% (peak window %.0f%%)",
-				p.plan, len(reqs), elapsed.Round(10*time.Millisecond), n429, 100*float64(n429)/float64(len(reqs)), maxIn, p.limit, util*100, 100*float64(maxIn)/float64(p.limit))
+				name, len(reqs), elapsed.Round(10*time.Millisecond), n429, 100*float64(n429)/float64(len(reqs)), maxIn, p.limit, util*100, 100*float64(maxIn)/float64(p.limit))
 			if float64(n429) >= 0.01*float64(len(reqs)) {
 				t.Errorf("%d of %d requests rejected, want under 1%%", n429, len(reqs))
 			}
@@ -144,4 +159,49 @@ func TestRateLimit429Recovery(t *testing.T) {
 	if waits == 0 {
 		t.Error("no waits counted in the stream stats")
 	}
+}
+
+// bearer is a fixed OAuth access token (the oauth package's refreshing
+// source is tested there; here only the burst table matters).
+type bearer string
+
+func (b bearer) Authorize(r *http.Request) error {
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return nil
+}
+func (b bearer) BaseURL() string                   { return "" }
+func (b bearer) Unauthorized(context.Context) bool { return false }
+
+// oauthLogin gets an access token from the simulator's consenting
+// authorize endpoint and its token endpoint.
+func oauthLogin(t testing.TB, sim *pipedrivetest.Server) client.Auth {
+	t.Helper()
+	id, secret := sim.OAuthClient()
+	redirect := "http://127.0.0.1:1/callback"
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(sim.URL() + "/oauth/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {redirect}, "state": {"s"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {redirect}}
+	req, _ := http.NewRequest(http.MethodPost, sim.URL()+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %d %v", resp.StatusCode, err)
+	}
+	return bearer(tok.AccessToken)
 }
