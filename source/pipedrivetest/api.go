@@ -62,9 +62,10 @@ const (
 	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
 )
 
-// Fault is an injected failure. Path matches the request path exactly after
-// the version prefix is normalised (e.g. "/api/v2/deals", "/v1/notes"); an
-// empty Path matches every API request. Times > 0 limits how many requests it
+// Fault is an injected failure. Path matches the request path exactly
+// ("/api/v2/deals", "/v1/notes"; "/api/v1/notes" is the same as "/v1/notes");
+// an empty Path matches every API request. A status fault without a Status
+// answers 500. Times > 0 limits how many requests it
 // hits; Rate in (0,1) hits requests at random, reproducibly from Seed.
 type Fault struct {
 	Path   string

@@ -155,6 +155,13 @@ func (s *Server) Fault(f Fault) {
 	if f.Kind == "" {
 		f.Kind = FaultStatus
 	}
+	if f.Kind == FaultStatus && f.Status == 0 {
+		f.Status = http.StatusInternalServerError
+	}
+	// OAuth callers' /api/v1/x is the same operation as /v1/x.
+	if strings.HasPrefix(f.Path, "/api/v1/") {
+		f.Path = "/v1/" + strings.TrimPrefix(f.Path, "/api/v1/")
+	}
 	fs := &faultState{Fault: f}
 	if f.Rate > 0 {
 		fs.rnd = rand.New(rand.NewSource(f.Seed))

@@ -521,6 +521,14 @@ func TestFaults(t *testing.T) {
 			t.Errorf("status fault %d: got %d", st, r.status)
 		}
 	}
+	s.Fault(pipedrivetest.Fault{Path: "/api/v1/roles", Times: 1}) // OAuth-style path, default status
+	if r := get(t, s, "/v1/roles"); r.status != 500 {
+		t.Errorf("fault on /api/v1/roles did not hit /v1/roles: %d", r.status)
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/v1/activityTypes", Kind: pipedrivetest.FaultSlow, Delay: time.Millisecond, Times: 1})
+	if r := get(t, s, "/v1/activityTypes"); r.status != 200 || !json.Valid(r.body) {
+		t.Errorf("slow fault: %d", r.status)
+	}
 	s.ClearFaults()
 	// random faults are reproducible from their seed
 	pattern := func() string {
