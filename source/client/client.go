@@ -389,7 +389,8 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if probe {
 			c.learnedOnce.Do(func() { close(c.learned) })
 		}
-		c.spend(ctx, cost, resp)
+		charged := chargedCost(cost, resp)
+		c.spend(ctx, charged, resp)
 		var transient error
 		switch {
 		case err != nil:
@@ -397,9 +398,9 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 				return nil, ctx.Err()
 			}
 			transient = err
-			c.observe(ctx, Observation{Kind: ObsRequest, Op: op, Cost: cost, Attempt: attempt, Err: c.scrubErr(err)})
+			c.observe(ctx, Observation{Kind: ObsRequest, Op: op, Cost: charged, Attempt: attempt, Err: c.scrubErr(err)})
 		default:
-			c.observe(ctx, Observation{Kind: ObsRequest, Op: op, Status: resp.Status, Bytes: len(resp.Body), Cost: cost, Attempt: attempt})
+			c.observe(ctx, Observation{Kind: ObsRequest, Op: op, Status: resp.Status, Bytes: len(resp.Body), Cost: charged, Attempt: attempt})
 			switch {
 			case resp.Status >= 200 && resp.Status < 300:
 				if cerr := check(resp.Body); cerr != nil {
@@ -643,6 +644,16 @@ func parseInt64Header(h http.Header, name string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	return n, err == nil
+}
+
+// chargedCost is what a request costs the daily budget: refused requests
+// (429, 401) are not charged; anything else that may have reached the API
+// is, so the meter errs on the side of spending.
+func chargedCost(cost int, resp *Response) int {
+	if resp != nil && (resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusUnauthorized) {
+		return 0
+	}
+	return cost
 }
 
 // spend updates the budget meter after a request: from the headers when

@@ -159,6 +159,23 @@ func TestRateLimit429Recovery(t *testing.T) {
 	if waits == 0 {
 		t.Error("no waits counted in the stream stats")
 	}
+	// Refused requests cost nothing: the stats agree with what was charged.
+	var tokens, charged int64
+	n429 := 0
+	for _, s := range res.Streams {
+		tokens += s.Stats.Tokens
+	}
+	for _, r := range sim.Requests() {
+		if r.Path != "/v1/users/me" {
+			charged += int64(r.Cost)
+		}
+		if r.Status == 429 {
+			n429++
+		}
+	}
+	if n429 == 0 || tokens != charged {
+		t.Errorf("%d 429s; stats count %d tokens, the simulator charged %d", n429, tokens, charged)
+	}
 }
 
 // bearer is a fixed OAuth access token (the oauth package's refreshing
