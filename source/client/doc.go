@@ -15,11 +15,21 @@
 //   - v1 offset (start/limit) and v2 cursor pagination, yielding pages whose
 //     records are raw JSON (json.RawMessage), never decoded into structs.
 //
-// Stable API (other packages build on it): Auth, TokenAuth, Options, New,
-// Client.Get, Client.Pages, Client.Me, Client.Budget, Version (V1, V2),
-// Paging (V2Cursor, V1Offset, NoPaging), PageRequest, Page, Response, Me,
-// Budget, Observation, WithObserver, APIError, BudgetError, IsAuth,
-// IsBudgetExhausted, IsConfig, IsTransient.
+// Stable API (other packages build on it): Auth (+ optional Redactor),
+// TokenAuth, Options, New, Client.Get, Client.Pages (one page prefetched
+// while the caller handles the current one), Client.Me, Client.Budget,
+// Client.BurstLimit, Version (V1, V2), Paging (V2Cursor, V1Offset,
+// NoPaging), PageRequest, Page, Response, Me, Budget, Observation
+// (ObsRequest, ObsWait, ObsRetry, ObsBudget), WithObserver, APIError,
+// BudgetError, TransportError, IsAuth, IsBudgetExhausted, BudgetResetAt,
+// IsConfig, IsTransient, DefaultBaseURL, LowestTokenBurst, LowestOAuthBurst.
+//
+// The first request of a client goes alone (a probe): the others wait for
+// its x-ratelimit-limit, so no request is reserved at the lowest plan's slow
+// pace and then overlaps the learned one. Pacing is 90% of the learned
+// window (token bucket of size 1), so clock skew between us and the server
+// does not cost 429s. Refused requests (429, 401) are not charged to the
+// budget meter.
 //
 // Errors never contain the token: requests carry it only in a header and the
 // error messages are built from the method, the path (without query values
