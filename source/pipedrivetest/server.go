@@ -204,7 +204,33 @@ func (s *Server) takeFault(path string) *faultState {
 	return nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+// bufPool keeps a few page buffers. Not a sync.Pool: its buffers would be
+// dropped at every GC and regrown by doubling (up to ~1 MB for a page of 500
+// deals) on the hot path. Bounded, so memory stays flat.
+var bufPool = freeList{ch: make(chan *[]byte, 8)}
+
+type freeList struct{ ch chan *[]byte }
+
+func (f freeList) Get() *[]byte {
+	select {
+	case b := <-f.ch:
+		return b
+	default:
+		b := make([]byte, 0, 64<<10)
+		return &b
+	}
+}
+
+func (f freeList) Put(b *[]byte) {
+	if cap(*b) > 4<<20 {
+		return // do not keep unusually large buffers
+	}
+	*b = (*b)[:0]
+	select {
+	case f.ch <- b:
+	default:
+	}
+}
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
@@ -278,10 +304,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeJSON(w, status, *body)
 	}
-	if len(*body) <= 1<<20 {
-		*body = (*body)[:0]
-		bufPool.Put(body)
-	}
+	bufPool.Put(body)
 }
 
 // redactQuery hides api_token values so the log never holds a secret.
@@ -316,7 +339,7 @@ func (s *Server) authenticate(r *http.Request) (who, kind string, ok bool) {
 }
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest string, entry *Request) (status, cost int, body *[]byte, fault *faultState) {
-	bp := bufPool.Get().(*[]byte)
+	bp := bufPool.Get()
 	set := func(st int, b []byte) (int, int, *[]byte, *faultState) {
 		*bp = append((*bp)[:0], b...)
 		return st, 0, bp, nil
