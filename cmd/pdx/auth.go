@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/oauth"
 	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -27,8 +28,8 @@ import (
 // to the warned 0600 file.
 const envNoKeyring = "PDX_NO_KEYRING"
 
-// authOAuthLogin runs `pdx auth login --oauth`; the OAuth side sets it.
-// nil means OAuth login is not available in this build.
+// authOAuthLogin, when set, replaces the built-in `pdx auth login --oauth`
+// (oauthLogin below).
 var authOAuthLogin func(cmd *cobra.Command, g *globals, name string) error
 
 // stores opens the config and secret stores.
@@ -71,6 +72,7 @@ func init() {
 func newAuthLogin(g *globals) *cobra.Command {
 	var withToken, useOAuth bool
 	var baseURL string
+	var of oauthFlags
 	cmd := &cobra.Command{
 		Use:   "login [--profile NAME] [--with-token]",
 		Short: "Save a Pipedrive API token for a profile (checked first)",
@@ -96,10 +98,10 @@ func newAuthLogin(g *globals) *cobra.Command {
 				p.APIBaseURL = baseURL
 			}
 			if useOAuth {
-				if authOAuthLogin == nil {
-					return withExit(exitFailure, errors.New("OAuth login is not available in this build; use an API token"))
+				if authOAuthLogin != nil {
+					return authOAuthLogin(cmd, g, name)
 				}
-				return authOAuthLogin(cmd, g, name)
+				return oauthLogin(cmd, name, of, withToken)
 			}
 			token, err := readToken(cmd, withToken)
 			if err != nil {
@@ -132,8 +134,13 @@ func newAuthLogin(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&withToken, "with-token", false, "read the token from stdin")
-	cmd.Flags().BoolVar(&useOAuth, "oauth", false, "log in with OAuth instead of an API token")
+	cmd.Flags().BoolVar(&withToken, "with-token", false, "read the token (with --oauth: the client secret) from stdin")
+	cmd.Flags().BoolVar(&useOAuth, "oauth", false, "log in with OAuth (your Pipedrive app) instead of an API token")
+	cmd.Flags().StringVar(&of.clientID, "client-id", "", "OAuth: your app's client id")
+	cmd.Flags().StringVar(&of.redirectURI, "redirect-uri", "", "OAuth: your app's callback URL (default "+oauth.DefaultRedirectURI+")")
+	cmd.Flags().BoolVar(&of.noBrowser, "no-browser", false, "OAuth: print the sign-in address instead of opening a browser")
+	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com; loopback http for tests)")
+	cmd.Flags().MarkHidden("oauth-base-url")
 	cmd.Flags().StringVar(&baseURL, "api-base-url", "", "API root (default https://api.pipedrive.com; loopback http for tests)")
 	cmd.Flags().MarkHidden("api-base-url")
 	return cmd
@@ -273,4 +280,111 @@ func newAuthLogout(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// `pdx auth login --oauth`: sign in with the user's own Pipedrive app
+// (source/oauth), check the result against /v1/users/me and keep every token
+// in the profile's secret (one keyring blob), so later syncs refresh and
+// persist rotated tokens themselves.
+
+// oauthOpenBrowser opens the authorize URL; tests replace it with an HTTP
+// client that follows the simulator's consent redirect.
+var oauthOpenBrowser = oauth.SystemBrowser
+
+// oauthLoginTimeout bounds the wait for the browser.
+const oauthLoginTimeout = 5 * time.Minute
+
+// oauthFlags are `auth login`'s OAuth options.
+type oauthFlags struct {
+	clientID    string
+	redirectURI string
+	baseURL     string // the OAuth server (hidden; the simulator in tests)
+	noBrowser   bool
+}
+
+func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin bool) error {
+	errw := cmd.ErrOrStderr()
+	if strings.TrimSpace(f.clientID) == "" {
+		return usageErr(errors.New("--oauth needs --client-id (Pipedrive Developer Hub > your app > OAuth & access scopes)"))
+	}
+	clientSecret, err := readSecretLine(cmd, secretFromStdin, "OAuth client secret (input hidden): ")
+	if err != nil {
+		return err
+	}
+	ps, ss, err := stores(errw)
+	if err != nil {
+		return withExit(exitFailure, err)
+	}
+	cfg, err := ps.Load()
+	if err != nil {
+		return withExit(exitFailure, err)
+	}
+	_, p, _ := cfg.Resolve(name)
+	if f.baseURL != "" {
+		p.OAuthBaseURL = f.baseURL
+	}
+	opts := oauth.LoginOptions{
+		Config:      oauth.Config{ClientID: strings.TrimSpace(f.clientID), ClientSecret: clientSecret, BaseURL: p.OAuthBaseURL},
+		RedirectURI: f.redirectURI,
+		ShowURL: func(u string) {
+			fmt.Fprintf(errw, "Open this address to sign in to Pipedrive:\n  %s\n", u)
+		},
+	}
+	if !f.noBrowser {
+		opts.OpenBrowser = oauthOpenBrowser
+	}
+	if in, ok := cmd.InOrStdin().(*os.File); ok && !secretFromStdin && term.IsTerminal(int(in.Fd())) {
+		opts.Prompt = oauth.LinePrompt(in, errw, "Or paste the address your browser ended on: ")
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), oauthLoginTimeout)
+	defer cancel()
+	tok, err := oauth.Login(ctx, opts)
+	if err != nil {
+		return withExit(exitFailure, fmt.Errorf("OAuth login: %w", err))
+	}
+	sec := secret.Secret{ClientID: opts.Config.ClientID, ClientSecret: clientSecret, RefreshToken: tok.RefreshToken,
+		AccessToken: tok.AccessToken, Expiry: tok.Expiry, APIDomain: tok.APIDomain}
+	p.AuthType = profile.AuthOAuth
+	if p.APIBaseURL == "" || f.baseURL != "" {
+		p.APIBaseURL = tok.APIDomain
+	}
+	// Rotated tokens during the check are kept in sec, then saved once.
+	me, _, err := whoami(ctx, p, sec, func(s secret.Secret) error { sec = s; return nil })
+	if err != nil {
+		return withExit(exitFailure, fmt.Errorf("the OAuth tokens were not saved: %w", err))
+	}
+	loc, err := ss.Set(name, sec)
+	if err != nil {
+		return withExit(exitFailure, err)
+	}
+	p.Company, p.CompanyDomain, p.User = me.CompanyName, me.CompanyDomain, userLabel(me)
+	cfg.Put(name, p)
+	if err := ps.Save(cfg); err != nil {
+		return withExit(exitFailure, err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Logged in with OAuth to %s as %s (profile %q).\nTokens saved in %s.\n", companyLabel(me), userLabel(me), name, loc)
+	return nil
+}
+
+// readSecretLine reads one secret line from stdin or a hidden prompt.
+func readSecretLine(cmd *cobra.Command, fromStdin bool, prompt string) (string, error) {
+	if fromStdin {
+		return readToken(cmd, true)
+	}
+	f, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageErr(errors.New("no terminal to ask for the client secret: pipe it in with --with-token (never pass it as an argument)"))
+	}
+	errw := cmd.ErrOrStderr()
+	fmt.Fprint(errw, prompt)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(errw)
+	if err != nil {
+		return "", withExit(exitFailure, fmt.Errorf("read the client secret: %w", err))
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", usageErr(errors.New("no client secret entered"))
+	}
+	return s, nil
 }

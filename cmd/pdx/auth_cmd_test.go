@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zalando/go-keyring"
 
@@ -118,4 +121,57 @@ func TestAuthLoginKeyringMock(t *testing.T) {
 		t.Errorf("status: %d %q", st.code, st.stdout)
 	}
 	assertNoToken(t, e.srv.Token(), []string{e.cfg, e.stateDir}, r.stdout, r.stderr)
+}
+
+func TestAuthLoginOAuth(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 13, Scale: 30})
+	id, clientSecret := e.srv.OAuthClient()
+	// The simulator consents at once: "opening the browser" is a GET that
+	// follows the redirect to pdx's loopback callback.
+	prev := oauthOpenBrowser
+	oauthOpenBrowser = func(u string) error {
+		resp, err := http.Get(u)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+	t.Cleanup(func() { oauthOpenBrowser = prev })
+
+	r := pdxCLI(t, "", "auth", "login", "--oauth", "--client-id", id)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--with-token") {
+		t.Fatalf("no secret source: %d %q", r.code, r.stderr)
+	}
+	r = pdxCLI(t, clientSecret+"\n", "auth", "login", "--oauth", "--with-token", "--client-id", id,
+		"--redirect-uri", "http://127.0.0.1:0/callback", "--oauth-base-url", e.srv.URL())
+	if r.code != exitOK || !strings.Contains(r.stdout, "Logged in with OAuth") {
+		t.Fatalf("oauth login: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	secretFile := filepath.Join(e.cfg, "secrets", "default.json")
+	before, err := os.ReadFile(secretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := pdxCLI(t, "", "auth", "status"); st.code != exitOK || !strings.Contains(st.stdout, "Company:") {
+		t.Fatalf("status: %d %s %s", st.code, st.stdout, st.stderr)
+	}
+	// The access token expires: a sync refreshes it and saves the rotated
+	// tokens before using them.
+	e.srv.Advance(2 * time.Hour)
+	s := pdxCLI(t, "", "sync", "--no-tui", "--streams", "pipelines", "--out", e.out)
+	if s.code != exitOK {
+		t.Fatalf("sync with OAuth: %d\n%s", s.code, s.stderr)
+	}
+	after, _ := os.ReadFile(secretFile)
+	var b, a struct {
+		RefreshToken string `json:"refresh_token"`
+		AccessToken  string `json:"access_token"`
+	}
+	json.Unmarshal(before, &b)
+	json.Unmarshal(after, &a)
+	if a.AccessToken == "" || a.AccessToken == b.AccessToken {
+		t.Error("the refreshed access token was not persisted")
+	}
+	assertNoToken(t, clientSecret, []string{e.cfg, e.stateDir, e.out}, r.stdout, r.stderr, s.stdout, s.stderr)
+	assertNoToken(t, a.RefreshToken, []string{e.cfg, e.stateDir, e.out}, r.stdout, r.stderr, s.stdout, s.stderr)
 }
