@@ -28,9 +28,20 @@ import (
 // to the warned 0600 file.
 const envNoKeyring = "PDX_NO_KEYRING"
 
-// authOAuthLogin, when set, replaces the built-in `pdx auth login --oauth`
-// (oauthLogin below).
-var authOAuthLogin func(cmd *cobra.Command, g *globals, name string) error
+// authOAuthLogin runs `pdx auth login --oauth` (the UI checks it is set to
+// offer OAuth); the built-in one reads the login command's flags.
+var authOAuthLogin func(cmd *cobra.Command, g *globals, name string) error = builtinOAuthLogin
+
+func builtinOAuthLogin(cmd *cobra.Command, _ *globals, name string) error {
+	fl := cmd.Flags()
+	var f oauthFlags
+	f.clientID, _ = fl.GetString("client-id")
+	f.redirectURI, _ = fl.GetString("redirect-uri")
+	f.baseURL, _ = fl.GetString("oauth-base-url")
+	f.noBrowser, _ = fl.GetBool("no-browser")
+	withToken, _ := fl.GetBool("with-token")
+	return oauthLogin(cmd, name, f, withToken)
+}
 
 // stores opens the config and secret stores.
 func stores(errw io.Writer) (*profile.Store, *secret.Store, error) {
@@ -98,10 +109,10 @@ func newAuthLogin(g *globals) *cobra.Command {
 				p.APIBaseURL = baseURL
 			}
 			if useOAuth {
-				if authOAuthLogin != nil {
-					return authOAuthLogin(cmd, g, name)
+				if authOAuthLogin == nil {
+					return withExit(exitFailure, errors.New("OAuth login is not available in this build; use an API token"))
 				}
-				return oauthLogin(cmd, name, of, withToken)
+				return authOAuthLogin(cmd, g, name)
 			}
 			token, err := readToken(cmd, withToken)
 			if err != nil {
@@ -305,7 +316,19 @@ type oauthFlags struct {
 func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin bool) error {
 	errw := cmd.ErrOrStderr()
 	if strings.TrimSpace(f.clientID) == "" {
-		return usageErr(errors.New("--oauth needs --client-id (Pipedrive Developer Hub > your app > OAuth & access scopes)"))
+		// On a terminal (the UI runs this command too) ask for it.
+		in, ok := cmd.InOrStdin().(*os.File)
+		if !ok || secretFromStdin || !term.IsTerminal(int(in.Fd())) {
+			return usageErr(errors.New("--oauth needs --client-id (Pipedrive Developer Hub > your app > OAuth & access scopes)"))
+		}
+		fmt.Fprint(errw, "OAuth client id (Developer Hub > your app > OAuth & access scopes): ")
+		line, err := bufio.NewReader(io.LimitReader(in, 1024)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return withExit(exitFailure, fmt.Errorf("read the client id: %w", err))
+		}
+		if f.clientID = strings.TrimSpace(line); f.clientID == "" {
+			return usageErr(errors.New("no client id entered"))
+		}
 	}
 	clientSecret, err := readSecretLine(cmd, secretFromStdin, "OAuth client secret (input hidden): ")
 	if err != nil {
