@@ -35,9 +35,10 @@ func init() {
 					return withExit(exitFailure, fmt.Errorf("start sandbox: %w", err))
 				}
 				defer srv.Close()
-				printSandbox(cmd.OutOrStdout(), srv, opts)
+				// Catch signals before telling the user (or a test) we are ready.
 				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 				defer stop()
+				printSandbox(cmd.OutOrStdout(), srv, opts)
 				<-ctx.Done()
 				fmt.Fprintln(cmd.ErrOrStderr(), "sandbox: stopped")
 				return nil

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
@@ -40,5 +44,47 @@ func TestSandboxPrintsCredentialsAndExamples(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The sandbox serves until SIGINT and then exits 0.
+func TestSandboxServesUntilInterrupted(t *testing.T) {
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	var errb bytes.Buffer
+	go func() {
+		done <- run([]string{"sandbox", "--scale", "5", "--seed", "9"}, strings.NewReader(""), pw, &errb)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var url, token string
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "Simulated Pipedrive running at ") {
+			url = strings.Fields(line)[4]
+		}
+		if strings.HasPrefix(line, "API token:") {
+			token = strings.Fields(line)[2]
+		}
+		if strings.HasPrefix(line, "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	req, _ := http.NewRequest("GET", url+"/v1/users/me", nil)
+	req.Header.Set("x-api-token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("sandbox at %q not serving: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("users/me: %d", resp.StatusCode)
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d after SIGINT (stderr %q)", code, errb.String())
 	}
 }
