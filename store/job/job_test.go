@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -348,4 +349,59 @@ func apiRecords(t *testing.T, srv *pipedrivetest.Server, stream string) []string
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestCSVResumeCutsUnsavedBytes(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 6, Scale: 300})
+	p := e.prof
+	p.Format = profile.FormatCSV
+	p.Streams = []string{"deals"}
+	if sum := e.run(t, p, nil); !sum.OK() {
+		t.Fatalf("first run: %+v", sum.Streams)
+	}
+	path := filepath.Join(e.out, "deals.csv")
+	// A killed run wrote rows after the last saved checkpoint, the last one torn.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("999999,\"a row the state does not cover\r\n1000000,\"torn, \"\"quoted")
+	f.Close()
+	e.srv.Advance(3600e9)
+	if err := e.srv.Update("deals", "5"); err != nil {
+		t.Fatal(err)
+	}
+	var notices []string
+	if sum := e.run(t, p, &notices); !sum.OK() {
+		t.Fatalf("second run: %+v", sum.Streams)
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "after the last saved checkpoint") {
+		t.Errorf("notices = %q", notices)
+	}
+	rows := readCSVRows(t, path)
+	last := map[string][]string{}
+	for _, r := range rows[1:] {
+		last[r[0]] = r
+	}
+	if _, ok := last["999999"]; ok {
+		t.Error("bytes after the saved checkpoint survived")
+	}
+	want := apiRecords(t, e.srv, "deals")
+	if len(last) != len(want) {
+		t.Errorf("%d distinct deals, want %d", len(last), len(want))
+	}
+}
+
+func readCSVRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s is not valid CSV after resume: %v", path, err)
+	}
+	return rows
 }
