@@ -121,10 +121,12 @@ type Options struct {
 // Client is safe for concurrent use; all callers share one limiter and one
 // budget meter.
 type Client struct {
-	opts    Options
-	base    *url.URL
-	hc      *http.Client
-	secrets []string
+	opts Options
+	base *url.URL
+	hc   *http.Client
+	// redactor is asked for the secrets at every scrub: OAuth tokens rotate
+	// during a run, so a list taken once at New would go stale.
+	redactor Redactor
 
 	limiter *rate.Limiter
 	window  time.Duration
@@ -194,11 +196,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, base: base, hc: opts.HTTPClient, window: opts.Window, learned: make(chan struct{})}
 	if r, ok := opts.Auth.(Redactor); ok {
-		for _, s := range r.Secrets() {
-			if s != "" {
-				c.secrets = append(c.secrets, s)
-			}
-		}
+		c.redactor = r
 	}
 	c.limiter = rate.NewLimiter(paceFor(burst, opts.Window), 1)
 	c.burst = burst
@@ -366,12 +364,14 @@ var errTruncated = errors.New("response body is not complete JSON")
 // do runs the request loop. check validates a 2xx body; a failure counts as a
 // truncated body and is retried.
 func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, cost int, check func([]byte) error) (*Response, error) {
-	u, op, err := c.endpoint(v, path, q)
-	if err != nil {
-		return nil, err
-	}
 	retries, n429, reauthed := 0, 0, false
 	for attempt := 1; ; attempt++ {
+		// Built on every attempt: after an OAuth refresh the API domain may
+		// have changed, and the retry must go to the new one.
+		u, op, err := c.endpoint(v, path, q)
+		if err != nil {
+			return nil, err
+		}
 		if err := c.preflight(ctx, op, cost); err != nil {
 			return nil, err
 		}
@@ -388,6 +388,11 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		resp, err := c.send(ctx, u)
 		if probe {
 			c.learnedOnce.Do(func() { close(c.learned) })
+		}
+		if ae := (*authorizeError)(nil); errors.As(err, &ae) && !ae.temporary() {
+			// A credential that cannot be had (revoked OAuth grant, failed
+			// save) will not appear by retrying: say so at once.
+			return nil, err
 		}
 		charged := chargedCost(cost, resp)
 		c.spend(ctx, charged, resp)
@@ -455,7 +460,7 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 		return nil, err
 	}
 	if err := c.opts.Auth.Authorize(req); err != nil {
-		return nil, fmt.Errorf("authorize request: %w", err)
+		return nil, &authorizeError{err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.opts.UserAgent)
@@ -490,13 +495,30 @@ func readBody(hr *http.Response) ([]byte, error) {
 	return io.ReadAll(hr.Body)
 }
 
+// authorizeError is a failure of Auth.Authorize. It is retried only when
+// the cause says it is temporary (a network error reaching the OAuth server).
+type authorizeError struct{ err error }
+
+func (e *authorizeError) Error() string { return "authorize request: " + e.err.Error() }
+func (e *authorizeError) Unwrap() error { return e.err }
+
+func (e *authorizeError) temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.err, &t) && t.Temporary()
+}
+
 func (c *Client) apiError(op string, resp *Response) *APIError {
 	return &APIError{Status: resp.Status, Op: op, Message: c.scrub(errorMessage(resp.Body))}
 }
 
 func (c *Client) scrub(s string) string {
-	for _, sec := range c.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
+	if c.redactor == nil {
+		return s
+	}
+	for _, sec := range c.redactor.Secrets() {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
 	}
 	return s
 }

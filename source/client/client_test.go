@@ -470,3 +470,105 @@ func TestParseEnvelopeTruncation(t *testing.T) {
 		}
 	}
 }
+
+// flakyAuth fails Authorize failures times with err, then authorises; its
+// domain and secret may change between calls, as an OAuth source's do.
+type flakyAuth struct {
+	mu       sync.Mutex
+	failures int
+	err      error
+	calls    int
+	base     string
+	secret   string
+}
+
+func (a *flakyAuth) Authorize(req *http.Request) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls++
+	if a.calls <= a.failures {
+		return a.err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.secret)
+	return nil
+}
+func (a *flakyAuth) BaseURL() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.base
+}
+func (a *flakyAuth) Unauthorized(context.Context) bool { return false }
+func (a *flakyAuth) Secrets() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return []string{a.secret}
+}
+
+type tempErr struct{ temp bool }
+
+func (e tempErr) Error() string   { return fmt.Sprintf("token endpoint failed (temporary=%v)", e.temp) }
+func (e tempErr) Temporary() bool { return e.temp }
+
+// A credential that cannot be had must fail at once (no backoff loop), a
+// temporary failure to get one is retried.
+func TestAuthorizeFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		failures  int
+		wantOK    bool
+		wantCalls int
+	}{
+		{"permanent fails fast", tempErr{temp: false}, 5, false, 1},
+		{"plain error fails fast", errors.New("grant revoked"), 5, false, 1},
+		{"temporary is retried", tempErr{temp: true}, 2, true, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int64
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Write([]byte(`{"success":true,"data":[]}`))
+			})
+			auth := &flakyAuth{failures: tt.failures, err: tt.err, secret: "s"}
+			c, _ := newTestClient(t, h, func(o *Options) { o.Auth = auth; o.MaxRetries = 4 })
+			_, err := c.Get(context.Background(), V2, "/deals", nil, 10)
+			if (err == nil) != tt.wantOK {
+				t.Fatalf("err = %v, want ok=%v", err, tt.wantOK)
+			}
+			if auth.calls != tt.wantCalls {
+				t.Errorf("Authorize called %d times, want %d", auth.calls, tt.wantCalls)
+			}
+			if !tt.wantOK && hits.Load() != 0 {
+				t.Errorf("%d requests reached the server without credentials", hits.Load())
+			}
+		})
+	}
+}
+
+// After a refresh the retry goes to the new API domain, and error text is
+// scrubbed of the secret current at the time of the error.
+func TestRetryFollowsNewDomainAndScrubsRotatedSecret(t *testing.T) {
+	newDomain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"success":false,"error":"token %s has no access"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	t.Cleanup(newDomain.Close)
+	auth := &flakyAuth{secret: "old-secret"}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The first domain answers 503 and, meanwhile, the tokens rotate.
+		auth.mu.Lock()
+		auth.base, auth.secret = newDomain.URL, "rotated-secret-42"
+		auth.mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	c, _ := newTestClient(t, h, func(o *Options) { o.Auth = auth })
+	_, err := c.Get(context.Background(), V2, "/deals", nil, 10)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+		t.Fatalf("err = %v, want the new domain's 403", err)
+	}
+	if strings.Contains(err.Error(), "rotated-secret-42") {
+		t.Errorf("rotated secret leaked: %v", err)
+	}
+}
