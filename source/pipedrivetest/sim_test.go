@@ -805,3 +805,31 @@ func TestV2SortOrders(t *testing.T) {
 		}
 	}
 }
+
+// A million deals cost no memory up front and any page is served at once:
+// deep cursors and updated_since seek instead of scanning.
+func TestMillionDealsLazily(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 1_000_000, BurstLimit: 1 << 20})
+	defer s.Close()
+	since := s.Now().Add(-24 * time.Hour).Format(time.RFC3339) // the newest base deals are ~21 h old
+	d, next := page(t, s, "/api/v2/deals?limit=500&sort_by=update_time&updated_since="+since)
+	if len(d) == 0 || next != "" {
+		t.Errorf("recent deals: %d, next %q", len(d), next)
+	}
+	for _, r := range d {
+		if r["update_time"].(string) < since {
+			t.Fatalf("deal %v updated %v before %s", r["id"], r["update_time"], since)
+		}
+	}
+	last, _ := page(t, s, "/api/v2/deals?limit=5&sort_by=id&sort_direction=desc")
+	if len(last) != 5 || last[0]["id"].(float64) < 999_990 {
+		t.Errorf("last deals: %v", last)
+	}
+	notes := get(t, s, "/v1/notes?start=999000&limit=500")
+	if !strings.Contains(string(notes.body), `"id":999001,`) {
+		t.Errorf("deep v1 offset: %.200s", notes.body)
+	}
+}
