@@ -47,7 +47,10 @@ func init() {
 			Long: "sync reads the profile's streams and writes one file per stream: JSONL (one API record per line)\n" +
 				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
 				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
-				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n\n" +
+				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n" +
+				"CSV columns are fixed when a file is created (custom fields as \"Name (hash8)\"); fields that appear\n" +
+				"later go to the last column, _extra, as JSON. A killed run is safe to repeat: files are repaired\n" +
+				"and the sync resumes from the last saved state.\n\n" +
 				"Exit codes: 0 ok, 1 a stream failed, 2 usage error, 3 daily API budget exhausted (state saved).",
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runSync(cmd, g, f) },
