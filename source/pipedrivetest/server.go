@@ -287,8 +287,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ver, rest := splitVersion(r.URL.Path)
 	entry := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL.RawQuery)}
-	status, cost, body, fault := s.handleAPI(w, r, ver, rest, &entry)
-	entry.Status, entry.Cost = status, cost
+	rp := s.handleAPI(w, r, ver, rest, &entry)
+	entry.Status, entry.Cost = rp.status, rp.cost
 	s.mu.Lock()
 	if len(s.log) >= maxLog {
 		// keep memory flat on long runs: drop the older half
@@ -296,15 +296,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log = append(s.log, entry)
 	s.mu.Unlock()
-	if body == nil {
-		return // already written (HTML)
+	switch {
+	case rp.html:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(rp.status)
+		w.Write([]byte(html403))
+	case rp.fault != nil:
+		s.deliverFault(w, r, rp.fault, rp.status, rp.body)
+	default:
+		writeJSON(w, rp.status, rp.body)
 	}
-	if fault != nil {
-		s.deliverFault(w, r, fault, status, *body)
-	} else {
-		writeJSON(w, status, *body)
+	if rp.pooled != nil {
+		bufPool.Put(rp.pooled)
 	}
-	bufPool.Put(body)
 }
 
 // redactQuery hides api_token values so the log never holds a secret.
@@ -338,19 +342,52 @@ func (s *Server) authenticate(r *http.Request) (who, kind string, ok bool) {
 	return "", "", false
 }
 
-func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest string, entry *Request) (status, cost int, body *[]byte, fault *faultState) {
-	bp := bufPool.Get()
-	set := func(st int, b []byte) (int, int, *[]byte, *faultState) {
-		*bp = append((*bp)[:0], b...)
-		return st, 0, bp, nil
+// reply is an API response before it is written.
+type reply struct {
+	status int
+	cost   int         // daily-budget tokens charged
+	body   []byte      // JSON body (a pooled buffer when from a handler)
+	html   bool        // Cloudflare's HTML 403 page instead of body
+	fault  *faultState // damage to apply while writing (reset, truncate, slow)
+	pooled *[]byte
+}
+
+func jsonReply(status, cost int, body []byte) reply {
+	return reply{status: status, cost: cost, body: body}
+}
+
+const (
+	body429Burst  = `{"success":false,"error":"Rate limit exceeded: too many requests in a 2 second window","errorCode":429}`
+	body429Budget = `{"success":false,"error":"Daily token budget exceeded: the company's API token budget for today is used up and resets at midnight","errorCode":429}`
+)
+
+// handleAPI answers one API request: admission (auth, burst window, daily
+// budget, account status, faults) under s.mu, then the page rendered under
+// the world's read lock, so pages render concurrently.
+func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest string, entry *Request) reply {
+	rt, c, rp, ok := s.admit(w.Header(), r, ver, rest, entry)
+	if !ok {
+		return rp
 	}
+	bp := bufPool.Get()
+	c.buf = (*bp)[:0]
+	s.data.RLock()
+	st := rt.h(c)
+	s.data.RUnlock()
+	*bp = c.buf
+	return reply{status: st, cost: rt.cost, body: c.buf, fault: rp.fault, pooled: bp}
+}
+
+// admit decides whether the request reaches its handler; when it does not,
+// rp is the answer. It sets the rate-limit headers on hd.
+func (s *Server) admit(hd http.Header, r *http.Request, ver int, rest string, entry *Request) (rt *route, c *call, rp reply, ok bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.budget.roll(s.now)
 	who, kind, authed := s.authenticate(r)
 	entry.Auth, entry.Time = kind, s.now
 	if !authed {
-		s.mu.Unlock()
-		return set(http.StatusUnauthorized, []byte(body401))
+		return nil, nil, jsonReply(http.StatusUnauthorized, 0, []byte(body401)), false
 	}
 	limit := burstToken[s.opts.Plan]
 	if kind == "oauth" {
@@ -365,83 +402,51 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 		s.bursts[who] = b
 	}
 	allowed, remaining, reset := b.take(s.wallNow(), limit)
-	hd := w.Header()
 	hd.Set("x-ratelimit-limit", strconv.Itoa(limit))
 	hd.Set("x-ratelimit-remaining", strconv.Itoa(remaining))
 	hd.Set("x-ratelimit-reset", strconv.Itoa(reset))
-	daily := func() {
+	defer func() { // the daily headers show the budget after this request
 		hd.Set("x-daily-ratelimit-token-limit", strconv.FormatInt(s.budget.limit, 10))
 		hd.Set("x-daily-ratelimit-token-remaining", strconv.FormatInt(s.budget.remaining, 10))
-	}
+	}()
 	if !allowed {
-		daily()
-		sustained := kind != "oauth" && b.rejected > 3*limit
-		s.mu.Unlock()
-		if sustained {
+		if kind != "oauth" && b.rejected > 3*limit {
 			// API-token traffic that keeps hammering after 429s meets Cloudflare.
-			hd.Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusForbidden)
-			w.Write([]byte(html403))
-			bufPool.Put(bp)
-			return http.StatusForbidden, 0, nil, nil
+			return nil, nil, reply{status: http.StatusForbidden, html: true}, false
 		}
-		return set(http.StatusTooManyRequests, []byte(`{"success":false,"error":"Rate limit exceeded: too many requests in a 2 second window","errorCode":429}`))
+		return nil, nil, jsonReply(http.StatusTooManyRequests, 0, []byte(body429Burst)), false
 	}
 	rt, params := match(ver, rest)
 	if rt != nil && kind != "oauth" && strings.HasPrefix(r.URL.Path, "/api/v1/") && tokenless404[strings.SplitN(rest, "/", 3)[1]] {
 		rt = nil // reported: these answer 404 on /api/v1 to API tokens (use /v1)
 	}
 	if rt == nil {
-		daily()
-		s.mu.Unlock()
-		return set(http.StatusNotFound, errBody(404, "Unknown method ."))
+		return nil, nil, jsonReply(http.StatusNotFound, 0, errBody(404, "Unknown method .")), false
 	}
 	if s.budget.remaining < int64(rt.cost) {
 		s.budget.remaining = 0
-		daily()
-		s.mu.Unlock()
-		return set(http.StatusTooManyRequests, []byte(`{"success":false,"error":"Daily token budget exceeded: the company's API token budget for today is used up and resets at midnight","errorCode":429}`))
+		return nil, nil, jsonReply(http.StatusTooManyRequests, 0, []byte(body429Budget)), false
 	}
 	s.budget.remaining -= int64(rt.cost)
-	daily()
 	if s.status != 0 {
-		st := s.status
-		s.mu.Unlock()
-		st2, _, bb, _ := set(st, errBody(st, http.StatusText(st)))
-		return st2, rt.cost, bb, nil
+		return nil, nil, jsonReply(s.status, rt.cost, errBody(s.status, http.StatusText(s.status))), false
 	}
 	f := s.takeFault(canonicalPath(ver, rest))
 	if f != nil {
 		switch f.Kind {
 		case FaultStatus:
-			s.mu.Unlock()
-			st, _, bb, _ := set(f.Status, errBody(f.Status, http.StatusText(f.Status)))
-			return st, rt.cost, bb, nil
+			return nil, nil, jsonReply(f.Status, rt.cost, errBody(f.Status, http.StatusText(f.Status))), false
 		case FaultExpireToken:
-			s.mu.Unlock()
-			st, _, bb, _ := set(http.StatusUnauthorized, []byte(body401))
-			return st, rt.cost, bb, nil
+			return nil, nil, jsonReply(http.StatusUnauthorized, rt.cost, []byte(body401)), false
 		case FaultHTML403:
-			s.mu.Unlock()
-			hd.Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusForbidden)
-			w.Write([]byte(html403))
-			bufPool.Put(bp)
-			return http.StatusForbidden, rt.cost, nil, nil
+			return nil, nil, reply{status: http.StatusForbidden, cost: rt.cost, html: true}, false
 		}
 	}
 	if r.Method != http.MethodGet {
-		s.mu.Unlock()
-		st, _, bb, _ := set(http.StatusMethodNotAllowed, errBody(405, "The simulator serves read endpoints only"))
-		return st, rt.cost, bb, nil
+		return nil, nil, jsonReply(http.StatusMethodNotAllowed, rt.cost, errBody(405, "The simulator serves read endpoints only")), false
 	}
-	c := &call{s: s, w: s.w, q: r.URL.Query(), params: params, path: canonicalPath(ver, rest), now: s.now, buf: (*bp)[:0]}
-	s.mu.Unlock()
-	s.data.RLock()
-	st := rt.h(c)
-	s.data.RUnlock()
-	*bp = c.buf
-	return st, rt.cost, bp, f
+	c = &call{s: s, w: s.w, q: r.URL.Query(), params: params, path: canonicalPath(ver, rest), now: s.now}
+	return rt, c, reply{fault: f}, true
 }
 
 // tokenless404 are the v1 collections that, reportedly, answer 404 on
