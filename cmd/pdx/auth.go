@@ -89,7 +89,10 @@ func newAuthLogin(g *globals) *cobra.Command {
 		Short: "Save a Pipedrive API token for a profile (checked first)",
 		Long: "login asks for your Pipedrive API token (Pipedrive > Personal preferences > API) without echoing it,\n" +
 			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token the token is read\n" +
-			"from stdin instead, e.g. `pdx auth login --with-token < token.txt`. The token is never accepted as an argument.",
+			"from stdin instead, e.g. `pdx auth login --with-token < token.txt`. The token is never accepted as an argument.\n\n" +
+			"Without an OS keyring (containers, headless Linux) the secret goes to a file readable only by you, with a\n" +
+			"warning saying where; PDX_NO_KEYRING=1 chooses that file directly. PIPEDRIVE_API_TOKEN, when set, overrides\n" +
+			"any saved credentials (CI). --oauth signs in with your own Pipedrive app instead (--client-id, browser).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			errw := cmd.ErrOrStderr()
