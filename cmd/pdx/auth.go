@@ -230,7 +230,7 @@ func newAuthStatus(g *globals) *cobra.Command {
 				if !exists {
 					return withExit(exitFailure, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s'", name, name))
 				}
-				return withExit(exitFailure, fmt.Errorf("profile %q is not logged in: run 'pdx auth login --profile %s'", name, name))
+				return withExit(exitFailure, fmt.Errorf("profile %q is not logged in (%v): run 'pdx auth login --profile %s'", name, err, name))
 			}
 			if err != nil {
 				return withExit(exitFailure, err)

@@ -148,7 +148,8 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		case errors.Is(err, secret.ErrNotFound) && !exists:
 			return withExit(exitFailure, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s' first (or set %s)", name, name, secret.EnvToken))
 		case errors.Is(err, secret.ErrNotFound):
-			return withExit(exitFailure, fmt.Errorf("profile %q is not logged in: run 'pdx auth login --profile %s'", name, name))
+			// err may add why (a keyring that did not answer).
+			return withExit(exitFailure, fmt.Errorf("profile %q is not logged in (%v): run 'pdx auth login --profile %s'", name, err, name))
 		case err != nil:
 			return withExit(exitFailure, err)
 		}
