@@ -43,7 +43,7 @@ type Request struct {
 	Method string
 	Path   string
 	Query  string // api_token redacted
-	Auth   string // "token", "query", "oauth", "" (none)
+	Auth   string // "token", "query", "oauth", "" (none); "client" for /oauth/... calls
 	Status int
 	Cost   int       // daily-budget tokens charged
 	Time   time.Time // simulated clock

@@ -90,5 +90,7 @@
 // Fault injects 500/502/503/504 or any status, connection resets mid-body,
 // truncated JSON, slow responses, token expiry and HTML 403s, per path or at
 // random (reproducible from Fault.Seed). SetStatus makes the whole account
-// answer 402/403. Requests returns the request log (api_token redacted).
+// answer 402/403. Requests returns the request log: API calls with their
+// auth kind, status and token cost (api_token redacted), and /oauth/...
+// calls with Auth "client".
 package pipedrivetest

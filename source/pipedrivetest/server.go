@@ -278,11 +278,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
-	case "/oauth/authorize":
-		s.handleAuthorize(w, r)
-		return
-	case "/oauth/token":
-		s.handleToken(w, r)
+	case "/oauth/authorize", "/oauth/token":
+		// Logged too (auth "client"), so tests can count refreshes; the token
+		// endpoint's secrets travel in the body and header, never logged.
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		if r.URL.Path == "/oauth/token" {
+			s.handleToken(sw, r)
+		} else {
+			s.handleAuthorize(sw, r)
+		}
+		s.mu.Lock()
+		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL.RawQuery), Auth: "client", Status: sw.status, Time: s.now})
+		s.mu.Unlock()
 		return
 	}
 	ver, rest := splitVersion(r.URL.Path)
@@ -310,6 +317,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		bufPool.Put(rp.pooled)
 	}
 }
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(st int) { w.status = st; w.ResponseWriter.WriteHeader(st) }
 
 // redactQuery hides api_token values so the log never holds a secret.
 func redactQuery(raw string) string {

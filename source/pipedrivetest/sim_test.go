@@ -689,6 +689,18 @@ func TestOAuthFlow(t *testing.T) {
 	r2.Body.Close()
 	q = <-codes
 	_, tok3 := token(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {redirect}}, id, secret)
+	refreshes := 0
+	for _, rq := range s.Requests() {
+		if rq.Path == "/oauth/token" && rq.Auth == "client" {
+			refreshes++
+		}
+		if strings.Contains(rq.Query, "code=") {
+			t.Errorf("authorization code in the log: %+v", rq)
+		}
+	}
+	if refreshes != 7 {
+		t.Errorf("%d /oauth/token calls logged, want 7", refreshes)
+	}
 	s.RevokeRefreshTokens()
 	if st, _ := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok3["refresh_token"].(string)}}, id, secret); st != 400 {
 		t.Errorf("revoked refresh token accepted: %d", st)
