@@ -845,3 +845,47 @@ func TestMillionDealsLazily(t *testing.T) {
 		t.Errorf("deep v1 offset: %.200s", notes.body)
 	}
 }
+
+// Filters select exactly the records whose fields match, and partition the list.
+func TestV2Filters(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 300, BurstLimit: 1 << 20})
+	defer s.Close()
+	total := s.Count("deals")
+	sum := 0
+	for _, st := range []string{"open", "won", "lost"} {
+		recs, _ := readAllV2(t, s, "/api/v2/deals?limit=500&status="+st)
+		for _, r := range recs {
+			if r["status"] != st {
+				t.Fatalf("status=%s returned %v", st, r["status"])
+			}
+		}
+		sum += len(recs)
+	}
+	if sum != total || sum == 0 {
+		t.Errorf("open+won+lost = %d, all = %d", sum, total)
+	}
+	for _, f := range []struct{ param, field string }{{"owner_id", "owner_id"}, {"stage_id", "stage_id"}, {"pipeline_id", "pipeline_id"}, {"person_id", "person_id"}, {"org_id", "org_id"}} {
+		all, _ := readAllV2(t, s, "/api/v2/deals?limit=500")
+		want := all[0][f.field].(float64)
+		n := 0
+		for _, r := range all {
+			if r[f.field] == want {
+				n++
+			}
+		}
+		got, _ := readAllV2(t, s, "/api/v2/deals?limit=500&"+f.param+"="+strconv.FormatFloat(want, 'f', 0, 64))
+		if len(got) != n {
+			t.Errorf("%s=%v: %d deals, want %d", f.param, want, len(got), n)
+		}
+	}
+	ids, _ := readAllV2(t, s, "/api/v2/persons?ids=3,5,7,100000")
+	if len(ids) != 3 {
+		t.Errorf("ids=3,5,7,100000: %d persons", len(ids))
+	}
+	acts, _ := readAllV2(t, s, "/api/v2/activities?limit=500&deal_id=5")
+	for _, a := range acts {
+		if a["deal_id"].(float64) != 5 {
+			t.Errorf("activity %v has deal %v", a["id"], a["deal_id"])
+		}
+	}
+}
