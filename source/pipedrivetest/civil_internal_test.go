@@ -15,3 +15,19 @@ func TestAppendTSMatchesTimeFormat(t *testing.T) {
 		}
 	}
 }
+
+// The int kinds the hot path switches on name the same types as customTypes
+// (a mismatch would render values in another type's shape).
+func TestCustomKindsMatchTypes(t *testing.T) {
+	want := map[cfKind]string{kVarchar: "varchar", kVarcharAuto: "varchar_auto", kText: "text", kDouble: "double",
+		kMonetary: "monetary", kPhone: "phone", kDate: "date", kDaterange: "daterange", kTime: "time",
+		kTimerange: "timerange", kEnum: "enum", kSet: "set", kAddress: "address", kUser: "user", kOrg: "org", kPeople: "people"}
+	if len(want) != len(customTypes) {
+		t.Fatalf("%d kinds for %d types", len(want), len(customTypes))
+	}
+	for _, f := range newFieldSet(1, "deal", 40).custom {
+		if want[f.kind] != f.typ {
+			t.Errorf("field %s: kind %d is %s, type says %s", f.code, f.kind, want[f.kind], f.typ)
+		}
+	}
+}

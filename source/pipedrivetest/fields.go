@@ -9,6 +9,29 @@ import (
 var customTypes = []string{"varchar", "varchar_auto", "text", "double", "monetary", "phone", "date", "daterange",
 	"time", "timerange", "enum", "set", "address", "user", "org", "people"}
 
+// cfKind is a custom field type as a small integer (index into
+// customTypes), so the hot path switches on ints, not strings.
+type cfKind uint8
+
+const (
+	kVarchar cfKind = iota
+	kVarcharAuto
+	kText
+	kDouble
+	kMonetary
+	kPhone
+	kDate
+	kDaterange
+	kTime
+	kTimerange
+	kEnum
+	kSet
+	kAddress
+	kUser
+	kOrg
+	kPeople
+)
+
 // addressParts are the subfields of an address value (v2 object keys and v1
 // key suffixes).
 var addressParts = []string{"subpremise", "street_number", "route", "sublocality", "locality",
@@ -24,6 +47,7 @@ type fieldDef struct {
 	keyq    string // `"code":`, precomputed for the hot path
 	name    string
 	typ     string
+	kind    cfKind
 	custom  bool
 	options []option
 }
@@ -66,7 +90,7 @@ func newFieldSet(seed int64, entity string, n int) fieldSet {
 	for k := 0; k < n; k++ {
 		typ := customTypes[k%len(customTypes)]
 		code := hexKey(seed, entity, strconv.Itoa(k))
-		f := fieldDef{code: code, keyq: `"` + code + `":`, name: "Custom " + typ + " " + strconv.Itoa(k+1), typ: typ, custom: true}
+		f := fieldDef{code: code, keyq: `"` + code + `":`, name: "Custom " + typ + " " + strconv.Itoa(k+1), typ: typ, kind: cfKind(k % len(customTypes)), custom: true}
 		if typ == "enum" || typ == "set" {
 			for j := 0; j < 4; j++ {
 				f.options = append(f.options, option{id: int64(100*(k+1) + j + 1), label: []string{"Low", "Medium", "High", "Ünïcode"}[j]})
@@ -141,29 +165,29 @@ func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 		return cfValue{null: true}
 	}
 	var v cfValue
-	switch f.typ {
-	case "varchar", "varchar_auto":
+	switch f.kind {
+	case kVarchar, kVarcharAuto:
 		v.s = h.pick(orgWords1)
 		v.id = int64(h.n(1000))
-	case "text":
+	case kText:
 		v.s = h.pick(noteTexts)
-	case "phone":
+	case kPhone:
 		v.id = int64(1000000 + h.n(8999999))
-	case "double":
+	case kDouble:
 		v.f = float64(h.n(100000)) / 100
-	case "monetary":
+	case kMonetary:
 		v.f = float64(h.n(50000))
 		v.currency = h.pick(currencies)
-	case "date", "daterange":
+	case kDate, kDaterange:
 		v.from = w.startSec + int64(h.n(700))*86400
 		v.to = v.from + int64(1+h.n(60))*86400
-	case "time", "timerange":
+	case kTime, kTimerange:
 		hr := int64(8 + h.n(8))
 		v.from = hr*3600 + int64(15*h.n(4))*60
 		v.to = (hr + 1) * 3600
-	case "enum":
+	case kEnum:
 		v.id = f.options[h.n(len(f.options))].id
-	case "set":
+	case kSet:
 		for _, o := range f.options {
 			if h.n(2) == 0 {
 				v.ids = append(v.ids, o.id)
@@ -172,14 +196,14 @@ func (w *world) drawCF(h *hasher, f fieldDef) cfValue {
 		if len(v.ids) == 0 {
 			v.ids = []int64{f.options[0].id}
 		}
-	case "address":
+	case kAddress:
 		v.city = h.n(len(cities))
 		v.id = int64(1 + h.n(99)) // house number
-	case "user":
+	case kUser:
 		v.id = 1 + int64(h.n(w.users))
-	case "org":
+	case kOrg:
 		v.id = 1 + int64(h.n(int(w.ents["organizations"].base)))
-	case "people":
+	case kPeople:
 		v.id = 1 + int64(h.n(int(w.ents["persons"].base)))
 	}
 	return v
@@ -200,26 +224,26 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 			c.b = append(c.b, "null"...)
 			continue
 		}
-		switch f.typ {
-		case "varchar", "varchar_auto", "text", "phone":
+		switch f.kind {
+		case kVarchar, kVarcharAuto, kText, kPhone:
 			c.b = appendCFText(c.b, f.typ, v)
-		case "date", "time":
+		case kDate, kTime:
 			c.b = appendDateOrTime(c.b, f.typ, v.from)
-		case "double":
+		case kDouble:
 			c.b = appendFloat(c.b, v.f)
-		case "monetary":
+		case kMonetary:
 			m := openObj(c.b)
 			m.num("value", v.f)
 			m.str("currency", v.currency)
 			c.b = m.close()
-		case "daterange", "timerange":
+		case kDaterange, kTimerange:
 			m := openObj(c.b)
 			m.dt("value", f.typ, v.from)
 			m.dt("until", f.typ, v.to)
 			c.b = m.close()
-		case "enum", "user", "org", "people":
+		case kEnum, kUser, kOrg, kPeople:
 			c.b = strconv.AppendInt(c.b, v.id, 10)
-		case "set":
+		case kSet:
 			c.b = append(c.b, '[')
 			for i, id := range v.ids {
 				if i > 0 {
@@ -228,7 +252,7 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 				c.b = strconv.AppendInt(c.b, id, 10)
 			}
 			c.b = append(c.b, ']')
-		case "address":
+		case kAddress:
 			m := openObj(c.b)
 			appendAddress(&m, v)
 			c.b = m.close()
@@ -237,20 +261,23 @@ func (w *world) appendCFv2(o *obj, fs fieldSet, h hasher) {
 	o.b = c.close()
 }
 
+// appendAddress writes the members of an address object (m just opened).
 func appendAddress(m *obj, v cfValue) {
 	c := cities[v.city]
-	m.key("value")
-	m.b = appendCFText(m.b, "address", v)
-	m.null("subpremise")
-	m.key("street_number")
-	m.b = append(strconv.AppendInt(append(m.b, '"'), v.id, 10), '"')
-	m.str("route", streets[v.city])
-	m.null("sublocality")
-	m.str("locality", c.city)
-	m.null("admin_area_level_1")
-	m.null("admin_area_level_2")
-	m.str("country", c.country)
-	m.str("postal_code", c.zip)
+	b := append(m.b, `"value":`...)
+	b = appendCFText(b, "address", v)
+	b = append(b, `,"subpremise":null,"street_number":"`...)
+	b = strconv.AppendInt(b, v.id, 10)
+	b = append(b, `","route":"`...)
+	b = append(b, streets[v.city]...)
+	b = append(b, `","sublocality":null,"locality":"`...)
+	b = append(b, c.city...)
+	b = append(b, `","admin_area_level_1":null,"admin_area_level_2":null,"country":"`...)
+	b = append(b, c.country...)
+	b = append(b, `","postal_code":"`...)
+	b = append(b, c.zip...)
+	m.b = append(b, '"')
+	m.first = false
 }
 
 // appendCFv1 writes custom fields at the top level in the v1 shape.
@@ -258,27 +285,27 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 	for _, f := range fs.custom {
 		v := w.drawCF(&h, f)
 		k := f.code
-		switch f.typ {
-		case "varchar", "varchar_auto", "text", "phone":
+		switch f.kind {
+		case kVarchar, kVarcharAuto, kText, kPhone:
 			o.key(k)
 			if v.null {
 				o.b = append(o.b, "null"...)
 			} else {
 				o.b = appendCFText(o.b, f.typ, v)
 			}
-		case "date", "time":
+		case kDate, kTime:
 			if v.null {
 				o.null(k)
 			} else {
 				o.dt(k, f.typ, v.from)
 			}
-		case "double":
+		case kDouble:
 			if v.null {
 				o.null(k)
 			} else {
 				o.num(k, v.f)
 			}
-		case "monetary":
+		case kMonetary:
 			if v.null {
 				o.null(k)
 				o.null(k + "_currency")
@@ -286,7 +313,7 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 				o.num(k, v.f)
 				o.str(k+"_currency", v.currency)
 			}
-		case "daterange", "timerange":
+		case kDaterange, kTimerange:
 			if v.null {
 				o.null(k)
 				o.null(k + "_until")
@@ -294,13 +321,13 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 				o.dt(k, f.typ, v.from)
 				o.dt(k+"_until", f.typ, v.to)
 			}
-		case "enum":
+		case kEnum:
 			if v.null {
 				o.null(k)
 			} else {
 				o.str(k, strconv.FormatInt(v.id, 10))
 			}
-		case "set":
+		case kSet:
 			if v.null {
 				o.null(k)
 			} else {
@@ -313,9 +340,9 @@ func (w *world) appendCFv1(o *obj, fs fieldSet, h hasher) {
 				}
 				o.str(k, s)
 			}
-		case "user", "org", "people":
+		case kUser, kOrg, kPeople:
 			o.intOrNull(k, v.id)
-		case "address":
+		case kAddress:
 			o.key(k)
 			if v.null {
 				o.b = append(o.b, "null"...)

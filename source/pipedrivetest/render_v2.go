@@ -87,7 +87,7 @@ func (w *world) renderDeal(b []byte, r rec) []byte {
 	b = appendTSq(b, r.at+61*86400, layoutDate)
 	b = append(b, `,"label_ids":[],"origin":"API","origin_id":null,"channel":null,"channel_id":null,"source_lead_id":null,"arr":null,"mrr":null,"acv":null`...)
 	o := obj{b: b}
-	w.appendCFv2(&o, w.fields["deal"], h)
+	w.appendCFv2(&o, w.dealFields, h)
 	return o.close()
 }
 

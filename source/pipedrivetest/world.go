@@ -44,6 +44,9 @@ type world struct {
 	dpCount map[int64]int
 	dpState map[int64]*state
 	leadIdx map[string]int64 // lead uuid -> index, built lazily
+	// base sizes of the hottest reference targets
+	nPersons, nOrgs int64
+	dealFields      fieldSet
 }
 
 func scaled(n int, div int, min int) int64 {
@@ -94,6 +97,8 @@ func newWorld(o Options) *world {
 	for _, e := range []string{"deal", "person", "organization", "product", "activity"} {
 		w.fields[e] = newFieldSet(o.Seed, e, o.CustomFields)
 	}
+	w.dealFields = w.fields["deal"]
+	w.nPersons, w.nOrgs = w.ents["persons"].base, w.ents["organizations"].base
 	return w
 }
 
@@ -101,12 +106,25 @@ func newWorld(o Options) *world {
 // depends only on (seed, tag, id, salt), not on the version, so updates never
 // re-point relations.
 func (w *world) rel(tag uint64, id int64, salt int, target string) int64 {
-	n := w.ents[target].base
+	n := w.baseCount(target)
 	if n <= 0 {
 		return 0
 	}
 	h := newHasher(w.seed, tag, id, -100-salt)
 	return 1 + int64(h.n(int(n)))
+}
+
+// baseCount is the base size of a reference target (hot path: no map).
+func (w *world) baseCount(target string) int64 {
+	switch target {
+	case "persons":
+		return w.nPersons
+	case "organizations":
+		return w.nOrgs
+	case "stages":
+		return 2 * stagesPerPipe
+	}
+	return w.ents[target].base
 }
 
 func (w *world) owner(tag uint64, id int64) int64 {
