@@ -31,6 +31,18 @@
 // deterministic per seed. About 2% of base deals are soft-deleted and 5%
 // archived; 10% of leads are archived.
 //
+// Sizes scale from Options.Scale (deals): persons Scale/2, organizations
+// Scale/5, activities 2*Scale, notes Scale, products Scale/50+5, leads
+// Scale/4, files, tasks and call logs Scale/10, projects Scale/20, mail
+// threads Scale/20, users 3+Scale/1000 (at most 100), 2 pipelines of 5 stages.
+//
+// Entity names for Insert, Update, Delete, Archive, Count and Records:
+// deals, persons, organizations, activities, products, pipelines, stages,
+// projects, tasks, notes, files, leads, callLogs, mailThreads; Count and
+// Records also take deals_archived, leads_archived and deal_products, and
+// Update takes deal_products (a product line id). Ids are as the API shows
+// them (numbers; UUIDs for leads).
+//
 // # The simulator's model of Pipedrive (stated assumptions)
 //
 //   - Changing a deal's products (SetDealProducts, or
