@@ -64,6 +64,7 @@
 //   - As reported of the real API, API-token callers get 404 from
 //     /api/v1/{leads,leadLabels,leadSources,goals,mailbox}...; they work on
 //     /v1/... (and on /api/v1/... for OAuth callers).
+//   - Of the optional include_fields, deals simulate products_count only.
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.
 //

@@ -889,3 +889,24 @@ func TestV2Filters(t *testing.T) {
 		}
 	}
 }
+
+func TestDealsProductsCount(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 30, BurstLimit: 1 << 20})
+	defer s.Close()
+	s.SetDealProducts("4", 5)
+	deals, _ := readAllV2(t, s, "/api/v2/deals?limit=500&include_fields=products_count")
+	for _, d := range deals {
+		id := strconv.FormatFloat(d["id"].(float64), 'f', 0, 64)
+		p, _ := readAllV2(t, s, "/api/v2/deals/products?deal_ids="+id)
+		if d["products_count"].(float64) != float64(len(p)) {
+			t.Errorf("deal %s: products_count %v, %d products listed", id, d["products_count"], len(p))
+		}
+		if id == "4" && len(p) != 5 {
+			t.Errorf("deal 4 has %d products, want 5", len(p))
+		}
+	}
+	plain, _ := page(t, s, "/api/v2/deals?limit=1")
+	if _, ok := plain[0]["products_count"]; ok {
+		t.Errorf("products_count without include_fields")
+	}
+}
