@@ -200,6 +200,9 @@ func (s *Server) Update(entity, id string) error {
 }
 
 func (s *Server) touchDeal(deal int64) error {
+	if r, ok := s.w.ents["deals"].get(deal); !ok || r.deleted {
+		return fmt.Errorf("%w: deal %d", errNotFound, deal)
+	}
 	if _, ok := s.w.ents["deals"].touch(deal, s.Now().Unix()); !ok {
 		return fmt.Errorf("%w: deal %d", errNotFound, deal)
 	}
