@@ -16,7 +16,35 @@ func (w *world) userEmail(id int64) string {
 
 func (c *call) notes() int {
 	w := c.w
-	return c.listV1("notes", 500, v1Pagination, true, true, nil, func(b []byte, r rec) []byte {
+	// The record filters of the spec that the simulator can answer.
+	want := map[string]int64{}
+	attr := map[string]func(id int64) int64{
+		"deal_id":   func(id int64) int64 { return w.rel(tagNote, id, 1, "deals") },
+		"person_id": func(id int64) int64 { return w.rel(tagNote, id, 2, "persons") },
+		"org_id":    func(id int64) int64 { return w.rel(tagNote, id, 3, "organizations") },
+		"user_id":   func(id int64) int64 { return w.owner(tagNote, id) },
+	}
+	for name := range attr {
+		v, ok := c.intParam(name)
+		if !ok {
+			return c.fail(400, "Validation failed: "+name+": Must be an integer")
+		}
+		if v != 0 {
+			want[name] = v
+		}
+	}
+	var filter func(r rec) bool
+	if len(want) > 0 {
+		filter = func(r rec) bool {
+			for name, v := range want {
+				if attr[name](r.id) != v {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return c.listV1("notes", 500, v1Pagination, true, true, filter, func(b []byte, r rec) []byte {
 		h := newHasher(w.seed, tagNote, r.id, r.ver)
 		o := openObj(b)
 		o.int("id", r.id)

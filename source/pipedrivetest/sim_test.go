@@ -910,3 +910,31 @@ func TestDealsProductsCount(t *testing.T) {
 		t.Errorf("products_count without include_fields")
 	}
 }
+
+func TestV1NotesFilters(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, BurstLimit: 1 << 20})
+	defer s.Close()
+	for _, f := range []string{"deal_id", "person_id", "org_id", "user_id"} {
+		var all []map[string]any
+		for _, r := range s.Records("notes") {
+			var m map[string]any
+			json.Unmarshal(r, &m)
+			all = append(all, m)
+		}
+		want := all[0][f].(float64)
+		n := 0
+		for _, m := range all {
+			if m[f] == want {
+				n++
+			}
+		}
+		r := get(t, s, "/v1/notes?limit=500&"+f+"="+strconv.FormatFloat(want, 'f', 0, 64))
+		got := r.json(t)["data"].([]any)
+		if len(got) != n {
+			t.Errorf("%s=%v: %d notes, want %d", f, want, len(got), n)
+		}
+	}
+	if r := get(t, s, "/v1/notes?deal_id=x"); r.status != 400 {
+		t.Errorf("deal_id=x: %d", r.status)
+	}
+}
