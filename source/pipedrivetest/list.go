@@ -176,7 +176,7 @@ func (c *call) listV2(o v2Opts) int {
 		if ids != nil && !ids[r.id] {
 			return true
 		}
-		if o.filter != nil && !o.filter(c, r) {
+		if o.filter != nil && !o.filter(c, r) || o.filter == nil && r.deleted {
 			return true
 		}
 		if n == limit {
