@@ -126,11 +126,11 @@ func (s *Server) parseID(entity, id string) (int64, error) {
 		if i, ok := s.w.leadIndex(id); ok {
 			return i, nil
 		}
-		return 0, fmt.Errorf("%w: lead %s", errNotFound, id)
+		return 0, fmt.Errorf("%w: lead %s", ErrNotFound, id)
 	}
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s %q", errNotFound, entity, id)
+		return 0, fmt.Errorf("%w: %s %q", ErrNotFound, entity, id)
 	}
 	return n, nil
 }
@@ -167,12 +167,12 @@ func (s *Server) Update(entity, id string) error {
 	if entity == "deal_products" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || n < 1 {
-			return fmt.Errorf("%w: deal product %q", errNotFound, id)
+			return fmt.Errorf("%w: deal product %q", ErrNotFound, id)
 		}
 		deal := (n-1)/maxDealProducts + 1
 		j := int((n - 1) % maxDealProducts)
 		if j >= s.w.dealProductCount(deal) {
-			return fmt.Errorf("%w: deal product %s", errNotFound, id)
+			return fmt.Errorf("%w: deal product %s", ErrNotFound, id)
 		}
 		dps := s.w.dealProducts(deal)
 		st := s.w.dpState[n]
@@ -193,7 +193,7 @@ func (s *Server) Update(entity, id string) error {
 		return err
 	}
 	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	e.touch(i, s.Now().Unix())
 	return nil
@@ -201,10 +201,10 @@ func (s *Server) Update(entity, id string) error {
 
 func (s *Server) touchDeal(deal int64) error {
 	if r, ok := s.w.ents["deals"].get(deal); !ok || r.deleted {
-		return fmt.Errorf("%w: deal %d", errNotFound, deal)
+		return fmt.Errorf("%w: deal %d", ErrNotFound, deal)
 	}
 	if _, ok := s.w.ents["deals"].touch(deal, s.Now().Unix()); !ok {
-		return fmt.Errorf("%w: deal %d", errNotFound, deal)
+		return fmt.Errorf("%w: deal %d", ErrNotFound, deal)
 	}
 	return nil
 }
@@ -224,7 +224,7 @@ func (s *Server) Delete(entity, id string) error {
 		return err
 	}
 	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	st, _ := e.touch(i, s.Now().Unix())
 	st.deleted = true
@@ -245,7 +245,7 @@ func (s *Server) Archive(entity, id string) error {
 		return err
 	}
 	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", errNotFound, entity, id)
+		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	st, _ := e.touch(i, s.Now().Unix())
 	st.archived = true
@@ -263,7 +263,7 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 	defer s.data.Unlock()
 	d, err := strconv.ParseInt(dealID, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: deal %q", errNotFound, dealID)
+		return fmt.Errorf("%w: deal %q", ErrNotFound, dealID)
 	}
 	if err := s.touchDeal(d); err != nil {
 		return err

@@ -514,7 +514,9 @@ func writeRawHead(rw *bufio.ReadWriter, status, n int) {
 	fmt.Fprintf(rw, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", status, http.StatusText(status), n)
 }
 
-var errNotFound = errors.New("pipedrivetest: no such record")
+// ErrNotFound is wrapped by mutations of records that do not exist (or
+// are deleted).
+var ErrNotFound = errors.New("pipedrivetest: no such record")
 
 // Records returns exactly what a full paginated read of entity's list
 // endpoint returns now, one raw record each (slow; for round-trip tests).

@@ -2,6 +2,7 @@ package pipedrivetest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -275,8 +276,8 @@ func TestDeleteArchiveInsert(t *testing.T) {
 			t.Errorf("deleted person still listed")
 		}
 	}
-	if err := s.Update("deals", "99999"); err == nil {
-		t.Errorf("update of a missing deal: no error")
+	if err := s.Update("deals", "99999"); !errors.Is(err, pipedrivetest.ErrNotFound) {
+		t.Errorf("update of a missing deal: %v", err)
 	}
 	lead := s.Insert("leads")
 	if len(lead) != 36 {
