@@ -18,6 +18,8 @@ func init() {
 			seed  int64
 			scale int
 			plan  string
+			burst int
+			daily int64
 		)
 		cmd := &cobra.Command{
 			Use:   "sandbox",
@@ -30,6 +32,10 @@ func init() {
 				if err != nil {
 					return usageErr(err)
 				}
+				if burst < 0 || daily < 0 {
+					return usageErr(fmt.Errorf("--burst and --daily-budget take a number >= 0 (0 = the plan's)"))
+				}
+				opts.BurstLimit, opts.DailyBudget = burst, daily
 				srv, err := pipedrivetest.Start(opts)
 				if err != nil {
 					return withExit(exitFailure, fmt.Errorf("start sandbox: %w", err))
@@ -49,6 +55,10 @@ func init() {
 		f.Int64Var(&seed, "seed", 1, "data seed: the same seed gives the same company")
 		f.IntVar(&scale, "scale", 1000, "number of deals (other records scale from it)")
 		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: lite, growth, premium or ultimate (sizes rate limits and budget)")
+		// For benchmarks that measure pdx rather than Pipedrive's limits, and
+		// for trying what pdx does when the budget runs out.
+		f.IntVar(&burst, "burst", 0, "requests allowed per 2-second window (0 = the plan's)")
+		f.Int64Var(&daily, "daily-budget", 0, "daily API token budget (0 = the plan's)")
 		return cmd
 	})
 }

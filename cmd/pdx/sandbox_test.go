@@ -19,6 +19,8 @@ func TestSandboxBadFlags(t *testing.T) {
 		{"sandbox", "--seed", "x"},
 		{"sandbox", "--addr", ""},
 		{"sandbox", "extra"},
+		{"sandbox", "--burst", "-1"},
+		{"sandbox", "--daily-budget", "-5"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, strings.NewReader(""), &out, &errb); code != exitUsage {

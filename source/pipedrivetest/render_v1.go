@@ -322,7 +322,9 @@ func (w *world) renderUser(b []byte, id int64, me bool) []byte {
 	o.bool("activated", true)
 	o.time("last_login", w.start.AddDate(1, 11, 0), layoutV1)
 	o.time("created", w.start, layoutV1)
-	o.null("modified")
+	// modified is the users stream's cursor (client-side incremental), so it
+	// is always set, as in the spec's examples.
+	o.time("modified", w.start.AddDate(1, int(id%10), int(id%28)), layoutV1)
 	o.bool("has_created_company", id == 1)
 	o.key("access")
 	a := openObj(append(o.b, '['))
