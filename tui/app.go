@@ -36,11 +36,18 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	defer cancel()
 	c := NewCommon(o.Backend, o.NoColor, nil)
 	m := New(ctx, c)
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(o.Out)}
-	if o.AltScreen {
+	opts := programOptions(ctx, o.In, o.Out, o.AltScreen)
+	return runProgram(ctx, cancel, m, opts)
+}
+
+// programOptions: signals are the caller's (its ctx); Bubble Tea's own
+// SIGTERM handler would race the ctx and can hang its shutdown.
+func programOptions(ctx context.Context, in io.Reader, out io.Writer, alt bool) []tea.ProgramOption {
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler()}
+	if alt {
 		opts = append(opts, tea.WithAltScreen())
 	}
-	return runProgram(ctx, cancel, m, opts)
+	return opts
 }
 
 // runProgram runs the program, then lets a started sync finish saving.
@@ -49,13 +56,19 @@ func runProgram(ctx context.Context, cancel context.CancelFunc, m *Model, opts [
 	if fm, ok := final.(*Model); ok {
 		m = fm
 	}
-	// Quitting mid-run (a second Ctrl-C, a killed terminal) still lets the
-	// sync stop at a page boundary and save its state.
+	// Quitting mid-run (Ctrl-C while stopping, SIGTERM, a closed
+	// terminal) still lets the sync stop at a page boundary and save its
+	// state; the summary is then built from what the run reported.
 	if ended := m.RunEnded(); ended != nil {
 		cancel()
 		select {
 		case <-ended:
+			if m.step == StepRun && m.run != nil {
+				m.run.stopping, m.interrupted = true, true
+				m.finishRun(m.lastRun)
+			}
 		case <-time.After(stateSaveGrace):
+			m.outcome.Interrupted = true
 		}
 	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {

@@ -43,15 +43,17 @@ type Model struct {
 	run     *runStep
 	summary *summaryStep
 
-	who      Identity
-	budget   Budget
-	notice   string // one-line status under the header (e.g. save failed)
-	plan     Plan
-	outcome  Outcome
-	stopped  bool
-	watch    bool          // only Run and Summary (pdx sync in a terminal)
-	crash    string        // a panic caught in Update or View (a bug)
-	runEnded chan struct{} // closed once Backend.Run returned
+	who         Identity
+	budget      Budget
+	notice      string // one-line status under the header (e.g. save failed)
+	plan        Plan
+	outcome     Outcome
+	stopped     bool
+	watch       bool          // only Run and Summary (pdx sync in a terminal)
+	crash       string        // a panic caught in Update or View (a bug)
+	runEnded    chan struct{} // closed once Backend.Run returned
+	lastRun     runDoneMsg    // written by the run goroutine before runEnded closes
+	interrupted bool          // the screen closed before the run ended
 }
 
 // New builds the root model. ctx bounds the sync a run starts.
@@ -274,7 +276,8 @@ func (m *Model) startRun() tea.Cmd {
 	go func() {
 		defer close(ended)
 		res, err := safeRun(ctx, b, plan, tracker)
-		done <- runDoneMsg{res: res, err: err}
+		m.lastRun = runDoneMsg{res: res, err: err}
+		done <- m.lastRun
 	}()
 	m.run = newRunStep(m.c, plan, tracker, cancel, done)
 	return m.goTo(StepRun)
@@ -297,7 +300,7 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	r.cancel()
 	r.snap = r.tracker.Snapshot()
 	stopped := r.stopping
-	o, text := summarize(m.c.Backend, m.plan, r.snap, msg.res, msg.err, stopped, m.c.Now().Sub(r.start), m.c.Styles, m.c.Width)
+	o, text := summarize(m.c.Backend, m.plan, r.snap, msg.res, msg.err, stopped, m.interrupted, m.c.Now().Sub(r.start), m.c.Styles, m.c.Width)
 	o.Summary = text
 	m.outcome = o
 	m.summary = newSummaryStep(m.c, text)

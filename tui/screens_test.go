@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -391,5 +394,81 @@ func TestBudgetLine(t *testing.T) {
 		if got := ansi.Strip(m.run.budgetLine()); got != tt.want {
 			t.Errorf("budget %+v:\n got %q\nwant %q", tt.b, got, tt.want)
 		}
+	}
+}
+
+// screenLog is a program's output that can be waited on.
+type screenLog struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	wake chan struct{}
+}
+
+func newScreenLog() *screenLog { return &screenLog{wake: make(chan struct{}, 1)} }
+
+func (l *screenLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.buf.Write(p)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// waitFor blocks until the output (ANSI stripped) shows s, or fails.
+func (l *screenLog) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		l.mu.Lock()
+		seen := strings.Contains(ansi.Strip(l.buf.String()), s)
+		l.mu.Unlock()
+		if seen {
+			return
+		}
+		select {
+		case <-l.wake:
+		case <-deadline:
+			t.Errorf("timed out waiting for %q", s)
+			return
+		}
+	}
+}
+
+// SIGTERM or a closed terminal (the caller's ctx ends) mid-run: the sync
+// stops at a page boundary, Run waits for it, and the summary says so.
+func TestRunInterruptedByContext(t *testing.T) {
+	started := make(chan struct{})
+	fb := &fakeBackend{hasCreds: true, block: true, started: started, script: twoStreamScript()[:6],
+		settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/o"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in, keys := io.Pipe()
+	defer keys.Close()
+	out := newScreenLog()
+	go func() {
+		defer cancel() // on any failure too, so Run returns
+		out.waitFor(t, "Choose what to export")
+		_, _ = keys.Write([]byte("\r"))
+		out.waitFor(t, "Where should the data go?")
+		_, _ = keys.Write([]byte("\r"))
+		_, _ = keys.Write([]byte("\r"))
+		select {
+		case <-started:
+		case <-time.After(15 * time.Second):
+			t.Error("the run never started")
+		}
+	}()
+	o, err := Run(ctx, Options{Backend: fb, In: in, Out: out, NoColor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Interrupted || o.Stopped || !o.Ran {
+		t.Errorf("outcome %+v", o)
+	}
+	if !strings.Contains(o.Summary, "Sync interrupted") || !strings.Contains(o.Summary, "State is saved") {
+		t.Errorf("summary:\n%s", o.Summary)
 	}
 }

@@ -19,6 +19,7 @@ import (
 type Outcome struct {
 	Ran             bool // a sync was started
 	Stopped         bool // the user stopped it
+	Interrupted     bool // the screen closed (signal, lost terminal) during the run
 	Failed          int  // streams that did not finish
 	BudgetExhausted bool
 	Err             error  // the run as a whole failed (already explained in Summary)
@@ -38,8 +39,8 @@ type summaryStep struct {
 }
 
 // summarize builds the outcome and its plain text from the final snapshot.
-func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, stopped bool, elapsed time.Duration, st Styles, width int) (Outcome, string) {
-	o := Outcome{Ran: true, Stopped: stopped, BudgetExhausted: snap.Budget.Exhausted}
+func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, stopped, interrupted bool, elapsed time.Duration, st Styles, width int) (Outcome, string) {
+	o := Outcome{Ran: true, Stopped: stopped && !interrupted, Interrupted: interrupted, BudgetExhausted: snap.Budget.Exhausted}
 	var recs int64
 	for _, p := range snap.Streams {
 		recs += p.Records
@@ -57,6 +58,8 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	case runErr != nil && !stopped:
 		head = st.Error.Render("✗ The sync could not run.")
 		o.Err = runErr
+	case stopped && interrupted:
+		head = st.Warn.Render(fmt.Sprintf("■ Sync interrupted after %s: %s records saved.", dur(elapsed), num(recs)))
 	case stopped:
 		head = st.Warn.Render(fmt.Sprintf("■ Sync stopped by you after %s: %s records saved.", dur(elapsed), num(recs)))
 	case o.BudgetExhausted:

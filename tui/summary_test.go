@@ -45,7 +45,7 @@ func TestSummarize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := Plan{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/out"}
-			o, text := summarize(&fakeBackend{}, plan, tt.snap, Result{StateSaved: true}, tt.runErr, tt.stopped, 65*time.Second, NewStyles(true), 80)
+			o, text := summarize(&fakeBackend{}, plan, tt.snap, Result{StateSaved: true}, tt.runErr, tt.stopped, false, 65*time.Second, NewStyles(true), 80)
 			text = ansi.Strip(text)
 			tt.want.Err = tt.runErr
 			if o != tt.want {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os/exec"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pdxhq/pdx/source/engine"
 )
 
@@ -37,11 +36,7 @@ func Watch(ctx context.Context, o WatchOptions) (Outcome, error) {
 	defer cancel()
 	c := NewCommon(watchBackend{o}, o.NoColor, nil)
 	m := &Model{c: c, ctx: ctx, plan: o.Plan, step: StepRun, watch: true}
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(o.Out)}
-	if o.AltScreen {
-		opts = append(opts, tea.WithAltScreen())
-	}
-	return runProgram(ctx, cancel, m, opts)
+	return runProgram(ctx, cancel, m, programOptions(ctx, o.In, o.Out, o.AltScreen))
 }
 
 // watchBackend adapts WatchOptions to the Backend the model talks to; only

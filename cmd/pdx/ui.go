@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
@@ -69,7 +71,13 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	defer b.Close()
 
 	noColor := uiColors(out)
-	o, err := tui.Run(cmd.Context(), tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
+	// SIGTERM, or SIGHUP when the terminal closes, stops a running sync at
+	// a page boundary with its state saved (Ctrl-C is a key in the UI).
+	ctx, stop := commandContext(cmd)
+	defer stop()
+	ctx, stopHup := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stopHup()
+	o, err := tui.Run(ctx, tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
 	if o.Summary != "" {
 		// The alternate screen is gone: leave the summary in the scrollback.
 		fmt.Fprintln(out, o.Summary)
@@ -78,6 +86,8 @@ func runUI(cmd *cobra.Command, g *globals) error {
 		return withExit(exitFailure, fmt.Errorf("interactive UI: %w", err))
 	}
 	switch {
+	case o.Interrupted:
+		return withExit(exitFailure, errors.New("interrupted; the sync stopped with its state saved: run pdx again to continue"))
 	case o.BudgetExhausted:
 		return withExit(exitBudget, nil)
 	case o.Err != nil, o.Failed > 0:
