@@ -472,3 +472,31 @@ func TestRunInterruptedByContext(t *testing.T) {
 		t.Errorf("summary:\n%s", o.Summary)
 	}
 }
+
+// NO_COLOR: even on a colour terminal the styles emit no colour, and the
+// screen still marks selection and state with characters.
+func TestNoColorStyles(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	for _, noColor := range []bool{true, false} {
+		c := NewCommon(&fakeBackend{hasCreds: true}, noColor, frozen)
+		m := New(context.Background(), c)
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		v := m.View()
+		hasColor := strings.Contains(v, "38;5;")
+		if hasColor == noColor {
+			t.Errorf("noColor=%v: colour escapes present=%v", noColor, hasColor)
+		}
+		if !strings.Contains(ansi.Strip(v), "[x] deals") {
+			t.Errorf("noColor=%v: selection not shown in characters", noColor)
+		}
+	}
+}
+
+func TestStreamsBudgetWarning(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	m.Update(whoamiMsg{budget: Budget{Known: true, Limit: 30000, Remaining: 25}})
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "budget today: 25 of 30,000 left") || !strings.Contains(v, "not enough") {
+		t.Errorf("no budget warning:\n%s", v)
+	}
+}
