@@ -48,7 +48,6 @@ type Model struct {
 	notice      string // one-line status under the header (e.g. save failed)
 	plan        Plan
 	outcome     Outcome
-	stopped     bool
 	watch       bool          // only Run and Summary (pdx sync in a terminal)
 	crash       string        // a panic caught in Update or View (a bug)
 	runEnded    chan struct{} // closed once Backend.Run returned
@@ -187,11 +186,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case whoamiMsg:
 		if msg.err != nil {
-			m.step = StepConnect
-			m.connect = newConnectStep(m.c, false, "The saved credential did not work: "+m.c.Backend.Explain(msg.err))
-			m.resize()
+			// Stay: a network blip must not force a new login. The notice
+			// says what happened and how to connect again.
+			m.notice = "Saved credentials not confirmed (press c to connect again): " + m.c.Backend.Explain(msg.err)
 			return m, nil
 		}
+		m.notice = ""
 		m.who, m.budget = msg.id, msg.budget
 		m.streams.SetBudget(msg.budget, msg.id.User)
 		return m, nil

@@ -342,3 +342,15 @@ func TestRunTotals(t *testing.T) {
 		}
 	}
 }
+
+// A failed check of saved credentials is a notice, not a forced login.
+func TestWhoamiFailureIsANotice(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	m.Update(whoamiMsg{err: errRejected})
+	if m.Step() != StepStreams {
+		t.Fatalf("step %v, want to stay on Streams", m.Step())
+	}
+	if v := m.View(); !strings.Contains(v, "Saved credentials not confirmed (press c to connect again): Pipedrive") {
+		t.Errorf("no notice:\n%s", v)
+	}
+}
