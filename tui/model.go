@@ -199,7 +199,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.step != StepConnect {
 			return m, nil
 		}
-		m.who, m.budget = msg.id, msg.budget
+		m.who, m.budget, m.notice = msg.id, msg.budget, ""
 		m.streams.SetBudget(msg.budget, msg.id.User)
 		return m, m.goTo(StepStreams)
 	case reconnectMsg:
