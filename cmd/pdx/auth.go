@@ -81,7 +81,7 @@ func init() {
 }
 
 func newAuthLogin(g *globals) *cobra.Command {
-	var withToken, useOAuth bool
+	var withToken, useOAuth, makeDefault bool
 	var baseURL string
 	var of oauthFlags
 	cmd := &cobra.Command{
@@ -133,6 +133,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 			}
 			p.Company, p.CompanyDomain, p.User = me.CompanyName, me.CompanyDomain, userLabel(me)
 			cfg.Put(name, p)
+			if makeDefault {
+				cfg.Default = name
+			}
 			if err := ps.Save(cfg); err != nil {
 				return withExit(exitFailure, err)
 			}
@@ -148,6 +151,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&makeDefault, "default", false, "make this profile the default (the first profile saved is)")
 	cmd.Flags().BoolVar(&withToken, "with-token", false, "read the token (with --oauth: the client secret) from stdin")
 	cmd.Flags().BoolVar(&useOAuth, "oauth", false, "log in with OAuth (your Pipedrive app) instead of an API token")
 	cmd.Flags().StringVar(&of.clientID, "client-id", "", "OAuth: your app's client id")

@@ -49,6 +49,20 @@ func TestAuthLoginStatusLogout(t *testing.T) {
 		t.Errorf("config:\n%s", cfg)
 	}
 
+	// A second company side by side: not the default unless asked.
+	if r2 := pdxCLI(t, tok+"\n", "auth", "login", "--with-token", "--profile", "beta", base); r2.code != exitOK || strings.Contains(r2.stdout, "the default") {
+		t.Fatalf("second profile: %d %q", r2.code, r2.stdout)
+	}
+	if st := pdxCLI(t, "", "auth", "status", "--profile", "beta"); st.code != exitOK || !strings.Contains(st.stdout, "Profile:     beta\n") || !strings.Contains(st.stdout, "Profiles:    acme, beta") {
+		t.Errorf("status of beta:\n%s", st.stdout)
+	}
+	if r3 := pdxCLI(t, tok+"\n", "auth", "login", "--with-token", "--profile", "beta", "--default", base); r3.code != exitOK || !strings.Contains(r3.stdout, "the default") {
+		t.Fatalf("--default: %q", r3.stdout)
+	}
+	if r4 := pdxCLI(t, tok+"\n", "auth", "login", "--with-token", "--profile", "acme", "--default", base); r4.code != exitOK {
+		t.Fatal(r4.stderr)
+	}
+
 	st := pdxCLI(t, "", "auth", "status")
 	if st.code != exitOK {
 		t.Fatalf("status: %d %s", st.code, st.stderr)
