@@ -39,9 +39,9 @@
 // Entity names for Insert, Update, Delete, Archive, Count and Records:
 // deals, persons, organizations, activities, products, pipelines, stages,
 // projects, tasks, notes, files, leads, callLogs, mailThreads; Count and
-// Records also take deals_archived, leads_archived and deal_products, and
-// Update takes deal_products (a product line id). Ids are as the API shows
-// them (numbers; UUIDs for leads).
+// Records also take deals_archived, leads_archived, deal_products,
+// leadFields and noteFields, and Update takes deal_products (a product line
+// id). Ids are as the API shows them (numbers; UUIDs for leads).
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //

@@ -31,6 +31,9 @@ var listPaths = map[string]struct {
 	"leads_archived": {1, "/leads/archived", ""},
 	"callLogs":       {1, "/callLogs", ""},
 	"mailThreads":    {1, "/mailbox/mailThreads", "folder=inbox"},
+	// Lists only (Count and Records): field definitions are not mutable.
+	"leadFields": {1, "/leadFields", ""},
+	"noteFields": {1, "/noteFields", ""},
 }
 
 // eachListed pages through entity's list endpoint in-process, exactly as a
@@ -48,8 +51,11 @@ func (s *Server) eachListed(entity string, fn func([]byte)) {
 	rt, params := match(lp.ver, lp.path)
 	q, _ := url.ParseQuery(lp.query)
 	q.Set("limit", "500")
-	if lp.path == "/files" {
+	switch lp.path {
+	case "/files":
 		q.Set("limit", "100")
+	case "/callLogs":
+		q.Set("limit", strconv.Itoa(callLogsMax))
 	}
 	for {
 		c := &call{s: s, w: s.w, q: q, params: params, path: canonicalPath(lp.ver, lp.path), now: now}

@@ -492,9 +492,12 @@ func (c *call) activityTypes() int {
 	})
 }
 
+const callLogsMax = 50
+
 func (c *call) callLogs() int {
 	w := c.w
-	return c.listV1("callLogs", 500, v1Pagination, true, false, nil, func(b []byte, r rec) []byte {
+	// The spec: "The upper limit is 50."
+	return c.listV1("callLogs", callLogsMax, v1Pagination, true, false, nil, func(b []byte, r rec) []byte {
 		h := newHasher(w.seed, tagCallLog, r.id, r.ver)
 		o := openObj(b)
 		o.int("user_id", w.owner(tagCallLog, r.id))

@@ -161,6 +161,10 @@ func TestV2BadParamsAre400(t *testing.T) {
 		{"/v1/notes?limit=501", 400},
 		{"/v1/files?limit=101", 400},
 		{"/v1/files?limit=100", 200},
+		{"/v1/callLogs?limit=50", 200},
+		{"/v1/callLogs?limit=51", 400}, // "The upper limit is 50."
+		{"/api/v2/projects?updated_since=2025-01-01T00:00:00Z", 400},
+		{"/api/v2/tasks?updated_since=2025-01-01T00:00:00Z", 400},
 		{"/api/v2/nope", 404},
 	} {
 		if r := get(t, s, tc.path); r.status != tc.want {

@@ -76,7 +76,7 @@ type Stream struct {
 	Strategy    Strategy
 	Parent      string // FollowsParent: the parent stream ("deals")
 	Paging      Paging
-	PageLimit   int // 500, the API's maximum (files: 100); 0 for unpaged lists
+	PageLimit   int // the API's maximum: 500 (files 100, callLogs 50); 0 for unpaged lists
 	TokenCost   int // x-token-cost of one list request
 	// SortParams are added for incremental reads (sort by cursor ascending),
 	// so a per-page checkpoint is a real resume point.
@@ -115,6 +115,7 @@ func v(kv ...string) url.Values {
 var (
 	pkID        = []string{"id"}
 	pkFieldCode = []string{"field_code"}
+	pkKey       = []string{"key"} // v1 field definitions
 	v2Sort      = v("sort_by", "update_time", "sort_direction", "asc")
 	v1Sort      = v("sort", "update_time ASC")
 	// /leads declares sort as an enum of bare field names; ascending is the
@@ -123,6 +124,16 @@ var (
 )
 
 // table: keep it sorted by name.
+//
+// Beyond the 26 streams (the old Airbyte connector's), the table has
+// the other parentless lists users of Airbyte's 3.x connector expect:
+// call_logs (v1 pages of at most 50; no time field, so full refresh),
+// lead_fields, note_fields, and projects and tasks (v2 without
+// updated_since, so their cursor is filtered here). Left out, because each
+// needs more than a row: goals (/goals/find answers data:{goals:[...]}, not
+// a list, and only the caller's active goals unless filtered), mail threads
+// (folder is required: one list per folder) and deal installments (deal_ids
+// exploded as repeated params, no update time to follow, Growth plans up).
 var table = []Stream{
 	{Name: "activities", Description: "Calls, meetings, tasks and other activities", Group: Core, Version: client.V2, Path: "/activities",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "activity"},
@@ -130,6 +141,8 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "activity_types", Description: "Activity types", Group: Settings, Version: client.V1, Path: "/activityTypes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "call_logs", Description: "Call logs from phone integrations", Group: Core, Version: client.V1, Path: "/callLogs",
+		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "deal_fields", Description: "Deal field definitions (custom fields)", Group: Fields, Version: client.V2, Path: "/dealFields",
@@ -145,6 +158,8 @@ var table = []Stream{
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 100, TokenCost: 20},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "lead_fields", Description: "Lead field definitions (the deal fields leads use)", Group: Fields, Version: client.V1, Path: "/leadFields",
+		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "lead_labels", Description: "Lead labels", Group: Settings, Version: client.V1, Path: "/leadLabels",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
 	{Name: "lead_sources", Description: "Lead sources", Group: Settings, Version: client.V1, Path: "/leadSources",
@@ -153,6 +168,8 @@ var table = []Stream{
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: leadsSort, FieldsEntity: "deal"},
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal"},
+	{Name: "note_fields", Description: "Note field definitions", Group: Fields, Version: client.V1, Path: "/noteFields",
+		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "note"},
 	{Name: "organization_fields", Description: "Organization field definitions", Group: Fields, Version: client.V2, Path: "/organizationFields",
@@ -171,10 +188,14 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "products", Description: "Products", Group: Core, Version: client.V2, Path: "/products",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "product"},
+	{Name: "projects", Description: "Projects (Projects add-on), without deleted ones", Group: Core, Version: client.V2, Path: "/projects",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "roles", Description: "Roles", Group: Settings, Version: client.V1, Path: "/roles",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
+	{Name: "tasks", Description: "Project tasks", Group: Core, Version: client.V2, Path: "/tasks",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "users", Description: "Users of the company", Group: Settings, Version: client.V1, Path: "/users",
 		PrimaryKey: pkID, Cursor: "modified", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
 }

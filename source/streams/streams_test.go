@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -47,24 +49,64 @@ var issueTable = map[string]struct {
 	"users":               {client.V1, "/users", "id", ClientSideCursor},
 }
 
+// moreTable: the "and more" rows beyond the issue's list (parentless lists
+// that users of Airbyte's 3.x connector expect).
+var moreTable = map[string]struct {
+	v        client.Version
+	path     string
+	pk       string
+	strategy Strategy
+}{
+	"call_logs":   {client.V1, "/callLogs", "id", FullRefreshOnly},
+	"lead_fields": {client.V1, "/leadFields", "key", FullRefreshOnly},
+	"note_fields": {client.V1, "/noteFields", "key", FullRefreshOnly},
+	"projects":    {client.V2, "/projects", "id", ClientSideCursor},
+	"tasks":       {client.V2, "/tasks", "id", ClientSideCursor},
+}
+
 var snake = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
 
 func TestTableMatchesIssue(t *testing.T) {
 	all := All()
-	if len(all) != len(issueTable) {
-		t.Errorf("%d streams, the issue lists %d", len(all), len(issueTable))
+	if len(all) != len(issueTable)+len(moreTable) {
+		t.Errorf("%d streams, the issue lists %d and %d more are expected", len(all), len(issueTable), len(moreTable))
 	}
+	for name := range issueTable {
+		if _, ok := Lookup(name); !ok {
+			t.Errorf("the issue's stream %q is missing", name)
+		}
+	}
+	groups := map[Group]int{}
 	if !sort.SliceIsSorted(all, func(i, j int) bool { return all[i].Name < all[j].Name }) {
 		t.Error("table is not sorted by name")
 	}
 	for _, s := range all {
 		want, ok := issueTable[s.Name]
 		if !ok {
-			t.Errorf("stream %q is not in the issue's table", s.Name)
+			want, ok = moreTable[s.Name]
+		}
+		if !ok {
+			t.Errorf("stream %q is in neither the issue's table nor the expected additions", s.Name)
 			continue
 		}
-		if !snake.MatchString(s.Name) || s.Description == "" || s.Group == "" {
-			t.Errorf("%s: name/description/group incomplete", s.Name)
+		if !snake.MatchString(s.Name) || s.Description == "" {
+			t.Errorf("%s: name/description incomplete", s.Name)
+		}
+		switch s.Group {
+		case Core, Fields, Settings:
+			groups[s.Group]++
+		default:
+			t.Errorf("%s: group %q is not one the TUI shows", s.Name, s.Group)
+		}
+		if (s.Group == Fields) != strings.HasSuffix(s.Name, "_fields") {
+			t.Errorf("%s: group %s", s.Name, s.Group)
+		}
+		if s.Strategy == FollowsParent {
+			if p, ok := Lookup(s.Parent); !ok || p.Strategy != ServerUpdatedSince {
+				t.Errorf("%s: parent %q is not a server-side stream", s.Name, s.Parent)
+			}
+		} else if s.Parent != "" {
+			t.Errorf("%s: a parent without FollowsParent", s.Name)
 		}
 		if s.Version != want.v || s.Path != want.path || fmt.Sprint(s.PrimaryKey) != "["+want.pk+"]" || s.Strategy != want.strategy {
 			t.Errorf("%s: got %v %s %v %v, want %v %s %s %v", s.Name, s.Version, s.Path, s.PrimaryKey, s.Strategy, want.v, want.path, want.pk, want.strategy)
@@ -76,8 +118,11 @@ func TestTableMatchesIssue(t *testing.T) {
 			t.Errorf("%s: server-side incremental needs ascending sort by the cursor", s.Name)
 		}
 		wantLimit := 500
-		if s.Name == "files" {
+		switch s.Name {
+		case "files":
 			wantLimit = 100
+		case "call_logs":
+			wantLimit = 50
 		}
 		if s.Paging != None && s.PageLimit != wantLimit {
 			t.Errorf("%s: page limit %d, want %d", s.Name, s.PageLimit, wantLimit)
@@ -103,6 +148,14 @@ func TestTableMatchesIssue(t *testing.T) {
 	}
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup of an unknown stream succeeded")
+	}
+	for _, g := range []Group{Core, Fields, Settings} {
+		if groups[g] == 0 {
+			t.Errorf("group %s is empty", g)
+		}
+	}
+	if n := len(Names()); n != len(all) {
+		t.Errorf("Names() has %d, All() %d", n, len(all))
 	}
 }
 
@@ -158,12 +211,47 @@ func TestTableAgainstSpec(t *testing.T) {
 		if s.Strategy == FollowsParent {
 			need = append(need, "deal_ids")
 		}
+		if s.Paging != None {
+			// Page at the maximum the spec states (fewer requests, fewer
+			// tokens); v1 lists that state none take 500.
+			if max := limitMax(op); max != s.PageLimit && (max != 0 || s.PageLimit != 500) {
+				t.Errorf("%s: page limit %d, the spec's maximum is %d", s.Name, s.PageLimit, max)
+			}
+		} else if params["limit"] || params["start"] || params["cursor"] {
+			t.Errorf("%s: read unpaged, but the spec pages %s", s.Name, s.Path)
+		}
+		if !params["updated_since"] && s.Strategy == ServerUpdatedSince {
+			t.Errorf("%s: server-side cursor without updated_since", s.Name)
+		}
+		if params["updated_since"] && s.Strategy != ServerUpdatedSince && s.Strategy != FollowsParent && s.Cursor != "" {
+			t.Errorf("%s: filters client-side although %s takes updated_since", s.Name, s.Path)
+		}
 		for _, k := range need {
 			if !params[k] {
 				t.Errorf("%s: query param %q is not in the spec of %s", s.Name, k, s.Path)
 			}
 		}
 	}
+}
+
+var statedMax = regexp.MustCompile(`(?i)(?:maximum value of|upper limit is)\s+(\d+)`)
+
+// limitMax is the largest limit the operation states, in its schema or its
+// description (0: none stated).
+func limitMax(op *openapi3.Operation) int {
+	for _, p := range op.Parameters {
+		if p.Value == nil || p.Value.In != "query" || p.Value.Name != "limit" {
+			continue
+		}
+		if sc := p.Value.Schema; sc != nil && sc.Value != nil && sc.Value.Max != nil {
+			return int(*sc.Value.Max)
+		}
+		if m := statedMax.FindStringSubmatch(p.Value.Description); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
 }
 
 func costOf(op *openapi3.Operation) (int, error) {

@@ -66,6 +66,9 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 			if strings.HasPrefix(path, "/v1/files") && l > 100 {
 				l = 100 // the spec caps files at 100
 			}
+			if strings.HasPrefix(path, "/v1/callLogs") && l > 50 {
+				l = 50 // and call logs at 50
+			}
 			q.Set("limit", fmt.Sprint(l))
 		}
 		if next != "" {

@@ -314,7 +314,7 @@ func itemsOf(s *openapi3.Schema) *openapi3.Schema {
 var v2Timestamps = map[string]bool{
 	"add_time": true, "update_time": true, "close_time": true, "won_time": true, "lost_time": true,
 	"stage_change_time": true, "archive_time": true, "marked_as_done_time": true, "first_won_time": true,
-	"last_activity_time": true, "delete_time": true,
+	"last_activity_time": true, "delete_time": true, "status_change_time": true,
 }
 
 func (c conv) stringFormat(name string, s *openapi3.Schema, out map[string]any) {
