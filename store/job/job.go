@@ -201,6 +201,15 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 
+	if outDir != "-" {
+		// One run per output directory: an overlapping cron run must not
+		// append to the same files.
+		release, err := output.Lock(outDir)
+		if err != nil {
+			return Summary{}, err
+		}
+		defer release()
+	}
 	saved := o.State.Streams()
 	run := o.State.Run()
 	modes := map[string]engine.Mode{}

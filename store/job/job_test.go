@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -404,4 +406,23 @@ func readCSVRows(t *testing.T, path string) [][]string {
 		t.Fatalf("%s is not valid CSV after resume: %v", path, err)
 	}
 	return rows
+}
+
+func TestOverlappingRunRefused(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 7, Scale: 10})
+	release, err := output.Lock(e.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	p := e.prof
+	p.OutDir, p.Streams = e.out, []string{"deals"}
+	st, _ := e.states.Load("test")
+	_, err = Run(context.Background(), Options{ProfileName: "test", Profile: p, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st})
+	if !errors.Is(err, output.ErrLocked) {
+		t.Fatalf("err = %v, want ErrLocked", err)
+	}
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Errorf("%d requests made by a refused run", n)
+	}
 }
