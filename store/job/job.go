@@ -201,6 +201,14 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 
+	if !o.State.IsEphemeral() {
+		// One run per profile: two runs would race on its state.
+		release, err := output.Lock(filepath.Dir(o.State.StatePath()))
+		if err != nil {
+			return Summary{}, fmt.Errorf("profile %s is syncing already: %w", o.ProfileName, err)
+		}
+		defer release()
+	}
 	if outDir != "-" {
 		// One run per output directory: an overlapping cron run must not
 		// append to the same files.

@@ -426,3 +426,19 @@ func TestOverlappingRunRefused(t *testing.T) {
 		t.Errorf("%d requests made by a refused run", n)
 	}
 }
+
+func TestSameProfileTwiceRefused(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 8, Scale: 10})
+	st, _ := e.states.Load("test")
+	release, err := output.Lock(filepath.Dir(st.StatePath()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	p := e.prof
+	p.OutDir, p.Streams = t.TempDir(), []string{"deals"}
+	_, err = Run(context.Background(), Options{ProfileName: "test", Profile: p, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st})
+	if !errors.Is(err, output.ErrLocked) || !strings.Contains(err.Error(), "profile test is syncing already") {
+		t.Fatalf("err = %v", err)
+	}
+}
