@@ -69,7 +69,7 @@ func TestRateLimitPlans(t *testing.T) {
 					}
 				}
 			})
-			perRun := 28 // requests of one full refresh of every stream at this scale
+			perRun := 32 // requests of one full refresh of every stream at this scale (31 streams)
 			runs := max(1, (p.limit*135/100+perRun/2)/perRun)
 			start := time.Now()
 			var wg sync.WaitGroup
