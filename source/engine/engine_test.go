@@ -22,14 +22,9 @@ import (
 func simEntity(stream string) string {
 	switch stream {
 	case "deals", "deals_archived", "persons", "organizations", "activities", "products", "pipelines", "stages",
-		"notes", "files", "leads", "leads_archived", "deal_products", "projects", "tasks":
+		"notes", "files", "leads", "leads_archived", "deal_products", "projects", "tasks",
+		"call_logs", "lead_fields", "note_fields":
 		return stream
-	case "call_logs":
-		return "callLogs"
-	case "lead_fields":
-		return "leadFields"
-	case "note_fields":
-		return "noteFields"
 	}
 	return ""
 }

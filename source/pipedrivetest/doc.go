@@ -40,8 +40,9 @@
 // deals, persons, organizations, activities, products, pipelines, stages,
 // projects, tasks, notes, files, leads, callLogs, mailThreads; Count and
 // Records also take deals_archived, leads_archived, deal_products,
-// leadFields and noteFields, and Update takes deal_products (a product line
-// id). Ids are as the API shows them (numbers; UUIDs for leads).
+// call_logs (= callLogs), lead_fields and note_fields, and Update takes
+// deal_products (a product line id). Ids are as the API shows them (numbers;
+// UUIDs for leads).
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //

@@ -31,9 +31,11 @@ var listPaths = map[string]struct {
 	"leads_archived": {1, "/leads/archived", ""},
 	"callLogs":       {1, "/callLogs", ""},
 	"mailThreads":    {1, "/mailbox/mailThreads", "folder=inbox"},
-	// Lists only (Count and Records): field definitions are not mutable.
-	"leadFields": {1, "/leadFields", ""},
-	"noteFields": {1, "/noteFields", ""},
+	// Count and Records also take pdx's stream names where they differ
+	// (callers map a stream to its listing by name).
+	"call_logs":   {1, "/callLogs", ""},
+	"lead_fields": {1, "/leadFields", ""},
+	"note_fields": {1, "/noteFields", ""},
 }
 
 // eachListed pages through entity's list endpoint in-process, exactly as a
