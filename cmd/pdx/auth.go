@@ -39,6 +39,7 @@ func builtinOAuthLogin(cmd *cobra.Command, _ *globals, name string) error {
 	f.redirectURI, _ = fl.GetString("redirect-uri")
 	f.baseURL, _ = fl.GetString("oauth-base-url")
 	f.noBrowser, _ = fl.GetBool("no-browser")
+	f.refreshStdin, _ = fl.GetBool("refresh-token-stdin")
 	withToken, _ := fl.GetBool("with-token")
 	return oauthLogin(cmd, name, f, withToken)
 }
@@ -111,6 +112,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 			if baseURL != "" {
 				p.APIBaseURL = baseURL
 			}
+			if !useOAuth && (of.refreshStdin || of.clientID != "" || of.redirectURI != "" || of.noBrowser) {
+				return usageErr(errors.New("--client-id, --redirect-uri, --no-browser and --refresh-token-stdin go with --oauth"))
+			}
 			if useOAuth {
 				if authOAuthLogin == nil {
 					return withExit(exitFailure, errors.New("OAuth login is not available in this build; use an API token"))
@@ -157,6 +161,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&of.clientID, "client-id", "", "OAuth: your app's client id")
 	cmd.Flags().StringVar(&of.redirectURI, "redirect-uri", "", "OAuth: your app's callback URL (default "+oauth.DefaultRedirectURI+")")
 	cmd.Flags().BoolVar(&of.noBrowser, "no-browser", false, "OAuth: print the sign-in address instead of opening a browser")
+	cmd.Flags().BoolVar(&of.refreshStdin, "refresh-token-stdin", false, "OAuth: skip the browser, read an existing refresh token from stdin (after the client secret with --with-token)")
 	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com; loopback http for tests)")
 	cmd.Flags().MarkHidden("oauth-base-url")
 	cmd.Flags().StringVar(&baseURL, "api-base-url", "", "API root (default https://api.pipedrive.com; loopback http for tests)")
@@ -250,6 +255,11 @@ func newAuthStatus(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(out, "API:         %s\n", base)
 			fmt.Fprintf(out, "Credentials: %s\n", loc)
+			if p.AuthType == profile.AuthOAuth && loc.Kind != secret.KindEnv {
+				fmt.Fprintf(out, "Sign-in:     OAuth (your Pipedrive app, client id %s)\n", sec.ClientID)
+			} else {
+				fmt.Fprintln(out, "Sign-in:     API token")
+			}
 			me, cl, err := whoami(cmd.Context(), p, sec, func(s secret.Secret) error { _, err := ss.Set(name, s); return err })
 			if err != nil {
 				return withExit(exitFailure, fmt.Errorf("the saved credentials do not work: %w", err))
@@ -314,32 +324,98 @@ const oauthLoginTimeout = 5 * time.Minute
 
 // oauthFlags are `auth login`'s OAuth options.
 type oauthFlags struct {
-	clientID    string
-	redirectURI string
-	baseURL     string // the OAuth server (hidden; the simulator in tests)
-	noBrowser   bool
+	clientID     string
+	redirectURI  string
+	baseURL      string // the OAuth server (hidden; the simulator in tests)
+	noBrowser    bool
+	refreshStdin bool // --refresh-token-stdin: validate an existing refresh token instead of the browser
+}
+
+// oauthIntro is the one screen a first-time user needs (the UI runs this
+// command, so it is also the UI's explanation).
+const oauthIntro = `Signing in with OAuth uses your own Pipedrive app. To register one (once):
+  1. Pipedrive developer sandbox > profile picture > Developer Hub > Create an app > Create private app
+  2. Callback URL: exactly %s
+  3. OAuth & access scopes: tick the ":read" scopes of the data you export (base is always on)
+  4. Save, copy the Client ID and Client secret, click "Change to live"
+Details: docs/oauth.md in the pdx repository.
+
+`
+
+// stdinLines hands out lines of stdin from one buffered reader, so that the
+// client secret and a refresh token can follow each other on a pipe.
+type stdinLines struct {
+	in io.Reader
+	br *bufio.Reader
+}
+
+func (s *stdinLines) next(what string) (string, error) {
+	if s.br == nil {
+		s.br = bufio.NewReader(io.LimitReader(s.in, 16<<10))
+	}
+	line, err := s.br.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", withExit(exitFailure, fmt.Errorf("read the %s from stdin: %w", what, err))
+	}
+	v := strings.TrimSpace(line)
+	if v == "" {
+		return "", usageErr(fmt.Errorf("no %s on stdin", what))
+	}
+	return v, nil
+}
+
+// stdinTerminal returns stdin as a terminal, or nil when it is not one.
+func stdinTerminal(cmd *cobra.Command) *os.File {
+	f, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return f
 }
 
 func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin bool) error {
 	errw := cmd.ErrOrStderr()
+	tty := stdinTerminal(cmd)
+	lines := &stdinLines{in: cmd.InOrStdin()}
+	if f.refreshStdin && tty == nil && !secretFromStdin {
+		return usageErr(errors.New("--refresh-token-stdin without a terminal for the client secret: add --with-token and pipe two lines, the client secret then the refresh token"))
+	}
 	if strings.TrimSpace(f.clientID) == "" {
 		// On a terminal (the UI runs this command too) ask for it.
-		in, ok := cmd.InOrStdin().(*os.File)
-		if !ok || secretFromStdin || !term.IsTerminal(int(in.Fd())) {
+		if tty == nil || secretFromStdin {
 			return usageErr(errors.New("--oauth needs --client-id (Pipedrive Developer Hub > your app > OAuth & access scopes)"))
 		}
+		redirect := f.redirectURI
+		if redirect == "" {
+			redirect = oauth.DefaultRedirectURI
+		}
+		fmt.Fprintf(errw, oauthIntro, redirect)
 		fmt.Fprint(errw, "OAuth client id (Developer Hub > your app > OAuth & access scopes): ")
-		line, err := bufio.NewReader(io.LimitReader(in, 1024)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return withExit(exitFailure, fmt.Errorf("read the client id: %w", err))
+		id, err := lines.next("client id")
+		if err != nil {
+			return err
 		}
-		if f.clientID = strings.TrimSpace(line); f.clientID == "" {
-			return usageErr(errors.New("no client id entered"))
-		}
+		f.clientID = id
 	}
-	clientSecret, err := readSecretLine(cmd, secretFromStdin, "OAuth client secret (input hidden): ")
+	var clientSecret, refreshToken string
+	var err error
+	if secretFromStdin {
+		clientSecret, err = lines.next("client secret")
+	} else {
+		clientSecret, err = readSecretLine(cmd, "client secret", "OAuth client secret (input hidden): ")
+	}
 	if err != nil {
 		return err
+	}
+	if f.refreshStdin {
+		if tty != nil && !secretFromStdin {
+			refreshToken, err = readSecretLine(cmd, "refresh token", "Existing refresh token (input hidden): ")
+		} else {
+			refreshToken, err = lines.next("refresh token")
+		}
+		if err != nil {
+			return err
+		}
 	}
 	ps, ss, err := stores(errw)
 	if err != nil {
@@ -354,8 +430,9 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 		p.OAuthBaseURL = f.baseURL
 	}
 	opts := oauth.LoginOptions{
-		Config:      oauth.Config{ClientID: strings.TrimSpace(f.clientID), ClientSecret: clientSecret, BaseURL: p.OAuthBaseURL},
-		RedirectURI: f.redirectURI,
+		Config:       oauth.Config{ClientID: strings.TrimSpace(f.clientID), ClientSecret: clientSecret, BaseURL: p.OAuthBaseURL},
+		RedirectURI:  f.redirectURI,
+		RefreshToken: refreshToken,
 		ShowURL: func(u string) {
 			fmt.Fprintf(errw, "Open this address to sign in to Pipedrive:\n  %s\n", u)
 		},
@@ -363,14 +440,14 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 	if !f.noBrowser {
 		opts.OpenBrowser = oauthOpenBrowser
 	}
-	if in, ok := cmd.InOrStdin().(*os.File); ok && !secretFromStdin && term.IsTerminal(int(in.Fd())) {
-		opts.Prompt = oauth.LinePrompt(in, errw, "Or paste the address your browser ended on: ")
+	if tty != nil && !secretFromStdin {
+		opts.Prompt = oauth.LinePrompt(tty, errw, "Or paste the address your browser ended on: ")
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), oauthLoginTimeout)
 	defer cancel()
 	tok, err := oauth.Login(ctx, opts)
 	if err != nil {
-		return withExit(exitFailure, fmt.Errorf("OAuth login: %w", err))
+		return oauthExit(err)
 	}
 	sec := secret.Secret{ClientID: opts.Config.ClientID, ClientSecret: clientSecret, RefreshToken: tok.RefreshToken,
 		AccessToken: tok.AccessToken, Expiry: tok.Expiry, APIDomain: tok.APIDomain}
@@ -380,8 +457,18 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 	}
 	// Rotated tokens during the check are kept in sec, then saved once.
 	me, _, err := whoami(ctx, p, sec, func(s secret.Secret) error { sec = s; return nil })
+	if err != nil && f.refreshStdin {
+		// The exchange may have spent the pasted refresh token: keep what
+		// Pipedrive handed back rather than leave the user with nothing.
+		if _, serr := ss.Set(name, sec); serr == nil {
+			cfg.Put(name, p)
+			if ps.Save(cfg) == nil {
+				return oauthExit(fmt.Errorf("the refresh token works and the rotated tokens were saved, but checking them against Pipedrive failed (try `pdx auth status`): %w", err))
+			}
+		}
+	}
 	if err != nil {
-		return withExit(exitFailure, fmt.Errorf("the OAuth tokens were not saved: %w", err))
+		return oauthExit(fmt.Errorf("the OAuth tokens were not saved: %w", err))
 	}
 	loc, err := ss.Set(name, sec)
 	if err != nil {
@@ -393,28 +480,39 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 		return withExit(exitFailure, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Logged in with OAuth to %s as %s (profile %q).\nTokens saved in %s.\n", companyLabel(me), userLabel(me), name, loc)
+	if os.Getenv(secret.EnvToken) != "" {
+		fmt.Fprintf(errw, "note: %s is set and overrides the saved OAuth sign-in while it is.\n", secret.EnvToken)
+	}
 	return nil
 }
 
-// readSecretLine reads one secret line from stdin or a hidden prompt.
-func readSecretLine(cmd *cobra.Command, fromStdin bool, prompt string) (string, error) {
-	if fromStdin {
-		return readToken(cmd, true)
+// oauthExit maps an OAuth failure to an exit code: what the user typed or
+// chose (a busy port, an unusable URL or option) is a usage error (2);
+// everything else, including what only a new login fixes, is 1. Messages
+// come from source/oauth, which never puts a secret in them.
+func oauthExit(err error) error {
+	if errors.Is(err, oauth.ErrPortBusy) || errors.Is(err, oauth.ErrBadInput) {
+		return usageErr(err)
 	}
-	f, ok := cmd.InOrStdin().(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", usageErr(errors.New("no terminal to ask for the client secret: pipe it in with --with-token (never pass it as an argument)"))
+	return withExit(exitFailure, err)
+}
+
+// readSecretLine reads one secret from a hidden terminal prompt.
+func readSecretLine(cmd *cobra.Command, what, prompt string) (string, error) {
+	f := stdinTerminal(cmd)
+	if f == nil {
+		return "", usageErr(fmt.Errorf("no terminal to ask for the %s: pipe it in with --with-token (never pass it as an argument)", what))
 	}
 	errw := cmd.ErrOrStderr()
 	fmt.Fprint(errw, prompt)
 	b, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(errw)
 	if err != nil {
-		return "", withExit(exitFailure, fmt.Errorf("read the client secret: %w", err))
+		return "", withExit(exitFailure, fmt.Errorf("read the %s: %w", what, err))
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", usageErr(errors.New("no client secret entered"))
+		return "", usageErr(fmt.Errorf("no %s entered", what))
 	}
 	return s, nil
 }
