@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/job"
 )
@@ -162,22 +164,8 @@ func (p *Printer) Info(msg string) {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // count formats n with thousands separators.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// count formats an integer with thousands separators (12,345).
+func count(n int64) string { return humanize.Comma(n) }
 
 // Summary prints the end-of-run table and what to do next.
 func Summary(w io.Writer, s job.Summary) {
