@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -32,8 +34,17 @@ type verifiedMsg struct {
 	err    error
 }
 
-// oauthExitedMsg says the OAuth sign-in command ended.
-type oauthExitedMsg struct{ err error }
+// EnvOAuthResult names the file in which the OAuth sign-in command, run by
+// the Connect step, leaves the reason it failed: the terminal it printed on
+// is covered by the UI again as soon as it exits.
+const EnvOAuthResult = "PDX_OAUTH_RESULT"
+
+// oauthExitedMsg says the OAuth sign-in command ended (why: its failure
+// message, when it left one).
+type oauthExitedMsg struct {
+	err error
+	why string
+}
 
 // connectedMsg tells the root the profile has a working credential.
 type connectedMsg struct {
@@ -111,7 +122,11 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 	case oauthExitedMsg:
 		if msg.err != nil {
 			s.phase = phaseChoose
-			s.errText = "The OAuth sign-in did not finish (its messages were shown above the screen). Try again, or use an API token."
+			why := " (its messages were shown above the screen)"
+			if msg.why != "" {
+				why = ": " + msg.why
+			}
+			s.errText = "The OAuth sign-in did not finish" + why + ". Try again, or use an API token."
 			return nil
 		}
 		return tea.Batch(s.spin.Tick, s.whoami())
@@ -166,7 +181,13 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			s.phase = phaseVerifying
-			return tea.ExecProcess(cmd, func(err error) tea.Msg { return oauthExitedMsg{err: err} })
+			result := ""
+			if f, err := os.CreateTemp("", "pdx-oauth-*"); err == nil {
+				result = f.Name()
+				f.Close()
+				cmd.Env = append(cmd.Environ(), EnvOAuthResult+"="+result)
+			}
+			return tea.ExecProcess(cmd, func(err error) tea.Msg { return oauthExitedMsg{err: err, why: readOAuthResult(result)} })
 		}
 	case phaseToken:
 		switch {
@@ -194,6 +215,22 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// readOAuthResult returns (and removes) what the sign-in command left in
+// the result file: one short message, secret-free by construction.
+func readOAuthResult(path string) string {
+	if path == "" {
+		return ""
+	}
+	defer os.Remove(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 600))
+	return strings.TrimRight(strings.TrimSpace(string(b)), ".")
 }
 
 // verify checks the token live, then saves it; a token is only stored once

@@ -22,6 +22,7 @@ import (
 	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/tui"
 )
 
 // envNoKeyring turns the OS keyring off (containers, tests): secrets then go
@@ -41,7 +42,27 @@ func builtinOAuthLogin(cmd *cobra.Command, _ *globals, name string) error {
 	f.noBrowser, _ = fl.GetBool("no-browser")
 	f.refreshStdin, _ = fl.GetBool("refresh-token-stdin")
 	withToken, _ := fl.GetBool("with-token")
-	return oauthLogin(cmd, name, f, withToken)
+	err := oauthLogin(cmd, name, f, withToken)
+	if err != nil {
+		reportToUI(err)
+	}
+	return err
+}
+
+// reportToUI leaves the failure message where the UI that ran this command
+// reads it (tui.EnvOAuthResult): the UI covers this terminal again on exit.
+// Only a file the UI created is written (no O_CREATE).
+func reportToUI(err error) {
+	path := os.Getenv(tui.EnvOAuthResult)
+	if path == "" {
+		return
+	}
+	f, ferr := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if ferr != nil {
+		return
+	}
+	fmt.Fprint(f, err.Error())
+	f.Close()
 }
 
 // stores opens the config and secret stores.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/tui"
 )
 
 // TestOAuthLoginStatusSync: the browser-less flow end to end: login with
@@ -155,4 +156,28 @@ func TestOAuthFlagsNeedOAuth(t *testing.T) {
 			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
 		}
 	}
+}
+
+// TestOAuthLoginReportsToUI: run by the UI, a failed login leaves its
+// message in the file the UI created (and never creates one itself).
+func TestOAuthLoginReportsToUI(t *testing.T) {
+	e := newOAuthEnv(t, pipedrivetest.Options{Seed: 25, Scale: 5})
+	useBrowser(t, approvingBrowser(func(q url.Values) { q.Set("state", "forged") }))
+	result := filepath.Join(t.TempDir(), "result")
+	t.Setenv(tui.EnvOAuthResult, result)
+	if r := pdxCLI(t, e.clientSecret+"\n", e.loginArgs()...); r.code != exitFailure {
+		t.Fatalf("exit %d", r.code)
+	}
+	if _, err := os.Stat(result); !os.IsNotExist(err) {
+		t.Fatalf("the login created %s itself (%v)", result, err)
+	}
+	if err := os.WriteFile(result, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := pdxCLI(t, e.clientSecret+"\n", e.loginArgs()...)
+	got, _ := os.ReadFile(result)
+	if r.code != exitFailure || !strings.Contains(string(got), "state does not match this login") {
+		t.Errorf("exit %d, result file %q", r.code, got)
+	}
+	e.assertNoSecrets(t, string(got), r.stderr)
 }
