@@ -178,3 +178,31 @@ func TestOAuthConcurrentRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthRefreshRejected: a refresh token Pipedrive no longer takes
+// (revoked, or unused for 60 days) makes status and sync fail with exit 1
+// and say to log in again, without any secret in what they print.
+func TestOAuthRefreshRejected(t *testing.T) {
+	tests := []struct {
+		name   string
+		breakIt func(e *oauthEnv)
+	}{
+		{"revoked", func(e *oauthEnv) { e.srv.RevokeRefreshTokens(); e.srv.Advance(2 * time.Hour) }},
+		{"unused for 61 days", func(e *oauthEnv) { e.srv.Advance(61 * 24 * time.Hour) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newOAuthEnv(t, pipedrivetest.Options{Seed: 34, Scale: 20})
+			lr := e.login(t)
+			tt.breakIt(e)
+			st := pdxCLI(t, "", "auth", "status")
+			s := pdxCLI(t, "", "sync", "--no-tui", "--streams", "deals", "--out", e.out)
+			for _, r := range []cliResult{st, s} {
+				if r.code != exitFailure || !strings.Contains(r.stderr, "revoked or unused for 60 days") || !strings.Contains(r.stderr, "pdx auth login --oauth") {
+					t.Errorf("exit %d, want 1 and a log-in-again message:\n%s", r.code, r.stderr)
+				}
+			}
+			e.assertNoSecrets(t, lr.stdout, lr.stderr, st.stdout, st.stderr, s.stdout, s.stderr)
+		})
+	}
+}
