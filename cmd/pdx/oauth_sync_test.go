@@ -184,7 +184,7 @@ func TestOAuthConcurrentRefresh(t *testing.T) {
 // and say to log in again, without any secret in what they print.
 func TestOAuthRefreshRejected(t *testing.T) {
 	tests := []struct {
-		name   string
+		name    string
 		breakIt func(e *oauthEnv)
 	}{
 		{"revoked", func(e *oauthEnv) { e.srv.RevokeRefreshTokens(); e.srv.Advance(2 * time.Hour) }},
