@@ -380,9 +380,18 @@ func (s *stdinLines) next(what string) (string, error) {
 	}
 	v := strings.TrimSpace(line)
 	if v == "" {
-		return "", usageErr(fmt.Errorf("no %s on stdin", what))
+		return "", usageErr(fmt.Errorf("no %s on stdin: %w", what, errNothingEntered))
 	}
 	return v, nil
+}
+
+// nextOr is next, with def for an empty line (when def is set).
+func (s *stdinLines) nextOr(what, def string) (string, error) {
+	v, err := s.next(what)
+	if err != nil && def != "" && errors.Is(err, errNothingEntered) {
+		return def, nil
+	}
+	return v, err
 }
 
 // stdinTerminal returns stdin as a terminal, or nil when it is not one.
@@ -401,28 +410,50 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 	if f.refreshStdin && tty == nil && !secretFromStdin {
 		return usageErr(errors.New("--refresh-token-stdin without a terminal for the client secret: add --with-token and pipe two lines, the client secret then the refresh token"))
 	}
+	ps, ss, err := stores(errw)
+	if err != nil {
+		return withExit(exitFailure, err)
+	}
+	// Signing in again (a revoked token) on a terminal: enter keeps the
+	// saved app's client id and secret.
+	var prev secret.Secret
+	if tty != nil && !secretFromStdin {
+		if s, loc, err := ss.Get(name); err == nil && loc.Kind != secret.KindEnv {
+			prev = s
+		}
+	}
 	if strings.TrimSpace(f.clientID) == "" {
 		// On a terminal (the UI runs this command too) ask for it.
 		if tty == nil || secretFromStdin {
 			return usageErr(errors.New("--oauth needs --client-id (Pipedrive Developer Hub > your app > OAuth & access scopes)"))
 		}
-		redirect := f.redirectURI
-		if redirect == "" {
-			redirect = oauth.DefaultRedirectURI
+		prompt := "OAuth client id (Developer Hub > your app > OAuth & access scopes): "
+		if prev.ClientID != "" {
+			prompt = fmt.Sprintf("OAuth client id (enter keeps %s): ", prev.ClientID)
+		} else {
+			redirect := f.redirectURI
+			if redirect == "" {
+				redirect = oauth.DefaultRedirectURI
+			}
+			fmt.Fprintf(errw, oauthIntro, redirect)
 		}
-		fmt.Fprintf(errw, oauthIntro, redirect)
-		fmt.Fprint(errw, "OAuth client id (Developer Hub > your app > OAuth & access scopes): ")
-		id, err := lines.next("client id")
+		fmt.Fprint(errw, prompt)
+		id, err := lines.nextOr("client id", prev.ClientID)
 		if err != nil {
 			return err
 		}
 		f.clientID = id
 	}
 	var clientSecret, refreshToken string
-	var err error
-	if secretFromStdin {
+	switch {
+	case secretFromStdin:
 		clientSecret, err = lines.next("client secret")
-	} else {
+	case prev.ClientSecret != "" && prev.ClientID == strings.TrimSpace(f.clientID):
+		clientSecret, err = readSecretLine(cmd, "client secret", "OAuth client secret (input hidden; enter keeps the saved one): ")
+		if err != nil && isNothingEntered(err) {
+			clientSecret, err = prev.ClientSecret, nil
+		}
+	default:
 		clientSecret, err = readSecretLine(cmd, "client secret", "OAuth client secret (input hidden): ")
 	}
 	if err != nil {
@@ -437,10 +468,6 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 		if err != nil {
 			return err
 		}
-	}
-	ps, ss, err := stores(errw)
-	if err != nil {
-		return withExit(exitFailure, err)
 	}
 	cfg, err := ps.Load()
 	if err != nil {
@@ -533,7 +560,12 @@ func readSecretLine(cmd *cobra.Command, what, prompt string) (string, error) {
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", usageErr(fmt.Errorf("no %s entered", what))
+		return "", usageErr(fmt.Errorf("no %s entered: %w", what, errNothingEntered))
 	}
 	return s, nil
 }
+
+// errNothingEntered: an empty answer to a prompt.
+var errNothingEntered = errors.New("empty input")
+
+func isNothingEntered(err error) bool { return errors.Is(err, errNothingEntered) }

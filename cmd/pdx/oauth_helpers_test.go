@@ -164,7 +164,7 @@ func (e *oauthEnv) loginArgs(extra ...string) []string {
 func (e *oauthEnv) login(t *testing.T) cliResult {
 	t.Helper()
 	useBrowser(t, approvingBrowser(nil))
-	r := pdxCLI(t, e.clientSecret+"\n", e.loginArgs()...)
+	r := oauthCLI(t, e.clientSecret+"\n", e.loginArgs()...)
 	if r.code != exitOK || !strings.Contains(r.stdout, "Logged in with OAuth") {
 		t.Fatalf("oauth login: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -228,4 +228,33 @@ func (e *oauthEnv) assertNoSecrets(t *testing.T, texts ...string) {
 	if fi, err := os.Stat(e.secretFile("default")); err == nil && fi.Mode().Perm() != 0o600 {
 		t.Errorf("secrets file mode %v, want 0600", fi.Mode().Perm())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers. During a sync
+// both the progress printer and the secret store (its keyring-fallback
+// warning, on every persisted rotation) write to stderr from different
+// goroutines: fine on an *os.File, a data race on a bare bytes.Buffer.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// oauthCLI is pdxCLI with stdout and stderr that concurrent writers share safely.
+func oauthCLI(t *testing.T, stdin string, args ...string) cliResult {
+	t.Helper()
+	var out, errb lockedBuffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return cliResult{code: code, stdout: out.String(), stderr: errb.String()}
 }

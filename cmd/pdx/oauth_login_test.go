@@ -27,7 +27,7 @@ func TestOAuthLoginStatusSync(t *testing.T) {
 		t.Errorf("config after an OAuth login (%v):\n%s", err, cfg)
 	}
 
-	st := pdxCLI(t, "", "auth", "status")
+	st := oauthCLI(t, "", "auth", "status")
 	if st.code != exitOK {
 		t.Fatalf("status: %d\n%s", st.code, st.stderr)
 	}
@@ -43,7 +43,7 @@ func TestOAuthLoginStatusSync(t *testing.T) {
 		}
 	}
 
-	s := pdxCLI(t, "", "sync", "--no-tui", "--streams", "deals,pipelines", "--out", e.out)
+	s := oauthCLI(t, "", "sync", "--no-tui", "--streams", "deals,pipelines", "--out", e.out)
 	if s.code != exitOK {
 		t.Fatalf("sync: %d\n%s", s.code, s.stderr)
 	}
@@ -64,7 +64,7 @@ func TestOAuthLoginRefreshTokenStdin(t *testing.T) {
 	useBrowser(t, func(string) error { t.Error("--refresh-token-stdin opened a browser"); return nil })
 	args := []string{"auth", "login", "--oauth", "--with-token", "--refresh-token-stdin", "--client-id", e.clientID, "--oauth-base-url", e.srv.URL()}
 
-	r := pdxCLI(t, e.clientSecret+"\n"+tok.RefreshToken+"\n", args...)
+	r := oauthCLI(t, e.clientSecret+"\n"+tok.RefreshToken+"\n", args...)
 	if r.code != exitOK || !strings.Contains(r.stdout, "Logged in with OAuth") {
 		t.Fatalf("login: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -72,11 +72,11 @@ func TestOAuthLoginRefreshTokenStdin(t *testing.T) {
 	if _, latest := e.tokens(); rt != latest || rt == tok.RefreshToken {
 		t.Errorf("stored refresh token is not the rotated one")
 	}
-	if st := pdxCLI(t, "", "auth", "status"); st.code != exitOK || !strings.Contains(st.stdout, "Sign-in:     OAuth") {
+	if st := oauthCLI(t, "", "auth", "status"); st.code != exitOK || !strings.Contains(st.stdout, "Sign-in:     OAuth") {
 		t.Errorf("status: %d\n%s\n%s", st.code, st.stdout, st.stderr)
 	}
 
-	again := pdxCLI(t, e.clientSecret+"\n"+tok.RefreshToken+"\n", append(args, "--profile", "other")...)
+	again := oauthCLI(t, e.clientSecret+"\n"+tok.RefreshToken+"\n", append(args, "--profile", "other")...)
 	if again.code != exitFailure || !strings.Contains(again.stderr, "revoked or unused for 60 days") || !strings.Contains(again.stderr, "pdx auth login --oauth") {
 		t.Errorf("a spent refresh token: %d %q", again.code, again.stderr)
 	}
@@ -129,7 +129,7 @@ func TestOAuthLoginErrors(t *testing.T) {
 			if tt.stdin != "" {
 				stdin = strings.ReplaceAll(tt.stdin, "SECRET", e.clientSecret)
 			}
-			r := pdxCLI(t, stdin, append(e.loginArgs(), tt.args...)...)
+			r := oauthCLI(t, stdin, append(e.loginArgs(), tt.args...)...)
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
 			}
@@ -151,7 +151,7 @@ func TestOAuthLoginErrors(t *testing.T) {
 func TestOAuthFlagsNeedOAuth(t *testing.T) {
 	newSyncEnv(t, pipedrivetest.Options{Seed: 24, Scale: 5})
 	for _, args := range [][]string{{"--refresh-token-stdin"}, {"--client-id", "x"}, {"--no-browser"}} {
-		r := pdxCLI(t, "tok\n", append([]string{"auth", "login", "--with-token"}, args...)...)
+		r := oauthCLI(t, "tok\n", append([]string{"auth", "login", "--with-token"}, args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "go with --oauth") {
 			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
 		}
@@ -165,7 +165,7 @@ func TestOAuthLoginReportsToUI(t *testing.T) {
 	useBrowser(t, approvingBrowser(func(q url.Values) { q.Set("state", "forged") }))
 	result := filepath.Join(t.TempDir(), "result")
 	t.Setenv(tui.EnvOAuthResult, result)
-	if r := pdxCLI(t, e.clientSecret+"\n", e.loginArgs()...); r.code != exitFailure {
+	if r := oauthCLI(t, e.clientSecret+"\n", e.loginArgs()...); r.code != exitFailure {
 		t.Fatalf("exit %d", r.code)
 	}
 	if _, err := os.Stat(result); !os.IsNotExist(err) {
@@ -174,7 +174,7 @@ func TestOAuthLoginReportsToUI(t *testing.T) {
 	if err := os.WriteFile(result, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := pdxCLI(t, e.clientSecret+"\n", e.loginArgs()...)
+	r := oauthCLI(t, e.clientSecret+"\n", e.loginArgs()...)
 	got, _ := os.ReadFile(result)
 	if r.code != exitFailure || !strings.Contains(string(got), "state does not match this login") {
 		t.Errorf("exit %d, result file %q", r.code, got)

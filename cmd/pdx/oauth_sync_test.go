@@ -57,7 +57,7 @@ func TestOAuthRotationMidSync(t *testing.T) {
 		}
 	})
 	streams := []string{"deals", "persons", "activities"}
-	s := pdxCLI(t, "", "sync", "--no-tui", "--streams", strings.Join(streams, ","), "--out", e.out)
+	s := oauthCLI(t, "", "sync", "--no-tui", "--streams", strings.Join(streams, ","), "--out", e.out)
 	if s.code != exitOK {
 		t.Fatalf("sync across an expiry: %d\n%s", s.code, s.stderr)
 	}
@@ -80,7 +80,7 @@ func TestOAuthRotationMidSync(t *testing.T) {
 	e.setBefore(nil)
 	e.srv.Advance(2 * time.Hour)
 	before := e.tokenPosts()
-	s2 := pdxCLI(t, "", "sync", "--no-tui", "--streams", "deals", "--out", e.out)
+	s2 := oauthCLI(t, "", "sync", "--no-tui", "--streams", "deals", "--out", e.out)
 	if s2.code != exitOK || e.tokenPosts() != before+1 {
 		t.Fatalf("second sync (refreshing with the stored token): exit %d, %d token requests\n%s", s2.code, e.tokenPosts()-before, s2.stderr)
 	}
@@ -157,7 +157,7 @@ func TestOAuthConcurrentRefresh(t *testing.T) {
 			lr := e.login(t)
 			tt.expire(t, e)
 			before := e.tokenPosts()
-			s := pdxCLI(t, "", "sync", "--no-tui", "--streams", strings.Join(streams, ","), "--out", e.out)
+			s := oauthCLI(t, "", "sync", "--no-tui", "--streams", strings.Join(streams, ","), "--out", e.out)
 			if s.code != exitOK {
 				t.Fatalf("sync: %d\n%s", s.code, s.stderr)
 			}
@@ -195,8 +195,8 @@ func TestOAuthRefreshRejected(t *testing.T) {
 			e := newOAuthEnv(t, pipedrivetest.Options{Seed: 34, Scale: 20})
 			lr := e.login(t)
 			tt.breakIt(e)
-			st := pdxCLI(t, "", "auth", "status")
-			s := pdxCLI(t, "", "sync", "--no-tui", "--streams", "deals", "--out", e.out)
+			st := oauthCLI(t, "", "auth", "status")
+			s := oauthCLI(t, "", "sync", "--no-tui", "--streams", "deals", "--out", e.out)
 			for _, r := range []cliResult{st, s} {
 				if r.code != exitFailure || !strings.Contains(r.stderr, "revoked or unused for 60 days") || !strings.Contains(r.stderr, "pdx auth login --oauth") {
 					t.Errorf("exit %d, want 1 and a log-in-again message:\n%s", r.code, r.stderr)
