@@ -494,6 +494,9 @@ func oauthLogin(cmd *cobra.Command, name string, f oauthFlags, secretFromStdin b
 	ctx, cancel := context.WithTimeout(cmd.Context(), oauthLoginTimeout)
 	defer cancel()
 	tok, err := oauth.Login(ctx, opts)
+	if opts.Prompt != nil {
+		fmt.Fprintln(errw) // end the paste prompt's line when the browser answered instead
+	}
 	if err != nil {
 		return oauthExit(err)
 	}
