@@ -122,6 +122,7 @@ type Store struct {
 	memory bool
 	mu     sync.Mutex
 	mem    map[string]Secret
+	warned map[string]bool // fallback files already warned about
 }
 
 // New returns a store with the given options.
@@ -228,11 +229,27 @@ func (s *Store) Set(profile string, sec Secret) (Location, error) {
 		return Location{}, fmt.Errorf("save credentials: %w", err)
 	}
 	if kerr != nil {
-		fmt.Fprintf(s.opt.Warn, "warning: no OS keyring available (%v); credentials saved in %s, readable only by you\n", kerr, path)
+		s.warnOnce(path, fmt.Sprintf("warning: no OS keyring available (%v); credentials saved in %s, readable only by you\n", kerr, path))
 	} else {
-		fmt.Fprintf(s.opt.Warn, "warning: OS keyring disabled; credentials saved in %s, readable only by you\n", path)
+		s.warnOnce(path, fmt.Sprintf("warning: OS keyring disabled; credentials saved in %s, readable only by you\n", path))
 	}
 	return Location{Kind: KindFile, Path: path}, nil
+}
+
+// warnOnce prints the fallback warning the first time a store writes path:
+// OAuth rotations save again and again during a sync, and the warning must
+// not repeat in the middle of its progress lines (nor race on the writer).
+func (s *Store) warnOnce(path, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.warned[path] {
+		return
+	}
+	if s.warned == nil {
+		s.warned = map[string]bool{}
+	}
+	s.warned[path] = true
+	fmt.Fprint(s.opt.Warn, msg)
 }
 
 // Delete removes the profile's secret from the keyring and the fallback

@@ -97,6 +97,14 @@ func TestFallbackToFile(t *testing.T) {
 			if strings.Contains(warn.String(), canary) {
 				t.Error("warning leaks the secret")
 			}
+			// OAuth rotations save again during a sync: warn once only.
+			first := warn.Len()
+			if _, err := s.Set("p1", Secret{APIToken: canary}); err != nil {
+				t.Fatal(err)
+			}
+			if warn.Len() != first {
+				t.Errorf("second save warned again: %q", warn.String())
+			}
 			fi, err := os.Stat(loc.Path)
 			if err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("file mode: %v %v", fi, err)
