@@ -132,8 +132,11 @@ type csvEncoder struct {
 }
 
 func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
+	// Not UseCRLF: it would also turn a line break inside a value into CRLF
+	// (and drop a lone CR), so a note's "a\nb" would read back as "a\r\nb"
+	// in DuckDB, pandas or a spreadsheet. Records end with CRLF (RFC 4180)
+	// through endRecord instead.
 	e.w = csv.NewWriter(&e.out)
-	e.w.UseCRLF = true
 	if created {
 		cols, err := e.columns(e.stream)
 		if err != nil {
@@ -148,7 +151,9 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 		if err := e.w.Write(header); err != nil {
 			return err
 		}
-		e.w.Flush()
+		if err := e.endRecord(); err != nil {
+			return err
+		}
 		err = sf.write(e.out.Bytes())
 		e.out.Reset()
 		return err
@@ -282,11 +287,25 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 	if err := e.w.Write(e.row); err != nil {
 		return buf, err
 	}
-	e.w.Flush()
-	if err := e.w.Error(); err != nil {
+	if err := e.endRecord(); err != nil {
 		return buf, err
 	}
 	return append(buf, e.out.Bytes()...), nil
+}
+
+// endRecord flushes the one record written to e.out and ends it with CRLF
+// (the writer ended it with LF; values keep their own line breaks as is).
+func (e *csvEncoder) endRecord() error {
+	e.w.Flush()
+	if err := e.w.Error(); err != nil {
+		return err
+	}
+	b := e.out.Bytes()
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		e.out.Truncate(n - 1)
+		e.out.WriteString("\r\n")
+	}
+	return nil
 }
 
 // marshalNoEscape encodes v compactly without json.Marshal's HTML escaping,

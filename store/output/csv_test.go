@@ -70,11 +70,19 @@ func TestCSVValues(t *testing.T) {
 		  "custom_fields":{"` + hashA + `":{"value":100,"currency":"EUR"},"` + hashB + `":7}}`),
 		json.RawMessage(`{"id":2,"title":null,"value":null,"won":false,"custom_fields":null,"surprise":"<b>new</b> & field"}`),
 		json.RawMessage(`{"id":3,"custom_fields":{"` + hashB + `":null,"0000000000000000000000000000000000000000":"later"}}`),
+		json.RawMessage(`{"id":4,"title":"cr\rlone, crlf\r\nkept"}`),
 	}
 	emit(t, s, ev(engine.Records, "deals", records...), ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
 	raw, _ := os.ReadFile(s.Path("deals"))
 	if !strings.HasSuffix(string(raw), "\r\n") || strings.HasPrefix(string(raw), "\xef\xbb\xbf") {
 		t.Errorf("want CRLF records and no BOM")
+	}
+	// Records end with CRLF, but a value's own line breaks stay as they are
+	// (Go's reader would hide a CRLF-ised "\n"; DuckDB and pandas do not).
+	for _, want := range []string{"_extra\r\n1,", "\"Ünïcödé, \"\"quoted\"\"\nsecond line\"", "4,,\"cr\rlone, crlf\r\nkept\","} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("raw CSV lacks %q:\n%q", want, raw)
+		}
 	}
 	rows := readCSV(t, s.Path("deals"))
 	want := [][]string{
@@ -82,6 +90,7 @@ func TestCSVValues(t *testing.T) {
 		{"1", "[1,2]", "Ünïcödé, \"quoted\"\nsecond line", "12.50", "true", `{"value":100,"currency":"EUR"}`, "7", ""},
 		{"2", "", "", "", "false", "", "", `{"surprise":"<b>new</b> & field"}`},
 		{"3", "", "", "", "", "", "", `{"custom_fields":{"0000000000000000000000000000000000000000":"later"}}`},
+		{"4", "", "cr\rlone, crlf\nkept", "", "", "", "", ""}, // Go's reader drops the CR of CRLF
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %q", len(rows), len(want), rows)
