@@ -93,8 +93,16 @@ OAuth endpoints:      %[1]s/oauth/authorize  %[1]s/oauth/token
 Try:
   curl -s -H 'x-api-token: %[6]s' '%[1]s/api/v2/deals?limit=2'
   curl -s -H 'x-api-token: %[6]s' '%[1]s/v1/users/me'
-  pdx sync --demo
-  pdx check --config config.json   # config.json: {"api_token":"%[6]s","base_url":"%[1]s"}
+
+  # pdx against this sandbox, as a profile named "sandbox":
+  echo %[6]s | pdx auth login --profile sandbox --with-token --api-base-url %[1]s
+  pdx sync --profile sandbox --no-tui --out ./sandbox-data
+
+  # the Airbyte source:
+  echo '{"credentials":{"auth_type":"api_token","api_token":"%[6]s"},"api_base_url":"%[1]s"}' > config.json
+  pdx check --config config.json
+
+  # or without this sandbox: pdx sync --demo (starts its own)
 
 Press Ctrl-C to stop.
 `, srv.URL(), opts.Seed, opts.Scale, opts.Plan, limit, srv.Token(), id, secret)

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/pdxhq/pdx/source/airbyte"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 )
 
@@ -89,4 +92,75 @@ func TestSandboxServesUntilInterrupted(t *testing.T) {
 	if code := <-done; code != exitOK {
 		t.Errorf("exit %d after SIGINT (stderr %q)", code, errb.String())
 	}
+}
+
+// The commands the sandbox prints work against it as printed: log in and
+// sync a profile, and check the Airbyte config (a wrong config key would
+// silently send pdx to api.pipedrive.com instead).
+func TestSandboxPrintedCommandsWork(t *testing.T) {
+	env := newSyncEnv(t, pipedrivetest.Options{}) // isolated config, state and secrets
+	env.srv.Close()                               // only its environment is used
+	opts, err := sandboxOptions("127.0.0.1:0", 4, 10, "ultimate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := pipedrivetest.NewServer(opts)
+	defer srv.Close()
+	var b bytes.Buffer
+	printSandbox(&b, srv, opts)
+	dir := t.TempDir()
+	var ran []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "echo '"): // echo '<json>' > config.json
+			js := line[len("echo '"):strings.LastIndex(line, "'")]
+			cfg, err := airbyte.ParseConfig([]byte(js))
+			if err != nil {
+				t.Fatalf("printed config: %v\n%s", err, js)
+			}
+			if cfg.APIBaseURL != srv.URL() || cfg.Credentials.APIToken != srv.Token() {
+				t.Fatalf("printed config points at %q with token %q, want the sandbox %q", cfg.APIBaseURL, cfg.Credentials.APIToken, srv.URL())
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(js), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		case strings.HasPrefix(line, "echo "): // echo TOKEN | pdx auth login ...
+			parts := strings.SplitN(line, " | pdx ", 2)
+			r := pdxCLI(t, strings.TrimPrefix(parts[0], "echo ")+"\n", strings.Fields(parts[1])...)
+			if r.code != exitOK {
+				t.Fatalf("%s: exit %d: %s", line, r.code, r.stderr)
+			}
+			ran = append(ran, "login")
+		case strings.HasPrefix(line, "pdx sync --profile"):
+			args := strings.Fields(line)[1:]
+			args[len(args)-1] = filepath.Join(dir, "out") // --out
+			r := pdxCLI(t, "", args...)
+			if r.code != exitOK {
+				t.Fatalf("%s: exit %d: %s", line, r.code, r.stderr)
+			}
+			if got, want := countLines(t, filepath.Join(dir, "out", "deals.jsonl")), srv.Count("deals"); got != want {
+				t.Errorf("sync wrote %d deals, the sandbox lists %d", got, want)
+			}
+			ran = append(ran, "sync")
+		case line == "pdx check --config config.json":
+			r := pdxCLI(t, "", "check", "--config", filepath.Join(dir, "config.json"))
+			if !strings.Contains(r.stdout, `"status":"SUCCEEDED"`) {
+				t.Fatalf("%s: %s %s", line, r.stdout, r.stderr)
+			}
+			ran = append(ran, "check")
+		}
+	}
+	if got := strings.Join(ran, ","); got != "login,sync,check" {
+		t.Errorf("ran %q of the printed commands, want login,sync,check:\n%s", got, b.String())
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(data, []byte("\n"))
 }
