@@ -102,6 +102,15 @@ func init() {
 	})
 }
 
+// noTokenArgs refuses arguments without repeating them: cobra.NoArgs would
+// print `unknown command "<the token>"`, and that line ends up in CI logs.
+func noTokenArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return usageErr(fmt.Errorf("%s takes no arguments (%d given, not shown): the token is read from a hidden prompt, or from stdin with --with-token, never from the command line, where it would stay in your shell history", cmd.CommandPath(), len(args)))
+}
+
 func newAuthLogin(g *globals) *cobra.Command {
 	var withToken, useOAuth, makeDefault bool
 	var baseURL string
@@ -115,7 +124,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 			"Without an OS keyring (containers, headless Linux) the secret goes to a file readable only by you, with a\n" +
 			"warning saying where; PDX_NO_KEYRING=1 chooses that file directly. PIPEDRIVE_API_TOKEN, when set, overrides\n" +
 			"any saved credentials (CI). --oauth signs in with your own Pipedrive app instead (--client-id, browser).",
-		Args: cobra.NoArgs,
+		Args: noTokenArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			errw := cmd.ErrOrStderr()
 			ps, ss, err := stores(errw)

@@ -28,6 +28,12 @@ func TestAuthLoginStatusLogout(t *testing.T) {
 		t.Error("config written for a rejected token")
 	}
 
+	// A token given as an argument is refused without being repeated.
+	r = pdxCLI(t, "", "auth", "login", "--profile", "acme", base, tok)
+	if r.code != exitUsage || strings.Contains(r.stderr+r.stdout, tok) || !strings.Contains(r.stderr, "--with-token") {
+		t.Fatalf("token as argument: code %d, stderr %q", r.code, r.stderr)
+	}
+
 	r = pdxCLI(t, tok+"\n", "auth", "login", "--with-token", "--profile", "acme", base)
 	if r.code != exitOK {
 		t.Fatalf("login: code %d\n%s", r.code, r.stderr)
