@@ -220,14 +220,14 @@ const (
 	colRecs   = 9
 	colRate   = 8
 	colState  = 13
-	colTokens = 8
+	colTokens = 10 // "12,345 tok": a long run spends thousands per stream
 )
 
 // row draws one stream: icon, name, bar, records, rate, state, tokens.
 func (s *runStep) row(p StreamProgress, now time.Time) string {
 	st := s.c.Styles
 	// Narrow terminals drop the rate and token columns before the bar.
-	wide := s.w >= 2+colName+colRecs+colRate+colState+colTokens+5+12
+	wide := s.w >= 2+colName+colRecs+colRate+colState+colTokens+5+10
 	fixed := 2 + colName + colRecs + colState + 3
 	if wide {
 		fixed += colRate + colTokens + 2

@@ -500,3 +500,37 @@ func TestStreamsBudgetWarning(t *testing.T) {
 		t.Errorf("no budget warning:\n%s", v)
 	}
 }
+
+// Token counts in the thousands (any long run) show whole at 80 columns,
+// and every row still fits the terminal.
+func TestRunRowShowsLargeTokenCounts(t *testing.T) {
+	tests := []struct {
+		tokens int64
+		want   string
+	}{
+		{2, "2 tok"},
+		{1180, "1,180 tok"},
+		{12345, "12,345 tok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			m := runScreen(t, 80, 24, []engine.Event{
+				{Kind: engine.StreamStarted, Stream: "deals", Time: t0.Add(-10 * time.Second)},
+				{Kind: engine.Records, Stream: "deals", Time: t0.Add(-time.Second), Stats: engine.StreamStats{Records: 2950, Tokens: tt.tokens}},
+			})
+			v := ansi.Strip(m.View())
+			var row string
+			for _, l := range strings.Split(v, "\n") {
+				if strings.Contains(l, " deals ") {
+					row = l
+				}
+				if ansi.StringWidth(l) > 80 {
+					t.Errorf("line too wide: %q", l)
+				}
+			}
+			if !strings.HasSuffix(strings.TrimRight(row, " "), " "+tt.want) {
+				t.Errorf("deals row %q does not end with %q", row, tt.want)
+			}
+		})
+	}
+}
