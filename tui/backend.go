@@ -111,6 +111,10 @@ type Result struct {
 	StateSaved bool
 	// Command is the headless command that runs the same sync again.
 	Command string
+	// Dropped names the streams whose records of this run were not kept: a
+	// full refresh into its own file that did not finish leaves the previous
+	// file in place, so its records must not be reported as saved.
+	Dropped map[string]bool
 }
 
 // Backend is everything the UI needs from the rest of pdx.

@@ -191,7 +191,11 @@ func (s *runStep) View() string {
 	case s.stopping:
 		b.WriteString(st.Warn.Render(fit("Stopping: finishing the current page and saving state…", s.w-2)))
 	case s.confirming:
-		b.WriteString(st.Warn.Render(wrap("Stop the sync? Records already written are kept and state is saved, so the next run resumes.", s.w-2)))
+		msg := "Stop the sync? Records already written are kept and state is saved, so the next run resumes."
+		if s.unfinishedFullRefresh() {
+			msg += " A full refresh still running is not kept: it starts over next time."
+		}
+		b.WriteString(st.Warn.Render(wrap(msg, s.w-2)))
 	case s.snap.LastWarning != "":
 		b.WriteString(st.Warn.Render(fit("Note: "+s.snap.LastWarning, s.w-2)))
 	}
@@ -222,6 +226,24 @@ const (
 	colState  = 13
 	colTokens = 10 // "12,345 tok": a long run spends thousands per stream
 )
+
+// unfinishedFullRefresh reports a full refresh into its own file still
+// under way: stopping drops its hidden partial file.
+func (s *runStep) unfinishedFullRefresh() bool {
+	if s.plan.Format == FormatAirbyte {
+		return false
+	}
+	full := map[string]bool{}
+	for _, c := range s.plan.Streams {
+		full[c.Stream] = c.Mode == FullRefresh
+	}
+	for _, p := range s.snap.Streams {
+		if full[p.Name] && p.State != StateDone && p.State != StateFailed {
+			return true
+		}
+	}
+	return false
+}
 
 // row draws one stream: icon, name, bar, records, rate, state, tokens.
 func (s *runStep) row(p StreamProgress, now time.Time) string {

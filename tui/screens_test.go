@@ -534,3 +534,33 @@ func TestRunRowShowsLargeTokenCounts(t *testing.T) {
 		})
 	}
 }
+
+// The stop question says when stopping drops a full refresh under way.
+func TestStopPromptFullRefresh(t *testing.T) {
+	started := func(s string) engine.Event {
+		return engine.Event{Kind: engine.StreamStarted, Stream: s, Time: t0.Add(-5 * time.Second)}
+	}
+	completed := engine.Event{Kind: engine.StreamComplete, Stream: "users", Time: t0, Stats: engine.StreamStats{Records: 12}}
+	tests := []struct {
+		name   string
+		evs    []engine.Event
+		format Format
+		want   bool
+	}{
+		{"full refresh running", []engine.Event{started("users")}, FormatJSONL, true},
+		{"full refresh queued", nil, FormatCSV, true},
+		{"full refresh done", []engine.Event{started("users"), completed}, FormatJSONL, false},
+		{"airbyte keeps every record", []engine.Event{started("users")}, FormatAirbyte, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := runScreen(t, 80, 24, tt.evs)
+			m.run.plan.Format = tt.format
+			press(m, "q")
+			v := ansi.Strip(m.View())
+			if got := strings.Contains(v, "is not kept: it starts over"); got != tt.want {
+				t.Errorf("prompt mentions the dropped full refresh: %v, want %v\n%s", got, tt.want, v)
+			}
+		})
+	}
+}

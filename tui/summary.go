@@ -43,7 +43,9 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	o := Outcome{Ran: true, Stopped: stopped && !interrupted, Interrupted: interrupted, BudgetExhausted: snap.Budget.Exhausted}
 	var recs int64
 	for _, p := range snap.Streams {
-		recs += p.Records
+		if !res.Dropped[p.Name] {
+			recs += p.Records
+		}
 		if p.State != StateDone {
 			o.Failed++
 		}
@@ -79,6 +81,9 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	if stopped || o.BudgetExhausted || o.Failed > 0 {
 		if res.StateSaved {
 			sb.WriteString(wrap("State is saved: running the same sync again continues where this one stopped.", tw) + "\n")
+		}
+		if len(res.Dropped) > 0 {
+			sb.WriteString(wrap("Full-refresh streams that did not finish were not kept: their previous file stays, and they start over next run.", tw) + "\n")
 		}
 	}
 	if o.BudgetExhausted && !snap.Budget.ResetAt.IsZero() {
@@ -119,6 +124,9 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 			result = "not started"
 		case StateRunning, StateWaiting:
 			result = "stopped"
+		}
+		if res.Dropped[p.Name] {
+			result += ", not kept"
 		}
 		line := fmt.Sprintf("%s %10s %8s  %s", fit(p.Name, 20), num(p.Records), t, result)
 		if result != "done" {

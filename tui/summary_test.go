@@ -107,3 +107,26 @@ func TestWrapCommand(t *testing.T) {
 		t.Errorf("a short command was wrapped: %q", wrapCommand(short, 76))
 	}
 }
+
+// Records of a full refresh the writer dropped are not "saved".
+func TestSummarizeDroppedFullRefresh(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	snap := Snapshot{Streams: []StreamProgress{
+		{Name: "activities", State: StateFailed, Records: 500, Started: at(0), Ended: at(3), Err: context.Canceled},
+		{Name: "call_logs", State: StateFailed, Records: 300, Started: at(0), Ended: at(3), Err: context.Canceled},
+	}}
+	plan := Plan{Streams: []Choice{{"activities", Incremental}, {"call_logs", FullRefresh}}, Format: FormatJSONL, OutDir: "/out"}
+	res := Result{StateSaved: true, Dropped: map[string]bool{"call_logs": true}}
+	_, text := summarize(&fakeBackend{}, plan, snap, res, nil, true, false, 3*time.Second, NewStyles(true), 80)
+	text = ansi.Strip(text)
+	for _, want := range []string{
+		"Sync stopped by you after 3s: 500 records saved.",
+		"Full-refresh streams that did not finish were not kept",
+		"call_logs                   300       3s  stopped, not kept",
+		"activities                  500       3s  stopped\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}

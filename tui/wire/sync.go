@@ -5,6 +5,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/tui"
 )
 
@@ -61,6 +62,14 @@ func resultOf(sum job.Summary, stateSaved bool) tui.Result {
 	for _, s := range sum.Streams {
 		if s.File != "" {
 			res.Files[s.Name] = append(res.Files[s.Name], s.File)
+		}
+		// A full refresh writes a hidden partial file that an unfinished run
+		// drops (Airbyte messages share one file, so theirs stay).
+		if !s.Complete && s.Mode == engine.FullRefresh && s.Records > 0 && sum.Format != profile.FormatAirbyte {
+			if res.Dropped == nil {
+				res.Dropped = map[string]bool{}
+			}
+			res.Dropped[s.Name] = true
 		}
 	}
 	if len(res.Files) == 0 && len(sum.Files) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/tui"
@@ -69,5 +71,33 @@ func TestSyncUnderWatch(t *testing.T) {
 		if !strings.Contains(ansi.Strip(o.Summary), s.Name) {
 			t.Errorf("the screen's summary lacks %s:\n%s", s.Name, o.Summary)
 		}
+	}
+}
+
+// An unfinished full refresh into its own file is dropped by the writer, so
+// the summary must not count it as saved; Airbyte messages share one file
+// and keep every record.
+func TestResultOfDropped(t *testing.T) {
+	streams := []job.StreamSummary{
+		{Name: "activities", Mode: engine.Incremental, Records: 500, File: "/o/activities.jsonl"},
+		{Name: "call_logs", Mode: engine.FullRefresh, Records: 300},
+		{Name: "users", Mode: engine.FullRefresh, Records: 12, Complete: true, File: "/o/users.jsonl"},
+		{Name: "deals", Mode: engine.FullRefresh},
+	}
+	tests := []struct {
+		format string
+		want   map[string]bool
+	}{
+		{profile.FormatJSONL, map[string]bool{"call_logs": true}},
+		{profile.FormatCSV, map[string]bool{"call_logs": true}},
+		{profile.FormatAirbyte, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			res := resultOf(job.Summary{Format: tt.format, Streams: streams}, true)
+			if !maps.Equal(res.Dropped, tt.want) {
+				t.Errorf("dropped %v, want %v", res.Dropped, tt.want)
+			}
+		})
 	}
 }
