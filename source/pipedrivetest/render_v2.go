@@ -20,15 +20,7 @@ func (w *world) renderDeal(b []byte, r rec) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, r.id, 10)
 	b = append(b, `,"title":"`...)
-	b = append(b, hs.pick(orgWords1)...)
-	b = append(b, ' ')
-	b = append(b, hs.pick(orgWords2)...)
-	b = append(b, ' ')
-	b = append(b, hs.pick(dealWords)...)
-	if r.ver > 0 {
-		b = append(b, " v"...)
-		b = strconv.AppendInt(b, int64(r.ver+1), 10)
-	}
+	b = appendDealTitle(b, &hs, r.ver)
 	b = append(b, `","owner_id":`...)
 	b = strconv.AppendInt(b, w.owner(tagDeal, r.id), 10)
 	b = append(b, `,"person_id":`...)
@@ -89,6 +81,42 @@ func (w *world) renderDeal(b []byte, r rec) []byte {
 	o := obj{b: b}
 	w.appendCFv2(&o, w.dealFields, h)
 	return o.close()
+}
+
+// appendDealTitle appends a deal's title, drawing from its stable hasher
+// (hs advances, so the deal's later draws stay the same).
+func appendDealTitle(b []byte, hs *hasher, ver int) []byte {
+	b = append(b, hs.pick(orgWords1)...)
+	b = append(b, ' ')
+	b = append(b, hs.pick(orgWords2)...)
+	b = append(b, ' ')
+	b = append(b, hs.pick(dealWords)...)
+	if ver > 0 {
+		b = append(b, " v"...)
+		b = strconv.AppendInt(b, int64(ver+1), 10)
+	}
+	return b
+}
+
+// Names of referenced records as their own endpoints show them now: v1
+// records embed them (a note's deal.title, a file's deal_name, mail
+// parties), and a client joining on them must find the same text.
+
+func (w *world) dealTitle(id int64) string {
+	r, _ := w.ents["deals"].get(id)
+	hs := newHasher(w.seed, tagDeal, id, -5)
+	return string(appendDealTitle(nil, &hs, r.ver))
+}
+
+func (w *world) personName(id int64) string {
+	hs := newHasher(w.seed, tagPerson, id, -5)
+	first, last := hs.personName()
+	return first + " " + last
+}
+
+func (w *world) orgName(id int64) string {
+	hs := newHasher(w.seed, tagOrg, id, -5)
+	return hs.orgName()
 }
 
 func appendIntOrNull(b []byte, v int64) []byte {

@@ -943,3 +943,81 @@ func TestV1NotesFilters(t *testing.T) {
 		t.Errorf("deal_id=x: %d", r.status)
 	}
 }
+
+// Names v1 records embed (a note's deal, person and organization, a file's
+// deal_name) are the referenced records' own names, also after an update.
+func TestEmbeddedNamesMatchReferencedRecords(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 8, Scale: 60})
+	defer s.Close()
+	names := func(entities ...string) map[float64]string {
+		m := map[float64]string{}
+		for _, e := range entities {
+			for _, raw := range s.Records(e) {
+				var r struct {
+					ID    float64 `json:"id"`
+					Title string  `json:"title"`
+					Name  string  `json:"name"`
+				}
+				if err := json.Unmarshal(raw, &r); err != nil {
+					t.Fatal(err)
+				}
+				m[r.ID] = r.Title + r.Name
+			}
+		}
+		return m
+	}
+	var note struct {
+		DealID   float64 `json:"deal_id"`
+		PersonID float64 `json:"person_id"`
+		OrgID    float64 `json:"org_id"`
+		Deal     struct {
+			Title string `json:"title"`
+		} `json:"deal"`
+		Person struct {
+			Name string `json:"name"`
+		} `json:"person"`
+		Org struct {
+			Name string `json:"name"`
+		} `json:"organization"`
+	}
+	json.Unmarshal(s.Records("notes")[0], &note)
+	if err := s.Update("deals", strconv.FormatFloat(note.DealID, 'f', 0, 64)); err != nil {
+		t.Fatal(err)
+	}
+	deals, persons, orgs := names("deals", "deals_archived"), names("persons"), names("organizations")
+	checked := 0
+	for _, raw := range s.Records("notes") {
+		if err := json.Unmarshal(raw, &note); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what string
+			id   float64
+			got  string
+			m    map[float64]string
+		}{{"deal", note.DealID, note.Deal.Title, deals}, {"person", note.PersonID, note.Person.Name, persons}, {"organization", note.OrgID, note.Org.Name, orgs}} {
+			if want, ok := c.m[c.id]; ok {
+				checked++
+				if c.got != want {
+					t.Errorf("note embeds %s %v as %q; its record says %q", c.what, c.id, c.got, want)
+				}
+			}
+		}
+	}
+	for _, raw := range s.Records("files") {
+		var f struct {
+			DealID   float64 `json:"deal_id"`
+			DealName string  `json:"deal_name"`
+		}
+		json.Unmarshal(raw, &f)
+		if want, ok := deals[f.DealID]; ok {
+			checked++
+			if f.DealName != want {
+				t.Errorf("file embeds deal %v as %q; its record says %q", f.DealID, f.DealName, want)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d references checked", checked)
+	}
+}
