@@ -110,7 +110,7 @@ func TestAuthLoginUsage(t *testing.T) {
 	}{
 		{"no terminal to prompt", "", []string{"auth", "login"}, exitUsage, "--with-token"},
 		{"empty stdin", "\n", []string{"auth", "login", "--with-token"}, exitUsage, "no token on stdin"},
-		{"token as argument", "", []string{"auth", "login", "sometoken"}, exitUsage, "unknown command"},
+		{"token as argument", "", []string{"auth", "login", "sometoken"}, exitUsage, "takes no arguments (1 given, not shown)"},
 		{"bad profile name", "x\n", []string{"auth", "login", "--with-token", "--profile", "../x"}, exitUsage, "invalid profile name"},
 	}
 	for _, tt := range tests {
@@ -118,6 +118,9 @@ func TestAuthLoginUsage(t *testing.T) {
 			r := pdxCLI(t, tt.stdin, tt.args...)
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("code %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+			if strings.Contains(r.stderr+r.stdout, "sometoken") {
+				t.Errorf("the argument is repeated in the output: %q", r.stderr)
 			}
 		})
 	}
