@@ -326,6 +326,21 @@ func TestAirbyteReadInvalidCatalog(t *testing.T) {
 	if r.code == 0 || len(only(r.msgs, "TRACE")) != 1 || len(only(r.msgs, "RECORD")) > 0 {
 		t.Errorf("bad state: exit %d\n%s", r.code, r.stdout)
 	}
+	// A well-formed state file whose cursor is not a time is the input's
+	// fault too: config_error, not a connector bug.
+	for name, value := range map[string]string{"not a time": `"yesterday"`, "not a string": `12`} {
+		bad := writeJSON(t, "state.json", `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":{"update_time":`+value+`}}}]`)
+		r := pdx(t, v, "read", "--config", cfg, "--catalog", cat, "--state", bad)
+		rd := airbytetest.CheckRead(t, r.msgs, []string{"deals"}, nil, false)
+		if r.code == 0 || len(rd.Errors) == 0 || len(rd.Records["deals"]) > 0 {
+			t.Errorf("state cursor %s: exit %d\n%s", name, r.code, r.stdout)
+		}
+		for _, e := range rd.Errors {
+			if !strings.HasPrefix(e, "config_error") {
+				t.Errorf("state cursor %s: trace %q, want config_error", name, e)
+			}
+		}
+	}
 }
 
 // TestAirbyteReadMigratesOldConfig: an old-shape config is read and sent

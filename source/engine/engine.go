@@ -141,10 +141,24 @@ func (r Result) Err() error {
 // the streams table.
 var ErrUnknownStream = errors.New("unknown stream")
 
+// inputError is a Run error caused by what the caller was given (the
+// catalog's streams and modes, a saved state): the user must fix it, so it
+// classifies as a config error (Airbyte's FailureClassifier), not a bug.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string            { return e.err.Error() }
+func (e *inputError) Unwrap() error            { return e.err }
+func (e *inputError) FailureType() FailureType { return ConfigError }
+
+func inputErr(format string, args ...any) error {
+	return &inputError{fmt.Errorf(format, args...)}
+}
+
 // Run reads the configured streams and reports everything to opts.Sink. Its
 // error is only for problems with the whole run (bad options, an unknown
-// stream); a stream that fails ends with StreamIncomplete and is reported in
-// Result. Cancelling ctx stops every stream after its last Checkpoint.
+// stream, an unreadable state: those caused by the input have a
+// FailureType() of ConfigError); a stream that fails ends with
+// StreamIncomplete and is reported in Result. Cancelling ctx stops every stream after its last Checkpoint.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Client == nil {
 		return Result{}, errors.New("engine: no client")
@@ -163,10 +177,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	for _, cs := range opts.Streams {
 		st, ok := streams.Lookup(cs.Name)
 		if !ok {
-			return Result{}, fmt.Errorf("%w %q", ErrUnknownStream, cs.Name)
+			return Result{}, inputErr("%w %q", ErrUnknownStream, cs.Name)
 		}
 		if seen[cs.Name] {
-			return Result{}, fmt.Errorf("stream %q configured twice", cs.Name)
+			return Result{}, inputErr("stream %q configured twice", cs.Name)
 		}
 		seen[cs.Name] = true
 		mode := cs.Mode
@@ -176,16 +190,16 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		case FullRefresh:
 		case Incremental:
 			if !st.SupportsIncremental() {
-				return Result{}, fmt.Errorf("stream %q does not support incremental sync", cs.Name)
+				return Result{}, inputErr("stream %q does not support incremental sync", cs.Name)
 			}
 		default:
-			return Result{}, fmt.Errorf("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
+			return Result{}, inputErr("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
 		}
 		r := &streamRun{def: st, mode: mode, opts: &opts}
 		if mode == Incremental {
 			cur, err := parseState(st, opts.State[cs.Name])
 			if err != nil {
-				return Result{}, fmt.Errorf("stream %q: %w", cs.Name, err)
+				return Result{}, inputErr("stream %q: %w", cs.Name, err)
 			}
 			r.state = cur
 		}

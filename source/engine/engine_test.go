@@ -639,22 +639,39 @@ func TestConcurrencyKeepsResults(t *testing.T) {
 func TestRunRejectsBadOptions(t *testing.T) {
 	sim := newSim(t, pipedrivetest.Options{Seed: 12, Scale: 10})
 	c := newClient(t, sim, nil)
+	// Errors in the input (catalog, state) are the user's to fix: config
+	// errors. Missing options are a caller's bug.
 	tests := []struct {
 		name string
 		opts engine.Options
+		want engine.FailureType
 	}{
-		{"unknown stream", engine.Options{Client: c, Sink: newCollector(t), Streams: full("recents")}},
-		{"twice", engine.Options{Client: c, Sink: newCollector(t), Streams: full("deals", "deals")}},
-		{"incremental on full-refresh-only", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("currencies")}},
-		{"bad mode", engine.Options{Client: c, Sink: newCollector(t), Streams: []engine.ConfiguredStream{{Name: "deals", Mode: "append"}}}},
-		{"bad state", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("deals"), State: stateOf("deals", json.RawMessage(`{"update_time":"yesterday"}`))}},
-		{"no client", engine.Options{Sink: newCollector(t), Streams: full("deals")}},
-		{"no sink", engine.Options{Client: c, Streams: full("deals")}},
+		{"unknown stream", engine.Options{Client: c, Sink: newCollector(t), Streams: full("recents")}, engine.ConfigError},
+		{"twice", engine.Options{Client: c, Sink: newCollector(t), Streams: full("deals", "deals")}, engine.ConfigError},
+		{"incremental on full-refresh-only", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("currencies")}, engine.ConfigError},
+		{"bad mode", engine.Options{Client: c, Sink: newCollector(t), Streams: []engine.ConfiguredStream{{Name: "deals", Mode: "append"}}}, engine.ConfigError},
+		{"bad state", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("deals"), State: stateOf("deals", json.RawMessage(`{"update_time":"yesterday"}`))}, engine.ConfigError},
+		{"state not a string", engine.Options{Client: c, Sink: newCollector(t), Streams: incr("deals"), State: stateOf("deals", json.RawMessage(`{"update_time":12}`))}, engine.ConfigError},
+		{"no client", engine.Options{Sink: newCollector(t), Streams: full("deals")}, engine.SystemError},
+		{"no sink", engine.Options{Client: c, Streams: full("deals")}, engine.SystemError},
 	}
 	for _, tt := range tests {
-		if _, err := engine.Run(context.Background(), tt.opts); err == nil {
+		_, err := engine.Run(context.Background(), tt.opts)
+		if err == nil {
 			t.Errorf("%s: Run accepted it", tt.name)
+			continue
 		}
+		got := engine.SystemError
+		var fc interface{ FailureType() engine.FailureType }
+		if errors.As(err, &fc) {
+			got = fc.FailureType()
+		}
+		if got != tt.want {
+			t.Errorf("%s: %v classifies as %s, want %s", tt.name, err, got, tt.want)
+		}
+	}
+	if _, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: newCollector(t), Streams: full("recents")}); !errors.Is(err, engine.ErrUnknownStream) {
+		t.Errorf("unknown stream: %v is not ErrUnknownStream", err)
 	}
 	if len(sim.Requests()) != 0 {
 		t.Errorf("%d requests sent for rejected runs", len(sim.Requests()))
