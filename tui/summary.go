@@ -96,7 +96,11 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	if files := fileList(res.Files); len(files) > 0 {
 		sb.WriteString("\n" + st.Heading.Render("Files") + "  " + wrap(fmt.Sprintf("%d in %s", len(files), dir), tw-7) + "\n")
 	}
-	var failures []string
+	// Streams failing for the same reason (a used-up budget, a rejected
+	// token) share one line, so the reason is read once and the table stays
+	// in view.
+	var reasons []string
+	failed := map[string][]string{}
 	var rows strings.Builder
 	rows.WriteString(st.Heading.Render(fmt.Sprintf("%-20s %10s %8s  %s", "Stream", "Records", "Time", "Result")) + "\n")
 	for _, p := range snap.Streams {
@@ -118,7 +122,10 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 				why = b.Explain(p.Err)
 			}
 			if why != "" {
-				failures = append(failures, p.Name+": "+why)
+				if failed[why] == nil {
+					reasons = append(reasons, why)
+				}
+				failed[why] = append(failed[why], p.Name)
 			}
 		case StateQueued:
 			result = "not started"
@@ -134,10 +141,10 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 		}
 		rows.WriteString(line + "\n")
 	}
-	if len(failures) > 0 {
+	if len(reasons) > 0 {
 		sb.WriteString("\n" + st.Error.Render("What failed") + "\n")
-		for _, f := range failures {
-			sb.WriteString(wrap("✗ "+f, tw) + "\n")
+		for _, why := range reasons {
+			sb.WriteString(wrap("✗ "+strings.Join(failed[why], ", ")+": "+why, tw) + "\n")
 		}
 	}
 	cmd := res.Command

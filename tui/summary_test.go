@@ -130,3 +130,24 @@ func TestSummarizeDroppedFullRefresh(t *testing.T) {
 		}
 	}
 }
+
+// Streams that failed for the same reason share one line.
+func TestSummarizeGroupsFailures(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	fail := func(name string, err error) StreamProgress {
+		return StreamProgress{Name: name, State: StateFailed, Records: 5, Started: at(0), Ended: at(1), Err: err, Failure: engine.ConfigError}
+	}
+	other := errors.New("disk full")
+	snap := Snapshot{Streams: []StreamProgress{fail("deals", errRejected), fail("notes", other), fail("persons", errRejected)}}
+	plan := Plan{Streams: []Choice{{"deals", Incremental}, {"notes", Incremental}, {"persons", Incremental}}, Format: FormatJSONL, OutDir: "/out"}
+	_, text := summarize(&fakeBackend{}, plan, snap, Result{}, nil, false, false, time.Second, NewStyles(true), 200)
+	text = ansi.Strip(text)
+	if n := strings.Count(text, "Pipedrive rejected the API token"); n != 1 {
+		t.Errorf("the shared reason appears %d times:\n%s", n, text)
+	}
+	for _, want := range []string{"✗ deals, persons: Pipedrive rejected the API token", "✗ notes: "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
