@@ -1021,3 +1021,66 @@ func TestEmbeddedNamesMatchReferencedRecords(t *testing.T) {
 		t.Errorf("only %d references checked", checked)
 	}
 }
+
+// Every reference points at a record its own endpoint lists: deals at
+// persons, organizations, stages of their pipeline and users; activities,
+// notes, files and call logs at listed deals (never a deleted, purged one).
+func TestReferencesPointAtListedRecords(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 11, Scale: 400, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	ids := func(entities ...string) map[float64]map[string]any {
+		m := map[float64]map[string]any{}
+		for _, e := range entities {
+			for _, raw := range s.Records(e) {
+				var r map[string]any
+				if err := json.Unmarshal(raw, &r); err != nil {
+					t.Fatal(err)
+				}
+				if id, ok := r["id"].(float64); ok {
+					m[id] = r
+				}
+			}
+		}
+		return m
+	}
+	users := map[float64]map[string]any{}
+	var ul struct{ Data []map[string]any }
+	json.Unmarshal(get(t, s, "/v1/users").body, &ul)
+	for _, u := range ul.Data {
+		users[u["id"].(float64)] = u
+	}
+	deals, persons, orgs, stages := ids("deals", "deals_archived"), ids("persons"), ids("organizations"), ids("stages")
+	products := ids("products")
+	for _, tc := range []struct {
+		entity, field string
+		target        map[float64]map[string]any
+	}{
+		{"deals", "person_id", persons}, {"deals", "org_id", orgs}, {"deals", "stage_id", stages}, {"deals", "owner_id", users},
+		{"deals_archived", "person_id", persons}, {"persons", "org_id", orgs},
+		{"activities", "deal_id", deals}, {"activities", "person_id", persons}, {"activities", "org_id", orgs}, {"activities", "owner_id", users},
+		{"notes", "deal_id", deals}, {"notes", "person_id", persons}, {"notes", "user_id", users},
+		{"files", "deal_id", deals}, {"callLogs", "deal_id", deals}, {"deal_products", "product_id", products},
+	} {
+		n := 0
+		for _, raw := range s.Records(tc.entity) {
+			var r map[string]any
+			json.Unmarshal(raw, &r)
+			ref, ok := r[tc.field].(float64)
+			if !ok {
+				continue // null
+			}
+			n++
+			target, found := tc.target[ref]
+			if !found {
+				t.Errorf("%s %v: %s %v is not listed", tc.entity, r["id"], tc.field, ref)
+				continue
+			}
+			if tc.field == "stage_id" && target["pipeline_id"] != r["pipeline_id"] {
+				t.Errorf("deal %v: stage %v is in pipeline %v, deal says %v", r["id"], ref, target["pipeline_id"], r["pipeline_id"])
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no %s references to check", tc.entity, tc.field)
+		}
+	}
+}

@@ -111,7 +111,17 @@ func (w *world) rel(tag uint64, id int64, salt int, target string) int64 {
 		return 0
 	}
 	h := newHasher(w.seed, tag, id, -100-salt)
-	return 1 + int64(h.n(int(n)))
+	v := 1 + int64(h.n(int(n)))
+	if target == "deals" {
+		// Not a base deal that was deleted (and, after 30 days, purged):
+		// notes, activities and files would point at a deal no list shows.
+		// 2% are deleted, so a few redraws (deterministic) always suffice.
+		isDel := w.ents["deals"].isDel
+		for try := 0; try < 16 && isDel(v); try++ {
+			v = 1 + int64(h.n(int(n)))
+		}
+	}
+	return v
 }
 
 // baseCount is the base size of a reference target (hot path: no map).
