@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/airbyte/airbytetest"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/pipedrivetest/spectest"
 )
 
 // noStdin fails the test if a command reads stdin (the protocol forbids it).
@@ -58,11 +60,25 @@ func writeJSON(t *testing.T, name string, v any) string {
 	return p
 }
 
+// sim starts a simulator for the Airbyte command tests. Every API request
+// pdx sends to it (check's /users/me, discover's Fields reads, read's pages)
+// must be a valid, non-deprecated operation of the published spec.
 func sim(t *testing.T, opts pipedrivetest.Options) *pipedrivetest.Server {
 	t.Helper()
 	if opts.Plan == "" {
 		// The biggest burst window: these tests are about the protocol, not pacing.
 		opts.Plan = pipedrivetest.PlanUltimate
+	}
+	sp := spectest.Load(t)
+	opts.Wrap = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.URL.Path, "/oauth/") {
+				if err := sp.ValidateRequest(r); err != nil {
+					t.Errorf("pdx sent a request that is not a valid operation of the spec: %v", err)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 	s := pipedrivetest.NewServer(opts)
 	t.Cleanup(s.Close)
