@@ -23,8 +23,9 @@ import (
 // the stream's schema (standard fields, then custom fields) at the time the
 // file is created; a field that appears later (a custom field added in
 // Pipedrive, an undeclared API field) lands in _extra instead of shifting the
-// columns. A full refresh (or `pdx state reset`) recreates the file with the
-// new columns.
+// columns. A custom field renamed in Pipedrive keeps its column (matched by
+// the key's hash in the header, which keeps the old name). A full refresh (or
+// `pdx state reset`) recreates the file with the new columns.
 const ExtraColumn = "_extra"
 
 // Column is one CSV column: the value of a top-level record key, or of one
@@ -175,13 +176,17 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 	for _, c := range cols {
 		byName[c.Name] = c
 	}
+	renamed := renamedCustom(header[:len(header)-1], cols)
 	kept := make([]Column, 0, len(header)-1)
 	for _, h := range header[:len(header)-1] {
 		c, ok := byName[h]
 		if !ok {
+			c, ok = renamed[h]
+		}
+		if !ok {
 			// A column the schema no longer has: rebuild it from its name.
 			c = Column{Name: h, Key: h}
-			if i := strings.LastIndex(h, " ("); i > 0 && strings.HasSuffix(h, ")") {
+			if _, _, custom := splitCustomName(h); custom {
 				c = Column{Name: h} // an unknown custom field: leave it empty
 			}
 		}
@@ -189,6 +194,80 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 	}
 	e.setColumns(kept)
 	return nil
+}
+
+// splitCustomName splits a custom field's header "Budget currency (a1b2c3d4)"
+// into its words and the first 8 hex digits of the field's key.
+func splitCustomName(h string) (stem, hash8 string, ok bool) {
+	i := strings.LastIndex(h, " (")
+	if i <= 0 || !strings.HasSuffix(h, ")") || len(h)-i-3 != 8 {
+		return "", "", false
+	}
+	hash8 = h[i+2 : len(h)-1]
+	for _, r := range hash8 {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return "", "", false
+		}
+	}
+	return h[:i], hash8, true
+}
+
+// renamedCustom maps the headers of custom fields renamed in Pipedrive since
+// the file was created to their current columns: a header keeps the key's
+// first 8 hex digits, and a suffix column ("Budget currency (…)", key
+// <hash>_currency) is the field's plain header's words plus the suffix's.
+// Matching by name alone would leave the old column empty from then on.
+func renamedCustom(header []string, cols []Column) map[string]Column {
+	type cand struct {
+		c     Column
+		words string
+	}
+	byHash := map[string][]cand{}
+	for _, c := range cols {
+		k := c.Key
+		if c.Sub != "" {
+			k = c.Sub
+		}
+		if m := hashRE.FindStringSubmatch(k); m != nil {
+			byHash[m[1][:8]] = append(byHash[m[1][:8]], cand{c, strings.ReplaceAll(m[2], "_", " ")})
+		}
+	}
+	stems := map[string][]string{}
+	for _, h := range header {
+		if stem, h8, ok := splitCustomName(h); ok && len(byHash[h8]) > 0 {
+			stems[h8] = append(stems[h8], stem)
+		}
+	}
+	out := map[string]Column{}
+	for h8, group := range stems {
+		// The plain header is the one every other of the field starts with.
+		base, found := "", false
+		for _, b := range group {
+			all := true
+			for _, o := range group {
+				if o != b && !strings.HasPrefix(o, b+" ") {
+					all = false
+					break
+				}
+			}
+			if all && (!found || len(b) < len(base)) {
+				base, found = b, true
+			}
+		}
+		if !found {
+			continue
+		}
+		for _, stem := range group {
+			words := strings.TrimPrefix(strings.TrimPrefix(stem, base), " ")
+			for _, c := range byHash[h8] {
+				if c.words == words {
+					out[stem+" ("+h8+")"] = c.c
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (e *csvEncoder) setColumns(cols []Column) {

@@ -152,3 +152,53 @@ func TestLastCSVRecordEnd(t *testing.T) {
 		}
 	}
 }
+
+// A custom field renamed in Pipedrive between two runs keeps its column
+// when the file is appended to: the column is matched by the key's hash
+// (and suffix), which the header keeps, not by the name.
+func TestCSVAppendAfterCustomFieldRename(t *testing.T) {
+	v1 := json.RawMessage(`{"properties":{"id":{},"` + hashA + `":{},"` + hashA + `_currency":{},"` + hashB + `":{}}}`)
+	tests := []struct {
+		name, header string
+		fields       []schema.Field
+		rec, want    string
+	}{
+		{"renamed with a suffix column",
+			"id,Budget (a1b2c3d4),Budget currency (a1b2c3d4),Region (ffeeddcc),_extra",
+			[]schema.Field{{Key: hashA, Name: "Total cost"}, {Key: hashB, Name: "Area"}},
+			`{"id":2,"` + hashA + `":9,"` + hashA + `_currency":"EUR","` + hashB + `":3}`,
+			"2|9|EUR|3|"},
+		{"old name ends like the suffix",
+			"id,Budget currency (a1b2c3d4),Budget currency currency (a1b2c3d4),_extra",
+			[]schema.Field{{Key: hashA, Name: "Spend"}},
+			`{"id":2,"` + hashA + `":9,"` + hashA + `_currency":"EUR","` + hashB + `":3}`,
+			`2|9|EUR|{"` + hashB + `":3}`},
+		{"unknown custom column stays empty",
+			"id,Gone (12345678),_extra",
+			testFields,
+			`{"id":2,"` + hashA + `":9}`,
+			`2||{"` + hashA + `":9}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "deals.csv")
+			if err := os.WriteFile(path, []byte(tt.header+"\r\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cols := func(string) ([]Column, error) { return Columns(v1, []string{"id"}, tt.fields) }
+			s, err := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, cols)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emit(t, s, ev(engine.Records, "deals", json.RawMessage(tt.rec)), ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
+			rows := readCSV(t, path)
+			if strings.Join(rows[0], ",") != tt.header {
+				t.Errorf("header changed: %q", rows[0])
+			}
+			if got := strings.Join(rows[len(rows)-1], "|"); got != tt.want {
+				t.Errorf("appended row = %s\nwant           %s", got, tt.want)
+			}
+		})
+	}
+}
