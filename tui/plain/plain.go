@@ -163,7 +163,6 @@ func (p *Printer) Info(msg string) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// count formats n with thousands separators.
 // count formats an integer with thousands separators (12,345).
 func count(n int64) string { return humanize.Comma(n) }
 
@@ -212,9 +211,12 @@ func Summary(w io.Writer, s job.Summary) {
 	}
 }
 
+// truncate keeps at most n characters (runes, so a multi-byte one is never
+// cut in half), the last being "…" when s was longer.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	return string(r[:n-1]) + "…"
 }

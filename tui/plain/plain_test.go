@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/job"
@@ -81,11 +82,17 @@ func TestSummary(t *testing.T) {
 			[]string{"full", "FAILED: budget exhausted", "budget is used up; state is saved", "run the same command again"}},
 		{"airbyte stdout", job.Summary{Format: "airbyte", Interrupted: true, Streams: []job.StreamSummary{{Name: "x"}}},
 			[]string{"Airbyte messages on stdout", "Interrupted; state is saved"}},
+		// A long error is cut on a character boundary, never inside one.
+		{"long error", job.Summary{Streams: []job.StreamSummary{{Name: "x", Err: errors.New(strings.Repeat("é", 100))}}},
+			[]string{"FAILED: " + strings.Repeat("é", 79) + "…\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
 			Summary(&b, tt.sum)
+			if !utf8.Valid(b.Bytes()) {
+				t.Errorf("summary is not valid UTF-8:\n%q", b.String())
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(b.String(), w) {
 					t.Errorf("summary lacks %q:\n%s", w, b.String())
