@@ -409,6 +409,11 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 			switch {
 			case resp.Status >= 200 && resp.Status < 300:
 				if cerr := check(resp.Body); cerr != nil {
+					if errors.Is(cerr, errNotList) {
+						// A complete answer of the wrong shape comes back the
+						// same on a retry: an unexpected answer, not transient.
+						return nil, fmt.Errorf("%s: unexpected answer: %w", op, cerr)
+					}
 					transient = cerr
 					break
 				}

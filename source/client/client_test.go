@@ -572,3 +572,36 @@ func TestRetryFollowsNewDomainAndScrubsRotatedSecret(t *testing.T) {
 		t.Errorf("rotated secret leaked: %v", err)
 	}
 }
+
+// TestUnexpectedListShape: a complete list answer whose data is not a list
+// is not retried (it would come back the same) and is neither a config nor a
+// transient error (the engine reports it as system_error); a truncated one
+// is retried.
+func TestUnexpectedListShape(t *testing.T) {
+	tests := []struct {
+		name    string
+		answers []answer
+		wantN   int32
+		check   func(error) bool
+	}{
+		{"data is an object", []answer{{body: `{"success":true,"data":{"id":1}}`}}, 1,
+			func(err error) bool { return errors.Is(err, errNotList) && !IsTransient(err) && !IsConfig(err) }},
+		{"data is a string", []answer{{body: `{"success":true,"data":"x"}`}}, 1,
+			func(err error) bool { return errors.Is(err, errNotList) && !IsTransient(err) }},
+		{"truncated then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, 2,
+			func(err error) bool { return err == nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, n := scripted(t, tt.answers...)
+			c, _ := newTestClient(t, h, nil)
+			err := c.Pages(context.Background(), PageRequest{Version: V2, Path: "/deals", Paging: V2Cursor, Cost: 10}, func(Page) error { return nil })
+			if !tt.check(err) {
+				t.Errorf("err = %v (transient %v)", err, IsTransient(err))
+			}
+			if n.Load() != tt.wantN {
+				t.Errorf("requests = %d, want %d", n.Load(), tt.wantN)
+			}
+		})
+	}
+}
