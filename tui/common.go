@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // Common is the context every component shares; the root model updates it
@@ -34,9 +36,28 @@ func NewCommon(b Backend, noColor bool, now Clock) *Common {
 }
 
 // HelpLine renders the help for the given bindings at the current width.
+// Bindings that do not fit are dropped from the end, except "?" (it lists
+// them all); bubbles' own cut cannot be used, as it keeps adding items once
+// its ellipsis no longer fits.
 func (c *Common) HelpLine(keys []key.Binding) string {
-	c.help.Width = c.Width - 2
-	return c.help.View(bindings(keys))
+	w := c.Width - 2
+	c.help.Width = 0
+	keep := slices.Clone(keys)
+	for dropped := false; ; dropped = true {
+		s := c.help.ShortHelpView(keep)
+		more := slices.IndexFunc(keep, func(k key.Binding) bool { return k.Help().Key == "?" }) >= 0
+		if dropped && !more {
+			s += " " + c.help.Styles.Ellipsis.Render(c.help.Ellipsis)
+		}
+		i := len(keep) - 1
+		for i >= 0 && keep[i].Help().Key == "?" {
+			i--
+		}
+		if lipgloss.Width(s) <= w || len(keep) <= 1 || i < 0 {
+			return s
+		}
+		keep = slices.Delete(keep, i, i+1)
+	}
 }
 
 // HelpBlock renders several groups of bindings as columns (the "?" view).

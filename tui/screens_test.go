@@ -564,3 +564,40 @@ func TestStopPromptFullRefresh(t *testing.T) {
 		})
 	}
 }
+
+// The help line fits any width by dropping bindings from the end, keeps
+// "?" (which lists them all), and never cuts a binding in half.
+func TestHelpLineFits(t *testing.T) {
+	tests := []struct {
+		width      int
+		want, gone []string
+	}{
+		{80, []string{"space select", "enter next", "? all keys", "ctrl+c quit"}, nil},
+		{60, []string{"space select", "enter next", "? all keys"}, []string{"ctrl+c"}},
+		{40, []string{"space select", "? all keys"}, []string{"enter next", "ctrl+c"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {
+			m := newRoot(&fakeBackend{hasCreds: true})
+			m.Update(tea.WindowSizeMsg{Width: tt.width, Height: 24})
+			lines := strings.Split(ansi.Strip(m.View()), "\n")
+			help := lines[len(lines)-1]
+			if ansi.StringWidth(help) > tt.width {
+				t.Errorf("help line too wide: %q", help)
+			}
+			if strings.Contains(help, "…") {
+				t.Errorf("help line cut: %q", help)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(help, w) {
+					t.Errorf("help line %q lacks %q", help, w)
+				}
+			}
+			for _, g := range tt.gone {
+				if strings.Contains(help, g) {
+					t.Errorf("help line %q has %q", help, g)
+				}
+			}
+		})
+	}
+}
