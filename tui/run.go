@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -161,6 +162,11 @@ func (s *runStep) View() string {
 	}
 	overall := fmt.Sprintf("%d/%d streams done · %s records · %s · %s tokens · %s",
 		done, len(s.snap.Streams), num(recs), rate(recs, elapsed), num(toks), dur(elapsed))
+	if ansi.StringWidth(overall) > s.w-2-9 {
+		// Narrow terminals: the same figures in fewer words, not cut off.
+		overall = fmt.Sprintf("%d/%d done · %s rec · %s · %s tok · %s",
+			done, len(s.snap.Streams), num(recs), short(rate(recs, elapsed)), num(toks), dur(elapsed))
+	}
 	if failed > 0 {
 		overall += " · " + st.Error.Render(fmt.Sprintf("%d failed", failed))
 	}
@@ -216,7 +222,11 @@ func (s *runStep) budgetLine() string {
 		return s.c.Styles.Muted.Render("daily API budget not reported yet")
 	}
 	pct := float64(bu.Remaining) / float64(bu.Limit)
-	return bar(20, pct, s.c.Styles) + fmt.Sprintf(" %s of %s tokens left today", num(bu.Remaining), num(bu.Limit))
+	line := bar(20, pct, s.c.Styles) + fmt.Sprintf(" %s of %s tokens left today", num(bu.Remaining), num(bu.Limit))
+	if ansi.StringWidth(line) > s.w-2-9 {
+		line = bar(10, pct, s.c.Styles) + fmt.Sprintf(" %s of %s left", num(bu.Remaining), num(bu.Limit))
+	}
+	return line
 }
 
 const (

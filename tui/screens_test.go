@@ -601,3 +601,31 @@ func TestHelpLineFits(t *testing.T) {
 		})
 	}
 }
+
+// At 60 columns the overall and budget lines say everything in fewer words
+// instead of being cut off.
+func TestRunHeaderNarrow(t *testing.T) {
+	tests := []struct {
+		width int
+		want  []string
+	}{
+		{80, []string{"Overall  1/4 streams done · 1,346 records · 134 rec/s · 152 tokens · 10s", "22,500 of 30,000 tokens left today"}},
+		{60, []string{"Overall  1/4 done · 1,346 rec · 134/s · 152 tok · 10s", "Budget   ████████░░ 22,500 of 30,000 left"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {
+			m := runScreen(t, tt.width, 24, midRunEvents())
+			v := ansi.Strip(m.View())
+			for _, l := range strings.Split(v, "\n") {
+				if (strings.Contains(l, "Overall") || strings.Contains(l, "Budget")) && strings.Contains(l, "…") {
+					t.Errorf("cut: %q", l)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("screen lacks %q:\n%s", w, v)
+				}
+			}
+		})
+	}
+}
