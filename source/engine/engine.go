@@ -173,6 +173,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		opts.Concurrency = DefaultConcurrency
 	}
 	runs := make([]*streamRun, 0, len(opts.Streams))
+	refused := &refusal{}
 	seen := map[string]bool{}
 	for _, cs := range opts.Streams {
 		st, ok := streams.Lookup(cs.Name)
@@ -195,7 +196,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		default:
 			return Result{}, inputErr("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
 		}
-		r := &streamRun{def: st, mode: mode, opts: &opts}
+		r := &streamRun{def: st, mode: mode, opts: &opts, refused: refused}
 		if mode == Incremental {
 			cur, err := parseState(st, opts.State[cs.Name])
 			if err != nil {

@@ -554,6 +554,52 @@ func TestFailuresAreClassified(t *testing.T) {
 	}
 }
 
+// TestAccountRefusalStopsTheRun: once Pipedrive refuses the credentials
+// (401) or the account (402), the streams not yet started end incomplete
+// with the same config error without sending a request; a 403 (one entity's
+// permission) lets the others go on.
+func TestAccountRefusalStopsTheRun(t *testing.T) {
+	tests := []struct {
+		name     string
+		revoked  bool
+		fault    pipedrivetest.Fault
+		wantReqs int // requests of the whole run
+		others   bool
+	}{
+		{"401", true, pipedrivetest.Fault{}, 1, false},
+		{"402", false, pipedrivetest.Fault{Path: "/api/v2/deals", Status: 402}, 1, false},
+		{"403", false, pipedrivetest.Fault{Path: "/api/v2/deals", Status: 403}, 4, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 9, Scale: 30})
+			c := newClient(t, sim, func(o *client.Options) {
+				if tt.revoked {
+					o.Auth = client.TokenAuth(sim.Token() + "-revoked")
+				}
+			})
+			if !tt.revoked {
+				sim.Fault(tt.fault)
+			}
+			res, _ := run(t, c, runCfg{streams: full("deals", "stages", "pipelines", "currencies"), concurrency: 1})
+			if n := len(sim.Requests()); n != tt.wantReqs {
+				t.Errorf("%d requests, want %d", n, tt.wantReqs)
+			}
+			for _, s := range res.Streams {
+				if s.Name == "deals" || !tt.others {
+					if s.Complete || s.Failure != engine.ConfigError {
+						t.Errorf("%s: complete=%v failure=%q err=%v", s.Name, s.Complete, s.Failure, s.Err)
+					}
+					continue
+				}
+				if !s.Complete {
+					t.Errorf("%s: incomplete after a 403 of deals: %v", s.Name, s.Err)
+				}
+			}
+		})
+	}
+}
+
 // TestBudgetExhaustion: when the daily budget runs out mid-sync the engine
 // stops cleanly (no hammering), every stream ends incomplete with a transient
 // failure and a budget error carrying the reset time, the last good state is

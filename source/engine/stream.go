@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type streamRun struct {
 	opts      *Options
 	state     time.Time // incoming cursor (zero: none)
 	budgetObs func(client.Observation)
+	refused   *refusal // shared by the run's streams
 
 	emu       sync.Mutex
 	smu       sync.Mutex
@@ -68,6 +70,35 @@ func (r *streamRun) addPages(n int64) {
 func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, args ...any) {
 	// The event names the stream; the message does not repeat it.
 	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+// refusal remembers the first error that refuses the whole account (a
+// rejected token or grant, an inactive company), shared by a run's streams.
+type refusal struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *refusal) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *refusal) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// accountRefused reports whether err refuses every request of the run: 401
+// (after any OAuth refresh) or 402 (company account inactive). A 403 is
+// about one entity's permission, so other streams go on.
+func accountRefused(err error) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusPaymentRequired)
 }
 
 // sinkError marks an error returned by the sink, so it is not mistaken for
@@ -131,6 +162,18 @@ func (r *streamRun) run(ctx context.Context) {
 		_ = r.emit(context.WithoutCancel(ctx), Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
 		return
 	}
+	if err := r.refused.get(); err != nil {
+		// The credentials or the account were refused for an earlier stream:
+		// every request of this one would be refused too.
+		r.fail(fmt.Errorf("read %s: not started, Pipedrive refused an earlier request: %w", r.def.Name, err))
+		_ = r.emit(ctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+		return
+	}
+	defer func() {
+		if accountRefused(r.err) {
+			r.refused.set(r.err)
+		}
+	}()
 	cctx := client.WithObserver(ctx, r.observe(ctx))
 	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
 		r.fail(&sinkError{err})
