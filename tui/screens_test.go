@@ -494,10 +494,26 @@ func TestNoColorStyles(t *testing.T) {
 }
 
 func TestStreamsBudgetWarning(t *testing.T) {
-	m := newRoot(&fakeBackend{hasCreds: true})
-	m.Update(whoamiMsg{budget: Budget{Known: true, Limit: 30000, Remaining: 25}})
-	if v := ansi.Strip(m.View()); !strings.Contains(v, "budget today: 25 of 30,000 left") || !strings.Contains(v, "not enough") {
-		t.Errorf("no budget warning:\n%s", v)
+	tests := []struct {
+		width int
+		cost  string
+	}{
+		{80, "Estimated: ~30 API tokens · budget today: 25 of 30,000 left"},
+		{60, "Cost ~30 tokens · today 25 of 30,000 left"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {
+			m := newRoot(&fakeBackend{hasCreds: true})
+			m.Update(tea.WindowSizeMsg{Width: tt.width, Height: 24})
+			m.Update(whoamiMsg{budget: Budget{Known: true, Limit: 30000, Remaining: 25}})
+			v := ansi.Strip(m.View())
+			// The advice is whole, on its own line (it used to be cut off).
+			for _, want := range []string{tt.cost, "Not enough budget: the run stops and resumes tomorrow."} {
+				if !strings.Contains(v, want) {
+					t.Errorf("lacks %q:\n%s", want, v)
+				}
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // streamsDoneMsg carries the picked streams, in display order.
@@ -312,11 +313,22 @@ func (s *streamsStep) View() string {
 	if !complete {
 		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))
 	}
+	short := strings.NewReplacer("at least ", "≥", " API tokens", " tokens").Replace(cost)
+	short = strings.TrimPrefix(short, "Estimated: ")
+	short = "Cost " + short
+	lack := false
 	if s.budget.Known {
-		cost += fmt.Sprintf(" · budget today: %s of %s left", num(s.budget.Remaining), num(s.budget.Limit))
-		if tok > s.budget.Remaining {
-			cost = st.Warn.Render(cost + " (not enough: the run stops when it runs out and resumes tomorrow)")
-		}
+		left := fmt.Sprintf("%s of %s left", num(s.budget.Remaining), num(s.budget.Limit))
+		cost += " · budget today: " + left
+		short += " · today " + left
+		lack = tok > s.budget.Remaining
+	}
+	// Narrow terminals get the same figures in fewer words, not cut off.
+	if ansi.StringWidth(cost) > s.w-2 {
+		cost = short
+	}
+	if lack {
+		cost = st.Warn.Render(cost)
 	}
 	b.WriteString(fit(cost, s.w-2) + "\n")
 	switch {
@@ -324,6 +336,9 @@ func (s *streamsStep) View() string {
 		b.WriteString(s.filter.View() + "\n")
 	case s.errText != "":
 		b.WriteString(st.Error.Render(fit(s.errText, s.w-2)) + "\n")
+	case lack:
+		// Its own line, so the advice is not cut off.
+		b.WriteString(st.Warn.Render(fit("Not enough budget: the run stops and resumes tomorrow.", s.w-2)) + "\n")
 	default:
 		b.WriteString("\n")
 	}
