@@ -141,7 +141,9 @@ func (s *runStep) scroll(d int) {
 
 // rowsHeight is how many stream rows fit under the header and above the
 // status line.
-func (s *runStep) rowsHeight() int { return max(1, s.h-6) }
+func (s *runStep) rowsHeight() int {
+	return max(1, s.h-5-max(1, lipgloss.Height(s.status())))
+}
 
 func (s *runStep) View() string {
 	st := s.c.Styles
@@ -162,7 +164,7 @@ func (s *runStep) View() string {
 	}
 	overall := fmt.Sprintf("%d/%d streams done · %s records · %s · %s tokens · %s",
 		done, len(s.snap.Streams), num(recs), rate(recs, elapsed), num(toks), dur(elapsed))
-	if ansi.StringWidth(overall) > s.w-2-9 {
+	if ansi.StringWidth(overall) > s.w-9 {
 		// Narrow terminals: the same figures in fewer words, not cut off.
 		overall = fmt.Sprintf("%d/%d done · %s rec · %s · %s tok · %s",
 			done, len(s.snap.Streams), num(recs), short(rate(recs, elapsed)), num(toks), dur(elapsed))
@@ -193,19 +195,27 @@ func (s *runStep) View() string {
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  showing %d-%d of %d streams (↑/↓ to scroll)", off+1, end, len(rows))))
 	}
 	b.WriteByte('\n')
+	b.WriteString(s.status())
+	return b.String()
+}
+
+// status is the text under the table: the stop question, a note. It is
+// wrapped, not cut, and the table gives up rows for it (rowsHeight).
+func (s *runStep) status() string {
+	st := s.c.Styles
 	switch {
 	case s.stopping:
-		b.WriteString(st.Warn.Render(fit("Stopping: finishing the current page and saving state…", s.w-2)))
+		return st.Warn.Render(fit("Stopping: finishing the current page and saving state…", s.w-2))
 	case s.confirming:
 		msg := "Stop the sync? Records already written are kept and state is saved, so the next run resumes."
 		if s.unfinishedFullRefresh() {
 			msg += " A full refresh still running is not kept: it starts over next time."
 		}
-		b.WriteString(st.Warn.Render(wrap(msg, s.w-2)))
+		return st.Warn.Render(wrap(msg, s.w-2))
 	case s.snap.LastWarning != "":
-		b.WriteString(st.Warn.Render(fit("Note: "+s.snap.LastWarning, s.w-2)))
+		return st.Warn.Render(wrap("Note: "+s.snap.LastWarning, s.w-2))
 	}
-	return b.String()
+	return ""
 }
 
 // budgetLine is the daily API budget meter.
@@ -223,7 +233,7 @@ func (s *runStep) budgetLine() string {
 	}
 	pct := float64(bu.Remaining) / float64(bu.Limit)
 	line := bar(20, pct, s.c.Styles) + fmt.Sprintf(" %s of %s tokens left today", num(bu.Remaining), num(bu.Limit))
-	if ansi.StringWidth(line) > s.w-2-9 {
+	if ansi.StringWidth(line) > s.w-9 {
 		line = bar(10, pct, s.c.Styles) + fmt.Sprintf(" %s of %s left", num(bu.Remaining), num(bu.Limit))
 	}
 	return line

@@ -645,3 +645,51 @@ func TestRunHeaderNarrow(t *testing.T) {
 		})
 	}
 }
+
+// With more streams than rows, the stop question and a long note still show
+// whole: the table gives up rows for them, and the screen keeps its size.
+func TestRunStatusNotCut(t *testing.T) {
+	var choices []Choice
+	for i := range 31 {
+		choices = append(choices, Choice{fmt.Sprintf("stream_%02d", i), FullRefresh})
+	}
+	long := "deal_products: saved state exists but /home/anna/exports/deal_products.jsonl is missing; it starts over"
+	tests := []struct {
+		name string
+		keys string
+		evs  []engine.Event
+		want string
+	}{
+		{"stop question", "q", nil, "A full refresh still running is not kept: it starts over next time."},
+		{"note", "", []engine.Event{{Kind: engine.Log, Level: engine.LevelWarn, Message: long}}, "it starts over"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := runScreen(t, 80, 24, nil)
+			m.plan.Streams = choices
+			tr := NewTracker(choices, nil, frozen)
+			for _, ev := range tt.evs {
+				if err := tr.Emit(context.Background(), ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+			m.goTo(StepRun)
+			m.Update(tickMsg{})
+			if tt.keys != "" {
+				press(m, tt.keys)
+			}
+			v := ansi.Strip(m.View())
+			if n := strings.Count(v, "\n") + 1; n != 24 {
+				t.Errorf("%d lines", n)
+			}
+			flat := strings.Join(strings.Fields(v), " ")
+			if !strings.Contains(flat, tt.want) {
+				t.Errorf("status cut, lacks %q:\n%s", tt.want, v)
+			}
+			if !strings.Contains(v, "showing 1-") {
+				t.Errorf("no scroll hint:\n%s", v)
+			}
+		})
+	}
+}
