@@ -166,37 +166,37 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 		}
 		return Secret{}, Location{Kind: KindNone}, ErrNotFound
 	}
-	var kerr error
-	if !s.opt.NoKeyring {
-		blob, err := s.call(func(k Keyring) (string, error) { return k.Get(Service, profile) })
-		switch {
-		case err == nil:
-			sec, derr := decode(blob)
-			if derr != nil {
-				return Secret{}, Location{Kind: KindKeyring}, fmt.Errorf("keyring entry %s/%s is not a pdx secret (run 'pdx auth login --profile %s' again): %w", Service, profile, profile, derr)
-			}
-			return sec, Location{Kind: KindKeyring}, nil
-		case errors.Is(err, keyring.ErrNotFound):
-		default:
-			kerr = err
-		}
-	}
+	// The fallback file first: Set removes it whenever the keyring takes
+	// the secret, so a file that exists was written after the keyring's
+	// entry (the keyring was locked or absent then). Preferring the keyring
+	// would bring back an older token, e.g. one an OAuth refresh replaced.
 	path := s.FilePath(profile)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if kerr != nil {
-			return Secret{}, Location{Kind: KindNone}, fmt.Errorf("%w (the OS keyring did not answer: %v)", ErrNotFound, kerr)
+	switch {
+	case err == nil:
+		sec, err := decode(string(data))
+		if err != nil {
+			return Secret{}, Location{Kind: KindFile, Path: path}, fmt.Errorf("credentials file %s is damaged (remove it and run 'pdx auth login --profile %s'): %w", path, profile, err)
 		}
-		return Secret{}, Location{Kind: KindNone}, ErrNotFound
-	}
-	if err != nil {
+		return sec, Location{Kind: KindFile, Path: path}, nil
+	case !errors.Is(err, os.ErrNotExist):
 		return Secret{}, Location{Kind: KindFile, Path: path}, fmt.Errorf("read credentials file: %w", err)
 	}
-	sec, err := decode(string(data))
-	if err != nil {
-		return Secret{}, Location{Kind: KindFile, Path: path}, fmt.Errorf("credentials file %s is damaged (remove it and run 'pdx auth login --profile %s'): %w", path, profile, err)
+	if s.opt.NoKeyring {
+		return Secret{}, Location{Kind: KindNone}, ErrNotFound
 	}
-	return sec, Location{Kind: KindFile, Path: path}, nil
+	blob, err := s.call(func(k Keyring) (string, error) { return k.Get(Service, profile) })
+	switch {
+	case err == nil:
+		sec, derr := decode(blob)
+		if derr != nil {
+			return Secret{}, Location{Kind: KindKeyring}, fmt.Errorf("keyring entry %s/%s is not a pdx secret (run 'pdx auth login --profile %s' again): %w", Service, profile, profile, derr)
+		}
+		return sec, Location{Kind: KindKeyring}, nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return Secret{}, Location{Kind: KindNone}, ErrNotFound
+	}
+	return Secret{}, Location{Kind: KindNone}, fmt.Errorf("%w (the OS keyring did not answer: %v)", ErrNotFound, err)
 }
 
 // Set saves the profile's secret in the keyring, or, when the keyring is
@@ -216,8 +216,11 @@ func (s *Store) Set(profile string, sec Secret) (Location, error) {
 	if !s.opt.NoKeyring {
 		_, kerr = s.call(func(k Keyring) (string, error) { return "", k.Set(Service, profile, string(blob)) })
 		if kerr == nil {
-			// A stale fallback file would shadow nothing but could confuse: remove it.
-			os.Remove(s.FilePath(profile))
+			// An older fallback file would shadow the keyring (Get reads it
+			// first): it must go.
+			if err := os.Remove(s.FilePath(profile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return Location{}, fmt.Errorf("credentials saved in the OS keyring, but the older file %s could not be removed (remove it by hand): %w", s.FilePath(profile), err)
+			}
 			return Location{Kind: KindKeyring}, nil
 		}
 	}

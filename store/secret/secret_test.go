@@ -184,3 +184,67 @@ func TestSecretNeverFormatted(t *testing.T) {
 		}
 	}
 }
+
+// mapKeyring is a keyring that works until down is set.
+type mapKeyring struct {
+	m    map[string]string
+	down bool
+}
+
+func (k *mapKeyring) Get(s, u string) (string, error) {
+	if k.down {
+		return "", errors.New("keyring locked")
+	}
+	v, ok := k.m[s+"/"+u]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+func (k *mapKeyring) Set(s, u, p string) error {
+	if k.down {
+		return errors.New("keyring locked")
+	}
+	k.m[s+"/"+u] = p
+	return nil
+}
+func (k *mapKeyring) Delete(s, u string) error {
+	if k.down {
+		return errors.New("keyring locked")
+	}
+	delete(k.m, s+"/"+u)
+	return nil
+}
+
+// A save that fell back to the file (the keyring was locked just then) is
+// newer than the keyring's entry: once the keyring answers again, the file
+// still wins, so a rotated OAuth token is not replaced by the stale one.
+// A later save that reaches the keyring removes the file again.
+func TestFallbackFileIsNewerThanKeyring(t *testing.T) {
+	t.Setenv(EnvToken, "")
+	k := &mapKeyring{m: map[string]string{}}
+	s := New(Options{Dir: t.TempDir(), Keyring: k, Warn: &bytes.Buffer{}})
+	steps := []struct {
+		down     bool
+		save     string
+		want     string
+		wantKind Kind
+	}{
+		{false, "old", "old", KindKeyring},
+		{true, "new", "new", KindFile},
+		{false, "", "new", KindFile},
+		{false, "newest", "newest", KindKeyring},
+	}
+	for i, st := range steps {
+		k.down = st.down
+		if st.save != "" {
+			if _, err := s.Set("p", Secret{RefreshToken: st.save}); err != nil {
+				t.Fatalf("step %d: Set: %v", i, err)
+			}
+		}
+		got, loc, err := s.Get("p")
+		if err != nil || got.RefreshToken != st.want || loc.Kind != st.wantKind {
+			t.Errorf("step %d: Get = %q from %s (%v); want %q from %s", i, got.RefreshToken, loc.Kind, err, st.want, st.wantKind)
+		}
+	}
+}
