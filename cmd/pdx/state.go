@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/state"
 )
@@ -53,6 +54,9 @@ func newStateShow(g *globals) *cobra.Command {
 		Short: "Print the saved state (the JSON array `pdx read --state` takes) on stdout",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := knownStreams(streams); err != nil {
+				return err
+			}
 			name, ss, err := stateProfile(g)
 			if err != nil {
 				return withExit(exitFailure, err)
@@ -109,6 +113,9 @@ func newStateReset(g *globals) *cobra.Command {
 		Short: "Forget the saved state: the next sync reads those streams in full and starts their files over",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := knownStreams(streams); err != nil {
+				return err
+			}
 			name, ss, err := stateProfile(g)
 			if err != nil {
 				return withExit(exitFailure, err)
@@ -143,6 +150,17 @@ func newStateReset(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&streams, "stream", nil, "only this stream (repeatable)")
 	return cmd
+}
+
+// knownStreams refuses a --stream that names no stream: a typo would
+// otherwise "reset nothing" and the next sync would still be incremental.
+func knownStreams(names []string) error {
+	for _, n := range names {
+		if _, ok := streams.Lookup(n); !ok {
+			return usageErr(fmt.Errorf("unknown stream %q; streams are: %s", n, strings.Join(streams.Names(), ", ")))
+		}
+	}
+	return nil
 }
 
 // stateArray encodes stream states as the Airbyte state array, sorted.

@@ -54,6 +54,12 @@ func TestStateShowReset(t *testing.T) {
 	if r := pdxCLI(t, "", "state", "reset"); !strings.Contains(r.stdout, "had no saved state") {
 		t.Errorf("reset of nothing: %q", r.stdout)
 	}
+	// A misspelt stream is a usage error, not a reset of nothing.
+	for _, sub := range []string{"show", "reset"} {
+		if r := pdxCLI(t, "", "state", sub, "--stream", "deal"); r.code != exitUsage || !strings.Contains(r.stderr, `unknown stream "deal"`) {
+			t.Errorf("state %s --stream deal: %d %q", sub, r.code, r.stderr)
+		}
+	}
 }
 
 func TestCorruptStateStopsSync(t *testing.T) {
