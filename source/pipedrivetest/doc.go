@@ -65,6 +65,10 @@
 //   - As reported of the real API, API-token callers get 404 from
 //     /api/v1/{leads,leadLabels,leadSources,goals,mailbox}...; they work on
 //     /v1/... (and on /api/v1/... for OAuth callers).
+//   - Response fields are exactly those the spec declares (spectest's
+//     Middleware checks it): v1 roles and callLogs pages carry no
+//     next_start (clients continue at start+limit), and of the v2 Fields
+//     lists only dealFields has description.
 //   - Of the optional include_fields, deals simulate products_count only.
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.

@@ -271,6 +271,10 @@ const (
 	// v1WhenMore: the spec documents no additional_data but the endpoint
 	// takes start/limit; pagination appears only when more items follow.
 	v1WhenMore
+	// v1PaginationNoNext: pagination{start,limit,more_items_in_collection}
+	// without next_start, where the spec declares none (roles, callLogs);
+	// clients then continue at start+limit.
+	v1PaginationNoNext
 )
 
 // writeV1 wraps rendered items (already comma-joined in items) in a v1
@@ -291,13 +295,13 @@ func (c *call) writeV1(items []byte, n int, p v1Page, more bool, style v1Style, 
 		}
 	}
 	switch style {
-	case v1Pagination:
+	case v1Pagination, v1PaginationNoNext:
 		c.buf = append(c.buf, `,"additional_data":{"pagination":`...)
 		o := openObj(c.buf)
 		o.int("start", int64(p.start))
 		o.int("limit", int64(p.limit))
 		o.bool("more_items_in_collection", more)
-		if more {
+		if more && style == v1Pagination {
 			o.int("next_start", int64(p.start+n))
 		}
 		c.buf = append(o.close(), '}')

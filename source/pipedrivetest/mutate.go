@@ -70,7 +70,8 @@ func (s *Server) eachListed(entity string, fn func([]byte)) {
 				NextCursor *string `json:"next_cursor"`
 				Pagination *struct {
 					More      bool `json:"more_items_in_collection"`
-					NextStart int  `json:"next_start"`
+					NextStart *int `json:"next_start"`
+					Start     int  `json:"start"`
 				} `json:"pagination"`
 				More  bool `json:"more_items_in_collection"`
 				Start int  `json:"start"`
@@ -95,7 +96,11 @@ func (s *Server) eachListed(entity string, fn func([]byte)) {
 			if !ad.Pagination.More {
 				return
 			}
-			q.Set("start", strconv.Itoa(ad.Pagination.NextStart))
+			next := ad.Pagination.Start + len(page.Data) // no next_start where the spec has none
+			if ad.Pagination.NextStart != nil {
+				next = *ad.Pagination.NextStart
+			}
+			q.Set("start", strconv.Itoa(next))
 		default:
 			if !ad.More {
 				return

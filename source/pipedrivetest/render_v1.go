@@ -392,7 +392,7 @@ func (c *call) roles() int {
 		items = o.close()
 		n++
 	}
-	return c.writeV1(items, n, p, p.start+n < len(names), v1Pagination, false)
+	return c.writeV1(items, n, p, p.start+n < len(names), v1PaginationNoNext, false)
 }
 
 var permSets = []struct{ name, app, typ string }{{"Global admin", "global", "admin"}, {"Sales regular user", "sales", "regular"}, {"Sales manager", "sales", "manager"}}
@@ -497,7 +497,7 @@ const callLogsMax = 50
 func (c *call) callLogs() int {
 	w := c.w
 	// The spec: "The upper limit is 50."
-	return c.listV1("callLogs", callLogsMax, v1Pagination, true, false, nil, func(b []byte, r rec) []byte {
+	return c.listV1("callLogs", callLogsMax, v1PaginationNoNext, true, false, nil, func(b []byte, r rec) []byte {
 		h := newHasher(w.seed, tagCallLog, r.id, r.ver)
 		o := openObj(b)
 		o.int("user_id", w.owner(tagCallLog, r.id))

@@ -376,14 +376,18 @@ func (c *call) installmentsList() int {
 
 func (c *call) fieldsV2(entity string) int {
 	fs := c.w.fields[entity].all()
-	return c.smallV2(len(fs), func(b []byte, i int) []byte { return renderFieldV2(b, fs[i]) })
+	// Of the v2 Fields schemas only DealField declares description.
+	desc := entity == "deal"
+	return c.smallV2(len(fs), func(b []byte, i int) []byte { return renderFieldV2(b, fs[i], desc) })
 }
 
-func renderFieldV2(b []byte, f fieldDef) []byte {
+func renderFieldV2(b []byte, f fieldDef, description bool) []byte {
 	o := openObj(b)
 	o.str("field_name", f.name)
 	o.str("field_code", f.code)
-	o.null("description")
+	if description {
+		o.null("description")
+	}
 	o.str("field_type", f.typ)
 	o.key("options")
 	if f.options == nil {

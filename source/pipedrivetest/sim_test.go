@@ -1084,3 +1084,43 @@ func TestReferencesPointAtListedRecords(t *testing.T) {
 		}
 	}
 }
+
+// Lists whose spec declares no next_start (callLogs, roles) page on
+// start+limit; Count and Records follow them the same way.
+func TestV1PagesWithoutNextStart(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 700, Plan: pipedrivetest.PlanUltimate})
+	defer s.Close()
+	for _, tc := range []struct {
+		path  string
+		limit int
+		want  int
+	}{{"/v1/callLogs", 50, 70}, {"/v1/roles", 1, 3}} {
+		n, pages := 0, 0
+		for start := 0; ; pages++ {
+			r := get(t, s, tc.path+"?limit="+strconv.Itoa(tc.limit)+"&start="+strconv.Itoa(start))
+			var env struct {
+				Data []json.RawMessage `json:"data"`
+				AD   struct {
+					P map[string]any `json:"pagination"`
+				} `json:"additional_data"`
+			}
+			if err := json.Unmarshal(r.body, &env); err != nil {
+				t.Fatal(err)
+			}
+			if _, has := env.AD.P["next_start"]; has {
+				t.Errorf("%s: next_start, which the spec does not declare", tc.path)
+			}
+			n += len(env.Data)
+			if env.AD.P["more_items_in_collection"] != true || pages > tc.want {
+				break
+			}
+			start += tc.limit
+		}
+		if n != tc.want {
+			t.Errorf("%s: read %d, want %d", tc.path, n, tc.want)
+		}
+	}
+	if got := s.Count("call_logs"); got != 70 {
+		t.Errorf("Count(call_logs) = %d, want 70", got)
+	}
+}

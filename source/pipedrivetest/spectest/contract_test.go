@@ -100,7 +100,9 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 			NextCursor *string `json:"next_cursor"`
 			Pagination *struct {
 				More      bool `json:"more_items_in_collection"`
-				NextStart int  `json:"next_start"`
+				NextStart *int `json:"next_start"`
+				Start     int  `json:"start"`
+				Limit     int  `json:"limit"`
 			} `json:"pagination"`
 			More  bool `json:"more_items_in_collection"`
 			Start int  `json:"start"`
@@ -110,8 +112,10 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 		switch {
 		case ad.NextCursor != nil:
 			next = *ad.NextCursor
-		case ad.Pagination != nil && ad.Pagination.More:
-			start = ad.Pagination.NextStart
+		case ad.Pagination != nil && ad.Pagination.More && ad.Pagination.NextStart != nil:
+			start = *ad.Pagination.NextStart
+		case ad.Pagination != nil && ad.Pagination.More: // no next_start where the spec has none
+			start = ad.Pagination.Start + ad.Pagination.Limit
 		case ad.More:
 			start = ad.Start + ad.Limit
 		default:
@@ -272,4 +276,35 @@ func TestContractErrors(t *testing.T) {
 	}
 	check("/api/v2/deals?limit=501", s.Token(), 400)
 	check("/v1/deals/999999/flow", s.Token(), 404)
+}
+
+// TestUndeclaredFields shows the strict field check catches a key the spec
+// does not declare, at any depth, and lets custom field keys through.
+func TestUndeclaredFields(t *testing.T) {
+	spec := spectest.Load(t)
+	const cf = "0c682eab6ea54464024d48260008af42d01bc224"
+	for _, tc := range []struct {
+		path, body string
+		want       string
+	}{
+		{"/api/v2/deals", `{"success":true,"data":[{"id":1,"title":"x"}],"additional_data":{"next_cursor":null}}`, "[]"},
+		{"/api/v2/deals", `{"success":true,"data":[{"id":1,"titel":"x"}]}`, "[.data[].titel]"},
+		{"/api/v2/deals", `{"success":true,"data":[{"id":1,"custom_fields":{"` + cf + `":{"value":1,"currency":"EUR"}}}],"bogus":1}`, "[.bogus]"},
+		{"/api/v2/personFields", `{"success":true,"data":[{"field_code":"name","description":null}]}`, "[.data[].description]"},
+		{"/api/v2/dealFields", `{"success":true,"data":[{"field_code":"title","description":null}]}`, "[]"},
+		{"/v1/leads", `{"success":true,"data":[{"id":"u","` + cf + `":1,"` + cf + `_currency":"EUR"}]}`, "[]"},
+		{"/v1/users/me", `{"success":true,"data":{"id":1,"company_name":"c","favourite_colour":"red"}}`, "[.data.favourite_colour]"},
+		{"/v1/roles", `{"success":true,"data":[],"additional_data":{"pagination":{"start":0,"limit":1,"more_items_in_collection":true,"next_start":1}}}`, "[.additional_data.pagination.next_start]"},
+		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"additional_data":{"next_cursor":"c"}}`, "[]"},
+		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"extra":{}}`, "[.extra]"},
+	} {
+		r, _ := http.NewRequest("GET", "http://x"+tc.path, nil)
+		got, err := spec.UndeclaredFields(r, []byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if fmt.Sprint(got) != tc.want {
+			t.Errorf("%s %s: undeclared %v, want %s", tc.path, tc.body, got, tc.want)
+		}
+	}
 }

@@ -258,7 +258,8 @@ func (r *recorder) WriteHeader(s int)           { r.status = s; r.ResponseWriter
 func (r *recorder) Write(b []byte) (int, error) { r.body.Write(b); return r.ResponseWriter.Write(b) }
 
 // Middleware validates every API request and JSON response (any status the
-// spec declares; undeclared error statuses pass) passing through next
+// spec declares; undeclared error statuses pass; a 200 may carry no field
+// its schema does not declare, see UndeclaredFields) passing through next
 // and reports failures with t.Errorf (OAuth endpoints pass unchecked). Plug
 // it into pipedrivetest.Options.Wrap.
 func (s *Spec) Middleware(t testing.TB, next http.Handler) http.Handler {
@@ -275,6 +276,12 @@ func (s *Spec) Middleware(t testing.TB, next http.Handler) http.Handler {
 		if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			if err := s.ValidateResponse(r, rec.status, rec.Header(), rec.body.Bytes()); err != nil {
 				t.Errorf("spectest: response: %v", err)
+			}
+			if rec.status == http.StatusOK {
+				extra, err := s.UndeclaredFields(r, rec.body.Bytes())
+				if err != nil || len(extra) > 0 {
+					t.Errorf("spectest: response: %s %s: fields the spec does not declare: %v %v", r.Method, r.URL.Path, extra, err)
+				}
 			}
 		}
 	})
