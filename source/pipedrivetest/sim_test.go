@@ -1026,7 +1026,7 @@ func TestEmbeddedNamesMatchReferencedRecords(t *testing.T) {
 // persons, organizations, stages of their pipeline and users; activities,
 // notes, files and call logs at listed deals (never a deleted, purged one).
 func TestReferencesPointAtListedRecords(t *testing.T) {
-	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 11, Scale: 400, Plan: pipedrivetest.PlanUltimate})
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 11, Scale: 150, Plan: pipedrivetest.PlanUltimate})
 	defer s.Close()
 	ids := func(entities ...string) map[float64]map[string]any {
 		m := map[float64]map[string]any{}
