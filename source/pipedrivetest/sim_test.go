@@ -1124,3 +1124,59 @@ func TestV1PagesWithoutNextStart(t *testing.T) {
 		t.Errorf("Count(call_logs) = %d, want 70", got)
 	}
 }
+
+// v1 notes and leads take updated_since (RFC 3339, inclusive) with
+// sort=update_time ASC, so incremental reads of them need no scan.
+func TestV1UpdatedSinceAndSort(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, BurstLimit: 1 << 20})
+	defer s.Close()
+	parse := func(v string) time.Time {
+		for _, l := range []string{time.RFC3339, "2006-01-02 15:04:05"} {
+			if tm, err := time.Parse(l, v); err == nil {
+				return tm
+			}
+		}
+		t.Fatalf("timestamp %q", v)
+		return time.Time{}
+	}
+	for _, entity := range []string{"notes", "leads"} {
+		var uts []time.Time
+		for _, raw := range s.Records(entity) {
+			var r struct {
+				UT string `json:"update_time"`
+			}
+			json.Unmarshal(raw, &r)
+			uts = append(uts, parse(r.UT))
+		}
+		pivot := uts[len(uts)/2]
+		want := 0
+		for _, u := range uts {
+			if !u.Before(pivot) {
+				want++
+			}
+		}
+		r := get(t, s, "/v1/"+entity+"?limit=500&sort="+url.QueryEscape("update_time ASC")+"&updated_since="+pivot.Format(time.RFC3339))
+		var env struct {
+			Data []struct {
+				UT string `json:"update_time"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(r.body, &env); err != nil || r.status != 200 {
+			t.Fatalf("%s: %d %s", entity, r.status, r.body)
+		}
+		if len(env.Data) != want {
+			t.Errorf("%s updated_since %s: %d records, want %d (inclusive)", entity, pivot, len(env.Data), want)
+		}
+		last := time.Time{}
+		for _, d := range env.Data {
+			u := parse(d.UT)
+			if u.Before(pivot) || u.Before(last) {
+				t.Fatalf("%s: update_time %s out of order or before %s", entity, d.UT, pivot)
+			}
+			last = u
+		}
+		if r := get(t, s, "/v1/"+entity+"?updated_since=yesterday"); r.status != 400 {
+			t.Errorf("%s updated_since=yesterday: %d, want 400", entity, r.status)
+		}
+	}
+}
