@@ -530,9 +530,14 @@ func TestFaults(t *testing.T) {
 	if r := get(t, s, "/v1/roles"); r.status != 500 {
 		t.Errorf("fault on /api/v1/roles did not hit /v1/roles: %d", r.status)
 	}
-	s.Fault(pipedrivetest.Fault{Path: "/v1/activityTypes", Kind: pipedrivetest.FaultSlow, Delay: time.Millisecond, Times: 1})
+	const delay = 40 * time.Millisecond
+	s.Fault(pipedrivetest.Fault{Path: "/v1/activityTypes", Kind: pipedrivetest.FaultSlow, Delay: delay, Times: 1})
+	began := time.Now()
 	if r := get(t, s, "/v1/activityTypes"); r.status != 200 || !json.Valid(r.body) {
 		t.Errorf("slow fault: %d", r.status)
+	}
+	if took := time.Since(began); took < delay { // a lower bound: never flaky
+		t.Errorf("slow fault answered in %v, want at least %v", took, delay)
 	}
 	s.ClearFaults()
 	// random faults are reproducible from their seed
