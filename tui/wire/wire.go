@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -304,6 +305,14 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
 		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
+	}
+	// The directory is remembered absolute: a relative one would follow
+	// the current directory, so the next run (or cron, from $HOME) would
+	// write elsewhere and miss the files the saved state belongs to.
+	if s.OutDir != "-" && s.OutDir != "" && !filepath.IsAbs(s.OutDir) {
+		if abs, err := filepath.Abs(s.OutDir); err == nil {
+			s.OutDir = abs
+		}
 	}
 	b.prof.Format, b.prof.OutDir = string(s.Format), s.OutDir
 	b.mu.Unlock()

@@ -231,7 +231,16 @@ func TestDemoBackend(t *testing.T) {
 	if err := b.SaveSettings(tui.Settings{Streams: []tui.Choice{{Stream: "users", Mode: tui.FullRefresh}}, Format: tui.FormatJSONL, OutDir: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Settings(); len(got.Streams) != 1 || got.OutDir != "x" {
-		t.Errorf("demo settings not kept for the session: %+v", got)
+	// A relative directory is remembered absolute (it must not follow the
+	// current directory); "-" (stdout) stays as it is.
+	absX, _ := filepath.Abs("x")
+	if got := b.Settings(); len(got.Streams) != 1 || got.OutDir != absX {
+		t.Errorf("demo settings not kept for the session: %+v, want out dir %s", got, absX)
+	}
+	if err := b.SaveSettings(tui.Settings{Format: tui.FormatAirbyte, OutDir: "-"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Settings().OutDir; got != "-" {
+		t.Errorf("stdout out dir remembered as %q", got)
 	}
 }
