@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"os/signal"
 	"syscall"
 
@@ -73,8 +74,8 @@ func sandboxOptions(addr string, seed int64, scale int, plan string) (pipedrivet
 	if scale < 1 {
 		return pipedrivetest.Options{}, fmt.Errorf("--scale %d: want a number of deals >= 1", scale)
 	}
-	if addr == "" {
-		return pipedrivetest.Options{}, fmt.Errorf("--addr: want host:port, e.g. 127.0.0.1:8080")
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return pipedrivetest.Options{}, fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
 	}
 	return pipedrivetest.Options{Addr: addr, Seed: seed, Scale: scale, Plan: pipedrivetest.Plan(plan)}, nil
 }

@@ -21,6 +21,7 @@ func TestSandboxBadFlags(t *testing.T) {
 		{"sandbox", "--scale", "0"},
 		{"sandbox", "--seed", "x"},
 		{"sandbox", "--addr", ""},
+		{"sandbox", "--addr", "nonsense"},
 		{"sandbox", "extra"},
 		{"sandbox", "--burst", "-1"},
 		{"sandbox", "--daily-budget", "-5"},
