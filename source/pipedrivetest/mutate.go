@@ -100,13 +100,24 @@ func (s *Server) eachListed(entity string, fn func([]byte)) {
 			if ad.Pagination.NextStart != nil {
 				next = *ad.Pagination.NextStart
 			}
+			mustAdvance(entity, ad.Pagination.Start, next)
 			q.Set("start", strconv.Itoa(next))
 		default:
 			if !ad.More {
 				return
 			}
+			mustAdvance(entity, ad.Start, ad.Start+len(page.Data))
 			q.Set("start", strconv.Itoa(ad.Start+len(page.Data)))
 		}
+	}
+}
+
+// mustAdvance stops a listing whose page says "more" without moving on: a
+// bug in the simulator would otherwise spin Records/Count forever (it once
+// hung a test for ten minutes).
+func mustAdvance(entity string, start, next int) {
+	if next <= start {
+		panic(fmt.Sprintf("pipedrivetest: listing %s: page at start %d says more items but the next start is %d", entity, start, next))
 	}
 }
 
