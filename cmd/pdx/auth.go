@@ -75,6 +75,31 @@ func stores(errw io.Writer) (*profile.Store, *secret.Store, error) {
 	return ps, ss, nil
 }
 
+// loaded is a profile as the commands see it: the stores, the whole config
+// (to save it back) and the profile --profile names (or the default).
+type loaded struct {
+	ps     *profile.Store
+	ss     *secret.Store
+	cfg    *profile.Config
+	name   string
+	p      profile.Profile
+	exists bool
+}
+
+// loadProfile opens the stores and resolves g.profile; errors carry exit 1.
+func loadProfile(g *globals, errw io.Writer) (*loaded, error) {
+	ps, ss, err := stores(errw)
+	if err != nil {
+		return nil, withExit(exitFailure, err)
+	}
+	cfg, err := ps.Load()
+	if err != nil {
+		return nil, withExit(exitFailure, err)
+	}
+	name, p, exists := cfg.Resolve(g.profile)
+	return &loaded{ps: ps, ss: ss, cfg: cfg, name: name, p: p, exists: exists}, nil
+}
+
 // verifyTimeout bounds the /users/me check.
 const verifyTimeout = 60 * time.Second
 
@@ -127,15 +152,11 @@ func newAuthLogin(g *globals) *cobra.Command {
 		Args: noTokenArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			errw := cmd.ErrOrStderr()
-			ps, ss, err := stores(errw)
+			l, err := loadProfile(g, errw)
 			if err != nil {
-				return withExit(exitFailure, err)
+				return err
 			}
-			cfg, err := ps.Load()
-			if err != nil {
-				return withExit(exitFailure, err)
-			}
-			name, p, _ := cfg.Resolve(g.profile)
+			ps, ss, cfg, name, p := l.ps, l.ss, l.cfg, l.name, l.p
 			if err := profile.ValidateName(name); err != nil {
 				return usageErr(err)
 			}
@@ -255,15 +276,11 @@ func newAuthStatus(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			ps, ss, err := stores(cmd.ErrOrStderr())
+			l, err := loadProfile(g, cmd.ErrOrStderr())
 			if err != nil {
-				return withExit(exitFailure, err)
+				return err
 			}
-			cfg, err := ps.Load()
-			if err != nil {
-				return withExit(exitFailure, err)
-			}
-			name, p, exists := cfg.Resolve(g.profile)
+			ss, cfg, name, p, exists := l.ss, l.cfg, l.name, l.p, l.exists
 			sec, loc, err := ss.Get(name)
 			if errors.Is(err, secret.ErrNotFound) {
 				if !exists {
@@ -313,15 +330,11 @@ func newAuthLogout(g *globals) *cobra.Command {
 		Short: "Remove a profile's saved credentials (its settings and state are kept)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ps, ss, err := stores(cmd.ErrOrStderr())
+			l, err := loadProfile(g, cmd.ErrOrStderr())
 			if err != nil {
-				return withExit(exitFailure, err)
+				return err
 			}
-			cfg, err := ps.Load()
-			if err != nil {
-				return withExit(exitFailure, err)
-			}
-			name, _, _ := cfg.Resolve(g.profile)
+			ss, name := l.ss, l.name
 			_, loc, gerr := ss.Get(name)
 			if err := ss.Delete(name); err != nil {
 				return withExit(exitFailure, err)

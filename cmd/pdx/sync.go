@@ -126,16 +126,12 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		mem := secret.NewMemory()
 		persist = func(s secret.Secret) error { _, err := mem.Set(name, s); return err }
 	} else {
-		ps, ss, err := stores(errw)
+		l, err := loadProfile(g, errw)
 		if err != nil {
-			return withExit(exitFailure, err)
+			return err
 		}
-		cfg, err := ps.Load()
-		if err != nil {
-			return withExit(exitFailure, err)
-		}
-		var exists bool
-		name, p, exists = cfg.Resolve(g.profile)
+		ss, exists := l.ss, l.exists
+		name, p = l.name, l.p
 		if p, err = f.apply(p); err != nil {
 			return usageErr(err)
 		}
