@@ -32,7 +32,7 @@ func (r *streamRun) readAll(ctx context.Context) error {
 		maxSeen = r.state
 	}
 	noCursor := 0
-	req := r.request(r.def, extra)
+	req := r.def.Request(extra)
 	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
 		recs := p.Records

@@ -31,7 +31,7 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 	tie := map[string]bool{} // ids emitted whose update second == bound
 	skip := 0
 	for {
-		req := r.request(r.def, updatedSince(bound))
+		req := r.def.Request(updatedSince(bound))
 		req.Start, req.MaxPages = skip, 1
 		var page client.Page
 		err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {

@@ -14,7 +14,7 @@ import (
 func (r *streamRun) readServerIncremental(ctx context.Context) error {
 	floor := r.floor()
 	maxSeen := r.state
-	req := r.request(r.def, updatedSince(floor))
+	req := r.def.Request(updatedSince(floor))
 	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
 		for _, rec := range p.Records {

@@ -181,8 +181,8 @@ func (r *streamRun) run(ctx context.Context) {
 		r.logf(ctx, LevelInfo, "%s", r.plan())
 		var err error
 		switch {
-		case r.def.Strategy == streams.FollowsParent:
-			err = r.readFollowsParent(cctx)
+		case r.def.Parent != nil:
+			err = r.readChildren(cctx)
 		case r.def.Strategy == streams.ServerUpdatedSince && r.def.Paging == streams.V1Offset:
 			err = r.readV1Keyset(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
@@ -227,8 +227,8 @@ func (r *streamRun) plan() string {
 		from = "records updated since " + FormatState(floor)
 	}
 	switch {
-	case r.def.Strategy == streams.FollowsParent:
-		return fmt.Sprintf("%s: products of the %s (%s), %d deals per request", r.mode, r.def.Parent, from, dealBatch)
+	case r.def.Parent != nil:
+		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
 	case r.def.Strategy == streams.ServerUpdatedSince:
@@ -272,20 +272,6 @@ func (r *streamRun) floor() time.Time {
 		f = sd
 	}
 	return f
-}
-
-func (r *streamRun) request(def streams.Stream, extra url.Values) client.PageRequest {
-	q := url.Values{}
-	for k, vs := range def.Params {
-		q[k] = append([]string(nil), vs...)
-	}
-	for k, vs := range def.SortParams {
-		q[k] = append([]string(nil), vs...)
-	}
-	for k, vs := range extra {
-		q[k] = vs
-	}
-	return client.PageRequest{Version: def.Version, Path: def.Path, Params: q, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
 }
 
 func updatedSince(t time.Time) url.Values {
