@@ -16,6 +16,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
 // The child fan-out (readChildren) is pinned on deal_products, today's one
@@ -272,5 +273,89 @@ func TestChildFailureMidBatch(t *testing.T) {
 	}
 	if want := sim.Count("deal_products"); len(all) != want {
 		t.Errorf("the two runs delivered %d distinct deal products, the simulator has %d", len(all), want)
+	}
+}
+
+// pathChild is a child read one parent per call by a path parameter, the
+// shape of the per-parent streams to come (changelogs, participants,
+// followers): here the deals' changelog the simulator serves.
+var pathChild = streams.Stream{Name: "test_deal_changelog", Description: "Field history of deals", Group: streams.Core,
+	Version: client.V1, Path: "/deals/{id}/changelog", PrimaryKey: []string{"id"}, Cursor: "update_time",
+	Paging: streams.V2Cursor, PageLimit: 500, TokenCost: 20,
+	Parent: &streams.Relation{Stream: "deals", Params: url.Values{"status": {"open,won,lost"}}, IDParam: "id",
+		IDIn: streams.IDInPath, Batch: 1, Changed: streams.ParentUpdatedSince}}
+
+// TestChildByPathParameter: the same fan-out reads a child whose parent id
+// is a path parameter: one call per parent, every parent's children
+// emitted, the tokens as estimated; incrementally only the parents changed
+// since the state (and its boundary) are called again.
+func TestChildByPathParameter(t *testing.T) {
+	engine.WithStreams(t, pathChild)
+	sim := newSim(t, pipedrivetest.Options{Seed: 23, Scale: 150})
+	c := newClient(t, sim, nil)
+	deals := listedDeals(t, sim)
+	// What the simulator lists for each deal, read directly.
+	want := 0
+	for id := range deals {
+		req, err := pathChild.ChildRequest([]string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Pages(context.Background(), req, func(p client.Page) error { want += len(p.Records); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	called := func() []string {
+		var out []string
+		for _, r := range sim.Requests() {
+			if id, ok := strings.CutPrefix(r.Path, "/v1/deals/"); ok && strings.HasSuffix(id, "/changelog") {
+				out = append(out, strings.TrimSuffix(id, "/changelog"))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	sim.ResetRequests()
+	res, col := run(t, c, runCfg{streams: incr(pathChild.Name)})
+	mustComplete(t, res)
+	var ids []string
+	var newest time.Time
+	for id, ut := range deals {
+		ids = append(ids, id)
+		if ut.After(newest) {
+			newest = ut
+		}
+	}
+	sort.Strings(ids)
+	if got := called(); !slices.Equal(got, ids) {
+		t.Errorf("called the changelog of %d deals (%d distinct), want each of the %d once", len(got), len(slices.Compact(slices.Clone(got))), len(ids))
+	}
+	if got := len(col.records[pathChild.Name]); got != want || got == 0 {
+		t.Errorf("%d changelog entries, the simulator lists %d", got, want)
+	}
+	if est := engine.EstimateTokens(incr(pathChild.Name), map[string]int64{"deals": int64(len(deals))}); res.Streams[0].Stats.Tokens != est {
+		t.Errorf("%d tokens, estimated %d", res.Streams[0].Stats.Tokens, est)
+	}
+	state := col.lastState(pathChild.Name)
+	if !stateTime(state).Equal(newest) {
+		t.Errorf("state %s, want the newest deal's update time %s", state, engine.FormatState(newest))
+	}
+
+	sim.Advance(time.Hour)
+	if err := sim.Update("deals", ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetRequests()
+	res, _ = run(t, c, runCfg{streams: incr(pathChild.Name), state: stateOf(pathChild.Name, state)})
+	mustComplete(t, res)
+	wantCalls := []string{ids[3]}
+	for id, ut := range deals {
+		if ut.Equal(newest) && id != ids[3] {
+			wantCalls = append(wantCalls, id) // the boundary: updated_since is inclusive
+		}
+	}
+	sort.Strings(wantCalls)
+	if got := called(); !slices.Equal(got, wantCalls) {
+		t.Errorf("second sync called the changelog of %v, want %v (the changed deal and the boundary)", got, wantCalls)
 	}
 }

@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
-	"github.com/pdxhq/pdx/source/streams"
 )
 
 // Mode is a stream's sync mode, named as in the Airbyte protocol.
@@ -176,7 +175,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	refused := &refusal{}
 	seen := map[string]bool{}
 	for _, cs := range opts.Streams {
-		st, ok := streams.Lookup(cs.Name)
+		st, ok := lookup(cs.Name)
 		if !ok {
 			return Result{}, inputErr("%w %q", ErrUnknownStream, cs.Name)
 		}
@@ -273,13 +272,13 @@ func budgetInfo(b client.Budget) BudgetInfo {
 func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
 	var total int64
 	for _, cs := range list {
-		st, ok := streams.Lookup(cs.Name)
+		st, ok := lookup(cs.Name)
 		if !ok {
 			continue
 		}
 		n := counts[cs.Name]
 		if rel := st.Parent; rel != nil {
-			parent, _ := streams.Lookup(rel.Stream)
+			parent, _ := lookup(rel.Stream)
 			parents := counts[rel.Stream]
 			// one call per batch of parents (a batch rarely exceeds a page)
 			total += parent.Pages(parents)*int64(parent.TokenCost) + ceilDiv(parents, int64(max(rel.Batch, 1)))*int64(st.TokenCost)

@@ -36,7 +36,7 @@ import (
 // (the API lists no deleted deal products).
 func (r *streamRun) readChildren(ctx context.Context) error {
 	rel := r.def.Parent
-	parent, ok := streams.Lookup(rel.Stream)
+	parent, ok := lookup(rel.Stream)
 	if !ok {
 		return fmt.Errorf("parent stream %q is not in the table", rel.Stream)
 	}

@@ -19,6 +19,11 @@ import (
 	"github.com/pdxhq/pdx/source/streams"
 )
 
+// lookup finds a stream's definition: the table's row. (Tests add
+// definitions no row uses yet, such as a child by path parameter; see
+// export_test.go.)
+var lookup = streams.Lookup
+
 // rateLimitedEventMin is the shortest pacing wait reported as a RateLimited
 // event. At the lowest plan nearly every request waits ~100 ms for the burst
 // window; those are counted in Stats.Waits/Waited but not each announced, so
