@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -357,5 +358,56 @@ func TestChildByPathParameter(t *testing.T) {
 	sort.Strings(wantCalls)
 	if got := called(); !slices.Equal(got, wantCalls) {
 		t.Errorf("second sync called the changelog of %v, want %v (the changed deal and the boundary)", got, wantCalls)
+	}
+}
+
+// everyParentChild: a child of a parent with string ids and no way to find
+// changed parents (permission set assignments, paged by offset).
+var everyParentChild = streams.Stream{Name: "test_permission_set_assignments", Description: "Who holds each permission set", Group: streams.Settings,
+	Version: client.V1, Path: "/permissionSets/{id}/assignments", PrimaryKey: []string{"user_id"},
+	Paging: streams.V1Offset, PageLimit: 500, TokenCost: 20,
+	Parent: &streams.Relation{Stream: "permission_sets", IDParam: "id", IDIn: streams.IDInPath, Batch: 1, Changed: streams.EveryParent}}
+
+// TestChildOfEveryParent: a child without a way to find changed parents is
+// full refresh only, and reads the children of every parent, string ids
+// passed as they are.
+func TestChildOfEveryParent(t *testing.T) {
+	engine.WithStreams(t, everyParentChild)
+	sim := newSim(t, pipedrivetest.Options{Seed: 24, Scale: 50})
+	c := newClient(t, sim, nil)
+	_, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: newCollector(t), Streams: incr(everyParentChild.Name)})
+	if err == nil || !strings.Contains(err.Error(), "does not support incremental") {
+		t.Fatalf("incremental run: %v, want it refused", err)
+	}
+	res, col := run(t, c, runCfg{streams: full(everyParentChild.Name)})
+	mustComplete(t, res)
+	var want, got []string
+	ps, _ := streams.Lookup("permission_sets")
+	if err := c.Pages(context.Background(), ps.Request(nil), func(p client.Page) error {
+		for _, r := range p.Records {
+			var f struct{ ID string }
+			if err := json.Unmarshal(r, &f); err != nil || f.ID == "" {
+				return fmt.Errorf("permission set %s: %v", r, err)
+			}
+			want = append(want, f.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range col.records[everyParentChild.Name] {
+		var f struct {
+			ID string `json:"permission_set_id"`
+		}
+		_ = json.Unmarshal(r, &f)
+		got = append(got, f.ID)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("assignments of the permission sets %v, want one for each of %v", got, want)
+	}
+	if n := len(col.states[everyParentChild.Name]); n != 1 {
+		t.Errorf("%d checkpoints, want 1 (a full refresh)", n)
 	}
 }

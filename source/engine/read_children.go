@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -59,11 +60,11 @@ func (r *streamRun) readChildren(ctx context.Context) error {
 		r.addPages(1)
 		ids, cursors = ids[:0], cursors[:0]
 		for _, rec := range p.Records {
-			id, ok := intField(rec, key)
+			id, ok := parentID(rec, key)
 			if !ok {
-				return fmt.Errorf("a %s record without a numeric %s in %s", rel.Stream, key, parent.Path)
+				return fmt.Errorf("a %s record without an %s in %s", rel.Stream, key, parent.Path)
 			}
-			ids = append(ids, strconv.FormatInt(id, 10))
+			ids = append(ids, id)
 			var t time.Time
 			if parent.Cursor != "" {
 				t, _ = cursorTime(rec, parent.Cursor)
@@ -105,4 +106,18 @@ func (r *streamRun) readBatch(ctx context.Context, ids []string) error {
 		r.addPages(1)
 		return r.records(ctx, p.Records)
 	})
+}
+
+// parentID is a parent record's id as the child request carries it: an
+// integer (deals) or a non-empty string (goals and permission sets have
+// string ids).
+func parentID(rec []byte, key string) (string, bool) {
+	if id, ok := intField(rec, key); ok {
+		return strconv.FormatInt(id, 10), true
+	}
+	var s string
+	if v := topLevel(rec, key); len(v) > 0 && v[0] == '"' && json.Unmarshal(v, &s) == nil && s != "" {
+		return s, true
+	}
+	return "", false
 }
