@@ -229,7 +229,7 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("api base URL %q must use https (plain http is allowed only for loopback hosts)", u.Redacted())
 		}
 	default:
@@ -238,7 +238,9 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine ("localhost" in any
+// case, or a loopback IP): the only hosts plain http may be used with.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -65,6 +65,29 @@ func TestBaseURLValidation(t *testing.T) {
 	}
 }
 
+func TestIsLoopback(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true},
+		{"LocalHost", true},
+		{"127.0.0.1", true},
+		{"127.9.8.7", true},
+		{"::1", true},
+		{"", false},
+		{"localhost.example.com", false},
+		{"10.0.0.1", false},
+		{"::", false},
+		{"api.pipedrive.com", false},
+	}
+	for _, tt := range tests {
+		if got := IsLoopback(tt.host); got != tt.want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}
+
 func TestTokenOnlyInHeaderAndPrefixes(t *testing.T) {
 	var paths []string
 	var mu sync.Mutex
