@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pdxhq/pdx/source/clock"
 )
 
 // These tests pin the client's wire behaviour against tiny loopback handlers
@@ -21,12 +23,18 @@ import (
 
 const canary = "canary-token-0123456789abcdef"
 
+// fakeStart is where the tests' fake clocks start: 22:00 UTC, so the budget's
+// reset (next midnight) is two hours later.
+var fakeStart = time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC)
+
+// newTestClient is a client of h on a clock.Fake: its backoffs and 429
+// waits take no real time (fakeClock reads them back).
 func newTestClient(t *testing.T, h http.Handler, mod func(*Options)) (*Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	o := Options{BaseURL: srv.URL, Auth: TokenAuth(canary), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		MaxWait: 20 * time.Millisecond, BurstLimit: 10000}
+		BurstLimit: 10000, Clock: clock.NewFake(fakeStart)}
 	if mod != nil {
 		mod(&o)
 	}
@@ -35,6 +43,16 @@ func newTestClient(t *testing.T, h http.Handler, mod func(*Options)) (*Client, *
 		t.Fatal(err)
 	}
 	return c, srv
+}
+
+// fakeClock is the clock.Fake a test client runs on.
+func fakeClock(t *testing.T, c *Client) *clock.Fake {
+	t.Helper()
+	f, ok := c.clock.(*clock.Fake)
+	if !ok {
+		t.Fatalf("client clock is %T, not a fake", c.clock)
+	}
+	return f
 }
 
 func TestBaseURLValidation(t *testing.T) {
@@ -213,24 +231,34 @@ func TestRetriesAndWaits(t *testing.T) {
 		wantErr  func(error) bool
 		wantN    int32
 		waits429 int
+		// waited429 is the 429 waits' total, on the fake clock
+		waited429 time.Duration
 	}{
-		{"5xx then ok", []answer{{status: 502}, {status: 500}, {body: okBody}}, nil, 3, 0},
-		{"truncated body then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, nil, 2, 0},
-		{"burst 429 waits reset then ok", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "500"}}, {body: okBody}}, nil, 2, 1},
-		{"daily budget 429 stops at once", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "0"}}}, IsBudgetExhausted, 1, 0},
-		{"persistent 5xx gives up", []answer{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, IsTransient, 6, 0},
+		{"5xx then ok", []answer{{status: 502}, {status: 500}, {body: okBody}}, nil, 3, 0, 0},
+		{"truncated body then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, nil, 2, 0, 0},
+		{"burst 429 waits reset then ok", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "500"}}, {body: okBody}}, nil, 2, 1, time.Second},
+		{"fractional reset", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "0.25"}}, {body: okBody}}, nil, 2, 1, 250 * time.Millisecond},
+		{"tiny reset waits 100 ms", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "0"}}, {body: okBody}}, nil, 2, 1, 100 * time.Millisecond},
+		{"no reset header waits 1 s", []answer{{status: 429}, {body: okBody}}, nil, 2, 1, time.Second},
+		{"epoch reset capped at MaxWait", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1764000000"}}, {body: okBody}}, nil, 2, 1, time.Minute},
+		{"two 429s wait twice", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "2"}}, {status: 429, header: map[string]string{"x-ratelimit-reset": "1"}}, {body: okBody}}, nil, 3, 2, 3 * time.Second},
+		{"daily budget 429 stops at once", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "0"}}}, IsBudgetExhausted, 1, 0, 0},
+		{"persistent 5xx gives up", []answer{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, IsTransient, 6, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, n := scripted(t, tt.answers...)
 			var waits429 atomic.Int32
+			var waited429 atomic.Int64
 			c, _ := newTestClient(t, h, func(o *Options) {
 				o.Observer = func(ob Observation) {
 					if ob.Kind == ObsWait && ob.Reason == "429" {
 						waits429.Add(1)
+						waited429.Add(int64(ob.Wait))
 					}
 				}
 			})
+			fc := fakeClock(t, c)
 			_, err := c.Get(context.Background(), V2, "/deals", nil, 10)
 			if tt.wantErr == nil && err != nil {
 				t.Fatalf("err = %v", err)
@@ -243,6 +271,14 @@ func TestRetriesAndWaits(t *testing.T) {
 			}
 			if int(waits429.Load()) != tt.waits429 {
 				t.Errorf("429 waits = %d, want %d", waits429.Load(), tt.waits429)
+			}
+			if got := time.Duration(waited429.Load()); got != tt.waited429 {
+				t.Errorf("429 waits total %v, want %v", got, tt.waited429)
+			}
+			// The clock moved by the 429 pauses plus the (jittered) backoffs.
+			slept, _ := fc.Slept()
+			if backoffs := slept - tt.waited429; backoffs < 0 || backoffs > time.Duration(tt.wantN)*c.opts.MaxBackoff {
+				t.Errorf("slept %v on the clock for 429 waits of %v", slept, tt.waited429)
 			}
 		})
 	}
@@ -272,6 +308,9 @@ func TestBudgetMeterAndPreflight(t *testing.T) {
 	var be *BudgetError
 	if !errors.As(err, &be) || be.ResetAt.IsZero() {
 		t.Fatalf("err = %v, want *BudgetError with a reset time", err)
+	}
+	if want := fakeStart.Add(2 * time.Hour); !be.ResetAt.Equal(want) {
+		t.Errorf("budget resets at %v, want %v (midnight after the client's clock)", be.ResetAt, want)
 	}
 	if n.Load() != 2 {
 		t.Errorf("requests = %d, want 2 (the third must not be sent)", n.Load())
@@ -306,28 +345,6 @@ func (a *refreshAuth) Authorize(r *http.Request) error {
 func (a *refreshAuth) BaseURL() string { return "" }
 func (a *refreshAuth) Unauthorized(context.Context) bool {
 	return a.calls.Add(1) == 1 // refresh works once
-}
-
-func TestLearnsBurstLimit(t *testing.T) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ratelimit-limit", "120")
-		w.Header().Set("x-ratelimit-remaining", "100")
-		fmt.Fprint(w, okBody)
-	})
-	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0 })
-	if got := c.BurstLimit(); got != LowestTokenBurst {
-		t.Errorf("initial burst = %d, want %d", got, LowestTokenBurst)
-	}
-	if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.BurstLimit(); got != 120 {
-		t.Errorf("learned burst = %d, want 120", got)
-	}
-	oc, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0; o.OAuth = true })
-	if got := oc.BurstLimit(); got != LowestOAuthBurst {
-		t.Errorf("OAuth initial burst = %d", got)
-	}
 }
 
 func TestPages(t *testing.T) {
@@ -420,46 +437,6 @@ func TestSplitArray(t *testing.T) {
 			t.Errorf("splitArray(%s) = %q, want %q", tt.in, s, tt.want)
 		}
 	}
-}
-
-// TestPacingSharedAcrossCallers: concurrent callers share one limiter, so
-// together they never exceed the learned burst per window.
-func TestPacingSharedAcrossCallers(t *testing.T) {
-	var mu sync.Mutex
-	var times []time.Time
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		fmt.Fprint(w, okBody)
-	})
-	// 20 per 200 ms window: 30 requests need >= ~250 ms whoever sends them.
-	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 20; o.Window = 200 * time.Millisecond })
-	var wg sync.WaitGroup
-	for g := 0; g < 3; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 10; i++ {
-				if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	maxIn := 0
-	for i := range times {
-		n := 0
-		for j := i; j < len(times) && times[j].Sub(times[i]) < 200*time.Millisecond; j++ {
-			n++
-		}
-		maxIn = max(maxIn, n)
-	}
-	if maxIn > 20 {
-		t.Errorf("%d requests in one 200 ms window, limit 20", maxIn)
-	}
-	t.Logf("max requests in a window: %d of 20", maxIn)
 }
 
 // TestParseEnvelopeTruncation: every proper prefix of an answer (what a reset
