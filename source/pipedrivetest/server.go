@@ -147,7 +147,7 @@ func (s *Server) OAuthClient() (clientID, clientSecret string) { return s.client
 func (s *Server) Now() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
 
 // Advance moves the simulated clock forward (record timestamps, token
-// expiry, the daily budget). The burst window runs on real time.
+// expiry, the daily budget). The burst window runs on Options.Clock.
 func (s *Server) Advance(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
