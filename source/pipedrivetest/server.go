@@ -99,7 +99,10 @@ func Start(opts Options) (*Server, error) {
 	s.token = hexKey(opts.Seed, "api-token")
 	s.clientID = hexKey(opts.Seed, "client-id")[:16]
 	s.secret = hexKey(opts.Seed, "client-secret")
+	// Enough idle connections for parallel streams that each prefetch a
+	// page, as the client's own default keeps.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
 	if opts.InMemory {
 		ml := newMemListener()
 		s.ln = ml
