@@ -23,11 +23,9 @@ import (
 // from x-ratelimit-limit. Every stream must complete, under 1% of requests
 // may meet a 429 (the simulator's rolling window judges), and the window
 // must actually be used (utilisation is logged, the peak window bounded).
-// Each plan sends about 1.35 windows' worth, ~3 s of the bubble's fake time:
-// client and simulator run in a synctest bubble over in-memory connections,
-// so time moves only when every goroutine waits, whatever the machine's load.
+// Each plan sends about 1.35 windows' worth, ~3 s of fake time (inBubble).
 func TestRateLimitPlans(t *testing.T) {
-	loadSpec(t) // outside the bubble: it is shared by the tests
+	loadSpec(t) // outside the bubbles: the tests share it
 	plans := []struct {
 		plan  pipedrivetest.Plan
 		oauth bool
@@ -51,92 +49,99 @@ func TestRateLimitPlans(t *testing.T) {
 		if p.oauth {
 			name = "oauth_" + name
 		}
-		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan, InMemory: true})
-				var mu sync.Mutex
-				var times []time.Time
-				c := newClient(t, sim, func(o *client.Options) {
-					if p.oauth {
-						o.Auth, o.OAuth = oauthLogin(t, sim), true
+		// One plan at a time: in parallel, the high plans' CPU load starved
+		// the others' pacing and the utilisation measured the machine.
+		t.Run(name, inBubble(func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan, InMemory: true})
+			var mu sync.Mutex
+			var times []time.Time
+			c := newClient(t, sim, func(o *client.Options) {
+				if p.oauth {
+					o.Auth, o.OAuth = oauthLogin(t, sim), true
+				}
+				o.BurstLimit = 0 // start at the lowest plan and learn
+				o.Observer = func(ob client.Observation) {
+					if ob.Kind == client.ObsRequest {
+						mu.Lock()
+						times = append(times, time.Now())
+						mu.Unlock()
 					}
-					o.BurstLimit = 0 // start at the lowest plan and learn
-					o.Observer = func(ob client.Observation) {
-						if ob.Kind == client.ObsRequest {
-							mu.Lock()
-							times = append(times, time.Now())
-							mu.Unlock()
-						}
-					}
-				})
-				perRun := 32 // requests of one full refresh of every stream at this scale (31 streams)
-				runs := max(1, (p.limit*135/100+perRun/2)/perRun)
-				start := time.Now()
-				var wg sync.WaitGroup
-				results := make([]engine.Result, runs)
-				for i := range runs {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						res, err := engine.Run(context.Background(), engine.Options{Client: c, Streams: all, Sink: newCollector(t)})
-						if err != nil {
-							t.Error(err)
-						}
-						results[i] = res
-					}()
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				for _, res := range results {
-					mustComplete(t, res)
-				}
-				reqs := sim.Requests()
-				n429 := 0
-				for _, r := range reqs {
-					if r.Status == 429 || r.Status == 403 {
-						n429++
-					}
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				maxIn := 0
-				for i := range times {
-					j := i
-					for j < len(times) && times[j].Sub(times[i]) < 2*time.Second {
-						j++
-					}
-					maxIn = max(maxIn, j-i)
-				}
-				// average use of the allowance over the busy period
-				util := float64(len(times)) / (elapsed.Seconds() / 2) / float64(p.limit)
-				t.Logf("plan %s: %d requests in %s, %d rejected (%.2f%%), max %d in a 2 s window of %d allowed, utilisation %.0f%% (peak window %.0f%%)",
-					name, len(reqs), elapsed.Round(10*time.Millisecond), n429, 100*float64(n429)/float64(len(reqs)), maxIn, p.limit, util*100, 100*float64(maxIn)/float64(p.limit))
-				if float64(n429) >= 0.01*float64(len(reqs)) {
-					t.Errorf("%d of %d requests rejected, want under 1%%", n429, len(reqs))
-				}
-				// The simulator's rolling window is the judge of overfilling (its
-				// 429s are counted above); maxIn is taken here as answers arrive,
-				// and on a loaded machine a late answer can bunch into a window.
-				// The floor on the peak window proves the learned limit is used (the
-				// client starts at 20); it is loose because CI machines are busy.
-				if float64(maxIn) < 0.6*float64(p.limit) {
-					t.Errorf("burst window under-used: utilisation %.0f%%, peak window %d of %d", util*100, maxIn, p.limit)
-				}
-				if got := c.BurstLimit(); got != p.limit {
-					t.Errorf("client paces to %d, plan limit %d", got, p.limit)
 				}
 			})
-		})
+			perRun := 32 // requests of one full refresh of every stream at this scale (31 streams)
+			runs := max(1, (p.limit*135/100+perRun/2)/perRun)
+			start := time.Now()
+			var wg sync.WaitGroup
+			results := make([]engine.Result, runs)
+			for i := range runs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := engine.Run(context.Background(), engine.Options{Client: c, Streams: all, Sink: newCollector(t)})
+					if err != nil {
+						t.Error(err)
+					}
+					results[i] = res
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			for _, res := range results {
+				mustComplete(t, res)
+			}
+			reqs := sim.Requests()
+			n429 := 0
+			for _, r := range reqs {
+				if r.Status == 429 || r.Status == 403 {
+					n429++
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			maxIn := 0
+			for i := range times {
+				j := i
+				for j < len(times) && times[j].Sub(times[i]) < 2*time.Second {
+					j++
+				}
+				maxIn = max(maxIn, j-i)
+			}
+			// average use of the allowance over the busy period
+			util := float64(len(times)) / (elapsed.Seconds() / 2) / float64(p.limit)
+			t.Logf("plan %s: %d requests in %s, %d rejected (%.2f%%), max %d in a 2 s window of %d allowed, utilisation %.0f%% (peak window %.0f%%)",
+				name, len(reqs), elapsed.Round(10*time.Millisecond), n429, 100*float64(n429)/float64(len(reqs)), maxIn, p.limit, util*100, 100*float64(maxIn)/float64(p.limit))
+			if float64(n429) >= 0.01*float64(len(reqs)) {
+				t.Errorf("%d of %d requests rejected, want under 1%%", n429, len(reqs))
+			}
+			// The simulator's rolling window is the judge of overfilling (its
+			// 429s are counted above); maxIn is taken here as answers arrive,
+			// and on a loaded machine a late answer can bunch into a window.
+			// The floor on the peak window proves the learned limit is used (the
+			// client starts at 20); it is loose because CI machines are busy.
+			if float64(maxIn) < 0.6*float64(p.limit) {
+				t.Errorf("burst window under-used: utilisation %.0f%%, peak window %d of %d", util*100, maxIn, p.limit)
+			}
+			if got := c.BurstLimit(); got != p.limit {
+				t.Errorf("client paces to %d, plan limit %d", got, p.limit)
+			}
+		}))
 	}
+}
+
+// inBubble runs a test in a testing/synctest bubble: with an InMemory
+// simulator, client and burst window then share the bubble's fake time,
+// which moves only when every goroutine waits, so pacing is measured exactly
+// and no test waits for real or depends on the machine's load.
+func inBubble(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { synctest.Test(t, f) }
 }
 
 // TestRateLimit429Recovery: a server that allows fewer requests than the
 // client believes (another integration shares the token) answers 429s; the
-// engine waits x-ratelimit-reset, reports RateLimited, and completes. It runs
-// in a synctest bubble like TestRateLimitPlans.
+// engine waits x-ratelimit-reset, reports RateLimited, and completes.
 func TestRateLimit429Recovery(t *testing.T) {
 	loadSpec(t)
-	synctest.Test(t, testRateLimit429Recovery)
+	inBubble(testRateLimit429Recovery)(t)
 }
 
 func testRateLimit429Recovery(t *testing.T) {
