@@ -163,3 +163,33 @@ func TestPauseSharedAcrossCallers(t *testing.T) {
 		}
 	})
 }
+
+// TestPacingOnInjectedClock: the limiter runs on Options.Clock, not on
+// time.Now: one caller's paced requests move a clock.Fake by exactly the
+// spacing of the pace (20 per 2 s paced at 90%: 8.5 requests a second).
+func TestPacingOnInjectedClock(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, okBody) })
+	var waits []time.Duration
+	c, _ := newTestClient(t, h, func(o *Options) {
+		o.BurstLimit = 20
+		o.Observer = func(o Observation) {
+			if o.Kind == ObsWait && o.Reason == "burst" {
+				waits = append(waits, o.Wait)
+			}
+		}
+	})
+	fc := fakeClock(t, c)
+	for range 10 {
+		if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := 9 * time.Second * 2 / 17 // 9 gaps of 1/8.5 s: the first request goes at once
+	slept, naps := fc.Slept()
+	if d := slept - want; d < -time.Millisecond || d > time.Millisecond || naps != 9 {
+		t.Errorf("clock slept %v in %d sleeps, want %v in 9", slept, naps, want)
+	}
+	if len(waits) != 9 {
+		t.Errorf("%d burst waits reported, want 9", len(waits))
+	}
+}
