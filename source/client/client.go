@@ -123,6 +123,7 @@ func New(opts Options) (*Client, error) {
 		tr.MaxIdleConnsPerHost = 16
 		opts.HTTPClient = &http.Client{Timeout: 120 * time.Second, Transport: tr}
 	}
+	opts.HTTPClient = NoRedirects(opts.HTTPClient) // see redirect.go
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 5
 	}

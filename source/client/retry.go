@@ -102,6 +102,8 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 				c.pauseFor(wait)
 				c.observe(ctx, Observation{Kind: ObsWait, Op: op, Status: 429, Wait: wait, Reason: "429", Attempt: attempt})
 				continue // pace() waits out the pause for every caller
+			case resp.Status >= 300 && resp.Status < 400:
+				return nil, c.redirectError(op, resp)
 			case resp.Status >= 500:
 				transient = c.apiError(op, resp)
 			default:
