@@ -884,3 +884,36 @@ func TestSinkErrorFailsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalWriteFailureFailsStream: a sink that fails to finish the output
+// (the StreamComplete that renames the file, or the last Checkpoint of a
+// full refresh) leaves the stream incomplete, with the sink's error, and a
+// StreamIncomplete event instead of StreamComplete.
+func TestFinalWriteFailureFailsStream(t *testing.T) {
+	for _, failOn := range []engine.Kind{engine.StreamComplete, engine.Checkpoint} {
+		t.Run(failOn.String(), func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 15, Scale: 50})
+			c := newClient(t, sim, nil)
+			col := newCollector(t)
+			renameFailed := errors.New("rename deals.jsonl: no space left on device")
+			sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+				if ev.Stream == "deals" && ev.Kind == failOn {
+					return renameFailed
+				}
+				return col.Emit(ctx, ev)
+			})
+			res, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: sink, Streams: full("deals")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Streams[0]
+			if s.Complete || res.OK() || s.Failure != engine.SystemError || !errors.Is(s.Err, renameFailed) || !errors.Is(res.Err(), renameFailed) {
+				t.Fatalf("deals: complete=%v ok=%v failure=%s err=%v", s.Complete, res.OK(), s.Failure, s.Err)
+			}
+			kinds := col.kinds["deals"]
+			if last := kinds[len(kinds)-1]; last != engine.StreamIncomplete {
+				t.Errorf("deals ended with %s, want incomplete (events %v)", last, kinds)
+			}
+		})
+	}
+}

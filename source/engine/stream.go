@@ -206,8 +206,13 @@ func (r *streamRun) run(ctx context.Context) {
 	}
 	if r.err == nil {
 		r.logf(ctx, LevelInfo, "complete: %s", summary)
-		_ = r.emit(ctx, Event{Kind: StreamComplete})
-		return
+		// A sink finishes its output on StreamComplete (final flush, fsync,
+		// rename): if that fails, the stream has not been written.
+		err := r.emit(ctx, Event{Kind: StreamComplete})
+		if err == nil {
+			return
+		}
+		r.fail(fmt.Errorf("read %s: finish the output: %w", r.def.Name, &sinkError{err}))
 	}
 	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
 	// Flush the last good state so the stream still has a resume point (and
