@@ -1,0 +1,246 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// The faults of issue 11, injected the way a faulty proxy or cache would
+// (the simulator's FaultRewrite): each must end the stream loudly, with no
+// record duplicated and no state past what was emitted.
+
+// rewriteEnv decodes a list answer, lets fn change it and encodes it again
+// (records stay raw).
+func rewriteEnv(body []byte, fn func(env, ad map[string]json.RawMessage)) []byte {
+	var env, ad map[string]json.RawMessage
+	if json.Unmarshal(body, &env) != nil {
+		return append([]byte(nil), body...)
+	}
+	_ = json.Unmarshal(env["additional_data"], &ad)
+	if ad == nil {
+		ad = map[string]json.RawMessage{}
+	}
+	fn(env, ad)
+	env["additional_data"], _ = json.Marshal(ad)
+	out, _ := json.Marshal(env)
+	return out
+}
+
+// v1pg is a v1 answer's pagination block.
+func v1pg(ad map[string]json.RawMessage) map[string]json.RawMessage {
+	var pg map[string]json.RawMessage
+	_ = json.Unmarshal(ad["pagination"], &pg)
+	return pg
+}
+
+func setV1pg(ad, pg map[string]json.RawMessage) { ad["pagination"], _ = json.Marshal(pg) }
+
+// cursors remembers the v2 cursors the answers handed out, in order, so a
+// fault can aim at "the second page" whatever the cursors look like.
+type cursors struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// page is the page number of a request (1 = no cursor), or 0 when unknown;
+// it records the answer's next cursor.
+func (cs *cursors) page(r *http.Request, body []byte) int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	n := 1
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		n = slices.Index(cs.list, c) + 2
+		if n == 1 {
+			return 0
+		}
+	}
+	var env struct {
+		AD struct {
+			Next string `json:"next_cursor"`
+		} `json:"additional_data"`
+	}
+	if json.Unmarshal(body, &env) == nil && env.AD.Next != "" && !slices.Contains(cs.list, env.AD.Next) && n == len(cs.list)+1 {
+		cs.list = append(cs.list, env.AD.Next)
+	}
+	return n
+}
+
+func (cs *cursors) get(i int) string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if i < len(cs.list) {
+		return cs.list[i]
+	}
+	return ""
+}
+
+func v1start(r *http.Request) int { n, _ := strconv.Atoi(r.URL.Query().Get("start")); return n }
+
+func TestPaginationFaultsFailLoudly(t *testing.T) {
+	tests := []struct {
+		name    string
+		stream  string
+		rewrite func(cs *cursors) func(r *http.Request, body []byte) []byte
+		want    string // in the stream's error
+	}{
+		{"v2 data null with a next cursor", "deals", func(cs *cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				if cs.page(r, body) != 2 {
+					return append([]byte(nil), body...)
+				}
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) { env["data"] = json.RawMessage("null") })
+			}
+		}, "no records"},
+		{"v2 empty data with a next cursor", "deals", func(cs *cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				if cs.page(r, body) != 3 {
+					return append([]byte(nil), body...)
+				}
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) { env["data"] = json.RawMessage("[]") })
+			}
+		}, "no records"},
+		{"v1 data null with more items", "call_logs", func(*cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				if v1start(r) != 50 {
+					return append([]byte(nil), body...)
+				}
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) { env["data"] = json.RawMessage("null") })
+			}
+		}, "no records"},
+		{"v2 cursor cycle A -> B -> A", "deals", func(cs *cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				if cs.page(r, body) != 3 {
+					return append([]byte(nil), body...)
+				}
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) { ad["next_cursor"], _ = json.Marshal(cs.get(0)) })
+			}
+		}, "pagination cycle"},
+		{"v2 page repeated", "deals", func(cs *cursors) func(*http.Request, []byte) []byte {
+			var first json.RawMessage
+			var mu sync.Mutex
+			return func(r *http.Request, body []byte) []byte {
+				n := cs.page(r, body)
+				mu.Lock()
+				defer mu.Unlock()
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) {
+					if n == 1 {
+						first = append(json.RawMessage(nil), env["data"]...)
+					} else if n == 2 {
+						env["data"] = first
+					}
+				})
+			}
+		}, "repeats the previous page"},
+		{"v1 overlapping offsets", "call_logs", func(*cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				if v1start(r) != 0 {
+					return append([]byte(nil), body...)
+				}
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) {
+					pg := v1pg(ad)
+					pg["next_start"] = json.RawMessage("30")
+					setV1pg(ad, pg)
+				})
+			}
+		}, "overlaps"},
+		{"v1 more items forever", "call_logs", func(*cursors) func(*http.Request, []byte) []byte {
+			return func(r *http.Request, body []byte) []byte {
+				return rewriteEnv(body, func(env, ad map[string]json.RawMessage) {
+					pg := v1pg(ad)
+					pg["more_items_in_collection"] = json.RawMessage("true")
+					setV1pg(ad, pg)
+				})
+			}
+		}, "no records"},
+	}
+	for _, tt := range tests {
+		for _, mode := range []engine.Mode{engine.FullRefresh, engine.Incremental} {
+			if mode == engine.Incremental && tt.stream != "deals" {
+				continue // call_logs is full refresh only
+			}
+			t.Run(tt.name+"/"+string(mode), func(t *testing.T) {
+				sim := newSim(t, pipedrivetest.Options{Seed: 21, Scale: 2500})
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var requests atomic.Int32
+				c := newClient(t, sim, func(o *client.Options) {
+					o.Observer = func(ob client.Observation) {
+						// Without the guards some of these never end: stop
+						// them so the test fails instead of hanging.
+						if ob.Kind == client.ObsRequest && requests.Add(1) > 300 {
+							cancel()
+						}
+					}
+				})
+				list := []engine.ConfiguredStream{{Name: tt.stream, Mode: mode}}
+				clean := newCollector(t)
+				if _, err := engine.Run(ctx, engine.Options{Client: c, Sink: clean, Streams: full(tt.stream)}); err != nil {
+					t.Fatal(err)
+				}
+				all := clean.ids(tt.stream)
+				if len(all) < 200 {
+					t.Fatalf("%s: only %d records in the simulator, the faults need several pages", tt.stream, len(all))
+				}
+				requests.Store(0)
+				sim.Fault(pipedrivetest.Fault{Path: streamPath(t, tt.stream), Kind: pipedrivetest.FaultRewrite, Rewrite: tt.rewrite(&cursors{})})
+				col := newCollector(t)
+				res, err := engine.Run(ctx, engine.Options{Client: c, Sink: col, Streams: list})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := res.Streams[0]
+				if s.Complete || res.OK() || s.Err == nil || !strings.Contains(s.Err.Error(), tt.want) {
+					t.Fatalf("complete=%v err=%v; want a failure saying %q", s.Complete, s.Err, tt.want)
+				}
+				if errors.Is(s.Err, context.Canceled) {
+					t.Fatalf("the read did not stop by itself: %v", s.Err)
+				}
+				got := col.ids(tt.stream)
+				if len(slices.Compact(slices.Clone(got))) != len(got) {
+					t.Errorf("%d records emitted, %d distinct: duplicates", len(got), len(slices.Compact(slices.Clone(got))))
+				}
+				if mode != engine.Incremental {
+					return
+				}
+				// The state never moves past a record that was not emitted:
+				// resuming from it (faults gone) reads every missing record.
+				sim.ClearFaults()
+				resume := newCollector(t)
+				res, err = engine.Run(ctx, engine.Options{Client: c, Sink: resume, Streams: list, State: stateOf(tt.stream, s.State)})
+				if err != nil || !res.OK() {
+					t.Fatalf("resume: %v %v", err, res.Err())
+				}
+				union := slices.Compact(slices.Sorted(slices.Values(append(got, resume.ids(tt.stream)...))))
+				if len(union) != len(all) {
+					t.Errorf("after the failed run (state %s) and a resume: %d of %d records", s.State, len(union), len(all))
+				}
+			})
+		}
+	}
+}
+
+// streamPath is the path a Fault matches for a stream.
+func streamPath(t *testing.T, name string) string {
+	t.Helper()
+	st, ok := streams.Lookup(name)
+	if !ok {
+		t.Fatalf("no stream %s", name)
+	}
+	if st.Version == client.V2 {
+		return "/api/v2" + st.Path
+	}
+	return "/v1" + st.Path
+}
