@@ -114,14 +114,15 @@ func (env *envelope) saysMore(p Paging) bool {
 // keys are walked, "data" is split into raw records (sub-slices of body, no
 // copy, no decode) and only the small additional_data is decoded. encoding/json
 // would scan the body three times (validate, skip, copy) and dominated the
-// engine's CPU. The pass checks structure (balanced brackets, terminated
-// strings, nothing after the envelope), which is what a truncated or reset
-// body breaks; such a body is reported as truncated and retried by do.
+// engine's CPU. The pass validates the body as it goes (jsonscan checks the
+// grammar of every value it skips or splits), so a truncated, reset or
+// malformed body is reported as such and retried by do, and every record
+// handed over is valid JSON.
 func parseEnvelope(body []byte) (*envelope, error) {
 	var env envelope
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
-		return nil, errTruncated
+		return nil, notJSON(body)
 	}
 	i++
 	for first := true; ; first = false {

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/pdxhq/pdx/source/internal/jsonscan"
 )
 
 // Get sends one paced, retried GET and returns the answer once its body is
@@ -19,13 +21,28 @@ import (
 func (c *Client) Get(ctx context.Context, v Version, path string, q url.Values, cost int) (*Response, error) {
 	return c.do(ctx, v, path, q, cost, func(body []byte) error {
 		if !json.Valid(body) {
-			return errTruncated
+			return notJSON(body)
 		}
 		return nil
 	})
 }
 
-var errTruncated = errors.New("response body is not complete JSON")
+// errTruncated is a 2xx body that is not valid JSON: cut short by a reset
+// or a proxy, or damaged. Retried; it fails the request when it persists.
+var errTruncated = errors.New("response body is not valid JSON (truncated or malformed)")
+
+// errHTML is a 2xx answer that is a web page: a captive portal, a proxy's
+// error page, or Cloudflare's challenge after too many requests. Retried
+// like a truncated body (Cloudflare lets go after a while).
+var errHTML = errors.New("the answer is an HTML page instead of JSON (often a proxy, or Cloudflare after too many requests)")
+
+// notJSON says which of the two an invalid body is.
+func notJSON(body []byte) error {
+	if i := jsonscan.SkipSpace(body, 0); i < len(body) && body[i] == '<' {
+		return errHTML
+	}
+	return errTruncated
+}
 
 // do runs the request loop. check validates a 2xx body; a failure counts as a
 // truncated body and is retried.

@@ -1,9 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -243,4 +246,72 @@ func streamPath(t *testing.T, name string) string {
 		return "/api/v2" + st.Path
 	}
 	return "/v1" + st.Path
+}
+
+// cloudflare200 is a challenge page served with status 200.
+const cloudflare200 = "<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head><body>Checking your browser before accessing api.pipedrive.com</body></html>"
+
+// TestBadBodiesFailLoudly: a 200 whose body is not valid JSON (a malformed
+// record, an HTML page) is retried like a truncated one; when it persists
+// the stream fails saying what came, and no invalid record is emitted.
+// Once only, it costs a retry and nothing else.
+func TestBadBodiesFailLoudly(t *testing.T) {
+	damage := map[string]func(body []byte) []byte{
+		"double comma in a record": func(b []byte) []byte {
+			i := bytes.Index(b, []byte(`"data":[`))
+			return slices.Concat(b[:i], bytes.Replace(b[i:], []byte(`,"`), []byte(`,,"`), 1))
+		},
+		"trailing comma in a record": func(b []byte) []byte {
+			i := bytes.Index(b, []byte(`},{"id"`))
+			return slices.Concat(b[:i], []byte(`,`), b[i:])
+		},
+		"a broken literal": func(b []byte) []byte {
+			i := bytes.Index(b, []byte(`"id":`))
+			return slices.Concat(b[:i], []byte(`"x":tru,`), b[i:])
+		},
+		"additional_data without a value": func(b []byte) []byte {
+			i := bytes.Index(b, []byte(`"additional_data":`)) + len(`"additional_data":`)
+			return slices.Concat(b[:i], []byte(`}`))
+		},
+		"an HTML page with status 200": func([]byte) []byte { return []byte(cloudflare200) },
+	}
+	want := map[string]string{"an HTML page with status 200": "HTML page instead of JSON"}
+	for name, fn := range damage {
+		for _, persistent := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/persistent=%v", name, persistent), func(t *testing.T) {
+				sim := newSim(t, pipedrivetest.Options{Seed: 22, Scale: 1500})
+				c := newClient(t, sim, nil)
+				_, clean := run(t, c, runCfg{streams: full("deals")})
+				cs := &cursors{}
+				var hits atomic.Int32
+				sim.Fault(pipedrivetest.Fault{Path: "/api/v2/deals", Kind: pipedrivetest.FaultRewrite, Rewrite: func(r *http.Request, body []byte) []byte {
+					if cs.page(r, body) != 2 || (!persistent && hits.Add(1) > 1) {
+						return append([]byte(nil), body...)
+					}
+					return fn(append([]byte(nil), body...))
+				}})
+				res, col := run(t, c, runCfg{streams: full("deals")})
+				for _, rec := range col.records["deals"] {
+					if !json.Valid(rec) {
+						t.Fatalf("an invalid record was emitted: %.80s", rec)
+					}
+				}
+				s := res.Streams[0]
+				if !persistent {
+					mustComplete(t, res)
+					if !slices.Equal(rawSet(col.records["deals"]), rawSet(clean.records["deals"])) {
+						t.Errorf("records differ after one bad page")
+					}
+					return
+				}
+				msg := cmp.Or(want[name], "not valid JSON")
+				if s.Complete || s.Err == nil || !strings.Contains(s.Err.Error(), msg) {
+					t.Fatalf("complete=%v err=%v; want a failure saying %q", s.Complete, s.Err, msg)
+				}
+				if n := len(col.records["deals"]); n != 500 {
+					t.Errorf("%d records emitted, want the first page's 500", n)
+				}
+			})
+		}
+	}
 }
