@@ -145,7 +145,9 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 }
 
 func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	stall := c.newStallGuard(ctx) // see stall.go
+	defer stall.stop()
+	req, err := http.NewRequestWithContext(stall.ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -161,28 +163,29 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, err
+		return nil, stall.explain(err)
 	}
 	defer hr.Body.Close()
-	body, err := readBody(hr)
+	stall.progress()
+	body, err := readBody(hr.ContentLength, stall.reader(hr.Body))
 	c.learn(hr.Header)
 	if err != nil {
-		return nil, fmt.Errorf("read response body: %w", err)
+		return nil, fmt.Errorf("read response body: %w", stall.explain(err))
 	}
 	return &Response{Status: hr.StatusCode, Header: hr.Header, Body: body}, nil
 }
 
 // readBody reads the whole body; with a Content-Length it allocates once
 // instead of growing (pages are ~1 MB).
-func readBody(hr *http.Response) ([]byte, error) {
-	if n := hr.ContentLength; n > 0 && n < 256<<20 {
+func readBody(n int64, r io.Reader) ([]byte, error) {
+	if n > 0 && n < 256<<20 {
 		body := make([]byte, n)
-		if _, err := io.ReadFull(hr.Body, body); err != nil {
+		if _, err := io.ReadFull(r, body); err != nil {
 			return nil, err
 		}
 		return body, nil
 	}
-	return io.ReadAll(hr.Body)
+	return io.ReadAll(r)
 }
 
 func (c *Client) apiError(op string, resp *Response) *APIError {
