@@ -917,3 +917,49 @@ func TestFinalWriteFailureFailsStream(t *testing.T) {
 		})
 	}
 }
+
+// TestFutureFloorWarns: a saved cursor or a start date in the future reads
+// nothing; a warning naming the stream and the date says why, so it is not
+// taken for "no changes". A floor in the past says nothing of the kind.
+func TestFutureFloorWarns(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	future := "2030-01-02T03:04:05Z"
+	tests := []struct {
+		name  string
+		list  []engine.ConfiguredStream
+		state map[string]json.RawMessage
+		start time.Time
+		want  string // "" = no warning
+	}{
+		{"saved cursor", incr("deals"), stateOf("deals", json.RawMessage(`{"update_time":"`+future+`"}`)), time.Time{}, "saved state's cursor " + future},
+		{"start date", full("deals"), nil, time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), "start date " + future},
+		{"past cursor", incr("deals"), stateOf("deals", json.RawMessage(`{"update_time":"2026-11-30T12:00:00Z"}`)), time.Time{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 4, Scale: 50})
+			col := newCollector(t)
+			res, err := engine.Run(context.Background(), engine.Options{Client: newClient(t, sim, nil), Sink: col, Streams: tt.list,
+				State: tt.state, StartDate: tt.start, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustComplete(t, res)
+			var warned []string
+			for _, e := range col.events(engine.Log) {
+				if e.Level == engine.LevelWarn && strings.Contains(e.Message, "in the future") {
+					if e.Stream != "deals" {
+						t.Errorf("warning for stream %q: %s", e.Stream, e.Message)
+					}
+					warned = append(warned, e.Message)
+				}
+			}
+			switch {
+			case tt.want == "" && len(warned) > 0:
+				t.Errorf("unexpected warning: %q", warned)
+			case tt.want != "" && (len(warned) != 1 || !strings.Contains(warned[0], tt.want)):
+				t.Errorf("warnings %q, want one with %q", warned, tt.want)
+			}
+		})
+	}
+}
