@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
@@ -313,5 +314,84 @@ func TestBadBodiesFailLoudly(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFinalWriteFailureFailsStream: a sink that fails to finish the output
+// (the StreamComplete that renames the file, or the last Checkpoint of a
+// full refresh) leaves the stream incomplete, with the sink's error, and a
+// StreamIncomplete event instead of StreamComplete.
+func TestFinalWriteFailureFailsStream(t *testing.T) {
+	for _, failOn := range []engine.Kind{engine.StreamComplete, engine.Checkpoint} {
+		t.Run(failOn.String(), func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 15, Scale: 50})
+			c := newClient(t, sim, nil)
+			col := newCollector(t)
+			renameFailed := errors.New("rename deals.jsonl: no space left on device")
+			sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+				if ev.Stream == "deals" && ev.Kind == failOn {
+					return renameFailed
+				}
+				return col.Emit(ctx, ev)
+			})
+			res, err := engine.Run(context.Background(), engine.Options{Client: c, Sink: sink, Streams: full("deals")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Streams[0]
+			if s.Complete || res.OK() || s.Failure != engine.SystemError || !errors.Is(s.Err, renameFailed) || !errors.Is(res.Err(), renameFailed) {
+				t.Fatalf("deals: complete=%v ok=%v failure=%s err=%v", s.Complete, res.OK(), s.Failure, s.Err)
+			}
+			kinds := col.kinds["deals"]
+			if last := kinds[len(kinds)-1]; last != engine.StreamIncomplete {
+				t.Errorf("deals ended with %s, want incomplete (events %v)", last, kinds)
+			}
+		})
+	}
+}
+
+// TestFutureFloorWarns: a saved cursor or a start date in the future reads
+// nothing; a warning naming the stream and the date says why, so it is not
+// taken for "no changes". A floor in the past says nothing of the kind.
+func TestFutureFloorWarns(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	future := "2030-01-02T03:04:05Z"
+	tests := []struct {
+		name  string
+		list  []engine.ConfiguredStream
+		state map[string]json.RawMessage
+		start time.Time
+		want  string // "" = no warning
+	}{
+		{"saved cursor", incr("deals"), stateOf("deals", json.RawMessage(`{"update_time":"`+future+`"}`)), time.Time{}, "saved state's cursor " + future},
+		{"start date", full("deals"), nil, time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), "start date " + future},
+		{"past cursor", incr("deals"), stateOf("deals", json.RawMessage(`{"update_time":"2026-11-30T12:00:00Z"}`)), time.Time{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 4, Scale: 50})
+			col := newCollector(t)
+			res, err := engine.Run(context.Background(), engine.Options{Client: newClient(t, sim, nil), Sink: col, Streams: tt.list,
+				State: tt.state, StartDate: tt.start, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustComplete(t, res)
+			var warned []string
+			for _, e := range col.events(engine.Log) {
+				if e.Level == engine.LevelWarn && strings.Contains(e.Message, "in the future") {
+					if e.Stream != "deals" {
+						t.Errorf("warning for stream %q: %s", e.Stream, e.Message)
+					}
+					warned = append(warned, e.Message)
+				}
+			}
+			switch {
+			case tt.want == "" && len(warned) > 0:
+				t.Errorf("unexpected warning: %q", warned)
+			case tt.want != "" && (len(warned) != 1 || !strings.Contains(warned[0], tt.want)):
+				t.Errorf("warnings %q, want one with %q", warned, tt.want)
+			}
+		})
 	}
 }
