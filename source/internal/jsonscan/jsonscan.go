@@ -16,6 +16,7 @@ package jsonscan
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // MaxDepth bounds the nesting of objects and arrays (encoding/json's own
@@ -51,27 +52,34 @@ const (
 	highs = 0x8080808080808080
 )
 
-// special reports whether any of the 8 bytes in x is a quote, a backslash
-// or a control character (SWAR: a byte of x-k*ones borrows into its high
-// bit exactly when it was below k).
-func special(x uint64) bool {
+// special marks the high bit of each of the 8 bytes in x (little endian)
+// that is a quote, a backslash or a control character, and maybe of bytes
+// after the first one marked (SWAR: a byte of x-k*ones borrows into its
+// high bit when it was below k, and the borrow may carry on upwards). The
+// lowest mark is therefore exact.
+func special(x uint64) uint64 {
 	q, bs := x^('"'*ones), x^('\\'*ones)
-	return ((q-ones)&^q|(bs-ones)&^bs|(x-0x20*ones)&^x)&highs != 0
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-0x20*ones)&^x) & highs
 }
 
 // SkipString returns the index just past the string starting at b[i] == '"',
 // or -1 (unterminated, an unknown escape, a raw control character). Plain
-// bytes are stepped over eight at a time (one word test each), then by a
-// table lookup.
+// bytes are stepped over eight at a time (one word test each; the lowest
+// mark is the byte that stops the run), the last few by a table lookup.
 func SkipString(b []byte, i int) int {
 	i++
 	for {
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) {
+			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto found
+			}
 			i += 8
 		}
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
+	found:
 		if i >= len(b) {
 			return -1
 		}
