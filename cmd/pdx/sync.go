@@ -13,18 +13,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
 	"github.com/pdxhq/pdx/tui/plain"
 )
 
-// syncTUI shows a sync in the terminal UI: it runs job.Run with opts (adding
+// syncTUI shows a sync in the terminal UI: it runs app.Run with opts (adding
 // its own observer) and returns the summary. The TUI sets it; nil means
 // `pdx sync` is always headless.
-var syncTUI func(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error)
+var syncTUI func(ctx context.Context, cmd *cobra.Command, opts app.Options) (app.Summary, error)
 
 // demoOutDir is where `pdx sync --demo` writes unless --out says otherwise.
 const demoOutDir = "pdx-demo"
@@ -60,7 +60,7 @@ func init() {
 		fl.StringSliceVar(&f.streams, "streams", nil, "streams to sync, comma-separated (default: the profile's, else all)")
 		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
 		fl.StringVar(&f.format, "format", "", "output format: jsonl, csv or airbyte (default: the profile's, else jsonl)")
-		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, airbyte format only; default: the profile's, else ./"+job.DefaultOutDir+")")
+		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, airbyte format only; default: the profile's, else ./"+app.DefaultOutDir+")")
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		return cmd
 	})
@@ -113,16 +113,16 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if err != nil {
 			return usageErr(err)
 		}
-		if _, _, err := job.Resolve(base); err != nil {
+		if _, _, err := app.Resolve(base); err != nil {
 			return usageErr(err)
 		}
-		d, err := job.StartDemo(base)
+		d, err := app.StartDemo(base)
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
 		defer d.Close()
-		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", job.DemoScale)
-		name, p, sec, st = job.DemoProfile, d.Profile, d.Secret, state.Ephemeral(job.DemoProfile)
+		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", app.DemoScale)
+		name, p, sec, st = app.DemoProfile, d.Profile, d.Secret, state.Ephemeral(app.DemoProfile)
 		mem := secret.NewMemory()
 		persist = func(s secret.Secret) error { _, err := mem.Set(name, s); return err }
 	} else {
@@ -135,7 +135,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if p, err = f.apply(p); err != nil {
 			return usageErr(err)
 		}
-		if _, _, err := job.Resolve(p); err != nil {
+		if _, _, err := app.Resolve(p); err != nil {
 			return usageErr(err)
 		}
 		var loc secret.Location
@@ -164,9 +164,9 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 
 	ctx, stop := commandContext(cmd)
 	defer stop()
-	opts := job.Options{ProfileName: name, Profile: p, Secret: sec, Persist: persist, State: st, Stdout: cmd.OutOrStdout()}
+	opts := app.Options{ProfileName: name, Profile: p, Secret: sec, Persist: persist, State: st, Stdout: cmd.OutOrStdout()}
 
-	var sum job.Summary
+	var sum app.Summary
 	var err error
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {
 		sum, err = syncTUI(ctx, cmd, opts)
@@ -174,7 +174,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		pr := plain.New(errw)
 		opts.Observers = []engine.Sink{pr}
 		opts.Notice = pr.Info
-		sum, err = job.Run(ctx, opts)
+		sum, err = app.Run(ctx, opts)
 		if err == nil || len(sum.Streams) > 0 {
 			plain.Summary(errw, sum)
 		}
@@ -184,7 +184,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 
 // syncExit maps a run's outcome to the exit code: 3 when the daily budget
 // ran out (state saved), 1 when a stream failed or the run could not start.
-func syncExit(sum job.Summary, err error) error {
+func syncExit(sum app.Summary, err error) error {
 	switch {
 	case err != nil:
 		return withExit(exitFailure, err)

@@ -2,7 +2,7 @@
 // JSONL (one raw API record per line), CSV (columns from the stream's
 // schema), or Airbyte protocol messages (through source/airbyte's writer).
 //
-// Crash safety, the contract with the job runner (store/job):
+// Crash safety, the contract with the runner (app):
 //   - Emit(Checkpoint) returns only after every record of that stream written
 //     so far is flushed and fsynced; the runner saves the state afterwards,
 //     together with Position (the file's durable size).

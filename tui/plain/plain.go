@@ -15,8 +15,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
 )
 
 // DefaultInterval is how often a running stream reports its progress.
@@ -167,7 +167,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func count(n int64) string { return humanize.Comma(n) }
 
 // Summary prints the end-of-run table and what to do next.
-func Summary(w io.Writer, s job.Summary) {
+func Summary(w io.Writer, s app.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tMODE\tRECORDS\tTOKENS\tTIME\tRESULT")
 	var total, tokens int64

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -43,7 +43,7 @@ type Options struct {
 // Backend implements tui.Backend.
 type Backend struct {
 	name     string
-	demo     *job.Demo
+	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
 	state    *state.Profile
@@ -61,16 +61,16 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauthArgs: o.OAuthArgs}
 	if o.Demo {
-		d, err := job.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
+		d, err := app.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
 		if err != nil {
 			return nil, err
 		}
-		b.demo, b.name, b.prof = d, job.DemoProfile, d.Profile
+		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.state = state.Ephemeral(job.DemoProfile)
+		b.state = state.Ephemeral(app.DemoProfile)
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -162,7 +162,7 @@ func (b *Backend) profileCopy() profile.Profile {
 
 // check asks /v1/users/me who the secret belongs to.
 func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, tui.Budget, error) {
-	cl, err := job.NewClient(job.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
+	cl, err := app.NewClient(app.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
@@ -283,7 +283,7 @@ func (b *Backend) Settings() tui.Settings {
 	p := b.profileCopy()
 	s := tui.Settings{Format: tui.Format(p.Format), OutDir: p.OutDir}
 	if s.OutDir == "" {
-		s.OutDir = job.DefaultOutDir
+		s.OutDir = app.DefaultOutDir
 	}
 	for _, n := range p.Streams {
 		m := tui.FullRefresh
@@ -353,7 +353,7 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
-	sum, err := job.Run(ctx, job.Options{
+	sum, err := app.Run(ctx, app.Options{
 		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {

@@ -1,9 +1,4 @@
-// Package job runs one sync of a profile: it resolves the streams and
-// modes, opens the output writer, builds the API client, runs the engine
-// with MultiSink(writer, state saver, observers...), saves each stream's
-// state right after the writer made its records durable, and returns a
-// summary. `pdx sync` and the TUI both call Run.
-package job
+package app
 
 import (
 	"context"
