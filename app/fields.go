@@ -12,21 +12,54 @@ import (
 	"github.com/pdxhq/pdx/store/output"
 )
 
-// columnSource lays out CSV columns: the stream's schema plus the company's
-// custom fields, read once per entity from its Fields endpoint (10 tokens)
-// and only when a CSV file is created.
-type columnSource struct {
+// Fields discovers the custom fields of each entity (deal, person, ...)
+// from its Fields stream, once per entity: the CSV columns and the Airbyte
+// catalog both come from here. Safe for concurrent use.
+type Fields struct {
 	cl     *client.Client
-	notice func(string)
 	mu     sync.Mutex
 	fields map[string][]schema.Field // entity -> custom fields
 }
 
-func newColumnSource(cl *client.Client, notice func(string)) *columnSource {
-	return &columnSource{cl: cl, notice: notice, fields: map[string][]schema.Field{}}
+// NewFields reads field definitions with cl.
+func NewFields(cl *client.Client) *Fields {
+	return &Fields{cl: cl, fields: map[string][]schema.Field{}}
 }
 
-func (c *columnSource) columns(ctx context.Context, stream string) ([]output.Column, error) {
+// Of returns the custom fields of entity (nil when it has no Fields stream).
+func (f *Fields) Of(ctx context.Context, entity string) ([]schema.Field, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fs, ok := f.fields[entity]; ok {
+		return fs, nil
+	}
+	def, ok := streams.Lookup(entity + "_fields")
+	if !ok {
+		f.fields[entity] = nil
+		return nil, nil
+	}
+	var raws []json.RawMessage
+	req := client.PageRequest{Version: def.Version, Path: def.Path, Params: def.Params, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
+	err := f.cl.Pages(ctx, req, func(p client.Page) error {
+		for _, r := range p.Records {
+			raws = append(raws, append(json.RawMessage(nil), r...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s field definitions: %w", entity, err)
+	}
+	fs, err := schema.ParseFields(int(def.Version), raws)
+	if err != nil {
+		return nil, fmt.Errorf("read %s field definitions: %w", entity, err)
+	}
+	f.fields[entity] = fs
+	return fs, nil
+}
+
+// columns are the CSV columns of stream. Custom field names that cannot be
+// read are not fatal: the notice says so and custom values go to _extra.
+func (f *Fields) columns(ctx context.Context, stream string, notice func(string)) ([]output.Column, error) {
 	st, ok := streams.Lookup(stream)
 	if !ok {
 		return nil, fmt.Errorf("unknown stream %q", stream)
@@ -37,59 +70,16 @@ func (c *columnSource) columns(ctx context.Context, stream string) ([]output.Col
 	}
 	var fields []schema.Field
 	if st.FieldsEntity != "" {
-		fields, err = c.customFields(ctx, st.FieldsEntity)
+		fields, err = f.Of(ctx, st.FieldsEntity)
 		if err != nil {
-			// Columns can still be made; custom values then go to _extra.
-			c.notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values go to the %s column", stream, err, output.ExtraColumn))
+			notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values go to the %s column", stream, err, output.ExtraColumn))
 			fields = nil
 		}
-		if len(fields) > 0 && hasCustomSlot(js, int(st.Version)) {
+		if len(fields) > 0 && schema.HasCustomSlot(js, int(st.Version)) {
 			if js, err = schema.WithCustomFields(js, int(st.Version), fields); err != nil {
 				return nil, fmt.Errorf("%s schema: %w", stream, err)
 			}
 		}
 	}
 	return output.Columns(js, st.PrimaryKey, fields)
-}
-
-func (c *columnSource) customFields(ctx context.Context, entity string) ([]schema.Field, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if f, ok := c.fields[entity]; ok {
-		return f, nil
-	}
-	def, ok := streams.Lookup(entity + "_fields")
-	if !ok {
-		c.fields[entity] = nil
-		return nil, nil
-	}
-	var raws []json.RawMessage
-	req := client.PageRequest{Version: def.Version, Path: def.Path, Params: def.Params, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
-	err := c.cl.Pages(ctx, req, func(p client.Page) error {
-		for _, r := range p.Records {
-			raws = append(raws, append(json.RawMessage(nil), r...))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %s fields: %w", entity, err)
-	}
-	fields, err := schema.ParseFields(int(def.Version), raws)
-	if err != nil {
-		return nil, err
-	}
-	c.fields[entity] = fields
-	return fields, nil
-}
-
-// hasCustomSlot: v2 records carry custom fields only where the schema has
-// custom_fields; v1 records (leads, notes) carry them at the top level.
-func hasCustomSlot(js json.RawMessage, version int) bool {
-	if version != 2 {
-		return true
-	}
-	var s struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	return json.Unmarshal(js, &s) == nil && s.Properties["custom_fields"] != nil
 }

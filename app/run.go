@@ -403,8 +403,8 @@ func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map
 	opt := output.Options{Dir: absDir, Streams: specs, Notice: streamNotice}
 	var fs *output.FileSink
 	if format == profile.FormatCSV {
-		cols := newColumnSource(cl, notice)
-		fs, err = output.NewCSV(opt, func(stream string) ([]output.Column, error) { return cols.columns(ctx, stream) })
+		fields := NewFields(cl)
+		fs, err = output.NewCSV(opt, func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) })
 	} else {
 		fs, err = output.NewJSONL(opt)
 	}
