@@ -75,6 +75,15 @@ const (
 	FormatAirbyte Format = "airbyte"
 )
 
+// FormatInfo is one output format the Output step offers (from
+// store/output's registry, through the Backend).
+type FormatInfo struct {
+	Name        Format
+	Label       string // "CSV", "Airbyte messages"
+	Description string // what the files are good for
+	Stdout      bool   // can write to "-" (standard output)
+}
+
 // Settings are the profile's remembered choices.
 type Settings struct {
 	Streams []Choice // nil: nothing remembered yet
@@ -140,6 +149,8 @@ type Backend interface {
 	Whoami(ctx context.Context) (Identity, Budget, error)
 	// Streams lists every stream, in display order.
 	Streams() []StreamInfo
+	// Formats lists the output formats, in display order.
+	Formats() []FormatInfo
 	// Settings returns the profile's remembered choices.
 	Settings() Settings
 	// SaveSettings remembers the choices for next time.

@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // EnvConfigDir overrides the configuration directory.
@@ -37,13 +39,6 @@ const (
 const (
 	ModeFull        = "full"
 	ModeIncremental = "incremental"
-)
-
-// Output formats.
-const (
-	FormatJSONL   = "jsonl"
-	FormatCSV     = "csv"
-	FormatAirbyte = "airbyte"
 )
 
 // Profile is one company's settings. Empty fields mean "the built-in default".
@@ -66,7 +61,8 @@ type Profile struct {
 	Mode string `toml:"mode,omitempty"`
 	// StreamModes overrides Mode per stream.
 	StreamModes map[string]string `toml:"stream_modes,omitempty"`
-	// Format is "jsonl", "csv" or "airbyte".
+	// Format names a format of store/output's registry ("jsonl", "csv",
+	// "airbyte", ...).
 	Format string `toml:"format,omitempty"`
 	// OutDir is where files go ("-" for stdout with the airbyte format).
 	OutDir string `toml:"out_dir,omitempty"`
@@ -157,7 +153,8 @@ func (s *Store) Load() (*Config, error) {
 	return c, nil
 }
 
-const header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
+// header is written above the settings; the formats come from the registry.
+var header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
 # No secrets are kept here (they live in the OS keyring; see 'pdx auth status').
 # Editable by hand; pdx rewrites this file (comments other than this header are not kept).
 #
@@ -165,12 +162,28 @@ const header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
 #   api_base_url   API root, default https://api.pipedrive.com (OAuth: the api_domain)
 #   streams        streams to sync, e.g. ["deals", "persons"]; empty = all
 #   mode           "incremental" (default) or "full"; stream_modes overrides it per stream
-#   format         "jsonl" (default), "csv" or "airbyte"
+#   format         ` + formatList() + `
 #   out_dir        output directory ("-" = stdout, airbyte format only)
 #   start_date     first incremental sync starts here, e.g. "2024-01-01"
 #   concurrency    streams read at once (0 = default)
 
 `
+
+// formatList is `"jsonl" (default), "csv" or "airbyte"`.
+func formatList() string {
+	var names []string
+	for _, n := range output.Names() {
+		q := strconv.Quote(n)
+		if n == output.DefaultFormat {
+			q += " (default)"
+		}
+		names = append(names, q)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // Save writes the config atomically (0600: it is the user's business).
 func (s *Store) Save(c *Config) error {
@@ -264,12 +277,12 @@ func (p *Profile) Validate() error {
 			return fmt.Errorf("stream_modes.%s: %w", s, err)
 		}
 	}
-	if err := ValidFormat(p.Format); err != nil {
+	if err := output.ValidFormat(p.Format); err != nil {
 		return err
 	}
 	if p.StartDate != "" {
-		if _, err := ParseStartDate(p.StartDate); err != nil {
-			return err
+		if _, err := startdate.Parse(p.StartDate); err != nil {
+			return fmt.Errorf("start_date: %w", err)
 		}
 	}
 	if p.Concurrency < 0 {
@@ -281,11 +294,6 @@ func (p *Profile) Validate() error {
 // ValidMode accepts "", "full" and "incremental".
 func ValidMode(m string) error { return oneOf("mode", m, "", ModeFull, ModeIncremental) }
 
-// ValidFormat accepts "", "jsonl", "csv" and "airbyte".
-func ValidFormat(f string) error {
-	return oneOf("format", f, "", FormatJSONL, FormatCSV, FormatAirbyte)
-}
-
 func oneOf(field, v string, allowed ...string) error {
 	for _, a := range allowed {
 		if v == a {
@@ -293,17 +301,6 @@ func oneOf(field, v string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("%s %q: must be one of %s", field, v, strings.Join(allowed[1:], ", "))
-}
-
-// ParseStartDate accepts RFC 3339 or a plain date (midnight UTC).
-func ParseStartDate(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("start_date %q: want YYYY-MM-DD or RFC 3339 (2024-01-01T00:00:00Z)", s)
 }
 
 // ModeFor is the sync mode of stream: its override, else the profile's mode,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/tui"
 )
 
@@ -14,18 +14,16 @@ import (
 // Explain are filled in here. It returns the job's summary and error, and
 // what the UI saw.
 func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summary, tui.Outcome, error) {
-	plan, _, err := app.Resolve(opts.Profile)
-	if err != nil {
-		return app.Summary{}, tui.Outcome{}, err
+	plan := opts.Plan
+	if plan == nil {
+		pl, err := app.PlanSync(opts.Profile)
+		if err != nil {
+			return app.Summary{}, tui.Outcome{}, err
+		}
+		plan, opts.Plan = &pl, &pl
 	}
-	ui.Plan = tui.Plan{Format: tui.Format(opts.Profile.Format), OutDir: opts.Profile.OutDir}
-	if ui.Plan.Format == "" {
-		ui.Plan.Format = tui.FormatJSONL
-	}
-	if ui.Plan.OutDir == "" {
-		ui.Plan.OutDir = app.DefaultOutDir
-	}
-	for _, cs := range plan {
+	ui.Plan = tui.Plan{Format: tui.Format(plan.Format.Name), OutDir: plan.OutDir}
+	for _, cs := range plan.Streams {
 		ui.Plan.Streams = append(ui.Plan.Streams, tui.Choice{Stream: cs.Name, Mode: tui.Mode(cs.Mode)})
 	}
 	if opts.State != nil {
@@ -59,13 +57,16 @@ func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summa
 // resultOf is what the summary screen needs from a job summary.
 func resultOf(sum app.Summary, stateSaved bool) tui.Result {
 	res := tui.Result{Files: map[string][]string{}, StateSaved: stateSaved}
+	f, _ := output.Lookup(sum.Format)
+	stages := f.StagesFullRefresh
 	for _, s := range sum.Streams {
 		if s.File != "" {
 			res.Files[s.Name] = append(res.Files[s.Name], s.File)
 		}
-		// A full refresh writes a hidden partial file that an unfinished run
-		// drops (Airbyte messages share one file, so theirs stay).
-		if !s.Complete && s.Mode == engine.FullRefresh && s.Records > 0 && sum.Format != profile.FormatAirbyte {
+		// A full refresh may be staged (a hidden partial file) and dropped
+		// by an unfinished run (Airbyte messages share one file, so theirs
+		// stay).
+		if !s.Complete && s.Mode == engine.FullRefresh && s.Records > 0 && stages {
 			if res.Dropped == nil {
 				res.Dropped = map[string]bool{}
 			}

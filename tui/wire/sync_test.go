@@ -40,7 +40,7 @@ func (w *screenWatcher) Write(p []byte) (int, error) {
 // `pdx sync` in a terminal: the job runs under the progress screen, the
 // summary appears, q closes it, and the job's own summary comes back.
 func TestSyncUnderWatch(t *testing.T) {
-	d, err := app.StartDemo(profile.Profile{Streams: []string{"deals", "users"}, Format: profile.FormatJSONL, OutDir: t.TempDir()})
+	d, err := app.StartDemo(profile.Profile{Streams: []string{"deals", "users"}, Format: "jsonl", OutDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +88,9 @@ func TestResultOfDropped(t *testing.T) {
 		format string
 		want   map[string]bool
 	}{
-		{profile.FormatJSONL, map[string]bool{"call_logs": true}},
-		{profile.FormatCSV, map[string]bool{"call_logs": true}},
-		{profile.FormatAirbyte, nil},
+		{"jsonl", map[string]bool{"call_logs": true}},
+		{"csv", map[string]bool{"call_logs": true}},
+		{"airbyte", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -61,7 +62,7 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauthArgs: o.OAuthArgs}
 	if o.Demo {
-		d, err := app.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
+		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
 		if err != nil {
 			return nil, err
 		}
@@ -276,6 +277,15 @@ func group(g streams.Group) tui.Group {
 		return tui.GroupSettings
 	}
 	return tui.GroupCore
+}
+
+// Formats implements tui.Backend: store/output's registry.
+func (b *Backend) Formats() []tui.FormatInfo {
+	var out []tui.FormatInfo
+	for _, f := range output.Formats() {
+		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout})
+	}
+	return out
 }
 
 // Settings implements tui.Backend.

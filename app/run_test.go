@@ -209,7 +209,7 @@ func assertNoSecret(t *testing.T, dir, secret string) {
 func TestCSVRoundTrip(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 5, Scale: 200})
 	p := e.prof
-	p.Format = profile.FormatCSV
+	p.Format = "csv"
 	p.Streams = []string{"deals", "leads", "notes"}
 	sum := e.run(t, p, nil)
 	if !sum.OK() {
@@ -299,7 +299,8 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan, notes, err := Resolve(tt.p)
+			pl, err := PlanSync(tt.p)
+			plan, notes := pl.Streams, pl.Notes
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v", err)
@@ -318,7 +319,8 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	all, _, err := Resolve(profile.Profile{})
+	pl, err := PlanSync(profile.Profile{})
+	all := pl.Streams
 	if err != nil || len(all) < 20 || all[0].Mode != engine.FullRefresh && all[0].Mode != engine.Incremental {
 		t.Errorf("all streams: %d %v", len(all), err)
 	}
@@ -356,7 +358,7 @@ func apiRecords(t *testing.T, srv *pipedrivetest.Server, stream string) []string
 func TestCSVResumeCutsUnsavedBytes(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 6, Scale: 300})
 	p := e.prof
-	p.Format = profile.FormatCSV
+	p.Format = "csv"
 	p.Streams = []string{"deals"}
 	if sum := e.run(t, p, nil); !sum.OK() {
 		t.Fatalf("first run: %+v", sum.Streams)
