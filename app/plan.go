@@ -117,10 +117,10 @@ func resolveStreams(p profile.Profile) ([]engine.ConfiguredStream, []string, err
 			return nil, nil, fmt.Errorf("unknown stream %q; streams are: %s", n, strings.Join(streams.Names(), ", "))
 		}
 		mode := engine.FullRefresh
-		if p.ModeFor(n) == profile.ModeIncremental {
+		if p.ModeFor(n) == engine.Incremental {
 			if st.SupportsIncremental() {
 				mode = engine.Incremental
-			} else if len(p.Streams) > 0 && (p.Mode == profile.ModeIncremental || p.StreamModes[n] == profile.ModeIncremental) {
+			} else if len(p.Streams) > 0 && (p.Mode == engine.Incremental || p.StreamModes[n] == engine.Incremental) {
 				// Only worth saying when the user named the stream.
 				notes = append(notes, fmt.Sprintf("%s supports only full refresh; reading it in full", n))
 			}

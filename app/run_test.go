@@ -37,7 +37,7 @@ func newEnv(t *testing.T, o pipedrivetest.Options) *env {
 	srv := pipedrivetest.NewServer(o)
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, out: t.TempDir(), states: state.OpenDir(t.TempDir()),
-		prof: profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL(), Mode: profile.ModeIncremental}}
+		prof: profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL(), Mode: engine.Incremental}}
 }
 
 func (e *env) run(t *testing.T, p profile.Profile, notices *[]string) Summary {
@@ -124,7 +124,7 @@ func TestJSONLRoundTripAndIncremental(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 3, Scale: 700})
 	p := e.prof
 	p.Streams = []string{"deals", "persons", "notes", "pipelines"}
-	p.StreamModes = map[string]string{"pipelines": profile.ModeFull}
+	p.StreamModes = map[string]engine.Mode{"pipelines": profile.ModeFull}
 	sum := e.run(t, p, nil)
 	if !sum.OK() {
 		t.Fatalf("run not OK: %+v", sum.Streams)
@@ -292,9 +292,9 @@ func TestResolve(t *testing.T) {
 		wantErr string
 		note    string
 	}{
-		{"explicit", profile.Profile{Streams: []string{"deals", "stages"}, Mode: profile.ModeIncremental}, "deals:incremental,stages:incremental", "", ""},
-		{"full only downgraded", profile.Profile{Streams: []string{"currencies"}, Mode: profile.ModeIncremental}, "currencies:full_refresh", "", "only full refresh"},
-		{"per stream", profile.Profile{Streams: []string{"deals"}, Mode: profile.ModeIncremental, StreamModes: map[string]string{"deals": "full"}}, "deals:full_refresh", "", ""},
+		{"explicit", profile.Profile{Streams: []string{"deals", "stages"}, Mode: engine.Incremental}, "deals:incremental,stages:incremental", "", ""},
+		{"full only downgraded", profile.Profile{Streams: []string{"currencies"}, Mode: engine.Incremental}, "currencies:full_refresh", "", "only full refresh"},
+		{"per stream", profile.Profile{Streams: []string{"deals"}, Mode: engine.Incremental, StreamModes: map[string]engine.Mode{"deals": "full"}}, "deals:full_refresh", "", ""},
 		{"unknown", profile.Profile{Streams: []string{"dealz"}}, "", `unknown stream "dealz"`, ""},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,8 @@ func formatCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCo
 
 // apply puts the command line's choices over the profile's.
 func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
-	if err := profile.ValidMode(f.mode); err != nil {
+	mode, err := profile.ParseMode(f.mode)
+	if err != nil {
 		return p, fmt.Errorf("--%w", err)
 	}
 	if err := output.ValidFormat(f.format); err != nil {
@@ -102,8 +103,8 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if len(f.streams) > 0 {
 		p.Streams = f.streams
 	}
-	if f.mode != "" {
-		p.Mode = f.mode
+	if mode != "" {
+		p.Mode = mode
 		p.StreamModes = nil // an explicit mode is for every stream
 	}
 	if f.format != "" {

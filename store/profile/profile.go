@@ -18,6 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
 	"github.com/pdxhq/pdx/store/output"
@@ -35,11 +36,9 @@ const (
 	AuthOAuth = "oauth"
 )
 
-// Sync modes.
-const (
-	ModeFull        = "full"
-	ModeIncremental = "incremental"
-)
+// ModeFull is how older profiles (and `pdx sync --mode`) spell
+// engine.FullRefresh; it is read, and saved as full_refresh.
+const ModeFull = "full"
 
 // Profile is one company's settings. Empty fields mean "the built-in default".
 type Profile struct {
@@ -57,10 +56,11 @@ type Profile struct {
 	User          string `toml:"user,omitempty"`
 	// Streams to sync; empty means every stream.
 	Streams []string `toml:"streams,omitempty"`
-	// Mode is the default sync mode: "incremental" or "full".
-	Mode string `toml:"mode,omitempty"`
+	// Mode is the default sync mode: engine.Incremental or
+	// engine.FullRefresh (read from the older spelling "full" too).
+	Mode engine.Mode `toml:"mode,omitempty"`
 	// StreamModes overrides Mode per stream.
-	StreamModes map[string]string `toml:"stream_modes,omitempty"`
+	StreamModes map[string]engine.Mode `toml:"stream_modes,omitempty"`
 	// Format names a format of store/output's registry ("jsonl", "csv",
 	// "airbyte", ...).
 	Format string `toml:"format,omitempty"`
@@ -149,6 +149,7 @@ func (s *Store) Load() (*Config, error) {
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("config file %s, profile %q: %w", s.Path(), name, err)
 		}
+		*p = p.canonical()
 	}
 	return c, nil
 }
@@ -161,9 +162,9 @@ var header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
 #   auth_type      "token" (API token) or "oauth"
 #   api_base_url   API root, default https://api.pipedrive.com (OAuth: the api_domain)
 #   streams        streams to sync, e.g. ["deals", "persons"]; empty = all
-#   mode           "incremental" (default) or "full"; stream_modes overrides it per stream
+#   mode           "incremental" (default) or "full_refresh" ("full" is read too); stream_modes overrides it per stream
 #   format         ` + formatList() + `
-#   out_dir        output directory ("-" = stdout, airbyte format only)
+#   out_dir        output directory ("-" = stdout, for a format that writes there: ` + strings.Join(output.StdoutNames(), ", ") + `)
 #   start_date     first incremental sync starts here, e.g. "2024-01-01"
 #   concurrency    streams read at once (0 = default)
 
@@ -195,11 +196,16 @@ func (s *Store) Save(c *Config) error {
 			return fmt.Errorf("profile %q: %w", name, err)
 		}
 	}
+	out := &Config{Default: c.Default, Profiles: make(map[string]*Profile, len(c.Profiles))}
+	for name, p := range c.Profiles {
+		cp := p.canonical()
+		out.Profiles[name] = &cp
+	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
 	enc := toml.NewEncoder(&buf)
 	enc.Indent = ""
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	if err := atomicfile.WriteFile(s.Path(), buf.Bytes(), 0o600); err != nil {
@@ -269,11 +275,11 @@ func (p *Profile) Validate() error {
 	if err := oneOf("auth_type", p.AuthType, "", AuthToken, AuthOAuth); err != nil {
 		return err
 	}
-	if err := ValidMode(p.Mode); err != nil {
+	if _, err := ParseMode(string(p.Mode)); err != nil {
 		return err
 	}
 	for s, m := range p.StreamModes {
-		if err := ValidMode(m); err != nil {
+		if _, err := ParseMode(string(m)); err != nil {
 			return fmt.Errorf("stream_modes.%s: %w", s, err)
 		}
 	}
@@ -291,8 +297,32 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// ValidMode accepts "", "full" and "incremental".
-func ValidMode(m string) error { return oneOf("mode", m, "", ModeFull, ModeIncremental) }
+// ParseMode reads a sync mode as a person or an older profile spells it:
+// "incremental", "full_refresh" or "full"; "" stays "" (the default).
+func ParseMode(s string) (engine.Mode, error) {
+	switch s {
+	case "":
+		return "", nil
+	case ModeFull, string(engine.FullRefresh):
+		return engine.FullRefresh, nil
+	case string(engine.Incremental):
+		return engine.Incremental, nil
+	}
+	return "", fmt.Errorf("mode %q: must be one of incremental, full (or full_refresh)", s)
+}
+
+// canonical is p with its modes in the one spelling (engine.Mode's).
+func (p Profile) canonical() Profile {
+	p.Mode, _ = ParseMode(string(p.Mode))
+	if p.StreamModes != nil {
+		modes := make(map[string]engine.Mode, len(p.StreamModes))
+		for s, m := range p.StreamModes {
+			modes[s], _ = ParseMode(string(m))
+		}
+		p.StreamModes = modes
+	}
+	return p
+}
 
 func oneOf(field, v string, allowed ...string) error {
 	for _, a := range allowed {
@@ -305,12 +335,11 @@ func oneOf(field, v string, allowed ...string) error {
 
 // ModeFor is the sync mode of stream: its override, else the profile's mode,
 // else incremental.
-func (p *Profile) ModeFor(stream string) string {
-	if m := p.StreamModes[stream]; m != "" {
-		return m
+func (p *Profile) ModeFor(stream string) engine.Mode {
+	for _, m := range []engine.Mode{p.StreamModes[stream], p.Mode} {
+		if m, _ := ParseMode(string(m)); m != "" {
+			return m
+		}
 	}
-	if p.Mode != "" {
-		return p.Mode
-	}
-	return ModeIncremental
+	return engine.Incremental
 }

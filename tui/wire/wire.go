@@ -297,7 +297,7 @@ func (b *Backend) Settings() tui.Settings {
 	}
 	for _, n := range p.Streams {
 		m := tui.FullRefresh
-		if p.ModeFor(n) == profile.ModeIncremental {
+		if p.ModeFor(n) == engine.Incremental {
 			m = tui.Incremental
 		}
 		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
@@ -311,7 +311,7 @@ func (b *Backend) Settings() tui.Settings {
 func (b *Backend) SaveSettings(s tui.Settings) error {
 	b.mu.Lock()
 	b.prof.Streams = nil
-	b.prof.StreamModes = map[string]string{}
+	b.prof.StreamModes = map[string]engine.Mode{}
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
 		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
@@ -329,11 +329,11 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-func profileMode(m tui.Mode) string {
+func profileMode(m tui.Mode) engine.Mode {
 	if m == tui.Incremental {
-		return profile.ModeIncremental
+		return engine.Incremental
 	}
-	return profile.ModeFull
+	return engine.FullRefresh
 }
 
 // Estimate implements tui.Backend.
@@ -357,7 +357,7 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		return tui.Result{}, err
 	}
 	p := b.profileCopy()
-	p.Streams, p.StreamModes, p.Mode = nil, map[string]string{}, ""
+	p.Streams, p.StreamModes, p.Mode = nil, map[string]engine.Mode{}, ""
 	for _, c := range plan.Streams {
 		p.Streams = append(p.Streams, c.Stream)
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
