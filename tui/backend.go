@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 )
 
@@ -97,12 +98,9 @@ type Identity struct {
 	Company string
 }
 
-// Budget is the daily API token budget, when known.
-type Budget struct {
-	Known     bool
-	Limit     int64
-	Remaining int64
-}
+// Budget is the daily API token budget, when known (the client's: one
+// type for the idea).
+type Budget = client.Budget
 
 // Plan is everything a run needs.
 type Plan struct {

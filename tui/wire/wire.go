@@ -171,13 +171,12 @@ func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, t
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
-	bu := cl.Budget()
 	id := tui.Identity{User: me.Name, Company: me.CompanyName}
 	b.mu.Lock()
 	b.lastSeen = id
 	b.prof.User, b.prof.Company, b.prof.CompanyDomain = me.Name, me.CompanyName, me.CompanyDomain
 	b.mu.Unlock()
-	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, nil
+	return id, cl.Budget(), nil
 }
 
 // persist saves rotated OAuth tokens.
