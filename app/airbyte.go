@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/pdxhq/pdx/source/airbyte"
-	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/schema"
 )
 
@@ -111,9 +110,7 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	if err != nil {
 		return c.Fail("Cannot set up the Pipedrive connection", err)
 	}
-	res, runErr := engine.Run(ctx, engine.Options{
-		Client: cl, Streams: rp.Streams, State: rp.State, StartDate: rp.StartDate,
-		Concurrency: rp.Concurrency, Sink: rp.Sink(c),
-	})
+	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency}
+	res, runErr := plan.execute(ctx, cl, rp.State, rp.Sink(c), nil, nil)
 	return c.FinishRead(rp, res, runErr)
 }

@@ -1,11 +1,14 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/source/streams"
@@ -26,8 +29,27 @@ type Plan struct {
 	Notes  []string
 	Format output.Format
 	// OutDir is the output directory as given ("-": standard output).
-	OutDir    string
-	StartDate time.Time // zero: none
+	OutDir      string
+	StartDate   time.Time // zero: none
+	Concurrency int       // streams read at once (0: the engine's default)
+}
+
+// execute runs the plan's streams with the engine, the one place a plan
+// becomes an engine run (`pdx sync`, the UI, `pdx read`). Only incremental
+// streams start from their saved state: a full refresh reads everything,
+// so its state (if any) must not filter. estimates are last run's record
+// counts (nil: unknown).
+func (p Plan) execute(ctx context.Context, cl *client.Client, saved map[string]json.RawMessage, sink engine.Sink, now func() time.Time, estimates map[string]int64) (engine.Result, error) {
+	state := map[string]json.RawMessage{}
+	for _, cs := range p.Streams {
+		if st, ok := saved[cs.Name]; ok && cs.Mode == engine.Incremental {
+			state[cs.Name] = st
+		}
+	}
+	return engine.Run(ctx, engine.Options{
+		Client: cl, Streams: p.Streams, State: state, StartDate: p.StartDate, Concurrency: p.Concurrency,
+		Sink: sink, Now: now, Estimates: estimates,
+	})
 }
 
 // Names are the planned streams, in order.
@@ -74,7 +96,7 @@ func planSync(p profile.Profile) (Plan, error) {
 	if !ok {
 		return Plan{}, output.ValidFormat(name)
 	}
-	pl.Format = f
+	pl.Format, pl.Concurrency = f, p.Concurrency
 	pl.OutDir = p.OutDir
 	if pl.OutDir == "" {
 		pl.OutDir = DefaultOutDir

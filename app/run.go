@@ -164,18 +164,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
 	sinks := append([]engine.Sink{w, saver}, o.Observers...)
-	state := map[string]json.RawMessage{}
-	for _, cs := range plan.Streams {
-		if cs.Mode == engine.Incremental {
-			if st, ok := saved[cs.Name]; ok {
-				state[cs.Name] = st
-			}
-		}
-	}
-	res, runErr := engine.Run(ctx, engine.Options{
-		Client: cl, Streams: plan.Streams, State: state, StartDate: plan.StartDate, Concurrency: p.Concurrency,
-		Sink: engine.MultiSink(sinks...), Now: now, Estimates: run.Counts,
-	})
+	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
 	ferr := w.Finish(runErr)
 	sum.Duration = now().Sub(sum.Started)
 	if runErr != nil {

@@ -302,9 +302,8 @@ func Modes(name string) ([]engine.Mode, bool) {
 	return modes, true
 }
 
-// ReadPlan is what a read runs: the configured streams, the state to start
-// from (incremental streams only) and the config's start date and
-// concurrency.
+// ReadPlan is what a read runs: the configured streams, the state file's
+// states of those streams, and the config's start date and concurrency.
 type ReadPlan struct {
 	Streams     []engine.ConfiguredStream
 	State       map[string]json.RawMessage
@@ -347,8 +346,7 @@ func (c *Command) PlanRead(catalog File, state *File) (rp *ReadPlan, msg string,
 		name := s.Stream.Name
 		configured[name] = true
 		rp.Streams = append(rp.Streams, engine.ConfiguredStream{Name: name, Mode: s.SyncMode})
-		// A full refresh reads everything: its state (if any) must not filter.
-		if st, ok := saved[name]; ok && s.SyncMode == engine.Incremental {
+		if st, ok := saved[name]; ok {
 			rp.State[name] = st
 		}
 	}
