@@ -96,7 +96,11 @@ func (s Summary) OK() bool {
 	return len(s.Streams) > 0
 }
 
-// Run syncs the profile. Its error is for a run that could not start (bad
+// Run syncs o.Plan (nil: PlanSync(o.Profile)): it builds the API client,
+// takes the profile's and the directory's locks, opens the plan's format
+// from the registry, runs the engine with MultiSink(writer, state saver,
+// observers...) and saves each stream's state right after the writer made
+// its records durable. Its error is for a run that could not start (bad
 // settings, unwritable output, no credentials) or whose writer failed to
 // close; stream failures are in the summary.
 func Run(ctx context.Context, o Options) (Summary, error) {

@@ -11,7 +11,7 @@ import (
 
 // Sync runs app.Run(opts) under the progress and summary screens (`pdx
 // sync` in a terminal). ui supplies the terminal; its Plan, Totals, Run and
-// Explain are filled in here. It returns the job's summary and error, and
+// Explain are filled in here. It returns the run's summary and error, and
 // what the UI saw.
 func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summary, tui.Outcome, error) {
 	plan := opts.Plan

@@ -1,6 +1,7 @@
 // Package wire is the UI's real Backend: it connects tui to the saved
 // profile (store/profile), the secret store (store/secret), the saved state
-// (store/state), the job runner (store/job) and the API client. `pdx` and
+// (store/state), the use cases (app: plan and run a sync, the API client,
+// the demo) and the output formats (store/output). `pdx` and
 // `pdx --demo` build one with New; tests of the UI use a fake instead.
 package wire
 
