@@ -39,8 +39,7 @@ func (f *Fields) Of(ctx context.Context, entity string) ([]schema.Field, error) 
 		return nil, nil
 	}
 	var raws []json.RawMessage
-	req := client.PageRequest{Version: def.Version, Path: def.Path, Params: def.Params, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
-	err := f.cl.Pages(ctx, req, func(p client.Page) error {
+	err := f.cl.Pages(ctx, def.Request(nil), func(p client.Page) error {
 		for _, r := range p.Records {
 			raws = append(raws, append(json.RawMessage(nil), r...))
 		}
