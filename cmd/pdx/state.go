@@ -46,11 +46,13 @@ func init() {
 	})
 }
 
-func newStateShow(g *globals) *cobra.Command {
+// stateCommand is a `pdx state` subcommand: --stream, checked against the
+// stream table, then run with the profile's name and state store.
+func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, name string, ss *state.Store, streams []string) error) *cobra.Command {
 	var streams []string
 	cmd := &cobra.Command{
-		Use:   "show [--stream S]",
-		Short: "Print the saved state (the JSON array `pdx read --state` takes) on stdout",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := app.KnownStreams(streams); err != nil {
@@ -60,6 +62,16 @@ func newStateShow(g *globals) *cobra.Command {
 			if err != nil {
 				return withExit(exitFailure, err)
 			}
+			return run(cmd, name, ss, streams)
+		},
+	}
+	cmd.Flags().StringSliceVar(&streams, "stream", nil, "only this stream (repeatable)")
+	return cmd
+}
+
+func newStateShow(g *globals) *cobra.Command {
+	return stateCommand(g, "show [--stream S]", "Print the saved state (the JSON array `pdx read --state` takes) on stdout",
+		func(cmd *cobra.Command, name string, ss *state.Store, streams []string) error {
 			v, err := app.ShowState(ss, name, streams)
 			if err != nil {
 				return withExit(exitFailure, err)
@@ -79,26 +91,12 @@ func newStateShow(g *globals) *cobra.Command {
 				fmt.Fprintln(errw)
 			}
 			return nil
-		},
-	}
-	cmd.Flags().StringSliceVar(&streams, "stream", nil, "only this stream (repeatable)")
-	return cmd
+		})
 }
 
 func newStateReset(g *globals) *cobra.Command {
-	var streams []string
-	cmd := &cobra.Command{
-		Use:   "reset [--stream S]",
-		Short: "Forget the saved state: the next sync reads those streams in full and starts their files over",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := app.KnownStreams(streams); err != nil {
-				return usageErr(err)
-			}
-			name, ss, err := stateProfile(g)
-			if err != nil {
-				return withExit(exitFailure, err)
-			}
+	return stateCommand(g, "reset [--stream S]", "Forget the saved state: the next sync reads those streams in full and starts their files over",
+		func(cmd *cobra.Command, name string, ss *state.Store, streams []string) error {
 			r, err := app.ResetState(ss, name, streams)
 			if err != nil {
 				return withExit(exitFailure, err)
@@ -115,8 +113,5 @@ func newStateReset(g *globals) *cobra.Command {
 				fmt.Fprintf(out, "Reset the state of %s (profile %q): the next sync reads them in full and starts their files over.\n", strings.Join(r.Had, ", "), name)
 			}
 			return nil
-		},
-	}
-	cmd.Flags().StringSliceVar(&streams, "stream", nil, "only this stream (repeatable)")
-	return cmd
+		})
 }
