@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -12,26 +13,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
-	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/state"
 )
 
-// stateProfile resolves the profile name the state belongs to.
+// stateProfile resolves the profile name the state belongs to and opens
+// the state store; errors carry exit 1.
 func stateProfile(g *globals) (string, *state.Store, error) {
-	ps, err := profile.Open()
+	l, err := loadProfile(g, io.Discard) // no secret is read here
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, err := ps.Load()
-	if err != nil {
-		return "", nil, err
-	}
-	name, _, _ := cfg.Resolve(g.profile)
 	ss, err := state.Open()
 	if err != nil {
-		return "", nil, err
+		return "", nil, withExit(exitFailure, err)
 	}
-	return name, ss, nil
+	return l.name, ss, nil
 }
 
 func init() {
@@ -60,7 +56,7 @@ func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, na
 			}
 			name, ss, err := stateProfile(g)
 			if err != nil {
-				return withExit(exitFailure, err)
+				return err
 			}
 			return run(cmd, name, ss, streams)
 		},
