@@ -263,10 +263,10 @@ func position(w output.Writer, stream string) *state.Output {
 	return nil
 }
 
-// openWriter opens the plan's format. A per-stream format is told how each
-// stream's file starts: a full refresh replaces it, an incremental stream
-// with saved state resumes it at the size saved with that state, one
-// without starts it over.
+// openWriter opens the plan's format, telling it how each stream starts: a
+// full refresh replaces the stream's data, an incremental stream with saved
+// state continues it (a per-stream file at the size saved with that state),
+// one without starts it over.
 func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, error) {
 	f, outDir := plan.Format, plan.OutDir
 	t := output.Target{Dir: outDir, Stdout: o.Stdout, Streams: plan.Names(), Secrets: secretsOf(o.Secret),
@@ -281,24 +281,24 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 		}
 		t.Dir = abs
 	}
-	if !f.OneFile {
-		t.Specs = map[string]output.Stream{}
-		for _, cs := range plan.Streams {
-			final := f.StreamPath(t.Dir, cs.Name)
-			if cs.Mode == engine.FullRefresh {
-				t.Specs[cs.Name] = output.Stream{Full: true}
-				continue
-			}
-			_, hasState := saved[cs.Name]
-			spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
-			if hasState {
-				spec.ResumeSize = o.State.ResumeSize(cs.Name, final)
-				if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
-					notice(fmt.Sprintf("%s: saved state exists but %s does not: only changes since the last run are written; 'pdx state reset --stream %s' gets a full copy", cs.Name, final, cs.Name))
-				}
-			}
-			t.Specs[cs.Name] = spec
+	// Every format learns each stream's mode and whether it starts over; a
+	// per-stream file also where to resume (the size saved with the state).
+	t.Specs = map[string]output.Stream{}
+	for _, cs := range plan.Streams {
+		if cs.Mode == engine.FullRefresh {
+			t.Specs[cs.Name] = output.Stream{Full: true}
+			continue
 		}
+		_, hasState := saved[cs.Name]
+		spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
+		if hasState && !f.OneFile {
+			final := f.StreamPath(t.Dir, cs.Name)
+			spec.ResumeSize = o.State.ResumeSize(cs.Name, final)
+			if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
+				notice(fmt.Sprintf("%s: saved state exists but %s does not: only changes since the last run are written; 'pdx state reset --stream %s' gets a full copy", cs.Name, final, cs.Name))
+			}
+		}
+		t.Specs[cs.Name] = spec
 	}
 	fields := NewFields(cl)
 	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }

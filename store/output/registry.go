@@ -44,8 +44,9 @@ type Target struct {
 	// Dir is the output directory, absolute, or "-" for Stdout.
 	Dir    string
 	Stdout io.Writer
-	// Streams are the configured streams in plan order, and how each
-	// stream's own file is opened (per-stream formats; see StreamPath).
+	// Streams are the configured streams in plan order; Specs say how each
+	// starts (full refresh, fresh, and for a per-stream file the size to
+	// resume at).
 	Streams []string
 	Specs   map[string]Stream
 	// Secrets are masked from any text a format writes (log messages).

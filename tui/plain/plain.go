@@ -17,6 +17,7 @@ import (
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // DefaultInterval is how often a running stream reports its progress.
@@ -190,8 +191,8 @@ func Summary(w io.Writer, s app.Summary) {
 	fmt.Fprintf(tw, "total\t\t%s\t%s\t%s\t\n", count(total), count(tokens), s.Duration.Round(100*time.Millisecond))
 	tw.Flush()
 	switch {
-	case s.Format == "airbyte" && len(s.Files) == 0:
-		fmt.Fprintln(w, "output: Airbyte messages on stdout")
+	case stdoutFormat(s.Format) != "" && len(s.Files) == 0:
+		fmt.Fprintf(w, "output: %s on stdout\n", stdoutFormat(s.Format))
 	case len(s.Files) > 0:
 		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
 	}
@@ -219,4 +220,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// stdoutFormat is the label of a format that writes to stdout ("" if it
+// does not).
+func stdoutFormat(name string) string {
+	if f, ok := output.Lookup(name); ok && f.Stdout {
+		return f.Label
+	}
+	return ""
 }
