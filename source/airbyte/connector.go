@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-
 	"runtime/debug"
 	"sort"
 	"sync"
