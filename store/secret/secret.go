@@ -20,6 +20,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/pdxhq/pdx/store/atomicfile"
+	pprofile "github.com/pdxhq/pdx/store/profile"
 )
 
 // Service is the keyring service name.
@@ -153,6 +154,9 @@ func (s *Store) FilePath(profile string) string {
 // Get returns the profile's secret and where it came from; ErrNotFound when
 // there is none.
 func (s *Store) Get(profile string) (Secret, Location, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return Secret{}, Location{Kind: KindNone}, err
+	}
 	if !s.opt.IgnoreEnv {
 		if tok := os.Getenv(EnvToken); tok != "" {
 			return Secret{APIToken: tok}, Location{Kind: KindEnv}, nil
@@ -202,6 +206,9 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 // Set saves the profile's secret in the keyring, or, when the keyring is
 // unavailable, in the fallback file with a warning. It returns where it went.
 func (s *Store) Set(profile string, sec Secret) (Location, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return Location{}, err
+	}
 	blob, err := json.Marshal(sec)
 	if err != nil {
 		return Location{}, fmt.Errorf("encode credentials: %w", err)
@@ -258,6 +265,9 @@ func (s *Store) warnOnce(path, msg string) {
 // Delete removes the profile's secret from the keyring and the fallback
 // file. Deleting nothing is not an error.
 func (s *Store) Delete(profile string) error {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return err
+	}
 	if s.memory {
 		s.mu.Lock()
 		delete(s.mem, profile)
