@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // TestProfileNameTraversal: a profile name that would reach outside pdx's
@@ -61,5 +62,36 @@ func TestProfileNameTraversal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStateResetDuringSync: while a sync holds the profile's lock, `state
+// reset` fails saying so, instead of printing success and being overwritten
+// by the sync's next checkpoint.
+func TestStateResetDuringSync(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 5, Scale: 20})
+	e.writeConfig(t, `out_dir = "`+e.out+`"`)
+	pdir := filepath.Join(e.stateDir, "main")
+	st := `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":{"update_time":"2024-01-01T00:00:00Z"}}}]`
+	if err := os.MkdirAll(pdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pdir, "state.json"), []byte(st), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	release, err := output.Lock(pdir) // the lock store/job holds during a sync
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := pdxCLI(t, "", "state", "reset")
+	release()
+	if r.code != exitFailure || !strings.Contains(r.stderr, "sync of this profile is running") || strings.Contains(r.stdout, "Reset") {
+		t.Fatalf("reset during a sync: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(pdir, "state.json")); string(b) != st {
+		t.Fatalf("state changed: %s", b)
+	}
+	if r := pdxCLI(t, "", "state", "reset"); r.code != exitOK || !strings.Contains(r.stdout, "Reset the state of deals") {
+		t.Fatalf("reset after the sync: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
