@@ -97,19 +97,3 @@ func FuzzValidateName(f *testing.F) {
 	})
 }
 
-// FuzzParseStartDate: an accepted start date round-trips through RFC 3339.
-func FuzzParseStartDate(f *testing.F) {
-	for _, s := range []string{"2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T10:00:00+02:00", "01/02/2024"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tm, err := ParseStartDate(s)
-		if err != nil {
-			return
-		}
-		back, err := ParseStartDate(tm.Format("2006-01-02T15:04:05.999999999Z07:00"))
-		if err != nil || !back.Equal(tm) {
-			t.Fatalf("%q -> %v -> %v, %v", s, tm, back, err)
-		}
-	})
-}
