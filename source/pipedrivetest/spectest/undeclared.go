@@ -73,6 +73,12 @@ func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found map[stri
 		var extra []*openapi3.SchemaRef
 		for _, s := range schemas {
 			for k, p := range s.Properties {
+				if placeholderKey(k) {
+					// A fourth under-declaration: a map keyed by ids is
+					// documented as one property named like USER_ID.
+					extra = append(extra, p)
+					continue
+				}
 				props[k] = append(props[k], p)
 			}
 			ap := s.AdditionalProperties
