@@ -154,11 +154,7 @@ func (w *world) renderLead(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagLead, r.id, r.ver)
 	o := openObj(b)
 	o.str("id", uuidFor(w.seed, tagLead, r.id))
-	title := "Lead " + strconv.FormatInt(r.id, 10)
-	if r.ver > 0 {
-		title += " v" + strconv.Itoa(r.ver+1)
-	}
-	o.str("title", title)
+	o.str("title", leadTitle(r))
 	own := w.owner(tagLead, r.id)
 	o.int("owner_id", own)
 	o.int("creator_id", own)

@@ -160,7 +160,11 @@ func (w *world) renderPerson(b []byte, r rec) []byte {
 	o.bool("is_deleted", r.deleted)
 	o.int("visible_to", 3)
 	o.ints("label_ids", nil)
-	o.null("picture_id")
+	if hasPicture(r.id) {
+		o.int("picture_id", r.id) // persons/{id}/picture serves it
+	} else {
+		o.null("picture_id")
+	}
 	o.null("postal_address")
 	o.null("notes")
 	o.key("im")
@@ -249,11 +253,7 @@ func (w *world) renderProduct(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagProduct, r.id, r.ver)
 	o := openObj(b)
 	o.int("id", r.id)
-	name := productNms[int(r.id-1)%len(productNms)]
-	if r.id > int64(len(productNms)) {
-		name += " " + strconv.FormatInt(r.id, 10)
-	}
-	o.str("name", name)
+	o.str("name", productName(r.id))
 	o.str("code", "SKU-"+strconv.FormatInt(1000+r.id, 10))
 	o.str("unit", "pcs")
 	o.num("tax", float64(h.n(3)*10))
@@ -335,7 +335,11 @@ func (w *world) renderProject(b []byte, r rec) []byte {
 	o.ts("add_time", r.at, layoutV2)
 	o.ts("update_time", r.ut, layoutV2)
 	o.ts("status_change_time", r.at, layoutV2)
-	o.null("archive_time")
+	if r.archived {
+		o.ts("archive_time", r.ut, layoutV2)
+	} else {
+		o.null("archive_time")
+	}
 	o.key("custom_fields")
 	o.b = append(o.b, "{}"...)
 	return o.close()

@@ -1,0 +1,153 @@
+package spectest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/pipedrivetest/spectest"
+)
+
+// routeQuery is the query a route needs (required parameters) or that makes
+// its answer non-trivial.
+var routeQuery = map[string]string{
+	"v1 /deals/timeline":                       "start_date=2025-01-01&interval=month&amount=12&field_key=add_time",
+	"v1 /goals/{id}/results":                   "period.start=2026-01-01&period.end=2026-12-31",
+	"v1 /leads/search":                         "term=lead",
+	"v1 /organizationRelationships":            "org_id=1",
+	"v1 /pipelines/{id}/conversion_statistics": "start_date=2025-01-01&end_date=2026-12-31",
+	"v1 /pipelines/{id}/movement_statistics":   "start_date=2025-01-01&end_date=2026-12-31",
+	"v1 /projects/phases":                      "board_id=1",
+	"v1 /recents":                              "since_timestamp=2025-01-01%2000:00:00",
+	"v1 /users/find":                           "term=user",
+	"v1 /mailbox/mailMessages/{id}":            "include_body=1",
+	"v2 /phases":                               "board_id=1",
+	"v2 /deals/search":                         "term=deal",
+	"v2 /persons/search":                       "term=an",
+	"v2 /organizations/search":                 "term=an",
+	"v2 /products/search":                      "term=sku",
+	"v2 /leads/search":                         "term=lead",
+	"v2 /projects/search":                      "term=project",
+	"v2 /itemSearch":                           "term=an",
+	"v2 /itemSearch/field":                     "term=lead&entity_type=lead&field=title&match=beginning",
+	"v2 /deals/{id}/products":                  "sort_by=update_time&sort_direction=desc",
+}
+
+// pathIDs are the {id}s requested per collection: chosen so the larger
+// test accounts have data behind them (followers on every third record,
+// variations on every fourth product, ...); in small accounts some answer
+// 404, which is validated too.
+var pathIDs = map[string]string{
+	"deals": "15", "persons": "4", "organizations": "3", "products": "12", "users": "2", "roles": "1",
+	"pipelines": "1", "stages": "3", "projects": "2", "tasks": "1", "notes": "3", "files": "1",
+	"activities": "2", "boards": "1", "phases": "2", "projectTemplates": "1", "filters": "1",
+	"organizationRelationships": "1", "mailThreads": "1", "mailMessages": "10", "callLogs": "call-1",
+	"dealFields": "1", "personFields": "1", "organizationFields": "1", "productFields": "1",
+}
+
+// fieldCodes are a {field_code} per v2 fields collection.
+var fieldCodes = map[string]string{"dealFields": "title", "personFields": "name", "organizationFields": "name",
+	"productFields": "name", "activityFields": "subject", "projectFields": "title"}
+
+// routePaths builds one request for every route of the simulator that
+// pickedPaths does not already request (ids discovered through the API
+// where they are UUIDs).
+func routePaths(t testing.TB, s *pipedrivetest.Server) []string {
+	spec := spectest.Load(t)
+	picked := map[string]bool{}
+	for _, p := range pickedPaths(s) {
+		picked[routeOf(spec, p)] = true
+	}
+	lead := firstField(s, "/v1/leads", "id")
+	ids := map[string]string{"leads": lead, "goals": firstGoal(s), "permissionSets": firstPermissionSet(s)}
+	var out []string
+	for op := range pipedrivetest.Routes() {
+		if picked[op] {
+			continue
+		}
+		ver, tmpl, _ := strings.Cut(op, " ")
+		segs := strings.Split(strings.TrimPrefix(tmpl, "/"), "/")
+		for i, sg := range segs {
+			coll := segs[max(i-1, 0)]
+			switch {
+			case sg == "{id}" && ids[coll] != "":
+				segs[i] = ids[coll]
+			case sg == "{id}":
+				segs[i] = pathIDs[coll]
+			case sg == "{field_code}":
+				segs[i] = fieldCodes[coll]
+			case sg == "{commentId}":
+				segs[i] = firstField(s, "/v1/notes/"+segs[1]+"/comments", "uuid")
+			case sg == "{conversion_id}":
+				if segs[i] = s.ConversionID(segs[0], segs[1]); segs[i] == "" {
+					segs[i] = "00000000-0000-4000-8000-000000000000" // no such record: 404
+				}
+			}
+		}
+		prefix := "/v1/"
+		if ver == "v2" {
+			prefix = "/api/v2/"
+		}
+		p := prefix + strings.Join(segs, "/")
+		if q := routeQuery[op]; q != "" {
+			p += "?" + q
+		}
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// routeOf maps a request path to its operation ("v1 /deals/{id}/flow").
+func routeOf(spec *spectest.Spec, p string) string {
+	path, _, _ := strings.Cut(p, "?")
+	tmpl, _, err := spec.Operation("GET", path)
+	if err != nil {
+		return "unknown " + path
+	}
+	if strings.HasPrefix(path, "/api/v2/") {
+		return "v2 " + tmpl
+	}
+	return "v1 " + tmpl
+}
+
+// get fetches path with the API token and decodes the JSON body into v.
+func get(s *pipedrivetest.Server, path string, v any) error {
+	req, _ := http.NewRequest("GET", s.URL()+path, nil)
+	req.Header.Set("x-api-token", s.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// firstField returns field of the first item of the list at path.
+func firstField(s *pipedrivetest.Server, path, field string) string {
+	var env struct {
+		Data []map[string]any `json:"data"`
+	}
+	if get(s, path, &env) != nil || len(env.Data) == 0 {
+		return "unknown"
+	}
+	v, _ := env.Data[0][field].(string)
+	return v
+}
+
+func firstGoal(s *pipedrivetest.Server) string {
+	var env struct {
+		Data struct {
+			Goals []struct {
+				ID string `json:"id"`
+			} `json:"goals"`
+		} `json:"data"`
+	}
+	if get(s, "/v1/goals/find", &env) != nil || len(env.Data.Goals) == 0 {
+		return "unknown"
+	}
+	return env.Data.Goals[0].ID
+}
