@@ -331,7 +331,7 @@ func (w *world) renderUser(b []byte, id int64, me bool) []byte {
 	o.time("created", w.start, layoutV1)
 	// modified is the users stream's cursor (client-side incremental), so it
 	// is always set, as in the spec's examples.
-	o.time("modified", w.start.AddDate(1, int(id%10), int(id%28)), layoutV1)
+	o.ts("modified", w.userModified(id), layoutV1)
 	o.bool("has_created_company", id == 1)
 	o.key("access")
 	a := openObj(append(o.b, '['))
@@ -444,25 +444,27 @@ func (c *call) permissionSetAssignments() int {
 	return c.writeV1(items, n, p, false, v1None, false)
 }
 
-func (c *call) filters() int {
-	types := []string{"deals", "leads", "org", "people", "products", "activity"}
-	return c.static(len(types), v1None, func(b []byte, i int) []byte {
-		o := openObj(b)
-		o.int("id", int64(i+1))
-		o.str("name", "All "+types[i])
-		o.null("filter_code")
-		o.bool("is_editable", true)
-		o.bool("active_flag", true)
-		o.str("type", types[i])
-		o.null("temporary_flag")
-		o.int("user_id", 1)
-		o.time("add_time", c.w.start, layoutV1)
-		o.time("update_time", c.w.start, layoutV1)
-		o.str("visible_to", "7")
-		o.null("last_used_time")
-		o.null("custom_view_id")
-		return o.close()
-	})
+var filterTypes = []string{"deals", "leads", "org", "people", "products", "activity"}
+
+func (c *call) filters() int { return c.static(len(filterTypes), v1None, c.renderFilter) }
+
+// renderFilter renders filter i+1 (filters, filters/{id}).
+func (c *call) renderFilter(b []byte, i int) []byte {
+	o := openObj(b)
+	o.int("id", int64(i+1))
+	o.str("name", "All "+filterTypes[i])
+	o.null("filter_code")
+	o.bool("is_editable", true)
+	o.bool("active_flag", true)
+	o.str("type", filterTypes[i])
+	o.null("temporary_flag")
+	o.int("user_id", 1)
+	o.time("add_time", c.w.start, layoutV1)
+	o.time("update_time", c.w.start, layoutV1)
+	o.str("visible_to", "7")
+	o.null("last_used_time")
+	o.null("custom_view_id")
+	return o.close()
 }
 
 var currencyDefs = []struct{ code, name, sym string }{{"EUR", "Euro", "€"}, {"USD", "US Dollar", "$"}, {"GBP", "Pound Sterling", "£"}, {"SEK", "Swedish Krona", "kr"}}
@@ -537,35 +539,48 @@ func (c *call) goals() int {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
 		}
-		o := openObj(c.buf)
-		o.str("id", uuidFor(c.w.seed, 0x60A1, int64(i+1)))
-		o.int("owner_id", 1)
-		o.str("title", []string{"Deals won", "Calls made"}[i])
-		o.raw("type", []string{`{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"name":"activities_completed","params":{"activity_type_id":[1]}}`}[i])
-		o.raw("assignee", `{"id":1,"type":"company"}`)
-		o.str("interval", "monthly")
-		o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":null}`)
-		o.raw("expected_outcome", `{"target":10,"tracking_metric":"quantity"}`)
-		o.bool("is_active", true)
-		o.raw("report_ids", "[]")
-		c.buf = o.close()
+		c.buf = c.renderGoal(c.buf, i)
 	}
 	c.buf = append(c.buf, "]}}"...)
 	return 200
 }
 
-func (w *world) appendParty(o *obj, k string, id int64) {
+// renderGoal renders goal i (goals/find, goals/{id}/results).
+func (c *call) renderGoal(b []byte, i int) []byte {
+	o := openObj(b)
+	o.str("id", uuidFor(c.w.seed, 0x60A1, int64(i+1)))
+	o.int("owner_id", 1)
+	o.str("title", []string{"Deals won", "Calls made"}[i])
+	o.raw("type", []string{`{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"name":"activities_completed","params":{"activity_type_id":[1]}}`}[i])
+	o.raw("assignee", `{"id":1,"type":"company"}`)
+	o.str("interval", "monthly")
+	o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":null}`)
+	o.raw("expected_outcome", `{"target":10,"tracking_metric":"quantity"}`)
+	o.bool("is_active", true)
+	o.raw("report_ids", "[]")
+	return o.close()
+}
+
+// appendParty writes mail party id as a one-element list; short leaves out
+// what messages outside a thread's list do not carry.
+func (w *world) appendParty(o *obj, k string, id int64, short bool) {
 	o.key(k)
 	p := openObj(append(o.b, '['))
 	p.int("id", id)
 	p.str("name", w.personName(id))
-	p.bool("latest_sent", false)
+	if !short {
+		p.bool("latest_sent", false)
+	}
 	p.str("email_address", "person"+strconv.FormatInt(id, 10)+"@example.com")
-	p.int("message_time", 0)
+	if !short {
+		p.int("message_time", 0)
+	}
 	p.int("linked_person_id", id)
 	p.str("linked_person_name", w.personName(id))
 	p.int("mail_message_party_id", id)
-	p.null("linked_organization_id")
+	if !short {
+		p.null("linked_organization_id")
+	}
 	o.b = append(p.close(), ']')
 }
 
@@ -597,8 +612,8 @@ func (w *world) renderMailThread(b []byte, r rec) []byte {
 	o.null("mail_tracking_status")
 	o.key("parties")
 	pp := openObj(o.b)
-	w.appendParty(&pp, "to", person)
-	w.appendParty(&pp, "from", person)
+	w.appendParty(&pp, "to", person, false)
+	w.appendParty(&pp, "from", person, false)
 	o.b = pp.close()
 	o.raw("drafts_parties", "[]")
 	o.raw("folders", `["inbox"]`)
@@ -630,12 +645,14 @@ func (c *call) mailMessages() int {
 	if err != nil || !ok || r.deleted {
 		return c.fail(404, "Mail thread not found")
 	}
-	return c.static(mailCount(id), v1None, func(b []byte, i int) []byte { return c.renderMailMessage(b, r, i, false) })
+	return c.static(mailCount(id), v1None, func(b []byte, i int) []byte { return c.renderMailMessage(b, r, i, false, false) })
 }
 
-// renderMailMessage renders message i of mail thread r; body adds the
-// body text (include_body=1 on single reads).
-func (c *call) renderMailMessage(b []byte, r rec, i int, body bool) []byte {
+// renderMailMessage renders message i of mail thread r. short is the
+// shape of mailMessages/{id} and {entity}/{id}/mailMessages (parties
+// without latest_sent, message_time and linked_organization_id; the body
+// on include_body=1).
+func (c *call) renderMailMessage(b []byte, r rec, i int, short, body bool) []byte {
 	w := c.w
 	id := r.id
 	person := w.rel(tagMailThread, r.id, 1, "persons")
@@ -649,12 +666,12 @@ func (c *call) renderMailMessage(b []byte, r rec, i int, body bool) []byte {
 		o.int(k, 0)
 	}
 	o.null("mail_tracking_status")
-	w.appendParty(&o, "from", person)
-	w.appendParty(&o, "to", person)
+	w.appendParty(&o, "from", person, short)
+	w.appendParty(&o, "to", person, short)
 	o.raw("cc", "[]")
 	o.raw("bcc", "[]")
 	o.str("body_url", c.s.url+"/mail/body/"+strconv.FormatInt(id*10+int64(i), 10))
-	if body {
+	if short && body {
 		o.str("body", "<p>Thanks, looks good.</p>")
 	}
 	o.int("mail_thread_id", id)

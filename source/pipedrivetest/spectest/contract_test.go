@@ -70,11 +70,11 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 		q := u.Query()
 		if limit > 0 && (!strings.Contains(path, "Fields") || strings.Contains(path, "leadFields")) {
 			l := limit
-			if strings.HasPrefix(path, "/v1/files") && l > 100 {
-				l = 100 // the spec caps files at 100
+			if m := spectest.Load(t).LimitMax(u.Path); m > 0 && l > m {
+				l = m // files and deals/{id}/files cap at 100
 			}
 			if strings.HasPrefix(path, "/v1/callLogs") && l > 50 {
-				l = 50 // and call logs at 50
+				l = 50 // call logs at 50 (said in the description only)
 			}
 			q.Set("limit", fmt.Sprint(l))
 		}
@@ -100,6 +100,9 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
 		}
 		pages++
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			return pages // files/{id}/download: the file's bytes
+		}
 		var env struct {
 			AD json.RawMessage `json:"additional_data"`
 		}

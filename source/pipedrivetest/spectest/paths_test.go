@@ -45,7 +45,7 @@ var pathIDs = map[string]string{
 	"pipelines": "1", "stages": "3", "projects": "2", "tasks": "1", "notes": "3", "files": "1",
 	"activities": "2", "boards": "1", "phases": "2", "projectTemplates": "1", "filters": "1",
 	"organizationRelationships": "1", "mailThreads": "1", "mailMessages": "10", "callLogs": "call-1",
-	"dealFields": "1", "personFields": "1", "organizationFields": "1", "productFields": "1",
+	"dealFields": "1", "personFields": "1", "organizationFields": "1", "productFields": "6",
 }
 
 // fieldCodes are a {field_code} per v2 fields collection.
