@@ -7,10 +7,12 @@ import (
 )
 
 // recentKinds are the item types /v1/recents reports, in the order of
-// ties, with their collection (users have none: their "modified" time).
+// ties, with their collection (users, filters and activity types have
+// none: users change at their "modified" time, the others never).
 var recentKinds = []struct{ item, entity string }{
 	{"deal", "deals"}, {"person", "persons"}, {"organization", "organizations"}, {"activity", "activities"},
-	{"note", "notes"}, {"file", "files"}, {"product", "products"}, {"user", ""},
+	{"note", "notes"}, {"file", "files"}, {"product", "products"}, {"pipeline", "pipelines"}, {"stage", "stages"},
+	{"user", ""}, {"filter", ""}, {"activityType", ""},
 }
 
 type recent struct {
@@ -42,11 +44,19 @@ func (c *call) recents() int {
 		if len(want) > 0 && !want[rk.item] {
 			continue
 		}
-		if rk.entity == "" {
+		switch rk.item {
+		case "user":
 			for id := int64(1); id <= int64(w.users); id++ {
 				if m := w.userModified(id); m >= since {
 					all = append(all, recent{k, rec{id: id, ut: m}})
 				}
+			}
+			continue
+		case "filter", "activityType":
+			// Fixed lists, created with the account and never changed.
+			n := map[string]int{"filter": len(filterTypes), "activityType": len(activityTypeKeys)}[rk.item]
+			for id := int64(1); id <= int64(n) && w.startSec >= since; id++ {
+				all = append(all, recent{k, rec{id: id, ut: w.startSec, at: w.startSec}})
 			}
 			continue
 		}
@@ -115,6 +125,35 @@ func (c *call) renderRecent(b []byte, it recent) []byte {
 		return c.renderFile(b, r, false)
 	case "user":
 		return w.renderUser(b, r.id, false)
+	case "filter":
+		return c.renderFilter(b, int(r.id-1))
+	case "activityType":
+		return c.renderActivityType(b, int(r.id-1))
+	case "pipeline":
+		o := openObj(b)
+		o.int("id", r.id)
+		o.str("name", []string{"Sales", "Partners"}[(r.id-1)%2])
+		o.str("url_title", []string{"sales", "partners"}[(r.id-1)%2])
+		o.int("order_nr", r.id)
+		o.bool("active", true)
+		o.bool("deal_probability", false)
+		o.ts("add_time", r.at, layoutV1)
+		o.ts("update_time", r.ut, layoutV1)
+		return o.close()
+	case "stage":
+		nr := (r.id-1)%stagesPerPipe + 1
+		o := openObj(b)
+		o.int("id", r.id)
+		o.int("order_nr", nr)
+		o.str("name", stageNames[nr-1])
+		o.bool("active_flag", true)
+		o.int("deal_probability", 100)
+		o.int("pipeline_id", (r.id-1)/stagesPerPipe+1)
+		o.bool("rotten_flag", false)
+		o.null("rotten_days")
+		o.ts("add_time", r.at, layoutV1)
+		o.ts("update_time", r.ut, layoutV1)
+		return o.close()
 	case "person":
 		hs := newHasher(w.seed, tagPerson, r.id, -5)
 		first, last := hs.personName()

@@ -483,22 +483,27 @@ func (c *call) currenciesList() int {
 	})
 }
 
+var activityTypeKeys = []string{"call", "meeting", "task", "deadline", "email", "lunch"}
+
 func (c *call) activityTypes() int {
-	keys := []string{"call", "meeting", "task", "deadline", "email", "lunch"}
-	return c.static(len(keys), v1None, func(b []byte, i int) []byte {
-		o := openObj(b)
-		o.int("id", int64(i+1))
-		o.str("name", keys[i])
-		o.str("icon_key", keys[i])
-		o.str("color", "FFFFFF")
-		o.int("order_nr", int64(i+1))
-		o.str("key_string", keys[i])
-		o.bool("active_flag", true)
-		o.bool("is_custom_flag", false)
-		o.time("add_time", c.w.start, layoutV1)
-		o.time("update_time", c.w.start, layoutV1)
-		return o.close()
-	})
+	return c.static(len(activityTypeKeys), v1None, c.renderActivityType)
+}
+
+// renderActivityType renders activity type i+1 (activityTypes, recents).
+func (c *call) renderActivityType(b []byte, i int) []byte {
+	keys := activityTypeKeys
+	o := openObj(b)
+	o.int("id", int64(i+1))
+	o.str("name", keys[i])
+	o.str("icon_key", keys[i])
+	o.str("color", "FFFFFF")
+	o.int("order_nr", int64(i+1))
+	o.str("key_string", keys[i])
+	o.bool("active_flag", true)
+	o.bool("is_custom_flag", false)
+	o.time("add_time", c.w.start, layoutV1)
+	o.time("update_time", c.w.start, layoutV1)
+	return o.close()
 }
 
 const callLogsMax = 50

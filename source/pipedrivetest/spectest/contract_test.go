@@ -323,6 +323,10 @@ func TestUndeclaredFields(t *testing.T) {
 		{"/v1/roles", `{"success":true,"data":[],"additional_data":{"pagination":{"start":0,"limit":1,"more_items_in_collection":true,"next_start":1}}}`, "[.additional_data.pagination.next_start]"},
 		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"additional_data":{"next_cursor":"c"}}`, "[]"},
 		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"extra":{}}`, "[.extra]"},
+		{"/api/v2/deals", `{"success":true,"data":[{"id":1,"products_count":2}]}`, "[.data[].products_count]"},
+		{"/api/v2/deals?include_fields=products_count", `{"success":true,"data":[{"id":1,"products_count":2}]}`, "[]"},
+		{"/v1/roles/1", `{"success":true,"data":{"id":1},"additional_data":{"settings":{"deal_access_level":7,"bogus":1}}}`, "[.additional_data.settings.bogus]"},
+		{"/v1/persons/1/products", `{"success":true,"data":[{"17":{"deal":{"id":17},"product":{"id":3,"bogus":1}}}]}`, "[.data[].*.product.bogus]"},
 	} {
 		r, _ := http.NewRequest("GET", "http://x"+tc.path, nil)
 		got, err := spec.UndeclaredFields(r, []byte(tc.body))

@@ -1,6 +1,8 @@
 package spectest_test
 
 import (
+	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
@@ -47,4 +49,24 @@ func TestSpecCoverage(t *testing.T) {
 		}
 	}
 	t.Logf("GET operations: %d non-deprecated (+%d deprecated), %d served, %d not served by choice", total, deprecated, have, len(notServed))
+}
+
+// TestOAuthAuthorizeServed: the one operation not under the API prefixes,
+// v1's GET /oauth/authorize, answers at the server root with the spec's
+// parameters (client_id, redirect_uri, state): a redirect carrying a code
+// and the state.
+func TestOAuthAuthorizeServed(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{})
+	defer s.Close()
+	id, _ := s.OAuthClient()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(s.URL() + "/oauth/authorize?client_id=" + id + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "xyz" {
+		t.Fatalf("authorize: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

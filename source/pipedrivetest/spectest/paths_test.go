@@ -21,7 +21,7 @@ var routeQuery = map[string]string{
 	"v1 /pipelines/{id}/conversion_statistics": "start_date=2025-01-01&end_date=2026-12-31",
 	"v1 /pipelines/{id}/movement_statistics":   "start_date=2025-01-01&end_date=2026-12-31",
 	"v1 /projects/phases":                      "board_id=1",
-	"v1 /recents":                              "since_timestamp=2025-01-01%2000:00:00",
+	"v1 /recents":                              "since_timestamp=2026-10-27%2000:00:00", // the last month, as Singer asks
 	"v1 /users/find":                           "term=user",
 	"v1 /mailbox/mailMessages/{id}":            "include_body=1",
 	"v2 /phases":                               "board_id=1",
