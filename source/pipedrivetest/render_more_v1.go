@@ -934,13 +934,21 @@ func (c *call) dealTimeline() int {
 		return c.fail(400, "Validation failed: start_date, interval (day, week, month, quarter), amount and field_key (add_time, update_time, expected_close_date) are required")
 	}
 	end := start + int64(amount*days)*86400
+	user, ok1 := c.intParam("user_id")
+	pipe, ok2 := c.intParam("pipeline_id")
+	if !ok1 || !ok2 {
+		return c.fail(400, "Validation failed: user_id, pipeline_id: Must be integers")
+	}
 	w := c.w
 	var deals []rec
 	var total float64
 	won := 0
 	w.ents["deals"].scan(byID, false, cursorPos{}, 0, 0, func(d rec) bool {
 		st := w.dealStatus(d.id)
-		if d.deleted || d.archived || st != "open" && st != "won" {
+		if d.deleted || d.archived || st != "open" && st != "won" || user != 0 && w.owner(tagDeal, d.id) != user {
+			return true
+		}
+		if _, pp := w.dealStage(d.id); pipe != 0 && pp != pipe {
 			return true
 		}
 		t := map[string]int64{"add_time": d.at, "update_time": d.ut, "expected_close_date": d.at + 61*86400}[fk]
@@ -1120,13 +1128,12 @@ func (c *call) orgRelationshipOne() int {
 
 // renderProjectV1 renders a project in v1's shape.
 func (w *world) renderProjectV1(b []byte, r rec) []byte {
-	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	status, phase := w.projectStatusPhase(r)
 	o := openObj(b)
 	o.int("id", r.id)
 	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
 	o.int("board_id", 1)
-	status := []string{"open", "completed"}[h.n(2)]
-	o.int("phase_id", 1+int64(h.n(3)))
+	o.int("phase_id", phase)
 	o.str("description", "")
 	o.str("status", status)
 	o.int("owner_id", w.owner(tagProject, r.id))
@@ -1181,12 +1188,44 @@ func (w *world) renderTaskV1(b []byte, r rec) []byte {
 // include_archived).
 func (c *call) projectsV1() int {
 	withArch := c.q.Get("include_archived") == "true" || c.q.Get("include_archived") == "1"
-	return c.listV2(v2Opts{entity: "projects", filter: func(c *call, r rec) bool { return !r.deleted && (withArch || !r.archived) }, render: c.w.renderProjectV1})
+	pf, msg := c.projectFilter()
+	if msg != "" {
+		return c.fail(400, msg)
+	}
+	return c.listV2(v2Opts{entity: "projects", filter: func(c *call, r rec) bool {
+		return !r.deleted && (withArch || !r.archived) && pf(r)
+	}, render: c.w.renderProjectV1})
+}
+
+// projectFilter reads the status (comma list) and phase_id filters.
+func (c *call) projectFilter() (func(r rec) bool, string) {
+	phase, ok := c.intParam("phase_id")
+	if !ok {
+		return nil, "Validation failed: phase_id: Must be an integer"
+	}
+	var statuses map[string]bool
+	if v := c.q.Get("status"); v != "" {
+		statuses = map[string]bool{}
+		for _, st := range strings.Split(v, ",") {
+			statuses[st] = true
+		}
+	}
+	return func(r rec) bool {
+		st, ph := c.w.projectStatusPhase(r)
+		return (phase == 0 || ph == phase) && (statuses == nil || statuses[st])
+	}, ""
 }
 
 func (c *call) tasksV1() int {
 	prep, f := simpleFilter(map[string]func(*world, int64) int64{"project_id": relOf(tagTask, 1, "projects"), "assignee_id": ownerOf(tagTask)})
-	return c.listV2(v2Opts{entity: "tasks", prepare: prep, filter: f, render: c.w.renderTaskV1})
+	done := c.q.Get("done")
+	parent := c.q.Get("parent_task_id")
+	return c.listV2(v2Opts{entity: "tasks", prepare: prep, filter: func(c *call, r rec) bool {
+		h := newHasher(c.w.seed, tagTask, r.id, r.ver)
+		isDone := h.n(2) == 0 // as renderTaskV1
+		// Tasks have no parents: parent_task_id=<id> finds none, =null all.
+		return f(c, r) && (done == "" || (done == "1") == isDone) && (parent == "" || parent == "null")
+	}, render: c.w.renderTaskV1})
 }
 
 func (c *call) projectTasksV1() int {
@@ -1228,9 +1267,7 @@ func (c *call) projectPlan() int {
 		return c.fail(404, "Project not found")
 	}
 	w := c.w
-	h := newHasher(w.seed, tagProject, r.id, r.ver)
-	h.n(2)
-	phase := 1 + int64(h.n(3))
+	_, phase := w.projectStatusPhase(r)
 	c.buf = append(c.buf[:0], `{"success":true,"data":[`...)
 	n := 0
 	w.ents["tasks"].scan(byID, false, cursorPos{}, 0, 0, func(t rec) bool {

@@ -265,7 +265,11 @@ func (c *call) productImage() int {
 
 func (c *call) projectsArchived() int {
 	_, f := simpleFilter(nil)
-	arch := func(c *call, r rec) bool { return r.archived && f(c, r) }
+	pf, msg := c.projectFilter()
+	if msg != "" {
+		return c.fail(400, msg)
+	}
+	arch := func(c *call, r rec) bool { return r.archived && f(c, r) && pf(r) }
 	return c.listV2(v2Opts{entity: "projects", filter: arch, render: c.w.renderProject})
 }
 
@@ -667,15 +671,14 @@ func (c *call) leadFilter() (func(r rec) bool, bool) {
 func (c *call) searchProjects() int {
 	w := c.w
 	item := func(b []byte, r rec) []byte {
-		h := newHasher(w.seed, tagProject, r.id, r.ver)
+		status, ph := w.projectStatusPhase(r)
 		o := openObj(b)
 		o.int("id", r.id)
 		o.str("type", "project")
 		o.str("title", "Project "+strconv.FormatInt(r.id, 10))
-		o.str("status", []string{"open", "completed"}[h.n(2)])
+		o.str("status", status)
 		ownerRef(&o, w.owner(tagProject, r.id))
 		o.int("board_id", 1)
-		ph := 1 + int64(h.n(3))
 		idName(&o, "phase", ph, phases[ph-1].name)
 		o.null("person")
 		o.null("organization")

@@ -316,14 +316,14 @@ func (w *world) renderStage(b []byte, r rec) []byte {
 }
 
 func (w *world) renderProject(b []byte, r rec) []byte {
-	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	status, phase := w.projectStatusPhase(r)
 	o := openObj(b)
 	o.int("id", r.id)
 	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
 	o.str("description", "")
-	o.str("status", []string{"open", "completed"}[h.n(2)])
+	o.str("status", status)
 	o.int("board_id", 1)
-	o.int("phase_id", 1+int64(h.n(3)))
+	o.int("phase_id", phase)
 	o.int("owner_id", w.owner(tagProject, r.id))
 	o.str("start_date", unix(r.at).Format(layoutDate))
 	o.str("end_date", unix(r.at).AddDate(0, 3, 0).Format(layoutDate))
@@ -343,6 +343,13 @@ func (w *world) renderProject(b []byte, r rec) []byte {
 	o.key("custom_fields")
 	o.b = append(o.b, "{}"...)
 	return o.close()
+}
+
+// projectStatusPhase is a project's status and phase (on board 1).
+func (w *world) projectStatusPhase(r rec) (string, int64) {
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	status := []string{"open", "completed"}[h.n(2)]
+	return status, 1 + int64(h.n(3))
 }
 
 func (w *world) renderTask(b []byte, r rec) []byte {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -120,5 +122,63 @@ func TestUnknownIDs404(t *testing.T) {
 	}
 	if n < 80 {
 		t.Errorf("only %d routes with ids checked", n)
+	}
+}
+
+// TestNewListFilters: the filters the new lists take select what they say.
+func TestNewListFilters(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 8, Scale: 400, BurstLimit: 1 << 20})
+	defer s.Close()
+	type item = map[string]any
+	var persons struct {
+		Data []item `json:"data"`
+	}
+	get(s, "/api/v2/persons?limit=1", &persons)
+	p1 := persons.Data[0]
+	org := p1["org_id"].(float64)
+	for _, tc := range []struct {
+		path string
+		ok   func(it item) bool
+	}{
+		{"/v1/tasks?done=1&limit=500", func(it item) bool { return it["done"] == 1.0 }},
+		{"/v1/tasks?done=0&assignee_id=2&limit=500", func(it item) bool { return it["done"] == 0.0 && it["assignee_id"] == 2.0 }},
+		{"/v1/projects?status=open&phase_id=2&limit=500", func(it item) bool {
+			return it["status"] == "open" && it["phase_id"] == 2.0 && it["archive_time"] == nil
+		}},
+		{"/api/v2/projects/archived?limit=500", func(it item) bool { return it["archive_time"] != nil }},
+		{"/api/v2/projects?limit=500", func(it item) bool { return it["archive_time"] == nil }},
+		{"/api/v2/deals/search?term=an&status=won", func(it item) bool { return it["item"].(item)["status"] == "won" }},
+		{"/api/v2/persons/search?term=" + url.QueryEscape(p1["last_name"].(string)) + "&organization_id=" + strconv.Itoa(int(org)), func(it item) bool {
+			o, _ := it["item"].(item)["organization"].(item)
+			return o != nil && o["id"] == org
+		}},
+		{"/api/v2/itemSearch?term=an&item_types=organization", func(it item) bool { return it["item"].(item)["type"] == "organization" }},
+		{"/v1/recents?since_timestamp=2026-11-01%2000:00:00&items=note&limit=500", func(it item) bool {
+			return it["item"] == "note" && it["data"].(item)["update_time"].(string) >= "2026-11-01 00:00:00"
+		}},
+	} {
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := get(s, tc.path, &env); err != nil {
+			t.Fatalf("GET %s: %v", tc.path, err)
+		}
+		var list []item
+		if json.Unmarshal(env.Data, &list) != nil {
+			var wrap struct {
+				Items []item `json:"items"`
+			}
+			json.Unmarshal(env.Data, &wrap)
+			list = wrap.Items
+		}
+		if len(list) == 0 {
+			t.Errorf("GET %s: nothing selected", tc.path)
+		}
+		for _, it := range list {
+			if !tc.ok(it) {
+				t.Errorf("GET %s selected %v", tc.path, it)
+				break
+			}
+		}
 	}
 }
