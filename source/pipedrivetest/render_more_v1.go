@@ -37,7 +37,7 @@ func (c *call) fieldsV1(coll string) int {
 	fs := c.w.fields[entity].all()
 	start := c.w.start.Format(layoutV1)
 	return c.pagedV1(len(fs), 500, v1Flat, func(b []byte, i int) []byte {
-		return renderFieldV1x(b, fs[i], i, start, entity != "product")
+		return renderFieldV1(b, fs[i], i, start, entity != "product")
 	})
 }
 
@@ -49,49 +49,7 @@ func (c *call) fieldV1(coll string) int {
 		return c.fail(404, "Field not found")
 	}
 	start := c.w.start.Format(layoutV1)
-	return c.ok1(func(b []byte) []byte { return renderFieldV1x(b, fs[id-1], id-1, start, entity != "product") })
-}
-
-// renderFieldV1x is renderFieldV1 without the flags the products' schema
-// does not declare when flags is false.
-func renderFieldV1x(b []byte, f fieldDef, i int, start string, flags bool) []byte {
-	if flags {
-		return renderFieldV1(b, f, i, start)
-	}
-	o := openObj(b)
-	o.int("id", int64(i+1))
-	o.str("key", f.code)
-	o.str("name", f.name)
-	o.int("order_nr", int64(i))
-	o.str("field_type", f.typ)
-	o.str("add_time", start)
-	o.str("update_time", start)
-	o.null("last_updated_by_user_id")
-	o.null("created_by_user_id")
-	o.bool("active_flag", true)
-	o.bool("edit_flag", f.custom)
-	o.bool("add_visible_flag", true)
-	o.bool("important_flag", false)
-	o.bool("bulk_edit_allowed", true)
-	o.bool("searchable_flag", false)
-	o.bool("filtering_allowed", true)
-	o.bool("sortable_flag", true)
-	o.bool("mandatory_flag", false)
-	if f.options != nil {
-		o.key("options")
-		o.b = append(o.b, '[')
-		for j, op := range f.options {
-			if j > 0 {
-				o.b = append(o.b, ',')
-			}
-			p := openObj(o.b)
-			p.int("id", op.id)
-			p.str("label", op.label)
-			o.b = p.close()
-		}
-		o.b = append(o.b, ']')
-	}
-	return o.close()
+	return c.ok1(func(b []byte) []byte { return renderFieldV1(b, fs[id-1], id-1, start, entity != "product") })
 }
 
 // oneV1 answers a v1 single read of entity's numeric {id}.
@@ -675,20 +633,7 @@ func (c *call) flowV1(entity string) int {
 	tag := map[string]uint64{"persons": tagPerson, "organizations": tagOrg}[entity]
 	return c.pagedV1(total, 500, v1Flat, func(b []byte, i int) []byte {
 		ts := r.at + (r.ut-r.at)*int64(i)/int64(total)
-		o := openObj(b)
-		o.str("object", obj)
-		o.ts("timestamp", ts, layoutV1)
-		o.key("data")
-		d := openObj(o.b)
-		d.int("id", r.id*100+int64(i))
-		d.int("item_id", r.id)
-		d.int("user_id", c.w.owner(tag, r.id))
-		d.str("field_key", []string{"add_time", "name", "owner_id"}[i%3])
-		d.null("old_value")
-		d.str("new_value", strconv.Itoa(i))
-		d.ts("log_time", ts, layoutV1)
-		o.b = d.close()
-		return o.close()
+		return appendChange(b, obj, r, i, ts, c.w.owner(tag, r.id), []string{"add_time", "name", "owner_id"})
 	})
 }
 

@@ -278,15 +278,7 @@ func (c *call) permittedUsers(entity string) int {
 	if _, ok := c.liveRec(entity); !ok {
 		return c.fail(404, "Item not found")
 	}
-	c.buf = append(c.buf[:0], `{"success":true,"data":[`...)
-	for u := 1; u <= c.w.users; u++ {
-		if u > 1 {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = strconv.AppendInt(c.buf, int64(u), 10)
-	}
-	c.buf = append(c.buf, "]}"...)
-	return 200
+	return c.allUsers()
 }
 
 // projectChangelog: one entry per version of the project (its title).
@@ -456,6 +448,12 @@ func (c *call) searchV2(entity string, text func(r rec) string, filter func(r re
 		c.buf = appendHit(c.buf, hits[i], item)
 	}
 	c.buf = append(c.buf, `]},"additional_data":{"next_cursor":`...)
+	return c.endCursor(next)
+}
+
+// endCursor closes a v2 page whose additional_data is open at
+// "next_cursor":, writing next (or null at the end).
+func (c *call) endCursor(next string) int {
 	if next != "" {
 		c.buf = appendStr(c.buf, next)
 	} else {
@@ -811,13 +809,7 @@ func (c *call) itemSearch() int {
 		c.buf = appendHit(c.buf, all[i].h, all[i].item)
 	}
 	c.buf = append(c.buf, `],"related_items":[]},"additional_data":{"next_cursor":`...)
-	if next != "" {
-		c.buf = appendStr(c.buf, next)
-	} else {
-		c.buf = append(c.buf, "null"...)
-	}
-	c.buf = append(c.buf, "}}"...)
-	return 200
+	return c.endCursor(next)
 }
 
 // itemSearchField searches one entity type's name or title field (the
@@ -874,11 +866,5 @@ func (c *call) itemSearchField() int {
 		})
 	}
 	c.buf = append(c.buf, `],"additional_data":{"next_cursor":`...)
-	if next != "" {
-		c.buf = appendStr(c.buf, next)
-	} else {
-		c.buf = append(c.buf, "null"...)
-	}
-	c.buf = append(c.buf, "}}"...)
-	return 200
+	return c.endCursor(next)
 }

@@ -234,7 +234,9 @@ func (c *call) leadSources() int {
 	})
 }
 
-func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
+// renderFieldV1 renders a v1 field; flags false leaves out the visibility
+// flags and is_subfield, which productFields' schema does not declare.
+func renderFieldV1(b []byte, f fieldDef, i int, start string, flags bool) []byte {
 	o := openObj(b)
 	o.int("id", int64(i+1))
 	o.str("key", f.code)
@@ -247,8 +249,10 @@ func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
 	o.null("created_by_user_id")
 	o.bool("active_flag", true)
 	o.bool("edit_flag", f.custom)
-	o.bool("index_visible_flag", true)
-	o.bool("details_visible_flag", true)
+	if flags {
+		o.bool("index_visible_flag", true)
+		o.bool("details_visible_flag", true)
+	}
 	o.bool("add_visible_flag", true)
 	o.bool("important_flag", false)
 	o.bool("bulk_edit_allowed", true)
@@ -256,7 +260,9 @@ func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
 	o.bool("filtering_allowed", true)
 	o.bool("sortable_flag", true)
 	o.bool("mandatory_flag", false)
-	o.bool("is_subfield", false)
+	if flags {
+		o.bool("is_subfield", false)
+	}
 	if f.options != nil {
 		o.key("options")
 		o.b = append(o.b, '[')
@@ -291,7 +297,7 @@ func (c *call) leadFields() int {
 		if n > 0 {
 			items = append(items, ',')
 		}
-		items = renderFieldV1(items, fs[i], i, start)
+		items = renderFieldV1(items, fs[i], i, start, true)
 		n++
 	}
 	return c.writeV1(items, n, p, p.start+n < len(fs), v1Flat, false)
@@ -607,14 +613,7 @@ func (w *world) renderMailThread(b []byte, r rec) []byte {
 	person := w.rel(tagMailThread, r.id, 1, "persons")
 	o := openObj(b)
 	o.int("id", r.id)
-	o.str("account_id", "acc-1")
-	o.int("user_id", w.owner(tagMailThread, r.id))
-	o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
-	o.str("snippet", "Thanks, looks good.")
-	for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
-		o.int(k, 0)
-	}
-	o.null("mail_tracking_status")
+	w.appendMailHead(&o, r)
 	o.key("parties")
 	pp := openObj(o.b)
 	w.appendParty(&pp, "to", person, false)
@@ -642,6 +641,18 @@ func (w *world) renderMailThread(b []byte, r rec) []byte {
 	return o.close()
 }
 
+// appendMailHead writes what a thread and its messages share.
+func (w *world) appendMailHead(o *obj, r rec) {
+	o.str("account_id", "acc-1")
+	o.int("user_id", w.owner(tagMailThread, r.id))
+	o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
+	o.str("snippet", "Thanks, looks good.")
+	for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
+		o.int(k, 0)
+	}
+	o.null("mail_tracking_status")
+}
+
 func mailCount(id int64) int { return 1 + int(id%3) }
 
 func (c *call) mailMessages() int {
@@ -663,14 +674,7 @@ func (c *call) renderMailMessage(b []byte, r rec, i int, short, body bool) []byt
 	person := w.rel(tagMailThread, r.id, 1, "persons")
 	o := openObj(b)
 	o.int("id", id*10+int64(i))
-	o.str("account_id", "acc-1")
-	o.int("user_id", w.owner(tagMailThread, r.id))
-	o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
-	o.str("snippet", "Thanks, looks good.")
-	for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
-		o.int(k, 0)
-	}
-	o.null("mail_tracking_status")
+	w.appendMailHead(&o, r)
 	w.appendParty(&o, "from", person, short)
 	w.appendParty(&o, "to", person, short)
 	o.raw("cc", "[]")
@@ -720,28 +724,11 @@ func (c *call) dealFlow() int {
 		if n > 0 {
 			items = append(items, ',')
 		}
-		o := openObj(items)
 		ts := r.at
 		if i > 0 {
 			ts = r.at + (r.ut-r.at)*int64(i)/int64(total-1)
 		}
-		if i == 0 {
-			o.str("object", "dealChange")
-		} else {
-			o.str("object", "dealChange")
-		}
-		o.ts("timestamp", ts, layoutV1)
-		o.key("data")
-		d := openObj(o.b)
-		d.int("id", r.id*100+int64(i))
-		d.int("item_id", r.id)
-		d.int("user_id", c.w.owner(tagDeal, r.id))
-		d.str("field_key", []string{"add_time", "stage_id", "value"}[i%3])
-		d.null("old_value")
-		d.str("new_value", strconv.Itoa(i))
-		d.ts("log_time", ts, layoutV1)
-		o.b = d.close()
-		items = o.close()
+		items = appendChange(items, "dealChange", r, i, ts, c.w.owner(tagDeal, r.id), []string{"add_time", "stage_id", "value"})
 		n++
 	}
 	more := p.start+n < total
@@ -754,6 +741,25 @@ func (c *call) dealFlow() int {
 	o.bool("more_items_in_collection", more)
 	c.buf = append(o.close(), `,"related_objects":{}}`...)
 	return 200
+}
+
+// appendChange writes flow item i of record r: a change of one of keys
+// (cycling) by user at ts.
+func appendChange(b []byte, object string, r rec, i int, ts, user int64, keys []string) []byte {
+	o := openObj(b)
+	o.str("object", object)
+	o.ts("timestamp", ts, layoutV1)
+	o.key("data")
+	d := openObj(o.b)
+	d.int("id", r.id*100+int64(i))
+	d.int("item_id", r.id)
+	d.int("user_id", user)
+	d.str("field_key", keys[i%len(keys)])
+	d.null("old_value")
+	d.str("new_value", strconv.Itoa(i))
+	d.ts("log_time", ts, layoutV1)
+	o.b = d.close()
+	return o.close()
 }
 
 func (c *call) changelog(entity string) int {

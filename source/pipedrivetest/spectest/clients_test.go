@@ -163,18 +163,7 @@ func follow(t *testing.T, s *pipedrivetest.Server, path string) (status, records
 		}
 		var env struct {
 			Data json.RawMessage `json:"data"`
-			AD   struct {
-				NextCursor *string `json:"next_cursor"`
-				More       bool    `json:"more_items_in_collection"`
-				Start      int     `json:"start"`
-				Limit      int     `json:"limit"`
-				Pagination *struct {
-					More      bool `json:"more_items_in_collection"`
-					NextStart *int `json:"next_start"`
-					Start     int  `json:"start"`
-					Limit     int  `json:"limit"`
-				} `json:"pagination"`
-			} `json:"additional_data"`
+			AD   json.RawMessage `json:"additional_data"`
 		}
 		if err := json.Unmarshal(body, &env); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
@@ -188,19 +177,11 @@ func follow(t *testing.T, s *pipedrivetest.Server, path string) (status, records
 		} else if json.Unmarshal(env.Data, &goals) == nil {
 			records += len(goals.Goals)
 		}
-		ad := env.AD
-		switch {
-		case ad.NextCursor != nil:
-			q.Set("cursor", *ad.NextCursor)
-		case ad.Pagination != nil && ad.Pagination.More && ad.Pagination.NextStart != nil:
-			q.Set("start", strconv.Itoa(*ad.Pagination.NextStart))
-		case ad.Pagination != nil && ad.Pagination.More:
-			q.Set("start", strconv.Itoa(ad.Pagination.Start+ad.Pagination.Limit))
-		case ad.More:
-			q.Set("start", strconv.Itoa(ad.Start+ad.Limit))
-		default:
+		key, val := nextPage(env.AD)
+		if key == "" {
 			return 200, records
 		}
+		q.Set(key, val)
 	}
 	t.Fatalf("GET %s: paging does not end", path)
 	return 0, 0

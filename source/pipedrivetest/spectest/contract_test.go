@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,28 +114,12 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 		if err := json.Unmarshal(body, &env); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
-		var ad struct {
-			NextCursor *string `json:"next_cursor"`
-			Pagination *struct {
-				More      bool `json:"more_items_in_collection"`
-				NextStart *int `json:"next_start"`
-				Start     int  `json:"start"`
-				Limit     int  `json:"limit"`
-			} `json:"pagination"`
-			More  bool `json:"more_items_in_collection"`
-			Start int  `json:"start"`
-			Limit int  `json:"limit"`
-		}
-		json.Unmarshal(env.AD, &ad)
-		switch {
-		case ad.NextCursor != nil:
-			next = *ad.NextCursor
-		case ad.Pagination != nil && ad.Pagination.More && ad.Pagination.NextStart != nil:
-			start = *ad.Pagination.NextStart
-		case ad.Pagination != nil && ad.Pagination.More: // no next_start where the spec has none
-			start = ad.Pagination.Start + ad.Pagination.Limit
-		case ad.More:
-			start = ad.Start + ad.Limit
+		key, val := nextPage(env.AD)
+		switch key {
+		case "cursor":
+			next = val
+		case "start":
+			start, _ = strconv.Atoi(val)
 		default:
 			return pages
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,4 +151,34 @@ func firstGoal(s *pipedrivetest.Server) string {
 		return "unknown"
 	}
 	return env.Data.Goals[0].ID
+}
+
+// nextPage reads a page's additional_data: the query parameter and value
+// that fetch the next page (v2 next_cursor, v1 next_start, or start+limit
+// where the spec documents no next_start), or "" on the last page.
+func nextPage(raw json.RawMessage) (key, val string) {
+	var ad struct {
+		NextCursor *string `json:"next_cursor"`
+		Pagination *struct {
+			More      bool `json:"more_items_in_collection"`
+			NextStart *int `json:"next_start"`
+			Start     int  `json:"start"`
+			Limit     int  `json:"limit"`
+		} `json:"pagination"`
+		More  bool `json:"more_items_in_collection"`
+		Start int  `json:"start"`
+		Limit int  `json:"limit"`
+	}
+	json.Unmarshal(raw, &ad)
+	switch {
+	case ad.NextCursor != nil:
+		return "cursor", *ad.NextCursor
+	case ad.Pagination != nil && ad.Pagination.More && ad.Pagination.NextStart != nil:
+		return "start", strconv.Itoa(*ad.Pagination.NextStart)
+	case ad.Pagination != nil && ad.Pagination.More:
+		return "start", strconv.Itoa(ad.Pagination.Start + ad.Pagination.Limit)
+	case ad.More:
+		return "start", strconv.Itoa(ad.Start + ad.Limit)
+	}
+	return "", ""
 }
