@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -30,13 +29,7 @@ func main() {
 		os.Exit(2)
 	}
 	st, _ := streams.Lookup("deals")
-	q := url.Values{}
-	for k, v := range st.Params {
-		q[k] = v
-	}
-	for k, v := range st.SortParams {
-		q[k] = v
-	}
+	q := st.Request(nil).Params
 	q.Set("limit", strconv.Itoa(st.PageLimit))
 	marker := []byte(`"next_cursor":"`)
 	start := time.Now()

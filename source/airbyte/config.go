@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // ErrInvalidConfig marks every error caused by the user's config (wrong
@@ -254,13 +255,8 @@ func checkBaseURL(s string) error {
 	return fmt.Errorf("%q: scheme %q is not https", s, u.Scheme)
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLoopback is the client's rule: plain http only to this machine.
+var isLoopback = client.IsLoopback
 
 // startLayouts are tried in order on the start date once a space between
 // date and time has been turned into a T.

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pdxhq/pdx/source/clock"
 )
 
 // These tests pin the client's wire behaviour against tiny loopback handlers
@@ -21,12 +22,18 @@ import (
 
 const canary = "canary-token-0123456789abcdef"
 
+// fakeStart is where the tests' fake clocks start: 22:00 UTC, so the budget's
+// reset (next midnight) is two hours later.
+var fakeStart = time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC)
+
+// newTestClient is a client of h on a clock.Fake: its backoffs and 429
+// waits take no real time (fakeClock reads them back).
 func newTestClient(t *testing.T, h http.Handler, mod func(*Options)) (*Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	o := Options{BaseURL: srv.URL, Auth: TokenAuth(canary), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		MaxWait: 20 * time.Millisecond, BurstLimit: 10000}
+		BurstLimit: 10000, Clock: clock.NewFake(fakeStart)}
 	if mod != nil {
 		mod(&o)
 	}
@@ -35,6 +42,16 @@ func newTestClient(t *testing.T, h http.Handler, mod func(*Options)) (*Client, *
 		t.Fatal(err)
 	}
 	return c, srv
+}
+
+// fakeClock is the clock.Fake a test client runs on.
+func fakeClock(t *testing.T, c *Client) *clock.Fake {
+	t.Helper()
+	f, ok := c.clock.(*clock.Fake)
+	if !ok {
+		t.Fatalf("client clock is %T, not a fake", c.clock)
+	}
+	return f
 }
 
 func TestBaseURLValidation(t *testing.T) {
@@ -62,6 +79,29 @@ func TestBaseURLValidation(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without Auth: want error")
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true},
+		{"LocalHost", true},
+		{"127.0.0.1", true},
+		{"127.9.8.7", true},
+		{"::1", true},
+		{"", false},
+		{"localhost.example.com", false},
+		{"10.0.0.1", false},
+		{"::", false},
+		{"api.pipedrive.com", false},
+	}
+	for _, tt := range tests {
+		if got := IsLoopback(tt.host); got != tt.want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", tt.host, got, tt.want)
+		}
 	}
 }
 
@@ -190,24 +230,34 @@ func TestRetriesAndWaits(t *testing.T) {
 		wantErr  func(error) bool
 		wantN    int32
 		waits429 int
+		// waited429 is the 429 waits' total, on the fake clock
+		waited429 time.Duration
 	}{
-		{"5xx then ok", []answer{{status: 502}, {status: 500}, {body: okBody}}, nil, 3, 0},
-		{"truncated body then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, nil, 2, 0},
-		{"burst 429 waits reset then ok", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "500"}}, {body: okBody}}, nil, 2, 1},
-		{"daily budget 429 stops at once", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "0"}}}, IsBudgetExhausted, 1, 0},
-		{"persistent 5xx gives up", []answer{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, IsTransient, 6, 0},
+		{"5xx then ok", []answer{{status: 502}, {status: 500}, {body: okBody}}, nil, 3, 0, 0},
+		{"truncated body then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, nil, 2, 0, 0},
+		{"burst 429 waits reset then ok", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "500"}}, {body: okBody}}, nil, 2, 1, time.Second},
+		{"fractional reset", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "0.25"}}, {body: okBody}}, nil, 2, 1, 250 * time.Millisecond},
+		{"tiny reset waits 100 ms", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "0"}}, {body: okBody}}, nil, 2, 1, 100 * time.Millisecond},
+		{"no reset header waits 1 s", []answer{{status: 429}, {body: okBody}}, nil, 2, 1, time.Second},
+		{"epoch reset capped at MaxWait", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1764000000"}}, {body: okBody}}, nil, 2, 1, time.Minute},
+		{"two 429s wait twice", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "2"}}, {status: 429, header: map[string]string{"x-ratelimit-reset": "1"}}, {body: okBody}}, nil, 3, 2, 3 * time.Second},
+		{"daily budget 429 stops at once", []answer{{status: 429, header: map[string]string{"x-ratelimit-reset": "1", "x-daily-ratelimit-token-remaining": "0"}}}, IsBudgetExhausted, 1, 0, 0},
+		{"persistent 5xx gives up", []answer{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, IsTransient, 6, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, n := scripted(t, tt.answers...)
 			var waits429 atomic.Int32
+			var waited429 atomic.Int64
 			c, _ := newTestClient(t, h, func(o *Options) {
 				o.Observer = func(ob Observation) {
 					if ob.Kind == ObsWait && ob.Reason == "429" {
 						waits429.Add(1)
+						waited429.Add(int64(ob.Wait))
 					}
 				}
 			})
+			fc := fakeClock(t, c)
 			_, err := c.Get(context.Background(), V2, "/deals", nil, 10)
 			if tt.wantErr == nil && err != nil {
 				t.Fatalf("err = %v", err)
@@ -220,6 +270,14 @@ func TestRetriesAndWaits(t *testing.T) {
 			}
 			if int(waits429.Load()) != tt.waits429 {
 				t.Errorf("429 waits = %d, want %d", waits429.Load(), tt.waits429)
+			}
+			if got := time.Duration(waited429.Load()); got != tt.waited429 {
+				t.Errorf("429 waits total %v, want %v", got, tt.waited429)
+			}
+			// The clock moved by the 429 pauses plus the (jittered) backoffs.
+			slept, _ := fc.Slept()
+			if backoffs := slept - tt.waited429; backoffs < 0 || backoffs > time.Duration(tt.wantN)*c.opts.MaxBackoff {
+				t.Errorf("slept %v on the clock for 429 waits of %v", slept, tt.waited429)
 			}
 		})
 	}
@@ -249,6 +307,9 @@ func TestBudgetMeterAndPreflight(t *testing.T) {
 	var be *BudgetError
 	if !errors.As(err, &be) || be.ResetAt.IsZero() {
 		t.Fatalf("err = %v, want *BudgetError with a reset time", err)
+	}
+	if want := fakeStart.Add(2 * time.Hour); !be.ResetAt.Equal(want) {
+		t.Errorf("budget resets at %v, want %v (midnight after the client's clock)", be.ResetAt, want)
 	}
 	if n.Load() != 2 {
 		t.Errorf("requests = %d, want 2 (the third must not be sent)", n.Load())
@@ -283,192 +344,6 @@ func (a *refreshAuth) Authorize(r *http.Request) error {
 func (a *refreshAuth) BaseURL() string { return "" }
 func (a *refreshAuth) Unauthorized(context.Context) bool {
 	return a.calls.Add(1) == 1 // refresh works once
-}
-
-func TestLearnsBurstLimit(t *testing.T) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ratelimit-limit", "120")
-		w.Header().Set("x-ratelimit-remaining", "100")
-		fmt.Fprint(w, okBody)
-	})
-	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0 })
-	if got := c.BurstLimit(); got != LowestTokenBurst {
-		t.Errorf("initial burst = %d, want %d", got, LowestTokenBurst)
-	}
-	if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.BurstLimit(); got != 120 {
-		t.Errorf("learned burst = %d, want 120", got)
-	}
-	oc, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 0; o.OAuth = true })
-	if got := oc.BurstLimit(); got != LowestOAuthBurst {
-		t.Errorf("OAuth initial burst = %d", got)
-	}
-}
-
-func TestPages(t *testing.T) {
-	tests := []struct {
-		name    string
-		req     PageRequest
-		answers []answer
-		want    []int // records per page
-		queries []string
-	}{
-		{"v2 cursor", PageRequest{Version: V2, Path: "/deals", Paging: V2Cursor, Limit: 2},
-			[]answer{
-				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"next_cursor":"abc"}}`},
-				{body: `{"success":true,"data":[{"id":3}],"additional_data":{"next_cursor":null}}`},
-			}, []int{2, 1}, []string{"limit=2", "cursor=abc&limit=2"}},
-		{"v1 offset with next_start", PageRequest{Version: V1, Path: "/notes", Paging: V1Offset, Limit: 2},
-			[]answer{
-				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"start":0,"limit":2,"more_items_in_collection":true,"next_start":2}}}`},
-				{body: `{"success":true,"data":[{"id":3}],"additional_data":{"pagination":{"start":2,"limit":2,"more_items_in_collection":false}}}`},
-			}, []int{2, 1}, []string{"limit=2&start=0", "limit=2&start=2"}},
-		{"v1 offset without next_start", PageRequest{Version: V1, Path: "/roles", Paging: V1Offset, Limit: 2},
-			[]answer{
-				{body: `{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"more_items_in_collection":true}}}`},
-				{body: `{"success":true,"data":null}`},
-			}, []int{2, 0}, []string{"limit=2&start=0", "limit=2&start=2"}},
-		{"v1 offset, flat additional_data (leads)", PageRequest{Version: V1, Path: "/leads", Paging: V1Offset, Limit: 2},
-			[]answer{
-				{body: `{"success":true,"data":[{"id":"a"},{"id":"b"}],"additional_data":{"start":0,"limit":2,"more_items_in_collection":true}}`},
-				{body: `{"success":true,"data":[{"id":"c"}],"additional_data":{"start":2,"limit":2,"more_items_in_collection":false}}`},
-			}, []int{2, 1}, []string{"limit=2&start=0", "limit=2&start=2"}},
-		{"unpaged, no additional_data", PageRequest{Version: V1, Path: "/users", Paging: NoPaging},
-			[]answer{{body: `{"success":true,"data":[{"id":1,"s":"a\"]}"},{"id":2,"n":[1,{"x":[]}]}]}`}}, []int{2}, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var queries []string
-			inner, _ := scripted(t, tt.answers...)
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				queries = append(queries, r.URL.RawQuery)
-				inner.ServeHTTP(w, r)
-			})
-			c, _ := newTestClient(t, h, nil)
-			var got []int
-			err := c.Pages(context.Background(), tt.req, func(p Page) error {
-				got = append(got, len(p.Records))
-				for _, rec := range p.Records {
-					var m map[string]any
-					if err := json.Unmarshal(rec, &m); err != nil {
-						t.Errorf("record %s: %v", rec, err)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(queries) != fmt.Sprint(tt.queries) {
-				t.Errorf("pages %v queries %q; want %v %q", got, queries, tt.want, tt.queries)
-			}
-		})
-	}
-}
-
-func TestSplitArray(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-		err  bool
-	}{
-		{`null`, nil, false},
-		{``, nil, false},
-		{`[]`, nil, false},
-		{` [ 1 , "a,]" , {"k":[1,2]}, [ ], null, true ] `, []string{`1`, `"a,]"`, `{"k":[1,2]}`, `[ ]`, `null`, `true`}, false},
-		{`[{"s":"\\\"}"}]`, []string{`{"s":"\\\"}"}`}, false},
-		{`["a\\",1,"\\\\",""]`, []string{`"a\\"`, `1`, `"\\\\"`, `""`}, false},
-		{`["a\"]`, nil, true}, // the quote is escaped: unterminated
-		{`{"a":1}`, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := splitArray(json.RawMessage(tt.in))
-		if (err != nil) != tt.err {
-			t.Errorf("splitArray(%s) err = %v", tt.in, err)
-			continue
-		}
-		var s []string
-		for _, g := range got {
-			s = append(s, string(g))
-		}
-		if fmt.Sprintf("%q", s) != fmt.Sprintf("%q", tt.want) {
-			t.Errorf("splitArray(%s) = %q, want %q", tt.in, s, tt.want)
-		}
-	}
-}
-
-// TestPacingSharedAcrossCallers: concurrent callers share one limiter, so
-// together they never exceed the learned burst per window.
-func TestPacingSharedAcrossCallers(t *testing.T) {
-	var mu sync.Mutex
-	var times []time.Time
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		fmt.Fprint(w, okBody)
-	})
-	// 20 per 200 ms window: 30 requests need >= ~250 ms whoever sends them.
-	c, _ := newTestClient(t, h, func(o *Options) { o.BurstLimit = 20; o.Window = 200 * time.Millisecond })
-	var wg sync.WaitGroup
-	for g := 0; g < 3; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 10; i++ {
-				if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	maxIn := 0
-	for i := range times {
-		n := 0
-		for j := i; j < len(times) && times[j].Sub(times[i]) < 200*time.Millisecond; j++ {
-			n++
-		}
-		maxIn = max(maxIn, n)
-	}
-	if maxIn > 20 {
-		t.Errorf("%d requests in one 200 ms window, limit 20", maxIn)
-	}
-	t.Logf("max requests in a window: %d of 20", maxIn)
-}
-
-// TestParseEnvelopeTruncation: every proper prefix of an answer (what a reset
-// or truncated body delivers) is rejected, and the whole answer parses.
-func TestParseEnvelopeTruncation(t *testing.T) {
-	bodies := []string{
-		`{"success":true,"data":[{"id":1,"title":"a \"quoted\" ]},{","custom_fields":{"x":[1,2,{"y":null}]}},{"id":2}],"additional_data":{"next_cursor":"eyJ9"}}`,
-		`{"success":true,"data":[{"id":1}],"additional_data":{"pagination":{"start":0,"limit":1,"more_items_in_collection":true,"next_start":1}},"related_objects":{"user":{"1":{"id":1}}}}`,
-		` { "success" : true , "data" : null } `,
-	}
-	for _, b := range bodies {
-		env, err := parseEnvelope([]byte(b))
-		if err != nil {
-			t.Fatalf("parseEnvelope(%s): %v", b, err)
-		}
-		for _, r := range env.records {
-			if !json.Valid(r) {
-				t.Errorf("record %s is not valid JSON", r)
-			}
-		}
-		trimmed := strings.TrimRight(b, " ")
-		for n := 0; n < len(trimmed); n++ {
-			if _, err := parseEnvelope([]byte(trimmed[:n])); err == nil {
-				t.Errorf("prefix %q accepted", trimmed[:n])
-			}
-		}
-	}
-	for _, bad := range []string{`{"data":{"id":1}}`, `{"data":[1]} x`, `[1]`, `{"success":true "data":[]}`} {
-		if _, err := parseEnvelope([]byte(bad)); err == nil {
-			t.Errorf("parseEnvelope(%s) accepted", bad)
-		}
-	}
 }
 
 // flakyAuth fails Authorize failures times with err, then authorises; its
@@ -570,38 +445,5 @@ func TestRetryFollowsNewDomainAndScrubsRotatedSecret(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "rotated-secret-42") {
 		t.Errorf("rotated secret leaked: %v", err)
-	}
-}
-
-// TestUnexpectedListShape: a complete list answer whose data is not a list
-// is not retried (it would come back the same) and is neither a config nor a
-// transient error (the engine reports it as system_error); a truncated one
-// is retried.
-func TestUnexpectedListShape(t *testing.T) {
-	tests := []struct {
-		name    string
-		answers []answer
-		wantN   int32
-		check   func(error) bool
-	}{
-		{"data is an object", []answer{{body: `{"success":true,"data":{"id":1}}`}}, 1,
-			func(err error) bool { return errors.Is(err, errNotList) && !IsTransient(err) && !IsConfig(err) }},
-		{"data is a string", []answer{{body: `{"success":true,"data":"x"}`}}, 1,
-			func(err error) bool { return errors.Is(err, errNotList) && !IsTransient(err) }},
-		{"truncated then ok", []answer{{body: `{"success":true,"data":[{"id":1`}, {body: okBody}}, 2,
-			func(err error) bool { return err == nil }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h, n := scripted(t, tt.answers...)
-			c, _ := newTestClient(t, h, nil)
-			err := c.Pages(context.Background(), PageRequest{Version: V2, Path: "/deals", Paging: V2Cursor, Cost: 10}, func(Page) error { return nil })
-			if !tt.check(err) {
-				t.Errorf("err = %v (transient %v)", err, IsTransient(err))
-			}
-			if n.Load() != tt.wantN {
-				t.Errorf("requests = %d, want %d", n.Load(), tt.wantN)
-			}
-		})
 	}
 }

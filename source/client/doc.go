@@ -22,7 +22,13 @@
 // NoPaging), PageRequest, Page, Response, Me, Budget, Observation
 // (ObsRequest, ObsWait, ObsRetry, ObsBudget), WithObserver, APIError,
 // BudgetError, TransportError, IsAuth, IsBudgetExhausted, BudgetResetAt,
-// IsConfig, IsTransient, DefaultBaseURL, LowestTokenBurst, LowestOAuthBurst.
+// IsConfig, IsTransient, IsLoopback, DefaultBaseURL, LowestTokenBurst,
+// LowestOAuthBurst.
+//
+// Every wait (pacing, backoff, 429 pauses) and the budget's reset date run on
+// Options.Clock (clock.Real by default): tests pass a clock.Fake, or run in a
+// testing/synctest bubble, and wait for nothing. The files follow the
+// concerns: auth.go, pacing.go, retry.go, budget.go, observe.go, pages.go.
 //
 // The first request of a client goes alone (a probe): the others wait for
 // its x-ratelimit-limit, so no request is reserved at the lowest plan's slow

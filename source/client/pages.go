@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/pdxhq/pdx/source/internal/jsonscan"
 )
 
 // Paging says how a list endpoint pages.
@@ -101,13 +103,13 @@ func (ad *additionalData) v1() *pagination {
 // body breaks; such a body is reported as truncated and retried by do.
 func parseEnvelope(body []byte) (*envelope, error) {
 	var env envelope
-	i := skipSpace(body, 0)
+	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, errTruncated
 	}
 	i++
 	for first := true; ; first = false {
-		i = skipSpace(body, i)
+		i = jsonscan.SkipSpace(body, i)
 		if i >= len(body) {
 			return nil, errTruncated
 		}
@@ -118,51 +120,55 @@ func parseEnvelope(body []byte) (*envelope, error) {
 		if body[i] != '"' {
 			return nil, errTruncated
 		}
-		kEnd, err := skipString(body, i)
-		if err != nil {
-			return nil, err
+		kEnd := jsonscan.SkipString(body, i)
+		if kEnd < 0 {
+			return nil, errTruncated
 		}
 		key := body[i+1 : kEnd-1]
-		i = skipSpace(body, kEnd)
+		i = jsonscan.SkipSpace(body, kEnd)
 		if i >= len(body) || body[i] != ':' {
 			return nil, errTruncated
 		}
-		i = skipSpace(body, i+1)
+		i = jsonscan.SkipSpace(body, i+1)
 		if i >= len(body) {
 			return nil, errTruncated
 		}
 		var end int
+		var err error
 		switch string(key) {
 		case "data":
 			if body[i] == '[' {
-				env.records, end, err = splitArrayAt(body, i)
+				env.records, end = jsonscan.SplitArray(body, i)
 			} else {
-				end, err = skipValue(body, i)
-				if err == nil && string(body[i:end]) != "null" {
+				end = jsonscan.SkipValue(body, i)
+				if end >= 0 && string(body[i:end]) != "null" {
 					err = errNotList
 				}
 			}
 		case "additional_data":
-			end, err = skipValue(body, i)
-			if err == nil && body[i] == '{' {
+			end = jsonscan.SkipValue(body, i)
+			if end >= 0 && body[i] == '{' {
 				env.AdditionalData = new(additionalData)
 				if json.Unmarshal(body[i:end], env.AdditionalData) != nil {
 					err = errTruncated
 				}
 			}
 		case "success":
-			end, err = skipValue(body, i)
-			if err == nil {
+			end = jsonscan.SkipValue(body, i)
+			if end >= 0 {
 				ok := string(body[i:end]) != "false"
 				env.Success = &ok
 			}
 		default:
-			end, err = skipValue(body, i)
+			end = jsonscan.SkipValue(body, i)
+		}
+		if end < 0 {
+			return nil, errTruncated
 		}
 		if err != nil {
 			return nil, err
 		}
-		i = skipSpace(body, end)
+		i = jsonscan.SkipSpace(body, end)
 		if i >= len(body) {
 			return nil, errTruncated
 		}
@@ -176,7 +182,7 @@ func parseEnvelope(body []byte) (*envelope, error) {
 		i++
 		break
 	}
-	if skipSpace(body, i) != len(body) {
+	if jsonscan.SkipSpace(body, i) != len(body) {
 		return nil, errTruncated
 	}
 	return &env, nil

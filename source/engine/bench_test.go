@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -69,13 +68,7 @@ func engineDeals(b *testing.B, c *client.Client) (int64, int64) {
 // find next_cursor, discard. It returns the number of pages.
 func rawDeals(b *testing.B, hc *http.Client, sim *pipedrivetest.Server) int {
 	st, _ := streams.Lookup("deals")
-	q := url.Values{}
-	for k, v := range st.Params {
-		q[k] = v
-	}
-	for k, v := range st.SortParams {
-		q[k] = v
-	}
+	q := st.Request(nil).Params
 	q.Set("limit", strconv.Itoa(st.PageLimit))
 	pages := 0
 	marker := []byte(`"next_cursor":"`)

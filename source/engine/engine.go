@@ -16,8 +16,8 @@ package engine
 //     emitted state loses nothing;
 //   - client-side streams: everything is read, records with cursor >= state
 //     are emitted, one Checkpoint at the end;
-//   - deal_products: the state is the max update_time of the parent deals
-//     whose products were all emitted (see readFollowsParent);
+//   - child streams (deal_products): the state is the max update_time of
+//     the parents whose children were all emitted (see readChildren);
 //   - full refresh: one Checkpoint at the end, Count = records;
 //   - a stream that fails re-emits its last good state (Count = the records
 //     since) before StreamIncomplete, so it always has a resume point.
@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
-	"github.com/pdxhq/pdx/source/streams"
 )
 
 // Mode is a stream's sync mode, named as in the Airbyte protocol.
@@ -176,7 +175,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	refused := &refusal{}
 	seen := map[string]bool{}
 	for _, cs := range opts.Streams {
-		st, ok := streams.Lookup(cs.Name)
+		st, ok := lookup(cs.Name)
 		if !ok {
 			return Result{}, inputErr("%w %q", ErrUnknownStream, cs.Name)
 		}
@@ -267,21 +266,22 @@ func budgetInfo(b client.Budget) BudgetInfo {
 }
 
 // EstimateTokens is the token cost of a run given record counts per stream
-// (unknown counts count as one page). deal_products is estimated from the
-// deals count: one deals page per 500 deals plus one call per 100 deals.
+// (unknown counts count as one page). A child stream is estimated from its
+// parent's count: the parent's pages plus one call per batch of parents
+// (deal_products: one deals page per 500 deals, one call per 100 deals).
 func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
 	var total int64
 	for _, cs := range list {
-		st, ok := streams.Lookup(cs.Name)
+		st, ok := lookup(cs.Name)
 		if !ok {
 			continue
 		}
 		n := counts[cs.Name]
-		if st.Strategy == streams.FollowsParent {
-			parent, _ := streams.Lookup(st.Parent)
-			deals := counts[st.Parent]
-			// one products call per 100 deals (a batch rarely exceeds a page)
-			total += parent.Pages(deals)*int64(parent.TokenCost) + ceilDiv(deals, dealBatch)*int64(st.TokenCost)
+		if rel := st.Parent; rel != nil {
+			parent, _ := lookup(rel.Stream)
+			parents := counts[rel.Stream]
+			// one call per batch of parents (a batch rarely exceeds a page)
+			total += parent.Pages(parents)*int64(parent.TokenCost) + ceilDiv(parents, int64(max(rel.Batch, 1)))*int64(st.TokenCost)
 			continue
 		}
 		total += st.Pages(n) * int64(st.TokenCost)

@@ -83,10 +83,11 @@ func splitStatus(r *http.Request) []*http.Request {
 }
 
 // newClient is a client of sim with quick retries (the backoff is the only
-// real-time delay besides the burst window).
+// real-time delay besides the burst window). It connects through the
+// simulator's own HTTP client, so an InMemory simulator works too.
 func newClient(t testing.TB, sim *pipedrivetest.Server, mod func(*client.Options)) *client.Client {
 	t.Helper()
-	o := client.Options{BaseURL: sim.URL(), Auth: client.TokenAuth(sim.Token()),
+	o := client.Options{BaseURL: sim.URL(), Auth: client.TokenAuth(sim.Token()), HTTPClient: sim.HTTPClient(),
 		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, BurstLimit: 100000}
 	if mod != nil {
 		mod(&o)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -17,16 +18,14 @@ import (
 )
 
 // TestRateLimitPlans runs parallel syncs sharing one client against the
-// simulator's real burst window (2 s, wall time) at each API-token plan. The
+// simulator's burst window (2 s) at each API-token plan. The
 // client starts at the lowest plan's 20 requests and learns the real limit
 // from x-ratelimit-limit. Every stream must complete, under 1% of requests
 // may meet a 429 (the simulator's rolling window judges), and the window
 // must actually be used (utilisation is logged, the peak window bounded).
-// Each plan sends about 1.35 windows' worth, so each takes ~3 s.
+// Each plan sends about 1.35 windows' worth, ~3 s of fake time (inBubble).
 func TestRateLimitPlans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-time burst windows (~4 s)")
-	}
+	loadSpec(t) // outside the bubbles: the tests share it
 	plans := []struct {
 		plan  pipedrivetest.Plan
 		oauth bool
@@ -52,8 +51,8 @@ func TestRateLimitPlans(t *testing.T) {
 		}
 		// One plan at a time: in parallel, the high plans' CPU load starved
 		// the others' pacing and the utilisation measured the machine.
-		t.Run(name, func(t *testing.T) {
-			sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan})
+		t.Run(name, inBubble(func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 20, Scale: 50, Plan: p.plan, InMemory: true})
 			var mu sync.Mutex
 			var times []time.Time
 			c := newClient(t, sim, func(o *client.Options) {
@@ -125,25 +124,35 @@ func TestRateLimitPlans(t *testing.T) {
 			if got := c.BurstLimit(); got != p.limit {
 				t.Errorf("client paces to %d, plan limit %d", got, p.limit)
 			}
-		})
+		}))
 	}
+}
+
+// inBubble runs a test in a testing/synctest bubble: with an InMemory
+// simulator, client and burst window then share the bubble's fake time,
+// which moves only when every goroutine waits, so pacing is measured exactly
+// and no test waits for real or depends on the machine's load.
+func inBubble(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { synctest.Test(t, f) }
 }
 
 // TestRateLimit429Recovery: a server that allows fewer requests than the
 // client believes (another integration shares the token) answers 429s; the
 // engine waits x-ratelimit-reset, reports RateLimited, and completes.
 func TestRateLimit429Recovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-time burst windows")
-	}
-	sim := newSim(t, pipedrivetest.Options{Seed: 21, Scale: 50, BurstLimit: 6})
+	loadSpec(t)
+	inBubble(testRateLimit429Recovery)(t)
+}
+
+func testRateLimit429Recovery(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 21, Scale: 50, BurstLimit: 6, InMemory: true})
 	c := newClient(t, sim, func(o *client.Options) { o.BurstLimit = 0 })
 	// Another client on the same token fills the window first, so the engine's
 	// first requests meet 429s before it has learned anything.
 	for range 6 {
 		req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v1/users/me", nil)
 		req.Header.Set("x-api-token", sim.Token())
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := sim.HTTPClient().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +206,8 @@ func oauthLogin(t testing.TB, sim *pipedrivetest.Server) client.Auth {
 	t.Helper()
 	id, secret := sim.OAuthClient()
 	redirect := "http://127.0.0.1:1/callback"
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noFollow := *sim.HTTPClient()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noFollow.Get(sim.URL() + "/oauth/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {redirect}, "state": {"s"}}.Encode())
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +221,7 @@ func oauthLogin(t testing.TB, sim *pipedrivetest.Server) client.Auth {
 	req, _ := http.NewRequest(http.MethodPost, sim.URL()+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(id, secret)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = sim.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,10 @@
 package engine
 
+// One stream's run: its events, stats, failure classification and the
+// choice of read strategy. The strategies are one per file: read_server.go
+// (v2 updated_since), read_keyset.go (v1 updated_since), read_all.go (full
+// and client-side cursor) and read_children.go (child streams).
+
 import (
 	"context"
 	"encoding/json"
@@ -7,8 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +19,10 @@ import (
 	"github.com/pdxhq/pdx/source/streams"
 )
 
-// dealBatch is how many deal ids one /deals/products call takes (API max).
-const dealBatch = 100
+// lookup finds a stream's definition: the table's row. (Tests add
+// definitions no row uses yet, such as a child by path parameter; see
+// export_test.go.)
+var lookup = streams.Lookup
 
 // rateLimitedEventMin is the shortest pacing wait reported as a RateLimited
 // event. At the lowest plan nearly every request waits ~100 ms for the burst
@@ -181,8 +186,8 @@ func (r *streamRun) run(ctx context.Context) {
 		r.logf(ctx, LevelInfo, "%s", r.plan())
 		var err error
 		switch {
-		case r.def.Strategy == streams.FollowsParent:
-			err = r.readFollowsParent(cctx)
+		case r.def.Parent != nil:
+			err = r.readChildren(cctx)
 		case r.def.Strategy == streams.ServerUpdatedSince && r.def.Paging == streams.V1Offset:
 			err = r.readV1Keyset(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
@@ -227,8 +232,8 @@ func (r *streamRun) plan() string {
 		from = "records updated since " + FormatState(floor)
 	}
 	switch {
-	case r.def.Strategy == streams.FollowsParent:
-		return fmt.Sprintf("%s: products of the %s (%s), %d deals per request", r.mode, r.def.Parent, from, dealBatch)
+	case r.def.Parent != nil:
+		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
 	case r.def.Strategy == streams.ServerUpdatedSince:
@@ -274,259 +279,9 @@ func (r *streamRun) floor() time.Time {
 	return f
 }
 
-func (r *streamRun) request(def streams.Stream, extra url.Values) client.PageRequest {
-	q := url.Values{}
-	for k, vs := range def.Params {
-		q[k] = append([]string(nil), vs...)
-	}
-	for k, vs := range def.SortParams {
-		q[k] = append([]string(nil), vs...)
-	}
-	for k, vs := range extra {
-		q[k] = vs
-	}
-	return client.PageRequest{Version: def.Version, Path: def.Path, Params: q, Paging: def.Paging, Limit: def.PageLimit, Cost: def.TokenCost}
-}
-
 func updatedSince(t time.Time) url.Values {
 	if t.IsZero() {
 		return nil
 	}
 	return url.Values{"updated_since": {FormatState(t)}}
-}
-
-// readServerIncremental: updated_since = state (inclusive: the boundary is
-// read again, nothing is skipped), sorted by update_time ascending, and a
-// Checkpoint after every page with the max cursor seen so far. Each
-// checkpoint is a real resume point: every record with an update time below
-// it has been emitted (ascending order), and those equal to it are re-read.
-func (r *streamRun) readServerIncremental(ctx context.Context) error {
-	floor := r.floor()
-	maxSeen := r.state
-	req := r.request(r.def, updatedSince(floor))
-	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-		r.addPages(1)
-		for _, rec := range p.Records {
-			if t, ok := cursorTime(rec, r.def.Cursor); ok && t.After(maxSeen) {
-				maxSeen = t
-			}
-		}
-		if err := r.records(ctx, p.Records); err != nil {
-			return err
-		}
-		return r.checkpoint(ctx, encodeState(r.def, maxSeen))
-	})
-}
-
-// readAll reads every page: full refresh, and client-side cursor streams in
-// incremental mode (only records whose cursor is >= the floor are emitted;
-// records without a readable cursor cannot be placed after a state, so they
-// come with full refreshes and first syncs only, and a warning says so). One
-// Checkpoint at the end: a client-side scan is not ordered by the cursor, so
-// no intermediate state would be a safe resume point.
-func (r *streamRun) readAll(ctx context.Context) error {
-	floor := r.floor()
-	var extra url.Values
-	clientFilter := false
-	if r.def.Cursor != "" && !floor.IsZero() {
-		if r.def.Strategy == streams.ServerUpdatedSince {
-			extra = updatedSince(floor)
-		} else {
-			clientFilter = true
-		}
-	}
-	maxSeen := time.Time{}
-	if r.mode == Incremental {
-		maxSeen = r.state
-	}
-	noCursor := 0
-	req := r.request(r.def, extra)
-	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-		r.addPages(1)
-		recs := p.Records
-		if r.def.Cursor != "" {
-			var keep []json.RawMessage
-			for i, rec := range recs {
-				t, ok := cursorTime(rec, r.def.Cursor)
-				if ok && t.After(maxSeen) {
-					maxSeen = t
-				}
-				if clientFilter {
-					if !ok {
-						noCursor++
-					}
-					if !ok || t.Before(floor) {
-						if keep == nil {
-							keep = append(make([]json.RawMessage, 0, len(recs)), recs[:i]...)
-						}
-						continue
-					}
-					if keep != nil {
-						keep = append(keep, rec)
-					}
-				}
-			}
-			if keep != nil {
-				recs = keep
-			}
-		}
-		return r.records(ctx, recs)
-	})
-	if err != nil {
-		return err
-	}
-	if noCursor > 0 {
-		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
-	}
-	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
-}
-
-// readFollowsParent reads deal_products.
-//
-// Assumption (pinned by the simulator): adding, changing or removing a
-// deal's products bumps the deal's update_time. So the deal products that
-// changed since a time T are among the products of the deals updated since
-// T. The engine lists those deals (v2 /deals, updated_since=T, ascending
-// update_time), and fetches their products 100 deals per /deals/products
-// call. The state is the max update_time of the PARENT deals whose products
-// have all been emitted (a product's own update_time never exceeds its
-// deal's, because the change that set it also bumped the deal), written
-// after each deals page: resuming re-lists deals from there (inclusive) and
-// so loses nothing. Products removed from a deal are not reported (the API
-// lists no deleted deal products).
-func (r *streamRun) readFollowsParent(ctx context.Context) error {
-	parent, ok := streams.Lookup(r.def.Parent)
-	if !ok {
-		return fmt.Errorf("parent stream %q is not in the table", r.def.Parent)
-	}
-	floor := r.floor()
-	maxSeen := time.Time{}
-	if r.mode == Incremental {
-		maxSeen = r.state
-	}
-	// Deleted deals have no products to read; listing them would only cost.
-	preq := r.request(parent, updatedSince(floor))
-	preq.Params.Set("status", "open,won,lost")
-	ids := make([]string, 0, parent.PageLimit)
-	err := r.opts.Client.Pages(ctx, preq, func(p client.Page) error {
-		r.addPages(1)
-		ids = ids[:0]
-		pageMax := maxSeen
-		for _, rec := range p.Records {
-			id, ok := intField(rec, "id")
-			if !ok {
-				return fmt.Errorf("a deal without a numeric id in %s", parent.Path)
-			}
-			ids = append(ids, strconv.FormatInt(id, 10))
-			if t, ok := cursorTime(rec, parent.Cursor); ok && t.After(pageMax) {
-				pageMax = t
-			}
-		}
-		for start := 0; start < len(ids); start += dealBatch {
-			end := min(start+dealBatch, len(ids))
-			creq := r.request(r.def, url.Values{"deal_ids": {strings.Join(ids[start:end], ",")}})
-			if err := r.opts.Client.Pages(ctx, creq, func(cp client.Page) error {
-				r.addPages(1)
-				return r.records(ctx, cp.Records)
-			}); err != nil {
-				return err
-			}
-		}
-		maxSeen = pageMax
-		if r.mode == Incremental {
-			return r.checkpoint(ctx, encodeState(r.def, maxSeen))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if r.mode == Incremental && r.lastState != nil {
-		return nil // the last page's checkpoint covers everything
-	}
-	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
-}
-
-// readV1Keyset reads a v1 server-side stream (notes, leads). v1 pages by
-// offset, and an offset walk over a list sorted by update_time skips a record
-// whenever an earlier one is updated mid-read (it moves to the end and the
-// rest shift down one place) — a hole the next run would never fill, since
-// the skipped record is older than the state. So instead of advancing the
-// offset, every page restarts from updated_since = the max update time seen
-// (inclusive) and drops the boundary records it has already emitted (same
-// id, same update second). Only when a whole page shares one update second
-// does it step through that second by offset. In incremental mode every page
-// ends with a Checkpoint (a real resume point, as for v2); a full refresh
-// has one Checkpoint at the end.
-func (r *streamRun) readV1Keyset(ctx context.Context) error {
-	perPage := r.mode == Incremental
-	floor := r.floor().Truncate(time.Second)
-	maxSeen := time.Time{}
-	if r.mode == Incremental {
-		maxSeen = r.state
-	}
-	bound := floor           // updated_since of the next request
-	tie := map[string]bool{} // ids emitted whose update second == bound
-	skip := 0
-	for {
-		req := r.request(r.def, updatedSince(bound))
-		req.Start, req.MaxPages = skip, 1
-		var page client.Page
-		err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-			page = p
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		r.addPages(1)
-		out := make([]json.RawMessage, 0, len(page.Records))
-		second := make([]time.Time, len(page.Records))
-		pageMax := bound
-		for i, rec := range page.Records {
-			t, ok := cursorTime(rec, r.def.Cursor)
-			if ok {
-				second[i] = t.Truncate(time.Second)
-				if second[i].Equal(bound) && tie[string(topLevel(rec, "id"))] {
-					continue // the boundary, already emitted
-				}
-				if t.After(maxSeen) {
-					maxSeen = t
-				}
-				if second[i].After(pageMax) {
-					pageMax = second[i]
-				}
-			}
-			out = append(out, rec)
-		}
-		if err := r.records(ctx, out); err != nil {
-			return err
-		}
-		if perPage {
-			if err := r.checkpoint(ctx, encodeState(r.def, maxSeen)); err != nil {
-				return err
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		if len(page.Records) == 0 {
-			return fmt.Errorf("%s: the API said more items follow an empty page", r.def.Path)
-		}
-		if pageMax.After(bound) {
-			bound, skip = pageMax, 0
-			clear(tie)
-		} else {
-			skip += len(page.Records) // a whole page in one second: step through it
-		}
-		for i, rec := range page.Records {
-			if second[i].Equal(bound) {
-				tie[string(topLevel(rec, "id"))] = true
-			}
-		}
-	}
-	if !perPage {
-		return r.checkpoint(ctx, encodeState(r.def, maxSeen))
-	}
-	return nil
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // Pipedrive's OAuth server.
@@ -153,13 +154,8 @@ func checkSecureURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLoopback is the client's rule: plain http only to this machine.
+var isLoopback = client.IsLoopback
 
 // checkAPIDomain validates an api_domain before any token is sent there.
 func checkAPIDomain(d string) (string, error) {

@@ -3,6 +3,8 @@ package pipedrivetest
 import (
 	"net/http"
 	"time"
+
+	"github.com/pdxhq/pdx/source/clock"
 )
 
 // Plan is a Pipedrive subscription plan; it sizes the burst window and the
@@ -36,6 +38,15 @@ type Options struct {
 	// Wrap, when set, wraps the simulator's handler; tests plug spectest's
 	// Middleware in here to validate every request and response.
 	Wrap func(next http.Handler) http.Handler
+	// Clock times the rolling burst window (default clock.Real). It is not
+	// the simulated clock above: clients pace against the window with their
+	// own clock, and both must read the same time.
+	Clock clock.Clock
+	// InMemory serves over in-memory connections instead of a socket (Addr is
+	// ignored and URL is not reachable by other clients): reach it with
+	// HTTPClient. For tests in a testing/synctest bubble, whose fake time
+	// only moves while every goroutine is blocked, which sockets defeat.
+	InMemory bool
 }
 
 // Request is one entry of the request log.

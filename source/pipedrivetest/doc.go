@@ -103,8 +103,10 @@
 // tokens after 60 days unused) and the daily token budget (30000 x plan
 // multiplier x seats, or Options.DailyBudget; resets at simulated midnight).
 // The 2-second burst window per token (API token 20/40/100/120, OAuth
-// 80/160/400/480 by plan, or Options.BurstLimit) runs on REAL time, because
-// clients pace against it with real timers. Every API response carries
+// 80/160/400/480 by plan, or Options.BurstLimit) runs on Options.Clock, real
+// time by default, because clients pace against it with their own clock
+// (client.Options.Clock): give both the same clock.Fake, or run both in a
+// testing/synctest bubble with Options.InMemory. Every API response carries
 // x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset (relative
 // seconds), x-daily-ratelimit-token-limit and
 // x-daily-ratelimit-token-remaining. A burst 429 says "too many requests in a

@@ -11,8 +11,9 @@ var burstOAuth = map[Plan]int{PlanLite: 80, PlanGrowth: 160, PlanPremium: 400, P
 
 const burstWindow = 2 * time.Second
 
-// burst is a rolling 2 s window of one token's requests, in REAL wall time:
-// clients pace against it with real timers, so simulated time cannot drive it.
+// burst is a rolling 2 s window of one token's requests on Options.Clock
+// (real time by default), not the simulated clock: clients pace against it
+// with their own clock, which only moves forward by waiting.
 type burst struct {
 	times    []time.Time // accepted requests inside the window, oldest first
 	rejected int         // 429s since the window last had room

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pdxhq/pdx/source/clock"
 )
 
 // Server is a running simulated Pipedrive.
@@ -20,6 +22,7 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 	url  string
+	hc   *http.Client
 
 	// Lock order: data before mu. data guards the world (records and
 	// overlays) so pages render concurrently under RLock; mu guards the
@@ -28,7 +31,7 @@ type Server struct {
 	w        *world
 	mu       sync.Mutex
 	now      time.Time
-	wallNow  func() time.Time // real clock of the burst window (tests fake it)
+	clock    clock.Clock // times the burst window (Options.Clock)
 	token    string
 	clientID string
 	secret   string
@@ -86,7 +89,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, now: opts.Now,
 		codes: map[string]*authCode{}, access: map[string]*accessToken{}, refresh: map[string]*refreshToken{},
-		bursts: map[string]*burst{}, wallNow: time.Now}
+		bursts: map[string]*burst{}, clock: clock.Or(opts.Clock)}
 	s.w = newWorld(opts)
 	limit := opts.DailyBudget
 	if limit <= 0 {
@@ -96,11 +99,23 @@ func Start(opts Options) (*Server, error) {
 	s.token = hexKey(opts.Seed, "api-token")
 	s.clientID = hexKey(opts.Seed, "client-id")[:16]
 	s.secret = hexKey(opts.Seed, "client-secret")
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	// Enough idle connections for parallel streams that each prefetch a
+	// page, as the client's own default keeps.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	if opts.InMemory {
+		ml := newMemListener()
+		s.ln = ml
+		tr = &http.Transport{DialContext: ml.dial, MaxIdleConnsPerHost: 16}
+	} else {
+		ln, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+		}
+		s.ln = ln
 	}
-	s.ln = ln
+	ln := s.ln
+	s.hc = &http.Client{Transport: tr}
 	s.url = "http://" + ln.Addr().String()
 	var h http.Handler = http.HandlerFunc(s.serveHTTP)
 	if opts.Wrap != nil {
@@ -115,8 +130,15 @@ func Start(opts Options) (*Server, error) {
 // OAuth at URL()+"/oauth/...".
 func (s *Server) URL() string { return s.url }
 
-// Close stops the server and closes its connections.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server and closes its connections (and HTTPClient's).
+func (s *Server) Close() {
+	s.srv.Close()
+	s.hc.CloseIdleConnections()
+}
+
+// HTTPClient is an HTTP client that reaches the server (the only one that
+// does when Options.InMemory). It has its own connection pool.
+func (s *Server) HTTPClient() *http.Client { return s.hc }
 
 // Token is a valid API token (send it as the x-api-token header).
 func (s *Server) Token() string { return s.token }
@@ -128,7 +150,7 @@ func (s *Server) OAuthClient() (clientID, clientSecret string) { return s.client
 func (s *Server) Now() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
 
 // Advance moves the simulated clock forward (record timestamps, token
-// expiry, the daily budget). The burst window runs on real time.
+// expiry, the daily budget). The burst window runs on Options.Clock.
 func (s *Server) Advance(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -421,7 +443,7 @@ func (s *Server) admit(hd http.Header, r *http.Request, ver int, rest string, en
 		b = &burst{}
 		s.bursts[who] = b
 	}
-	allowed, remaining, reset := b.take(s.wallNow(), limit)
+	allowed, remaining, reset := b.take(s.clock.Now(), limit)
 	hd.Set("x-ratelimit-limit", strconv.Itoa(limit))
 	hd.Set("x-ratelimit-remaining", strconv.Itoa(remaining))
 	hd.Set("x-ratelimit-reset", strconv.Itoa(reset))

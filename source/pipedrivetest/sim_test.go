@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/pdxhq/pdx/source/clock"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 )
 
@@ -39,13 +41,50 @@ func get(t *testing.T, s *pipedrivetest.Server, path string, hdr ...string) resp
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	r, err := http.DefaultClient.Do(req)
+	r, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
 	return resp{r.StatusCode, r.Header, b}
+}
+
+// TestInMemoryBurstWindow: an in-memory simulator is reached only through its
+// HTTPClient, and in a synctest bubble its burst window runs on the bubble's
+// time, so a full window is waited out without waiting.
+func TestInMemoryBurstWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := pipedrivetest.NewServer(pipedrivetest.Options{BurstLimit: 2, InMemory: true})
+		defer s.Close()
+		if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
+			t.Errorf("URL %q is not a loopback URL", s.URL())
+		}
+		tests := []struct {
+			wait   time.Duration // before the request
+			status int
+		}{
+			{0, 200},
+			{500 * time.Millisecond, 200},
+			{0, 429},
+			{1500 * time.Millisecond, 200}, // t=2s: the first has left the window
+			{0, 429},
+			{2 * time.Second, 200},
+		}
+		start := time.Now()
+		for i, tt := range tests {
+			time.Sleep(tt.wait)
+			if got := get(t, s, "/v1/users/me").status; got != tt.status {
+				t.Errorf("request %d at %v: status %d, want %d", i, time.Since(start), got, tt.status)
+			}
+		}
+	})
+	s := pipedrivetest.NewServer(pipedrivetest.Options{InMemory: true})
+	defer s.Close()
+	if resp, err := http.Get(s.URL() + "/v1/users/me"); err == nil {
+		resp.Body.Close()
+		t.Errorf("an in-memory simulator answered a socket: %d", resp.StatusCode)
+	}
 }
 
 // page fetches one v2 page and returns its records and next cursor.
@@ -364,17 +403,16 @@ func TestAuth(t *testing.T) {
 }
 
 func TestBurstLimit429(t *testing.T) {
-	s := pipedrivetest.NewServer(pipedrivetest.Options{BurstLimit: 3})
+	// A fake clock makes the burst window deterministic.
+	wall := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := pipedrivetest.NewServer(pipedrivetest.Options{BurstLimit: 3, Clock: wall})
 	defer s.Close()
-	// A fake wall clock makes the real-time burst window deterministic.
-	wall := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	pipedrivetest.SetWallClock(s, func() time.Time { return wall })
 	for i := 0; i < 3; i++ {
 		r := get(t, s, "/v1/users/me")
 		if r.status != 200 || r.header.Get("x-ratelimit-limit") != "3" || r.header.Get("x-ratelimit-remaining") != strconv.Itoa(2-i) {
 			t.Fatalf("request %d: %d limit=%s remaining=%s", i, r.status, r.header.Get("x-ratelimit-limit"), r.header.Get("x-ratelimit-remaining"))
 		}
-		wall = wall.Add(300 * time.Millisecond)
+		wall.Advance(300 * time.Millisecond)
 	}
 	// the oldest request (t=0) leaves the window at t=2s; now is t=0.9s
 	r := get(t, s, "/v1/users/me")
@@ -390,7 +428,7 @@ func TestBurstLimit429(t *testing.T) {
 	if _, left := s.Budget(); left != 30000-6 {
 		t.Errorf("429 was charged: %d left", left)
 	}
-	wall = wall.Add(1200 * time.Millisecond) // t=2.1s: the first request has left the window
+	wall.Advance(1200 * time.Millisecond) // t=2.1s: the first request has left the window
 	if r := get(t, s, "/v1/users/me"); r.status != 200 || r.header.Get("x-ratelimit-remaining") != "0" {
 		t.Errorf("after the window rolled: %d remaining %s", r.status, r.header.Get("x-ratelimit-remaining"))
 	}

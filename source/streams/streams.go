@@ -37,9 +37,6 @@ const (
 	// ClientSideCursor: read everything, emit records whose cursor is >= the
 	// state; state is the max cursor seen, saved at the end.
 	ClientSideCursor
-	// FollowsParent: a child stream (deal_products) whose changed rows are
-	// found through its parent's updated_since (see the engine).
-	FollowsParent
 )
 
 func (s Strategy) String() string {
@@ -48,8 +45,6 @@ func (s Strategy) String() string {
 		return "server_updated_since"
 	case ClientSideCursor:
 		return "client_side_cursor"
-	case FollowsParent:
-		return "follows_parent"
 	}
 	return "full_refresh_only"
 }
@@ -72,12 +67,14 @@ type Stream struct {
 	Path        string     // "/deals" (without the version prefix)
 	Params      url.Values // fixed params sent on every page
 	PrimaryKey  []string
-	Cursor      string // "update_time" / "modified"; "" for full refresh only
-	Strategy    Strategy
-	Parent      string // FollowsParent: the parent stream ("deals")
-	Paging      Paging
-	PageLimit   int // the API's maximum: 500 (files 100, callLogs 50); 0 for unpaged lists
-	TokenCost   int // x-token-cost of one list request
+	Cursor      string   // "update_time" / "modified"; "" for full refresh only
+	Strategy    Strategy // of a parentless stream; a child's is its Parent.Changed
+	// Parent makes this a child stream, read per batch of its parent's
+	// records (nil for a parentless list).
+	Parent    *Relation
+	Paging    Paging
+	PageLimit int // the API's maximum: 500 (files 100, callLogs 50); 0 for unpaged lists
+	TokenCost int // x-token-cost of one list request
 	// SortParams are added for incremental reads (sort by cursor ascending),
 	// so a per-page checkpoint is a real resume point.
 	SortParams url.Values
@@ -87,7 +84,12 @@ type Stream struct {
 }
 
 // SupportsIncremental reports whether the stream can read incrementally.
-func (s Stream) SupportsIncremental() bool { return s.Strategy != FullRefreshOnly && s.Cursor != "" }
+func (s Stream) SupportsIncremental() bool {
+	if s.Parent != nil {
+		return s.Parent.Changed != EveryParent && s.Cursor != ""
+	}
+	return s.Strategy != FullRefreshOnly && s.Cursor != ""
+}
 
 // ServerSide reports whether the API filters by the cursor (updated_since).
 func (s Stream) ServerSide() bool { return s.Strategy == ServerUpdatedSince }
@@ -131,9 +133,9 @@ var (
 // lead_fields, note_fields, and projects and tasks (v2 without
 // updated_since, so their cursor is filtered here). Left out, because each
 // needs more than a row: goals (/goals/find answers data:{goals:[...]}, not
-// a list, and only the caller's active goals unless filtered), mail threads
-// (folder is required: one list per folder) and deal installments (deal_ids
-// exploded as repeated params, no update time to follow, Growth plans up).
+// a list, and only the caller's active goals unless filtered) and mail
+// threads (folder is required: one list per folder). Child streams (read per
+// batch of a parent's records) are rows with a Parent relation.
 var table = []Stream{
 	{Name: "activities", Description: "Calls, meetings, tasks and other activities", Group: Core, Version: client.V2, Path: "/activities",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "activity"},
@@ -148,7 +150,9 @@ var table = []Stream{
 	{Name: "deal_fields", Description: "Deal field definitions (custom fields)", Group: Fields, Version: client.V2, Path: "/dealFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: FollowsParent, Parent: "deals", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product"},
+		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
+		// Deleted deals have no products to read; listing them would only cost.
+		Parent: &Relation{Stream: "deals", Params: v("status", "open,won,lost"), IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
 	{Name: "deals", Description: "Deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals",
 		Params:     v("status", "open,won,lost,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},

@@ -1,94 +1,28 @@
 package streams
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pdxhq/pdx/source/client"
-	"github.com/pdxhq/pdx/source/sharedref"
 )
-
-// The issue's table: name -> version, path, primary key, strategy.
-var issueTable = map[string]struct {
-	v        client.Version
-	path     string
-	pk       string
-	strategy Strategy
-}{
-	"activities":          {client.V2, "/activities", "id", ServerUpdatedSince},
-	"activity_fields":     {client.V2, "/activityFields", "field_code", FullRefreshOnly},
-	"activity_types":      {client.V1, "/activityTypes", "id", ClientSideCursor},
-	"currencies":          {client.V1, "/currencies", "id", FullRefreshOnly},
-	"deal_fields":         {client.V2, "/dealFields", "field_code", FullRefreshOnly},
-	"deal_products":       {client.V2, "/deals/products", "id", FollowsParent},
-	"deals":               {client.V2, "/deals", "id", ServerUpdatedSince},
-	"deals_archived":      {client.V2, "/deals/archived", "id", ServerUpdatedSince},
-	"files":               {client.V1, "/files", "id", ClientSideCursor},
-	"filters":             {client.V1, "/filters", "id", ClientSideCursor},
-	"lead_labels":         {client.V1, "/leadLabels", "id", ClientSideCursor},
-	"leads":               {client.V1, "/leads", "id", ServerUpdatedSince},
-	"leads_archived":      {client.V1, "/leads/archived", "id", ClientSideCursor},
-	"lead_sources":        {client.V1, "/leadSources", "name", FullRefreshOnly},
-	"notes":               {client.V1, "/notes", "id", ServerUpdatedSince},
-	"organization_fields": {client.V2, "/organizationFields", "field_code", FullRefreshOnly},
-	"organizations":       {client.V2, "/organizations", "id", ServerUpdatedSince},
-	"permission_sets":     {client.V1, "/permissionSets", "id", FullRefreshOnly},
-	"person_fields":       {client.V2, "/personFields", "field_code", FullRefreshOnly},
-	"persons":             {client.V2, "/persons", "id", ServerUpdatedSince},
-	"pipelines":           {client.V2, "/pipelines", "id", ClientSideCursor},
-	"product_fields":      {client.V2, "/productFields", "field_code", FullRefreshOnly},
-	"products":            {client.V2, "/products", "id", ServerUpdatedSince},
-	"roles":               {client.V1, "/roles", "id", FullRefreshOnly},
-	"stages":              {client.V2, "/stages", "id", ClientSideCursor},
-	"users":               {client.V1, "/users", "id", ClientSideCursor},
-}
-
-// moreTable: the "and more" rows beyond the issue's list (parentless lists
-// that users of Airbyte's 3.x connector expect).
-var moreTable = map[string]struct {
-	v        client.Version
-	path     string
-	pk       string
-	strategy Strategy
-}{
-	"call_logs":   {client.V1, "/callLogs", "id", FullRefreshOnly},
-	"lead_fields": {client.V1, "/leadFields", "key", FullRefreshOnly},
-	"note_fields": {client.V1, "/noteFields", "key", FullRefreshOnly},
-	"projects":    {client.V2, "/projects", "id", ClientSideCursor},
-	"tasks":       {client.V2, "/tasks", "id", ClientSideCursor},
-}
 
 var snake = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
 
-func TestTableMatchesIssue(t *testing.T) {
+// TestTableIsConsistent: the rules every row keeps whatever it reads. What
+// a row reads is checked against the published spec (spec_test.go) and
+// what users are told against the README (readme_test.go), not against a
+// copy of the table.
+func TestTableIsConsistent(t *testing.T) {
 	all := All()
-	if len(all) != len(issueTable)+len(moreTable) {
-		t.Errorf("%d streams, the issue lists %d and %d more are expected", len(all), len(issueTable), len(moreTable))
-	}
-	for name := range issueTable {
-		if _, ok := Lookup(name); !ok {
-			t.Errorf("the issue's stream %q is missing", name)
-		}
-	}
-	groups := map[Group]int{}
 	if !sort.SliceIsSorted(all, func(i, j int) bool { return all[i].Name < all[j].Name }) {
 		t.Error("table is not sorted by name")
 	}
+	groups := map[Group]int{}
 	for _, s := range all {
-		want, ok := issueTable[s.Name]
-		if !ok {
-			want, ok = moreTable[s.Name]
-		}
-		if !ok {
-			t.Errorf("stream %q is in neither the issue's table nor the expected additions", s.Name)
-			continue
-		}
 		if !snake.MatchString(s.Name) || s.Description == "" {
 			t.Errorf("%s: name/description incomplete", s.Name)
 		}
@@ -101,36 +35,22 @@ func TestTableMatchesIssue(t *testing.T) {
 		if (s.Group == Fields) != strings.HasSuffix(s.Name, "_fields") {
 			t.Errorf("%s: group %s", s.Name, s.Group)
 		}
-		if s.Strategy == FollowsParent {
-			if p, ok := Lookup(s.Parent); !ok || p.Strategy != ServerUpdatedSince {
-				t.Errorf("%s: parent %q is not a server-side stream", s.Name, s.Parent)
-			}
-		} else if s.Parent != "" {
-			t.Errorf("%s: a parent without FollowsParent", s.Name)
+		if len(s.PrimaryKey) == 0 {
+			t.Errorf("%s: no primary key", s.Name)
 		}
-		if s.Version != want.v || s.Path != want.path || fmt.Sprint(s.PrimaryKey) != "["+want.pk+"]" || s.Strategy != want.strategy {
-			t.Errorf("%s: got %v %s %v %v, want %v %s %s %v", s.Name, s.Version, s.Path, s.PrimaryKey, s.Strategy, want.v, want.path, want.pk, want.strategy)
-		}
-		if s.SupportsIncremental() != (want.strategy != FullRefreshOnly) {
-			t.Errorf("%s: SupportsIncremental = %v", s.Name, s.SupportsIncremental())
+		if s.Strategy != FullRefreshOnly && s.Cursor == "" {
+			t.Errorf("%s: strategy %s without a cursor", s.Name, s.Strategy)
 		}
 		if s.Strategy == ServerUpdatedSince && len(s.SortParams) == 0 {
 			t.Errorf("%s: server-side incremental needs ascending sort by the cursor", s.Name)
 		}
-		wantLimit := 500
-		switch s.Name {
-		case "files":
-			wantLimit = 100
-		case "call_logs":
-			wantLimit = 50
-		}
-		if s.Paging != None && s.PageLimit != wantLimit {
-			t.Errorf("%s: page limit %d, want %d", s.Name, s.PageLimit, wantLimit)
+		if s.Paging != None && s.PageLimit <= 0 {
+			t.Errorf("%s: paged without a page limit", s.Name)
 		}
 		// deals/archived costs 20 per request in the spec (40 per 1000 at the
-		// 500 maximum): nothing a client can do; deal_products pages follow
-		// the deal batches. Every other v2 list must stay within 20.5.
-		if s.Paging != None && s.Version == client.V2 && float64(s.TokenCost)*1000/float64(s.PageLimit) > 20.5 && s.Name != "deal_products" && s.Name != "deals_archived" {
+		// 500 maximum): nothing a client can do; child pages follow the
+		// parent batches. Every other v2 list must stay within 20.5.
+		if s.Paging != None && s.Version == client.V2 && float64(s.TokenCost)*1000/float64(s.PageLimit) > 20.5 && s.Parent == nil && s.Name != "deals_archived" {
 			t.Errorf("%s: %d tokens per 1000 records at full pages", s.Name, s.TokenCost*1000/s.PageLimit)
 		}
 		if s.Path == "/recents" {
@@ -139,12 +59,15 @@ func TestTableMatchesIssue(t *testing.T) {
 		if got, ok := Lookup(s.Name); !ok || got.Path != s.Path {
 			t.Errorf("Lookup(%q) = %v, %v", s.Name, got.Path, ok)
 		}
+		if s.Parent != nil {
+			for _, problem := range relationProblems(s) {
+				t.Errorf("%s: %s", s.Name, problem)
+			}
+		}
 	}
+	// Deleted deals (kept 30 days) are the only deletes Pipedrive lists.
 	if d, _ := Lookup("deals"); d.Params.Get("status") != "open,won,lost,deleted" {
 		t.Errorf("deals status = %q", d.Params.Get("status"))
-	}
-	if u, _ := Lookup("users"); u.Cursor != "modified" {
-		t.Errorf("users cursor = %q", u.Cursor)
 	}
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup of an unknown stream succeeded")
@@ -159,114 +82,124 @@ func TestTableMatchesIssue(t *testing.T) {
 	}
 }
 
-// TestTableAgainstSpec: every endpoint exists in today's spec, is not
-// deprecated, costs what the table says, and takes the params the engine
-// sends (fixed, sort, updated_since for server-side streams, paging).
-func TestTableAgainstSpec(t *testing.T) {
-	specs := map[client.Version]*openapi3.T{}
-	for v, rel := range map[client.Version]string{client.V1: "reference/pipedrive-openapi/v1.yaml", client.V2: "reference/pipedrive-openapi/v2.yaml"} {
-		p := sharedref.Require(t, rel)
-		doc, err := openapi3.NewLoader().LoadFromFile(p)
-		if err != nil {
-			t.Fatalf("load %s: %v", rel, err)
-		}
-		specs[v] = doc
+// relationProblems lists what is wrong with a child stream's relation
+// (nothing for a sound one).
+func relationProblems(s Stream) []string {
+	rel := s.Parent
+	var out []string
+	p, ok := Lookup(rel.Stream)
+	switch {
+	case !ok:
+		return []string{fmt.Sprintf("parent %q is not a stream", rel.Stream)}
+	case p.Parent != nil:
+		out = append(out, fmt.Sprintf("parent %q is itself a child", rel.Stream))
+	case len(p.PrimaryKey) != 1:
+		out = append(out, fmt.Sprintf("parent %q has no single id to pass", rel.Stream))
 	}
-	for _, s := range All() {
-		item := specs[s.Version].Paths.Value(s.Path)
-		if item == nil || item.Get == nil {
-			t.Errorf("%s: GET %s %s is not in the spec", s.Name, s.Version, s.Path)
-			continue
+	if s.Strategy != FullRefreshOnly {
+		out = append(out, fmt.Sprintf("strategy %s: a child reads incrementally by its relation's Changed", s.Strategy))
+	}
+	if rel.IDParam == "" || rel.Batch < 1 {
+		out = append(out, fmt.Sprintf("id parameter %q, batch %d", rel.IDParam, rel.Batch))
+	}
+	if rel.IDIn == IDInPath && (rel.Batch != 1 || !strings.Contains(s.Path, "{"+rel.IDParam+"}")) {
+		out = append(out, fmt.Sprintf("path parameter %q: batch %d, path %s", rel.IDParam, rel.Batch, s.Path))
+	}
+	if rel.IDIn != IDInPath && strings.Contains(s.Path, "{") {
+		out = append(out, fmt.Sprintf("path %s has a placeholder but the ids go in the query", s.Path))
+	}
+	switch rel.Changed {
+	case ParentUpdatedSince:
+		// Listing the parents by updated_since in ascending order is what
+		// makes the child's state a resume point; v1 offset pages would skip
+		// parents updated mid-read.
+		if p.Strategy != ServerUpdatedSince || p.Paging != V2Cursor {
+			out = append(out, fmt.Sprintf("changed parents found by updated_since, but %q is %s paged by %s", rel.Stream, p.Strategy, p.Paging))
 		}
-		op := item.Get
-		if op.Deprecated {
-			t.Errorf("%s: %s is deprecated", s.Name, s.Path)
+		if s.Cursor == "" || !s.SupportsIncremental() {
+			out = append(out, "changed parents are found, but the stream has no cursor to key its state")
 		}
-		cost, err := costOf(op)
-		if err != nil || cost != s.TokenCost {
-			t.Errorf("%s: x-token-cost %d (%v), table says %d", s.Name, cost, err, s.TokenCost)
+	case EveryParent:
+		if s.Cursor != "" {
+			out = append(out, fmt.Sprintf("cursor %q, but no way to find changed parents (full refresh only)", s.Cursor))
 		}
-		params := map[string]bool{}
-		for _, p := range op.Parameters {
-			if p.Value != nil && p.Value.In == "query" {
-				params[p.Value.Name] = true
+	default:
+		out = append(out, fmt.Sprintf("unknown Changed %d", rel.Changed))
+	}
+	return out
+}
+
+// TestChildRequest: the ids of a batch go where the relation says, and a
+// batch the relation cannot take is refused rather than sent.
+func TestChildRequest(t *testing.T) {
+	base := Stream{Name: "kids", Version: client.V2, Path: "/deals/products", Params: v("a", "1"), SortParams: v("sort_by", "id"),
+		Paging: V2Cursor, PageLimit: 500, TokenCost: 10}
+	with := func(path string, in IDIn, batch int) Stream {
+		s := base
+		s.Path = path
+		s.Parent = &Relation{Stream: "deals", IDParam: "deal_ids", IDIn: in, Batch: batch}
+		if in == IDInPath {
+			s.Parent.IDParam = "id"
+		}
+		return s
+	}
+	tests := []struct {
+		name      string
+		s         Stream
+		ids       []string
+		path, qry string // want; qry is the encoded query
+		err       bool
+	}{
+		{"comma list", with("/deals/products", IDList, 100), []string{"1", "2", "3"}, "/deals/products", "a=1&deal_ids=1%2C2%2C3&sort_by=id", false},
+		{"repeated", with("/deals/installments", IDRepeated, 100), []string{"1", "2"}, "/deals/installments", "a=1&deal_ids=1&deal_ids=2&sort_by=id", false},
+		{"path", with("/deals/{id}/participants", IDInPath, 1), []string{"17"}, "/deals/17/participants", "a=1&sort_by=id", false},
+		{"path escapes", with("/mailbox/mailThreads/{id}/mailMessages", IDInPath, 1), []string{"a/b"}, "/mailbox/mailThreads/a%2Fb/mailMessages", "a=1&sort_by=id", false},
+		{"more than a batch", with("/deals/products", IDList, 2), []string{"1", "2", "3"}, "", "", true},
+		{"no ids", with("/deals/products", IDList, 100), nil, "", "", true},
+		{"two ids in a path", with("/deals/{id}/participants", IDInPath, 2), []string{"1", "2"}, "", "", true},
+		{"path without its placeholder", with("/deals/participants", IDInPath, 1), []string{"1"}, "", "", true},
+		{"not a child", base, []string{"1"}, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := tt.s.ChildRequest(tt.ids)
+			if tt.err {
+				if err == nil {
+					t.Fatalf("ChildRequest(%v) = %s?%s, want an error", tt.ids, req.Path, req.Params.Encode())
+				}
+				return
 			}
-		}
-		var need []string
-		for k := range s.Params {
-			need = append(need, k)
-		}
-		for k := range s.SortParams {
-			need = append(need, k)
-		}
-		switch s.Paging {
-		case V2Cursor:
-			need = append(need, "limit", "cursor")
-		case V1Offset:
-			need = append(need, "limit", "start")
-		}
-		if s.Strategy == ServerUpdatedSince {
-			need = append(need, "updated_since")
-		}
-		if s.Strategy == FollowsParent {
-			need = append(need, "deal_ids")
-		}
-		if s.Paging != None {
-			// Page at the maximum the spec states (fewer requests, fewer
-			// tokens); v1 lists that state none take 500.
-			if max := limitMax(op); max != s.PageLimit && (max != 0 || s.PageLimit != 500) {
-				t.Errorf("%s: page limit %d, the spec's maximum is %d", s.Name, s.PageLimit, max)
+			if err != nil {
+				t.Fatal(err)
 			}
-		} else if params["limit"] || params["start"] || params["cursor"] {
-			t.Errorf("%s: read unpaged, but the spec pages %s", s.Name, s.Path)
-		}
-		if !params["updated_since"] && s.Strategy == ServerUpdatedSince {
-			t.Errorf("%s: server-side cursor without updated_since", s.Name)
-		}
-		if params["updated_since"] && s.Strategy != ServerUpdatedSince && s.Strategy != FollowsParent && s.Cursor != "" {
-			t.Errorf("%s: filters client-side although %s takes updated_since", s.Name, s.Path)
-		}
-		for _, k := range need {
-			if !params[k] {
-				t.Errorf("%s: query param %q is not in the spec of %s", s.Name, k, s.Path)
+			if req.Path != tt.path || req.Params.Encode() != tt.qry {
+				t.Errorf("ChildRequest(%v) = %s?%s, want %s?%s", tt.ids, req.Path, req.Params.Encode(), tt.path, tt.qry)
 			}
-		}
+			if req.Version != tt.s.Version || req.Paging != tt.s.Paging || req.Limit != tt.s.PageLimit || req.Cost != tt.s.TokenCost {
+				t.Errorf("request %+v does not carry the stream's version, paging, limit and cost", req)
+			}
+		})
+	}
+	// The row's own params stay as declared.
+	if got := base.Params.Encode(); got != "a=1" {
+		t.Errorf("the stream's params became %s", got)
 	}
 }
 
-var statedMax = regexp.MustCompile(`(?i)(?:maximum value of|upper limit is)\s+(\d+)`)
-
-// limitMax is the largest limit the operation states, in its schema or its
-// description (0: none stated).
-func limitMax(op *openapi3.Operation) int {
-	for _, p := range op.Parameters {
-		if p.Value == nil || p.Value.In != "query" || p.Value.Name != "limit" {
-			continue
-		}
-		if sc := p.Value.Schema; sc != nil && sc.Value != nil && sc.Value.Max != nil {
-			return int(*sc.Value.Max)
-		}
-		if m := statedMax.FindStringSubmatch(p.Value.Description); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			return n
-		}
+// TestRequest: a stream's request has its fixed params and sort, and extra
+// params replace those of the same name without changing the table.
+func TestRequest(t *testing.T) {
+	d, _ := Lookup("deals")
+	req := d.Request(v("status", "open", "updated_since", "2024-01-01T00:00:00Z"))
+	if req.Version != d.Version || req.Path != d.Path || req.Paging != d.Paging || req.Limit != d.PageLimit || req.Cost != d.TokenCost {
+		t.Errorf("request %+v is not the stream's", req)
 	}
-	return 0
-}
-
-func costOf(op *openapi3.Operation) (int, error) {
-	v, ok := op.Extensions["x-token-cost"]
-	if !ok {
-		return 0, fmt.Errorf("no x-token-cost")
+	want := "sort_by=update_time&sort_direction=asc&status=open&updated_since=2024-01-01T00%3A00%3A00Z"
+	if got := req.Params.Encode(); got != want {
+		t.Errorf("params %s, want %s", got, want)
 	}
-	switch n := v.(type) {
-	case float64:
-		return int(n), nil
-	case int:
-		return n, nil
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err
+	req.Params.Set("sort_by", "id")
+	if again, _ := Lookup("deals"); again.Params.Get("status") != "open,won,lost,deleted" || again.SortParams.Get("sort_by") != "update_time" {
+		t.Errorf("the table changed through a request: %v %v", again.Params, again.SortParams)
 	}
-	return 0, fmt.Errorf("x-token-cost of type %T", v)
 }

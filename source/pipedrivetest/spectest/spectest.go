@@ -54,6 +54,11 @@ func Load(t testing.TB) *Spec {
 	return loaded
 }
 
+// Doc is the loaded spec of API version 1 or 2 (nil for another), with
+// the adjustments Load makes (every schema nullable, comma lists typed as
+// lists). Tests read it; they must not change it.
+func (s *Spec) Doc(version int) *openapi3.T { return s.docs[version] }
+
 func init() {
 	openapi3.DefineStringFormatValidator("v1-date-time", openapi3.NewCallbackValidator(func(v string) error {
 		if !v1DateTime.MatchString(v) {

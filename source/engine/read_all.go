@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// readAll reads every page: full refresh, and client-side cursor streams in
+// incremental mode (only records whose cursor is >= the floor are emitted;
+// records without a readable cursor cannot be placed after a state, so they
+// come with full refreshes and first syncs only, and a warning says so). One
+// Checkpoint at the end: a client-side scan is not ordered by the cursor, so
+// no intermediate state would be a safe resume point.
+func (r *streamRun) readAll(ctx context.Context) error {
+	floor := r.floor()
+	var extra url.Values
+	clientFilter := false
+	if r.def.Cursor != "" && !floor.IsZero() {
+		if r.def.Strategy == streams.ServerUpdatedSince {
+			extra = updatedSince(floor)
+		} else {
+			clientFilter = true
+		}
+	}
+	maxSeen := time.Time{}
+	if r.mode == Incremental {
+		maxSeen = r.state
+	}
+	noCursor := 0
+	req := r.def.Request(extra)
+	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
+		r.addPages(1)
+		recs := p.Records
+		if r.def.Cursor != "" {
+			var keep []json.RawMessage
+			for i, rec := range recs {
+				t, ok := cursorTime(rec, r.def.Cursor)
+				if ok && t.After(maxSeen) {
+					maxSeen = t
+				}
+				if clientFilter {
+					if !ok {
+						noCursor++
+					}
+					if !ok || t.Before(floor) {
+						if keep == nil {
+							keep = append(make([]json.RawMessage, 0, len(recs)), recs[:i]...)
+						}
+						continue
+					}
+					if keep != nil {
+						keep = append(keep, rec)
+					}
+				}
+			}
+			if keep != nil {
+				recs = keep
+			}
+		}
+		return r.records(ctx, recs)
+	})
+	if err != nil {
+		return err
+	}
+	if noCursor > 0 {
+		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
+	}
+	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+}

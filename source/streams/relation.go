@@ -1,0 +1,123 @@
+package streams
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pdxhq/pdx/source/client"
+)
+
+// Relation declares a child stream: its records are read per batch of its
+// parent stream's records, whose ids go into IDParam. The engine has one
+// fan-out for every Relation, so a child is a row of the table.
+type Relation struct {
+	// Stream is the parent stream ("deals"). Its records are listed with its
+	// own request (version, path, sort, paging), its primary key is the id.
+	Stream string
+	// Params replace the parent's fixed params of the same name while the
+	// parents are listed (deal_products: deals without the deleted ones).
+	Params url.Values
+	// IDParam names the parameter taking the parent ids: a query parameter
+	// ("deal_ids"), or for IDInPath the placeholder in the child's Path
+	// ("id" of "/deals/{id}/participants").
+	IDParam string
+	IDIn    IDIn
+	// Batch is how many parent ids one request takes: the API's maximum
+	// for a list (100 for deal_ids), 1 for IDInPath.
+	Batch int
+	// Changed is how an incremental read finds the parents whose children
+	// changed.
+	Changed Changes
+}
+
+// IDIn is how the parent ids are passed, as the spec declares the
+// parameter (style form; explode false or true; or in the path).
+type IDIn uint8
+
+const (
+	// IDList: one query parameter, ids comma-joined (explode: false):
+	// deal_ids=1,2,3.
+	IDList IDIn = iota
+	// IDRepeated: the query parameter once per id (explode: true):
+	// deal_ids=1&deal_ids=2.
+	IDRepeated
+	// IDInPath: the parent id replaces {IDParam} in Path, one per request.
+	IDInPath
+)
+
+func (i IDIn) String() string {
+	switch i {
+	case IDRepeated:
+		return "repeated query parameter"
+	case IDInPath:
+		return "path parameter"
+	}
+	return "comma-joined query parameter"
+}
+
+// Changes is how a child stream finds the parents whose children changed.
+type Changes uint8
+
+const (
+	// EveryParent: nothing tells which children changed, so every read
+	// reads the children of every parent (full refresh only).
+	EveryParent Changes = iota
+	// ParentUpdatedSince: a change to a child bumps its parent's update
+	// time (deal products and deals), so the children changed since T are
+	// among those of the parents listed with updated_since=T. The parent
+	// must be a ServerUpdatedSince stream paged by a v2 cursor (listed in
+	// ascending update time, so a state is a real resume point). The
+	// child's state is the max parent update time whose children were all
+	// emitted.
+	ParentUpdatedSince
+)
+
+func (c Changes) String() string {
+	if c == ParentUpdatedSince {
+		return "parent_updated_since"
+	}
+	return "every_parent"
+}
+
+// Request is the list request of the stream: its fixed params and its sort,
+// then extra (which replaces params of the same name).
+func (s Stream) Request(extra url.Values) client.PageRequest {
+	q := url.Values{}
+	for _, src := range []url.Values{s.Params, s.SortParams, extra} {
+		for k, vs := range src {
+			q[k] = append([]string(nil), vs...)
+		}
+	}
+	return client.PageRequest{Version: s.Version, Path: s.Path, Params: q, Paging: s.Paging, Limit: s.PageLimit, Cost: s.TokenCost}
+}
+
+// ChildRequest is the request of a child stream for one batch of parent
+// ids (at most Parent.Batch of them; exactly one for IDInPath).
+func (s Stream) ChildRequest(ids []string) (client.PageRequest, error) {
+	rel := s.Parent
+	if rel == nil {
+		return client.PageRequest{}, fmt.Errorf("%s is not a child stream", s.Name)
+	}
+	if len(ids) == 0 || len(ids) > max(rel.Batch, 1) {
+		return client.PageRequest{}, fmt.Errorf("%s: %d parent ids in one request, it takes 1 to %d", s.Name, len(ids), max(rel.Batch, 1))
+	}
+	switch rel.IDIn {
+	case IDList:
+		return s.Request(url.Values{rel.IDParam: {strings.Join(ids, ",")}}), nil
+	case IDRepeated:
+		return s.Request(url.Values{rel.IDParam: ids}), nil
+	case IDInPath:
+		if len(ids) != 1 {
+			return client.PageRequest{}, fmt.Errorf("%s: %d parent ids for the path parameter %s", s.Name, len(ids), rel.IDParam)
+		}
+		req := s.Request(nil)
+		ph := "{" + rel.IDParam + "}"
+		if !strings.Contains(req.Path, ph) {
+			return client.PageRequest{}, fmt.Errorf("%s: path %s has no %s", s.Name, req.Path, ph)
+		}
+		req.Path = strings.Replace(req.Path, ph, url.PathEscape(ids[0]), 1)
+		return req, nil
+	}
+	return client.PageRequest{}, fmt.Errorf("%s: unknown id placement %d", s.Name, rel.IDIn)
+}
