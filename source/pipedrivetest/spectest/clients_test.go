@@ -27,9 +27,15 @@ import (
 // with start/limit=50 and /v1/recents items.
 func TestOtherClientsRequestShapes(t *testing.T) {
 	spec := spectest.Load(t)
-	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 9, Scale: 400, BurstLimit: 1 << 20,
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 9, Scale: 150, BurstLimit: 1 << 20,
 		Wrap: func(h http.Handler) http.Handler { return spec.Middleware(t, h) }})
 	defer s.Close()
+	// Changes of the last days, for the incremental reads through recents.
+	for _, e := range []string{"files", "deals", "notes"} {
+		if err := s.Update(e, "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	since := url.QueryEscape(s.Now().AddDate(0, 0, -20).Format("2006-01-02 15:04:05"))
 	const v2Since = "updated_since=2024-01-01T00:00:00Z&sort_by=update_time"
 	for _, tc := range []struct {
