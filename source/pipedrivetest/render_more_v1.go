@@ -1272,9 +1272,9 @@ func (c *call) userConnections() int {
 	return 200
 }
 
-// addons: the simulated company bought none.
+// addons: the simulated company has bought LeadBooster.
 func (c *call) addons() int {
-	c.buf = append(c.buf[:0], `{"success":true,"data":[]}`...)
+	c.buf = append(c.buf[:0], `{"success":true,"data":[{"code":"leadbooster_v2"}]}`...)
 	return 200
 }
 

@@ -30,8 +30,8 @@ func pickedPaths(s *pipedrivetest.Server) []string {
 		"/v1/deals/1/flow", "/v1/deals/1/changelog", "/v1/persons/1/changelog", "/v1/organizations/1/changelog",
 		"/api/v1/users/me", "/api/v1/notes",
 		"/v1/permissionSets/" + firstPermissionSet(s) + "/assignments",
-		"/v1/tasks?done=1&project_id=1", "/v1/projects?status=open&phase_id=2&include_archived=true",
-		"/api/v2/projects/archived?status=completed&phase_id=1", "/v1/recents?since_timestamp=2020-01-01%2000:00:00&items=deal",
+		"/v1/tasks?done=1", "/v1/projects?status=open&phase_id=2&include_archived=true",
+		"/api/v2/projects/archived?status=open,completed", "/v1/recents?since_timestamp=2020-01-01%2000:00:00&items=deal",
 		"/v1/deals/timeline?start_date=2025-06-01&interval=quarter&amount=2&field_key=update_time&user_id=1&pipeline_id=1",
 		"/api/v2/deals/search?term=an&status=open&exact_match=false", "/v1/deals/summary?status=won&pipeline_id=2",
 	}

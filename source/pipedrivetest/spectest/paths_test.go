@@ -23,7 +23,7 @@ var routeQuery = map[string]string{
 	"v1 /pipelines/{id}/movement_statistics":   "start_date=2025-01-01&end_date=2026-12-31",
 	"v1 /projects/phases":                      "board_id=1",
 	"v1 /recents":                              "since_timestamp=2026-10-27%2000:00:00", // the last month, as Singer asks
-	"v1 /users/find":                           "term=user",
+	"v1 /users/find":                           "term=user&search_by_email=1",
 	"v1 /mailbox/mailMessages/{id}":            "include_body=1",
 	"v2 /phases":                               "board_id=1",
 	"v2 /deals/search":                         "term=deal",
@@ -62,6 +62,7 @@ func routePaths(t testing.TB, s *pipedrivetest.Server) []string {
 	for _, p := range pickedPaths(s) {
 		picked[routeOf(spec, p)] = true
 	}
+	owned := ownedIDs(s)
 	lead := firstField(s, "/v1/leads", "id")
 	ids := map[string]string{"leads": lead, "goals": firstGoal(s), "permissionSets": firstPermissionSet(s)}
 	var out []string
@@ -87,6 +88,9 @@ func routePaths(t testing.TB, s *pipedrivetest.Server) []string {
 					segs[i] = "00000000-0000-4000-8000-000000000000" // no such record: 404
 				}
 			}
+		}
+		if id := owned[op]; id != "" {
+			segs[1] = id
 		}
 		prefix := "/v1/"
 		if ver == "v2" {
@@ -137,6 +141,63 @@ func firstField(s *pipedrivetest.Server, path, field string) string {
 	}
 	v, _ := env.Data[0][field].(string)
 	return v
+}
+
+// ownedIDs are, for routes listing what hangs off a record (its files,
+// mail, products), the id of a record that has some, found through the API.
+func ownedIDs(s *pipedrivetest.Server) map[string]string {
+	m := map[string]string{}
+	var files struct {
+		Data []struct {
+			DealID int64 `json:"deal_id"`
+		} `json:"data"`
+	}
+	if get(s, "/v1/files?limit=1", &files) == nil && len(files.Data) > 0 {
+		m["v1 /deals/{id}/files"] = strconv.FormatInt(files.Data[0].DealID, 10)
+	}
+	var threads struct {
+		Data []struct {
+			DealID  *int64 `json:"deal_id"`
+			Parties struct {
+				To []struct {
+					ID int64 `json:"id"`
+				} `json:"to"`
+			} `json:"parties"`
+		} `json:"data"`
+	}
+	if get(s, "/v1/mailbox/mailThreads?folder=inbox&limit=1", &threads) == nil && len(threads.Data) > 0 {
+		th := threads.Data[0]
+		if th.DealID != nil {
+			m["v1 /deals/{id}/mailMessages"] = strconv.FormatInt(*th.DealID, 10)
+		}
+		if len(th.Parties.To) > 0 {
+			pid := strconv.FormatInt(th.Parties.To[0].ID, 10)
+			m["v1 /persons/{id}/mailMessages"] = pid
+			var person struct {
+				Data struct {
+					OrgID *int64 `json:"org_id"`
+				} `json:"data"`
+			}
+			if get(s, "/api/v2/persons/"+pid, &person) == nil && person.Data.OrgID != nil {
+				m["v1 /organizations/{id}/mailMessages"] = strconv.FormatInt(*person.Data.OrgID, 10)
+			}
+		}
+	}
+	var deals struct {
+		Data []struct {
+			PersonID *int64 `json:"person_id"`
+			Products int    `json:"products_count"`
+		} `json:"data"`
+	}
+	if get(s, "/api/v2/deals?limit=100&include_fields=products_count", &deals) == nil {
+		for _, d := range deals.Data {
+			if d.Products > 0 && d.PersonID != nil {
+				m["v1 /persons/{id}/products"] = strconv.FormatInt(*d.PersonID, 10)
+				break
+			}
+		}
+	}
+	return m
 }
 
 func firstGoal(s *pipedrivetest.Server) string {
