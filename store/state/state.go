@@ -307,9 +307,13 @@ func (p *Profile) Messages() []byte {
 	return p.encodeState()
 }
 
-func (p *Profile) encodeState() []byte {
-	names := make([]string, 0, len(p.streams))
-	for n := range p.streams {
+func (p *Profile) encodeState() []byte { return Encode(p.streams) }
+
+// Encode returns stream states as the Airbyte array of STATE messages,
+// streams sorted by name (the state file, and `pdx state show`).
+func Encode(streams map[string]json.RawMessage) []byte {
+	names := make([]string, 0, len(streams))
+	for n := range streams {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -319,7 +323,7 @@ func (p *Profile) encodeState() []byte {
 	for _, n := range names {
 		msgs = append(msgs, airbyte.StateMessage{
 			Type:   "STREAM",
-			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: p.streams[n]},
+			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: streams[n]},
 		})
 	}
 	data, err := json.MarshalIndent(msgs, "", "  ")

@@ -1,4 +1,4 @@
-package airbyte_test
+package app_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/airbyte"
 	"github.com/pdxhq/pdx/source/airbyte/airbytetest"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
@@ -52,7 +53,7 @@ func TestReadCancelledKeepsResumePoint(t *testing.T) {
 
 	// The whole stream, for reference.
 	var full bytes.Buffer
-	if code := airbyte.RunRead(context.Background(), airbyte.Env{Stdout: &full, Stderr: os.Stderr}, airbyte.ReadInputs{Config: cfg, Catalog: cat}); code != 0 {
+	if code := app.Read(context.Background(), airbyte.Env{Stdout: &full, Stderr: os.Stderr}, app.ReadFiles{Config: cfg, Catalog: cat}); code != 0 {
 		t.Fatalf("full read: exit %d", code)
 	}
 	all := airbytetest.CheckRead(t, v.Parse(t, full.Bytes()), []string{"deals"}, nil, true)
@@ -60,7 +61,7 @@ func TestReadCancelledKeepsResumePoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &cancelAfterState{cancel: cancel}
-	code := airbyte.RunRead(ctx, airbyte.Env{Stdout: out, Stderr: os.Stderr}, airbyte.ReadInputs{Config: cfg, Catalog: cat})
+	code := app.Read(ctx, airbyte.Env{Stdout: out, Stderr: os.Stderr}, app.ReadFiles{Config: cfg, Catalog: cat})
 	if code == 0 {
 		t.Fatal("a cancelled read exited 0")
 	}
@@ -81,7 +82,7 @@ func TestReadCancelledKeepsResumePoint(t *testing.T) {
 	}
 	stateFile := writeFile(t, "state.json", `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":`+string(last)+`}}]`)
 	var rest bytes.Buffer
-	if code := airbyte.RunRead(context.Background(), airbyte.Env{Stdout: &rest, Stderr: os.Stderr}, airbyte.ReadInputs{Config: cfg, Catalog: cat, State: stateFile}); code != 0 {
+	if code := app.Read(context.Background(), airbyte.Env{Stdout: &rest, Stderr: os.Stderr}, app.ReadFiles{Config: cfg, Catalog: cat, State: stateFile}); code != 0 {
 		t.Fatalf("resume: exit %d", code)
 	}
 	resumed := airbytetest.CheckRead(t, v.Parse(t, rest.Bytes()), []string{"deals"}, nil, true)

@@ -1,9 +1,4 @@
-// Package job runs one sync of a profile: it resolves the streams and
-// modes, opens the output writer, builds the API client, runs the engine
-// with MultiSink(writer, state saver, observers...), saves each stream's
-// state right after the writer made its records durable, and returns a
-// summary. `pdx sync` and the TUI both call Run.
-package job
+package app
 
 import (
 	"context"
@@ -14,21 +9,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
 )
-
-// DefaultOutDir is where files go when neither --out nor the profile says.
-const DefaultOutDir = "pdx-data"
 
 // Options describe one run.
 type Options struct {
@@ -36,7 +26,10 @@ type Options struct {
 	// Profile is the effective settings: the saved profile with the command
 	// line's overrides applied (streams, mode, format, out dir).
 	Profile profile.Profile
-	Secret  secret.Secret
+	// Plan is PlanSync(Profile) when the caller made it already (to show
+	// it, or to refuse a bad one as a usage error); nil: Run makes it.
+	Plan   *Plan
+	Secret secret.Secret
 	// Persist saves rotated OAuth tokens (see Conn.Persist).
 	Persist func(secret.Secret) error
 	// State is the profile's loaded state (state.Ephemeral for the demo).
@@ -103,57 +96,11 @@ func (s Summary) OK() bool {
 	return len(s.Streams) > 0
 }
 
-// Plan is the streams and modes a run will sync.
-type Plan []engine.ConfiguredStream
-
-// Resolve turns the profile's stream list and modes into the configured
-// streams: every stream when the list is empty; incremental where asked
-// and supported, full refresh otherwise (notes say where a mode was
-// downgraded). Unknown stream names are an error listing the valid ones.
-func Resolve(p profile.Profile) (Plan, []string, error) {
-	names := p.Streams
-	if len(names) == 0 {
-		names = streams.Names()
-	}
-	var plan Plan
-	var notes []string
-	seen := map[string]bool{}
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if n == "" || seen[n] {
-			continue
-		}
-		seen[n] = true
-		st, ok := streams.Lookup(n)
-		if !ok {
-			return nil, nil, fmt.Errorf("unknown stream %q; streams are: %s", n, strings.Join(streams.Names(), ", "))
-		}
-		mode := engine.FullRefresh
-		if p.ModeFor(n) == profile.ModeIncremental {
-			if st.SupportsIncremental() {
-				mode = engine.Incremental
-			} else if len(p.Streams) > 0 && (p.Mode == profile.ModeIncremental || p.StreamModes[n] == profile.ModeIncremental) {
-				notes = append(notes, fmt.Sprintf("%s supports only full refresh; reading it in full", n))
-			}
-		}
-		plan = append(plan, engine.ConfiguredStream{Name: n, Mode: mode})
-	}
-	if len(plan) == 0 {
-		return nil, nil, errors.New("no streams selected")
-	}
-	return plan, notes, nil
-}
-
-// writer is the output side of a run.
-type writer interface {
-	engine.Sink
-	// position of the stream's final file after its last durable event.
-	position(stream string) *state.Output
-	files() []string
-	finish(runErr error) error
-}
-
-// Run syncs the profile. Its error is for a run that could not start (bad
+// Run syncs o.Plan (nil: PlanSync(o.Profile)): it builds the API client,
+// takes the profile's and the directory's locks, opens the plan's format
+// from the registry, runs the engine with MultiSink(writer, state saver,
+// observers...) and saves each stream's state right after the writer made
+// its records durable. Its error is for a run that could not start (bad
 // settings, unwritable output, no credentials) or whose writer failed to
 // close; stream failures are in the summary.
 func Run(ctx context.Context, o Options) (Summary, error) {
@@ -166,33 +113,22 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		notice = func(string) {}
 	}
 	p := o.Profile
-	if err := p.Validate(); err != nil {
-		return Summary{}, fmt.Errorf("profile %s: %w", o.ProfileName, err)
-	}
-	plan, notes, err := Resolve(p)
-	if err != nil {
-		return Summary{}, err
-	}
-	for _, n := range notes {
-		notice(n)
-	}
-	format := p.Format
-	if format == "" {
-		format = profile.FormatJSONL
-	}
-	outDir := p.OutDir
-	if outDir == "" {
-		outDir = DefaultOutDir
-	}
-	if outDir == "-" && format != profile.FormatAirbyte {
-		return Summary{}, fmt.Errorf("out dir \"-\" (stdout) needs --format airbyte; %s writes one file per stream", format)
-	}
-	var start time.Time
-	if p.StartDate != "" {
-		if start, err = profile.ParseStartDate(p.StartDate); err != nil {
+	var plan Plan
+	if o.Plan != nil {
+		plan = *o.Plan
+	} else {
+		if err := p.Validate(); err != nil {
+			return Summary{}, fmt.Errorf("profile %s: %w", o.ProfileName, err)
+		}
+		var err error
+		if plan, err = planSync(p); err != nil {
 			return Summary{}, err
 		}
 	}
+	for _, n := range plan.Notes {
+		notice(n)
+	}
+	format, outDir := plan.Format, plan.OutDir
 	if o.State == nil {
 		o.State = state.Ephemeral(o.ProfileName)
 	}
@@ -220,34 +156,20 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	saved := o.State.Streams()
 	run := o.State.Run()
-	modes := map[string]engine.Mode{}
-	for _, cs := range plan {
-		modes[cs.Name] = cs.Mode
-	}
-	w, err := openWriter(ctx, format, outDir, plan, saved, cl, o, notice)
+	modes := plan.Modes()
+	w, err := openWriter(ctx, plan, saved, cl, o, notice)
 	if err != nil {
 		return Summary{}, err
 	}
 
-	sum := Summary{Profile: o.ProfileName, Format: format, OutDir: outDir, Started: now()}
+	sum := Summary{Profile: o.ProfileName, Format: format.Name, OutDir: outDir, Started: now()}
 	if !o.State.IsEphemeral() {
 		sum.StatePath = o.State.StatePath()
 	}
 	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
 	sinks := append([]engine.Sink{w, saver}, o.Observers...)
-	state := map[string]json.RawMessage{}
-	for _, cs := range plan {
-		if cs.Mode == engine.Incremental {
-			if st, ok := saved[cs.Name]; ok {
-				state[cs.Name] = st
-			}
-		}
-	}
-	res, runErr := engine.Run(ctx, engine.Options{
-		Client: cl, Streams: plan, State: state, StartDate: start, Concurrency: p.Concurrency,
-		Sink: engine.MultiSink(sinks...), Now: now, Estimates: run.Counts,
-	})
-	ferr := w.finish(runErr)
+	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
+	ferr := w.Finish(runErr)
 	sum.Duration = now().Sub(sum.Started)
 	if runErr != nil {
 		return sum, runErr
@@ -260,7 +182,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	counts := map[string]int64{}
 	for _, r := range res.Streams {
 		ss := StreamSummary{Name: r.Name, Mode: modes[r.Name], Records: r.Stats.Records, Tokens: r.Stats.Tokens, Complete: r.Complete, Err: r.Err, Duration: saver.duration(r.Name)}
-		if pos := w.position(r.Name); pos != nil {
+		if pos := position(w, r.Name); pos != nil {
 			ss.File = pos.Path
 		}
 		// The last complete count is the next run's estimate (TUI bars).
@@ -269,7 +191,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		}
 		sum.Streams = append(sum.Streams, ss)
 	}
-	sum.Files = w.files()
+	sum.Files = w.Files()
 	if err := o.State.FinishRun(now(), counts); err != nil && ferr == nil {
 		ferr = err
 	}
@@ -280,7 +202,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 // MultiSink) has made the records it covers durable.
 type saver struct {
 	st      *state.Profile
-	w       writer
+	w       output.Writer
 	modes   map[string]engine.Mode
 	now     func() time.Time
 	mu      sync.Mutex
@@ -307,7 +229,7 @@ func (s *saver) Emit(_ context.Context, ev engine.Event) error {
 			s.mu.Unlock()
 			return nil
 		}
-		if err := s.st.Checkpoint(ev.Stream, ev.State, s.w.position(ev.Stream)); err != nil {
+		if err := s.st.Checkpoint(ev.Stream, ev.State, position(s.w, ev.Stream)); err != nil {
 			return fmt.Errorf("save %s state: %w", ev.Stream, err)
 		}
 	case engine.StreamComplete, engine.StreamIncomplete:
@@ -319,7 +241,7 @@ func (s *saver) Emit(_ context.Context, ev engine.Event) error {
 		delete(s.pending, ev.Stream)
 		s.mu.Unlock()
 		if ev.Kind == engine.StreamComplete && s.modes[ev.Stream] == engine.FullRefresh {
-			if err := s.st.Checkpoint(ev.Stream, pending, s.w.position(ev.Stream)); err != nil {
+			if err := s.st.Checkpoint(ev.Stream, pending, position(s.w, ev.Stream)); err != nil {
 				return fmt.Errorf("save %s state: %w", ev.Stream, err)
 			}
 		}
@@ -333,90 +255,54 @@ func (s *saver) duration(stream string) time.Duration {
 	return s.took[stream]
 }
 
-// fileWriter adapts output.FileSink.
-type fileWriter struct{ *output.FileSink }
-
-func (f fileWriter) position(stream string) *state.Output {
-	if p, ok := f.FileSink.Position(stream); ok {
+// position is the stream's durable output position, for its saved state.
+func position(w output.Writer, stream string) *state.Output {
+	if p, ok := w.Position(stream); ok {
 		return &state.Output{Path: p.Path, Size: p.Size}
 	}
 	return nil
 }
-func (f fileWriter) files() []string    { return f.FileSink.Files() }
-func (f fileWriter) finish(error) error { return f.FileSink.Close() }
 
-// airbyteWriter adapts output.AirbyteSink (one shared file: no per-stream
-// position).
-type airbyteWriter struct{ *output.AirbyteSink }
-
-func (a airbyteWriter) position(string) *state.Output { return nil }
-func (a airbyteWriter) files() []string {
-	if a.Path() == "" {
-		return nil
+// openWriter opens the plan's format, telling it how each stream starts: a
+// full refresh replaces the stream's data, an incremental stream with saved
+// state continues it (a per-stream file at the size saved with that state),
+// one without starts it over.
+func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, error) {
+	f, outDir := plan.Format, plan.OutDir
+	t := output.Target{Dir: outDir, Stdout: o.Stdout, Streams: plan.Names(), Secrets: secretsOf(o.Secret),
+		Notice: func(stream, msg string) { notice(msg) }}
+	if t.Stdout == nil {
+		t.Stdout = os.Stdout
 	}
-	return []string{a.Path()}
-}
-func (a airbyteWriter) finish(runErr error) error {
-	_, err := a.AirbyteSink.Finish(runErr)
-	return err
-}
-
-func openWriter(ctx context.Context, format, outDir string, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (writer, error) {
-	streamNotice := func(stream, msg string) { notice(msg) }
-	if format == profile.FormatAirbyte {
-		names := make([]string, len(plan))
-		for i, cs := range plan {
-			names[i] = cs.Name
-		}
-		stdout := o.Stdout
-		if stdout == nil {
-			stdout = os.Stdout
-		}
-		a, err := output.NewAirbyte(outDir, stdout, names, secretsOf(o.Secret), streamNotice)
+	if outDir != "-" {
+		abs, err := filepath.Abs(outDir)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("output directory: %w", err)
 		}
-		return airbyteWriter{a}, nil
+		t.Dir = abs
 	}
-	ext := format
-	specs := map[string]output.Stream{}
-	for _, cs := range plan {
-		final, err := filepath.Abs(filepath.Join(outDir, cs.Name+"."+ext))
-		if err != nil {
-			return nil, fmt.Errorf("output path: %w", err)
-		}
+	// Every format learns each stream's mode and whether it starts over; a
+	// per-stream file also where to resume (the size saved with the state).
+	t.Specs = map[string]output.Stream{}
+	for _, cs := range plan.Streams {
 		if cs.Mode == engine.FullRefresh {
-			specs[cs.Name] = output.Stream{Full: true}
+			t.Specs[cs.Name] = output.Stream{Full: true}
 			continue
 		}
 		_, hasState := saved[cs.Name]
 		spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
-		if hasState {
+		if hasState && !f.OneFile {
+			final := f.StreamPath(t.Dir, cs.Name)
 			spec.ResumeSize = o.State.ResumeSize(cs.Name, final)
-		}
-		if hasState {
 			if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
 				notice(fmt.Sprintf("%s: saved state exists but %s does not: only changes since the last run are written; 'pdx state reset --stream %s' gets a full copy", cs.Name, final, cs.Name))
 			}
 		}
-		specs[cs.Name] = spec
+		t.Specs[cs.Name] = spec
 	}
-	absDir, err := filepath.Abs(outDir)
-	if err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	opt := output.Options{Dir: absDir, Streams: specs, Notice: streamNotice}
-	var fs *output.FileSink
-	if format == profile.FormatCSV {
-		cols := newColumnSource(cl, notice)
-		fs, err = output.NewCSV(opt, func(stream string) ([]output.Column, error) { return cols.columns(ctx, stream) })
-	} else {
-		fs, err = output.NewJSONL(opt)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return fileWriter{fs}, nil
+	fields := NewFields(cl)
+	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
+	return f.Open(ctx, t)
 }
 
 func secretsOf(s secret.Secret) []string {

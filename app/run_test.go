@@ -1,4 +1,4 @@
-package job
+package app
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func newEnv(t *testing.T, o pipedrivetest.Options) *env {
 	srv := pipedrivetest.NewServer(o)
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, out: t.TempDir(), states: state.OpenDir(t.TempDir()),
-		prof: profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL(), Mode: profile.ModeIncremental}}
+		prof: profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL(), Mode: engine.Incremental}}
 }
 
 func (e *env) run(t *testing.T, p profile.Profile, notices *[]string) Summary {
@@ -124,7 +124,7 @@ func TestJSONLRoundTripAndIncremental(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 3, Scale: 700})
 	p := e.prof
 	p.Streams = []string{"deals", "persons", "notes", "pipelines"}
-	p.StreamModes = map[string]string{"pipelines": profile.ModeFull}
+	p.StreamModes = map[string]engine.Mode{"pipelines": profile.ModeFull}
 	sum := e.run(t, p, nil)
 	if !sum.OK() {
 		t.Fatalf("run not OK: %+v", sum.Streams)
@@ -209,7 +209,7 @@ func assertNoSecret(t *testing.T, dir, secret string) {
 func TestCSVRoundTrip(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 5, Scale: 200})
 	p := e.prof
-	p.Format = profile.FormatCSV
+	p.Format = "csv"
 	p.Streams = []string{"deals", "leads", "notes"}
 	sum := e.run(t, p, nil)
 	if !sum.OK() {
@@ -292,14 +292,15 @@ func TestResolve(t *testing.T) {
 		wantErr string
 		note    string
 	}{
-		{"explicit", profile.Profile{Streams: []string{"deals", "stages"}, Mode: profile.ModeIncremental}, "deals:incremental,stages:incremental", "", ""},
-		{"full only downgraded", profile.Profile{Streams: []string{"currencies"}, Mode: profile.ModeIncremental}, "currencies:full_refresh", "", "only full refresh"},
-		{"per stream", profile.Profile{Streams: []string{"deals"}, Mode: profile.ModeIncremental, StreamModes: map[string]string{"deals": "full"}}, "deals:full_refresh", "", ""},
+		{"explicit", profile.Profile{Streams: []string{"deals", "stages"}, Mode: engine.Incremental}, "deals:incremental,stages:incremental", "", ""},
+		{"full only downgraded", profile.Profile{Streams: []string{"currencies"}, Mode: engine.Incremental}, "currencies:full_refresh", "", "only full refresh"},
+		{"per stream", profile.Profile{Streams: []string{"deals"}, Mode: engine.Incremental, StreamModes: map[string]engine.Mode{"deals": "full"}}, "deals:full_refresh", "", ""},
 		{"unknown", profile.Profile{Streams: []string{"dealz"}}, "", `unknown stream "dealz"`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan, notes, err := Resolve(tt.p)
+			pl, err := PlanSync(tt.p)
+			plan, notes := pl.Streams, pl.Notes
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v", err)
@@ -318,7 +319,8 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	all, _, err := Resolve(profile.Profile{})
+	pl, err := PlanSync(profile.Profile{})
+	all := pl.Streams
 	if err != nil || len(all) < 20 || all[0].Mode != engine.FullRefresh && all[0].Mode != engine.Incremental {
 		t.Errorf("all streams: %d %v", len(all), err)
 	}
@@ -356,7 +358,7 @@ func apiRecords(t *testing.T, srv *pipedrivetest.Server, stream string) []string
 func TestCSVResumeCutsUnsavedBytes(t *testing.T) {
 	e := newEnv(t, pipedrivetest.Options{Seed: 6, Scale: 300})
 	p := e.prof
-	p.Format = profile.FormatCSV
+	p.Format = "csv"
 	p.Streams = []string{"deals"}
 	if sum := e.run(t, p, nil); !sum.OK() {
 		t.Fatalf("first run: %+v", sum.Streams)
