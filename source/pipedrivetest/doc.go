@@ -5,15 +5,22 @@
 //
 // # What it serves
 //
-// v2 (/api/v2): deals, deals/archived, deals/products, deals/installments,
-// persons, organizations, activities, products, pipelines, stages, projects,
-// tasks and the deal/person/organization/product/activity Fields lists.
-// v1 (/v1 and /api/v1): notes, files, leads, leads/archived, leadLabels,
-// leadSources, leadFields, noteFields, users, users/me, roles,
-// permissionSets (+ /{id}/assignments), filters, currencies, activityTypes,
-// callLogs, goals/find, mailbox/mailThreads (+ /{id}/mailMessages),
-// deals/{id}/flow and deals|persons|organizations/{id}/changelog.
-// OAuth: GET /oauth/authorize and POST /oauth/token on the same server.
+// Every non-deprecated GET operation of both specs (routes.go lists the
+// ones pdx streams read, routes_more.go the rest; spectest's coverage test
+// fails on any it misses). v1's /oauth/authorize is served at the root,
+// next to POST /oauth/token, as on oauth.pipedrive.com. Among them: v2 lists
+// and single reads of deals, persons, organizations, activities, products,
+// pipelines, stages, projects (+ archived), tasks, boards, phases,
+// projectTemplates, every Fields list and field; deals/products,
+// deals/{id}/products, deals/installments, followers and their changelogs,
+// product variations and images, person pictures, conversions and search;
+// v1 fields, notes (+ comments), files (+ download), leads, users, roles,
+// permission sets, filters, goals (+ results), mailbox, call logs, recents,
+// deal summary and timeline, pipeline statistics, participants, flows,
+// changelogs, per-record files/mail/followers/permitted users, projects and
+// tasks, webhooks and settings. Credentials: the x-api-token header, the
+// api_token query parameter (old clients; redacted in the request log) or
+// an OAuth bearer token. Other methods answer 405.
 // Each request is charged its operation's x-token-cost (Routes lists them; a
 // test checks them against the specs).
 //
@@ -46,6 +53,22 @@
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //
+//   - Beyond the streams' records: every third record (deals, persons,
+//     organizations, products) has two followers (its owner and the next
+//     user), others one; user 1 follows every other user. A deal's
+//     participants are its person, plus a second on every fourth deal. Every
+//     fifth deal has a 5% discount; every fourth product two variations,
+//     every third an image; every fourth person a picture (picture_id).
+//     Files attach to deals only; mail threads link a deal and a person. 10%
+//     of base projects are archived (projects/archived). Every odd
+//     organization is the parent of the next. Each deal and lead has one
+//     completed conversion (Server.ConversionID). Searches match names and
+//     titles (substring; exact_match for equality), result_score 1 or 0.5.
+//   - Where a spec types a response more narrowly than the API answers, the
+//     spec wins: deals/timeline answers one period spanning start_date plus
+//     amount intervals; deals/summary values are in one currency (converted
+//     1:1, there are no exchange rates); products/search codes are null (the
+//     spec types them as integers).
 //   - Changing a deal's products (SetDealProducts, or
 //     Update("deal_products", productLineID)) ALSO bumps the parent deal's
 //     update_time, and each deal product carries its own update_time. A

@@ -20,6 +20,8 @@ type call struct {
 	path   string
 	now    time.Time
 	buf    []byte
+	// contentType is the response's type when it is not JSON.
+	contentType string
 }
 
 func (c *call) fail(status int, msg string) int {

@@ -148,17 +148,7 @@ func (c *call) deals(archived bool) int {
 		}
 		return true
 	}
-	render := c.w.renderDeal
-	if strings.Contains(c.q.Get("include_fields"), "products_count") {
-		// Of the optional include_fields, only products_count is simulated
-		// (it lets a client skip deals without products); others are ignored.
-		render = func(b []byte, r rec) []byte {
-			b = c.w.renderDeal(b, r)
-			b = append(b[:len(b)-1], `,"products_count":`...)
-			b = strconv.AppendInt(b, int64(c.w.dealProductCount(r.id)), 10)
-			return append(b, '}')
-		}
-	}
+	render := c.dealRenderer()
 	return c.listV2(v2Opts{entity: "deals", sorts: allSorts, since: true, until: true, prepare: prep, filter: filter, render: render})
 }
 
@@ -239,7 +229,8 @@ func (c *call) stages() int {
 
 func (c *call) projects() int {
 	_, f := simpleFilter(nil)
-	return c.listV2(v2Opts{entity: "projects", filter: f, render: c.w.renderProject})
+	live := func(c *call, r rec) bool { return !r.archived && f(c, r) }
+	return c.listV2(v2Opts{entity: "projects", filter: live, render: c.w.renderProject})
 }
 
 func (c *call) tasks() int {
@@ -326,30 +317,9 @@ func (c *call) dealProductsList() int {
 	for _, id := range ids {
 		all = append(all, c.w.dealProducts(id)...)
 	}
-	sb := c.q.Get("sort_by")
-	key := func(d dealProduct) int64 { return d.id }
-	switch sb {
-	case "", "id", "order_nr":
-	case "deal_id":
-		key = func(d dealProduct) int64 { return d.dealID }
-	case "add_time":
-		key = func(d dealProduct) int64 { return d.at }
-	case "update_time":
-		key = func(d dealProduct) int64 { return d.ut }
-	default:
-		return c.fail(400, "Validation failed: sort_by: Must be one of id, deal_id, add_time, update_time, order_nr")
+	if msg := c.sortDealProducts(all); msg != "" {
+		return c.fail(400, msg)
 	}
-	desc := c.q.Get("sort_direction") == "desc"
-	sort.SliceStable(all, func(i, j int) bool {
-		a, b := key(all[i]), key(all[j])
-		if a == b {
-			a, b = all[i].id, all[j].id
-		}
-		if desc {
-			return a > b
-		}
-		return a < b
-	})
 	return c.smallV2(len(all), func(b []byte, i int) []byte { return c.w.renderDealProduct(b, all[i]) })
 }
 
@@ -440,4 +410,49 @@ func renderFieldV2(b []byte, f fieldDef, description bool) []byte {
 	o.bool("is_custom_field", f.custom)
 	o.bool("is_optional_response_field", false)
 	return o.close()
+}
+
+// sortDealProducts orders deal products by sort_by and sort_direction; it
+// returns a validation message for values it does not know.
+func (c *call) sortDealProducts(all []dealProduct) string {
+	sb := c.q.Get("sort_by")
+	key := func(d dealProduct) int64 { return d.id }
+	switch sb {
+	case "", "id", "order_nr":
+	case "deal_id":
+		key = func(d dealProduct) int64 { return d.dealID }
+	case "add_time":
+		key = func(d dealProduct) int64 { return d.at }
+	case "update_time":
+		key = func(d dealProduct) int64 { return d.ut }
+	default:
+		return "Validation failed: sort_by: Must be one of id, deal_id, add_time, update_time, order_nr"
+	}
+	desc := c.q.Get("sort_direction") == "desc"
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := key(all[i]), key(all[j])
+		if a == b {
+			a, b = all[i].id, all[j].id
+		}
+		if desc {
+			return a > b
+		}
+		return a < b
+	})
+	return ""
+}
+
+// dealRenderer renders deals with the include_fields the simulator knows.
+func (c *call) dealRenderer() func(b []byte, r rec) []byte {
+	if !strings.Contains(c.q.Get("include_fields"), "products_count") {
+		return c.w.renderDeal
+	}
+	// Of the optional include_fields, only products_count is simulated
+	// (it lets a client skip deals without products); others are ignored.
+	return func(b []byte, r rec) []byte {
+		b = c.w.renderDeal(b, r)
+		b = append(b[:len(b)-1], `,"products_count":`...)
+		b = strconv.AppendInt(b, int64(c.w.dealProductCount(r.id)), 10)
+		return append(b, '}')
+	}
 }

@@ -23,6 +23,9 @@ const (
 	tagDealProduct
 	tagInstallment
 	tagLeadLabel
+	tagConversion
+	tagDiscount
+	tagComment
 )
 
 const (
@@ -92,6 +95,7 @@ func newWorld(o Options) *world {
 	// deletion time; only the recent ones are still listed), about 5% archived.
 	deals.isDel = func(id int64) bool { h := newHasher(o.Seed, tagDeal, id, -3); return h.n(50) == 0 }
 	deals.isArch = func(id int64) bool { h := newHasher(o.Seed, tagDeal, id, -3); h.next(); return h.n(20) == 0 }
+	w.ents["projects"].isArch = func(id int64) bool { h := newHasher(o.Seed, tagProject, id, -3); return h.n(10) == 0 }
 	w.ents["leads"].isArch = func(id int64) bool { h := newHasher(o.Seed, tagLead, id, -3); return h.n(10) == 0 }
 	w.fields = map[string]fieldSet{}
 	for _, e := range []string{"deal", "person", "organization", "product", "activity"} {
