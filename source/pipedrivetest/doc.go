@@ -42,7 +42,10 @@
 // Records also take deals_archived, leads_archived, deal_products,
 // call_logs (= callLogs), lead_fields and note_fields, and Update takes
 // deal_products (a product line id). Ids are as the API shows them (numbers;
-// UUIDs for leads).
+// UUIDs for leads). Count/Records("deals") leave the deleted deals out;
+// deals_archived lists them (status=open,won,lost,deleted, as pdx reads
+// it); deal_products are those of every deal a listing shows (archived and
+// deleted ones included, not purged ones).
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //

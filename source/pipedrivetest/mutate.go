@@ -16,7 +16,9 @@ var listPaths = map[string]struct {
 	query string
 }{
 	"deals":          {2, "/deals", ""},
-	"deals_archived": {2, "/deals/archived", ""},
+	// Archived deals with the deleted ones (as the deals_archived stream
+	// reads them); Records("deals") lists deals without the deleted.
+	"deals_archived": {2, "/deals/archived", "status=open,won,lost,deleted"},
 	"persons":        {2, "/persons", ""},
 	"organizations":  {2, "/organizations", ""},
 	"activities":     {2, "/activities", ""},
@@ -121,10 +123,14 @@ func mustAdvance(entity string, start, next int) {
 	}
 }
 
+// eachDealProduct lists the products of every deal a listing shows: open,
+// won and lost, archived or not, and the deleted ones still listed (status
+// deleted, 30 days); those of purged deals are gone with them.
 func (s *Server) eachDealProduct(fn func([]byte)) {
 	e := s.w.ents["deals"]
+	now := s.Now().Unix()
 	e.scan(byID, false, cursorPos{}, 0, 0, func(r rec) bool {
-		if r.deleted || r.archived {
+		if !e.visible(r, now) {
 			return true
 		}
 		for _, dp := range s.w.dealProducts(r.id) {

@@ -61,7 +61,7 @@ func readmeMode(s Stream) string {
 	case !s.SupportsIncremental():
 		return "full refresh"
 	case s.Parent != nil:
-		return "follows `" + s.Parent.Stream + "`"
+		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
 	default:

@@ -151,12 +151,17 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
-		// Deleted deals have no products to read; listing them would only cost.
-		Parent: &Relation{Stream: "deals", Params: v("status", "open,won,lost"), IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
+		// The products of every deal a full export has: those /deals lists
+		// (deleted ones included, as the deals stream reads them) and the
+		// archived ones, which only /deals/archived lists.
+		Parent: &Relation{Parents: []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}, IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
 	{Name: "deals", Description: "Deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals",
 		Params:     v("status", "open,won,lost,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},
-	{Name: "deals_archived", Description: "Archived deals", Group: Core, Version: client.V2, Path: "/deals/archived",
+	{Name: "deals_archived", Description: "Archived deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals/archived",
+		// Without status the deleted archived deals are left out ("If
+		// omitted, all not deleted deals are returned").
+		Params:     v("status", "open,won,lost,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal"},
 	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 100, TokenCost: 20},
