@@ -15,7 +15,7 @@ var listPaths = map[string]struct {
 	path  string
 	query string
 }{
-	"deals":          {2, "/deals", ""},
+	"deals": {2, "/deals", ""},
 	// Archived deals with the deleted ones (as the deals_archived stream
 	// reads them); Records("deals") lists deals without the deleted.
 	"deals_archived": {2, "/deals/archived", "status=open,won,lost,deleted"},
