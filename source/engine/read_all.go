@@ -17,7 +17,16 @@ import (
 // Checkpoint at the end: a client-side scan is not ordered by the cursor, so
 // no intermediate state would be a safe resume point.
 func (r *streamRun) readAll(ctx context.Context) error {
-	floor := r.floor()
+	maxSeen := time.Time{}
+	if r.mode == Incremental {
+		maxSeen = r.state
+	}
+	return r.readAllFrom(ctx, r.floor(), maxSeen)
+}
+
+// readAllFrom is readAll from a given floor, with the state starting at
+// maxSeen (the v1 keyset read falls back to it, see readV1Keyset).
+func (r *streamRun) readAllFrom(ctx context.Context, floor, maxSeen time.Time) error {
 	var extra url.Values
 	clientFilter := false
 	if r.def.Cursor != "" && !floor.IsZero() {
@@ -26,10 +35,6 @@ func (r *streamRun) readAll(ctx context.Context) error {
 		} else {
 			clientFilter = true
 		}
-	}
-	maxSeen := time.Time{}
-	if r.mode == Incremental {
-		maxSeen = r.state
 	}
 	noCursor := 0
 	req := r.def.Request(extra)

@@ -60,6 +60,10 @@ const (
 	FaultSlow        FaultKind = "slow"         // delay the response by Fault.Delay
 	FaultHTML403     FaultKind = "html403"      // Cloudflare-like HTML 403 page
 	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
+	// FaultReverseSort serves a v1 list sorted by update_time in the other
+	// direction than asked (/leads documents no direction for its sort), a
+	// valid 200 otherwise.
+	FaultReverseSort FaultKind = "reverse_sort"
 )
 
 // Fault is an injected failure. Path matches the request path exactly

@@ -109,7 +109,8 @@
 // # Faults and observability
 //
 // Fault injects 500/502/503/504 or any status, connection resets mid-body,
-// truncated JSON, slow responses, token expiry and HTML 403s, per path or at
+// truncated JSON, slow responses, token expiry, HTML 403s and v1 lists
+// sorted by update_time the other way than asked, per path or at
 // random (reproducible from Fault.Seed). SetStatus makes the whole account
 // answer 402/403. Requests returns the request log: API calls with their
 // auth kind, status and token cost (api_token redacted), and /oauth/...

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -1183,5 +1185,41 @@ func TestV1UpdatedSinceAndSort(t *testing.T) {
 		if r := get(t, s, "/v1/"+entity+"?updated_since=yesterday"); r.status != 400 {
 			t.Errorf("%s updated_since=yesterday: %d, want 400", entity, r.status)
 		}
+	}
+}
+
+// TestReverseSortFault: FaultReverseSort serves /leads sorted by update_time
+// the other way than asked (once, for Times 1), the same records otherwise.
+func TestReverseSortFault(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, BurstLimit: 1 << 20})
+	defer s.Close()
+	times := func() []string {
+		r := get(t, s, "/v1/leads?limit=500&sort=update_time")
+		var env struct {
+			Data []struct {
+				UT string `json:"update_time"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(r.body, &env); err != nil || r.status != 200 {
+			t.Fatalf("leads: %d %s", r.status, r.body)
+		}
+		var out []string
+		for _, d := range env.Data {
+			out = append(out, d.UT)
+		}
+		return out
+	}
+	asc := times()
+	if !sort.StringsAreSorted(asc) || len(asc) < 2 {
+		t.Fatalf("precondition: %d leads ascending %v", len(asc), sort.StringsAreSorted(asc))
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/v1/leads", Kind: pipedrivetest.FaultReverseSort, Times: 1})
+	desc := times()
+	slices.Reverse(desc)
+	if !slices.Equal(desc, asc) {
+		t.Errorf("with the fault: not the ascending list reversed")
+	}
+	if again := times(); !slices.Equal(again, asc) {
+		t.Errorf("after the fault's one hit: not ascending")
 	}
 }
