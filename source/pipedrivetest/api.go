@@ -30,6 +30,10 @@ type Options struct {
 	CustomFields   int           // custom fields per entity type; 0 -> one of every field type
 	Addr           string        // listen address; default 127.0.0.1:0
 	Latency        time.Duration // optional per-request delay (demos)
+	// ArchiveKeepsUpdateTime makes Archive leave update_time as it was
+	// (Pipedrive documents neither way; archive_time, where the API shows
+	// it, says when). Default: archiving bumps update_time.
+	ArchiveKeepsUpdateTime bool
 	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
 	// window per token) when > 0; tests use it to hit 429 quickly.
 	BurstLimit int

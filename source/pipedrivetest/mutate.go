@@ -31,8 +31,10 @@ var listPaths = map[string]struct {
 	"files":          {1, "/files", ""},
 	"leads":          {1, "/leads", ""},
 	"leads_archived": {1, "/leads/archived", ""},
-	"callLogs":       {1, "/callLogs", ""},
-	"mailThreads":    {1, "/mailbox/mailThreads", "folder=inbox"},
+	// Projects without the deleted ones, as for deals.
+	"projects_archived": {2, "/projects/archived", ""},
+	"callLogs":          {1, "/callLogs", ""},
+	"mailThreads":       {1, "/mailbox/mailThreads", "folder=inbox"},
 	// Count and Records also take pdx's stream names where they differ
 	// (callers map a stream to its listing by name).
 	"call_logs":   {1, "/callLogs", ""},
@@ -261,11 +263,13 @@ func (s *Server) Delete(entity, id string) error {
 	return nil
 }
 
-// Archive archives a deal (it moves to /deals/archived) or a lead (to
-// /leads/archived), stamping update_time = Now.
+// Archive archives a deal (it moves to /deals/archived), a lead (to
+// /leads/archived) or a project (to /projects/archived) at Now: update_time
+// = Now, unless Options.ArchiveKeepsUpdateTime (then only archive_time,
+// where the API shows one, says when).
 func (s *Server) Archive(entity, id string) error {
-	if entity != "deals" && entity != "leads" {
-		return fmt.Errorf("pipedrivetest: only deals and leads can be archived, not %q", entity)
+	if entity != "deals" && entity != "leads" && entity != "projects" {
+		return fmt.Errorf("pipedrivetest: only deals, leads and projects can be archived, not %q", entity)
 	}
 	s.data.Lock()
 	defer s.data.Unlock()
@@ -274,11 +278,22 @@ func (s *Server) Archive(entity, id string) error {
 	if err != nil {
 		return err
 	}
-	if r, ok := e.get(i); !ok || r.deleted {
+	r, ok := e.get(i)
+	if !ok || r.deleted {
 		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
-	st, _ := e.touch(i, s.Now().Unix())
-	st.archived = true
+	now := s.Now().Unix()
+	var st *state
+	if s.opts.ArchiveKeepsUpdateTime {
+		st = e.ov[i]
+		if st == nil {
+			st = &state{ut: r.ut, at: r.at, ver: r.ver, deleted: r.deleted}
+			e.ov[i] = st
+		}
+	} else {
+		st, _ = e.touch(i, now)
+	}
+	st.archived, st.arch = true, now
 	return nil
 }
 

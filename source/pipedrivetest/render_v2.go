@@ -315,13 +315,23 @@ func (w *world) renderStage(b []byte, r rec) []byte {
 	return o.close()
 }
 
+// projectStatus is a project's status as listed (deleted ones say so).
+func (w *world) projectStatus(r rec) string {
+	if r.deleted {
+		return "deleted"
+	}
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	return []string{"open", "completed"}[h.n(2)]
+}
+
 func (w *world) renderProject(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	h.n(2) // the status draw (projectStatus)
 	o := openObj(b)
 	o.int("id", r.id)
 	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
 	o.str("description", "")
-	o.str("status", []string{"open", "completed"}[h.n(2)])
+	o.str("status", w.projectStatus(r))
 	o.int("board_id", 1)
 	o.int("phase_id", 1+int64(h.n(3)))
 	o.int("owner_id", w.owner(tagProject, r.id))
@@ -335,9 +345,12 @@ func (w *world) renderProject(b []byte, r rec) []byte {
 	o.ts("add_time", r.at, layoutV2)
 	o.ts("update_time", r.ut, layoutV2)
 	o.ts("status_change_time", r.at, layoutV2)
-	o.null("archive_time")
-	o.key("custom_fields")
-	o.b = append(o.b, "{}"...)
+	if r.archived {
+		o.ts("archive_time", r.arch, layoutV2)
+	} else {
+		o.null("archive_time")
+	}
+	w.appendCFv2(&o, w.fields["project"], h)
 	return o.close()
 }
 

@@ -27,7 +27,9 @@ var routes = []route{
 	{2, "/products", 10, (*call).products},
 	{2, "/pipelines", 5, (*call).pipelines},
 	{2, "/stages", 5, (*call).stages},
-	{2, "/projects", 10, (*call).projects},
+	{2, "/projects", 10, func(c *call) int { return c.projects(false) }},
+	{2, "/projects/archived", 10, func(c *call) int { return c.projects(true) }},
+	{2, "/projectFields", 10, func(c *call) int { return c.fieldsV2("project") }},
 	{2, "/tasks", 10, (*call).tasks},
 	{2, "/dealFields", 10, func(c *call) int { return c.fieldsV2("deal") }},
 	{2, "/personFields", 10, func(c *call) int { return c.fieldsV2("person") }},
@@ -237,9 +239,35 @@ func (c *call) stages() int {
 	return c.listV2(v2Opts{entity: "stages", sorts: []string{"id", "update_time", "add_time", "order_nr"}, prepare: prep, filter: f, render: c.w.renderStage})
 }
 
-func (c *call) projects() int {
-	_, f := simpleFilter(nil)
-	return c.listV2(v2Opts{entity: "projects", filter: f, render: c.w.renderProject})
+// projects lists the projects (archived: /projects/archived); deleted ones
+// only when status includes deleted ("By default deleted projects are not
+// returned").
+func (c *call) projects(archived bool) int {
+	var statuses map[string]bool
+	prep := func(c *call) (bool, string) {
+		if v := c.q.Get("status"); v != "" {
+			statuses = map[string]bool{}
+			for _, s := range strings.Split(v, ",") {
+				if s != "open" && s != "completed" && s != "canceled" && s != "deleted" {
+					return false, "Validation failed: status: Must be one or more of open, completed, canceled, deleted"
+				}
+				statuses[s] = true
+			}
+		}
+		return true, ""
+	}
+	nowU := c.now.Unix()
+	e := c.w.ents["projects"]
+	filter := func(c *call, r rec) bool {
+		if r.archived != archived || !e.visible(r, nowU) {
+			return false
+		}
+		if r.deleted {
+			return statuses["deleted"]
+		}
+		return statuses == nil || statuses[c.w.projectStatus(r)]
+	}
+	return c.listV2(v2Opts{entity: "projects", prepare: prep, filter: filter, render: c.w.renderProject})
 }
 
 func (c *call) tasks() int {
