@@ -23,7 +23,7 @@ func simEntity(stream string) string {
 	switch stream {
 	case "deals", "deals_archived", "persons", "organizations", "activities", "products", "pipelines", "stages",
 		"notes", "files", "leads", "leads_archived", "deal_products", "projects", "tasks",
-		"call_logs", "lead_fields", "note_fields":
+		"call_logs", "lead_fields", "note_fields", "projects_archived":
 		return stream
 	}
 	return ""
@@ -154,7 +154,8 @@ func rawSet(recs []json.RawMessage) []string {
 // records change, and the second sync returns exactly the boundary record(s)
 // (updated_since is inclusive) plus what changed.
 func TestIncrementalServerSide(t *testing.T) {
-	for _, stream := range []string{"deals", "persons", "organizations", "activities", "products", "notes", "leads", "deals_archived"} {
+	// (deals_archived scans its list: TestArchivedSinceTheState)
+	for _, stream := range []string{"deals", "persons", "organizations", "activities", "products", "notes", "leads"} {
 		t.Run(stream, func(t *testing.T) {
 			sim := newSim(t, pipedrivetest.Options{Seed: 2, Scale: 400})
 			c := newClient(t, sim, nil)
@@ -312,7 +313,13 @@ func TestFutureState(t *testing.T) {
 	res, col := run(t, c, runCfg{streams: list, state: state})
 	mustComplete(t, res)
 	for _, cs := range list {
-		if n := len(col.records[cs.Name]); n != 0 {
+		n := len(col.records[cs.Name])
+		if st, _ := streams.Lookup(cs.Name); st.ArchiveTime != "" {
+			// archived records without an archive time cannot be placed
+			// after a state: they come every time (TestArchivedSinceTheState)
+			n = len(slices.DeleteFunc(slices.Clone(col.records[cs.Name]), func(r json.RawMessage) bool { return !strings.Contains(string(r), `"`+st.ArchiveTime+`":"`) }))
+		}
+		if n != 0 {
 			t.Errorf("%s: %d records from a future state", cs.Name, n)
 		}
 		if n := len(col.states[cs.Name]); n != 1 {
@@ -324,7 +331,9 @@ func TestFutureState(t *testing.T) {
 // TestClientSideCursor: streams without a server filter read everything and
 // emit only records whose cursor is >= the state; the state is the max.
 func TestClientSideCursor(t *testing.T) {
-	for _, stream := range []string{"pipelines", "stages", "files", "leads_archived", "users", "activity_types", "filters", "lead_labels", "projects", "tasks"} {
+	// (leads_archived has no archive_time to place records after a state:
+	// TestArchivedSinceTheState)
+	for _, stream := range []string{"pipelines", "stages", "files", "users", "activity_types", "filters", "lead_labels", "projects", "projects_archived", "tasks"} {
 		t.Run(stream, func(t *testing.T) {
 			sim := newSim(t, pipedrivetest.Options{Seed: 5, Scale: 300})
 			c := newClient(t, sim, nil)

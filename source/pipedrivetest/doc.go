@@ -29,7 +29,7 @@
 // (v2 nested custom_fields; v1 top-level 40-hex keys with _currency, _until
 // and address suffixes on leads) and match the Fields endpoints; hashes are
 // deterministic per seed. About 2% of base deals are soft-deleted and 5%
-// archived; 10% of leads are archived.
+// archived; 10% of leads and of projects are archived.
 //
 // Sizes scale from Options.Scale (deals): persons Scale/2, organizations
 // Scale/5, activities 2*Scale, notes Scale, products Scale/50+5, leads
@@ -57,7 +57,12 @@
 //     /api/v2/deals/products?deal_ids=... (at most 100 ids).
 //   - Deleted deals are soft-deleted: listed with is_deleted:true (status
 //     "deleted") only when the status filter includes deleted, for 30 days of
-//     simulated time, then purged. Other records vanish on delete.
+//     simulated time, then purged. Deleted projects likewise (status
+//     "deleted"; Pipedrive does not say for how long). Other records vanish
+//     on delete.
+//   - Archiving bumps update_time, unless Options.ArchiveKeepsUpdateTime
+//     (Pipedrive documents neither way). Projects show archive_time; the
+//     deals and leads lists declare none, so the simulator renders none.
 //   - v2 cursors are keyset positions (update_time, id) bound to the query by
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an

@@ -64,6 +64,8 @@ func readmeMode(s Stream) string {
 		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
+	case s.ArchiveTime != "":
+		return "client-side on `" + s.Cursor + "` and `" + s.ArchiveTime + "`"
 	default:
 		return "client-side on `" + s.Cursor + "`"
 	}
