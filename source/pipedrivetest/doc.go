@@ -7,7 +7,8 @@
 //
 // v2 (/api/v2): deals, deals/archived, deals/products, deals/installments,
 // persons, organizations, activities, products, pipelines, stages, projects,
-// tasks and the deal/person/organization/product/activity Fields lists.
+// projects/archived, tasks and the deal/person/organization/product/
+// activity/project Fields lists.
 // v1 (/v1 and /api/v1): notes, files, leads, leads/archived, leadLabels,
 // leadSources, leadFields, noteFields, users, users/me, roles,
 // permissionSets (+ /{id}/assignments), filters, currencies, activityTypes,
