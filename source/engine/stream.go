@@ -240,6 +240,8 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: every record", r.mode)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
+	case r.def.ArchiveTime != "" && !floor.IsZero():
+		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
 	default:
 		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
 	}
