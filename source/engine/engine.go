@@ -15,9 +15,12 @@ package engine
 //     resuming re-reads the boundary (updated_since is inclusive), so any
 //     emitted state loses nothing;
 //   - client-side streams: everything is read, records with cursor >= state
-//     are emitted, one Checkpoint at the end;
+//     are emitted, one Checkpoint at the end; archived lists also compare
+//     archive_time, and their state is the max of both times;
 //   - child streams (deal_products): per parent listing, the max update_time
-//     of the parents whose children were all emitted (see childState);
+//     of the parents whose children were all emitted:
+//     {"parents":{"deals":T1,"deals_archived":T2},"update_time":min(T1,T2)}
+//     (see childState);
 //   - full refresh: one Checkpoint at the end, Count = records;
 //   - a stream that fails re-emits its last good state (Count = the records
 //     since) before StreamIncomplete, so it always has a resume point.
