@@ -36,7 +36,7 @@
 // (v2 nested custom_fields; v1 top-level 40-hex keys with _currency, _until
 // and address suffixes on leads) and match the Fields endpoints; hashes are
 // deterministic per seed. About 2% of base deals are soft-deleted and 5%
-// archived; 10% of leads are archived.
+// archived; 10% of leads and of projects are archived.
 //
 // Sizes scale from Options.Scale (deals): persons Scale/2, organizations
 // Scale/5, activities 2*Scale, notes Scale, products Scale/50+5, leads
@@ -49,7 +49,10 @@
 // Records also take deals_archived, leads_archived, deal_products,
 // call_logs (= callLogs), lead_fields and note_fields, and Update takes
 // deal_products (a product line id). Ids are as the API shows them (numbers;
-// UUIDs for leads).
+// UUIDs for leads). Count/Records("deals") leave the deleted deals out;
+// deals_archived lists them (status=open,won,lost,deleted, as pdx reads
+// it); deal_products are those of every deal a listing shows (archived and
+// deleted ones included, not purged ones).
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //
@@ -77,7 +80,12 @@
 //     /api/v2/deals/products?deal_ids=... (at most 100 ids).
 //   - Deleted deals are soft-deleted: listed with is_deleted:true (status
 //     "deleted") only when the status filter includes deleted, for 30 days of
-//     simulated time, then purged. Other records vanish on delete.
+//     simulated time, then purged. Deleted projects likewise (status
+//     "deleted"; Pipedrive does not say for how long). Other records vanish
+//     on delete.
+//   - Archiving bumps update_time, unless Options.ArchiveKeepsUpdateTime
+//     (Pipedrive documents neither way). Projects show archive_time; the
+//     deals and leads lists declare none, so the simulator renders none.
 //   - v2 cursors are keyset positions (update_time, id) bound to the query by
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an
@@ -131,7 +139,8 @@
 // # Faults and observability
 //
 // Fault injects 500/502/503/504 or any status, connection resets mid-body,
-// truncated JSON, slow responses, token expiry and HTML 403s, per path or at
+// truncated JSON, slow responses, token expiry, HTML 403s and v1 lists
+// sorted by update_time the other way than asked, per path or at
 // random (reproducible from Fault.Seed). SetStatus makes the whole account
 // answer 402/403. Requests returns the request log: API calls with their
 // auth kind, status and token cost (api_token redacted), and /oauth/...

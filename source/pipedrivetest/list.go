@@ -22,6 +22,8 @@ type call struct {
 	buf    []byte
 	// contentType is the response's type when it is not JSON.
 	contentType string
+	// reverseSort: a FaultReverseSort hit this request.
+	reverseSort bool
 }
 
 func (c *call) fail(status int, msg string) int {
@@ -348,6 +350,7 @@ func (c *call) listV1(entity string, max int, style v1Style, nullEmpty bool, tim
 			if len(f) > 1 && strings.EqualFold(f[1], "DESC") {
 				desc = true
 			}
+			desc = desc != (c.reverseSort && order == byUpdate)
 		}
 	}
 	e := c.w.ents[entity]

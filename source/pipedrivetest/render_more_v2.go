@@ -7,20 +7,7 @@ import (
 // The v2 operations beyond the streams pdx reads: single reads' helpers,
 // per-record lists, projects' boards, phases and templates, and search.
 
-// projectStdFields are the project fields (projects carry no custom fields
-// in the simulator: their custom_fields is {}).
-var projectStdFields = []fieldDef{{code: "id", name: "ID", typ: "int"}, {code: "title", name: "Title", typ: "varchar"},
-	{code: "description", name: "Description", typ: "text"}, {code: "status", name: "Status", typ: "status"},
-	{code: "owner_id", name: "Owner", typ: "user"}, {code: "board_id", name: "Board", typ: "projects_board"},
-	{code: "phase_id", name: "Phase", typ: "projects_phase"}, {code: "start_date", name: "Start date", typ: "date"},
-	{code: "end_date", name: "End date", typ: "date"}, {code: "deal_ids", name: "Deals", typ: "deals"}}
-
-func (w *world) fieldDefs(entity string) []fieldDef {
-	if entity == "project" {
-		return projectStdFields
-	}
-	return w.fields[entity].all()
-}
+func (w *world) fieldDefs(entity string) []fieldDef { return w.fields[entity].all() }
 
 // fieldV2 answers /{entity}Fields/{field_code}.
 func (c *call) fieldV2(entity string) int {
@@ -30,10 +17,6 @@ func (c *call) fieldV2(entity string) int {
 		}
 	}
 	return c.fail(404, "Field not found")
-}
-
-func (c *call) projectFieldsList() int {
-	return c.smallV2(len(projectStdFields), func(b []byte, i int) []byte { return renderFieldV2(b, projectStdFields[i], false) })
 }
 
 // dealProductsOf answers /deals/{id}/products: the same lines as
@@ -260,16 +243,6 @@ func (c *call) productImage() int {
 		o.str("name", "product-"+strconv.FormatInt(r.id, 10)+".png")
 		return o.close()
 	})
-}
-
-func (c *call) projectsArchived() int {
-	_, f := simpleFilter(nil)
-	pf, msg := c.projectFilter()
-	if msg != "" {
-		return c.fail(400, msg)
-	}
-	arch := func(c *call, r rec) bool { return r.archived && f(c, r) && pf(r) }
-	return c.listV2(v2Opts{entity: "projects", filter: arch, render: c.w.renderProject})
 }
 
 // permittedUsers: every user may see every record (visible_to 3).

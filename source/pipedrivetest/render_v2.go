@@ -315,15 +315,25 @@ func (w *world) renderStage(b []byte, r rec) []byte {
 	return o.close()
 }
 
+// projectStatus is a project's status as listed (deleted ones say so).
+func (w *world) projectStatus(r rec) string {
+	if r.deleted {
+		return "deleted"
+	}
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	return []string{"open", "completed"}[h.n(2)]
+}
+
 func (w *world) renderProject(b []byte, r rec) []byte {
-	status, phase := w.projectStatusPhase(r)
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	h.n(2) // the status draw (projectStatus)
 	o := openObj(b)
 	o.int("id", r.id)
 	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
 	o.str("description", "")
-	o.str("status", status)
+	o.str("status", w.projectStatus(r))
 	o.int("board_id", 1)
-	o.int("phase_id", phase)
+	o.int("phase_id", 1+int64(h.n(3)))
 	o.int("owner_id", w.owner(tagProject, r.id))
 	o.str("start_date", unix(r.at).Format(layoutDate))
 	o.str("end_date", unix(r.at).AddDate(0, 3, 0).Format(layoutDate))
@@ -336,20 +346,19 @@ func (w *world) renderProject(b []byte, r rec) []byte {
 	o.ts("update_time", r.ut, layoutV2)
 	o.ts("status_change_time", r.at, layoutV2)
 	if r.archived {
-		o.ts("archive_time", r.ut, layoutV2)
+		o.ts("archive_time", r.arch, layoutV2)
 	} else {
 		o.null("archive_time")
 	}
-	o.key("custom_fields")
-	o.b = append(o.b, "{}"...)
+	w.appendCFv2(&o, w.fields["project"], h)
 	return o.close()
 }
 
 // projectStatusPhase is a project's status and phase (on board 1).
 func (w *world) projectStatusPhase(r rec) (string, int64) {
 	h := newHasher(w.seed, tagProject, r.id, r.ver)
-	status := []string{"open", "completed"}[h.n(2)]
-	return status, 1 + int64(h.n(3))
+	h.n(2) // the status draw (projectStatus)
+	return w.projectStatus(r), 1 + int64(h.n(3))
 }
 
 func (w *world) renderTask(b []byte, r rec) []byte {

@@ -26,7 +26,6 @@ var moreRoutes = []route{
 	{2, "/organizationFields/{field_code}", 1, func(c *call) int { return c.fieldV2("organization") }},
 	{2, "/productFields/{field_code}", 1, func(c *call) int { return c.fieldV2("product") }},
 	{2, "/activityFields/{field_code}", 1, func(c *call) int { return c.fieldV2("activity") }},
-	{2, "/projectFields", 10, (*call).projectFieldsList},
 	{2, "/projectFields/{field_code}", 1, func(c *call) int { return c.fieldV2("project") }},
 	// v2 per-record lists
 	{2, "/deals/{id}/products", 10, (*call).dealProductsOf},
@@ -45,7 +44,6 @@ var moreRoutes = []route{
 	{2, "/persons/{id}/picture", 1, (*call).personPicture},
 	{2, "/products/{id}/variations", 10, (*call).productVariations},
 	{2, "/products/{id}/images", 10, (*call).productImage},
-	{2, "/projects/archived", 10, (*call).projectsArchived},
 	{2, "/projects/{id}/permittedUsers", 5, func(c *call) int { return c.permittedUsers("projects") }},
 	{2, "/projects/{id}/changelog", 10, (*call).projectChangelog},
 	{2, "/projectTemplates", 10, func(c *call) int { return c.smallV2(len(projectTemplates), c.renderTemplateV2) }},

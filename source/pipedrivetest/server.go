@@ -488,6 +488,9 @@ func (s *Server) admit(hd http.Header, r *http.Request, ver int, rest string, en
 		return nil, nil, jsonReply(http.StatusMethodNotAllowed, rt.cost, errBody(405, "The simulator serves read endpoints only")), false
 	}
 	c = &call{s: s, w: s.w, q: r.URL.Query(), params: params, path: canonicalPath(ver, rest), now: s.now}
+	if f != nil && f.Kind == FaultReverseSort {
+		c.reverseSort, f = true, nil // the handler answers; the body is sound
+	}
 	return rt, c, reply{fault: f}, true
 }
 

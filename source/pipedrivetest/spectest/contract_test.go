@@ -18,10 +18,11 @@ import (
 func pickedPaths(s *pipedrivetest.Server) []string {
 	return []string{
 		"/api/v2/deals", "/api/v2/deals?status=open,won,lost,deleted&sort_by=update_time&updated_since=2025-01-01T00:00:00Z",
-		"/api/v2/deals/archived", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
+		"/api/v2/deals/archived", "/api/v2/deals/archived?status=open,won,lost,deleted", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
 		"/api/v2/deals/installments?deal_ids=1&deal_ids=2&deal_ids=3&deal_ids=4&deal_ids=5&deal_ids=6&deal_ids=7&deal_ids=8&deal_ids=9",
 		"/api/v2/persons", "/api/v2/organizations", "/api/v2/activities", "/api/v2/products", "/api/v2/pipelines",
-		"/api/v2/stages", "/api/v2/projects", "/api/v2/tasks", "/api/v2/dealFields", "/api/v2/personFields",
+		"/api/v2/stages", "/api/v2/projects", "/api/v2/projects?status=open,completed,canceled,deleted",
+		"/api/v2/projects/archived?status=open,completed,canceled,deleted", "/api/v2/projectFields", "/api/v2/tasks", "/api/v2/dealFields", "/api/v2/personFields",
 		"/api/v2/organizationFields", "/api/v2/productFields", "/api/v2/activityFields",
 		"/v1/notes", "/v1/notes?sort=update_time%20ASC&updated_since=2025-01-01T00:00:00Z", "/v1/files", "/v1/leads",
 		"/v1/leads/archived", "/v1/leadLabels", "/v1/leadSources", "/v1/leadFields", "/v1/noteFields", "/v1/users",
