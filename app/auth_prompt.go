@@ -66,7 +66,7 @@ func NewPrompter(in io.Reader, out io.Writer, piped bool) Prompter {
 		return &pipePrompter{out: out, in: in}
 	}
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return &ttyPrompter{out: out, tty: f}
+		return &ttyPrompter{pipePrompter: pipePrompter{out: out, in: f}, tty: f}
 	}
 	return noPrompter{out: out}
 }
@@ -112,30 +112,18 @@ func (p noPrompter) Line(what, _ string) (string, error) {
 func (p noPrompter) Hidden(what, prompt string) (string, error)         { return p.Line(what, prompt) }
 func (p noPrompter) Paste(string) func(context.Context) (string, error) { return nil }
 
-// ttyPrompter asks a person at a terminal.
+// ttyPrompter asks a person at a terminal: visible answers are lines of
+// it, hidden ones are read with echo off.
 type ttyPrompter struct {
-	out io.Writer
+	pipePrompter
 	tty *os.File
-	br  *bufio.Reader
 }
 
 func (p *ttyPrompter) Interactive() bool { return true }
-func (p *ttyPrompter) Say(text string)   { fmt.Fprint(p.out, text) }
 
 func (p *ttyPrompter) Line(what, prompt string) (string, error) {
 	fmt.Fprint(p.out, prompt)
-	if p.br == nil {
-		p.br = bufio.NewReader(io.LimitReader(p.tty, 16<<10))
-	}
-	line, err := p.br.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the %s: %w", what, err)
-	}
-	v := strings.TrimSpace(line)
-	if v == "" {
-		return "", inputErr("no %s on stdin: %w", what, ErrNothingEntered)
-	}
-	return v, nil
+	return p.pipePrompter.Line(what, prompt)
 }
 
 func (p *ttyPrompter) Hidden(what, prompt string) (string, error) {
