@@ -56,7 +56,8 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	}
 	// The UI steps aside for `pdx auth login --oauth`'s questions, asked
 	// in this process on the same terminal.
-	wo := wire.Options{Profile: g.profile, Demo: g.demo, OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
+	wo := wire.Options{Profile: g.profile, Demo: g.demo, NoKeyring: os.Getenv(envNoKeyring) != "",
+		OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
 	b, err := wire.New(wo)
 	if err != nil {
 		return withExit(exitFailure, fmt.Errorf("open the profile: %w", err))

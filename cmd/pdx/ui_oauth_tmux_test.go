@@ -50,8 +50,8 @@ func TestUIOAuthInTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := filepath.Join(dir, "run.sh")
-	// No D-Bus: the secret goes to the profile's 0600 file, not a keyring
-	// this test does not own.
+	// PDX_NO_KEYRING (and no D-Bus): the secret goes to the profile's 0600
+	// file, not to a keyring this test does not own.
 	env := fmt.Sprintf("HOME=%q PDX_CONFIG_DIR=%q PDX_STATE_DIR=%q PDX_NO_KEYRING=1 PDX_BROWSER=%q TERM=xterm-256color NO_COLOR=1",
 		dir, e.cfg, e.stateDir, browser)
 	body := fmt.Sprintf("#!/bin/sh\ncd %q\nenv -u PIPEDRIVE_API_TOKEN -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY %s %q\necho PDX-EXIT=$?\nexec sleep 600\n", dir, env, bin)

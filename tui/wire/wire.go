@@ -37,6 +37,9 @@ type Options struct {
 	Secrets *secret.Store
 	// ConfigDir and StateDir override the stores' directories (tests).
 	ConfigDir, StateDir string
+	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
+	// `pdx auth login` does: they go to the profile's 0600 file.
+	NoKeyring bool
 	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
 	// fixed options: the browser opener, and in tests the client id and
 	// secret and the servers. The profile is the Backend's.
@@ -95,7 +98,7 @@ func New(o Options) (*Backend, error) {
 	b.name, b.prof = name, p
 	b.secrets = o.Secrets
 	if b.secrets == nil {
-		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), Warn: &b.warnings})
+		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), NoKeyring: o.NoKeyring, Warn: &b.warnings})
 	}
 	ss := state.OpenDir(o.StateDir)
 	if o.StateDir == "" {
