@@ -116,18 +116,7 @@ func (e *sinkError) Error() string { return "write " + e.err.Error() }
 func (e *sinkError) Unwrap() error { return e.err }
 
 func (r *streamRun) fail(err error) {
-	r.err = err
-	var se *sinkError
-	switch {
-	case errors.As(err, &se):
-		r.failure = SystemError
-	case client.IsConfig(err):
-		r.failure = ConfigError
-	case client.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		r.failure = TransientError
-	default:
-		r.failure = SystemError
-	}
+	r.err, r.failure = err, FailureOf(err)
 }
 
 // observe turns client observations into stream stats and events.
