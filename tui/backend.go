@@ -2,9 +2,10 @@ package tui
 
 import (
 	"context"
-	"os/exec"
+	"io"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 )
 
@@ -75,6 +76,15 @@ const (
 	FormatAirbyte Format = "airbyte"
 )
 
+// FormatInfo is one output format the Output step offers (from
+// store/output's registry, through the Backend).
+type FormatInfo struct {
+	Name        Format
+	Label       string // "CSV", "Airbyte messages"
+	Description string // what the files are good for
+	Stdout      bool   // can write to "-" (standard output)
+}
+
 // Settings are the profile's remembered choices.
 type Settings struct {
 	Streams []Choice // nil: nothing remembered yet
@@ -88,12 +98,9 @@ type Identity struct {
 	Company string
 }
 
-// Budget is the daily API token budget, when known.
-type Budget struct {
-	Known     bool
-	Limit     int64
-	Remaining int64
-}
+// Budget is the daily API token budget, when known (the client's: one
+// type for the idea).
+type Budget = client.Budget
 
 // Plan is everything a run needs.
 type Plan struct {
@@ -129,9 +136,11 @@ type Backend interface {
 	DemoToken() string
 	// OAuth reports whether OAuth login is available and, if not, why.
 	OAuth() (available bool, reason string)
-	// OAuthCommand is the command that signs in with OAuth in the terminal
-	// (the UI steps aside while it runs); only called when available.
-	OAuthCommand() *exec.Cmd
+	// OAuthSignIn signs the profile in with OAuth (prompts, browser) on the
+	// terminal the UI hands over while it steps aside (in, out), saves the
+	// tokens and says who they belong to and where they went; only called
+	// when OAuth() says it is available.
+	OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (id Identity, budget Budget, where string, err error)
 	// Verify checks a token live (GET /v1/users/me) without saving it.
 	Verify(ctx context.Context, token string) (Identity, Budget, error)
 	// SaveToken stores the token for the profile and says where it went.
@@ -140,6 +149,8 @@ type Backend interface {
 	Whoami(ctx context.Context) (Identity, Budget, error)
 	// Streams lists every stream, in display order.
 	Streams() []StreamInfo
+	// Formats lists the output formats, in display order.
+	Formats() []FormatInfo
 	// Settings returns the profile's remembered choices.
 	Settings() Settings
 	// SaveSettings remembers the choices for next time.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os/exec"
+	"io"
 	"sync"
 	"time"
 
@@ -31,8 +31,8 @@ type fakeBackend struct {
 	script []engine.Event
 	block  bool
 	runErr error
-	// oauth is the OAuth sign-in command (nil: OAuth unavailable).
-	oauth *exec.Cmd
+	// oauth is the OAuth sign-in (nil: OAuth unavailable).
+	oauth *fakeOAuth
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -52,7 +52,28 @@ func (f *fakeBackend) OAuth() (bool, string) {
 	}
 	return false, "pdx has no registered OAuth app yet."
 }
-func (f *fakeBackend) OAuthCommand() *exec.Cmd { return f.oauth }
+func (f *fakeBackend) OAuthSignIn(_ context.Context, in io.Reader, out io.Writer) (Identity, Budget, string, error) {
+	o := f.oauth
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls++
+	o.gotIn, o.gotOut = in != nil, out != nil
+	if o.err != nil {
+		return Identity{}, Budget{}, "", o.err
+	}
+	return Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, Budget{Known: true, Limit: 30000, Remaining: 25000}, "in the OS keyring", nil
+}
+
+// fakeOAuth is a scripted OAuth sign-in: it fails with err (nil: succeeds)
+// and records how it was called.
+type fakeOAuth struct {
+	err error
+
+	mu            sync.Mutex
+	calls         int
+	gotIn, gotOut bool // the terminal was handed over
+}
+
 func (f *fakeBackend) Verify(_ context.Context, tok string) (Identity, Budget, error) {
 	if tok != "good" && tok != "demo-token" {
 		return Identity{}, Budget{}, errRejected
@@ -79,7 +100,16 @@ func (f *fakeBackend) Streams() []StreamInfo {
 		{Name: "pipelines", Description: "Sales pipelines", Group: GroupSettings, LastCount: -1},
 	}
 }
-func (f *fakeBackend) Settings() Settings { f.mu.Lock(); defer f.mu.Unlock(); return f.settings }
+
+// testFormats are the formats pdx registers, as the Output step shows them.
+var testFormats = []FormatInfo{
+	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false},
+	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false},
+	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true},
+}
+
+func (f *fakeBackend) Formats() []FormatInfo { return testFormats }
+func (f *fakeBackend) Settings() Settings    { f.mu.Lock(); defer f.mu.Unlock(); return f.settings }
 func (f *fakeBackend) SaveSettings(s Settings) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -14,7 +14,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/tui"
 	"github.com/pdxhq/pdx/tui/wire"
 )
@@ -39,7 +39,7 @@ func uiColors(out io.Writer) (noColor bool) {
 
 // runSyncUI is `pdx sync` in a terminal: live progress, then the summary,
 // which also stays on the terminal afterwards.
-func runSyncUI(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error) {
+func runSyncUI(ctx context.Context, cmd *cobra.Command, opts app.Options) (app.Summary, error) {
 	out := cmd.ErrOrStderr()
 	noColor := uiColors(out)
 	sum, o, err := wire.Sync(ctx, opts, tui.WatchOptions{In: cmd.InOrStdin(), Out: out, NoColor: noColor, AltScreen: true})
@@ -54,16 +54,10 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	if !isTerminal(in) || !isTerminal(out) {
 		return headlessFallback(cmd, g)
 	}
-	wo := wire.Options{Profile: g.profile, Demo: g.demo}
-	if authOAuthLogin != nil {
-		// The UI steps aside and runs `pdx auth login --oauth` itself.
-		if exe, err := os.Executable(); err == nil {
-			wo.OAuthArgs = []string{exe, "auth", "login", "--oauth"}
-			if g.profile != "" {
-				wo.OAuthArgs = append(wo.OAuthArgs, "--profile", g.profile)
-			}
-		}
-	}
+	// The UI steps aside for `pdx auth login --oauth`'s questions, asked
+	// in this process on the same terminal.
+	wo := wire.Options{Profile: g.profile, Demo: g.demo, NoKeyring: os.Getenv(envNoKeyring) != "",
+		OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
 	b, err := wire.New(wo)
 	if err != nil {
 		return withExit(exitFailure, fmt.Errorf("open the profile: %w", err))

@@ -1,21 +1,24 @@
 // Package wire is the UI's real Backend: it connects tui to the saved
 // profile (store/profile), the secret store (store/secret), the saved state
-// (store/state), the job runner (store/job) and the API client. `pdx` and
+// (store/state), the use cases (app: plan and run a sync, the API client,
+// the demo) and the output formats (store/output). `pdx` and
 // `pdx --demo` build one with New; tests of the UI use a fake instead.
 package wire
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os/exec"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -34,21 +37,24 @@ type Options struct {
 	Secrets *secret.Store
 	// ConfigDir and StateDir override the stores' directories (tests).
 	ConfigDir, StateDir string
-	// OAuthArgs is the command line that signs the profile in with OAuth
-	// in the terminal (`pdx auth login --oauth --profile P`); empty when
-	// this build has no OAuth sign-in.
-	OAuthArgs []string
+	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
+	// `pdx auth login` does: they go to the profile's 0600 file.
+	NoKeyring bool
+	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
+	// fixed options: the browser opener, and in tests the client id and
+	// secret and the servers. The profile is the Backend's.
+	OAuth *app.OAuthLogin
 }
 
 // Backend implements tui.Backend.
 type Backend struct {
 	name     string
-	demo     *job.Demo
+	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
 	state    *state.Profile
 
-	oauthArgs []string
+	oauth *app.OAuthLogin
 
 	mu       sync.Mutex
 	prof     profile.Profile
@@ -59,18 +65,18 @@ type Backend struct {
 // New opens the stores for the profile (or starts the demo simulator). The
 // caller must Close it.
 func New(o Options) (*Backend, error) {
-	b := &Backend{oauthArgs: o.OAuthArgs}
+	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
-		d, err := job.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
+		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
 		if err != nil {
 			return nil, err
 		}
-		b.demo, b.name, b.prof = d, job.DemoProfile, d.Profile
+		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.state = state.Ephemeral(job.DemoProfile)
+		b.state = state.Ephemeral(app.DemoProfile)
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -92,7 +98,7 @@ func New(o Options) (*Backend, error) {
 	b.name, b.prof = name, p
 	b.secrets = o.Secrets
 	if b.secrets == nil {
-		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), Warn: &b.warnings})
+		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), NoKeyring: o.NoKeyring, Warn: &b.warnings})
 	}
 	ss := state.OpenDir(o.StateDir)
 	if o.StateDir == "" {
@@ -138,19 +144,33 @@ func (b *Backend) OAuth() (bool, string) {
 	switch {
 	case b.demo != nil:
 		return false, "the demo signs in with its API token."
-	case len(b.oauthArgs) == 0:
+	case b.oauth == nil:
 		return false, "this build of pdx has no OAuth sign-in yet."
 	}
 	return true, ""
 }
 
-// OAuthCommand implements tui.Backend: the CLI's own OAuth login, which
-// opens the browser and saves the tokens where `pdx auth login` does.
-func (b *Backend) OAuthCommand() *exec.Cmd {
-	if ok, _ := b.OAuth(); !ok {
-		return nil
+// OAuthSignIn implements tui.Backend with the CLI's own OAuth login (the
+// same questions on the terminal, the browser), in this process: the
+// tokens are saved where `pdx auth login --oauth` saves them, and the
+// profile it saved is the one this Backend goes on with.
+func (b *Backend) OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (tui.Identity, tui.Budget, string, error) {
+	if ok, reason := b.OAuth(); !ok {
+		return tui.Identity{}, tui.Budget{}, "", errors.New("OAuth sign-in is not available: " + reason)
 	}
-	return exec.Command(b.oauthArgs[0], b.oauthArgs[1:]...)
+	o := *b.oauth
+	o.Profile = b.name
+	b.warnings.Reset()
+	res, err := app.Auth{Profiles: b.profiles, Secrets: b.secrets}.LoginOAuth(ctx, o, app.NewPrompter(in, out, false))
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, "", err
+	}
+	id := tui.Identity{User: res.Me.Name, Company: res.Me.CompanyName}
+	b.mu.Lock()
+	b.prof, b.lastSeen = res.Saved, id
+	b.mu.Unlock()
+	bu := res.Budget
+	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, "in " + res.Where.String(), nil
 }
 
 // profileCopy is the current profile under the lock.
@@ -162,7 +182,7 @@ func (b *Backend) profileCopy() profile.Profile {
 
 // check asks /v1/users/me who the secret belongs to.
 func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, tui.Budget, error) {
-	cl, err := job.NewClient(job.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
+	cl, err := app.NewClient(app.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
@@ -170,13 +190,12 @@ func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, t
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
-	bu := cl.Budget()
 	id := tui.Identity{User: me.Name, Company: me.CompanyName}
 	b.mu.Lock()
 	b.lastSeen = id
 	b.prof.User, b.prof.Company, b.prof.CompanyDomain = me.Name, me.CompanyName, me.CompanyDomain
 	b.mu.Unlock()
-	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, nil
+	return id, cl.Budget(), nil
 }
 
 // persist saves rotated OAuth tokens.
@@ -190,18 +209,8 @@ func (b *Backend) Verify(ctx context.Context, token string) (tui.Identity, tui.B
 	return b.check(ctx, secret.Secret{APIToken: strings.TrimSpace(token)})
 }
 
-// Whoami implements tui.Backend. The profile is read again first: an OAuth
-// sign-in run from the UI saved it behind our back.
+// Whoami implements tui.Backend.
 func (b *Backend) Whoami(ctx context.Context) (tui.Identity, tui.Budget, error) {
-	if b.profiles != nil {
-		if cfg, err := b.profiles.Load(); err == nil {
-			if _, p, ok := cfg.Resolve(b.name); ok {
-				b.mu.Lock()
-				b.prof = p
-				b.mu.Unlock()
-			}
-		}
-	}
 	sec, _, err := b.secrets.Get(b.name)
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
@@ -278,16 +287,25 @@ func group(g streams.Group) tui.Group {
 	return tui.GroupCore
 }
 
+// Formats implements tui.Backend: store/output's registry.
+func (b *Backend) Formats() []tui.FormatInfo {
+	var out []tui.FormatInfo
+	for _, f := range output.Formats() {
+		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout})
+	}
+	return out
+}
+
 // Settings implements tui.Backend.
 func (b *Backend) Settings() tui.Settings {
 	p := b.profileCopy()
 	s := tui.Settings{Format: tui.Format(p.Format), OutDir: p.OutDir}
 	if s.OutDir == "" {
-		s.OutDir = job.DefaultOutDir
+		s.OutDir = app.DefaultOutDir
 	}
 	for _, n := range p.Streams {
 		m := tui.FullRefresh
-		if p.ModeFor(n) == profile.ModeIncremental {
+		if p.ModeFor(n) == engine.Incremental {
 			m = tui.Incremental
 		}
 		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
@@ -301,7 +319,7 @@ func (b *Backend) Settings() tui.Settings {
 func (b *Backend) SaveSettings(s tui.Settings) error {
 	b.mu.Lock()
 	b.prof.Streams = nil
-	b.prof.StreamModes = map[string]string{}
+	b.prof.StreamModes = map[string]engine.Mode{}
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
 		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
@@ -319,11 +337,11 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-func profileMode(m tui.Mode) string {
+func profileMode(m tui.Mode) engine.Mode {
 	if m == tui.Incremental {
-		return profile.ModeIncremental
+		return engine.Incremental
 	}
-	return profile.ModeFull
+	return engine.FullRefresh
 }
 
 // Estimate implements tui.Backend.
@@ -347,13 +365,13 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		return tui.Result{}, err
 	}
 	p := b.profileCopy()
-	p.Streams, p.StreamModes, p.Mode = nil, map[string]string{}, ""
+	p.Streams, p.StreamModes, p.Mode = nil, map[string]engine.Mode{}, ""
 	for _, c := range plan.Streams {
 		p.Streams = append(p.Streams, c.Stream)
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
-	sum, err := job.Run(ctx, job.Options{
+	sum, err := app.Run(ctx, app.Options{
 		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {
