@@ -1,0 +1,441 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/pdxhq/pdx/source/streams"
+)
+
+// Reserved column names (never taken by a record key's column).
+const (
+	colDeletedAt = "_pdx_deleted_at"
+	colValidFrom = "_pdx_valid_from"
+	colValidTo   = "_pdx_valid_to"
+	colVersion   = "_pdx_version"
+)
+
+// historyStreams get a <stream>_history table (the core entities).
+var historyStreams = map[string]bool{"deals": true, "persons": true, "organizations": true, "leads": true, "products": true, "activities": true}
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// table is one stream's table and the statements that write it. Only the
+// Sink's goroutine holding its mutex touches it.
+type table struct {
+	name    string
+	pkKeys  map[string]bool
+	cols    []Column
+	pk      []int            // indexes of the primary key columns in cols
+	byKey   map[string][]int // top-level key -> columns holding its whole value
+	bySub   map[string]map[string][]int
+	taken   map[string]bool // lower-cased column names in use
+	history bool
+	cursor  string // the column history versions are dated by ("" none)
+	full    bool   // full refresh: written into the stage table, swapped in at the end
+	staging bool   // a stage table is being filled
+	done    bool
+
+	upsert, stage, tomb *sql.Stmt
+	vals                []any
+}
+
+func (t *table) historyName() string { return t.name + "_history" }
+func (t *table) stageName() string   { return "_pdx_stage_" + t.name }
+
+// index registers column i in the lookup maps.
+func (t *table) index(i int) {
+	c := t.cols[i]
+	t.taken[strings.ToLower(c.Name)] = true
+	if c.Sub == "" {
+		t.byKey[c.Key] = append(t.byKey[c.Key], i)
+		return
+	}
+	m := t.bySub[c.Key]
+	if m == nil {
+		m = map[string][]int{}
+		t.bySub[c.Key] = m
+	}
+	m[c.Sub] = append(m[c.Sub], i)
+}
+
+// uniqueName returns name, or name_2, name_3... when a column has it.
+func (t *table) uniqueName(name string) string {
+	if name == "" {
+		name = "column"
+	}
+	n := name
+	for i := 2; t.taken[strings.ToLower(n)]; i++ {
+		n = fmt.Sprintf("%s_%d", name, i)
+	}
+	return n
+}
+
+// openTable brings the stream's tables up to date with layout inside the
+// current transaction: creates them, adds new columns, records type changes,
+// and prepares the statements.
+func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column) (*table, error) {
+	t := &table{name: st.Name, pkKeys: map[string]bool{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
+		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
+		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
+	for _, k := range st.PrimaryKey {
+		t.pkKeys[k] = true
+	}
+	if t.history {
+		t.cursor = st.Cursor
+	}
+	known, err := s.loadColumns(ctx, st.Name)
+	if err != nil {
+		return nil, err
+	}
+	exists, err := s.tableExists(ctx, st.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !exists && len(known) > 0 {
+		// The table was dropped by hand: start its columns over.
+		if _, err := s.conn.ExecContext(ctx, `DELETE FROM _pdx_columns WHERE stream = ?`, st.Name); err != nil {
+			return nil, fmt.Errorf("reset columns of %s: %w", st.Name, err)
+		}
+		known = nil
+	}
+	byID := map[string]int{}
+	for i, c := range known {
+		t.cols = append(t.cols, c)
+		byID[c.id()] = i
+		t.index(i)
+	}
+	// Every primary key column exists even if the layout forgot one.
+	for _, k := range st.PrimaryKey {
+		if !containsID(layout, k) {
+			layout = append([]Column{{Name: k, Key: k, Type: Text}}, layout...)
+		}
+	}
+	for _, c := range layout {
+		if i, ok := byID[c.id()]; ok {
+			old := t.cols[i]
+			t.cols[i].Decode = c.Decode
+			if old.Type != c.Type {
+				t.cols[i].Type = c.Type
+				if err := s.retypeColumn(ctx, st.Name, old, c.Type); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		c.Name = t.uniqueName(c.Name)
+		t.cols = append(t.cols, c)
+		t.index(len(t.cols) - 1)
+		if err := s.saveColumn(ctx, st.Name, c, len(t.cols)-1); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range st.PrimaryKey {
+		for i, c := range t.cols {
+			if c.Key == k && c.Sub == "" && c.Part == "" {
+				t.pk = append(t.pk, i)
+				break
+			}
+		}
+	}
+	if !exists {
+		if _, err := s.conn.ExecContext(ctx, t.createSQL(t.name, false)); err != nil {
+			return nil, fmt.Errorf("create table %s: %w", t.name, err)
+		}
+	}
+	if err := s.syncColumns(ctx, t); err != nil {
+		return nil, err
+	}
+	if t.full {
+		t.staging = true
+		if _, err := s.conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+quote(t.stageName())); err != nil {
+			return nil, fmt.Errorf("drop stage of %s: %w", t.name, err)
+		}
+		if _, err := s.conn.ExecContext(ctx, t.createSQL(t.stageName(), false)); err != nil {
+			return nil, fmt.Errorf("create stage of %s: %w", t.name, err)
+		}
+	}
+	return t, s.prepare(ctx, t)
+}
+
+func containsID(cols []Column, key string) bool {
+	for _, c := range cols {
+		if c.Key == key && c.Sub == "" && c.Part == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// createSQL creates the current-state table (or its stage) or, with
+// history, the history table.
+func (t *table) createSQL(name string, history bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s (", quote(name))
+	if history {
+		fmt.Fprintf(&b, "%s INTEGER PRIMARY KEY, ", quote(colVersion))
+	}
+	rowid := !history && len(t.pk) == 1 && t.cols[t.pk[0]].Type == Integer
+	for i, c := range t.cols {
+		fmt.Fprintf(&b, "%s %s", quote(c.Name), c.Type.declared())
+		if rowid && i == t.pk[0] {
+			b.WriteString(" PRIMARY KEY") // an alias of the rowid: the fastest key SQLite has
+		}
+		b.WriteString(", ")
+	}
+	fmt.Fprintf(&b, "%s TEXT", quote(colDeletedAt))
+	if history {
+		fmt.Fprintf(&b, ", %s TEXT NOT NULL, %s TEXT", quote(colValidFrom), quote(colValidTo))
+	} else if !rowid {
+		fmt.Fprintf(&b, ", PRIMARY KEY (%s)", t.pkList(""))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// pkList is the primary key columns, each prefixed (new., old., "") .
+func (t *table) pkList(prefix string) string {
+	parts := make([]string, len(t.pk))
+	for i, p := range t.pk {
+		parts[i] = prefix + quote(t.cols[p].Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pkMatch is "a.k = b.k AND ..." for the primary key.
+func (t *table) pkMatch(a, b string) string {
+	parts := make([]string, len(t.pk))
+	for i, p := range t.pk {
+		n := quote(t.cols[p].Name)
+		parts[i] = a + n + " = " + b + n
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// syncColumns adds the columns the tables lack (a new custom field, a key
+// seen for the first time): ALTER TABLE in place, the data stays.
+func (s *Sink) syncColumns(ctx context.Context, t *table) error {
+	targets := []string{t.name}
+	if t.history {
+		exists, err := s.tableExists(ctx, t.historyName())
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if _, err := s.conn.ExecContext(ctx, t.createSQL(t.historyName(), true)); err != nil {
+				return fmt.Errorf("create table %s: %w", t.historyName(), err)
+			}
+			idx := fmt.Sprintf("CREATE UNIQUE INDEX %s ON %s (%s) WHERE %s IS NULL", quote("_pdx_open_"+t.name), quote(t.historyName()), t.pkList(""), quote(colValidTo))
+			if _, err := s.conn.ExecContext(ctx, idx); err != nil {
+				return fmt.Errorf("index %s: %w", t.historyName(), err)
+			}
+		}
+		targets = append(targets, t.historyName())
+	}
+	if t.staging {
+		targets = append(targets, t.stageName())
+	}
+	for _, name := range targets {
+		have := map[string]bool{}
+		rows, err := s.conn.QueryContext(ctx, `SELECT lower(name) FROM pragma_table_info(?)`, name)
+		if err != nil {
+			return fmt.Errorf("columns of %s: %w", name, err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return fmt.Errorf("columns of %s: %w", name, err)
+			}
+			have[n] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("columns of %s: %w", name, err)
+		}
+		for _, c := range t.cols {
+			if have[strings.ToLower(c.Name)] {
+				continue
+			}
+			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quote(name), quote(c.Name), c.Type.declared())
+			if _, err := s.conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("add column %s to %s: %w", c.Name, name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// addColumn adds a column for a top-level key no column holds, in the middle
+// of a page: the tables are altered and the statements prepared again.
+func (s *Sink) addColumn(ctx context.Context, t *table, key string, typ Type) (int, error) {
+	name := key
+	if m := hashKey.FindStringSubmatch(key); m != nil {
+		name = CustomName("", m[1], m[2])
+	}
+	c := Column{Name: t.uniqueName(name), Key: key, Type: typ}
+	t.cols = append(t.cols, c)
+	i := len(t.cols) - 1
+	t.index(i)
+	if err := s.saveColumn(ctx, t.name, c, i); err != nil {
+		return 0, err
+	}
+	if err := s.syncColumns(ctx, t); err != nil {
+		return 0, err
+	}
+	s.opt.Notice(t.name, fmt.Sprintf("%s: new field %q stored in the new column %s", t.name, key, c.Name))
+	return i, s.prepare(ctx, t)
+}
+
+// prepare (re)builds the table's statements and history triggers.
+func (s *Sink) prepare(ctx context.Context, t *table) error {
+	for _, st := range []*sql.Stmt{t.upsert, t.stage, t.tomb} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	t.upsert, t.stage, t.tomb = nil, nil, nil
+	names := make([]string, 0, len(t.cols)+1)
+	for _, c := range t.cols {
+		names = append(names, quote(c.Name))
+	}
+	names = append(names, quote(colDeletedAt))
+	list := strings.Join(names, ", ")
+	params := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	t.vals = make([]any, len(names))
+
+	var err error
+	if t.upsert, err = s.conn.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) %s", quote(t.name), list, params, t.onConflict())); err != nil {
+		return fmt.Errorf("prepare %s upsert: %w", t.name, err)
+	}
+	tomb := fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s) VALUES (%[4]s?) ON CONFLICT (%[2]s) DO UPDATE SET %[3]s = excluded.%[3]s WHERE %[1]s.%[3]s IS NULL",
+		quote(t.name), t.pkList(""), quote(colDeletedAt), strings.Repeat("?, ", len(t.pk)))
+	if t.tomb, err = s.conn.PrepareContext(ctx, tomb); err != nil {
+		return fmt.Errorf("prepare %s tombstone: %w", t.name, err)
+	}
+	if t.staging {
+		// Within one full refresh the last copy of a record wins.
+		if t.stage, err = s.conn.PrepareContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES (%s)", quote(t.stageName()), list, params)); err != nil {
+			return fmt.Errorf("prepare %s stage: %w", t.name, err)
+		}
+	}
+	if t.history {
+		return s.historyTriggers(ctx, t)
+	}
+	return nil
+}
+
+// onConflict updates an existing row only when a value differs, so the
+// inclusive-boundary repeat of an incremental run writes nothing (and adds
+// no history version).
+func (t *table) onConflict() string {
+	var set, diff []string
+	for i, c := range t.cols {
+		if t.isPK(i) {
+			continue
+		}
+		n := quote(c.Name)
+		set = append(set, n+" = excluded."+n)
+		diff = append(diff, quote(t.name)+"."+n+" IS NOT excluded."+n)
+	}
+	n := quote(colDeletedAt)
+	set = append(set, n+" = excluded."+n)
+	diff = append(diff, quote(t.name)+"."+n+" IS NOT excluded."+n)
+	return fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET %s WHERE %s", t.pkList(""), strings.Join(set, ", "), strings.Join(diff, " OR "))
+}
+
+func (t *table) isPK(i int) bool {
+	for _, p := range t.pk {
+		if p == i {
+			return true
+		}
+	}
+	return false
+}
+
+// historyTriggers maintain <stream>_history (slowly changing dimension type
+// 2) from the changes of the current table. They are TEMP triggers: they
+// live in this connection only, so the file holds no triggers and a user
+// editing the database by hand does not write history.
+func (s *Sink) historyTriggers(ctx context.Context, t *table) error {
+	h := quote(t.historyName())
+	var cols, newVals []string
+	for _, c := range t.cols {
+		cols = append(cols, quote(c.Name))
+		newVals = append(newVals, "new."+quote(c.Name))
+	}
+	cols = append(cols, quote(colDeletedAt), quote(colValidFrom), quote(colValidTo))
+	newVals = append(newVals, "new."+quote(colDeletedAt))
+	utc := func(x string) string { return fmt.Sprintf("strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s)", x) }
+	now := "(SELECT t FROM temp._pdx_now)"
+	// A version is valid from the record's update time (the run's time when
+	// it has none); a tombstone's version from the deletion time.
+	from := now
+	if t.cursor != "" {
+		from = fmt.Sprintf("COALESCE(%s, %s)", utc("new."+quote(t.cursor)), now)
+	}
+	from = fmt.Sprintf("CASE WHEN new.%[1]s IS NOT NULL THEN COALESCE(%[2]s, %[3]s) ELSE %[3]s END", quote(colDeletedAt), utc("new."+quote(colDeletedAt)), from)
+	closeOpen := func(row, at string) string {
+		var m []string
+		for _, p := range t.pk {
+			n := quote(t.cols[p].Name)
+			m = append(m, n+" = "+row+"."+n)
+		}
+		return fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s AND %s IS NULL;", h, quote(colValidTo), at, strings.Join(m, " AND "), quote(colValidTo))
+	}
+	insert := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s, %s, NULL);", h, strings.Join(cols, ", "), strings.Join(newVals, ", "), from)
+	trig := func(kind string) string { return quote("_pdx_history_" + t.name + "_" + kind) }
+	stmts := []string{
+		"DROP TRIGGER IF EXISTS temp." + trig("insert"),
+		"DROP TRIGGER IF EXISTS temp." + trig("update"),
+		"DROP TRIGGER IF EXISTS temp." + trig("delete"),
+		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER INSERT ON main.%s BEGIN %s %s END", trig("insert"), quote(t.name), closeOpen("new", from), insert),
+		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER UPDATE ON main.%s BEGIN %s %s END", trig("update"), quote(t.name), closeOpen("old", from), insert),
+		// A row a full refresh no longer sees is gone since this run.
+		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER DELETE ON main.%s BEGIN %s END", trig("delete"), quote(t.name), closeOpen("old", now)),
+	}
+	for _, q := range stmts {
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("history triggers of %s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// swap replaces the table's content with the finished full refresh in the
+// current transaction: changed and new rows upserted (history sees each
+// change), rows the refresh did not see deleted, the stage dropped.
+func (s *Sink) swap(ctx context.Context, t *table) error {
+	names := make([]string, 0, len(t.cols)+1)
+	for _, c := range t.cols {
+		names = append(names, quote(c.Name))
+	}
+	names = append(names, quote(colDeletedAt))
+	list := strings.Join(names, ", ")
+	stage, main := quote(t.stageName()), quote(t.name)
+	stmts := []string{
+		// WHERE true: SQLite's parser needs it between SELECT and ON CONFLICT.
+		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE true %s", main, list, list, stage, t.onConflict()),
+		fmt.Sprintf("DELETE FROM %s WHERE NOT EXISTS (SELECT 1 FROM %s WHERE %s)", main, stage, t.pkMatch(stage+".", main+".")),
+	}
+	for _, q := range stmts {
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("replace %s: %w", t.name, err)
+		}
+	}
+	return s.dropStage(ctx, t)
+}
+
+func (s *Sink) dropStage(ctx context.Context, t *table) error {
+	if t.stage != nil {
+		t.stage.Close()
+		t.stage = nil
+	}
+	t.staging = false
+	if _, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quote(t.stageName())); err != nil {
+		return fmt.Errorf("drop stage of %s: %w", t.name, err)
+	}
+	return nil
+}
