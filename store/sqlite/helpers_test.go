@@ -47,7 +47,9 @@ func page(stream string, recs ...string) engine.Event {
 func ckpt(stream string) engine.Event {
 	return engine.Event{Kind: engine.Checkpoint, Stream: stream, State: json.RawMessage(`{}`)}
 }
-func done(stream string) engine.Event { return engine.Event{Kind: engine.StreamComplete, Stream: stream} }
+func done(stream string) engine.Event {
+	return engine.Event{Kind: engine.StreamComplete, Stream: stream}
+}
 
 // run writes one run of one stream: its pages, a checkpoint after each, and
 // the end of the stream.

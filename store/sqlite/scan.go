@@ -68,16 +68,13 @@ func ws(b []byte, i int) int {
 
 // strEnd returns the index just past the string that starts at b[i], or -1.
 func strEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); {
-		k := bytes.IndexAny(b[j:], `"\`)
-		if k < 0 {
-			return -1
-		}
-		j += k
-		if b[j] == '"' {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '"':
 			return j + 1
+		case '\\':
+			j++ // skip the escaped character
 		}
-		j += 2 // an escape: skip the escaped character
 	}
 	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -342,12 +343,15 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 	for i := range vals {
 		vals[i] = nil
 	}
-	var deleted []byte
+	var deleted, cursor []byte
 	others := 0
 	err := members(rec, func(k, v []byte) error {
 		if string(k) == colDeletedAt {
 			deleted = v
 			return nil
+		}
+		if t.cursor != "" && string(k) == t.cursor {
+			cursor = v
 		}
 		if !t.pkKeys[string(k)] {
 			others++
@@ -412,16 +416,28 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 			// A full refresh drops the rows it does not see anyway.
 			return nil
 		}
-		args := make([]any, 0, len(t.pk)+1)
+		args := make([]any, 0, len(t.pk)+2)
 		for _, p := range t.pk {
 			args = append(args, vals[p])
 		}
-		if _, err := t.tomb.ExecContext(ctx, append(args, del)...); err != nil {
+		args = append(args, del)
+		if t.history {
+			args = append(args, s.validFrom(deleted))
+		}
+		if _, err := t.tomb.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("write tombstone: %w", err)
 		}
 		return nil
 	}
-	vals[len(vals)-1] = del
+	if t.history {
+		vf := cursor
+		if del != nil {
+			vf = deleted
+		}
+		vals[len(vals)-2], vals[len(vals)-1] = del, s.validFrom(vf)
+	} else {
+		vals[len(vals)-1] = del
+	}
 	st := t.upsert
 	if t.staging {
 		st = t.stage
@@ -430,6 +446,20 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 		return fmt.Errorf("write record: %w", err)
 	}
 	return nil
+}
+
+// validFrom dates a version: the JSON time raw (update_time, a deletion
+// time) as RFC 3339 UTC, the run's start when there is none.
+func (s *Sink) validFrom(raw []byte) string {
+	if len(raw) > 2 && raw[0] == '"' {
+		if x, err := text(raw); err == nil {
+			if tm, err := engine.ParseTime(x); err == nil {
+				return stamp(tm)
+			}
+			return strings.Clone(x)
+		}
+	}
+	return stamp(s.started)
 }
 
 // Finish ends the run: full refreshes that did not complete are dropped
@@ -491,3 +521,4 @@ func (s *Sink) finish(ctx context.Context, runErr error) error {
 	}
 	return nil
 }
+

@@ -42,7 +42,27 @@ type table struct {
 	vals                []any
 }
 
-func (t *table) historyName() string { return t.name + "_history" }
+// The history of a stream is the view <stream>_history: the versions
+// replaced so far (_pdx_history_<stream>, each with its _pdx_valid_to) and
+// the current rows (valid from their _pdx_valid_from, to NULL). Keeping the
+// current version only in the current table halves what a first sync
+// writes; a version is copied into the history table when it is replaced.
+func (t *table) historyName() string { return "_pdx_history_" + t.name }
+func (t *table) viewName() string    { return t.name + "_history" }
+
+// names is the quoted columns of the current table, in parameter order:
+// the record's columns, _pdx_deleted_at, and _pdx_valid_from with history.
+func (t *table) names() []string {
+	out := make([]string, 0, len(t.cols)+2)
+	for _, c := range t.cols {
+		out = append(out, quote(c.Name))
+	}
+	out = append(out, quote(colDeletedAt))
+	if t.history {
+		out = append(out, quote(colValidFrom))
+	}
+	return out
+}
 func (t *table) stageName() string   { return "_pdx_stage_" + t.name }
 
 // index registers column i in the lookup maps.
@@ -170,7 +190,7 @@ func containsID(cols []Column, key string) bool {
 }
 
 // createSQL creates the current-state table (or its stage) or, with
-// history, the history table.
+// history, the table of replaced versions.
 func (t *table) createSQL(name string, history bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (", quote(name))
@@ -186,9 +206,13 @@ func (t *table) createSQL(name string, history bool) string {
 		b.WriteString(", ")
 	}
 	fmt.Fprintf(&b, "%s TEXT", quote(colDeletedAt))
-	if history {
-		fmt.Fprintf(&b, ", %s TEXT NOT NULL, %s TEXT", quote(colValidFrom), quote(colValidTo))
-	} else if !rowid {
+	switch {
+	case history:
+		fmt.Fprintf(&b, ", %s TEXT NOT NULL, %s TEXT NOT NULL", quote(colValidFrom), quote(colValidTo))
+	case t.history:
+		fmt.Fprintf(&b, ", %s TEXT NOT NULL", quote(colValidFrom))
+	}
+	if !history && !rowid {
 		fmt.Fprintf(&b, ", PRIMARY KEY (%s)", t.pkList(""))
 	}
 	b.WriteString(")")
@@ -227,7 +251,7 @@ func (s *Sink) syncColumns(ctx context.Context, t *table) error {
 			if _, err := s.conn.ExecContext(ctx, t.createSQL(t.historyName(), true)); err != nil {
 				return fmt.Errorf("create table %s: %w", t.historyName(), err)
 			}
-			idx := fmt.Sprintf("CREATE UNIQUE INDEX %s ON %s (%s) WHERE %s IS NULL", quote("_pdx_open_"+t.name), quote(t.historyName()), t.pkList(""), quote(colValidTo))
+			idx := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quote("_pdx_history_"+t.name+"_key"), quote(t.historyName()), t.pkList(""))
 			if _, err := s.conn.ExecContext(ctx, idx); err != nil {
 				return fmt.Errorf("index %s: %w", t.historyName(), err)
 			}
@@ -297,11 +321,7 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 		}
 	}
 	t.upsert, t.stage, t.tomb = nil, nil, nil
-	names := make([]string, 0, len(t.cols)+1)
-	for _, c := range t.cols {
-		names = append(names, quote(c.Name))
-	}
-	names = append(names, quote(colDeletedAt))
+	names := t.names()
 	list := strings.Join(names, ", ")
 	params := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
 	t.vals = make([]any, len(names))
@@ -312,6 +332,12 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 	}
 	tomb := fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s) VALUES (%[4]s?) ON CONFLICT (%[2]s) DO UPDATE SET %[3]s = excluded.%[3]s WHERE %[1]s.%[3]s IS NULL",
 		quote(t.name), t.pkList(""), quote(colDeletedAt), strings.Repeat("?, ", len(t.pk)))
+	if t.history {
+		// The deletion is a version of its own, valid from the deletion time.
+		vf := quote(colValidFrom)
+		tomb = fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s, %[5]s) VALUES (%[4]s?, ?) ON CONFLICT (%[2]s) DO UPDATE SET %[3]s = excluded.%[3]s, %[5]s = excluded.%[5]s WHERE %[1]s.%[3]s IS NULL",
+			quote(t.name), t.pkList(""), quote(colDeletedAt), strings.Repeat("?, ", len(t.pk)), vf)
+	}
 	if t.tomb, err = s.conn.PrepareContext(ctx, tomb); err != nil {
 		return fmt.Errorf("prepare %s tombstone: %w", t.name, err)
 	}
@@ -343,6 +369,11 @@ func (t *table) onConflict() string {
 	n := quote(colDeletedAt)
 	set = append(set, n+" = excluded."+n)
 	diff = append(diff, quote(t.name)+"."+n+" IS NOT excluded."+n)
+	if t.history {
+		// Moves with a change only: a repeat keeps its version's start.
+		n := quote(colValidFrom)
+		set = append(set, n+" = excluded."+n)
+	}
 	return fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET %s WHERE %s", t.pkList(""), strings.Join(set, ", "), strings.Join(diff, " OR "))
 }
 
@@ -355,50 +386,39 @@ func (t *table) isPK(i int) bool {
 	return false
 }
 
-// historyTriggers maintain <stream>_history (slowly changing dimension type
-// 2) from the changes of the current table. They are TEMP triggers: they
-// live in this connection only, so the file holds no triggers and a user
-// editing the database by hand does not write history.
+// historyTriggers copy a version into the history table when it is
+// replaced (a changed record, a tombstone) or removed (a row a full refresh
+// no longer sees, gone since this run), and keep the <stream>_history view
+// in step with the columns. The triggers are TEMP: they live in this
+// connection only, so the file holds no triggers and a user editing the
+// database by hand writes no history.
 func (s *Sink) historyTriggers(ctx context.Context, t *table) error {
 	h := quote(t.historyName())
-	var cols, newVals []string
+	var cols, oldVals []string
 	for _, c := range t.cols {
 		cols = append(cols, quote(c.Name))
-		newVals = append(newVals, "new."+quote(c.Name))
+		oldVals = append(oldVals, "old."+quote(c.Name))
 	}
-	cols = append(cols, quote(colDeletedAt), quote(colValidFrom), quote(colValidTo))
-	newVals = append(newVals, "new."+quote(colDeletedAt))
-	utc := func(x string) string { return fmt.Sprintf("strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s)", x) }
-	now := "(SELECT t FROM temp._pdx_now)"
-	// A version is valid from the record's update time (the run's time when
-	// it has none); a tombstone's version from the deletion time.
-	from := now
-	if t.cursor != "" {
-		from = fmt.Sprintf("COALESCE(%s, %s)", utc("new."+quote(t.cursor)), now)
+	list := strings.Join(cols, ", ")
+	sys := fmt.Sprintf("%s, %s", quote(colDeletedAt), quote(colValidFrom))
+	insert := func(to string) string {
+		return fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, old.%s, old.%s, %s);", h, list, sys, quote(colValidTo),
+			strings.Join(oldVals, ", "), quote(colDeletedAt), quote(colValidFrom), to)
 	}
-	from = fmt.Sprintf("CASE WHEN new.%[1]s IS NOT NULL THEN COALESCE(%[2]s, %[3]s) ELSE %[3]s END", quote(colDeletedAt), utc("new."+quote(colDeletedAt)), from)
-	closeOpen := func(row, at string) string {
-		var m []string
-		for _, p := range t.pk {
-			n := quote(t.cols[p].Name)
-			m = append(m, n+" = "+row+"."+n)
-		}
-		return fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s AND %s IS NULL;", h, quote(colValidTo), at, strings.Join(m, " AND "), quote(colValidTo))
-	}
-	insert := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s, %s, NULL);", h, strings.Join(cols, ", "), strings.Join(newVals, ", "), from)
 	trig := func(kind string) string { return quote("_pdx_history_" + t.name + "_" + kind) }
+	view := quote(t.viewName())
 	stmts := []string{
-		"DROP TRIGGER IF EXISTS temp." + trig("insert"),
 		"DROP TRIGGER IF EXISTS temp." + trig("update"),
 		"DROP TRIGGER IF EXISTS temp." + trig("delete"),
-		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER INSERT ON main.%s BEGIN %s %s END", trig("insert"), quote(t.name), closeOpen("new", from), insert),
-		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER UPDATE ON main.%s BEGIN %s %s END", trig("update"), quote(t.name), closeOpen("old", from), insert),
-		// A row a full refresh no longer sees is gone since this run.
-		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER DELETE ON main.%s BEGIN %s END", trig("delete"), quote(t.name), closeOpen("old", now)),
+		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER UPDATE ON main.%s BEGIN %s END", trig("update"), quote(t.name), insert("new."+quote(colValidFrom))),
+		fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER DELETE ON main.%s BEGIN %s END", trig("delete"), quote(t.name), insert("(SELECT t FROM temp._pdx_now)")),
+		"DROP VIEW IF EXISTS " + view,
+		fmt.Sprintf("CREATE VIEW %s AS SELECT %s, %s, %s FROM %s UNION ALL SELECT %s, %s, NULL AS %s FROM %s", view,
+			list, sys, quote(colValidTo), h, list, sys, quote(colValidTo), quote(t.name)),
 	}
 	for _, q := range stmts {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("history triggers of %s: %w", t.name, err)
+			return fmt.Errorf("history of %s: %w", t.name, err)
 		}
 	}
 	return nil
@@ -408,12 +428,7 @@ func (s *Sink) historyTriggers(ctx context.Context, t *table) error {
 // current transaction: changed and new rows upserted (history sees each
 // change), rows the refresh did not see deleted, the stage dropped.
 func (s *Sink) swap(ctx context.Context, t *table) error {
-	names := make([]string, 0, len(t.cols)+1)
-	for _, c := range t.cols {
-		names = append(names, quote(c.Name))
-	}
-	names = append(names, quote(colDeletedAt))
-	list := strings.Join(names, ", ")
+	list := strings.Join(t.names(), ", ")
 	stage, main := quote(t.stageName()), quote(t.name)
 	stmts := []string{
 		// WHERE true: SQLite's parser needs it between SELECT and ON CONFLICT.
