@@ -521,4 +521,3 @@ func (s *Sink) finish(ctx context.Context, runErr error) error {
 	}
 	return nil
 }
-

@@ -63,7 +63,7 @@ func (t *table) names() []string {
 	}
 	return out
 }
-func (t *table) stageName() string   { return "_pdx_stage_" + t.name }
+func (t *table) stageName() string { return "_pdx_stage_" + t.name }
 
 // index registers column i in the lookup maps.
 func (t *table) index(i int) {
