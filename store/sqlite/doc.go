@@ -20,15 +20,18 @@
 //     table's content in the one transaction of its StreamComplete; a failed
 //     or stopped one leaves the previous content.
 //   - <stream>_history for deals, persons, organizations, leads, products and
-//     activities: every distinct version seen (slowly changing dimension
-//     type 2), with _pdx_version, _pdx_valid_from (the record's update_time,
-//     normalised to RFC 3339 UTC; the run's start when it has none; the
-//     deletion time for a tombstone) and _pdx_valid_to (NULL for the current
-//     version; set when a changed version arrives, or to the run's start when
-//     a full refresh no longer sees the row). The current version of a row:
-//     WHERE _pdx_valid_to IS NULL. The history is kept by TEMP triggers of the
-//     writer's connection: the file holds no triggers, and editing it by hand
-//     writes no history.
+//     activities: a view of every distinct version seen (slowly changing
+//     dimension type 2) with _pdx_valid_from (the record's update_time as
+//     RFC 3339 UTC; the run's start when it has none; the deletion time for
+//     a tombstone) and _pdx_valid_to (NULL for the current version; the next
+//     version's _pdx_valid_from when a changed version arrived; the run's
+//     start when a full refresh no longer saw the row). The view unions
+//     _pdx_history_<stream> (the versions replaced so far) and the current
+//     table (which carries its rows' _pdx_valid_from): a first sync writes
+//     every row once, and a version is copied into the history table only
+//     when it is replaced. Replacing is done by TEMP triggers of the writer's
+//     connection: the file holds no triggers, and editing it by hand writes
+//     no history.
 //   - _pdx_runs: one row per run (started_at, finished_at, outcome: running,
 //     complete, incomplete, interrupted, failed, or killed when a run never
 //     finished; records and tokens; streams as JSON with each stream's mode,

@@ -402,6 +402,10 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 		if vals[p] == nil {
 			return recordError{fmt.Errorf("a record has no %s (its primary key)", t.cols[p].Key)}
 		}
+		if _, isInt := vals[p].(int64); t.cols[p].Type == Integer && !isInt {
+			// SQLite would refuse it as a rowid, failing the transaction.
+			return recordError{fmt.Errorf("a record's %s is not an integer: %v", t.cols[p].Key, vals[p])}
+		}
 	}
 	var del any
 	if deleted != nil && deleted[0] != 'n' {

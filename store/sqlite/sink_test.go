@@ -267,6 +267,7 @@ func TestRecordErrorsFailTheirStreamOnly(t *testing.T) {
 		stream, rec, err string
 	}{
 		{"deals", `{"title":"no id"}`, "no id"},
+		{"activities", `{"id":"x1","subject":"s"}`, "not an integer"},
 		{"persons", `{"id":1,"name":`, "not a valid JSON object"},
 		{"organizations", `[1,2]`, "not a valid JSON object"},
 	}
