@@ -137,4 +137,3 @@ func (s *Sink) validFrom(raw []byte) string {
 	}
 	return stamp(s.started)
 }
-
