@@ -100,6 +100,9 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 		if t.history {
 			args = append(args, s.validFrom(deleted))
 		}
+		if err := s.flush(ctx, t); err != nil { // the records before it first
+			return err
+		}
 		if _, err := t.tomb.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("write tombstone: %w", err)
 		}
@@ -114,14 +117,7 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 	} else {
 		vals[len(vals)-1] = del
 	}
-	st := t.upsert
-	if t.staging {
-		st = t.stage
-	}
-	if _, err := st.ExecContext(ctx, vals...); err != nil {
-		return fmt.Errorf("write record: %w", err)
-	}
-	return nil
+	return s.queue(ctx, t)
 }
 
 // validFrom dates a version: the JSON time raw (update_time, a deletion

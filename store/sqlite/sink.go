@@ -262,9 +262,14 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 		}
 		for _, rec := range ev.Records {
 			if err := s.write(ctx, t, rec); err != nil {
+				clear(t.rows) // the stream fails: drop what its page queued
+				t.n = 0
 				return err
 			}
 			if s.pending++; s.pending >= commitEvery {
+				if err := s.flush(ctx, t); err != nil {
+					return err
+				}
 				if err := s.commit(ctx); err != nil {
 					return err
 				}
@@ -273,6 +278,8 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 				}
 			}
 		}
+		// Nothing of a page waits past its Emit.
+		return s.flush(ctx, t)
 	case engine.Checkpoint:
 		return s.commit(ctx)
 	case engine.StreamComplete:
@@ -372,11 +379,7 @@ func (s *Sink) finish(ctx context.Context, runErr error) error {
 				return err
 			}
 		}
-		for _, st := range []*sql.Stmt{t.upsert, t.stage, t.tomb} {
-			if st != nil {
-				st.Close()
-			}
-		}
+		t.closeStmts()
 	}
 	if err := s.finishRun(ctx, runErr); err != nil {
 		return err

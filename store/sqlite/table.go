@@ -38,8 +38,12 @@ type table struct {
 	staging bool   // a stage table is being filled
 	done    bool
 
-	upsert, stage, tomb *sql.Stmt
-	vals                []any
+	// one and batch write one record and batchRows records into the
+	// table (upsert) or, while staging, its stage; tomb writes a tombstone.
+	one, batch, tomb *sql.Stmt
+	vals             []any // the record being scanned
+	rows             []any // batchRows records waiting for batch
+	n                int   // records in rows
 }
 
 // The history of a stream is the view <stream>_history: the versions
@@ -295,6 +299,9 @@ func (s *Sink) syncColumns(ctx context.Context, t *table) error {
 // addColumn adds a column for a top-level key no column holds, in the middle
 // of a page: the tables are altered and the statements prepared again.
 func (s *Sink) addColumn(ctx context.Context, t *table, key string, typ Type) (int, error) {
+	if err := s.flush(ctx, t); err != nil { // queued with the old columns
+		return 0, err
+	}
 	name := key
 	if m := hashKey.FindStringSubmatch(key); m != nil {
 		name = CustomName("", m[1], m[2])
@@ -315,20 +322,29 @@ func (s *Sink) addColumn(ctx context.Context, t *table, key string, typ Type) (i
 
 // prepare (re)builds the table's statements and history triggers.
 func (s *Sink) prepare(ctx context.Context, t *table) error {
-	for _, st := range []*sql.Stmt{t.upsert, t.stage, t.tomb} {
-		if st != nil {
-			st.Close()
-		}
+	if t.n > 0 {
+		return fmt.Errorf("%s: statements rebuilt with %d records pending", t.name, t.n)
 	}
-	t.upsert, t.stage, t.tomb = nil, nil, nil
+	t.closeStmts()
 	names := t.names()
 	list := strings.Join(names, ", ")
-	params := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 	t.vals = make([]any, len(names))
-
+	t.rows = make([]any, batchRows*len(names))
+	insert := func(rows int) string {
+		values := strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+		if t.staging {
+			// Within one full refresh the last copy of a record wins.
+			return fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES %s", quote(t.stageName()), list, values)
+		}
+		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s %s", quote(t.name), list, values, t.onConflict())
+	}
 	var err error
-	if t.upsert, err = s.conn.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) %s", quote(t.name), list, params, t.onConflict())); err != nil {
-		return fmt.Errorf("prepare %s upsert: %w", t.name, err)
+	if t.one, err = s.conn.PrepareContext(ctx, insert(1)); err != nil {
+		return fmt.Errorf("prepare %s insert: %w", t.name, err)
+	}
+	if t.batch, err = s.conn.PrepareContext(ctx, insert(batchRows)); err != nil {
+		return fmt.Errorf("prepare %s insert: %w", t.name, err)
 	}
 	tomb := fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s) VALUES (%[4]s?) ON CONFLICT (%[2]s) DO UPDATE SET %[3]s = excluded.%[3]s WHERE %[1]s.%[3]s IS NULL",
 		quote(t.name), t.pkList(""), quote(colDeletedAt), strings.Repeat("?, ", len(t.pk)))
@@ -341,14 +357,54 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 	if t.tomb, err = s.conn.PrepareContext(ctx, tomb); err != nil {
 		return fmt.Errorf("prepare %s tombstone: %w", t.name, err)
 	}
-	if t.staging {
-		// Within one full refresh the last copy of a record wins.
-		if t.stage, err = s.conn.PrepareContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s (%s) VALUES (%s)", quote(t.stageName()), list, params)); err != nil {
-			return fmt.Errorf("prepare %s stage: %w", t.name, err)
-		}
-	}
 	if t.history {
 		return s.historyTriggers(ctx, t)
+	}
+	return nil
+}
+
+// batchRows records go in one INSERT: most of the cost of a record is the
+// statement around it, not the row (36 columns x 32 rows stays far below
+// SQLite's 32766 parameters).
+const batchRows = 32
+
+func (t *table) closeStmts() {
+	for _, st := range []*sql.Stmt{t.one, t.batch, t.tomb} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	t.one, t.batch, t.tomb = nil, nil, nil
+}
+
+// queue adds the scanned record (t.vals) to the batch.
+func (s *Sink) queue(ctx context.Context, t *table) error {
+	w := len(t.vals)
+	copy(t.rows[t.n*w:], t.vals)
+	if t.n++; t.n == batchRows {
+		return s.flush(ctx, t)
+	}
+	return nil
+}
+
+// flush writes the queued records, in their order.
+func (s *Sink) flush(ctx context.Context, t *table) error {
+	if t.n == 0 {
+		return nil
+	}
+	w := len(t.vals)
+	var err error
+	if t.n == batchRows {
+		_, err = t.batch.ExecContext(ctx, t.rows...)
+	} else {
+		for i := 0; i < t.n && err == nil; i++ {
+			_, err = t.one.ExecContext(ctx, t.rows[i*w:(i+1)*w]...)
+		}
+	}
+	clear(t.rows[:t.n*w]) // no reference into the page outlives it
+	t.n = 0
+	if err != nil {
+		return fmt.Errorf("write records: %w", err)
 	}
 	return nil
 }
@@ -444,10 +500,7 @@ func (s *Sink) swap(ctx context.Context, t *table) error {
 }
 
 func (s *Sink) dropStage(ctx context.Context, t *table) error {
-	if t.stage != nil {
-		t.stage.Close()
-		t.stage = nil
-	}
+	t.closeStmts()
 	t.staging = false
 	if _, err := s.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quote(t.stageName())); err != nil {
 		return fmt.Errorf("drop stage of %s: %w", t.name, err)
