@@ -137,9 +137,12 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 
+	if err := checkDest(o.State, plan); err != nil {
+		return Summary{}, err
+	}
 	if !o.State.IsEphemeral() {
-		// One run per profile: two runs would race on its state.
-		release, err := output.Lock(filepath.Dir(o.State.StatePath()))
+		// One run per profile: two runs would race on its state and tokens.
+		release, err := output.Lock(o.State.LockDir())
 		if err != nil {
 			return Summary{}, fmt.Errorf("profile %s is syncing already: %w", o.ProfileName, err)
 		}

@@ -58,7 +58,13 @@ type StreamInfo struct {
 	LastCount int64
 	// HasState: an incremental run would continue from saved state, so it
 	// reads only the changes and LastCount says nothing about its total.
+	// State is the chosen destination's (format + directory): false means
+	// this destination never received the stream and gets all of it.
 	HasState bool
+	// Cursor is where an incremental run continues from, Synced when a run
+	// last completed the stream in this destination (zero: unknown).
+	Cursor string
+	Synced time.Time
 }
 
 // Choice is one picked stream and its mode.

@@ -69,7 +69,7 @@ func TestCorruptStateStopsSync(t *testing.T) {
 	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
 		t.Fatalf("sync: %s", r.stderr)
 	}
-	statePath := filepath.Join(e.stateDir, "main", "state.json")
+	statePath := destStatePath(t, e.stateDir, "main", "jsonl", e.out)
 	if err := os.WriteFile(statePath, []byte(`[{"type":"STREAM","stream":`), 0o600); err != nil {
 		t.Fatal(err)
 	}

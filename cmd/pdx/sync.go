@@ -153,7 +153,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
-		if opts, err = app.ProfileRun(l.name, p, l.exists, l.ss, states); err != nil {
+		if opts, err = app.ProfileRun(l.name, l.p, p, l.exists, l.ss, states); err != nil {
 			return withExit(exitFailure, err)
 		}
 		opts.Plan = &plan

@@ -82,9 +82,11 @@ type Output struct {
 
 // Run is the content of run.json.
 type Run struct {
-	LastRun time.Time         `json:"last_run,omitzero"`
-	Counts  map[string]int64  `json:"counts,omitempty"`
-	Outputs map[string]Output `json:"outputs,omitempty"`
+	LastRun time.Time        `json:"last_run,omitzero"`
+	Counts  map[string]int64 `json:"counts,omitempty"`
+	// Synced is when each stream last completed a run here.
+	Synced  map[string]time.Time `json:"synced,omitempty"`
+	Outputs map[string]Output    `json:"outputs,omitempty"`
 }
 
 // Profile is one profile's loaded state; safe for concurrent use (streams
@@ -96,11 +98,20 @@ type Profile struct {
 	streams   map[string]json.RawMessage
 	run       Run
 	ephemeral bool
+	// dest is the destination the state belongs to, root the profile's
+	// directory (dest.go); nil and "" for the legacy per-profile state.
+	dest *Dest
+	root string
 }
 
 // Load reads the profile's state (missing files mean no state yet).
 func (s *Store) Load(profile string) (*Profile, error) {
-	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile), streams: map[string]json.RawMessage{}}
+	return s.loadDir(profile, filepath.Join(s.dir, profile))
+}
+
+// loadDir reads the state files in dir.
+func (s *Store) loadDir(profile, dir string) (*Profile, error) {
+	p := &Profile{name: profile, dir: dir, streams: map[string]json.RawMessage{}}
 	data, err := os.ReadFile(p.StatePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -179,6 +190,7 @@ func (p *Profile) Run() Run {
 	defer p.mu.Unlock()
 	r := p.run
 	r.Counts = copyMap(p.run.Counts)
+	r.Synced = copyMap(p.run.Synced)
 	r.Outputs = copyMap(p.run.Outputs)
 	return r
 }
@@ -264,8 +276,12 @@ func (p *Profile) FinishRun(at time.Time, counts map[string]int64) error {
 	if p.run.Counts == nil {
 		p.run.Counts = map[string]int64{}
 	}
+	if p.run.Synced == nil {
+		p.run.Synced = map[string]time.Time{}
+	}
 	for k, v := range counts {
 		p.run.Counts[k] = v
+		p.run.Synced[k] = at.UTC()
 	}
 	p.run.LastRun = at.UTC()
 	return p.writeRun()
@@ -338,6 +354,9 @@ func (p *Profile) writeState() error {
 	if p.ephemeral {
 		return nil
 	}
+	if err := p.ensureDest(); err != nil {
+		return err
+	}
 	if err := atomicfile.WriteFile(p.StatePath(), p.encodeState(), 0o600); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
@@ -347,6 +366,9 @@ func (p *Profile) writeState() error {
 func (p *Profile) writeRun() error {
 	if p.ephemeral {
 		return nil
+	}
+	if err := p.ensureDest(); err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
