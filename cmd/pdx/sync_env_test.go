@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/pdxhq/pdx/source/client"
-	"github.com/pdxhq/pdx/store/state"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/state"
 )
 
 // syncEnv is a simulator plus private config, state and output dirs, with
