@@ -162,7 +162,7 @@ func (c *Command) Client(ctx context.Context) (*client.Client, error) {
 	if cfg == nil {
 		return nil, configErr("no config loaded")
 	}
-	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient}
+	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient, Reserve: cfg.Reserve()}
 	switch cfg.Credentials.AuthType {
 	case AuthAPIToken:
 		opts.Auth = client.TokenAuth(cfg.Credentials.APIToken)
