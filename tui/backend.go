@@ -128,6 +128,10 @@ type Result struct {
 	// full refresh into its own file that did not finish leaves the previous
 	// file in place, so its records must not be reported as saved.
 	Dropped map[string]bool
+	// BudgetNote, after a stop for the daily budget, says what was left for
+	// the company's other users and when the budget comes back ("" when
+	// the run did not stop for it).
+	BudgetNote string
 }
 
 // Backend is everything the UI needs from the rest of pdx.
