@@ -15,6 +15,9 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pdxhq/pdx/app"
+	"github.com/pdxhq/pdx/store/profile"
 )
 
 // Exit codes shared by every command (docs/design.md, airbyte-contract.md).
@@ -100,10 +103,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	// A profile name no store accepts is a usage error whichever command
+	// met it and however it came (--profile, the config's default_profile).
+	if errors.Is(err, profile.ErrInvalidName) {
+		fmt.Fprintln(stderr, "pdx:", err)
+		return exitUsage
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
 			fmt.Fprintln(stderr, "pdx:", ee.err)
+			// What to do, when the message itself does not say.
+			if hint := app.Hint(ee.err); hint != "" {
+				fmt.Fprintln(stderr, "pdx:", hint)
+			}
 		}
 		return ee.code
 	}

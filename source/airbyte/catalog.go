@@ -231,7 +231,9 @@ func addLegacy(out map[string]json.RawMessage, data json.RawMessage) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !isNull(dict[n]) {
+		// A nameless stream is dropped, as addStream does (found by
+		// FuzzParseState: {"": {}} came back as a stream called "").
+		if n != "" && !isNull(dict[n]) {
 			out[n] = dict[n]
 		}
 	}

@@ -122,7 +122,7 @@ func (s *Store) Path() string { return filepath.Join(s.dir, "config.toml") }
 // an error naming the file and the line.
 func (s *Store) Load() (*Config, error) {
 	c := &Config{Profiles: map[string]*Profile{}}
-	data, err := os.ReadFile(s.Path())
+	data, err := atomicfile.ReadFile(s.Path(), MaxConfigSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -143,10 +143,10 @@ func (s *Store) Load() (*Config, error) {
 	if c.Profiles == nil {
 		c.Profiles = map[string]*Profile{}
 	}
+	if err := c.validateNames(s.Path()); err != nil {
+		return nil, err
+	}
 	for name, p := range c.Profiles {
-		if err := ValidateName(name); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", s.Path(), err)
-		}
 		if p == nil {
 			c.Profiles[name] = &Profile{}
 			continue
@@ -193,10 +193,10 @@ func formatList() string {
 
 // Save writes the config atomically (0600: it is the user's business).
 func (s *Store) Save(c *Config) error {
+	if err := c.validateNames(s.Path()); err != nil {
+		return err
+	}
 	for name, p := range c.Profiles {
-		if err := ValidateName(name); err != nil {
-			return err
-		}
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("profile %q: %w", name, err)
 		}
@@ -267,10 +267,36 @@ func (c *Config) Remove(name string) {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
+// ErrInvalidName marks a profile name that cannot be used: it becomes a
+// directory (state), a file (secrets) and a keyring entry, so "../x" would
+// reach outside pdx's directories. Every store checks the names it is given
+// (whatever they came from: a flag, the config's default_profile, a test);
+// the CLI answers it with exit code 2.
+var ErrInvalidName = errors.New("invalid profile name")
+
 // ValidateName accepts profile names usable as file and keyring names.
 func ValidateName(name string) error {
 	if !nameRE.MatchString(name) || strings.Contains(name, "..") {
-		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", name)
+		return fmt.Errorf("%w %q: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", ErrInvalidName, name)
+	}
+	return nil
+}
+
+// MaxConfigSize bounds config.toml: a hand-written file is a few KB.
+const MaxConfigSize = 1 << 20
+
+// validateNames checks every name the file gives: the profile tables and
+// default_profile (which Resolve hands out when no --profile is given).
+func (c *Config) validateNames(path string) error {
+	for name := range c.Profiles {
+		if err := ValidateName(name); err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if c.Default != "" {
+		if err := ValidateName(c.Default); err != nil {
+			return fmt.Errorf("config file %s, default_profile: %w", path, err)
+		}
 	}
 	return nil
 }

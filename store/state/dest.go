@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/pdxhq/pdx/store/atomicfile"
+	pprofile "github.com/pdxhq/pdx/store/profile"
 )
 
 // Dest is a destination with local state: a format writing into an
@@ -50,6 +51,9 @@ const destFile = "dest.json"
 
 // LoadDest reads the state of the profile's destination d (none yet: empty).
 func (s *Store) LoadDest(profile string, d Dest) (*Profile, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return nil, err
+	}
 	if err := d.valid(); err != nil {
 		return nil, err
 	}
@@ -122,6 +126,11 @@ func (s *Store) RemoveDest(profile string, d Dest) (bool, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
+	release, err := (&Profile{name: profile, dir: filepath.Join(s.dir, profile)}).Lock()
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	if err := os.RemoveAll(dir); err != nil {
 		return true, fmt.Errorf("remove %s: %w", dir, err)
 	}
