@@ -145,14 +145,25 @@ func (s *Store) RemoveDest(profile string, d Dest) (bool, error) {
 // destination has state of its own. A damaged legacy file is an error
 // naming it, as Load's.
 func (s *Store) AdoptLegacy(profile string, owner func(Run) (Dest, bool)) (bool, error) {
-	legacy, err := s.Load(profile)
+	if err := pprofile.ValidateName(profile); err != nil {
+		return false, err
+	}
+	root := filepath.Join(s.dir, profile)
+	_, errS := os.Stat(filepath.Join(root, "state.json"))
+	_, errR := os.Stat(filepath.Join(root, "run.json"))
+	if errors.Is(errS, os.ErrNotExist) && errors.Is(errR, os.ErrNotExist) {
+		return false, nil
+	}
+	// Moved under the profile's lock: a running sync must not see its
+	// files go (and a second command waits for it, as for a reset).
+	release, err := (&Profile{name: profile, dir: root}).Lock()
 	if err != nil {
 		return false, err
 	}
-	_, errS := os.Stat(legacy.StatePath())
-	_, errR := os.Stat(legacy.RunPath())
-	if errors.Is(errS, os.ErrNotExist) && errors.Is(errR, os.ErrNotExist) {
-		return false, nil
+	defer release()
+	legacy, err := s.Load(profile)
+	if err != nil {
+		return false, err
 	}
 	d, ok := owner(legacy.Run())
 	if !ok || d.valid() != nil {
