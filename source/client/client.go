@@ -80,6 +80,10 @@ type Options struct {
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.
 	Clock clock.Clock
+	// Reserve is the daily budget the client leaves unspent for the
+	// company's other users (zero: none; pdx's commands pass
+	// DefaultReserve unless told otherwise).
+	Reserve Reserve
 }
 
 // Client is safe for concurrent use; all callers share one limiter and one
