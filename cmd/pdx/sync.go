@@ -62,7 +62,6 @@ func init() {
 		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
 		fl.StringVar(&f.format, "format", "", "output format: "+orList(output.Names())+" (default: the profile's, else "+output.DefaultFormat+")")
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
-		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		return cmd
 	})
@@ -74,15 +73,6 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// formatCompletion offers the registered formats, each with its label.
-func formatCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	var out []string
-	for _, f := range output.Formats() {
-		out = append(out, f.Name+"\t"+f.Label+": "+f.Description)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // apply puts the command line's choices over the profile's.
