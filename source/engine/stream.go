@@ -77,6 +77,11 @@ func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, arg
 	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: fmt.Sprintf(format, args...)})
 }
 
+// narrate logs msg as the words for the stream event of kind k (Event.Narrates).
+func (r *streamRun) narrate(ctx context.Context, level LogLevel, k Kind, msg string) {
+	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: msg, Narrates: k})
+}
+
 // refusal remembers the first error that refuses the whole account (a
 // rejected token or grant, an inactive company), shared by a run's streams.
 type refusal struct {
@@ -180,10 +185,11 @@ func (r *streamRun) run(ctx context.Context) {
 		}
 	}()
 	cctx := client.WithObserver(ctx, r.observe(ctx))
-	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
+	plan := r.plan()
+	if err := r.emit(ctx, Event{Kind: StreamStarted, Message: plan}); err != nil {
 		r.fail(&sinkError{err})
 	} else {
-		r.logf(ctx, LevelInfo, "%s", r.plan())
+		r.narrate(ctx, LevelInfo, StreamStarted, plan)
 		var err error
 		switch {
 		case r.def.Parent != nil:
@@ -199,17 +205,13 @@ func (r *streamRun) run(ctx context.Context) {
 			r.fail(fmt.Errorf("read %s: %w", r.def.Name, err))
 		}
 	}
-	st := r.snapshot()
-	summary := fmt.Sprintf("%d records, %d pages, %d requests, %d tokens", st.Records, st.Pages, st.Requests, st.Tokens)
-	if st.Waited > 0 {
-		summary += fmt.Sprintf(", %s waiting for rate limits", st.Waited.Round(time.Millisecond))
-	}
+	summary := r.snapshot().Summary()
 	if r.err == nil {
-		r.logf(ctx, LevelInfo, "complete: %s", summary)
+		r.narrate(ctx, LevelInfo, StreamComplete, "complete: "+summary)
 		_ = r.emit(ctx, Event{Kind: StreamComplete})
 		return
 	}
-	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
+	r.narrate(context.WithoutCancel(ctx), LevelWarn, StreamIncomplete, fmt.Sprintf("stopped after %s: %v", summary, r.err))
 	// Flush the last good state so the stream still has a resume point (and
 	// recordCount covers what was emitted since); not after a sink failure.
 	fctx := context.WithoutCancel(ctx)
@@ -236,6 +238,8 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
+	case floor.IsZero(): // nothing to filter by, whichever side would
+		return fmt.Sprintf("%s: %s", r.mode, from)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	default:
