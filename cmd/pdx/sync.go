@@ -15,6 +15,7 @@ import (
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -177,7 +178,7 @@ func syncExit(sum app.Summary, err error) error {
 	case sum.BudgetExhausted:
 		return withExit(exitBudget, fmt.Errorf("daily API budget exhausted; it resets at %s (in %s): run again then", sum.BudgetReset.Local().Format("2006-01-02 15:04 MST"), time.Until(sum.BudgetReset).Round(time.Minute)))
 	case sum.Interrupted:
-		return withExit(exitFailure, errors.New("interrupted; state saved: run the same command to continue"))
+		return withExit(exitFailure, errors.New("interrupted; state saved"+plain.NextRun(sum)))
 	case !sum.OK():
 		var failed []string
 		for _, s := range sum.Streams {
@@ -185,7 +186,7 @@ func syncExit(sum app.Summary, err error) error {
 				failed = append(failed, s.Name)
 			}
 		}
-		return withExit(exitFailure, fmt.Errorf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return withExit(exitFailure, fmt.Errorf("%s failed: %s", plural.Count(len(failed), "stream"), strings.Join(failed, ", ")))
 	}
 	return nil
 }

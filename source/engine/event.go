@@ -160,12 +160,20 @@ func (s StreamStats) Summary() string {
 }
 
 // WaitSummary is "4 rate-limit waits, 1.2s summed over concurrent requests"
-// ("" when the stream never waited).
+// or "1 rate-limit wait of 100ms" ("" when the stream never waited).
 func (s StreamStats) WaitSummary() string {
-	if s.Waits == 0 {
-		return ""
+	step := 100 * time.Millisecond
+	if s.Waited < step {
+		step = time.Millisecond // not "0s"
 	}
-	return plural.Count(s.Waits, "rate-limit wait") + ", " + s.Waited.Round(100*time.Millisecond).String() + " summed over concurrent requests"
+	waited := s.Waited.Round(step).String()
+	switch s.Waits {
+	case 0:
+		return ""
+	case 1:
+		return "1 rate-limit wait of " + waited
+	}
+	return plural.Count(s.Waits, "rate-limit wait") + ", " + waited + " summed over concurrent requests"
 }
 
 // MultiSink fans events out to several sinks in order; the first error wins.

@@ -19,7 +19,9 @@ func TestStreamStatsSummary(t *testing.T) {
 		{engine.StreamStats{Records: 1, Pages: 1, Requests: 1, Tokens: 1},
 			"1 record, 1 page, 1 request, 1 token"},
 		{engine.StreamStats{Records: 40000, Pages: 80, Requests: 81, Tokens: 1600, Waits: 1, Waited: 56 * time.Millisecond},
-			"40,000 records, 80 pages, 81 requests, 1,600 tokens, 1 rate-limit wait, 100ms summed over concurrent requests"},
+			"40,000 records, 80 pages, 81 requests, 1,600 tokens, 1 rate-limit wait of 56ms"},
+		{engine.StreamStats{Records: 5, Pages: 1, Requests: 1, Tokens: 20, Waits: 2, Waited: 1420 * time.Millisecond},
+			"5 records, 1 page, 1 request, 20 tokens, 2 rate-limit waits, 1.4s summed over concurrent requests"},
 		{engine.StreamStats{Records: 2797, Pages: 23, Requests: 23, Tokens: 230, Waits: 225, Waited: 69 * time.Second},
 			"2,797 records, 23 pages, 23 requests, 230 tokens, 225 rate-limit waits, 1m9s summed over concurrent requests"},
 	}
@@ -43,7 +45,7 @@ func TestNarration(t *testing.T) {
 		notPlain string // must not be in it
 	}{
 		{"full refresh", runCfg{streams: full("deals")}, "full_refresh: all history", "filtered"},
-		{"first incremental", runCfg{streams: incr("deals")}, "incremental: all history", "filtered"},
+		{"first incremental", runCfg{streams: incr("deals")}, "incremental: all history (no saved cursor yet)", "filtered"},
 		{"full refresh from a start date", runCfg{streams: full("deals"), start: sim.Now().AddDate(0, -1, 0)},
 			"full_refresh: records updated since " + engine.FormatState(sim.Now().AddDate(0, -1, 0)) + ", filtered by the API (updated_since)", ""},
 	}

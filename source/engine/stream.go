@@ -238,7 +238,9 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
-	case floor.IsZero(): // nothing to filter by, whichever side would
+	case floor.IsZero() && r.mode == Incremental: // nothing to filter by yet
+		return fmt.Sprintf("%s: %s (no saved cursor yet)", r.mode, from)
+	case floor.IsZero():
 		return fmt.Sprintf("%s: %s", r.mode, from)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
