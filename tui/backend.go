@@ -2,7 +2,7 @@ package tui
 
 import (
 	"context"
-	"os/exec"
+	"io"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -136,9 +136,11 @@ type Backend interface {
 	DemoToken() string
 	// OAuth reports whether OAuth login is available and, if not, why.
 	OAuth() (available bool, reason string)
-	// OAuthCommand is the command that signs in with OAuth in the terminal
-	// (the UI steps aside while it runs); only called when available.
-	OAuthCommand() *exec.Cmd
+	// OAuthSignIn signs the profile in with OAuth (prompts, browser) on the
+	// terminal the UI hands over while it steps aside (in, out), saves the
+	// tokens and says who they belong to and where they went; only called
+	// when OAuth() says it is available.
+	OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (id Identity, budget Budget, where string, err error)
 	// Verify checks a token live (GET /v1/users/me) without saving it.
 	Verify(ctx context.Context, token string) (Identity, Budget, error)
 	// SaveToken stores the token for the profile and says where it went.

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -255,18 +254,17 @@ func TestCoalescedRunes(t *testing.T) {
 	}
 }
 
-// With an OAuth command available, the UI steps aside for it and then shows
+// With OAuth available, the UI steps aside for the sign-in and then shows
 // who signed in; a failed sign-in says so and stays on the choice.
 func TestConnectOAuthCommand(t *testing.T) {
 	for _, tt := range []struct {
-		bin, want string
-	}{{"true", "Signed in with OAuth"}, {"false", "did not finish"}} {
-		t.Run(tt.bin, func(t *testing.T) {
-			path, err := exec.LookPath(tt.bin)
-			if err != nil {
-				t.Skipf("no %s binary", tt.bin)
-			}
-			fb := &fakeBackend{oauth: exec.Command(path)}
+		name string
+		err  error
+		want string
+	}{{"true", nil, "Signed in with OAuth"}, {"false", errors.New("oauth: access was denied"), "did not finish"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			fo := &fakeOAuth{err: tt.err}
+			fb := &fakeBackend{oauth: fo}
 			m := New(context.Background(), NewCommon(fb, true, frozen))
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			waitText(t, tm, "sign in through the browser")
@@ -275,7 +273,7 @@ func TestConnectOAuthCommand(t *testing.T) {
 			waitText(t, tm, tt.want)
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if tt.bin == "true" && final.connect.phase != phaseConnected {
+			if tt.err == nil && final.connect.phase != phaseConnected {
 				t.Errorf("phase %v after a successful sign-in", final.connect.phase)
 			}
 		})

@@ -158,7 +158,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {
 		sum, err = syncTUI(ctx, cmd, opts)
 	} else {
-		pr := plain.New(errw)
+		pr := plain.New(errw, plain.WithExplain(app.Hint))
 		opts.Observers = []engine.Sink{pr}
 		opts.Notice = pr.Info
 		sum, err = app.Run(ctx, opts)

@@ -221,15 +221,10 @@ func (c *Command) Client(ctx context.Context) (*client.Client, error) {
 
 // failure classifies an error for an ERROR trace.
 func failure(err error) engine.FailureType {
-	switch {
-	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidCatalog), errors.Is(err, ErrInvalidState), client.IsConfig(err):
-		return engine.ConfigError
-	case oauth.NeedsLogin(err):
-		return engine.ConfigError
-	case client.IsTransient(err), oauth.IsTransient(err):
-		return engine.TransientError
+	if errors.Is(err, ErrInvalidConfig) || errors.Is(err, ErrInvalidCatalog) || errors.Is(err, ErrInvalidState) {
+		return engine.ConfigError // what the platform handed over is unusable
 	}
-	return failureOf(err)
+	return engine.FailureOf(err)
 }
 
 // Fail writes a TRACE ERROR for a whole-command failure (msg says what

@@ -2,7 +2,6 @@ package airbyte
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -269,7 +268,7 @@ func (s *Sink) Finish(configured []string, runErr error) (Summary, error) {
 		if err == nil {
 			err = fmt.Errorf("the stream did not finish")
 		}
-		if e := s.incomplete(name, failureOf(err), err); e != nil && firstErr == nil {
+		if e := s.incomplete(name, engine.FailureOf(err), err); e != nil && firstErr == nil {
 			firstErr = e
 		}
 	}
@@ -290,16 +289,8 @@ func (s *Sink) Finish(configured []string, runErr error) (Summary, error) {
 	return sum, firstErr
 }
 
-// FailureClassifier lets an error say which Airbyte failure type it is
-// (the engine's and client's typed errors may implement it).
+// FailureClassifier lets an error say which Airbyte failure type it is;
+// engine.FailureOf, which classifies every failure here, honours it.
 type FailureClassifier interface {
 	FailureType() engine.FailureType
-}
-
-func failureOf(err error) engine.FailureType {
-	var fc FailureClassifier
-	if errors.As(err, &fc) {
-		return fc.FailureType()
-	}
-	return engine.SystemError
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +39,8 @@ type streamRun struct {
 	def       streams.Stream
 	mode      Mode
 	opts      *Options
-	state     time.Time // incoming cursor (zero: none)
+	state     time.Time  // incoming cursor (zero: none)
+	parents   childState // a child stream's incoming cursors per parent listing
 	budgetObs func(client.Observation)
 	refused   *refusal // shared by the run's streams
 
@@ -119,18 +121,7 @@ func (e *sinkError) Error() string { return "write " + e.err.Error() }
 func (e *sinkError) Unwrap() error { return e.err }
 
 func (r *streamRun) fail(err error) {
-	r.err = err
-	var se *sinkError
-	switch {
-	case errors.As(err, &se):
-		r.failure = SystemError
-	case client.IsConfig(err):
-		r.failure = ConfigError
-	case client.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		r.failure = TransientError
-	default:
-		r.failure = SystemError
-	}
+	r.err, r.failure = err, FailureOf(err)
 }
 
 // observe turns client observations into stream stats and events.
@@ -235,7 +226,7 @@ func (r *streamRun) plan() string {
 	}
 	switch {
 	case r.def.Parent != nil:
-		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
+		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
 	case floor.IsZero() && r.mode == Incremental: // nothing to filter by yet
@@ -244,6 +235,8 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: %s", r.mode, from)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
+	case r.def.ArchiveTime != "" && !floor.IsZero():
+		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
 	default:
 		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
 	}
@@ -274,10 +267,14 @@ func (r *streamRun) records(ctx context.Context, recs []json.RawMessage) error {
 
 // floor is the earliest update time to read: the state in incremental mode,
 // raised to the start date.
-func (r *streamRun) floor() time.Time {
+func (r *streamRun) floor() time.Time { return r.floorFrom(r.state) }
+
+// floorFrom is floor for a given incoming cursor (a child stream has one per
+// parent listing).
+func (r *streamRun) floorFrom(state time.Time) time.Time {
 	f := time.Time{}
 	if r.mode == Incremental {
-		f = r.state
+		f = state
 	}
 	if sd := r.opts.StartDate; !sd.IsZero() && r.def.Cursor != "" && sd.After(f) {
 		f = sd
@@ -290,4 +287,17 @@ func updatedSince(t time.Time) url.Values {
 		return nil
 	}
 	return url.Values{"updated_since": {FormatState(t)}}
+}
+
+// childFrom says from when each parent listing of a child stream is read.
+func (r *streamRun) childFrom() string {
+	var parts []string
+	for _, src := range r.def.Parent.Parents {
+		from := "all"
+		if f := r.floorFrom(r.parents[src.Stream]); !f.IsZero() {
+			from = "updated since " + FormatState(f)
+		}
+		parts = append(parts, src.Stream+": "+from)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -61,9 +61,11 @@ func readmeMode(s Stream) string {
 	case !s.SupportsIncremental():
 		return "full refresh"
 	case s.Parent != nil:
-		return "follows `" + s.Parent.Stream + "`"
+		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
+	case s.ArchiveTime != "":
+		return "client-side on `" + s.Cursor + "` and `" + s.ArchiveTime + "`"
 	default:
 		return "client-side on `" + s.Cursor + "`"
 	}

@@ -34,6 +34,7 @@ type Printer struct {
 	w        io.Writer
 	now      func() time.Time
 	interval time.Duration
+	explain  func(error) string
 
 	mu      sync.Mutex
 	streams map[string]*progress
@@ -53,6 +54,10 @@ type Option func(*Printer)
 
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(p *Printer) { p.now = now } }
+
+// WithExplain adds a line of advice under a failed stream's error when
+// explain has some (app.Hint: "" when the error says what to do itself).
+func WithExplain(explain func(error) string) Option { return func(p *Printer) { p.explain = explain } }
 
 // WithInterval sets the per-stream progress interval.
 func WithInterval(d time.Duration) Option { return func(p *Printer) { p.interval = d } }
@@ -112,7 +117,12 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 		if ev.Err != nil {
 			msg = oneLine(ev.Err.Error())
 		}
-		p.line("%s: FAILED%s, after %s: %s", ev.Stream, p.elapsed(s, now), ev.Stats.Summary(), msg)
+		p.line("%s: FAILED after %s: %s", ev.Stream, plural.Count(ev.Stats.Records, "record"), msg)
+		if ev.Err != nil && p.explain != nil {
+			if hint := p.explain(ev.Err); hint != "" {
+				p.line("%s: %s", ev.Stream, oneLine(hint))
+			}
+		}
 	case engine.Budget:
 		prev := p.budget
 		p.budget = ev.Budget

@@ -59,7 +59,7 @@ func TestPrinterThrottlesAndReportsChanges(t *testing.T) {
 		"daily API budget: 29,790 of 30,000 tokens left",
 		"deals: warn: odd thing",
 		"deals: done in 2s (1,250 records/s): 2,500 records, 5 pages, 5 requests, 250 tokens, 1 rate-limit wait of 2s",
-		"notes: FAILED, after 7 records, 1 page, 1 request, 10 tokens: read notes: API token rejected (401)",
+		"notes: FAILED after 7 records: read notes: API token rejected (401)",
 		"daily API budget exhausted; it resets at",
 	}
 	if len(got) != len(want) || !strings.HasSuffix(out.String(), "\n") {
@@ -110,6 +110,29 @@ func TestSummary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With WithExplain, a failed stream's line is followed by the advice, when
+// there is any; errors that say what to do themselves get no extra line.
+func TestPrinterExplainsFailures(t *testing.T) {
+	diskFull := errors.New("write deals.jsonl: no space left on device")
+	explain := func(err error) string {
+		if err == diskFull {
+			return "The disk is full.\nFree some space."
+		}
+		return ""
+	}
+	var out bytes.Buffer
+	p := New(&out, WithExplain(explain))
+	ctx := context.Background()
+	p.Emit(ctx, engine.Event{Kind: engine.StreamIncomplete, Stream: "deals", Err: diskFull, Stats: engine.StreamStats{Records: 3}})
+	p.Emit(ctx, engine.Event{Kind: engine.StreamIncomplete, Stream: "notes", Err: errors.New("GET /v1/notes: HTTP 401 (create a new token)")})
+	want := "deals: FAILED after 3 records: write deals.jsonl: no space left on device\n" +
+		"deals: The disk is full. Free some space.\n" +
+		"notes: FAILED after 0 records: GET /v1/notes: HTTP 401 (create a new token)\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
 

@@ -31,7 +31,7 @@ func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summa
 	}
 	ui.Profile = opts.ProfileName
 	ui.Demo = opts.ProfileName == app.DemoProfile
-	ui.Explain = Explain
+	ui.Explain = app.Explain
 	var sum app.Summary
 	var runErr error
 	ui.Run = func(ctx context.Context, obs engine.Sink) (tui.Result, error) {

@@ -8,8 +8,9 @@ package wire
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os/exec"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,10 +37,13 @@ type Options struct {
 	Secrets *secret.Store
 	// ConfigDir and StateDir override the stores' directories (tests).
 	ConfigDir, StateDir string
-	// OAuthArgs is the command line that signs the profile in with OAuth
-	// in the terminal (`pdx auth login --oauth --profile P`); empty when
-	// this build has no OAuth sign-in.
-	OAuthArgs []string
+	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
+	// `pdx auth login` does: they go to the profile's 0600 file.
+	NoKeyring bool
+	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
+	// fixed options: the browser opener, and in tests the client id and
+	// secret and the servers. The profile is the Backend's.
+	OAuth *app.OAuthLogin
 }
 
 // Backend implements tui.Backend.
@@ -50,7 +54,7 @@ type Backend struct {
 	secrets  *secret.Store
 	state    *state.Profile
 
-	oauthArgs []string
+	oauth *app.OAuthLogin
 
 	mu       sync.Mutex
 	prof     profile.Profile
@@ -61,7 +65,7 @@ type Backend struct {
 // New opens the stores for the profile (or starts the demo simulator). The
 // caller must Close it.
 func New(o Options) (*Backend, error) {
-	b := &Backend{oauthArgs: o.OAuthArgs}
+	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
 		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
 		if err != nil {
@@ -94,7 +98,7 @@ func New(o Options) (*Backend, error) {
 	b.name, b.prof = name, p
 	b.secrets = o.Secrets
 	if b.secrets == nil {
-		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), Warn: &b.warnings})
+		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), NoKeyring: o.NoKeyring, Warn: &b.warnings})
 	}
 	ss := state.OpenDir(o.StateDir)
 	if o.StateDir == "" {
@@ -140,19 +144,33 @@ func (b *Backend) OAuth() (bool, string) {
 	switch {
 	case b.demo != nil:
 		return false, "the demo signs in with its API token."
-	case len(b.oauthArgs) == 0:
+	case b.oauth == nil:
 		return false, "this build of pdx has no OAuth sign-in yet."
 	}
 	return true, ""
 }
 
-// OAuthCommand implements tui.Backend: the CLI's own OAuth login, which
-// opens the browser and saves the tokens where `pdx auth login` does.
-func (b *Backend) OAuthCommand() *exec.Cmd {
-	if ok, _ := b.OAuth(); !ok {
-		return nil
+// OAuthSignIn implements tui.Backend with the CLI's own OAuth login (the
+// same questions on the terminal, the browser), in this process: the
+// tokens are saved where `pdx auth login --oauth` saves them, and the
+// profile it saved is the one this Backend goes on with.
+func (b *Backend) OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (tui.Identity, tui.Budget, string, error) {
+	if ok, reason := b.OAuth(); !ok {
+		return tui.Identity{}, tui.Budget{}, "", errors.New("OAuth sign-in is not available: " + reason)
 	}
-	return exec.Command(b.oauthArgs[0], b.oauthArgs[1:]...)
+	o := *b.oauth
+	o.Profile = b.name
+	b.warnings.Reset()
+	res, err := app.Auth{Profiles: b.profiles, Secrets: b.secrets}.LoginOAuth(ctx, o, app.NewPrompter(in, out, false))
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, "", err
+	}
+	id := tui.Identity{User: res.Me.Name, Company: res.Me.CompanyName}
+	b.mu.Lock()
+	b.prof, b.lastSeen = res.Saved, id
+	b.mu.Unlock()
+	bu := res.Budget
+	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, "in " + res.Where.String(), nil
 }
 
 // profileCopy is the current profile under the lock.
@@ -191,18 +209,8 @@ func (b *Backend) Verify(ctx context.Context, token string) (tui.Identity, tui.B
 	return b.check(ctx, secret.Secret{APIToken: strings.TrimSpace(token)})
 }
 
-// Whoami implements tui.Backend. The profile is read again first: an OAuth
-// sign-in run from the UI saved it behind our back.
+// Whoami implements tui.Backend.
 func (b *Backend) Whoami(ctx context.Context) (tui.Identity, tui.Budget, error) {
-	if b.profiles != nil {
-		if cfg, err := b.profiles.Load(); err == nil {
-			if _, p, ok := cfg.Resolve(b.name); ok {
-				b.mu.Lock()
-				b.prof = p
-				b.mu.Unlock()
-			}
-		}
-	}
 	sec, _, err := b.secrets.Get(b.name)
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
