@@ -22,13 +22,9 @@ func init() {
 		cmd := &cobra.Command{
 			Use:   "completion bash|zsh|fish|powershell",
 			Short: "Print the shell completion script for pdx",
-			Long: `Print the shell completion script for pdx to stdout.
-
-Homebrew installs these for you. Otherwise, for example:
-  bash:       pdx completion bash > ~/.local/share/bash-completion/completions/pdx
-  zsh:        pdx completion zsh > "${fpath[1]}/_pdx"
-  fish:       pdx completion fish > ~/.config/fish/completions/pdx.fish
-  powershell: pdx completion powershell | Out-String | Invoke-Expression`,
+			Long: `Print the shell completion script for pdx to stdout: commands, flags and their
+values (stream names, formats, modes, your profiles). Homebrew installs these for
+you; otherwise put the script where your shell looks for completions (examples below).`,
 			ValidArgs:             []string{"bash", "zsh", "fish", "powershell"},
 			Args:                  cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 			DisableFlagsInUseLine: true,

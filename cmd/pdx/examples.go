@@ -77,6 +77,11 @@ var examples = map[string]string{
 	"pdx version": `  pdx version`,
 
 	"pdx completion": `  pdx completion bash > ~/.local/share/bash-completion/completions/pdx
+  pdx completion zsh > "${fpath[1]}/_pdx"
+  pdx completion fish > ~/.config/fish/completions/pdx.fish
+  pdx completion powershell | Out-String | Invoke-Expression
+
+  # without the descriptions next to each value
   pdx completion zsh --no-descriptions > "${fpath[1]}/_pdx"`,
 }
 
