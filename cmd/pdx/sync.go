@@ -16,6 +16,7 @@ import (
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -64,7 +65,6 @@ func init() {
 		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
 		fl.StringVar(&f.format, "format", "", "output format: "+orList(output.Names())+" (default: the profile's, else "+output.DefaultFormat+")")
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
-		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
 		return cmd
@@ -77,15 +77,6 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// formatCompletion offers the registered formats, each with its label.
-func formatCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	var out []string
-	for _, f := range output.Formats() {
-		out = append(out, f.Name+"\t"+f.Label+": "+f.Description)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // apply puts the command line's choices over the profile's.
@@ -196,7 +187,7 @@ func syncExit(sum app.Summary, err error) error {
 	case sum.BudgetExhausted:
 		return withExit(exitBudget, fmt.Errorf("%s; state saved. The budget comes back %s, in about %s: run again then", sum.BudgetText(), sum.ResetText(time.Now()), time.Until(sum.BudgetReset).Round(time.Minute)))
 	case sum.Interrupted:
-		return withExit(exitFailure, errors.New("interrupted; state saved: run the same command to continue"))
+		return withExit(exitFailure, errors.New("interrupted; state saved"+plain.NextRun(sum)))
 	case !sum.OK():
 		var failed []string
 		for _, s := range sum.Streams {
@@ -204,7 +195,7 @@ func syncExit(sum app.Summary, err error) error {
 				failed = append(failed, s.Name)
 			}
 		}
-		return withExit(exitFailure, fmt.Errorf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return withExit(exitFailure, fmt.Errorf("%s failed: %s", plural.Count(len(failed), "stream"), strings.Join(failed, ", ")))
 	}
 	return nil
 }

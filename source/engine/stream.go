@@ -79,6 +79,11 @@ func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, arg
 	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: fmt.Sprintf(format, args...)})
 }
 
+// narrate logs msg as the words for the stream event of kind k (Event.Narrates).
+func (r *streamRun) narrate(ctx context.Context, level LogLevel, k Kind, msg string) {
+	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: msg, Narrates: k})
+}
+
 // refusal remembers the first error that refuses the whole account (a
 // rejected token or grant, an inactive company), shared by a run's streams.
 type refusal struct {
@@ -171,10 +176,11 @@ func (r *streamRun) run(ctx context.Context) {
 		}
 	}()
 	cctx := client.WithObserver(ctx, r.observe(ctx))
-	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
+	plan := r.plan()
+	if err := r.emit(ctx, Event{Kind: StreamStarted, Message: plan}); err != nil {
 		r.fail(&sinkError{err})
 	} else {
-		r.logf(ctx, LevelInfo, "%s", r.plan())
+		r.narrate(ctx, LevelInfo, StreamStarted, plan)
 		r.warnFutureFloor(ctx)
 		var err error
 		switch {
@@ -191,13 +197,9 @@ func (r *streamRun) run(ctx context.Context) {
 			r.fail(fmt.Errorf("read %s: %w", r.def.Name, err))
 		}
 	}
-	st := r.snapshot()
-	summary := fmt.Sprintf("%d records, %d pages, %d requests, %d tokens", st.Records, st.Pages, st.Requests, st.Tokens)
-	if st.Waited > 0 {
-		summary += fmt.Sprintf(", %s waiting for rate limits", st.Waited.Round(time.Millisecond))
-	}
+	summary := r.snapshot().Summary()
 	if r.err == nil {
-		r.logf(ctx, LevelInfo, "complete: %s", summary)
+		r.narrate(ctx, LevelInfo, StreamComplete, "complete: "+summary)
 		// A sink finishes its output on StreamComplete (final flush, fsync,
 		// rename): if that fails, the stream has not been written.
 		err := r.emit(ctx, Event{Kind: StreamComplete})
@@ -206,7 +208,7 @@ func (r *streamRun) run(ctx context.Context) {
 		}
 		r.fail(fmt.Errorf("read %s: finish the output: %w", r.def.Name, &sinkError{err}))
 	}
-	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
+	r.narrate(context.WithoutCancel(ctx), LevelWarn, StreamIncomplete, fmt.Sprintf("stopped after %s: %v", summary, r.err))
 	// Flush the last good state so the stream still has a resume point (and
 	// recordCount covers what was emitted since); not after a sink failure.
 	fctx := context.WithoutCancel(ctx)
@@ -253,6 +255,10 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
+	case floor.IsZero() && r.mode == Incremental: // nothing to filter by yet
+		return fmt.Sprintf("%s: %s (no saved cursor yet)", r.mode, from)
+	case floor.IsZero():
+		return fmt.Sprintf("%s: %s", r.mode, from)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	case r.def.ArchiveTime != "" && !floor.IsZero():
