@@ -45,13 +45,14 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if err != nil {
 			return nil, err
 		}
-		if err := c.pace(ctx, op); err != nil {
+		sl, err := c.pace(ctx, op)
+		if err != nil {
 			if probe {
 				c.learnedOnce.Do(func() { close(c.learned) })
 			}
 			return nil, err
 		}
-		resp, err := c.send(ctx, u)
+		resp, err := c.send(ctx, u, sl)
 		if probe {
 			c.learnedOnce.Do(func() { close(c.learned) })
 		}
@@ -125,7 +126,7 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 	}
 }
 
-func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
+func (c *Client) send(ctx context.Context, u *url.URL, sl *slot) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 	}
 	defer hr.Body.Close()
 	body, err := readBody(hr)
-	c.learn(hr.Header)
+	c.learn(sl, hr.StatusCode, hr.Header)
 	if err != nil {
 		return nil, fmt.Errorf("read response body: %w", err)
 	}

@@ -1,0 +1,150 @@
+package client
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+)
+
+// The pacing strategy against the simulator's rolling burst window at every
+// plan's limit, in a synctest bubble (the window and the client share its
+// fake time; nothing waits for real). scripts/bench-limits prints these
+// tests' figures.
+
+// planLimits are the burst limits per 2 s: API token 20/40/100/120, OAuth
+// 80/160/400/480 (lite, growth, premium, ultimate). The simulator's
+// BurstLimit plays them; which plan and auth kind give which limit is
+// pinned by the simulator's and the engine's tests.
+var planLimits = []struct {
+	name  string
+	limit int
+}{
+	{"token_lite", 20}, {"token_growth", 40}, {"token_premium", 100}, {"token_ultimate", 120},
+	{"oauth_lite", 80}, {"oauth_growth", 160}, {"oauth_premium", 400}, {"oauth_ultimate", 480},
+}
+
+// paceRun is what one busy run against the window measured.
+type paceRun struct {
+	ok, rejected  int     // our answers: 2xx, 429
+	worst30       float64 // lowest share of the allowance used in any 30 s
+	otherSent     int     // the other client's requests
+	otherRefused  int     // and how many the window refused
+	ownShareLimit float64 // ok requests per window, averaged over the run
+}
+
+// runAtLimit keeps 8 callers busy for d of fake time against a window of
+// limit requests (another client taking other of it) and measures.
+func runAtLimit(t *testing.T, limit int, other float64, d time.Duration) paceRun {
+	sim := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 3, Scale: 20, BurstLimit: limit, OtherClient: other,
+		DailyBudget: 1 << 40, InMemory: true})
+	defer sim.Close()
+	var mu sync.Mutex
+	var okAt []time.Time
+	var res paceRun
+	c, err := New(Options{BaseURL: sim.URL(), Auth: TokenAuth(sim.Token()), HTTPClient: sim.HTTPClient(), Max429: 1000,
+		Observer: func(o Observation) {
+			if o.Kind != ObsRequest {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch o.Status {
+			case 200:
+				res.ok++
+				okAt = append(okAt, time.Now())
+			case 429:
+				res.rejected++
+			default:
+				t.Errorf("answer %d: %v", o.Status, o.Err)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for time.Now().Before(end) {
+				if _, err := c.Get(context.Background(), V2, "/stages", url.Values{"limit": {"500"}}, 5); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.otherSent, res.otherRefused = sim.OtherClient()
+	// The lowest count of our accepted requests in any 30 s of the run.
+	const span = 30 * time.Second
+	allowance := float64(limit) * span.Seconds() / 2
+	res.worst30 = 2
+	j := 0
+	for i := range okAt {
+		if i > 0 && okAt[i].Equal(okAt[i-1]) {
+			continue // a span starts before the first request of an instant
+		}
+		if okAt[i].Add(span).After(end) {
+			break
+		}
+		for j < len(okAt) && okAt[j].Before(okAt[i].Add(span)) {
+			j++
+		}
+		res.worst30 = min(res.worst30, float64(j-i)/allowance)
+	}
+	res.ownShareLimit = float64(res.ok) / (d.Seconds() / 2)
+	return res
+}
+
+// TestPacingFillsTheWindow: at every plan, >= 97% of the allowance in every
+// 30 s of a 32 s busy run and < 0.5% of requests answered 429.
+func TestPacingFillsTheWindow(t *testing.T) {
+	for _, p := range planLimits {
+		t.Run(p.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := runAtLimit(t, p.limit, 0, 32*time.Second)
+				share429 := float64(r.rejected) / float64(r.ok+r.rejected)
+				t.Logf("pacing %s limit %d: utilisation %.1f%% (worst 30 s), %d requests, %d answered 429 (%.2f%%)",
+					p.name, p.limit, 100*r.worst30, r.ok+r.rejected, r.rejected, 100*share429)
+				if r.worst30 < 0.97 {
+					t.Errorf("worst 30 s used %.1f%% of the allowance, want >= 97%%", 100*r.worst30)
+				}
+				if share429 >= 0.005 {
+					t.Errorf("%.2f%% of requests answered 429, want < 0.5%%", 100*share429)
+				}
+			})
+		})
+	}
+}
+
+// TestPacingYieldsToAnotherClient: another client of the same token, already
+// running when pdx starts, takes a third of every window; pdx reads how full the window is from
+// x-ratelimit-remaining and keeps to the rest, so neither side meets 429
+// storms (< 0.5% of either's requests refused) and pdx still uses most of
+// what is left (>= 90% of the limit less the other's share).
+func TestPacingYieldsToAnotherClient(t *testing.T) {
+	for _, p := range planLimits {
+		t.Run(p.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := runAtLimit(t, p.limit, 1.0/3, 32*time.Second)
+				ours := float64(r.rejected) / float64(r.ok+r.rejected)
+				theirs := float64(r.otherRefused) / float64(max(1, r.otherSent))
+				left := float64(p.limit) * 2 / 3
+				t.Logf("other client %s limit %d: pdx %.1f requests per window of the %.1f left (%.0f%%), pdx 429s %d (%.2f%%), other client refused %d of %d (%.2f%%)",
+					p.name, p.limit, r.ownShareLimit, left, 100*r.ownShareLimit/left, r.rejected, 100*ours, r.otherRefused, r.otherSent, 100*theirs)
+				if ours >= 0.005 || theirs >= 0.005 {
+					t.Errorf("429s: pdx %.2f%%, the other client %.2f%%; want both < 0.5%%", 100*ours, 100*theirs)
+				}
+				if r.ownShareLimit < 0.9*left {
+					t.Errorf("pdx used %.1f requests per window of the %.1f left, want >= 90%%", r.ownShareLimit, left)
+				}
+			})
+		})
+	}
+}
