@@ -96,7 +96,7 @@ func (c *call) notes() int {
 
 func (c *call) files() int {
 	w := c.w
-	return c.listV1("files", 100, v1Pagination, true, false, nil, func(b []byte, r rec) []byte {
+	return c.listV1("files", 100, v1Pagination, true, true, nil, func(b []byte, r rec) []byte {
 		h := newHasher(w.seed, tagFile, r.id, r.ver)
 		deal := w.rel(tagFile, r.id, 1, "deals")
 		o := openObj(b)
