@@ -67,8 +67,13 @@ func (r *streamRun) readAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if noCursor > 0 {
-		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
-	}
+	r.warnNoCursor(ctx, noCursor)
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+}
+
+// warnNoCursor says that n records could not be placed after a state.
+func (r *streamRun) warnNoCursor(ctx context.Context, n int) {
+	if n > 0 {
+		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", n, r.def.Cursor)
+	}
 }

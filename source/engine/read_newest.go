@@ -80,8 +80,6 @@ func (r *streamRun) readNewestFirst(ctx context.Context) error {
 	if !ordered {
 		r.logf(ctx, LevelWarn, "the API did not return records newest first (by %s): every page was read and filtered here", r.def.Cursor)
 	}
-	if noCursor > 0 {
-		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
-	}
+	r.warnNoCursor(ctx, noCursor)
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
 }
