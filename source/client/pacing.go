@@ -30,8 +30,9 @@ import (
 // slot is one request in the mirror of the window: it counts from when it
 // was sent until release.
 type slot struct {
-	sent    time.Time
-	release time.Time
+	sent     time.Time
+	answered time.Time // zero while in flight
+	release  time.Time
 }
 
 // crowd is what one answer said about other clients' use of the window (the
@@ -46,10 +47,12 @@ type crowd struct {
 const othersMemory = 2
 
 // margin is how much longer than the window a slot is held while its
-// request is in flight: the server counts a request from when it arrives,
-// which is after we sent it and before we have its answer. Once the answer
-// is in, the slot is held for the window plus the round trip, capped by the
-// margin (so slow answers cost at most 2% of the window).
+// request is in flight. The server counts a request from when it arrives:
+// after we sent it, before we had its answer. So once the answer is in, the
+// slot is held until a window after the answer (the one bound that holds
+// however late the server took it in; it costs the round trip, ~1% of the
+// window on a fast link); before that, the margin stands in, and an answer
+// always comes before it matters (sooner than a window plus the margin).
 func (c *Client) margin() time.Duration { return c.window / 50 }
 
 // BurstLimit returns the requests per window the client currently paces to.
@@ -187,8 +190,7 @@ func (c *Client) resetWait(h http.Header) time.Duration {
 }
 
 // learn settles a request's slot with its answer's headers: the plan's burst
-// limit (x-ratelimit-limit), the slot's real length (the round trip is
-// known now), and from x-ratelimit-remaining how much of the window other
+// limit (x-ratelimit-limit), the slot's real length (a window from now), and from x-ratelimit-remaining how much of the window other
 // clients of the token use (the server's count beyond ours), which our
 // share yields to. A window found full beyond what we knew of the others,
 // and a burst 429, pause every caller until x-ratelimit-reset; the pause is
@@ -212,20 +214,21 @@ func (c *Client) learn(s *slot, status int, h http.Header) {
 		if rejected {
 			// The server did not count it: neither do we.
 			c.slots = slices.DeleteFunc(c.slots, func(o *slot) bool { return o == s })
-		} else if rel := s.sent.Add(c.window + min(now.Sub(s.sent), c.margin())); rel.Before(s.release) {
-			s.release = rel
+		} else {
+			s.answered, s.release = now, now.Add(c.window)
 		}
 	}
 	pause := rejected && !daily
 	if rem, err := strconv.Atoi(h.Get("x-ratelimit-remaining")); err == nil && rem >= 0 && !daily {
-		// Ours in the server's window: sent since a window before this
-		// request and by now (later ones may not have arrived: counting them
-		// errs on the side of an idle token, not a busy one; slots of sends
-		// still spaced into the future are not counted).
+		// Ours that the server may still count: sent by now (not spaced
+		// into the future) and answered less than a window before this
+		// request was sent, or not yet. Counting every one that may be in
+		// errs on the side of an idle token: late arrivals and clock skew
+		// are not mistaken for another client.
 		ours := 0
 		if s != nil {
 			for _, o := range c.slots {
-				if o.sent.After(s.sent.Add(-c.window)) && !o.sent.After(now) {
+				if !o.sent.After(now) && (o.answered.IsZero() || o.answered.After(s.sent.Add(-c.window))) {
 					ours++
 				}
 			}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -42,6 +43,32 @@ type paceRun struct {
 // runAtLimit keeps 8 callers busy for d of fake time against a window of
 // limit requests (mod may add to the simulator's options) and measures.
 func runAtLimit(t *testing.T, limit int, mod func(*pipedrivetest.Options), d time.Duration) paceRun {
+	return runAtLimitVia(t, limit, mod, nil, d)
+}
+
+// jitter delays each request on its way in (by up to in) and its answer on
+// the way out (by up to out), pseudo-randomly: a link where the server
+// takes requests in later than they were sent, by varying amounts.
+type jitter struct {
+	base    http.RoundTripper
+	in, out time.Duration
+	mu      sync.Mutex
+	n       uint64
+}
+
+func (j *jitter) RoundTrip(r *http.Request) (*http.Response, error) {
+	j.mu.Lock()
+	j.n++
+	h := j.n * 0x9e3779b97f4a7c15
+	j.mu.Unlock()
+	time.Sleep(time.Duration(h>>40) % j.in)
+	resp, err := j.base.RoundTrip(r)
+	time.Sleep(time.Duration(h>>20) % j.out)
+	return resp, err
+}
+
+// runAtLimitVia is runAtLimit through a link (nil: the simulator's own).
+func runAtLimitVia(t *testing.T, limit int, mod func(*pipedrivetest.Options), link func(http.RoundTripper) http.RoundTripper, d time.Duration) paceRun {
 	o := pipedrivetest.Options{Seed: 3, Scale: 20, BurstLimit: limit, DailyBudget: 1 << 40, InMemory: true}
 	if mod != nil {
 		mod(&o)
@@ -51,7 +78,11 @@ func runAtLimit(t *testing.T, limit int, mod func(*pipedrivetest.Options), d tim
 	var mu sync.Mutex
 	var okAt []time.Time
 	var res paceRun
-	c, err := New(Options{BaseURL: sim.URL(), Auth: TokenAuth(sim.Token()), HTTPClient: sim.HTTPClient(), Max429: 1000,
+	hc := sim.HTTPClient()
+	if link != nil {
+		hc = &http.Client{Transport: link(hc.Transport)}
+	}
+	c, err := New(Options{BaseURL: sim.URL(), Auth: TokenAuth(sim.Token()), HTTPClient: hc, Max429: 1000,
 		Observer: func(o Observation) {
 			if o.Kind != ObsRequest {
 				return
@@ -124,6 +155,30 @@ func TestPacingFillsTheWindow(t *testing.T) {
 				}
 				if share429 >= 0.005 {
 					t.Errorf("%.2f%% of requests answered 429, want < 0.5%%", 100*share429)
+				}
+			})
+		})
+	}
+}
+
+// TestPacingOnAJitteryLink: requests reach the server 0-80 ms after they
+// were sent and answers come back 0-10 ms later, varying request by
+// request: a request's place in our log lasts until a window after its
+// answer, so a late arrival never finds the window full (< 0.5% 429s), and
+// the round trip costs about its share of the window (>= 97% used).
+func TestPacingOnAJitteryLink(t *testing.T) {
+	for _, p := range planLimits[:4] { // token plans: 8 callers keep up with them over this link
+		t.Run(p.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				link := func(rt http.RoundTripper) http.RoundTripper {
+					return &jitter{base: rt, in: 80 * time.Millisecond, out: 10 * time.Millisecond}
+				}
+				r := runAtLimitVia(t, p.limit, nil, link, 32*time.Second)
+				share429 := float64(r.rejected) / float64(r.ok+r.rejected)
+				t.Logf("jittery link %s limit %d: utilisation %.1f%% (worst 30 s), %d requests, %d answered 429 (%.2f%%)",
+					p.name, p.limit, 100*r.worst30, r.ok+r.rejected, r.rejected, 100*share429)
+				if r.worst30 < 0.97 || share429 >= 0.005 {
+					t.Errorf("worst 30 s used %.1f%% (want >= 97%%), %.2f%% answered 429 (want < 0.5%%)", 100*r.worst30, 100*share429)
 				}
 			})
 		})
