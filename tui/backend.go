@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 )
 
@@ -75,6 +76,15 @@ const (
 	FormatAirbyte Format = "airbyte"
 )
 
+// FormatInfo is one output format the Output step offers (from
+// store/output's registry, through the Backend).
+type FormatInfo struct {
+	Name        Format
+	Label       string // "CSV", "Airbyte messages"
+	Description string // what the files are good for
+	Stdout      bool   // can write to "-" (standard output)
+}
+
 // Settings are the profile's remembered choices.
 type Settings struct {
 	Streams []Choice // nil: nothing remembered yet
@@ -88,12 +98,9 @@ type Identity struct {
 	Company string
 }
 
-// Budget is the daily API token budget, when known.
-type Budget struct {
-	Known     bool
-	Limit     int64
-	Remaining int64
-}
+// Budget is the daily API token budget, when known (the client's: one
+// type for the idea).
+type Budget = client.Budget
 
 // Plan is everything a run needs.
 type Plan struct {
@@ -140,6 +147,8 @@ type Backend interface {
 	Whoami(ctx context.Context) (Identity, Budget, error)
 	// Streams lists every stream, in display order.
 	Streams() []StreamInfo
+	// Formats lists the output formats, in display order.
+	Formats() []FormatInfo
 	// Settings returns the profile's remembered choices.
 	Settings() Settings
 	// SaveSettings remembers the choices for next time.

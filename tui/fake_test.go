@@ -79,7 +79,16 @@ func (f *fakeBackend) Streams() []StreamInfo {
 		{Name: "pipelines", Description: "Sales pipelines", Group: GroupSettings, LastCount: -1},
 	}
 }
-func (f *fakeBackend) Settings() Settings { f.mu.Lock(); defer f.mu.Unlock(); return f.settings }
+
+// testFormats are the formats pdx registers, as the Output step shows them.
+var testFormats = []FormatInfo{
+	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false},
+	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false},
+	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true},
+}
+
+func (f *fakeBackend) Formats() []FormatInfo { return testFormats }
+func (f *fakeBackend) Settings() Settings    { f.mu.Lock(); defer f.mu.Unlock(); return f.settings }
 func (f *fakeBackend) SaveSettings(s Settings) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -27,27 +28,18 @@ type outputStep struct {
 	submitted bool
 }
 
-// formatLabel is the one-line explanation of each format.
-var formatLabels = []struct {
-	f     Format
-	label string
-}{
-	{FormatJSONL, "JSONL: one file per stream, one record per line (jq, DuckDB, pandas)"},
-	{FormatCSV, "CSV: one file per stream, opens in Excel and Google Sheets"},
-	{FormatAirbyte, "Airbyte messages: one file of protocol messages, for data pipelines"},
-}
-
 func newOutputStep(c *Common, format Format, dir string) *outputStep {
-	if format == "" {
-		format = FormatJSONL
+	formats := c.Backend.Formats()
+	if format == "" && len(formats) > 0 {
+		format = formats[0].Name
 	}
 	if dir == "" {
 		dir = "pdx-export"
 	}
 	s := &outputStep{c: c, format: format, dir: dir}
 	var opts []huh.Option[Format]
-	for _, fl := range formatLabels {
-		opts = append(opts, huh.NewOption(fl.label, fl.f))
+	for _, fi := range formats {
+		opts = append(opts, huh.NewOption(fi.Label+": "+fi.Description, fi.Name))
 	}
 	theme := huh.ThemeCharm()
 	if c.Styles.NoColor {
@@ -57,20 +49,30 @@ func newOutputStep(c *Common, format Format, dir string) *outputStep {
 		huh.NewSelect[Format]().Title("Format").Options(opts...).Value(&s.format),
 		huh.NewInput().Title("Directory").
 			Description("Created if missing; files are named after the streams (\"-\" sends Airbyte messages to standard output).").
-			Value(&s.dir).Validate(func(d string) error { return validDir(d, s.format) }),
+			Value(&s.dir).Validate(func(d string) error { return validDir(d, s.format, formats) }),
 	)).WithShowHelp(false).WithTheme(theme)
 	s.SetSize(c.Width, c.Height)
 	return s
 }
 
-// validDir rejects what cannot be a directory name before the run starts.
-func validDir(d string, f Format) error {
+// validDir rejects what cannot be a directory name before the run starts;
+// "-" only for a format that can write to standard output.
+func validDir(d string, f Format, formats []FormatInfo) error {
 	d = strings.TrimSpace(d)
 	if d == "" {
 		return errors.New("enter a directory, e.g. pdx-export")
 	}
-	if d == "-" && f != FormatAirbyte {
-		return errors.New(`"-" (standard output) works only with Airbyte messages; enter a directory`)
+	if d == "-" {
+		var stdout []string
+		for _, fi := range formats {
+			if fi.Name == f && fi.Stdout {
+				return nil
+			}
+			if fi.Stdout {
+				stdout = append(stdout, fi.Label)
+			}
+		}
+		return fmt.Errorf(`"-" (standard output) works only with %s; enter a directory`, strings.Join(stdout, " or "))
 	}
 	if strings.ContainsRune(d, 0) {
 		return errors.New("the directory name has an invalid character")

@@ -239,7 +239,7 @@ func TestValidDir(t *testing.T) {
 		{"a\x00b", FormatJSONL, "invalid character"},
 	}
 	for _, tt := range tests {
-		err := validDir(tt.dir, tt.format)
+		err := validDir(tt.dir, tt.format, testFormats)
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("validDir(%q, %s) = %v, want %q", tt.dir, tt.format, err, tt.wantErr)
 		}

@@ -71,6 +71,7 @@ func (w watchBackend) Streams() []StreamInfo {
 	}
 	return out
 }
+func (w watchBackend) Formats() []FormatInfo           { return nil } // the watch has no Output step
 func (w watchBackend) Settings() Settings              { return Settings{} }
 func (w watchBackend) SaveSettings(Settings) error     { return nil }
 func (w watchBackend) Estimate([]Choice) (int64, bool) { return 0, false }

@@ -1,8 +1,8 @@
 package main
 
 // The Airbyte source commands: spec, check, discover, read. They only parse
-// flags and hand over to source/airbyte, which writes protocol messages to
-// stdout and nothing else.
+// flags and hand over to app (which reads the files) and source/airbyte
+// (which writes protocol messages to stdout and nothing else).
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/airbyte"
 )
 
@@ -59,7 +60,7 @@ func init() {
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, stop := commandContext(cmd)
 				defer stop()
-				return exitFrom(airbyte.RunCheck(ctx, airbyteEnv(cmd), config))
+				return exitFrom(app.Check(ctx, airbyteEnv(cmd), config))
 			},
 		}
 		cmd.Flags().StringVar(&config, "config", "", "connector config JSON file")
@@ -75,7 +76,7 @@ func init() {
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, stop := commandContext(cmd)
 				defer stop()
-				return exitFrom(airbyte.RunDiscover(ctx, airbyteEnv(cmd), config))
+				return exitFrom(app.Discover(ctx, airbyteEnv(cmd), config))
 			},
 		}
 		cmd.Flags().StringVar(&config, "config", "", "connector config JSON file")
@@ -83,7 +84,7 @@ func init() {
 		return cmd
 	})
 	addCommand(func(g *globals) *cobra.Command {
-		var in airbyte.ReadInputs
+		var in app.ReadFiles
 		cmd := &cobra.Command{
 			Use:   "read --config FILE --catalog FILE [--state FILE]",
 			Short: "Airbyte: read the configured streams as protocol messages",
@@ -91,7 +92,7 @@ func init() {
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, stop := commandContext(cmd)
 				defer stop()
-				return exitFrom(airbyte.RunRead(ctx, airbyteEnv(cmd), in))
+				return exitFrom(app.Read(ctx, airbyteEnv(cmd), in))
 			},
 		}
 		cmd.Flags().StringVar(&in.Config, "config", "", "connector config JSON file")

@@ -62,7 +62,7 @@ func TestAirbyteDiscover(t *testing.T) {
 		}
 		// Custom fields: v2 inside custom_fields, v1 (leads) at the top level.
 		switch st.Name {
-		case "deals", "persons", "organizations", "products":
+		case "deals", "persons", "organizations", "products", "projects", "projects_archived":
 			var cf struct {
 				Properties map[string]json.RawMessage `json:"properties"`
 			}

@@ -17,9 +17,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/oauth"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/tui"
@@ -105,7 +105,7 @@ const verifyTimeout = 60 * time.Second
 
 // whoami checks credentials live and says who they belong to.
 func whoami(ctx context.Context, p profile.Profile, sec secret.Secret, persist func(secret.Secret) error) (client.Me, *client.Client, error) {
-	cl, err := job.NewClient(job.Conn{Profile: p, Secret: sec, Persist: persist})
+	cl, err := app.NewClient(app.Conn{Profile: p, Secret: sec, Persist: persist})
 	if err != nil {
 		return client.Me{}, nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pdxhq/pdx/store/profile"
 )
 
 // Exit codes shared by every command (docs/design.md, airbyte-contract.md).
@@ -99,6 +101,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err == nil {
 		return exitOK
+	}
+	// A profile name no store accepts is a usage error whichever command
+	// met it and however it came (--profile, the config's default_profile).
+	if errors.Is(err, profile.ErrInvalidName) {
+		fmt.Fprintln(stderr, "pdx:", err)
+		return exitUsage
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

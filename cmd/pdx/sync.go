@@ -13,18 +13,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/source/startdate"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
-	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
 	"github.com/pdxhq/pdx/tui/plain"
 )
 
-// syncTUI shows a sync in the terminal UI: it runs job.Run with opts (adding
+// syncTUI shows a sync in the terminal UI: it runs app.Run with opts (adding
 // its own observer) and returns the summary. The TUI sets it; nil means
 // `pdx sync` is always headless.
-var syncTUI func(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error)
+var syncTUI func(ctx context.Context, cmd *cobra.Command, opts app.Options) (app.Summary, error)
 
 // demoOutDir is where `pdx sync --demo` writes unless --out says otherwise.
 const demoOutDir = "pdx-demo"
@@ -42,7 +43,7 @@ func init() {
 	addCommand(func(g *globals) *cobra.Command {
 		var f syncFlags
 		cmd := &cobra.Command{
-			Use:   "sync [--no-tui] [--streams a,b] [--mode full|incremental] [--format jsonl|csv|airbyte] [--out DIR]",
+			Use:   "sync [--no-tui] [--streams a,b] [--mode full|incremental] [--format " + strings.Join(output.Names(), "|") + "] [--out DIR]",
 			Short: "Sync a profile's Pipedrive data to files (incremental from the saved state)",
 			Long: "sync reads the profile's streams and writes one file per stream: JSONL (one API record per line)\n" +
 				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
@@ -59,23 +60,42 @@ func init() {
 		fl.BoolVar(&f.noTUI, "no-tui", false, "plain progress lines on stderr instead of the interactive view")
 		fl.StringSliceVar(&f.streams, "streams", nil, "streams to sync, comma-separated (default: the profile's, else all)")
 		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
-		fl.StringVar(&f.format, "format", "", "output format: jsonl, csv or airbyte (default: the profile's, else jsonl)")
-		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, airbyte format only; default: the profile's, else ./"+job.DefaultOutDir+")")
+		fl.StringVar(&f.format, "format", "", "output format: "+orList(output.Names())+" (default: the profile's, else "+output.DefaultFormat+")")
+		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
+		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		return cmd
 	})
 }
 
+// orList is "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// formatCompletion offers the registered formats, each with its label.
+func formatCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, f := range output.Formats() {
+		out = append(out, f.Name+"\t"+f.Label+": "+f.Description)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
 // apply puts the command line's choices over the profile's.
 func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
-	if err := profile.ValidMode(f.mode); err != nil {
+	mode, err := profile.ParseMode(f.mode)
+	if err != nil {
 		return p, fmt.Errorf("--%w", err)
 	}
-	if err := profile.ValidFormat(f.format); err != nil {
+	if err := output.ValidFormat(f.format); err != nil {
 		return p, fmt.Errorf("--%w", err)
 	}
 	if f.startDate != "" {
-		if _, err := profile.ParseStartDate(f.startDate); err != nil {
+		if _, err := startdate.Parse(f.startDate); err != nil {
 			return p, fmt.Errorf("--start-date: %w", err)
 		}
 		p.StartDate = f.startDate
@@ -83,8 +103,8 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if len(f.streams) > 0 {
 		p.Streams = f.streams
 	}
-	if f.mode != "" {
-		p.Mode = f.mode
+	if mode != "" {
+		p.Mode = mode
 		p.StreamModes = nil // an explicit mode is for every stream
 	}
 	if f.format != "" {
@@ -93,80 +113,56 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if f.out != "" {
 		p.OutDir = f.out
 	}
-	if p.OutDir == "-" && p.Format != profile.FormatAirbyte {
-		return p, errors.New("--out - (stdout) needs --format airbyte: the other formats write one file per stream")
-	}
 	return p, nil
 }
 
 func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	errw := cmd.ErrOrStderr()
-	var (
-		name    string
-		p       profile.Profile
-		sec     secret.Secret
-		st      *state.Profile
-		persist func(secret.Secret) error
-	)
+	var opts app.Options
 	if g.demo {
 		base, err := f.apply(profile.Profile{OutDir: demoOutDir})
 		if err != nil {
 			return usageErr(err)
 		}
-		if _, _, err := job.Resolve(base); err != nil {
+		plan, err := app.PlanSync(base)
+		if err != nil {
 			return usageErr(err)
 		}
-		d, err := job.StartDemo(base)
+		d, err := app.StartDemo(base)
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
 		defer d.Close()
-		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", job.DemoScale)
-		name, p, sec, st = job.DemoProfile, d.Profile, d.Secret, state.Ephemeral(job.DemoProfile)
-		mem := secret.NewMemory()
-		persist = func(s secret.Secret) error { _, err := mem.Set(name, s); return err }
+		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", app.DemoScale)
+		opts = d.RunOptions()
+		opts.Plan = &plan
 	} else {
 		l, err := loadProfile(g, errw)
 		if err != nil {
 			return err
 		}
-		ss, exists := l.ss, l.exists
-		name, p = l.name, l.p
-		if p, err = f.apply(p); err != nil {
+		p, err := f.apply(l.p)
+		if err != nil {
 			return usageErr(err)
 		}
-		if _, _, err := job.Resolve(p); err != nil {
+		plan, err := app.PlanSync(p)
+		if err != nil {
 			return usageErr(err)
 		}
-		var loc secret.Location
-		sec, loc, err = ss.Get(name)
-		switch {
-		case errors.Is(err, secret.ErrNotFound) && !exists:
-			return withExit(exitFailure, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s' first (or set %s)", name, name, secret.EnvToken))
-		case errors.Is(err, secret.ErrNotFound):
-			// err may add why (a keyring that did not answer).
-			return withExit(exitFailure, fmt.Errorf("profile %q is not logged in (%v): run 'pdx auth login --profile %s'", name, err, name))
-		case err != nil:
-			return withExit(exitFailure, err)
-		}
-		if loc.Kind == secret.KindEnv && p.AuthType == profile.AuthOAuth {
-			p.AuthType = profile.AuthToken // the environment's token wins
-		}
-		persist = func(s secret.Secret) error { _, err := ss.Set(name, s); return err }
 		states, err := state.Open()
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
-		if st, err = states.Load(name); err != nil {
+		if opts, err = app.ProfileRun(l.name, p, l.exists, l.ss, states); err != nil {
 			return withExit(exitFailure, err)
 		}
+		opts.Plan = &plan
 	}
 
 	ctx, stop := commandContext(cmd)
 	defer stop()
-	opts := job.Options{ProfileName: name, Profile: p, Secret: sec, Persist: persist, State: st, Stdout: cmd.OutOrStdout()}
-
-	var sum job.Summary
+	opts.Stdout = cmd.OutOrStdout()
+	var sum app.Summary
 	var err error
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {
 		sum, err = syncTUI(ctx, cmd, opts)
@@ -174,7 +170,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		pr := plain.New(errw)
 		opts.Observers = []engine.Sink{pr}
 		opts.Notice = pr.Info
-		sum, err = job.Run(ctx, opts)
+		sum, err = app.Run(ctx, opts)
 		if err == nil || len(sum.Streams) > 0 {
 			plain.Summary(errw, sum)
 		}
@@ -184,7 +180,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 
 // syncExit maps a run's outcome to the exit code: 3 when the daily budget
 // ran out (state saved), 1 when a stream failed or the run could not start.
-func syncExit(sum job.Summary, err error) error {
+func syncExit(sum app.Summary, err error) error {
 	switch {
 	case err != nil:
 		return withExit(exitFailure, err)

@@ -14,7 +14,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/tui"
 	"github.com/pdxhq/pdx/tui/wire"
 )
@@ -39,7 +39,7 @@ func uiColors(out io.Writer) (noColor bool) {
 
 // runSyncUI is `pdx sync` in a terminal: live progress, then the summary,
 // which also stays on the terminal afterwards.
-func runSyncUI(ctx context.Context, cmd *cobra.Command, opts job.Options) (job.Summary, error) {
+func runSyncUI(ctx context.Context, cmd *cobra.Command, opts app.Options) (app.Summary, error) {
 	out := cmd.ErrOrStderr()
 	noColor := uiColors(out)
 	sum, o, err := wire.Sync(ctx, opts, tui.WatchOptions{In: cmd.InOrStdin(), Out: out, NoColor: noColor, AltScreen: true})

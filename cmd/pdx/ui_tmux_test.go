@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/streams"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 )
 
@@ -152,7 +152,7 @@ func TestDemoInTmux(t *testing.T) {
 	}
 
 	// The simulator's own counts for the demo company.
-	d, err := job.StartDemo(profile.Profile{})
+	d, err := app.StartDemo(profile.Profile{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pdxhq/pdx/source/engine"
 )
 
 // ErrInvalidCatalog marks a configured catalog pdx cannot run.
@@ -26,15 +29,15 @@ type ConfiguredStream struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace,omitempty"`
 	} `json:"stream"`
-	SyncMode            string     `json:"sync_mode"`
-	DestinationSyncMode string     `json:"destination_sync_mode"`
-	CursorField         []string   `json:"cursor_field,omitempty"`
-	PrimaryKey          [][]string `json:"primary_key,omitempty"`
+	SyncMode            engine.Mode `json:"sync_mode"`
+	DestinationSyncMode string      `json:"destination_sync_mode"`
+	CursorField         []string    `json:"cursor_field,omitempty"`
+	PrimaryKey          [][]string  `json:"primary_key,omitempty"`
 }
 
 // StreamModes tells which sync modes a stream supports; ok is false for a
 // stream pdx does not know.
-type StreamModes func(name string) (modes []string, ok bool)
+type StreamModes func(name string) (modes []engine.Mode, ok bool)
 
 // ParseConfiguredCatalog reads and checks a configured catalog: at least one
 // stream, every stream known (per modes) and named once, a supported
@@ -64,8 +67,8 @@ func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog,
 			problems = append(problems, fmt.Sprintf("unknown stream %q (run discover for the list)", name))
 			continue
 		}
-		if !contains(supported, s.SyncMode) {
-			problems = append(problems, fmt.Sprintf("stream %q: sync_mode %q is not one of %s", name, s.SyncMode, strings.Join(supported, ", ")))
+		if !slices.Contains(supported, s.SyncMode) {
+			problems = append(problems, fmt.Sprintf("stream %q: sync_mode %q is not one of %s", name, s.SyncMode, strings.Join(modeNames(supported), ", ")))
 		}
 		switch s.DestinationSyncMode {
 		case "append", "overwrite", "append_dedup", "overwrite_dedup", "update", "soft_delete":
@@ -88,13 +91,13 @@ func (c *ConfiguredCatalog) Names() []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// modeNames are the protocol's names of modes.
+func modeNames(modes []engine.Mode) []string {
+	out := make([]string, len(modes))
+	for i, m := range modes {
+		out[i] = string(m)
 	}
-	return false
+	return out
 }
 
 // ParseState reads a state file into stream name -> stream_state. It
@@ -186,7 +189,9 @@ func addLegacy(out map[string]json.RawMessage, data json.RawMessage) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !isNull(dict[n]) {
+		// A nameless stream is dropped, as addStream does (found by
+		// FuzzParseState: {"": {}} came back as a stream called "").
+		if n != "" && !isNull(dict[n]) {
 			out[n] = dict[n]
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/startdate"
 )
 
 // ErrInvalidConfig marks every error caused by the user's config (wrong
@@ -206,7 +207,7 @@ func (c *Config) validate() error {
 		return configErr(`credentials.auth_type %q is not one of "api_token", "oauth2.0"`, cr.AuthType)
 	}
 	if c.StartDate != "" {
-		t, err := ParseStartDate(c.StartDate)
+		t, err := startdate.Parse(c.StartDate)
 		if err != nil {
 			return configErr("start_date: %v", err)
 		}
@@ -257,37 +258,6 @@ func checkBaseURL(s string) error {
 
 // isLoopback is the client's rule: plain http only to this machine.
 var isLoopback = client.IsLoopback
-
-// startLayouts are tried in order on the start date once a space between
-// date and time has been turned into a T.
-var startLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02T15:04:05.999999999", // no zone: UTC
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04",
-	"2006-01-02",
-}
-
-// ParseStartDate accepts the start date formats users of the old connector
-// have: 2017-01-25T00:00:00Z, 2017-01-25 00:00:00Z, 2017-01-25, fractions,
-// offsets (+02:00, +0200), or no zone (UTC). The result is in UTC.
-func ParseStartDate(s string) (time.Time, error) {
-	v := strings.TrimSpace(s)
-	if len(v) > 10 && v[10] == ' ' {
-		v = v[:10] + "T" + strings.TrimLeft(v[11:], " ")
-	}
-	v = strings.Replace(v, "z", "Z", 1)
-	if i := strings.LastIndexByte(v, ' '); i > 10 { // "2017-01-25T00:00:00 +02:00"
-		v = v[:i] + v[i+1:]
-	}
-	for _, l := range startLayouts {
-		if t, err := time.Parse(l, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date like 2017-01-25T00:00:00Z, 2017-01-25 00:00:00Z or 2017-01-25", s)
-}
 
 // TokenExpiry is the parsed credentials.token_expiry_date (zero if unset).
 func (c *Config) TokenExpiry() time.Time {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pdxhq/pdx/source/startdate"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -77,36 +79,6 @@ func formatStart(t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-func TestParseStartDate(t *testing.T) {
-	cases := map[string]string{
-		"2017-01-25T00:00:00Z":      "2017-01-25T00:00:00Z",
-		"2017-01-25 00:00:00Z":      "2017-01-25T00:00:00Z",
-		"2017-01-25":                "2017-01-25T00:00:00Z",
-		"2017-01-25T02:00:00+02:00": "2017-01-25T00:00:00Z",
-		"2017-01-25T02:00:00+0200":  "2017-01-25T00:00:00Z",
-		"2017-01-24 19:00:00-05:00": "2017-01-25T00:00:00Z",
-		"2017-01-25T00:00:00.000Z":  "2017-01-25T00:00:00Z",
-		"2017-01-25 10:30:00":       "2017-01-25T10:30:00Z",
-		"2017-01-25T10:30":          "2017-01-25T10:30:00Z",
-		" 2017-01-25T00:00:00z ":    "2017-01-25T00:00:00Z",
-		"yesterday":                 "",
-		"2017-13-01":                "",
-		"":                          "",
-	}
-	for in, want := range cases {
-		got, err := ParseStartDate(in)
-		if want == "" {
-			if err == nil {
-				t.Errorf("ParseStartDate(%q) = %v, want an error", in, got)
-			}
-			continue
-		}
-		if err != nil || got.Format(time.RFC3339) != want {
-			t.Errorf("ParseStartDate(%q) = %v, %v; want %s", in, got, err, want)
-		}
-	}
-}
-
 func TestControlMessageCarriesCompleteConfig(t *testing.T) {
 	c, err := ParseConfig([]byte(`{"authorization":{"auth_type":"Token","api_token":"tok"},"replication_start_date":"2017-01-25 00:00:00Z"}`))
 	if err != nil {
@@ -155,7 +127,7 @@ func TestMasker(t *testing.T) {
 }
 
 // TestSpecPatternMatchesParser: the start_date pattern the platform's UI
-// enforces accepts exactly what ParseStartDate accepts.
+// enforces accepts exactly what startdate.Parse accepts.
 func TestSpecPatternMatchesParser(t *testing.T) {
 	var spec struct {
 		ConnectionSpecification struct {
@@ -173,7 +145,7 @@ func TestSpecPatternMatchesParser(t *testing.T) {
 	for _, s := range []string{"2017-01-25T00:00:00Z", "2017-01-25 00:00:00Z", "2017-01-25", "2017-01-25T02:00:00+02:00",
 		"2017-01-25T02:00:00+0200", "2017-01-25 10:30:00", "2017-01-25T10:30", "2017-01-25T00:00:00.123Z", "2017-01-25T00:00:00z",
 		"2017-01-25T00:00:00 +02:00", "25/01/2017", "2017-01-25T", "yesterday", "2017-01-25T00:00:00ZZ"} {
-		_, err := ParseStartDate(s)
+		_, err := startdate.Parse(s)
 		if re.MatchString(s) != (err == nil) {
 			t.Errorf("%q: pattern match %v, parser error %v", s, re.MatchString(s), err)
 		}

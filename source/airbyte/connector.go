@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime/debug"
+	"sort"
 	"sync"
 	"time"
 
@@ -46,17 +46,49 @@ func (e Env) writer() *Writer {
 	return w
 }
 
-// connectorBug turns a panic into a system_error TRACE and exit 1: only a
-// bug in pdx gets here, and the platform must see a protocol message, not a
-// Go stack trace on stdout.
-func connectorBug(w *Writer, m *Masker, stderr io.Writer, code *int) {
+// File is one input of a command as the caller read it: its bytes, or why
+// it could not be read. source/airbyte reads no files itself.
+type File struct {
+	Data []byte
+	Err  error
+}
+
+// Command is one connector command (check, discover, read) under way: its
+// protocol writer, the masker of every secret seen so far and, once
+// LoadConfig succeeded, the config. The application runs the steps; every
+// protocol message and exit code comes from here.
+type Command struct {
+	env  Env
+	w    *Writer
+	mask *Masker
+	cfg  *Config
+}
+
+// Start begins a command writing to env.Stdout.
+func Start(env Env) *Command { return &Command{env: env, w: env.writer(), mask: NewMasker()} }
+
+// outputError is a failure to write to stdout: nothing more can be said
+// there, so the command just exits 1.
+type outputError struct{ error }
+
+// OutputFailed reports an error of writing to stdout: the command can only
+// exit 1.
+func OutputFailed(err error) bool {
+	var oe outputError
+	return errors.As(err, &oe)
+}
+
+// Recover turns a panic into a system_error TRACE and exit 1: only a bug in
+// pdx gets here, and the platform must see a protocol message, not a Go
+// stack trace on stdout. Use it as `defer c.Recover(&code)`.
+func (c *Command) Recover(code *int) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	msg := m.String(fmt.Sprint(r))
-	fmt.Fprintf(m.Writer(stderr), "pdx: internal error: %s\n%s", msg, m.String(string(debug.Stack())))
-	_ = w.Write(&Message{Type: TypeTrace, Trace: &TraceMessage{Type: "ERROR", Error: &ErrorTrace{
+	msg := c.mask.String(fmt.Sprint(r))
+	fmt.Fprintf(c.mask.Writer(c.env.Stderr), "pdx: internal error: %s\n%s", msg, c.mask.String(string(debug.Stack())))
+	_ = c.w.Write(&Message{Type: TypeTrace, Trace: &TraceMessage{Type: "ERROR", Error: &ErrorTrace{
 		Message: "pdx hit an internal error; please report it", InternalMessage: msg, FailureType: FailureSystem,
 	}}})
 	*code = ExitFailure
@@ -64,11 +96,11 @@ func connectorBug(w *Writer, m *Masker, stderr io.Writer, code *int) {
 
 // RunSpec prints the SPEC message.
 func RunSpec(env Env) (code int) {
-	w := env.writer()
-	defer connectorBug(w, nil, env.Stderr, &code)
+	c := Start(env)
+	defer c.Recover(&code)
 	m, err := SpecMessage()
 	if err == nil {
-		err = w.Write(m)
+		err = c.w.Write(m)
 	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "pdx spec:", err)
@@ -77,28 +109,59 @@ func RunSpec(env Env) (code int) {
 	return ExitOK
 }
 
-// loadConfig reads and parses the config file. The masker it returns hides
-// the secrets even when the config does not parse.
-func loadConfig(path string) (*Config, *Masker, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, NewMasker(), configErr("cannot read the config file: %v", err)
+// LoadConfig parses the config; the masker hides its secrets from then on,
+// even when it does not parse. A migrated config is sent to the platform
+// as a CONTROL message.
+func (c *Command) LoadConfig(f File) error {
+	if f.Err != nil {
+		return configErr("cannot read the config file: %v", f.Err)
 	}
-	cfg, err := ParseConfig(data)
+	cfg, err := ParseConfig(f.Data)
 	if err != nil {
-		return nil, NewMasker(SecretsFromJSON(data)...), err
+		c.mask = NewMasker(SecretsFromJSON(f.Data)...)
+		return err
 	}
-	return cfg, cfg.Masker(), nil
+	c.cfg, c.mask = cfg, cfg.Masker()
+	if cfg.Migrated() {
+		if err := c.w.Write(cfg.ControlMessage()); err != nil {
+			return outputError{err}
+		}
+	}
+	return nil
 }
 
-// newClient builds the Pipedrive client the config describes. With OAuth,
+// Config is the loaded config (nil before LoadConfig succeeded).
+func (c *Command) Config() *Config { return c.cfg }
+
+// Write writes one protocol message.
+func (c *Command) Write(m *Message) error { return c.w.Write(m) }
+
+// Status ends `check`: CONNECTION_STATUS SUCCEEDED or FAILED with msg. Both
+// exit 0; only a pdx bug or a broken stdout exits non-zero.
+func (c *Command) Status(ok bool, msg string) int {
+	st := &ConnectionStatus{Status: "SUCCEEDED", Message: c.mask.String(msg)}
+	if !ok {
+		st.Status = "FAILED"
+	}
+	if err := c.w.Write(&Message{Type: TypeConnectionStatus, ConnectionStatus: st}); err != nil {
+		fmt.Fprintln(c.mask.Writer(c.env.Stderr), "pdx check:", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// Client builds the Pipedrive client the config describes. With OAuth,
 // every rotated token set is sent as a CONTROL message carrying the complete
 // new config before the new access token is used (the platform stores it),
 // and the new tokens are masked from then on.
 //
 // Only ErrInvalidConfig errors are the user's to fix; others (an OAuth server
 // that is down) are transient.
-func newClient(ctx context.Context, cfg *Config, env Env, w *Writer, mask *Masker) (*client.Client, error) {
+func (c *Command) Client(ctx context.Context) (*client.Client, error) {
+	cfg, env, w, mask := c.cfg, c.env, c.w, c.mask
+	if cfg == nil {
+		return nil, configErr("no config loaded")
+	}
 	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient}
 	switch cfg.Credentials.AuthType {
 	case AuthAPIToken:
@@ -149,53 +212,11 @@ func newClient(ctx context.Context, cfg *Config, env Env, w *Writer, mask *Maske
 	default:
 		return nil, configErr("credentials.auth_type %q is not supported", cfg.Credentials.AuthType)
 	}
-	c, err := client.New(opts)
+	cl, err := client.New(opts)
 	if err != nil {
 		return nil, configErr("%v", err)
 	}
-	return c, nil
-}
-
-// RunCheck tests the config: CONNECTION_STATUS SUCCEEDED with the company name,
-// or FAILED with what to fix. Both exit 0; only a pdx bug exits non-zero.
-func RunCheck(ctx context.Context, env Env, configPath string) (code int) {
-	w := env.writer()
-	var mask *Masker
-	defer func() { connectorBug(w, mask, env.Stderr, &code) }()
-	status := func(ok bool, msg string) int {
-		st := &ConnectionStatus{Status: "SUCCEEDED", Message: mask.String(msg)}
-		if !ok {
-			st.Status = "FAILED"
-		}
-		if err := w.Write(&Message{Type: TypeConnectionStatus, ConnectionStatus: st}); err != nil {
-			fmt.Fprintln(mask.Writer(env.Stderr), "pdx check:", err)
-			return ExitFailure
-		}
-		return ExitOK
-	}
-	cfg, m, err := loadConfig(configPath)
-	mask = m
-	if err != nil {
-		return status(false, err.Error())
-	}
-	if cfg.Migrated() {
-		if err := w.Write(cfg.ControlMessage()); err != nil {
-			return ExitFailure
-		}
-	}
-	c, err := newClient(ctx, cfg, env, w, mask)
-	if err != nil {
-		return status(false, err.Error())
-	}
-	me, err := c.Me(ctx)
-	if err != nil {
-		return status(false, "Pipedrive did not accept the connection: "+err.Error())
-	}
-	msg := fmt.Sprintf("Connected to Pipedrive company %q", me.CompanyName)
-	if me.Name != "" {
-		msg += fmt.Sprintf(" as %s", me.Name)
-	}
-	return status(true, msg)
+	return cl, nil
 }
 
 // failure classifies an error for an ERROR trace.
@@ -211,9 +232,13 @@ func failure(err error) engine.FailureType {
 	return failureOf(err)
 }
 
-// fail writes a TRACE ERROR for a whole-command failure and returns its
-// exit code.
-func fail(w *Writer, mask *Masker, msg string, err error) int {
+// Fail writes a TRACE ERROR for a whole-command failure (msg says what
+// failed) and returns its exit code.
+func (c *Command) Fail(msg string, err error) int {
+	if OutputFailed(err) {
+		return ExitFailure
+	}
+	w, mask := c.w, c.mask
 	ft := failure(err)
 	detail := err.Error()
 	_ = w.Write(&Message{Type: TypeTrace, Trace: &TraceMessage{Type: "ERROR", Error: &ErrorTrace{
@@ -225,79 +250,16 @@ func fail(w *Writer, mask *Masker, msg string, err error) int {
 	return ExitFailure
 }
 
-// RunDiscover prints the CATALOG: every stream with its schema (custom fields
-// declared from the Fields endpoints), sync modes, primary key and cursor.
-func RunDiscover(ctx context.Context, env Env, configPath string) (code int) {
-	w := env.writer()
-	var mask *Masker
-	defer func() { connectorBug(w, mask, env.Stderr, &code) }()
-	cfg, m, err := loadConfig(configPath)
-	mask = m
-	if err != nil {
-		return fail(w, mask, "Fix the connector config", err)
-	}
-	if cfg.Migrated() {
-		if err := w.Write(cfg.ControlMessage()); err != nil {
-			return ExitFailure
-		}
-	}
-	c, err := newClient(ctx, cfg, env, w, mask)
-	if err != nil {
-		return fail(w, mask, "Cannot set up the Pipedrive connection", err)
-	}
-	cat, err := BuildCatalog(ctx, c)
-	if err != nil {
-		return fail(w, mask, "Discover failed", err)
-	}
-	if err := w.Write(&Message{Type: TypeCatalog, Catalog: cat}); err != nil {
-		return ExitFailure
-	}
-	return ExitOK
-}
-
-// fieldsSource says where an entity's field definitions come from.
-func fieldsSource(entity string) (client.PageRequest, bool) {
-	if st, ok := streams.Lookup(entity + "_fields"); ok {
-		return client.PageRequest{Version: st.Version, Path: st.Path, Params: st.Params, Paging: st.Paging, Limit: st.PageLimit, Cost: st.TokenCost}, true
-	}
-	return client.PageRequest{}, false
-}
-
-// BuildCatalog makes the catalog of every stream, reading each entity's
-// custom field definitions once.
-func BuildCatalog(ctx context.Context, c *client.Client) (*Catalog, error) {
-	fieldCache := map[string][]schema.Field{}
-	fieldsOf := func(entity string) ([]schema.Field, error) {
-		if f, ok := fieldCache[entity]; ok {
-			return f, nil
-		}
-		req, ok := fieldsSource(entity)
-		if !ok {
-			fieldCache[entity] = nil
-			return nil, nil
-		}
-		var raws []json.RawMessage
-		err := c.Pages(ctx, req, func(p client.Page) error {
-			raws = append(raws, p.Records...)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read %s field definitions: %w", entity, err)
-		}
-		fs, err := schema.ParseFields(int(req.Version), raws)
-		if err != nil {
-			return nil, fmt.Errorf("read %s field definitions: %w", entity, err)
-		}
-		fieldCache[entity] = fs
-		return fs, nil
-	}
+// BuildCatalog makes the catalog of every stream; fieldsOf gives an
+// entity's custom field definitions (the application reads them once).
+func BuildCatalog(fieldsOf func(entity string) ([]schema.Field, error)) (*Catalog, error) {
 	cat := &Catalog{}
 	for _, st := range streams.All() {
 		js, err := schema.Base(st.Name)
 		if err != nil {
 			return nil, err
 		}
-		if st.FieldsEntity != "" && hasCustomFieldsSlot(js, int(st.Version)) {
+		if st.FieldsEntity != "" && schema.HasCustomSlot(js, int(st.Version)) {
 			fs, err := fieldsOf(st.FieldsEntity)
 			if err != nil {
 				return nil, err
@@ -311,27 +273,14 @@ func BuildCatalog(ctx context.Context, c *client.Client) (*Catalog, error) {
 	return cat, nil
 }
 
-// hasCustomFieldsSlot: v2 records carry custom fields only where the spec
-// declares custom_fields (activities and deal products do not); v1 records
-// (leads) carry them at the top level.
-func hasCustomFieldsSlot(js json.RawMessage, version int) bool {
-	if version != 2 {
-		return true
-	}
-	var s struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	return json.Unmarshal(js, &s) == nil && s.Properties["custom_fields"] != nil
-}
-
 // CatalogStream describes one stream of the table for the catalog.
 func CatalogStream(st streams.Stream, js json.RawMessage) Stream {
-	out := Stream{Name: st.Name, JSONSchema: js, SupportedSyncModes: []string{FullRefresh}}
+	out := Stream{Name: st.Name, JSONSchema: js, SupportedSyncModes: modeNames([]engine.Mode{engine.FullRefresh})}
 	for _, k := range st.PrimaryKey {
 		out.SourceDefinedPrimaryKey = append(out.SourceDefinedPrimaryKey, []string{k})
 	}
 	if st.SupportsIncremental() {
-		out.SupportedSyncModes = append(out.SupportedSyncModes, Incremental)
+		out.SupportedSyncModes = append(out.SupportedSyncModes, string(engine.Incremental))
 		out.SourceDefinedCursor = true
 		out.DefaultCursorField = []string{st.Cursor}
 		out.IsResumable = true
@@ -340,96 +289,99 @@ func CatalogStream(st streams.Stream, js json.RawMessage) Stream {
 }
 
 // Modes is the StreamModes of the streams table.
-func Modes(name string) ([]string, bool) {
+func Modes(name string) ([]engine.Mode, bool) {
 	st, ok := streams.Lookup(name)
 	if !ok {
 		return nil, false
 	}
-	modes := []string{FullRefresh}
+	modes := []engine.Mode{engine.FullRefresh}
 	if st.SupportsIncremental() {
-		modes = append(modes, Incremental)
+		modes = append(modes, engine.Incremental)
 	}
 	return modes, true
 }
 
-// ReadInputs are the files of a read.
-type ReadInputs struct {
-	Config, Catalog, State string // State may be empty (first sync)
+// ReadPlan is what a read runs: the configured streams, the state file's
+// states of those streams, and the config's start date and concurrency.
+type ReadPlan struct {
+	Streams     []engine.ConfiguredStream
+	State       map[string]json.RawMessage
+	StartDate   time.Time
+	Concurrency int
+
+	names   []string
+	ignored []string // streams with state but not configured
+	sink    *Sink
 }
 
-// RunRead runs the configured catalog and prints RECORD, STATE, status and log
-// messages. Exit 0 only when every configured stream completed; 3 when the
-// daily API budget ran out (state saved); 1 otherwise.
-func RunRead(ctx context.Context, env Env, in ReadInputs) (code int) {
-	w := env.writer()
-	var mask *Masker
-	defer func() { connectorBug(w, mask, env.Stderr, &code) }()
-	cfg, m, err := loadConfig(in.Config)
-	mask = m
-	if err != nil {
-		return fail(w, mask, "Fix the connector config", err)
+// PlanRead parses the configured catalog and the state (nil: a first sync)
+// against the loaded config. On error, msg says what failed for Fail.
+func (c *Command) PlanRead(catalog File, state *File) (rp *ReadPlan, msg string, err error) {
+	if catalog.Err != nil {
+		return nil, "Cannot read the configured catalog", fmt.Errorf("%w: %v", ErrInvalidCatalog, catalog.Err)
 	}
-	if cfg.Migrated() {
-		if err := w.Write(cfg.ControlMessage()); err != nil {
-			return ExitFailure
+	cat, err := ParseConfiguredCatalog(catalog.Data, Modes)
+	if err != nil {
+		return nil, "The configured catalog is invalid", err
+	}
+	saved := map[string]json.RawMessage{}
+	if state != nil {
+		if state.Err != nil {
+			return nil, "Cannot read the state file", fmt.Errorf("%w: %v", ErrInvalidState, state.Err)
+		}
+		if saved, err = ParseState(state.Data); err != nil {
+			return nil, "The state file is invalid", err
 		}
 	}
-	catData, err := os.ReadFile(in.Catalog)
-	if err != nil {
-		return fail(w, mask, "Cannot read the configured catalog", fmt.Errorf("%w: %v", ErrInvalidCatalog, err))
+	rp = &ReadPlan{State: map[string]json.RawMessage{}, names: cat.Names()}
+	if c.cfg != nil {
+		rp.StartDate, rp.Concurrency = c.cfg.Start(), c.cfg.Concurrency
 	}
-	cat, err := ParseConfiguredCatalog(catData, Modes)
-	if err != nil {
-		return fail(w, mask, "The configured catalog is invalid", err)
-	}
-	state := map[string]json.RawMessage{}
-	if in.State != "" {
-		data, err := os.ReadFile(in.State)
-		if err != nil {
-			return fail(w, mask, "Cannot read the state file", fmt.Errorf("%w: %v", ErrInvalidState, err))
-		}
-		if state, err = ParseState(data); err != nil {
-			return fail(w, mask, "The state file is invalid", err)
-		}
-	}
-	c, err := newClient(ctx, cfg, env, w, mask)
-	if err != nil {
-		return fail(w, mask, "Cannot set up the Pipedrive connection", err)
-	}
-	sink := NewSink(w, mask, cat.Names())
-	opts := engine.Options{
-		Client:      c,
-		State:       map[string]json.RawMessage{},
-		StartDate:   cfg.Start(),
-		Concurrency: cfg.Concurrency,
-		Sink:        sink,
-	}
-	if env.Concurrency > 0 {
-		opts.Concurrency = env.Concurrency
+	if c.env.Concurrency > 0 {
+		rp.Concurrency = c.env.Concurrency
 	}
 	configured := map[string]bool{}
 	for _, s := range cat.Streams {
 		name := s.Stream.Name
 		configured[name] = true
-		opts.Streams = append(opts.Streams, engine.ConfiguredStream{Name: name, Mode: engine.Mode(s.SyncMode)})
-		// A full refresh reads everything: its state (if any) must not filter.
-		if st, ok := state[name]; ok && s.SyncMode == Incremental {
-			opts.State[name] = st
+		rp.Streams = append(rp.Streams, engine.ConfiguredStream{Name: name, Mode: s.SyncMode})
+		if st, ok := saved[name]; ok {
+			rp.State[name] = st
 		}
 	}
-	for name := range state {
+	for name := range saved {
 		if !configured[name] {
-			_ = sink.Log("WARN", fmt.Sprintf("state for stream %q ignored: it is not in the configured catalog", name))
+			rp.ignored = append(rp.ignored, name)
 		}
 	}
-	res, runErr := engine.Run(ctx, opts)
-	sum, werr := sink.Finish(cat.Names(), runErr)
+	sort.Strings(rp.ignored)
+	return rp, "", nil
+}
+
+// Sink is the protocol sink of the read: RECORD, STATE, status and log
+// messages. The first call says which state was ignored.
+func (rp *ReadPlan) Sink(c *Command) *Sink {
+	if rp.sink == nil {
+		rp.sink = NewSink(c.w, c.mask, rp.names)
+		for _, name := range rp.ignored {
+			_ = rp.sink.Log("WARN", fmt.Sprintf("state for stream %q ignored: it is not in the configured catalog", name))
+		}
+	}
+	return rp.sink
+}
+
+// FinishRead ends the read after the engine returned: every configured
+// stream gets its final status. Exit 0 only when every configured stream
+// completed; 3 when the daily API budget ran out (state saved); 1 otherwise.
+func (c *Command) FinishRead(rp *ReadPlan, res engine.Result, runErr error) int {
+	sink := rp.Sink(c)
+	sum, werr := sink.Finish(rp.names, runErr)
 	if runErr != nil {
 		_ = sink.Error("", failure(runErr), "The sync failed: "+runErr.Error(), runErr.Error())
 	}
 	switch {
 	case werr != nil:
-		fmt.Fprintln(mask.Writer(env.Stderr), "pdx read:", werr)
+		fmt.Fprintln(c.mask.Writer(c.env.Stderr), "pdx read:", werr)
 		return ExitFailure
 	case runErr == nil && sum.OK() && res.OK():
 		return ExitOK

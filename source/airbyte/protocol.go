@@ -4,8 +4,8 @@
 // of the old connector's shapes), the spec, the configured catalog and the
 // state file. It never prints anywhere but the io.Writer it is given.
 //
-// Commands (RunSpec, RunCheck, RunDiscover, RunRead; cmd/pdx only wires
-// flags to them):
+// Commands (RunSpec here; check, discover and read as the steps of a
+// Command, which the app package runs after reading the files):
 //   - check: a bad token, config or unreachable API is CONNECTION_STATUS
 //     FAILED with exit 0; only a pdx bug is a TRACE ERROR with exit 1.
 //   - discover/read: an invalid config, catalog or state file is a TRACE
@@ -157,12 +157,6 @@ type ControlConnectorConfig struct {
 type Catalog struct {
 	Streams []Stream `json:"streams"`
 }
-
-// Sync modes.
-const (
-	FullRefresh = "full_refresh"
-	Incremental = "incremental"
-)
 
 // Stream is AirbyteStream.
 type Stream struct {

@@ -25,6 +25,18 @@ import (
 // call), TestResumeFromEveryState (every state is a resume point) and the
 // tests below.
 
+// dealsOnlyProducts is deal_products as it was with one parent listing
+// (/deals without the deleted deals): the fan-out's per-listing semantics
+// are pinned on it, since listedDeals is that listing. Several listings are
+// pinned by TestDealProductsOfEveryDeal.
+var dealsOnlyProducts = func() streams.Stream {
+	s, _ := streams.Lookup("deal_products")
+	rel := *s.Parent
+	rel.Parents = []streams.ParentSource{{Stream: "deals", Params: url.Values{"status": {"open,won,lost"}}}}
+	s.Parent = &rel
+	return s
+}()
+
 // listedDeals maps the id of every deal /deals lists (without the deleted
 // ones, which the fan-out leaves out) to its update time.
 func listedDeals(t *testing.T, sim *pipedrivetest.Server) map[string]time.Time {
@@ -45,6 +57,25 @@ func listedDeals(t *testing.T, sim *pipedrivetest.Server) map[string]time.Time {
 		out[f.ID.String()] = ut
 	}
 	return out
+}
+
+// productsOfListed is how many deal products the deals of listedDeals have.
+func productsOfListed(t *testing.T, sim *pipedrivetest.Server) int {
+	t.Helper()
+	deals := listedDeals(t, sim)
+	n := 0
+	for _, r := range sim.Records("deal_products") {
+		var f struct {
+			DealID json.Number `json:"deal_id"`
+		}
+		if err := json.Unmarshal(r, &f); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := deals[f.DealID.String()]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 // batches are the deal_ids of every /deals/products request the simulator
@@ -88,6 +119,7 @@ func TestChildStateIsParentsDone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			engine.WithStreams(t, dealsOnlyProducts)
 			sim := newSim(t, pipedrivetest.Options{Seed: 21, Scale: 1300})
 			c := newClient(t, sim, nil)
 			deals := listedDeals(t, sim)
@@ -183,6 +215,7 @@ func (f *failingPages) RoundTrip(r *http.Request) (*http.Response, error) {
 // batch (the last parent page fully read), so a resumed sync reads the whole
 // batch again and, with the first run, delivers every child.
 func TestChildFailureMidBatch(t *testing.T) {
+	engine.WithStreams(t, dealsOnlyProducts)
 	sim := newSim(t, pipedrivetest.Options{Seed: 22, Scale: 1300})
 	deals := listedDeals(t, sim)
 	n := len(deals)
@@ -272,7 +305,7 @@ func TestChildFailureMidBatch(t *testing.T) {
 			t.Errorf("resume: deal %s of the failed batch has %d products, want its 8", id, perDeal[id])
 		}
 	}
-	if want := sim.Count("deal_products"); len(all) != want {
+	if want := productsOfListed(t, sim); len(all) != want {
 		t.Errorf("the two runs delivered %d distinct deal products, the simulator has %d", len(all), want)
 	}
 }
@@ -283,7 +316,7 @@ func TestChildFailureMidBatch(t *testing.T) {
 var pathChild = streams.Stream{Name: "test_deal_changelog", Description: "Field history of deals", Group: streams.Core,
 	Version: client.V1, Path: "/deals/{id}/changelog", PrimaryKey: []string{"id"}, Cursor: "update_time",
 	Paging: streams.V2Cursor, PageLimit: 500, TokenCost: 20,
-	Parent: &streams.Relation{Stream: "deals", Params: url.Values{"status": {"open,won,lost"}}, IDParam: "id",
+	Parent: &streams.Relation{Parents: []streams.ParentSource{{Stream: "deals", Params: url.Values{"status": {"open,won,lost"}}}}, IDParam: "id",
 		IDIn: streams.IDInPath, Batch: 1, Changed: streams.ParentUpdatedSince}}
 
 // TestChildByPathParameter: the same fan-out reads a child whose parent id
@@ -366,7 +399,7 @@ func TestChildByPathParameter(t *testing.T) {
 var everyParentChild = streams.Stream{Name: "test_permission_set_assignments", Description: "Who holds each permission set", Group: streams.Settings,
 	Version: client.V1, Path: "/permissionSets/{id}/assignments", PrimaryKey: []string{"user_id"},
 	Paging: streams.V1Offset, PageLimit: 500, TokenCost: 20,
-	Parent: &streams.Relation{Stream: "permission_sets", IDParam: "id", IDIn: streams.IDInPath, Batch: 1, Changed: streams.EveryParent}}
+	Parent: &streams.Relation{Parents: []streams.ParentSource{{Stream: "permission_sets"}}, IDParam: "id", IDIn: streams.IDInPath, Batch: 1, Changed: streams.EveryParent}}
 
 // TestChildOfEveryParent: a child without a way to find changed parents is
 // full refresh only, and reads the children of every parent, string ids
@@ -409,5 +442,116 @@ func TestChildOfEveryParent(t *testing.T) {
 	}
 	if n := len(col.states[everyParentChild.Name]); n != 1 {
 		t.Errorf("%d checkpoints, want 1 (a full refresh)", n)
+	}
+}
+
+// dealIDsOf is the set of deal_id of deal product records.
+func dealIDsOf(t *testing.T, recs []json.RawMessage) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, r := range recs {
+		var f struct {
+			DealID json.Number `json:"deal_id"`
+		}
+		if err := json.Unmarshal(r, &f); err != nil {
+			t.Fatal(err)
+		}
+		out[f.DealID.String()]++
+	}
+	return out
+}
+
+// TestDealProductsOfEveryDeal (issue 12, item 2): deal_products has the
+// products of every deal a full export has, archived (only /deals/archived
+// lists them) and deleted ones (of both lists) included; a state of one
+// cursor (pdx before this, or the old connector) covers /deals only, so the
+// archived deals' products are then read whole, never skipped; and an
+// incremental read follows the changed parents of each listing from its own
+// cursor.
+func TestDealProductsOfEveryDeal(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 31, Scale: 900})
+	c := newClient(t, sim, nil)
+	// One deal of each kind the /deals listing alone misses, with products.
+	sim.Advance(time.Hour)
+	for _, id := range []string{"11", "12", "13"} {
+		if err := sim.SetDealProducts(id, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []func() error{
+		func() error { return sim.Archive("deals", "11") }, // archived
+		func() error { return sim.Archive("deals", "12") }, // archived, then deleted
+		func() error { return sim.Delete("deals", "12") },
+		func() error { return sim.Delete("deals", "13") }, // deleted
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := rawSet(sim.Records("deal_products"))
+	byDeal := dealIDsOf(t, sim.Records("deal_products"))
+	archived := dealIDsOf(t, nil)
+	for _, r := range sim.Records("deals_archived") {
+		archived[idOf(t, "deals_archived", r)] = 1
+	}
+	if byDeal["11"] != 2 || byDeal["12"] != 2 || byDeal["13"] != 2 || len(archived) < 10 {
+		t.Fatalf("precondition: the simulator lists products of deals 11, 12, 13: %d %d %d; %d archived deals", byDeal["11"], byDeal["12"], byDeal["13"], len(archived))
+	}
+
+	for _, mode := range []engine.Mode{engine.FullRefresh, engine.Incremental} {
+		res, col := run(t, c, runCfg{streams: []engine.ConfiguredStream{{Name: "deal_products", Mode: mode}}})
+		mustComplete(t, res)
+		if diff := sameRecords(sim, "deal_products", col.records["deal_products"]); diff != "" || len(want) == 0 {
+			t.Errorf("%s: %s", mode, diff)
+		}
+	}
+
+	// An old state of one cursor, later than every deal: /deals is read from
+	// it (nothing), /deals/archived whole.
+	sim.ResetRequests()
+	res, col := run(t, c, runCfg{streams: incr("deal_products"), state: stateOf("deal_products", json.RawMessage(`{"update_time":"2217-01-01T00:00:00Z"}`))})
+	mustComplete(t, res)
+	got := dealIDsOf(t, col.records["deal_products"])
+	for id := range got {
+		if archived[id] == 0 {
+			t.Errorf("from an old state: products of deal %s, which is not archived", id)
+		}
+	}
+	for id := range archived {
+		if byDeal[id] > 0 && got[id] != byDeal[id] {
+			t.Errorf("from an old state: archived deal %s has %d products delivered, want its %d", id, got[id], byDeal[id])
+		}
+	}
+	state := col.lastState("deal_products")
+	var cs struct {
+		UpdateTime string            `json:"update_time"`
+		Parents    map[string]string `json:"parents"`
+	}
+	if err := json.Unmarshal(state, &cs); err != nil || cs.Parents["deals"] != "2217-01-01T00:00:00Z" || cs.Parents["deals_archived"] == "" || cs.UpdateTime != cs.Parents["deals_archived"] {
+		t.Fatalf("state after an old one: %s (%v), want both listings' cursors and the earliest as update_time", state, err)
+	}
+
+	// Incremental from a state of both listings: the products of a changed
+	// archived deal come, each listing read from its own cursor.
+	res, col = run(t, c, runCfg{streams: incr("deal_products"), state: stateOf("deal_products", json.RawMessage(`{"parents":{"deals":"2217-01-01T00:00:00Z","deals_archived":"`+cs.Parents["deals_archived"]+`"}}`))})
+	mustComplete(t, res)
+	boundary := len(dealIDsOf(t, col.records["deal_products"]))
+	sim.Advance(time.Hour)
+	if err := sim.SetDealProducts("11", 5); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetRequests()
+	res, col = run(t, c, runCfg{streams: incr("deal_products"), state: stateOf("deal_products", state)})
+	mustComplete(t, res)
+	got = dealIDsOf(t, col.records["deal_products"])
+	if got["11"] != 5 || len(got) > 1+boundary {
+		t.Errorf("after archived deal 11 changed: products of %v, want deal 11's 5 (and at most %d boundary deals)", got, boundary)
+	}
+	for _, r := range sim.Requests() {
+		if r.Path == "/api/v2/deals" || r.Path == "/api/v2/deals/archived" {
+			if q, _ := url.ParseQuery(r.Query); q.Get("updated_since") == "" || !strings.Contains(q.Get("status"), "deleted") {
+				t.Errorf("parents listed with %s?%s, want updated_since and the deleted ones", r.Path, r.Query)
+			}
+		}
 	}
 }

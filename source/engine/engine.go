@@ -15,9 +15,12 @@ package engine
 //     resuming re-reads the boundary (updated_since is inclusive), so any
 //     emitted state loses nothing;
 //   - client-side streams: everything is read, records with cursor >= state
-//     are emitted, one Checkpoint at the end;
-//   - child streams (deal_products): the state is the max update_time of
-//     the parents whose children were all emitted (see readChildren);
+//     are emitted, one Checkpoint at the end; archived lists also compare
+//     archive_time, and their state is the max of both times;
+//   - child streams (deal_products): per parent listing, the max update_time
+//     of the parents whose children were all emitted:
+//     {"parents":{"deals":T1,"deals_archived":T2},"update_time":min(T1,T2)}
+//     (see childState);
 //   - full refresh: one Checkpoint at the end, Count = records;
 //   - a stream that fails re-emits its last good state (Count = the records
 //     since) before StreamIncomplete, so it always has a resume point.
@@ -202,6 +205,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 				return Result{}, inputErr("stream %q: %w", cs.Name, err)
 			}
 			r.state = cur
+			if st.Parent != nil {
+				if r.parents, err = parseChildState(st, opts.State[cs.Name]); err != nil {
+					return Result{}, inputErr("stream %q: %w", cs.Name, err)
+				}
+			}
 		}
 		r.stats.Estimate = -1
 		if n, ok := opts.Estimates[cs.Name]; ok {
@@ -278,10 +286,12 @@ func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
 		}
 		n := counts[cs.Name]
 		if rel := st.Parent; rel != nil {
-			parent, _ := lookup(rel.Stream)
-			parents := counts[rel.Stream]
-			// one call per batch of parents (a batch rarely exceeds a page)
-			total += parent.Pages(parents)*int64(parent.TokenCost) + ceilDiv(parents, int64(max(rel.Batch, 1)))*int64(st.TokenCost)
+			for _, src := range rel.Parents {
+				parent, _ := lookup(src.Stream)
+				parents := counts[src.Stream]
+				// one call per batch of parents (a batch rarely exceeds a page)
+				total += parent.Pages(parents)*int64(parent.TokenCost) + ceilDiv(parents, int64(max(rel.Batch, 1)))*int64(st.TokenCost)
+			}
 			continue
 		}
 		total += st.Pages(n) * int64(st.TokenCost)

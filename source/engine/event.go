@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // Sink receives the engine's events. Emit is called from several stream
@@ -113,17 +115,11 @@ type StreamStats struct {
 }
 
 // BudgetInfo is the company's daily API token budget as last reported by the
-// API headers (x-daily-ratelimit-token-*). Known is false until a response
-// carried them.
-type BudgetInfo struct {
-	Known     bool
-	Limit     int64
-	Remaining int64
-	// Exhausted is set when the API refused a request because the budget is
-	// gone; ResetAt is when it comes back (midnight server time).
-	Exhausted bool
-	ResetAt   time.Time
-}
+// API headers (x-daily-ratelimit-token-*): the client's Budget, one type for
+// the idea. Known is false until a response carried them; Exhausted is set
+// when the API refused a request because the budget is gone, ResetAt is
+// when it comes back (midnight server time).
+type BudgetInfo = client.Budget
 
 // Event is one thing the engine reports. Only the fields of its Kind are set.
 type Event struct {

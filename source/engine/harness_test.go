@@ -276,12 +276,17 @@ func TestHarnessValidates(t *testing.T) {
 	}
 }
 
-// stateTime is the cursor of a state object (zero for {}).
+// stateTime is the cursor of a state object (zero for {}); of a child
+// stream's state, its "update_time" (the earliest of its parent listings').
 func stateTime(raw json.RawMessage) time.Time {
-	var m map[string]string
+	var m map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &m)
 	for _, v := range m {
-		if t, err := engine.ParseTime(v); err == nil {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			continue
+		}
+		if t, err := engine.ParseTime(s); err == nil {
 			return t
 		}
 	}

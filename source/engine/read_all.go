@@ -15,9 +15,19 @@ import (
 // records without a readable cursor cannot be placed after a state, so they
 // come with full refreshes and first syncs only, and a warning says so). One
 // Checkpoint at the end: a client-side scan is not ordered by the cursor, so
-// no intermediate state would be a safe resume point.
+// no intermediate state would be a safe resume point. Archived lists also
+// compare their archive time (see archivedScan in source/streams).
 func (r *streamRun) readAll(ctx context.Context) error {
-	floor := r.floor()
+	maxSeen := time.Time{}
+	if r.mode == Incremental {
+		maxSeen = r.state
+	}
+	return r.readAllFrom(ctx, r.floor(), maxSeen)
+}
+
+// readAllFrom is readAll from a given floor, with the state starting at
+// maxSeen (the v1 keyset read falls back to it, see readV1Keyset).
+func (r *streamRun) readAllFrom(ctx context.Context, floor, maxSeen time.Time) error {
 	var extra url.Values
 	clientFilter := false
 	if r.def.Cursor != "" && !floor.IsZero() {
@@ -27,11 +37,7 @@ func (r *streamRun) readAll(ctx context.Context) error {
 			clientFilter = true
 		}
 	}
-	maxSeen := time.Time{}
-	if r.mode == Incremental {
-		maxSeen = r.state
-	}
-	noCursor := 0
+	noCursor, noArchive := 0, 0
 	req := r.def.Request(extra)
 	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
@@ -43,11 +49,23 @@ func (r *streamRun) readAll(ctx context.Context) error {
 				if ok && t.After(maxSeen) {
 					maxSeen = t
 				}
+				emit := ok && !t.Before(floor)
+				if r.def.ArchiveTime != "" {
+					// archived lists: see archivedScan in source/streams
+					at, placed := cursorTime(rec, r.def.ArchiveTime)
+					if placed && at.After(maxSeen) {
+						maxSeen = at
+					}
+					if clientFilter && !emit && !placed {
+						noArchive++
+					}
+					emit = emit || !placed || !at.Before(floor)
+				}
 				if clientFilter {
-					if !ok {
+					if !ok && r.def.ArchiveTime == "" {
 						noCursor++
 					}
-					if !ok || t.Before(floor) {
+					if !emit {
 						if keep == nil {
 							keep = append(make([]json.RawMessage, 0, len(recs)), recs[:i]...)
 						}
@@ -68,6 +86,9 @@ func (r *streamRun) readAll(ctx context.Context) error {
 		return err
 	}
 	r.warnNoCursor(ctx, noCursor)
+	if noArchive > 0 {
+		r.logf(ctx, LevelInfo, "%d archived records updated before the state carry no %s, so this sync cannot tell whether they were archived since; they are emitted again (duplicates by primary key, not a hole)", noArchive, r.def.ArchiveTime)
+	}
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,56 +14,78 @@ import (
 )
 
 // readChildren is the one fan-out of child streams (rows with a Parent
-// relation, such as deal_products): it lists the parent's records, in
-// incremental mode only the parents the relation finds changed since the
-// state, and reads the children of each batch of parent ids (Relation.Batch
-// per request: 100 deal ids in one deal_ids list, or one id in the path).
+// relation, such as deal_products): it lists the parents of each of the
+// relation's listings in turn (deal_products: /deals, then /deals/archived),
+// in incremental mode only the parents the relation finds changed since
+// that listing's state, and reads the children of each batch of parent ids
+// (Relation.Batch per request: 100 deal ids in one deal_ids list, or one id
+// in the path).
 //
 // ParentUpdatedSince rests on an assumption (pinned for deals by the
 // simulator): changing a child bumps its parent's update_time, so the
 // children changed since T are among those of the parents updated since T.
 // The parents are listed with updated_since=T in ascending update time.
 //
-// The state is the max update time of the PARENTS whose children have all
-// been emitted (a child's own update time never exceeds its parent's, since
-// the change that set it also bumped the parent). Because the parents come
-// in ascending order and updated_since is inclusive, that value is a real
-// resume point after every batch: every earlier parent was read, the ones
-// equal to it are listed again. It is checkpointed after each parent page
-// in incremental mode (one Checkpoint at the end of a full refresh); a
-// failure within a page leaves the previous page's state, so the failed
-// batch, and those before it on that page, are read again. (A run that must
-// stop between batches, e.g. a per-parent backfill within a token cap, can
-// checkpoint done there.) Children removed from a parent are not reported
-// (the API lists no deleted deal products).
+// The state holds, per parent listing, the max update time of the PARENTS
+// whose children have all been emitted (a child's own update time never
+// exceeds its parent's, since the change that set it also bumped the
+// parent); see childState. Because the parents come in ascending order and
+// updated_since is inclusive, that value is a real resume point after every
+// batch: every earlier parent was read, the ones equal to it are listed
+// again. A listing with no cursor in the state is read whole (a state of an
+// older pdx covers /deals only: its archived deals' products were never
+// read). It is checkpointed after each parent page that changed it or
+// emitted records in incremental mode (one Checkpoint at the end of a full
+// refresh, and of a read that found nothing); a failure within a page leaves
+// the previous page's state, so the failed batch, and those before it on
+// that page, are read again. Children removed from a parent are not
+// reported (the API lists no deleted deal products).
 func (r *streamRun) readChildren(ctx context.Context) error {
 	rel := r.def.Parent
-	parent, ok := lookup(rel.Stream)
+	done := childState{} // per listing: the max parent cursor whose children were all emitted
+	if r.mode == Incremental {
+		for k, t := range r.parents {
+			done[k] = t
+		}
+	}
+	for _, src := range rel.Parents {
+		if err := r.readParents(ctx, src, done); err != nil {
+			return err
+		}
+	}
+	state := done.encode(r.def)
+	if r.mode == Incremental && r.lastState != nil && r.sinceCkpt == 0 && bytes.Equal(r.lastState, state) {
+		return nil // the last page's checkpoint covers everything
+	}
+	return r.checkpoint(ctx, state)
+}
+
+// readParents lists one parent listing and reads the children of its
+// records, moving done[src.Stream] as batches complete.
+func (r *streamRun) readParents(ctx context.Context, src streams.ParentSource, done childState) error {
+	rel := r.def.Parent
+	parent, ok := lookup(src.Stream)
 	if !ok {
-		return fmt.Errorf("parent stream %q is not in the table", rel.Stream)
+		return fmt.Errorf("parent stream %q is not in the table", src.Stream)
 	}
 	key := parent.PrimaryKey[0]
 	extra := url.Values{}
-	for k, vs := range rel.Params {
+	for k, vs := range src.Params {
 		extra[k] = vs
 	}
-	if floor := r.floor(); rel.Changed == streams.ParentUpdatedSince && !floor.IsZero() {
+	if floor := r.floorFrom(done[src.Stream]); rel.Changed == streams.ParentUpdatedSince && !floor.IsZero() {
 		extra.Set("updated_since", FormatState(floor))
-	}
-	done := time.Time{} // the max parent cursor whose children were all emitted
-	if r.mode == Incremental {
-		done = r.state
 	}
 	batch := max(rel.Batch, 1)
 	ids := make([]string, 0, parent.PageLimit)
 	cursors := make([]time.Time, 0, parent.PageLimit)
-	err := r.opts.Client.Pages(ctx, parent.Request(extra), func(p client.Page) error {
+	return r.opts.Client.Pages(ctx, parent.Request(extra), func(p client.Page) error {
 		r.addPages(1)
 		ids, cursors = ids[:0], cursors[:0]
 		for _, rec := range p.Records {
 			id, ok := parentID(rec, key)
 			if !ok {
-				return fmt.Errorf("a %s record without an %s in %s", rel.Stream, key, parent.Path)
+				return fmt.Errorf("a %s record without an %s in %s", src.Stream, key, parent.Path)
 			}
 			ids = append(ids, id)
 			var t time.Time
@@ -77,23 +100,16 @@ func (r *streamRun) readChildren(ctx context.Context) error {
 				return err
 			}
 			for _, t := range cursors[start:end] {
-				if t.After(done) {
-					done = t
+				if t.After(done[src.Stream]) {
+					done[src.Stream] = t
 				}
 			}
 		}
-		if r.mode == Incremental {
-			return r.checkpoint(ctx, encodeState(r.def, done))
+		if st := done.encode(r.def); r.mode == Incremental && (r.sinceCkpt > 0 || !bytes.Equal(st, r.lastState)) {
+			return r.checkpoint(ctx, st)
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if r.mode == Incremental && r.lastState != nil {
-		return nil // the last page's checkpoint covers everything
-	}
-	return r.checkpoint(ctx, encodeState(r.def, done))
 }
 
 // readBatch emits the children of one batch of parent ids, every page.
@@ -120,4 +136,74 @@ func parentID(rec []byte, key string) (string, bool) {
 		return s, true
 	}
 	return "", false
+}
+
+// childState is a child stream's state: per parent listing, the max parent
+// cursor whose children were all emitted. It is written as
+// {"update_time":"<the earliest of them>","parents":{"deals":"...","deals_archived":"..."}}
+// ("update_time" only when every listing has one: resuming from the
+// earliest never skips, so a reader that knows only that key is safe). A
+// state without "parents" (pdx before archived deals' products, or the old
+// Airbyte connector) is the cursor of the first listing alone.
+type childState map[string]time.Time
+
+func parseChildState(st streams.Stream, raw json.RawMessage) (childState, error) {
+	out := childState{}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return out, nil
+	}
+	var m struct {
+		Parents map[string]*string `json:"parents"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("state is not a JSON object: %w", err)
+	}
+	if m.Parents == nil {
+		t, err := parseState(st, raw)
+		if err != nil {
+			return nil, err
+		}
+		if !t.IsZero() && len(st.Parent.Parents) > 0 {
+			out[st.Parent.Parents[0].Stream] = t
+		}
+		return out, nil
+	}
+	for k, v := range m.Parents {
+		if v == nil || *v == "" {
+			continue
+		}
+		t, err := ParseTime(*v)
+		if err != nil {
+			return nil, fmt.Errorf("state of parent %q: %w", k, err)
+		}
+		out[k] = t
+	}
+	return out, nil
+}
+
+func (c childState) encode(st streams.Stream) json.RawMessage {
+	parents := map[string]string{}
+	var earliest time.Time
+	all := true
+	for _, src := range st.Parent.Parents {
+		t, ok := c[src.Stream]
+		if !ok || t.IsZero() {
+			all = false
+			continue
+		}
+		parents[src.Stream] = FormatState(t)
+		if earliest.IsZero() || t.Before(earliest) {
+			earliest = t
+		}
+	}
+	if len(parents) == 0 {
+		return json.RawMessage(`{}`)
+	}
+	out := map[string]any{"parents": parents}
+	if all {
+		out[stateKey(st)] = FormatState(earliest)
+	}
+	b, _ := json.Marshal(out)
+	return b
 }

@@ -20,6 +20,16 @@ import (
 // does it step through that second by offset. In incremental mode every page
 // ends with a Checkpoint (a real resume point, as for v2); a full refresh
 // has one Checkpoint at the end.
+//
+// All of that rests on the order asked for, and /leads documents its sort
+// as bare field names without saying the direction it applies. So every
+// page is checked before any of it is emitted: update seconds never go
+// backwards, from the bound on. If they do, the order is not the one asked
+// for (a page of a descending list, say), and following it would skip
+// records silently; the stream is then read whole (every page by offset,
+// from the start date, not the state: records that an earlier run's read
+// in a wrong order skipped come too), with a warning. Pages emitted before
+// passed the check, so their checkpoints stay sound.
 func (r *streamRun) readV1Keyset(ctx context.Context) error {
 	perPage := r.mode == Incremental
 	floor := r.floor().Truncate(time.Second)
@@ -42,6 +52,11 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 			return err
 		}
 		r.addPages(1)
+		if at, prev, ok := ascending(page.Records, r.def.Cursor, bound); !ok {
+			r.logf(ctx, LevelWarn, "%s answered out of the order asked for (%s): a record updated %s after one updated %s; reading the whole stream instead, without relying on its order",
+				r.def.Path, r.def.SortParams.Encode(), FormatState(at), FormatState(prev))
+			return r.readAllFrom(ctx, r.floorFrom(time.Time{}), maxSeen)
+		}
 		out := make([]json.RawMessage, 0, len(page.Records))
 		second := make([]time.Time, len(page.Records))
 		pageMax := bound
@@ -91,4 +106,24 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 		return r.checkpoint(ctx, encodeState(r.def, maxSeen))
 	}
 	return nil
+}
+
+// ascending reports whether the records' update seconds never go backwards
+// from bound on; when they do, at is the first that does and prev the one
+// before it. Seconds, because the keyset and its ties work in seconds
+// (leads carry milliseconds that a server may order differently within one).
+func ascending(recs []json.RawMessage, cursor string, bound time.Time) (at, prev time.Time, ok bool) {
+	prev = bound
+	for _, rec := range recs {
+		t, ok := cursorTime(rec, cursor)
+		if !ok {
+			continue
+		}
+		t = t.Truncate(time.Second)
+		if t.Before(prev) {
+			return t, prev, false
+		}
+		prev = t
+	}
+	return time.Time{}, time.Time{}, true
 }

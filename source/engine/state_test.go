@@ -101,7 +101,8 @@ func TestEstimateTokens(t *testing.T) {
 		{[]ConfiguredStream{{Name: "deals"}}, map[string]int64{"deals": 1001}, 30}, // 3 pages
 		{[]ConfiguredStream{{Name: "deals"}}, nil, 10},                             // unknown: one page
 		{[]ConfiguredStream{{Name: "users"}, {Name: "files"}}, map[string]int64{"files": 250}, 20 + 60},
-		{[]ConfiguredStream{{Name: "deal_products"}}, map[string]int64{"deals": 1000}, 20 + 100}, // 2 deal pages + 10 batches
+		// 2 deal pages + 10 batches, and 1 archived page (20) + 1 batch
+		{[]ConfiguredStream{{Name: "deal_products"}}, map[string]int64{"deals": 1000, "deals_archived": 50}, 20 + 100 + 20 + 10},
 		{[]ConfiguredStream{{Name: "unknown"}}, nil, 0},
 	}
 	for _, tt := range tests {

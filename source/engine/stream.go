@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,8 @@ type streamRun struct {
 	def       streams.Stream
 	mode      Mode
 	opts      *Options
-	state     time.Time // incoming cursor (zero: none)
+	state     time.Time  // incoming cursor (zero: none)
+	parents   childState // a child stream's incoming cursors per parent listing
 	budgetObs func(client.Observation)
 	refused   *refusal // shared by the run's streams
 
@@ -236,11 +238,13 @@ func (r *streamRun) plan() string {
 	}
 	switch {
 	case r.def.Parent != nil:
-		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, r.def.Parent.Stream, from, max(r.def.Parent.Batch, 1))
+		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
+	case r.def.ArchiveTime != "" && !floor.IsZero():
+		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
 	case r.def.Strategy == streams.NewestFirst && r.mode == Incremental && !floor.IsZero():
 		return fmt.Sprintf("%s: %s, newest first, stopping at the first older record (the API sorts by %s but has no time filter)", r.mode, from, r.def.Cursor)
 	case r.def.Unordered:
@@ -275,10 +279,14 @@ func (r *streamRun) records(ctx context.Context, recs []json.RawMessage) error {
 
 // floor is the earliest update time to read: the state in incremental mode,
 // raised to the start date.
-func (r *streamRun) floor() time.Time {
+func (r *streamRun) floor() time.Time { return r.floorFrom(r.state) }
+
+// floorFrom is floor for a given incoming cursor (a child stream has one per
+// parent listing).
+func (r *streamRun) floorFrom(state time.Time) time.Time {
 	f := time.Time{}
 	if r.mode == Incremental {
-		f = r.state
+		f = state
 	}
 	if sd := r.opts.StartDate; !sd.IsZero() && r.def.Cursor != "" && sd.After(f) {
 		f = sd
@@ -291,4 +299,17 @@ func updatedSince(t time.Time) url.Values {
 		return nil
 	}
 	return url.Values{"updated_since": {FormatState(t)}}
+}
+
+// childFrom says from when each parent listing of a child stream is read.
+func (r *streamRun) childFrom() string {
+	var parts []string
+	for _, src := range r.def.Parent.Parents {
+		from := "all"
+		if f := r.floorFrom(r.parents[src.Stream]); !f.IsZero() {
+			from = "updated since " + FormatState(f)
+		}
+		parts = append(parts, src.Stream+": "+from)
+	}
+	return strings.Join(parts, "; ")
 }

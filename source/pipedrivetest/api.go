@@ -32,6 +32,10 @@ type Options struct {
 	CustomFields   int           // custom fields per entity type; 0 -> one of every field type
 	Addr           string        // listen address; default 127.0.0.1:0
 	Latency        time.Duration // optional per-request delay (demos)
+	// ArchiveKeepsUpdateTime makes Archive leave update_time as it was
+	// (Pipedrive documents neither way; archive_time, where the API shows
+	// it, says when). Default: archiving bumps update_time.
+	ArchiveKeepsUpdateTime bool
 	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
 	// window per token) when > 0; tests use it to hit 429 quickly.
 	BurstLimit int
@@ -77,6 +81,10 @@ const (
 	FaultSlow        FaultKind = "slow"         // delay the response by Fault.Delay
 	FaultHTML403     FaultKind = "html403"      // Cloudflare-like HTML 403 page
 	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
+	// FaultReverseSort serves a v1 list sorted by update_time in the other
+	// direction than asked (/leads documents no direction for its sort), a
+	// valid 200 otherwise.
+	FaultReverseSort FaultKind = "reverse_sort"
 )
 
 // Fault is an injected failure. Path matches the request path exactly

@@ -5,15 +5,22 @@
 //
 // # What it serves
 //
-// v2 (/api/v2): deals, deals/archived, deals/products, deals/installments,
-// persons, organizations, activities, products, pipelines, stages, projects,
-// tasks and the deal/person/organization/product/activity Fields lists.
-// v1 (/v1 and /api/v1): notes, files, leads, leads/archived, leadLabels,
-// leadSources, leadFields, noteFields, users, users/me, roles,
-// permissionSets (+ /{id}/assignments), filters, currencies, activityTypes,
-// callLogs, goals/find, mailbox/mailThreads (+ /{id}/mailMessages),
-// deals/{id}/flow and deals|persons|organizations/{id}/changelog.
-// OAuth: GET /oauth/authorize and POST /oauth/token on the same server.
+// Every non-deprecated GET operation of both specs (routes.go lists the
+// ones pdx streams read, routes_more.go the rest; spectest's coverage test
+// fails on any it misses). v1's /oauth/authorize is served at the root,
+// next to POST /oauth/token, as on oauth.pipedrive.com. Among them: v2 lists
+// and single reads of deals, persons, organizations, activities, products,
+// pipelines, stages, projects (+ archived), tasks, boards, phases,
+// projectTemplates, every Fields list and field; deals/products,
+// deals/{id}/products, deals/installments, followers and their changelogs,
+// product variations and images, person pictures, conversions and search;
+// v1 fields, notes (+ comments), files (+ download), leads, users, roles,
+// permission sets, filters, goals (+ results), mailbox, call logs, recents,
+// deal summary and timeline, pipeline statistics, participants, flows,
+// changelogs, per-record files/mail/followers/permitted users, projects and
+// tasks, webhooks and settings. Credentials: the x-api-token header, the
+// api_token query parameter (old clients; redacted in the request log) or
+// an OAuth bearer token. Other methods answer 405.
 // Each request is charged its operation's x-token-cost (Routes lists them; a
 // test checks them against the specs).
 //
@@ -29,7 +36,7 @@
 // (v2 nested custom_fields; v1 top-level 40-hex keys with _currency, _until
 // and address suffixes on leads) and match the Fields endpoints; hashes are
 // deterministic per seed. About 2% of base deals are soft-deleted and 5%
-// archived; 10% of leads are archived.
+// archived; 10% of leads and of projects are archived.
 //
 // Sizes scale from Options.Scale (deals): persons Scale/2, organizations
 // Scale/5, activities 2*Scale, notes Scale, products Scale/50+5, leads
@@ -42,10 +49,29 @@
 // Records also take deals_archived, leads_archived, deal_products,
 // call_logs (= callLogs), lead_fields and note_fields, and Update takes
 // deal_products (a product line id). Ids are as the API shows them (numbers;
-// UUIDs for leads).
+// UUIDs for leads). Count/Records("deals") leave the deleted deals out;
+// deals_archived lists them (status=open,won,lost,deleted, as pdx reads
+// it); deal_products are those of every deal a listing shows (archived and
+// deleted ones included, not purged ones).
 //
 // # The simulator's model of Pipedrive (stated assumptions)
 //
+//   - Beyond the streams' records: every third record (deals, persons,
+//     organizations, products) has two followers (its owner and the next
+//     user), others one; user 1 follows every other user. A deal's
+//     participants are its person, plus a second on every fourth deal. Every
+//     fifth deal has a 5% discount; every fourth product two variations,
+//     every third an image; every fourth person a picture (picture_id).
+//     Files attach to deals only; mail threads link a deal and a person. 10%
+//     of base projects are archived (projects/archived). Every odd
+//     organization is the parent of the next. Each deal and lead has one
+//     completed conversion (Server.ConversionID). Searches match names and
+//     titles (substring; exact_match for equality), result_score 1 or 0.5.
+//   - Where a spec types a response more narrowly than the API answers, the
+//     spec wins: deals/timeline answers one period spanning start_date plus
+//     amount intervals; deals/summary values are in one currency (converted
+//     1:1, there are no exchange rates); products/search codes are null (the
+//     spec types them as integers).
 //   - Changing a deal's products (SetDealProducts, or
 //     Update("deal_products", productLineID)) ALSO bumps the parent deal's
 //     update_time, and each deal product carries its own update_time. A
@@ -54,7 +80,12 @@
 //     /api/v2/deals/products?deal_ids=... (at most 100 ids).
 //   - Deleted deals are soft-deleted: listed with is_deleted:true (status
 //     "deleted") only when the status filter includes deleted, for 30 days of
-//     simulated time, then purged. Other records vanish on delete.
+//     simulated time, then purged. Deleted projects likewise (status
+//     "deleted"; Pipedrive does not say for how long). Other records vanish
+//     on delete.
+//   - Archiving bumps update_time, unless Options.ArchiveKeepsUpdateTime
+//     (Pipedrive documents neither way). Projects show archive_time; the
+//     deals and leads lists declare none, so the simulator renders none.
 //   - v2 cursors are keyset positions (update_time, id) bound to the query by
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an
@@ -111,7 +142,8 @@
 // # Faults and observability
 //
 // Fault injects 500/502/503/504 or any status, connection resets mid-body,
-// truncated JSON, slow responses, token expiry and HTML 403s, per path or at
+// truncated JSON, slow responses, token expiry, HTML 403s and v1 lists
+// sorted by update_time the other way than asked, per path or at
 // random (reproducible from Fault.Seed). SetStatus makes the whole account
 // answer 402/403. Requests returns the request log: API calls with their
 // auth kind, status and token cost (api_token redacted), and /oauth/...

@@ -31,6 +31,7 @@ type state struct {
 	ver      int
 	deleted  bool
 	archived bool
+	arch     int64 // archive time (0: at update_time, for base archived records)
 }
 
 // rec is a record as listed: id plus its current timestamps and flags.
@@ -40,6 +41,7 @@ type rec struct {
 	ver      int
 	deleted  bool
 	archived bool
+	arch     int64 // archive time when archived
 }
 
 const span = int64(2 * 365 * 24 * 3600)
@@ -69,7 +71,11 @@ func (e *entity) baseUt(id int64) int64 {
 // get returns record id's current state; ok is false if it does not exist.
 func (e *entity) get(id int64) (rec, bool) {
 	if st, ok := e.ov[id]; ok {
-		return rec{id: id, ut: st.ut, at: st.at, ver: st.ver, deleted: st.deleted, archived: st.archived}, true
+		r := rec{id: id, ut: st.ut, at: st.at, ver: st.ver, deleted: st.deleted, archived: st.archived, arch: st.arch}
+		if r.archived && r.arch == 0 {
+			r.arch = r.ut
+		}
+		return r, true
 	}
 	if id < 1 || id > e.base {
 		return rec{}, false
@@ -79,7 +85,7 @@ func (e *entity) get(id int64) (rec, bool) {
 		r.deleted = true
 	}
 	if e.isArch != nil && e.isArch(id) {
-		r.archived = true
+		r.archived, r.arch = true, r.ut // archived at its last update
 	}
 	return r, true
 }
@@ -237,7 +243,7 @@ func (e *entity) touch(id, now int64) (*state, bool) {
 	}
 	st, ok := e.ov[id]
 	if !ok {
-		st = &state{at: r.at, deleted: r.deleted, archived: r.archived}
+		st = &state{ut: r.ut, at: r.at, deleted: r.deleted, archived: r.archived, arch: r.arch}
 		e.ov[id] = st
 	}
 	st.ver++

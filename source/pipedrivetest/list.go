@@ -20,6 +20,10 @@ type call struct {
 	path   string
 	now    time.Time
 	buf    []byte
+	// contentType is the response's type when it is not JSON.
+	contentType string
+	// reverseSort: a FaultReverseSort hit this request.
+	reverseSort bool
 }
 
 func (c *call) fail(status int, msg string) int {
@@ -351,6 +355,7 @@ func (c *call) listV1(entity string, max int, style v1Style, nullEmpty bool, tim
 			if len(f) > 1 && strings.EqualFold(f[1], "DESC") {
 				desc = true
 			}
+			desc = desc != (c.reverseSort && order == byUpdate)
 		}
 	}
 	e := c.w.ents[entity]

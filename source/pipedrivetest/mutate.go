@@ -15,8 +15,10 @@ var listPaths = map[string]struct {
 	path  string
 	query string
 }{
-	"deals":          {2, "/deals", ""},
-	"deals_archived": {2, "/deals/archived", ""},
+	"deals": {2, "/deals", ""},
+	// Archived deals with the deleted ones (as the deals_archived stream
+	// reads them); Records("deals") lists deals without the deleted.
+	"deals_archived": {2, "/deals/archived", "status=open,won,lost,deleted"},
 	"persons":        {2, "/persons", ""},
 	"organizations":  {2, "/organizations", ""},
 	"activities":     {2, "/activities", ""},
@@ -29,8 +31,10 @@ var listPaths = map[string]struct {
 	"files":          {1, "/files", ""},
 	"leads":          {1, "/leads", ""},
 	"leads_archived": {1, "/leads/archived", ""},
-	"callLogs":       {1, "/callLogs", ""},
-	"mailThreads":    {1, "/mailbox/mailThreads", "folder=inbox"},
+	// Projects without the deleted ones, as for deals.
+	"projects_archived": {2, "/projects/archived", ""},
+	"callLogs":          {1, "/callLogs", ""},
+	"mailThreads":       {1, "/mailbox/mailThreads", "folder=inbox"},
 	// Count and Records also take pdx's stream names where they differ
 	// (callers map a stream to its listing by name).
 	"call_logs":   {1, "/callLogs", ""},
@@ -121,10 +125,14 @@ func mustAdvance(entity string, start, next int) {
 	}
 }
 
+// eachDealProduct lists the products of every deal a listing shows: open,
+// won and lost, archived or not, and the deleted ones still listed (status
+// deleted, 30 days); those of purged deals are gone with them.
 func (s *Server) eachDealProduct(fn func([]byte)) {
 	e := s.w.ents["deals"]
+	now := s.Now().Unix()
 	e.scan(byID, false, cursorPos{}, 0, 0, func(r rec) bool {
-		if r.deleted || r.archived {
+		if !e.visible(r, now) {
 			return true
 		}
 		for _, dp := range s.w.dealProducts(r.id) {
@@ -255,11 +263,13 @@ func (s *Server) Delete(entity, id string) error {
 	return nil
 }
 
-// Archive archives a deal (it moves to /deals/archived) or a lead (to
-// /leads/archived), stamping update_time = Now.
+// Archive archives a deal (it moves to /deals/archived), a lead (to
+// /leads/archived) or a project (to /projects/archived) at Now: update_time
+// = Now, unless Options.ArchiveKeepsUpdateTime (then only archive_time,
+// where the API shows one, says when).
 func (s *Server) Archive(entity, id string) error {
-	if entity != "deals" && entity != "leads" {
-		return fmt.Errorf("pipedrivetest: only deals and leads can be archived, not %q", entity)
+	if entity != "deals" && entity != "leads" && entity != "projects" {
+		return fmt.Errorf("pipedrivetest: only deals, leads and projects can be archived, not %q", entity)
 	}
 	s.data.Lock()
 	defer s.data.Unlock()
@@ -268,11 +278,22 @@ func (s *Server) Archive(entity, id string) error {
 	if err != nil {
 		return err
 	}
-	if r, ok := e.get(i); !ok || r.deleted {
+	r, ok := e.get(i)
+	if !ok || r.deleted {
 		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
-	st, _ := e.touch(i, s.Now().Unix())
-	st.archived = true
+	now := s.Now().Unix()
+	var st *state
+	if s.opts.ArchiveKeepsUpdateTime {
+		st = e.ov[i]
+		if st == nil {
+			st = &state{ut: r.ut, at: r.at, ver: r.ver, deleted: r.deleted}
+			e.ov[i] = st
+		}
+	} else {
+		st, _ = e.touch(i, now)
+	}
+	st.archived, st.arch = true, now
 	return nil
 }
 

@@ -44,95 +44,106 @@ func (c *call) notes() int {
 			return true
 		}
 	}
-	return c.listV1("notes", 500, v1Pagination, true, true, filter, func(b []byte, r rec) []byte {
-		h := newHasher(w.seed, tagNote, r.id, r.ver)
-		o := openObj(b)
-		o.int("id", r.id)
-		o.bool("active_flag", true)
-		o.ts("add_time", r.at, layoutV1)
-		o.str("content", h.pick(noteTexts))
-		deal := w.rel(tagNote, r.id, 1, "deals")
-		person := w.rel(tagNote, r.id, 2, "persons")
-		org := w.rel(tagNote, r.id, 3, "organizations")
-		o.key("deal")
-		d := openObj(o.b)
-		d.str("title", w.dealTitle(deal))
-		o.b = d.close()
-		o.null("lead_id")
-		o.int("deal_id", deal)
-		own := w.owner(tagNote, r.id)
-		o.int("last_update_user_id", own)
-		o.int("org_id", org)
-		o.key("organization")
-		n := openObj(o.b)
-		n.str("name", w.orgName(org))
-		o.b = n.close()
-		o.key("person")
-		n = openObj(o.b)
-		n.str("name", w.personName(person))
-		o.b = n.close()
-		o.int("person_id", person)
-		o.null("project_id")
-		o.null("project")
-		o.null("task_id")
-		o.null("task")
-		o.bool("pinned_to_deal_flag", h.n(5) == 0)
-		o.bool("pinned_to_organization_flag", false)
-		o.bool("pinned_to_person_flag", false)
-		o.bool("pinned_to_project_flag", false)
-		o.bool("pinned_to_task_flag", false)
-		o.ts("update_time", r.ut, layoutV1)
-		o.key("user")
-		n = openObj(o.b)
-		n.str("email", w.userEmail(own))
-		n.null("icon_url")
-		n.bool("is_you", own == 1)
-		n.str("name", w.userName(own))
-		o.b = n.close()
-		o.int("user_id", own)
-		return o.close()
-	})
+	return c.listV1("notes", 500, v1Pagination, true, true, filter, w.renderNote)
+}
+
+// renderNote renders a v1 note (the notes list and notes/{id}).
+func (w *world) renderNote(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagNote, r.id, r.ver)
+	o := openObj(b)
+	o.int("id", r.id)
+	o.bool("active_flag", true)
+	o.ts("add_time", r.at, layoutV1)
+	o.str("content", h.pick(noteTexts))
+	deal := w.rel(tagNote, r.id, 1, "deals")
+	person := w.rel(tagNote, r.id, 2, "persons")
+	org := w.rel(tagNote, r.id, 3, "organizations")
+	o.key("deal")
+	d := openObj(o.b)
+	d.str("title", w.dealTitle(deal))
+	o.b = d.close()
+	o.null("lead_id")
+	o.int("deal_id", deal)
+	own := w.owner(tagNote, r.id)
+	o.int("last_update_user_id", own)
+	o.int("org_id", org)
+	o.key("organization")
+	n := openObj(o.b)
+	n.str("name", w.orgName(org))
+	o.b = n.close()
+	o.key("person")
+	n = openObj(o.b)
+	n.str("name", w.personName(person))
+	o.b = n.close()
+	o.int("person_id", person)
+	o.null("project_id")
+	o.null("project")
+	o.null("task_id")
+	o.null("task")
+	o.bool("pinned_to_deal_flag", h.n(5) == 0)
+	o.bool("pinned_to_organization_flag", false)
+	o.bool("pinned_to_person_flag", false)
+	o.bool("pinned_to_project_flag", false)
+	o.bool("pinned_to_task_flag", false)
+	o.ts("update_time", r.ut, layoutV1)
+	o.key("user")
+	n = openObj(o.b)
+	n.str("email", w.userEmail(own))
+	n.null("icon_url")
+	n.bool("is_you", own == 1)
+	n.str("name", w.userName(own))
+	o.b = n.close()
+	o.int("user_id", own)
+	return o.close()
 }
 
 func (c *call) files() int {
+	return c.listV1("files", 100, v1Pagination, true, true, nil, func(b []byte, r rec) []byte { return c.renderFile(b, r, true) })
+}
+
+// renderFile renders a v1 file (files, files/{id}, {entity}/{id}/files;
+// the per-entity lists' schema has no project fields).
+func (c *call) renderFile(b []byte, r rec, project bool) []byte {
 	w := c.w
-	return c.listV1("files", 100, v1Pagination, true, true, nil, func(b []byte, r rec) []byte {
-		h := newHasher(w.seed, tagFile, r.id, r.ver)
-		deal := w.rel(tagFile, r.id, 1, "deals")
-		o := openObj(b)
-		o.int("id", r.id)
-		o.int("user_id", w.owner(tagFile, r.id))
-		o.int("deal_id", deal)
-		o.null("person_id")
-		o.null("org_id")
-		o.null("product_id")
-		o.null("activity_id")
-		o.null("lead_id")
+	h := newHasher(w.seed, tagFile, r.id, r.ver)
+	deal := w.rel(tagFile, r.id, 1, "deals")
+	o := openObj(b)
+	o.int("id", r.id)
+	o.int("user_id", w.owner(tagFile, r.id))
+	o.int("deal_id", deal)
+	o.null("person_id")
+	o.null("org_id")
+	o.null("product_id")
+	o.null("activity_id")
+	o.null("lead_id")
+	if project {
 		o.null("project_id")
-		o.ts("add_time", r.at, layoutV1)
-		o.ts("update_time", r.ut, layoutV1)
-		name := "document-" + strconv.FormatInt(r.id, 10) + []string{".pdf", ".docx", ".png"}[h.n(3)]
-		o.str("file_name", name)
-		o.int("file_size", int64(1000+h.n(5000000)))
-		o.bool("active_flag", true)
-		o.bool("inline_flag", false)
-		o.str("remote_location", "s3")
-		o.str("remote_id", "files/"+name)
-		o.null("cid")
-		o.str("s3_bucket", "pipedrive-files")
-		o.null("mail_message_id")
-		o.null("mail_template_id")
-		o.str("deal_name", w.dealTitle(deal))
-		o.null("person_name")
-		o.null("org_name")
-		o.null("product_name")
-		o.null("lead_name")
+	}
+	o.ts("add_time", r.at, layoutV1)
+	o.ts("update_time", r.ut, layoutV1)
+	name := "document-" + strconv.FormatInt(r.id, 10) + []string{".pdf", ".docx", ".png"}[h.n(3)]
+	o.str("file_name", name)
+	o.int("file_size", int64(1000+h.n(5000000)))
+	o.bool("active_flag", true)
+	o.bool("inline_flag", false)
+	o.str("remote_location", "s3")
+	o.str("remote_id", "files/"+name)
+	o.null("cid")
+	o.str("s3_bucket", "pipedrive-files")
+	o.null("mail_message_id")
+	o.null("mail_template_id")
+	o.str("deal_name", w.dealTitle(deal))
+	o.null("person_name")
+	o.null("org_name")
+	o.null("product_name")
+	o.null("lead_name")
+	if project {
 		o.null("project_name")
-		o.str("url", c.s.url+"/v1/files/"+strconv.FormatInt(r.id, 10)+"/download")
-		o.str("name", name)
-		o.null("description")
-		return o.close()
-	})
+	}
+	o.str("url", c.s.url+"/v1/files/"+strconv.FormatInt(r.id, 10)+"/download")
+	o.str("name", name)
+	o.null("description")
+	return o.close()
 }
 
 func (w *world) leadLabelID(i int) string { return uuidFor(w.seed, tagLeadLabel, int64(i+1)) }
@@ -143,11 +154,7 @@ func (w *world) renderLead(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagLead, r.id, r.ver)
 	o := openObj(b)
 	o.str("id", uuidFor(w.seed, tagLead, r.id))
-	title := "Lead " + strconv.FormatInt(r.id, 10)
-	if r.ver > 0 {
-		title += " v" + strconv.Itoa(r.ver+1)
-	}
-	o.str("title", title)
+	o.str("title", leadTitle(r))
 	own := w.owner(tagLead, r.id)
 	o.int("owner_id", own)
 	o.int("creator_id", own)
@@ -227,7 +234,9 @@ func (c *call) leadSources() int {
 	})
 }
 
-func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
+// renderFieldV1 renders a v1 field; flags false leaves out the visibility
+// flags and is_subfield, which productFields' schema does not declare.
+func renderFieldV1(b []byte, f fieldDef, i int, start string, flags bool) []byte {
 	o := openObj(b)
 	o.int("id", int64(i+1))
 	o.str("key", f.code)
@@ -240,8 +249,10 @@ func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
 	o.null("created_by_user_id")
 	o.bool("active_flag", true)
 	o.bool("edit_flag", f.custom)
-	o.bool("index_visible_flag", true)
-	o.bool("details_visible_flag", true)
+	if flags {
+		o.bool("index_visible_flag", true)
+		o.bool("details_visible_flag", true)
+	}
 	o.bool("add_visible_flag", true)
 	o.bool("important_flag", false)
 	o.bool("bulk_edit_allowed", true)
@@ -249,7 +260,9 @@ func renderFieldV1(b []byte, f fieldDef, i int, start string) []byte {
 	o.bool("filtering_allowed", true)
 	o.bool("sortable_flag", true)
 	o.bool("mandatory_flag", false)
-	o.bool("is_subfield", false)
+	if flags {
+		o.bool("is_subfield", false)
+	}
 	if f.options != nil {
 		o.key("options")
 		o.b = append(o.b, '[')
@@ -284,7 +297,7 @@ func (c *call) leadFields() int {
 		if n > 0 {
 			items = append(items, ',')
 		}
-		items = renderFieldV1(items, fs[i], i, start)
+		items = renderFieldV1(items, fs[i], i, start, true)
 		n++
 	}
 	return c.writeV1(items, n, p, p.start+n < len(fs), v1Flat, false)
@@ -324,7 +337,7 @@ func (w *world) renderUser(b []byte, id int64, me bool) []byte {
 	o.time("created", w.start, layoutV1)
 	// modified is the users stream's cursor (client-side incremental), so it
 	// is always set, as in the spec's examples.
-	o.time("modified", w.start.AddDate(1, int(id%10), int(id%28)), layoutV1)
+	o.ts("modified", w.userModified(id), layoutV1)
 	o.bool("has_created_company", id == 1)
 	o.key("access")
 	a := openObj(append(o.b, '['))
@@ -437,25 +450,27 @@ func (c *call) permissionSetAssignments() int {
 	return c.writeV1(items, n, p, false, v1None, false)
 }
 
-func (c *call) filters() int {
-	types := []string{"deals", "leads", "org", "people", "products", "activity"}
-	return c.static(len(types), v1None, func(b []byte, i int) []byte {
-		o := openObj(b)
-		o.int("id", int64(i+1))
-		o.str("name", "All "+types[i])
-		o.null("filter_code")
-		o.bool("is_editable", true)
-		o.bool("active_flag", true)
-		o.str("type", types[i])
-		o.null("temporary_flag")
-		o.int("user_id", 1)
-		o.time("add_time", c.w.start, layoutV1)
-		o.time("update_time", c.w.start, layoutV1)
-		o.str("visible_to", "7")
-		o.null("last_used_time")
-		o.null("custom_view_id")
-		return o.close()
-	})
+var filterTypes = []string{"deals", "leads", "org", "people", "products", "activity"}
+
+func (c *call) filters() int { return c.static(len(filterTypes), v1None, c.renderFilter) }
+
+// renderFilter renders filter i+1 (filters, filters/{id}).
+func (c *call) renderFilter(b []byte, i int) []byte {
+	o := openObj(b)
+	o.int("id", int64(i+1))
+	o.str("name", "All "+filterTypes[i])
+	o.null("filter_code")
+	o.bool("is_editable", true)
+	o.bool("active_flag", true)
+	o.str("type", filterTypes[i])
+	o.null("temporary_flag")
+	o.int("user_id", 1)
+	o.time("add_time", c.w.start, layoutV1)
+	o.time("update_time", c.w.start, layoutV1)
+	o.str("visible_to", "7")
+	o.null("last_used_time")
+	o.null("custom_view_id")
+	return o.close()
 }
 
 var currencyDefs = []struct{ code, name, sym string }{{"EUR", "Euro", "€"}, {"USD", "US Dollar", "$"}, {"GBP", "Pound Sterling", "£"}, {"SEK", "Swedish Krona", "kr"}}
@@ -474,22 +489,27 @@ func (c *call) currenciesList() int {
 	})
 }
 
+var activityTypeKeys = []string{"call", "meeting", "task", "deadline", "email", "lunch"}
+
 func (c *call) activityTypes() int {
-	keys := []string{"call", "meeting", "task", "deadline", "email", "lunch"}
-	return c.static(len(keys), v1None, func(b []byte, i int) []byte {
-		o := openObj(b)
-		o.int("id", int64(i+1))
-		o.str("name", keys[i])
-		o.str("icon_key", keys[i])
-		o.str("color", "FFFFFF")
-		o.int("order_nr", int64(i+1))
-		o.str("key_string", keys[i])
-		o.bool("active_flag", true)
-		o.bool("is_custom_flag", false)
-		o.time("add_time", c.w.start, layoutV1)
-		o.time("update_time", c.w.start, layoutV1)
-		return o.close()
-	})
+	return c.static(len(activityTypeKeys), v1None, c.renderActivityType)
+}
+
+// renderActivityType renders activity type i+1 (activityTypes, recents).
+func (c *call) renderActivityType(b []byte, i int) []byte {
+	keys := activityTypeKeys
+	o := openObj(b)
+	o.int("id", int64(i+1))
+	o.str("name", keys[i])
+	o.str("icon_key", keys[i])
+	o.str("color", "FFFFFF")
+	o.int("order_nr", int64(i+1))
+	o.str("key_string", keys[i])
+	o.bool("active_flag", true)
+	o.bool("is_custom_flag", false)
+	o.time("add_time", c.w.start, layoutV1)
+	o.time("update_time", c.w.start, layoutV1)
+	return o.close()
 }
 
 const callLogsMax = 50
@@ -497,28 +517,31 @@ const callLogsMax = 50
 func (c *call) callLogs() int {
 	w := c.w
 	// The spec: "The upper limit is 50."
-	return c.listV1("callLogs", callLogsMax, v1PaginationNoNext, true, false, nil, func(b []byte, r rec) []byte {
-		h := newHasher(w.seed, tagCallLog, r.id, r.ver)
-		o := openObj(b)
-		o.int("user_id", w.owner(tagCallLog, r.id))
-		o.int("activity_id", w.rel(tagCallLog, r.id, 1, "activities"))
-		o.str("subject", "Call")
-		o.str("duration", strconv.Itoa(30+h.n(900)))
-		o.str("outcome", []string{"connected", "no_answer", "left_message", "busy"}[h.n(4)])
-		o.str("from_phone_number", "+3725550000")
-		o.str("to_phone_number", "+3725551111")
-		o.ts("start_time", r.at, layoutV1)
-		o.ts("end_time", r.at+60, layoutV1)
-		o.int("person_id", w.rel(tagCallLog, r.id, 2, "persons"))
-		o.int("org_id", w.rel(tagCallLog, r.id, 3, "organizations"))
-		o.int("deal_id", w.rel(tagCallLog, r.id, 4, "deals"))
-		o.null("lead_id")
-		o.str("note", "")
-		o.str("id", "call-"+strconv.FormatInt(r.id, 10))
-		o.bool("has_recording", false)
-		o.int("company_id", 1000+w.seed%1000)
-		return o.close()
-	})
+	return c.listV1("callLogs", callLogsMax, v1PaginationNoNext, true, false, nil, w.renderCallLog)
+}
+
+// renderCallLog renders a v1 call log (callLogs, callLogs/{id}).
+func (w *world) renderCallLog(b []byte, r rec) []byte {
+	h := newHasher(w.seed, tagCallLog, r.id, r.ver)
+	o := openObj(b)
+	o.int("user_id", w.owner(tagCallLog, r.id))
+	o.int("activity_id", w.rel(tagCallLog, r.id, 1, "activities"))
+	o.str("subject", "Call")
+	o.str("duration", strconv.Itoa(30+h.n(900)))
+	o.str("outcome", []string{"connected", "no_answer", "left_message", "busy"}[h.n(4)])
+	o.str("from_phone_number", "+3725550000")
+	o.str("to_phone_number", "+3725551111")
+	o.ts("start_time", r.at, layoutV1)
+	o.ts("end_time", r.at+60, layoutV1)
+	o.int("person_id", w.rel(tagCallLog, r.id, 2, "persons"))
+	o.int("org_id", w.rel(tagCallLog, r.id, 3, "organizations"))
+	o.int("deal_id", w.rel(tagCallLog, r.id, 4, "deals"))
+	o.null("lead_id")
+	o.str("note", "")
+	o.str("id", "call-"+strconv.FormatInt(r.id, 10))
+	o.bool("has_recording", false)
+	o.int("company_id", 1000+w.seed%1000)
+	return o.close()
 }
 
 func (c *call) goals() int {
@@ -527,35 +550,48 @@ func (c *call) goals() int {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
 		}
-		o := openObj(c.buf)
-		o.str("id", uuidFor(c.w.seed, 0x60A1, int64(i+1)))
-		o.int("owner_id", 1)
-		o.str("title", []string{"Deals won", "Calls made"}[i])
-		o.raw("type", []string{`{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"name":"activities_completed","params":{"activity_type_id":[1]}}`}[i])
-		o.raw("assignee", `{"id":1,"type":"company"}`)
-		o.str("interval", "monthly")
-		o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":null}`)
-		o.raw("expected_outcome", `{"target":10,"tracking_metric":"quantity"}`)
-		o.bool("is_active", true)
-		o.raw("report_ids", "[]")
-		c.buf = o.close()
+		c.buf = c.renderGoal(c.buf, i)
 	}
 	c.buf = append(c.buf, "]}}"...)
 	return 200
 }
 
-func (w *world) appendParty(o *obj, k string, id int64) {
+// renderGoal renders goal i (goals/find, goals/{id}/results).
+func (c *call) renderGoal(b []byte, i int) []byte {
+	o := openObj(b)
+	o.str("id", uuidFor(c.w.seed, 0x60A1, int64(i+1)))
+	o.int("owner_id", 1)
+	o.str("title", []string{"Deals won", "Calls made"}[i])
+	o.raw("type", []string{`{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"name":"activities_completed","params":{"activity_type_id":[1]}}`}[i])
+	o.raw("assignee", `{"id":1,"type":"company"}`)
+	o.str("interval", "monthly")
+	o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":null}`)
+	o.raw("expected_outcome", `{"target":10,"tracking_metric":"quantity"}`)
+	o.bool("is_active", true)
+	o.raw("report_ids", "[]")
+	return o.close()
+}
+
+// appendParty writes mail party id as a one-element list; short leaves out
+// what messages outside a thread's list do not carry.
+func (w *world) appendParty(o *obj, k string, id int64, short bool) {
 	o.key(k)
 	p := openObj(append(o.b, '['))
 	p.int("id", id)
 	p.str("name", w.personName(id))
-	p.bool("latest_sent", false)
+	if !short {
+		p.bool("latest_sent", false)
+	}
 	p.str("email_address", "person"+strconv.FormatInt(id, 10)+"@example.com")
-	p.int("message_time", 0)
+	if !short {
+		p.int("message_time", 0)
+	}
 	p.int("linked_person_id", id)
 	p.str("linked_person_name", w.personName(id))
 	p.int("mail_message_party_id", id)
-	p.null("linked_organization_id")
+	if !short {
+		p.null("linked_organization_id")
+	}
 	o.b = append(p.close(), ']')
 }
 
@@ -569,44 +605,52 @@ func (c *call) mailThreads() int {
 	folder := c.q.Get("folder")
 	return c.listV1("mailThreads", 500, v1WhenMore, true, false, func(r rec) bool {
 		return folder == "inbox" || folder == "sent" && r.id%2 == 0
-	}, func(b []byte, r rec) []byte {
-		person := w.rel(tagMailThread, r.id, 1, "persons")
-		o := openObj(b)
-		o.int("id", r.id)
-		o.str("account_id", "acc-1")
-		o.int("user_id", w.owner(tagMailThread, r.id))
-		o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
-		o.str("snippet", "Thanks, looks good.")
-		for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
-			o.int(k, 0)
-		}
-		o.null("mail_tracking_status")
-		o.key("parties")
-		pp := openObj(o.b)
-		w.appendParty(&pp, "to", person)
-		w.appendParty(&pp, "from", person)
-		o.b = pp.close()
-		o.raw("drafts_parties", "[]")
-		o.raw("folders", `["inbox"]`)
-		o.int("version", 1)
-		o.null("snippet_draft")
-		o.str("snippet_sent", "")
-		o.int("message_count", int64(mailCount(r.id)))
-		for _, k := range []string{"has_draft_flag", "has_sent_flag", "archived_flag", "shared_flag", "external_deleted_flag", "first_message_to_me_flag"} {
-			o.int(k, 0)
-		}
-		o.ts("last_message_timestamp", r.ut, layoutV1)
-		o.ts("first_message_timestamp", r.at, layoutV1)
-		o.null("last_message_sent_timestamp")
-		o.ts("last_message_received_timestamp", r.ut, layoutV1)
-		o.ts("add_time", r.at, layoutV1)
-		o.ts("update_time", r.ut, layoutV1)
-		o.intOrNull("deal_id", w.rel(tagMailThread, r.id, 2, "deals"))
-		o.null("deal_status")
-		o.null("lead_id")
-		o.int("all_messages_sent_flag", 0)
-		return o.close()
-	})
+	}, w.renderMailThread)
+}
+
+// renderMailThread renders a v1 mail thread (mailThreads, mailThreads/{id}).
+func (w *world) renderMailThread(b []byte, r rec) []byte {
+	person := w.rel(tagMailThread, r.id, 1, "persons")
+	o := openObj(b)
+	o.int("id", r.id)
+	w.appendMailHead(&o, r)
+	o.key("parties")
+	pp := openObj(o.b)
+	w.appendParty(&pp, "to", person, false)
+	w.appendParty(&pp, "from", person, false)
+	o.b = pp.close()
+	o.raw("drafts_parties", "[]")
+	o.raw("folders", `["inbox"]`)
+	o.int("version", 1)
+	o.null("snippet_draft")
+	o.str("snippet_sent", "")
+	o.int("message_count", int64(mailCount(r.id)))
+	for _, k := range []string{"has_draft_flag", "has_sent_flag", "archived_flag", "shared_flag", "external_deleted_flag", "first_message_to_me_flag"} {
+		o.int(k, 0)
+	}
+	o.ts("last_message_timestamp", r.ut, layoutV1)
+	o.ts("first_message_timestamp", r.at, layoutV1)
+	o.null("last_message_sent_timestamp")
+	o.ts("last_message_received_timestamp", r.ut, layoutV1)
+	o.ts("add_time", r.at, layoutV1)
+	o.ts("update_time", r.ut, layoutV1)
+	o.intOrNull("deal_id", w.rel(tagMailThread, r.id, 2, "deals"))
+	o.null("deal_status")
+	o.null("lead_id")
+	o.int("all_messages_sent_flag", 0)
+	return o.close()
+}
+
+// appendMailHead writes what a thread and its messages share.
+func (w *world) appendMailHead(o *obj, r rec) {
+	o.str("account_id", "acc-1")
+	o.int("user_id", w.owner(tagMailThread, r.id))
+	o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
+	o.str("snippet", "Thanks, looks good.")
+	for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
+		o.int(k, 0)
+	}
+	o.null("mail_tracking_status")
 }
 
 func mailCount(id int64) int { return 1 + int(id%3) }
@@ -617,35 +661,38 @@ func (c *call) mailMessages() int {
 	if err != nil || !ok || r.deleted {
 		return c.fail(404, "Mail thread not found")
 	}
+	return c.static(mailCount(id), v1None, func(b []byte, i int) []byte { return c.renderMailMessage(b, r, i, false, false) })
+}
+
+// renderMailMessage renders message i of mail thread r. short is the
+// shape of mailMessages/{id} and {entity}/{id}/mailMessages (parties
+// without latest_sent, message_time and linked_organization_id; the body
+// on include_body=1).
+func (c *call) renderMailMessage(b []byte, r rec, i int, short, body bool) []byte {
 	w := c.w
+	id := r.id
 	person := w.rel(tagMailThread, r.id, 1, "persons")
-	return c.static(mailCount(id), v1None, func(b []byte, i int) []byte {
-		o := openObj(b)
-		o.int("id", id*10+int64(i))
-		o.str("account_id", "acc-1")
-		o.int("user_id", w.owner(tagMailThread, r.id))
-		o.str("subject", "Re: proposal "+strconv.FormatInt(r.id, 10))
-		o.str("snippet", "Thanks, looks good.")
-		for _, k := range []string{"read_flag", "has_attachments_flag", "has_inline_attachments_flag", "has_real_attachments_flag", "deleted_flag", "synced_flag", "smart_bcc_flag", "mail_link_tracking_enabled_flag"} {
-			o.int(k, 0)
-		}
-		o.null("mail_tracking_status")
-		w.appendParty(&o, "from", person)
-		w.appendParty(&o, "to", person)
-		o.raw("cc", "[]")
-		o.raw("bcc", "[]")
-		o.str("body_url", c.s.url+"/mail/body/"+strconv.FormatInt(id*10+int64(i), 10))
-		o.int("mail_thread_id", id)
-		o.null("draft")
-		o.int("has_body_flag", 1)
-		o.int("sent_flag", int64(i%2))
-		o.int("sent_from_pipedrive_flag", 0)
-		t := unix(r.at + int64(i)*3600)
-		o.time("message_time", t, layoutV1)
-		o.time("add_time", t, layoutV1)
-		o.time("update_time", t, layoutV1)
-		return o.close()
-	})
+	o := openObj(b)
+	o.int("id", id*10+int64(i))
+	w.appendMailHead(&o, r)
+	w.appendParty(&o, "from", person, short)
+	w.appendParty(&o, "to", person, short)
+	o.raw("cc", "[]")
+	o.raw("bcc", "[]")
+	o.str("body_url", c.s.url+"/mail/body/"+strconv.FormatInt(id*10+int64(i), 10))
+	if short && body {
+		o.str("body", "<p>Thanks, looks good.</p>")
+	}
+	o.int("mail_thread_id", id)
+	o.null("draft")
+	o.int("has_body_flag", 1)
+	o.int("sent_flag", int64(i%2))
+	o.int("sent_from_pipedrive_flag", 0)
+	t := unix(r.at + int64(i)*3600)
+	o.time("message_time", t, layoutV1)
+	o.time("add_time", t, layoutV1)
+	o.time("update_time", t, layoutV1)
+	return o.close()
 }
 
 // pathID parses the {id} of a per-record endpoint of entity.
@@ -677,28 +724,11 @@ func (c *call) dealFlow() int {
 		if n > 0 {
 			items = append(items, ',')
 		}
-		o := openObj(items)
 		ts := r.at
 		if i > 0 {
 			ts = r.at + (r.ut-r.at)*int64(i)/int64(total-1)
 		}
-		if i == 0 {
-			o.str("object", "dealChange")
-		} else {
-			o.str("object", "dealChange")
-		}
-		o.ts("timestamp", ts, layoutV1)
-		o.key("data")
-		d := openObj(o.b)
-		d.int("id", r.id*100+int64(i))
-		d.int("item_id", r.id)
-		d.int("user_id", c.w.owner(tagDeal, r.id))
-		d.str("field_key", []string{"add_time", "stage_id", "value"}[i%3])
-		d.null("old_value")
-		d.str("new_value", strconv.Itoa(i))
-		d.ts("log_time", ts, layoutV1)
-		o.b = d.close()
-		items = o.close()
+		items = appendChange(items, "dealChange", r, i, ts, c.w.owner(tagDeal, r.id), []string{"add_time", "stage_id", "value"})
 		n++
 	}
 	more := p.start+n < total
@@ -711,6 +741,25 @@ func (c *call) dealFlow() int {
 	o.bool("more_items_in_collection", more)
 	c.buf = append(o.close(), `,"related_objects":{}}`...)
 	return 200
+}
+
+// appendChange writes flow item i of record r: a change of one of keys
+// (cycling) by user at ts.
+func appendChange(b []byte, object string, r rec, i int, ts, user int64, keys []string) []byte {
+	o := openObj(b)
+	o.str("object", object)
+	o.ts("timestamp", ts, layoutV1)
+	o.key("data")
+	d := openObj(o.b)
+	d.int("id", r.id*100+int64(i))
+	d.int("item_id", r.id)
+	d.int("user_id", user)
+	d.str("field_key", keys[i%len(keys)])
+	d.null("old_value")
+	d.str("new_value", strconv.Itoa(i))
+	d.ts("log_time", ts, layoutV1)
+	o.b = d.close()
+	return o.close()
 }
 
 func (c *call) changelog(entity string) int {

@@ -160,7 +160,11 @@ func (w *world) renderPerson(b []byte, r rec) []byte {
 	o.bool("is_deleted", r.deleted)
 	o.int("visible_to", 3)
 	o.ints("label_ids", nil)
-	o.null("picture_id")
+	if hasPicture(r.id) {
+		o.int("picture_id", r.id) // persons/{id}/picture serves it
+	} else {
+		o.null("picture_id")
+	}
 	o.null("postal_address")
 	o.null("notes")
 	o.key("im")
@@ -249,11 +253,7 @@ func (w *world) renderProduct(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagProduct, r.id, r.ver)
 	o := openObj(b)
 	o.int("id", r.id)
-	name := productNms[int(r.id-1)%len(productNms)]
-	if r.id > int64(len(productNms)) {
-		name += " " + strconv.FormatInt(r.id, 10)
-	}
-	o.str("name", name)
+	o.str("name", productName(r.id))
 	o.str("code", "SKU-"+strconv.FormatInt(1000+r.id, 10))
 	o.str("unit", "pcs")
 	o.num("tax", float64(h.n(3)*10))
@@ -315,13 +315,23 @@ func (w *world) renderStage(b []byte, r rec) []byte {
 	return o.close()
 }
 
+// projectStatus is a project's status as listed (deleted ones say so).
+func (w *world) projectStatus(r rec) string {
+	if r.deleted {
+		return "deleted"
+	}
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	return []string{"open", "completed"}[h.n(2)]
+}
+
 func (w *world) renderProject(b []byte, r rec) []byte {
 	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	h.n(2) // the status draw (projectStatus)
 	o := openObj(b)
 	o.int("id", r.id)
 	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
 	o.str("description", "")
-	o.str("status", []string{"open", "completed"}[h.n(2)])
+	o.str("status", w.projectStatus(r))
 	o.int("board_id", 1)
 	o.int("phase_id", 1+int64(h.n(3)))
 	o.int("owner_id", w.owner(tagProject, r.id))
@@ -335,10 +345,20 @@ func (w *world) renderProject(b []byte, r rec) []byte {
 	o.ts("add_time", r.at, layoutV2)
 	o.ts("update_time", r.ut, layoutV2)
 	o.ts("status_change_time", r.at, layoutV2)
-	o.null("archive_time")
-	o.key("custom_fields")
-	o.b = append(o.b, "{}"...)
+	if r.archived {
+		o.ts("archive_time", r.arch, layoutV2)
+	} else {
+		o.null("archive_time")
+	}
+	w.appendCFv2(&o, w.fields["project"], h)
 	return o.close()
+}
+
+// projectStatusPhase is a project's status and phase (on board 1).
+func (w *world) projectStatusPhase(r rec) (string, int64) {
+	h := newHasher(w.seed, tagProject, r.id, r.ver)
+	h.n(2) // the status draw (projectStatus)
+	return w.projectStatus(r), 1 + int64(h.n(3))
 }
 
 func (w *world) renderTask(b []byte, r rec) []byte {

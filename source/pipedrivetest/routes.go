@@ -27,7 +27,9 @@ var routes = []route{
 	{2, "/products", 10, (*call).products},
 	{2, "/pipelines", 5, (*call).pipelines},
 	{2, "/stages", 5, (*call).stages},
-	{2, "/projects", 10, (*call).projects},
+	{2, "/projects", 10, func(c *call) int { return c.projects(false) }},
+	{2, "/projects/archived", 10, func(c *call) int { return c.projects(true) }},
+	{2, "/projectFields", 10, func(c *call) int { return c.fieldsV2("project") }},
 	{2, "/tasks", 10, (*call).tasks},
 	{2, "/dealFields", 10, func(c *call) int { return c.fieldsV2("deal") }},
 	{2, "/personFields", 10, func(c *call) int { return c.fieldsV2("person") }},
@@ -100,18 +102,45 @@ func match(ver int, path string) (*route, []string) {
 
 var allSorts = []string{"id", "update_time", "add_time"}
 
+// statuses is the status filter of deals and projects: a comma list of
+// allowed values (nil: none given).
+type statuses map[string]bool
+
+func (c *call) statusParam(allowed ...string) (statuses, string) {
+	v := c.q.Get("status")
+	if v == "" {
+		return nil, ""
+	}
+	out := statuses{}
+	for _, s := range strings.Split(v, ",") {
+		if !contains(allowed, s) {
+			return nil, "Validation failed: status: Must be one or more of " + strings.Join(allowed, ", ")
+		}
+		out[s] = true
+	}
+	return out, ""
+}
+
+// lists reports whether a record of e is listed: in the archived list or
+// not as asked, not purged, the deleted ones only when status includes
+// deleted, the others when their status is asked for (or none is).
+func (ss statuses) lists(e *entity, r rec, now int64, archived bool, status func() string) bool {
+	if r.archived != archived || !e.visible(r, now) {
+		return false
+	}
+	if r.deleted {
+		return ss["deleted"]
+	}
+	return ss == nil || ss[status()]
+}
+
 func (c *call) deals(archived bool) int {
-	var statuses map[string]bool
+	var ss statuses
 	var owner, person, org, pipe, stage int64
 	prep := func(c *call) (bool, string) {
-		if v := c.q.Get("status"); v != "" {
-			statuses = map[string]bool{}
-			for _, s := range strings.Split(v, ",") {
-				if s != "open" && s != "won" && s != "lost" && s != "deleted" {
-					return false, "Validation failed: status: Must be one or more of open, won, lost, deleted"
-				}
-				statuses[s] = true
-			}
+		var msg string
+		if ss, msg = c.statusParam("open", "won", "lost", "deleted"); msg != "" {
+			return false, msg
 		}
 		for name, dst := range map[string]*int64{"owner_id": &owner, "person_id": &person, "org_id": &org, "pipeline_id": &pipe, "stage_id": &stage} {
 			v, ok := c.intParam(name)
@@ -125,14 +154,7 @@ func (c *call) deals(archived bool) int {
 	nowU := c.now.Unix()
 	e := c.w.ents["deals"]
 	filter := func(c *call, r rec) bool {
-		if r.archived != archived || !e.visible(r, nowU) {
-			return false
-		}
-		if r.deleted {
-			if !statuses["deleted"] {
-				return false
-			}
-		} else if statuses != nil && !statuses[c.w.dealStatus(r.id)] {
+		if !ss.lists(e, r, nowU, archived, func() string { return c.w.dealStatus(r.id) }) {
 			return false
 		}
 		if owner != 0 && c.w.owner(tagDeal, r.id) != owner ||
@@ -148,17 +170,7 @@ func (c *call) deals(archived bool) int {
 		}
 		return true
 	}
-	render := c.w.renderDeal
-	if strings.Contains(c.q.Get("include_fields"), "products_count") {
-		// Of the optional include_fields, only products_count is simulated
-		// (it lets a client skip deals without products); others are ignored.
-		render = func(b []byte, r rec) []byte {
-			b = c.w.renderDeal(b, r)
-			b = append(b[:len(b)-1], `,"products_count":`...)
-			b = strconv.AppendInt(b, int64(c.w.dealProductCount(r.id)), 10)
-			return append(b, '}')
-		}
-	}
+	render := c.dealRenderer()
 	return c.listV2(v2Opts{entity: "deals", sorts: allSorts, since: true, until: true, prepare: prep, filter: filter, render: render})
 }
 
@@ -237,9 +249,22 @@ func (c *call) stages() int {
 	return c.listV2(v2Opts{entity: "stages", sorts: []string{"id", "update_time", "add_time", "order_nr"}, prepare: prep, filter: f, render: c.w.renderStage})
 }
 
-func (c *call) projects() int {
-	_, f := simpleFilter(nil)
-	return c.listV2(v2Opts{entity: "projects", filter: f, render: c.w.renderProject})
+// projects lists the projects (archived: /projects/archived); deleted ones
+// only when status includes deleted ("By default deleted projects are not
+// returned").
+func (c *call) projects(archived bool) int {
+	var ss statuses
+	prep := func(c *call) (bool, string) {
+		var msg string
+		ss, msg = c.statusParam("open", "completed", "canceled", "deleted")
+		return msg == "", msg
+	}
+	nowU := c.now.Unix()
+	e := c.w.ents["projects"]
+	filter := func(c *call, r rec) bool {
+		return ss.lists(e, r, nowU, archived, func() string { return c.w.projectStatus(r) })
+	}
+	return c.listV2(v2Opts{entity: "projects", prepare: prep, filter: filter, render: c.w.renderProject})
 }
 
 func (c *call) tasks() int {
@@ -326,30 +351,9 @@ func (c *call) dealProductsList() int {
 	for _, id := range ids {
 		all = append(all, c.w.dealProducts(id)...)
 	}
-	sb := c.q.Get("sort_by")
-	key := func(d dealProduct) int64 { return d.id }
-	switch sb {
-	case "", "id", "order_nr":
-	case "deal_id":
-		key = func(d dealProduct) int64 { return d.dealID }
-	case "add_time":
-		key = func(d dealProduct) int64 { return d.at }
-	case "update_time":
-		key = func(d dealProduct) int64 { return d.ut }
-	default:
-		return c.fail(400, "Validation failed: sort_by: Must be one of id, deal_id, add_time, update_time, order_nr")
+	if msg := c.sortDealProducts(all); msg != "" {
+		return c.fail(400, msg)
 	}
-	desc := c.q.Get("sort_direction") == "desc"
-	sort.SliceStable(all, func(i, j int) bool {
-		a, b := key(all[i]), key(all[j])
-		if a == b {
-			a, b = all[i].id, all[j].id
-		}
-		if desc {
-			return a > b
-		}
-		return a < b
-	})
 	return c.smallV2(len(all), func(b []byte, i int) []byte { return c.w.renderDealProduct(b, all[i]) })
 }
 
@@ -440,4 +444,49 @@ func renderFieldV2(b []byte, f fieldDef, description bool) []byte {
 	o.bool("is_custom_field", f.custom)
 	o.bool("is_optional_response_field", false)
 	return o.close()
+}
+
+// sortDealProducts orders deal products by sort_by and sort_direction; it
+// returns a validation message for values it does not know.
+func (c *call) sortDealProducts(all []dealProduct) string {
+	sb := c.q.Get("sort_by")
+	key := func(d dealProduct) int64 { return d.id }
+	switch sb {
+	case "", "id", "order_nr":
+	case "deal_id":
+		key = func(d dealProduct) int64 { return d.dealID }
+	case "add_time":
+		key = func(d dealProduct) int64 { return d.at }
+	case "update_time":
+		key = func(d dealProduct) int64 { return d.ut }
+	default:
+		return "Validation failed: sort_by: Must be one of id, deal_id, add_time, update_time, order_nr"
+	}
+	desc := c.q.Get("sort_direction") == "desc"
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := key(all[i]), key(all[j])
+		if a == b {
+			a, b = all[i].id, all[j].id
+		}
+		if desc {
+			return a > b
+		}
+		return a < b
+	})
+	return ""
+}
+
+// dealRenderer renders deals with the include_fields the simulator knows.
+func (c *call) dealRenderer() func(b []byte, r rec) []byte {
+	if !strings.Contains(c.q.Get("include_fields"), "products_count") {
+		return c.w.renderDeal
+	}
+	// Of the optional include_fields, only products_count is simulated
+	// (it lets a client skip deals without products); others are ignored.
+	return func(b []byte, r rec) []byte {
+		b = c.w.renderDeal(b, r)
+		b = append(b[:len(b)-1], `,"products_count":`...)
+		b = strconv.AppendInt(b, int64(c.w.dealProductCount(r.id)), 10)
+		return append(b, '}')
+	}
 }

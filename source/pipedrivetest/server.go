@@ -345,6 +345,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(html403))
 	case rp.fault != nil:
 		s.deliverFault(w, r, rp.fault, rp.status, rp.body)
+	case rp.ctype != "":
+		w.Header().Set("Content-Type", rp.ctype)
+		w.WriteHeader(rp.status)
+		w.Write(rp.body)
 	default:
 		writeJSON(w, rp.status, rp.body)
 	}
@@ -400,6 +404,7 @@ type reply struct {
 	html   bool        // Cloudflare's HTML 403 page instead of body
 	fault  *faultState // damage to apply while writing (reset, truncate, slow)
 	pooled *[]byte
+	ctype  string // Content-Type when not JSON (files/{id}/download)
 }
 
 func jsonReply(status, cost int, body []byte) reply {
@@ -425,7 +430,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, ver int, rest
 	st := rt.h(c)
 	s.data.RUnlock()
 	*bp = c.buf
-	return reply{status: st, cost: rt.cost, body: c.buf, fault: rp.fault, pooled: bp}
+	return reply{status: st, cost: rt.cost, body: c.buf, fault: rp.fault, pooled: bp, ctype: c.contentType}
 }
 
 // admit decides whether the request reaches its handler; when it does not,
@@ -496,6 +501,9 @@ func (s *Server) admit(hd http.Header, r *http.Request, ver int, rest string, en
 		return nil, nil, jsonReply(http.StatusMethodNotAllowed, rt.cost, errBody(405, "The simulator serves read endpoints only")), false
 	}
 	c = &call{s: s, w: s.w, q: r.URL.Query(), params: params, path: canonicalPath(ver, rest), now: s.now}
+	if f != nil && f.Kind == FaultReverseSort {
+		c.reverseSort, f = true, nil // the handler answers; the body is sound
+	}
 	return rt, c, reply{fault: f}, true
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -1221,5 +1223,93 @@ func TestV1UpdatedSinceAndSort(t *testing.T) {
 		if r := get(t, s, "/v1/"+entity+"?updated_since=yesterday"); r.status != 400 {
 			t.Errorf("%s updated_since=yesterday: %d, want 400", entity, r.status)
 		}
+	}
+}
+
+// TestReverseSortFault: FaultReverseSort serves /leads sorted by update_time
+// the other way than asked (once, for Times 1), the same records otherwise.
+func TestReverseSortFault(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, BurstLimit: 1 << 20})
+	defer s.Close()
+	times := func() []string {
+		r := get(t, s, "/v1/leads?limit=500&sort=update_time")
+		var env struct {
+			Data []struct {
+				UT string `json:"update_time"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(r.body, &env); err != nil || r.status != 200 {
+			t.Fatalf("leads: %d %s", r.status, r.body)
+		}
+		var out []string
+		for _, d := range env.Data {
+			out = append(out, d.UT)
+		}
+		return out
+	}
+	asc := times()
+	if !sort.StringsAreSorted(asc) || len(asc) < 2 {
+		t.Fatalf("precondition: %d leads ascending %v", len(asc), sort.StringsAreSorted(asc))
+	}
+	s.Fault(pipedrivetest.Fault{Path: "/v1/leads", Kind: pipedrivetest.FaultReverseSort, Times: 1})
+	desc := times()
+	slices.Reverse(desc)
+	if !slices.Equal(desc, asc) {
+		t.Errorf("with the fault: not the ascending list reversed")
+	}
+	if again := times(); !slices.Equal(again, asc) {
+		t.Errorf("after the fault's one hit: not ascending")
+	}
+}
+
+// TestArchiveKeepsUpdateTime: with Options.ArchiveKeepsUpdateTime an
+// archived record keeps its update_time (archive_time, on projects, says
+// when); by default archiving bumps it. Projects: deleted ones are listed
+// under status=...,deleted only, archived ones on /projects/archived, and
+// their custom_fields keys are the custom fields /projectFields declares.
+func TestArchiveKeepsUpdateTime(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		s := pipedrivetest.NewServer(pipedrivetest.Options{Scale: 200, BurstLimit: 1 << 20, ArchiveKeepsUpdateTime: keep})
+		before, _ := page(t, s, "/api/v2/projects?ids=2")
+		s.Advance(time.Hour)
+		if err := s.Archive("projects", "2"); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := page(t, s, "/api/v2/projects/archived?ids=2")
+		if len(before) != 1 || len(after) != 1 {
+			t.Fatalf("keep %v: project 2 listed %d before, %d archived after", keep, len(before), len(after))
+		}
+		if kept := after[0]["update_time"] == before[0]["update_time"]; kept != keep {
+			t.Errorf("keep %v: update_time %v -> %v", keep, before[0]["update_time"], after[0]["update_time"])
+		}
+		if at := after[0]["archive_time"]; at != s.Now().Format(time.RFC3339) {
+			t.Errorf("keep %v: archive_time %v, want now", keep, at)
+		}
+		if err := s.Delete("projects", "6"); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := page(t, s, "/api/v2/projects?ids=6"); len(d) != 0 {
+			t.Errorf("deleted project listed without status: %v", d)
+		}
+		if d, _ := page(t, s, "/api/v2/projects?ids=6&status=open,completed,canceled,deleted"); len(d) != 1 || d[0]["status"] != "deleted" {
+			t.Errorf("deleted project with status deleted: %v", d)
+		}
+		fields, _ := page(t, s, "/api/v2/projectFields?limit=500")
+		custom := map[string]bool{}
+		for _, f := range fields {
+			if f["is_custom_field"] == true {
+				custom[f["field_code"].(string)] = true
+			}
+		}
+		cf, _ := after[0]["custom_fields"].(map[string]any)
+		for k := range cf {
+			if !custom[k] {
+				t.Errorf("project custom field %s not declared by /projectFields", k)
+			}
+		}
+		if len(cf) == 0 || len(custom) < 10 {
+			t.Errorf("project custom fields: %d on the record, %d declared", len(cf), len(custom))
+		}
+		s.Close()
 	}
 }

@@ -23,6 +23,9 @@ const (
 	tagDealProduct
 	tagInstallment
 	tagLeadLabel
+	tagConversion
+	tagDiscount
+	tagComment
 )
 
 const (
@@ -39,7 +42,7 @@ type world struct {
 	startSec int64
 	users    int
 	ents     map[string]*entity
-	fields   map[string]fieldSet // "deal","person","organization","product","activity"
+	fields   map[string]fieldSet // "deal","person","organization","product","activity","project"
 	// deal products: per-deal count override and per-product overlay
 	dpCount map[int64]int
 	dpState map[int64]*state
@@ -93,8 +96,13 @@ func newWorld(o Options) *world {
 	deals.isDel = func(id int64) bool { h := newHasher(o.Seed, tagDeal, id, -3); return h.n(50) == 0 }
 	deals.isArch = func(id int64) bool { h := newHasher(o.Seed, tagDeal, id, -3); h.next(); return h.n(20) == 0 }
 	w.ents["leads"].isArch = func(id int64) bool { h := newHasher(o.Seed, tagLead, id, -3); return h.n(10) == 0 }
+	// About 10% of base projects are archived. Deleted projects are listed
+	// under status=...,deleted; for how long Pipedrive keeps them is not
+	// documented: the simulator keeps them as deals, 30 days.
+	w.ents["projects"].isArch = func(id int64) bool { h := newHasher(o.Seed, tagProject, id, -3); return h.n(10) == 0 }
+	w.ents["projects"].purgeAt = dealPurge
 	w.fields = map[string]fieldSet{}
-	for _, e := range []string{"deal", "person", "organization", "product", "activity"} {
+	for _, e := range []string{"deal", "person", "organization", "product", "activity", "project"} {
 		w.fields[e] = newFieldSet(o.Seed, e, o.CustomFields)
 	}
 	w.dealFields = w.fields["deal"]

@@ -76,3 +76,13 @@ func Require(t TB, rel string) string {
 	}
 	return p
 }
+
+// Read returns the content of rel (Path, then read): the shared documents
+// are read here, so the packages that check against them read no files.
+func Read(rel string) ([]byte, error) {
+	p, err := Path(rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}

@@ -65,11 +65,13 @@ func readmeMode(s Stream) string {
 	case !s.SupportsIncremental():
 		return "full refresh" + note
 	case s.Parent != nil:
-		return "follows `" + s.Parent.Stream + "`"
+		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
 	case s.Strategy == NewestFirst:
 		return "newest first on `" + s.Cursor + "`, stops at the state"
+	case s.ArchiveTime != "":
+		return "client-side on `" + s.Cursor + "` and `" + s.ArchiveTime + "`" + note
 	default:
 		return "client-side on `" + s.Cursor + "`" + note
 	}

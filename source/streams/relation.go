@@ -12,12 +12,13 @@ import (
 // parent stream's records, whose ids go into IDParam. The engine has one
 // fan-out for every Relation, so a child is a row of the table.
 type Relation struct {
-	// Stream is the parent stream ("deals"). Its records are listed with its
-	// own request (version, path, sort, paging), its primary key is the id.
-	Stream string
-	// Params replace the parent's fixed params of the same name while the
-	// parents are listed (deal_products: deals without the deleted ones).
-	Params url.Values
+	// Parents are the listings whose records are the parents, read one
+	// after the other (deal_products: /deals and /deals/archived, since
+	// archived deals are not on /deals). Each is a parentless stream of the
+	// table, listed with its own request (version, path, sort, paging); its
+	// primary key is the id. An incremental read keeps one cursor per
+	// listing (see ParentUpdatedSince).
+	Parents []ParentSource
 	// IDParam names the parameter taking the parent ids: a query parameter
 	// ("deal_ids"), or for IDInPath the placeholder in the child's Path
 	// ("id" of "/deals/{id}/participants").
@@ -29,6 +30,23 @@ type Relation struct {
 	// Changed is how an incremental read finds the parents whose children
 	// changed.
 	Changed Changes
+}
+
+// ParentSource is one listing of parents: a stream of the table and the
+// params that replace its fixed params of the same name while the parents
+// are listed.
+type ParentSource struct {
+	Stream string
+	Params url.Values
+}
+
+// Streams names the parent listings, in reading order.
+func (r Relation) Streams() []string {
+	out := make([]string, len(r.Parents))
+	for i, p := range r.Parents {
+		out[i] = p.Stream
+	}
+	return out
 }
 
 // IDIn is how the parent ids are passed, as the spec declares the
@@ -68,8 +86,8 @@ const (
 	// among those of the parents listed with updated_since=T. The parent
 	// must be a ServerUpdatedSince stream paged by a v2 cursor (listed in
 	// ascending update time, so a state is a real resume point). The
-	// child's state is the max parent update time whose children were all
-	// emitted.
+	// child's state is, per parent listing, the max parent update time
+	// whose children were all emitted.
 	ParentUpdatedSince
 )
 

@@ -89,6 +89,10 @@ type Stream struct {
 	// FieldsEntity names the entity whose Fields endpoint declares custom
 	// fields for this stream ("deal" for deals and leads); "" for none.
 	FieldsEntity string
+	// ArchiveTime names the field that says when a record of an archived
+	// list was archived ("archive_time"); "" for other streams. See
+	// archivedScan for how such a stream reads incrementally.
+	ArchiveTime string
 	// Unordered: the API neither filters nor sorts the list by any field
 	// (its spec declares no sort and no time filter, and documents no
 	// order), so every run reads every page, whatever changed, and no
@@ -149,6 +153,20 @@ var (
 	leadsSort = v("sort", "update_time")
 )
 
+// archivedScan: archiving moves a record to its archived list, and Pipedrive
+// does not document that it bumps update_time (archive_time is its own
+// field), so an incremental read by update_time alone could miss every
+// record archived since the state. No list filters or sorts by archive
+// time, so an archived stream (deals_archived, leads_archived,
+// projects_archived) is a client-side scan: every page is read, and a
+// record is emitted when its update_time or its archive_time is at or after
+// the state, or when it carries no archive_time (it cannot be placed, so it
+// comes on every sync: duplicates by primary key, never a hole; /deals/archived
+// and /leads declare none, though the deals example shows one). The state is
+// the max of both times. Cost: every page of the archived list on every
+// sync (archived deals: 20 tokens per 500), the price of not trusting an
+// undocumented bump; a second, updated_since pass would not find them.
+//
 // table: keep it sorted by name.
 //
 // Beyond the issue's 26 streams (the old Airbyte connector's), the table has
@@ -175,13 +193,19 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
-		// Deleted deals have no products to read; listing them would only cost.
-		Parent: &Relation{Stream: "deals", Params: v("status", "open,won,lost"), IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
+		// The products of every deal a full export has: those /deals lists
+		// (deleted ones included, as the deals stream reads them) and the
+		// archived ones, which only /deals/archived lists.
+		Parent: &Relation{Parents: []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}, IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
 	{Name: "deals", Description: "Deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals",
 		Params:     v("status", "open,won,lost,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},
-	{Name: "deals_archived", Description: "Archived deals", Group: Core, Version: client.V2, Path: "/deals/archived",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal"},
+	{Name: "deals_archived", Description: "Archived deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals/archived",
+		// Without status the deleted archived deals are left out ("If
+		// omitted, all not deleted deals are returned").
+		Params:     v("status", "open,won,lost,deleted"),
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal",
+		ArchiveTime: "archive_time"},
 	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: NewestFirst, Paging: V1Offset, PageLimit: 100, TokenCost: 20, SortParams: v1Newest},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
@@ -195,7 +219,8 @@ var table = []Stream{
 	{Name: "leads", Description: "Leads", Group: Core, Version: client.V1, Path: "/leads",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: leadsSort, FieldsEntity: "deal"},
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal"},
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal",
+		ArchiveTime: "archive_time"},
 	{Name: "note_fields", Description: "Note field definitions", Group: Fields, Version: client.V1, Path: "/noteFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
@@ -216,8 +241,18 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "products", Description: "Products", Group: Core, Version: client.V2, Path: "/products",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "product"},
-	{Name: "projects", Description: "Projects (Projects add-on), without deleted ones", Group: Core, Version: client.V2, Path: "/projects",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, Unordered: true},
+	{Name: "project_fields", Description: "Project field definitions", Group: Fields, Version: client.V2, Path: "/projectFields",
+		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	// Projects and archived projects are two streams, as deals and leads
+	// are: two endpoints, two destination tables, one cursor each.
+	{Name: "projects", Description: "Projects (Projects add-on), with deleted ones", Group: Core, Version: client.V2, Path: "/projects",
+		// Without status the deleted projects are left out.
+		Params:     v("status", "open,completed,canceled,deleted"),
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project", Unordered: true},
+	{Name: "projects_archived", Description: "Archived projects, with deleted ones", Group: Core, Version: client.V2, Path: "/projects/archived",
+		Params:     v("status", "open,completed,canceled,deleted"),
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project",
+		ArchiveTime: "archive_time", Unordered: true},
 	{Name: "roles", Description: "Roles", Group: Settings, Version: client.V1, Path: "/roles",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",

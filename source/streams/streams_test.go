@@ -87,14 +87,30 @@ func TestTableIsConsistent(t *testing.T) {
 func relationProblems(s Stream) []string {
 	rel := s.Parent
 	var out []string
-	p, ok := Lookup(rel.Stream)
-	switch {
-	case !ok:
-		return []string{fmt.Sprintf("parent %q is not a stream", rel.Stream)}
-	case p.Parent != nil:
-		out = append(out, fmt.Sprintf("parent %q is itself a child", rel.Stream))
-	case len(p.PrimaryKey) != 1:
-		out = append(out, fmt.Sprintf("parent %q has no single id to pass", rel.Stream))
+	if len(rel.Parents) == 0 {
+		return []string{"no parent listing"}
+	}
+	seen := map[string]bool{}
+	for _, src := range rel.Parents {
+		p, ok := Lookup(src.Stream)
+		switch {
+		case !ok:
+			return []string{fmt.Sprintf("parent %q is not a stream", src.Stream)}
+		case seen[src.Stream]:
+			out = append(out, fmt.Sprintf("parent %q listed twice (one cursor per listing)", src.Stream))
+		case p.Parent != nil:
+			out = append(out, fmt.Sprintf("parent %q is itself a child", src.Stream))
+		case len(p.PrimaryKey) != 1:
+			out = append(out, fmt.Sprintf("parent %q has no single id to pass", src.Stream))
+		}
+		seen[src.Stream] = true
+		// Listing the parents by updated_since in ascending order is what
+		// makes the child's state a resume point; v1 offset pages would skip
+		// parents updated mid-read. (The parent's own strategy may differ:
+		// deals_archived scans for archive_time, see the table.)
+		if rel.Changed == ParentUpdatedSince && (p.Paging != V2Cursor || p.Cursor != "update_time" || p.SortParams.Get("sort_direction") != "asc") {
+			out = append(out, fmt.Sprintf("changed parents found by updated_since, but %q is %s paged by %s sorted %v", src.Stream, p.Strategy, p.Paging, p.SortParams))
+		}
 	}
 	if s.Strategy != FullRefreshOnly {
 		out = append(out, fmt.Sprintf("strategy %s: a child reads incrementally by its relation's Changed", s.Strategy))
@@ -110,12 +126,6 @@ func relationProblems(s Stream) []string {
 	}
 	switch rel.Changed {
 	case ParentUpdatedSince:
-		// Listing the parents by updated_since in ascending order is what
-		// makes the child's state a resume point; v1 offset pages would skip
-		// parents updated mid-read.
-		if p.Strategy != ServerUpdatedSince || p.Paging != V2Cursor {
-			out = append(out, fmt.Sprintf("changed parents found by updated_since, but %q is %s paged by %s", rel.Stream, p.Strategy, p.Paging))
-		}
 		if s.Cursor == "" || !s.SupportsIncremental() {
 			out = append(out, "changed parents are found, but the stream has no cursor to key its state")
 		}
@@ -137,7 +147,7 @@ func TestChildRequest(t *testing.T) {
 	with := func(path string, in IDIn, batch int) Stream {
 		s := base
 		s.Path = path
-		s.Parent = &Relation{Stream: "deals", IDParam: "deal_ids", IDIn: in, Batch: batch}
+		s.Parent = &Relation{Parents: []ParentSource{{Stream: "deals"}}, IDParam: "deal_ids", IDIn: in, Batch: batch}
 		if in == IDInPath {
 			s.Parent.IDParam = "id"
 		}

@@ -5,10 +5,46 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
+
+// ErrTooLarge: a file is larger than its reader accepts.
+var ErrTooLarge = errors.New("file is too large")
+
+// ReadFile reads the whole file at path, refusing (ErrTooLarge) one over max
+// bytes without reading more than max+1 of it: the small files pdx keeps
+// (config, state, secrets) are parsed in memory, and a runaway or hostile
+// 100 MB one took 450 MB to refuse. Errors from opening keep their cause
+// (errors.Is(err, os.ErrNotExist) works); callers name the file.
+func ReadFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w (over %s)", ErrTooLarge, size(max))
+	}
+	return data, nil
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // WriteFile atomically replaces path with data, creating parent directories
 // (0700) as needed. perm applies to the new file.

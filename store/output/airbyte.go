@@ -15,6 +15,38 @@ import (
 // directory (one file for all streams: it is one protocol message stream).
 const AirbyteFile = "airbyte.jsonl"
 
+func init() {
+	Register(Format{
+		Name: "airbyte", Label: "Airbyte messages", Rank: 30, Ext: "jsonl", OneFile: true, Stdout: true,
+		Description: "one file of protocol messages, for data pipelines",
+		Open: func(_ context.Context, t Target) (Writer, error) {
+			a, err := NewAirbyte(t.Dir, t.Stdout, t.Streams, t.Secrets, t.Notice)
+			if err != nil {
+				return nil, err
+			}
+			return airbyteWriter{a}, nil
+		},
+	})
+}
+
+// airbyteWriter is an AirbyteSink as a Writer: one file, no per-stream
+// position (its STATE messages are in the file itself).
+type airbyteWriter struct{ *AirbyteSink }
+
+func (a airbyteWriter) Position(string) (Position, bool) { return Position{}, false }
+
+func (a airbyteWriter) Files() []string {
+	if a.Path() == "" {
+		return nil
+	}
+	return []string{a.Path()}
+}
+
+func (a airbyteWriter) Finish(runErr error) error {
+	_, err := a.AirbyteSink.Finish(runErr)
+	return err
+}
+
 // AirbyteSink writes Airbyte protocol messages with source/airbyte's writer
 // and sink (the same ones `pdx read` uses), to stdout or appended to
 // <dir>/airbyte.jsonl. With a file, every STATE is fsynced before the

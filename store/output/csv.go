@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -102,6 +103,19 @@ func Columns(js json.RawMessage, primaryKey []string, fields []schema.Field) ([]
 	})
 	sort.Slice(custom, func(i, j int) bool { return custom[i].Name < custom[j].Name })
 	return append(std, custom...), nil
+}
+
+func init() {
+	Register(Format{
+		Name: "csv", Label: "CSV", Rank: 20, Ext: "csv", StagesFullRefresh: true,
+		Description: "one file per stream, opens in Excel and Google Sheets",
+		Open: func(_ context.Context, t Target) (Writer, error) {
+			if t.Columns == nil {
+				return nil, fmt.Errorf("csv output needs the streams' columns")
+			}
+			return NewCSV(Options{Dir: t.Dir, Streams: t.Specs, Notice: t.Notice}, t.Columns)
+		},
+	})
 }
 
 // NewCSV returns a sink writing <dir>/<stream>.csv: RFC 4180 (CRLF, quotes

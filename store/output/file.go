@@ -107,7 +107,7 @@ func openAppend(fsys fileFS, final string, o appendOpts) (sf *streamFile, notes 
 	case o.resumeSize >= 0 && o.resumeSize <= size:
 		keep = o.resumeSize
 		if keep < size {
-			notes = append(notes, fmt.Sprintf("removed %d bytes from the end of %s written after the last saved checkpoint (a killed run); those records are fetched again", size-keep, final))
+			notes = append(notes, fmt.Sprintf("removed %d bytes from the end of %s written after the last saved checkpoint (the last run stopped before saving its state: killed, or a write that failed, e.g. a full disk); those records are fetched again", size-keep, final))
 		}
 	default:
 		if o.resumeSize > size {
@@ -118,7 +118,7 @@ func openAppend(fsys fileFS, final string, o appendOpts) (sf *streamFile, notes 
 			return nil, nil, fmt.Errorf("check the end of %s: %w", final, err)
 		}
 		if end < size {
-			notes = append(notes, fmt.Sprintf("repaired %s: removed a torn last record (%d bytes) left by an interrupted run", final, size-end))
+			notes = append(notes, fmt.Sprintf("repaired %s: removed a torn last record (%d bytes) left by a run that stopped mid-write (killed, or a failed write such as a full disk)", final, size-end))
 		}
 		keep = end
 	}

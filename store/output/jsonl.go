@@ -2,10 +2,21 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 )
+
+func init() {
+	Register(Format{
+		Name: "jsonl", Label: "JSONL", Rank: 10, Ext: "jsonl", StagesFullRefresh: true,
+		Description: "one file per stream, one record per line (jq, DuckDB, pandas)",
+		Open: func(_ context.Context, t Target) (Writer, error) {
+			return NewJSONL(Options{Dir: t.Dir, Streams: t.Specs, Notice: t.Notice})
+		},
+	})
+}
 
 // NewJSONL returns a sink writing <dir>/<stream>.jsonl: one record per line,
 // exactly the bytes the API sent (a record holding raw line breaks, which

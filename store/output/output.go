@@ -1,8 +1,10 @@
 // Package output writes the records of a sync to files, as an engine.Sink:
 // JSONL (one raw API record per line), CSV (columns from the stream's
 // schema), or Airbyte protocol messages (through source/airbyte's writer).
+// Each format registers itself (registry.go) from its own file; everything
+// that names, offers or opens a format reads the registry.
 //
-// Crash safety, the contract with the job runner (store/job):
+// Crash safety, the contract with the runner (app):
 //   - Emit(Checkpoint) returns only after every record of that stream written
 //     so far is flushed and fsynced; the runner saves the state afterwards,
 //     together with Position (the file's durable size).
@@ -258,6 +260,10 @@ func (s *FileSink) Files() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Finish implements Writer: Close (a stream that did not complete keeps
+// what Close says).
+func (s *FileSink) Finish(error) error { return s.Close() }
 
 // Close stops every stream still open (a cancelled run): full refreshes drop
 // their partial file, incremental files keep what they have.

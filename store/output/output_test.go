@@ -161,6 +161,9 @@ func TestJSONLReopenRepairs(t *testing.T) {
 		{"torn last line", good + `{"id":3,"ti`, Stream{ResumeSize: -1}, good + `{"id":9}` + "\n", "torn last record"},
 		{"torn only line", `{"id":3`, Stream{ResumeSize: -1}, `{"id":9}` + "\n", "torn last record"},
 		{"cut to checkpoint", good + `{"id":3}` + "\n" + `{"id":4`, Stream{ResumeSize: int64(len(good))}, good + `{"id":9}` + "\n", "after the last saved checkpoint"},
+		// A full disk stops a run just as a kill does: the notes say both.
+		{"cut to checkpoint, not only kills", good + `{"id":3}` + "\n", Stream{ResumeSize: int64(len(good))}, good + `{"id":9}` + "\n", "a full disk"},
+		{"torn, not only kills", good + `{"id":3,"ti`, Stream{ResumeSize: -1}, good + `{"id":9}` + "\n", "a failed write"},
 		{"shorter than recorded", good, Stream{ResumeSize: int64(len(good)) + 50}, good + `{"id":9}` + "\n", "shorter"},
 		{"fresh starts over", good, Stream{Fresh: true, ResumeSize: -1}, `{"id":9}` + "\n", ""},
 	}

@@ -13,12 +13,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // EnvConfigDir overrides the configuration directory.
@@ -33,18 +36,9 @@ const (
 	AuthOAuth = "oauth"
 )
 
-// Sync modes.
-const (
-	ModeFull        = "full"
-	ModeIncremental = "incremental"
-)
-
-// Output formats.
-const (
-	FormatJSONL   = "jsonl"
-	FormatCSV     = "csv"
-	FormatAirbyte = "airbyte"
-)
+// ModeFull is how older profiles (and `pdx sync --mode`) spell
+// engine.FullRefresh; it is read, and saved as full_refresh.
+const ModeFull = "full"
 
 // Profile is one company's settings. Empty fields mean "the built-in default".
 type Profile struct {
@@ -62,11 +56,13 @@ type Profile struct {
 	User          string `toml:"user,omitempty"`
 	// Streams to sync; empty means every stream.
 	Streams []string `toml:"streams,omitempty"`
-	// Mode is the default sync mode: "incremental" or "full".
-	Mode string `toml:"mode,omitempty"`
+	// Mode is the default sync mode: engine.Incremental or
+	// engine.FullRefresh (read from the older spelling "full" too).
+	Mode engine.Mode `toml:"mode,omitempty"`
 	// StreamModes overrides Mode per stream.
-	StreamModes map[string]string `toml:"stream_modes,omitempty"`
-	// Format is "jsonl", "csv" or "airbyte".
+	StreamModes map[string]engine.Mode `toml:"stream_modes,omitempty"`
+	// Format names a format of store/output's registry ("jsonl", "csv",
+	// "airbyte", ...).
 	Format string `toml:"format,omitempty"`
 	// OutDir is where files go ("-" for stdout with the airbyte format).
 	OutDir string `toml:"out_dir,omitempty"`
@@ -121,7 +117,7 @@ func (s *Store) Path() string { return filepath.Join(s.dir, "config.toml") }
 // an error naming the file and the line.
 func (s *Store) Load() (*Config, error) {
 	c := &Config{Profiles: map[string]*Profile{}}
-	data, err := os.ReadFile(s.Path())
+	data, err := atomicfile.ReadFile(s.Path(), MaxConfigSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -142,10 +138,10 @@ func (s *Store) Load() (*Config, error) {
 	if c.Profiles == nil {
 		c.Profiles = map[string]*Profile{}
 	}
+	if err := c.validateNames(s.Path()); err != nil {
+		return nil, err
+	}
 	for name, p := range c.Profiles {
-		if err := ValidateName(name); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", s.Path(), err)
-		}
 		if p == nil {
 			c.Profiles[name] = &Profile{}
 			continue
@@ -153,40 +149,63 @@ func (s *Store) Load() (*Config, error) {
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("config file %s, profile %q: %w", s.Path(), name, err)
 		}
+		*p = p.canonical()
 	}
 	return c, nil
 }
 
-const header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
+// header is written above the settings; the formats come from the registry.
+var header = `# pdx settings: one [profiles.NAME] table per Pipedrive company.
 # No secrets are kept here (they live in the OS keyring; see 'pdx auth status').
 # Editable by hand; pdx rewrites this file (comments other than this header are not kept).
 #
 #   auth_type      "token" (API token) or "oauth"
 #   api_base_url   API root, default https://api.pipedrive.com (OAuth: the api_domain)
 #   streams        streams to sync, e.g. ["deals", "persons"]; empty = all
-#   mode           "incremental" (default) or "full"; stream_modes overrides it per stream
-#   format         "jsonl" (default), "csv" or "airbyte"
-#   out_dir        output directory ("-" = stdout, airbyte format only)
+#   mode           "incremental" (default) or "full_refresh" ("full" is read too); stream_modes overrides it per stream
+#   format         ` + formatList() + `
+#   out_dir        output directory ("-" = stdout, for a format that writes there: ` + strings.Join(output.StdoutNames(), ", ") + `)
 #   start_date     first incremental sync starts here, e.g. "2024-01-01"
 #   concurrency    streams read at once (0 = default)
 
 `
 
+// formatList is `"jsonl" (default), "csv" or "airbyte"`.
+func formatList() string {
+	var names []string
+	for _, n := range output.Names() {
+		q := strconv.Quote(n)
+		if n == output.DefaultFormat {
+			q += " (default)"
+		}
+		names = append(names, q)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // Save writes the config atomically (0600: it is the user's business).
 func (s *Store) Save(c *Config) error {
+	if err := c.validateNames(s.Path()); err != nil {
+		return err
+	}
 	for name, p := range c.Profiles {
-		if err := ValidateName(name); err != nil {
-			return err
-		}
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("profile %q: %w", name, err)
 		}
+	}
+	out := &Config{Default: c.Default, Profiles: make(map[string]*Profile, len(c.Profiles))}
+	for name, p := range c.Profiles {
+		cp := p.canonical()
+		out.Profiles[name] = &cp
 	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
 	enc := toml.NewEncoder(&buf)
 	enc.Indent = ""
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	if err := atomicfile.WriteFile(s.Path(), buf.Bytes(), 0o600); err != nil {
@@ -243,10 +262,36 @@ func (c *Config) Remove(name string) {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
+// ErrInvalidName marks a profile name that cannot be used: it becomes a
+// directory (state), a file (secrets) and a keyring entry, so "../x" would
+// reach outside pdx's directories. Every store checks the names it is given
+// (whatever they came from: a flag, the config's default_profile, a test);
+// the CLI answers it with exit code 2.
+var ErrInvalidName = errors.New("invalid profile name")
+
 // ValidateName accepts profile names usable as file and keyring names.
 func ValidateName(name string) error {
 	if !nameRE.MatchString(name) || strings.Contains(name, "..") {
-		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", name)
+		return fmt.Errorf("%w %q: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", ErrInvalidName, name)
+	}
+	return nil
+}
+
+// MaxConfigSize bounds config.toml: a hand-written file is a few KB.
+const MaxConfigSize = 1 << 20
+
+// validateNames checks every name the file gives: the profile tables and
+// default_profile (which Resolve hands out when no --profile is given).
+func (c *Config) validateNames(path string) error {
+	for name := range c.Profiles {
+		if err := ValidateName(name); err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if c.Default != "" {
+		if err := ValidateName(c.Default); err != nil {
+			return fmt.Errorf("config file %s, default_profile: %w", path, err)
+		}
 	}
 	return nil
 }
@@ -256,20 +301,20 @@ func (p *Profile) Validate() error {
 	if err := oneOf("auth_type", p.AuthType, "", AuthToken, AuthOAuth); err != nil {
 		return err
 	}
-	if err := ValidMode(p.Mode); err != nil {
+	if _, err := ParseMode(string(p.Mode)); err != nil {
 		return err
 	}
 	for s, m := range p.StreamModes {
-		if err := ValidMode(m); err != nil {
+		if _, err := ParseMode(string(m)); err != nil {
 			return fmt.Errorf("stream_modes.%s: %w", s, err)
 		}
 	}
-	if err := ValidFormat(p.Format); err != nil {
+	if err := output.ValidFormat(p.Format); err != nil {
 		return err
 	}
 	if p.StartDate != "" {
-		if _, err := ParseStartDate(p.StartDate); err != nil {
-			return err
+		if _, err := startdate.Parse(p.StartDate); err != nil {
+			return fmt.Errorf("start_date: %w", err)
 		}
 	}
 	if p.Concurrency < 0 {
@@ -278,12 +323,31 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// ValidMode accepts "", "full" and "incremental".
-func ValidMode(m string) error { return oneOf("mode", m, "", ModeFull, ModeIncremental) }
+// ParseMode reads a sync mode as a person or an older profile spells it:
+// "incremental", "full_refresh" or "full"; "" stays "" (the default).
+func ParseMode(s string) (engine.Mode, error) {
+	switch s {
+	case "":
+		return "", nil
+	case ModeFull, string(engine.FullRefresh):
+		return engine.FullRefresh, nil
+	case string(engine.Incremental):
+		return engine.Incremental, nil
+	}
+	return "", fmt.Errorf("mode %q: must be one of incremental, full (or full_refresh)", s)
+}
 
-// ValidFormat accepts "", "jsonl", "csv" and "airbyte".
-func ValidFormat(f string) error {
-	return oneOf("format", f, "", FormatJSONL, FormatCSV, FormatAirbyte)
+// canonical is p with its modes in the one spelling (engine.Mode's).
+func (p Profile) canonical() Profile {
+	p.Mode, _ = ParseMode(string(p.Mode))
+	if p.StreamModes != nil {
+		modes := make(map[string]engine.Mode, len(p.StreamModes))
+		for s, m := range p.StreamModes {
+			modes[s], _ = ParseMode(string(m))
+		}
+		p.StreamModes = modes
+	}
+	return p
 }
 
 func oneOf(field, v string, allowed ...string) error {
@@ -295,25 +359,13 @@ func oneOf(field, v string, allowed ...string) error {
 	return fmt.Errorf("%s %q: must be one of %s", field, v, strings.Join(allowed[1:], ", "))
 }
 
-// ParseStartDate accepts RFC 3339 or a plain date (midnight UTC).
-func ParseStartDate(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("start_date %q: want YYYY-MM-DD or RFC 3339 (2024-01-01T00:00:00Z)", s)
-}
-
 // ModeFor is the sync mode of stream: its override, else the profile's mode,
 // else incremental.
-func (p *Profile) ModeFor(stream string) string {
-	if m := p.StreamModes[stream]; m != "" {
-		return m
+func (p *Profile) ModeFor(stream string) engine.Mode {
+	for _, m := range []engine.Mode{p.StreamModes[stream], p.Mode} {
+		if m, _ := ParseMode(string(m)); m != "" {
+			return m
+		}
 	}
-	if p.Mode != "" {
-		return p.Mode
-	}
-	return ModeIncremental
+	return engine.Incremental
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pdxhq/pdx/source/engine"
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatalf("want empty config, got %v", c.Profiles)
 	}
 	c.Put("acme", Profile{AuthType: AuthToken, APIBaseURL: "http://127.0.0.1:9", Company: "Acme", Streams: []string{"deals", "persons"},
-		Mode: ModeIncremental, StreamModes: map[string]string{"pipelines": ModeFull}, Format: FormatCSV, OutDir: "/tmp/out", StartDate: "2024-01-01"})
+		Mode: engine.Incremental, StreamModes: map[string]engine.Mode{"pipelines": ModeFull}, Format: "csv", OutDir: "/tmp/out", StartDate: "2024-01-01"})
 	c.Put("other", Profile{AuthType: AuthOAuth})
 	if err := s.Save(c); err != nil {
 		t.Fatal(err)
@@ -41,7 +43,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Errorf("default = %q, want acme (first profile saved)", got.Default)
 	}
 	name, p, ok := got.Resolve("")
-	if !ok || name != "acme" || p.Company != "Acme" || p.Format != FormatCSV || len(p.Streams) != 2 || p.ModeFor("pipelines") != ModeFull || p.ModeFor("deals") != ModeIncremental {
+	if !ok || name != "acme" || p.Company != "Acme" || p.Format != "csv" || len(p.Streams) != 2 || p.ModeFor("pipelines") != engine.FullRefresh || p.ModeFor("deals") != engine.Incremental {
 		t.Errorf("Resolve(\"\") = %q %+v %v", name, p, ok)
 	}
 	if n, _, ok := got.Resolve("other"); !ok || n != "other" {
@@ -95,27 +97,6 @@ func TestDirEnvOverride(t *testing.T) {
 	d, err := Dir()
 	if err != nil || d != "/some/where" {
 		t.Errorf("Dir() = %q, %v", d, err)
-	}
-}
-
-func TestParseStartDate(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"2024-01-02", "2024-01-02T00:00:00Z", true},
-		{"2024-01-02T03:04:05+02:00", "2024-01-02T01:04:05Z", true},
-		{"02/01/2024", "", false},
-	}
-	for _, tt := range tests {
-		got, err := ParseStartDate(tt.in)
-		if (err == nil) != tt.ok {
-			t.Errorf("ParseStartDate(%q) err = %v", tt.in, err)
-			continue
-		}
-		if tt.ok && got.Format("2006-01-02T15:04:05Z07:00") != tt.want {
-			t.Errorf("ParseStartDate(%q) = %v, want %s", tt.in, got, tt.want)
-		}
 	}
 }
 

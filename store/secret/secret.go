@@ -14,12 +14,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
 	"github.com/pdxhq/pdx/store/atomicfile"
+	pprofile "github.com/pdxhq/pdx/store/profile"
 )
 
 // Service is the keyring service name.
@@ -153,9 +156,12 @@ func (s *Store) FilePath(profile string) string {
 // Get returns the profile's secret and where it came from; ErrNotFound when
 // there is none.
 func (s *Store) Get(profile string) (Secret, Location, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return Secret{}, Location{Kind: KindNone}, err
+	}
 	if !s.opt.IgnoreEnv {
-		if tok := os.Getenv(EnvToken); tok != "" {
-			return Secret{APIToken: tok}, Location{Kind: KindEnv}, nil
+		if tok, set, err := envToken(); set {
+			return Secret{APIToken: tok}, Location{Kind: KindEnv}, err
 		}
 	}
 	if s.memory {
@@ -171,8 +177,10 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 	// entry (the keyring was locked or absent then). Preferring the keyring
 	// would bring back an older token, e.g. one an OAuth refresh replaced.
 	path := s.FilePath(profile)
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, profile)
 	switch {
+	case errors.Is(err, errUnsafeFile):
+		return Secret{}, Location{Kind: KindFile, Path: path}, err
 	case err == nil:
 		sec, err := decode(string(data))
 		if err != nil {
@@ -180,7 +188,7 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 		}
 		return sec, Location{Kind: KindFile, Path: path}, nil
 	case !errors.Is(err, os.ErrNotExist):
-		return Secret{}, Location{Kind: KindFile, Path: path}, fmt.Errorf("read credentials file: %w", err)
+		return Secret{}, Location{Kind: KindFile, Path: path}, fmt.Errorf("read credentials file %s: %w", path, err)
 	}
 	if s.opt.NoKeyring {
 		return Secret{}, Location{Kind: KindNone}, ErrNotFound
@@ -199,9 +207,68 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 	return Secret{}, Location{Kind: KindNone}, fmt.Errorf("%w (the OS keyring did not answer: %v)", ErrNotFound, err)
 }
 
+// envToken reads PIPEDRIVE_API_TOKEN: set reports a non-empty value. A
+// copied token often ends in a newline ($(cat token.txt) does not always
+// strip it, a CI secret may keep it): surrounding white space is trimmed.
+// What is left must be a possible header value, or the first request fails
+// in the HTTP client and is retried as a network error without naming the
+// variable; the value itself never appears in the error.
+func envToken() (tok string, set bool, err error) {
+	raw := os.Getenv(EnvToken)
+	if raw == "" {
+		return "", false, nil
+	}
+	tok = strings.TrimSpace(raw)
+	if tok == "" {
+		return "", true, fmt.Errorf("%s is set but blank: set it to your API token, or unset it to use the saved credentials", EnvToken)
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return "", true, fmt.Errorf("%s cannot be sent as an API token: byte %d of %d is %s (set it to the token alone, e.g. export %s=\"$(tr -d '[:space:]' < token.txt)\")", EnvToken, i+1, len(tok), byteKind(c), EnvToken)
+		}
+	}
+	return tok, true, nil
+}
+
+func byteKind(c byte) string {
+	switch {
+	case c == ' ' || c == '\t':
+		return "white space inside the token"
+	case c < ' ' || c == 0x7f:
+		return "a control character"
+	}
+	return "not ASCII"
+}
+
+// maxFileSize bounds a credentials file (a few hundred bytes of JSON).
+const maxFileSize = 64 << 10
+
+var errUnsafeFile = errors.New("credentials file is accessible to other users")
+
+// readFile reads a fallback file, refusing one other users can read or
+// write, as ssh refuses such a private key: the secret may have been read
+// already, so pdx says so and lets the user decide (revoke, then fix the
+// mode or log in again) instead of quietly repairing the mode and calling
+// the file "readable only by you". Windows has no such mode bits.
+func readFile(path, profile string) ([]byte, error) {
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			return nil, fmt.Errorf("%w: %s has mode %04o, pdx will not use it. If others can log in to this machine, revoke the token in Pipedrive; then run 'chmod 600 %s' or 'pdx auth login --profile %s'", errUnsafeFile, path, m, path, profile)
+		}
+	}
+	return atomicfile.ReadFile(path, maxFileSize)
+}
+
 // Set saves the profile's secret in the keyring, or, when the keyring is
 // unavailable, in the fallback file with a warning. It returns where it went.
 func (s *Store) Set(profile string, sec Secret) (Location, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return Location{}, err
+	}
 	blob, err := json.Marshal(sec)
 	if err != nil {
 		return Location{}, fmt.Errorf("encode credentials: %w", err)
@@ -258,6 +325,9 @@ func (s *Store) warnOnce(path, msg string) {
 // Delete removes the profile's secret from the keyring and the fallback
 // file. Deleting nothing is not an error.
 func (s *Store) Delete(profile string) error {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return err
+	}
 	if s.memory {
 		s.mu.Lock()
 		delete(s.mem, profile)

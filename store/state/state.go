@@ -24,7 +24,10 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/airbyte"
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/atomicfile"
+	"github.com/pdxhq/pdx/store/output"
+	pprofile "github.com/pdxhq/pdx/store/profile"
 )
 
 // EnvStateDir overrides the state directory.
@@ -96,40 +99,100 @@ type Profile struct {
 	streams   map[string]json.RawMessage
 	run       Run
 	ephemeral bool
+	// unsaved holds, per stream, why its last checkpoint could not be
+	// written (a full disk, a read-only state dir) until a later one is:
+	// FinishRun reports them, so such a run never ends as "state saved",
+	// even when the caller dropped the checkpoint's error.
+	unsaved map[string]error
 }
 
-// Load reads the profile's state (missing files mean no state yet).
+// MaxFileSize bounds state.json and run.json: they hold one small object
+// per stream (a few KB), and a file read whole must not take the memory of
+// a runaway or hostile one.
+const MaxFileSize = 4 << 20
+
+// Load reads the profile's state (missing files mean no state yet). A file
+// that cannot be used (unreadable, too large, not a state, a saved cursor
+// that is not a time) is an error naming it and 'pdx state reset'.
 func (s *Store) Load(profile string) (*Profile, error) {
-	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile), streams: map[string]json.RawMessage{}}
-	data, err := os.ReadFile(p.StatePath())
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, p.corrupt(p.StatePath(), err)
-	default:
-		st, err := airbyte.ParseState(data)
-		if err != nil {
-			return nil, p.corrupt(p.StatePath(), err)
-		}
-		p.streams = st
+	if err := pprofile.ValidateName(profile); err != nil {
+		return nil, err
 	}
-	data, err = os.ReadFile(p.RunPath())
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, p.corrupt(p.RunPath(), err)
-	default:
-		if err := json.Unmarshal(data, &p.run); err != nil {
-			return nil, p.corrupt(p.RunPath(), err)
-		}
+	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile)}
+	if err := p.load(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
+// load (re)reads the profile's files into p.
+func (p *Profile) load() error {
+	p.streams, p.run = map[string]json.RawMessage{}, Run{}
+	data, err := atomicfile.ReadFile(p.StatePath(), MaxFileSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return p.corrupt(p.StatePath(), err)
+	default:
+		st, err := airbyte.ParseState(data)
+		if err != nil {
+			return p.corrupt(p.StatePath(), err)
+		}
+		for name, raw := range st {
+			// The engine would refuse it too, but naming only the stream.
+			if _, err := engine.ParseStreamState(name, raw); err != nil {
+				return p.corrupt(p.StatePath(), fmt.Errorf("stream %s: %w", name, err))
+			}
+		}
+		p.streams = st
+	}
+	data, err = atomicfile.ReadFile(p.RunPath(), MaxFileSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return p.corrupt(p.RunPath(), err)
+	default:
+		if err := json.Unmarshal(data, &p.run); err != nil {
+			return p.corrupt(p.RunPath(), err)
+		}
+	}
+	return nil
+}
+
+// ErrSyncing: a sync of the profile holds its lock.
+var ErrSyncing = errors.New("a sync of this profile is running")
+
+// Lock takes the profile's run lock, the one a sync holds for its whole
+// run (store/job takes it on the state directory): a reset while a sync
+// runs would print success and then be overwritten by the sync's next
+// checkpoint. Release with the returned func.
+func (p *Profile) Lock() (func(), error) {
+	if p.ephemeral {
+		return func() {}, nil
+	}
+	release, err := output.Lock(p.dir)
+	if errors.Is(err, output.ErrLocked) {
+		return nil, fmt.Errorf("%w (profile %s: %v); wait for it to finish or stop it, then run this again", ErrSyncing, p.name, err)
+	}
+	return release, err
+}
+
 // Remove deletes the profile's state and run record whatever they contain
-// (the way out of a corrupt file). It reports whether anything was there.
+// (the way out of a corrupt file), under the profile's lock. It reports
+// whether anything was there.
 func (s *Store) Remove(profile string) (bool, error) {
+	if err := pprofile.ValidateName(profile); err != nil {
+		return false, err
+	}
 	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile)}
+	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
+		return false, nil // nothing to remove (and no directory to lock)
+	}
+	release, err := p.Lock()
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	had := false
 	for _, f := range []string{p.StatePath(), p.RunPath()} {
 		err := os.Remove(f)
@@ -153,7 +216,7 @@ func Ephemeral(profile string) *Profile {
 func (p *Profile) IsEphemeral() bool { return p.ephemeral }
 
 func (p *Profile) corrupt(path string, err error) error {
-	return fmt.Errorf("state file %s cannot be used: %v; to start over with a full sync run 'pdx state reset --profile %s' (or fix the file)", path, err, p.name)
+	return fmt.Errorf("state file %s cannot be used: %w; to start over with a full sync run 'pdx state reset --profile %s' (or fix the file)", path, err, p.name)
 }
 
 // StatePath is the profile's state.json.
@@ -199,6 +262,19 @@ func copyMap[V any](m map[string]V) map[string]V {
 func (p *Profile) Checkpoint(stream string, st json.RawMessage, out *Output) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	err := p.checkpoint(stream, st, out)
+	if err != nil {
+		if p.unsaved == nil {
+			p.unsaved = map[string]error{}
+		}
+		p.unsaved[stream] = fmt.Errorf("stream %s: %w", stream, err)
+	} else {
+		delete(p.unsaved, stream)
+	}
+	return err
+}
+
+func (p *Profile) checkpoint(stream string, st json.RawMessage, out *Output) error {
 	cst := compact(st)
 	if out != nil {
 		if p.run.Outputs == nil {
@@ -268,14 +344,39 @@ func (p *Profile) FinishRun(at time.Time, counts map[string]int64) error {
 		p.run.Counts[k] = v
 	}
 	p.run.LastRun = at.UTC()
-	return p.writeRun()
+	errs := []error{p.writeRun()}
+	for _, name := range sortedKeys(p.unsaved) {
+		errs = append(errs, p.unsaved[name])
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Reset forgets the state (and recorded outputs) of the given streams, or of
 // every stream when none is given. It reports the streams that had state.
+// It takes the profile's lock (refusing with ErrSyncing while a sync runs)
+// and works on the files as they are then, not as they were loaded.
 func (p *Profile) Reset(streams ...string) ([]string, error) {
+	release, err := p.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.ephemeral {
+		if err := p.load(); err != nil {
+			return nil, err
+		}
+	}
 	var had []string
 	if len(streams) == 0 {
 		for s := range p.streams {
@@ -307,9 +408,13 @@ func (p *Profile) Messages() []byte {
 	return p.encodeState()
 }
 
-func (p *Profile) encodeState() []byte {
-	names := make([]string, 0, len(p.streams))
-	for n := range p.streams {
+func (p *Profile) encodeState() []byte { return Encode(p.streams) }
+
+// Encode returns stream states as the Airbyte array of STATE messages,
+// streams sorted by name (the state file, and `pdx state show`).
+func Encode(streams map[string]json.RawMessage) []byte {
+	names := make([]string, 0, len(streams))
+	for n := range streams {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -319,7 +424,7 @@ func (p *Profile) encodeState() []byte {
 	for _, n := range names {
 		msgs = append(msgs, airbyte.StateMessage{
 			Type:   "STREAM",
-			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: p.streams[n]},
+			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: streams[n]},
 		})
 	}
 	data, err := json.MarshalIndent(msgs, "", "  ")
@@ -335,7 +440,7 @@ func (p *Profile) writeState() error {
 		return nil
 	}
 	if err := atomicfile.WriteFile(p.StatePath(), p.encodeState(), 0o600); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return fmt.Errorf("the state was not saved (%s keeps the previous one; the next run repeats from there): %w", p.StatePath(), err)
 	}
 	return nil
 }
@@ -351,7 +456,7 @@ func (p *Profile) writeRun() error {
 		return fmt.Errorf("encode run record: %w", err)
 	}
 	if err := atomicfile.WriteFile(p.RunPath(), buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("save run record: %w", err)
+		return fmt.Errorf("the run record %s was not saved (the state was not moved on): %w", p.RunPath(), err)
 	}
 	return nil
 }

@@ -15,8 +15,9 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // DefaultInterval is how often a running stream reports its progress.
@@ -167,7 +168,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func count(n int64) string { return humanize.Comma(n) }
 
 // Summary prints the end-of-run table and what to do next.
-func Summary(w io.Writer, s job.Summary) {
+func Summary(w io.Writer, s app.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tMODE\tRECORDS\tTOKENS\tTIME\tRESULT")
 	var total, tokens int64
@@ -190,8 +191,8 @@ func Summary(w io.Writer, s job.Summary) {
 	fmt.Fprintf(tw, "total\t\t%s\t%s\t%s\t\n", count(total), count(tokens), s.Duration.Round(100*time.Millisecond))
 	tw.Flush()
 	switch {
-	case s.Format == "airbyte" && len(s.Files) == 0:
-		fmt.Fprintln(w, "output: Airbyte messages on stdout")
+	case stdoutFormat(s.Format) != "" && len(s.Files) == 0:
+		fmt.Fprintf(w, "output: %s on stdout\n", stdoutFormat(s.Format))
 	case len(s.Files) > 0:
 		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
 	}
@@ -219,4 +220,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// stdoutFormat is the label of a format that writes to stdout ("" if it
+// does not).
+func stdoutFormat(name string) string {
+	if f, ok := output.Lookup(name); ok && f.Stdout {
+		return f.Label
+	}
+	return ""
 }

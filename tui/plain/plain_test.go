@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
 )
 
 type clock struct{ t time.Time }
@@ -70,20 +70,20 @@ func TestPrinterThrottlesAndReportsChanges(t *testing.T) {
 func TestSummary(t *testing.T) {
 	tests := []struct {
 		name string
-		sum  job.Summary
+		sum  app.Summary
 		want []string
 	}{
-		{"ok", job.Summary{Format: "jsonl", OutDir: "/out", Files: []string{"/out/deals.jsonl"}, StatePath: "/s/state.json",
+		{"ok", app.Summary{Format: "jsonl", OutDir: "/out", Files: []string{"/out/deals.jsonl"}, StatePath: "/s/state.json",
 			Budget:  engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29000},
-			Streams: []job.StreamSummary{{Name: "deals", Mode: engine.Incremental, Records: 12345, Tokens: 250, Complete: true, Duration: 3 * time.Second}}},
+			Streams: []app.StreamSummary{{Name: "deals", Mode: engine.Incremental, Records: 12345, Tokens: 250, Complete: true, Duration: 3 * time.Second}}},
 			[]string{"deals", "incremental", "12,345", "total", "1 file(s) in /out", "29,000 of 30,000", "state: /s/state.json"}},
-		{"budget", job.Summary{Format: "csv", BudgetExhausted: true, BudgetReset: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
-			Streams: []job.StreamSummary{{Name: "deals", Mode: engine.FullRefresh, Err: errors.New("budget exhausted")}}},
+		{"budget", app.Summary{Format: "csv", BudgetExhausted: true, BudgetReset: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+			Streams: []app.StreamSummary{{Name: "deals", Mode: engine.FullRefresh, Err: errors.New("budget exhausted")}}},
 			[]string{"full", "FAILED: budget exhausted", "budget is used up; state is saved", "run the same command again"}},
-		{"airbyte stdout", job.Summary{Format: "airbyte", Interrupted: true, Streams: []job.StreamSummary{{Name: "x"}}},
+		{"airbyte stdout", app.Summary{Format: "airbyte", Interrupted: true, Streams: []app.StreamSummary{{Name: "x"}}},
 			[]string{"Airbyte messages on stdout", "Interrupted; state is saved"}},
 		// A long error is cut on a character boundary, never inside one.
-		{"long error", job.Summary{Streams: []job.StreamSummary{{Name: "x", Err: errors.New(strings.Repeat("é", 100))}}},
+		{"long error", app.Summary{Streams: []app.StreamSummary{{Name: "x", Err: errors.New(strings.Repeat("é", 100))}}},
 			[]string{"FAILED: " + strings.Repeat("é", 79) + "…\n"}},
 	}
 	for _, tt := range tests {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/oauth"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/secret"
 )
 
@@ -48,7 +48,7 @@ func Explain(err error) string {
 			return "Pipedrive is busy or having trouble right now (HTTP " + http.StatusText(ae.Status) + "). Try again in a few minutes; what was fetched is saved."
 		}
 		return "Pipedrive answered with an error (" + http.StatusText(ae.Status) + "). Try again; if it persists, report it."
-	case errors.Is(err, job.ErrNoCredentials), errors.Is(err, secret.ErrNotFound):
+	case errors.Is(err, app.ErrNoCredentials), errors.Is(err, secret.ErrNotFound):
 		return "No credentials are saved for this profile. Connect with an API token first."
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Pipedrive did not answer in time. Check your internet connection and try again."

@@ -12,8 +12,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/tui"
 )
@@ -40,7 +40,7 @@ func (w *screenWatcher) Write(p []byte) (int, error) {
 // `pdx sync` in a terminal: the job runs under the progress screen, the
 // summary appears, q closes it, and the job's own summary comes back.
 func TestSyncUnderWatch(t *testing.T) {
-	d, err := job.StartDemo(profile.Profile{Streams: []string{"deals", "users"}, Format: profile.FormatJSONL, OutDir: t.TempDir()})
+	d, err := app.StartDemo(profile.Profile{Streams: []string{"deals", "users"}, Format: "jsonl", OutDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSyncUnderWatch(t *testing.T) {
 			_ = keys.Close()
 		}
 	}()
-	opts := job.Options{ProfileName: job.DemoProfile, Profile: d.Profile, Secret: d.Secret}
+	opts := app.Options{ProfileName: app.DemoProfile, Profile: d.Profile, Secret: d.Secret}
 	sum, o, err := Sync(context.Background(), opts, tui.WatchOptions{In: in, Out: out, NoColor: true})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestSyncUnderWatch(t *testing.T) {
 // the summary must not count it as saved; Airbyte messages share one file
 // and keep every record.
 func TestResultOfDropped(t *testing.T) {
-	streams := []job.StreamSummary{
+	streams := []app.StreamSummary{
 		{Name: "activities", Mode: engine.Incremental, Records: 500, File: "/o/activities.jsonl"},
 		{Name: "call_logs", Mode: engine.FullRefresh, Records: 300},
 		{Name: "users", Mode: engine.FullRefresh, Records: 12, Complete: true, File: "/o/users.jsonl"},
@@ -88,13 +88,13 @@ func TestResultOfDropped(t *testing.T) {
 		format string
 		want   map[string]bool
 	}{
-		{profile.FormatJSONL, map[string]bool{"call_logs": true}},
-		{profile.FormatCSV, map[string]bool{"call_logs": true}},
-		{profile.FormatAirbyte, nil},
+		{"jsonl", map[string]bool{"call_logs": true}},
+		{"csv", map[string]bool{"call_logs": true}},
+		{"airbyte", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			res := resultOf(job.Summary{Format: tt.format, Streams: streams}, true)
+			res := resultOf(app.Summary{Format: tt.format, Streams: streams}, true)
 			if !maps.Equal(res.Dropped, tt.want) {
 				t.Errorf("dropped %v, want %v", res.Dropped, tt.want)
 			}

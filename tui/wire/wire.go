@@ -1,6 +1,7 @@
 // Package wire is the UI's real Backend: it connects tui to the saved
 // profile (store/profile), the secret store (store/secret), the saved state
-// (store/state), the job runner (store/job) and the API client. `pdx` and
+// (store/state), the use cases (app: plan and run a sync, the API client,
+// the demo) and the output formats (store/output). `pdx` and
 // `pdx --demo` build one with New; tests of the UI use a fake instead.
 package wire
 
@@ -13,9 +14,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
-	"github.com/pdxhq/pdx/store/job"
+	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -43,7 +45,7 @@ type Options struct {
 // Backend implements tui.Backend.
 type Backend struct {
 	name     string
-	demo     *job.Demo
+	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
 	state    *state.Profile
@@ -61,16 +63,16 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauthArgs: o.OAuthArgs}
 	if o.Demo {
-		d, err := job.StartDemo(profile.Profile{Format: profile.FormatJSONL, OutDir: "pdx-demo"})
+		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
 		if err != nil {
 			return nil, err
 		}
-		b.demo, b.name, b.prof = d, job.DemoProfile, d.Profile
+		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.state = state.Ephemeral(job.DemoProfile)
+		b.state = state.Ephemeral(app.DemoProfile)
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -162,7 +164,7 @@ func (b *Backend) profileCopy() profile.Profile {
 
 // check asks /v1/users/me who the secret belongs to.
 func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, tui.Budget, error) {
-	cl, err := job.NewClient(job.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
+	cl, err := app.NewClient(app.Conn{Profile: b.profileCopy(), Secret: sec, Persist: b.persist})
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
@@ -170,13 +172,12 @@ func (b *Backend) check(ctx context.Context, sec secret.Secret) (tui.Identity, t
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
 	}
-	bu := cl.Budget()
 	id := tui.Identity{User: me.Name, Company: me.CompanyName}
 	b.mu.Lock()
 	b.lastSeen = id
 	b.prof.User, b.prof.Company, b.prof.CompanyDomain = me.Name, me.CompanyName, me.CompanyDomain
 	b.mu.Unlock()
-	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, nil
+	return id, cl.Budget(), nil
 }
 
 // persist saves rotated OAuth tokens.
@@ -278,16 +279,25 @@ func group(g streams.Group) tui.Group {
 	return tui.GroupCore
 }
 
+// Formats implements tui.Backend: store/output's registry.
+func (b *Backend) Formats() []tui.FormatInfo {
+	var out []tui.FormatInfo
+	for _, f := range output.Formats() {
+		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout})
+	}
+	return out
+}
+
 // Settings implements tui.Backend.
 func (b *Backend) Settings() tui.Settings {
 	p := b.profileCopy()
 	s := tui.Settings{Format: tui.Format(p.Format), OutDir: p.OutDir}
 	if s.OutDir == "" {
-		s.OutDir = job.DefaultOutDir
+		s.OutDir = app.DefaultOutDir
 	}
 	for _, n := range p.Streams {
 		m := tui.FullRefresh
-		if p.ModeFor(n) == profile.ModeIncremental {
+		if p.ModeFor(n) == engine.Incremental {
 			m = tui.Incremental
 		}
 		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
@@ -301,7 +311,7 @@ func (b *Backend) Settings() tui.Settings {
 func (b *Backend) SaveSettings(s tui.Settings) error {
 	b.mu.Lock()
 	b.prof.Streams = nil
-	b.prof.StreamModes = map[string]string{}
+	b.prof.StreamModes = map[string]engine.Mode{}
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
 		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
@@ -319,11 +329,11 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-func profileMode(m tui.Mode) string {
+func profileMode(m tui.Mode) engine.Mode {
 	if m == tui.Incremental {
-		return profile.ModeIncremental
+		return engine.Incremental
 	}
-	return profile.ModeFull
+	return engine.FullRefresh
 }
 
 // Estimate implements tui.Backend.
@@ -347,13 +357,13 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		return tui.Result{}, err
 	}
 	p := b.profileCopy()
-	p.Streams, p.StreamModes, p.Mode = nil, map[string]string{}, ""
+	p.Streams, p.StreamModes, p.Mode = nil, map[string]engine.Mode{}, ""
 	for _, c := range plan.Streams {
 		p.Streams = append(p.Streams, c.Stream)
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
-	sum, err := job.Run(ctx, job.Options{
+	sum, err := app.Run(ctx, app.Options{
 		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {

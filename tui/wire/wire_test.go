@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
-	"github.com/pdxhq/pdx/store/job"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/tui"
@@ -38,7 +38,7 @@ func TestExplain(t *testing.T) {
 		{"500", &client.APIError{Status: 503}, "busy or having trouble"},
 		{"budget", fmt.Errorf("stream deals: %w", &client.BudgetError{Limit: 30000, ResetAt: reset}), "daily Pipedrive API budget is used up"},
 		{"network", &client.TransportError{Op: "GET /v1/users/me", Err: errors.New("connection refused")}, "network problem"},
-		{"no credentials", fmt.Errorf("run: %w", job.ErrNoCredentials), "Connect with an API token"},
+		{"no credentials", fmt.Errorf("run: %w", app.ErrNoCredentials), "Connect with an API token"},
 		{"not found secret", secret.ErrNotFound, "Connect with an API token"},
 		{"timeout", fmt.Errorf("check: %w", context.DeadlineExceeded), "did not answer in time"},
 		{"disk full", &fs.PathError{Op: "write", Path: "/x/deals.jsonl", Err: syscall.ENOSPC}, "disk is full"},

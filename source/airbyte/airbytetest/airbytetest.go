@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -37,15 +36,14 @@ type Validator struct{ msg *jsonschema.Schema }
 // shared folder is absent).
 func NewValidator(t testing.TB) *Validator {
 	t.Helper()
-	path := sharedref.Require(t, ProtocolFile)
+	sharedref.Require(t, ProtocolFile)
 	protoOnce.Do(func() {
-		f, err := os.Open(path)
+		data, err := sharedref.Read(ProtocolFile)
 		if err != nil {
 			protoErr = err
 			return
 		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 		if err != nil {
 			protoErr = err
 			return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,14 +14,15 @@ import (
 	"github.com/pdxhq/pdx/source/pipedrivetest/spectest"
 )
 
-// servedPaths are one concrete request per served operation.
-func servedPaths(s *pipedrivetest.Server) []string {
+// pickedPaths are hand-picked requests (with filters and sorting).
+func pickedPaths(s *pipedrivetest.Server) []string {
 	return []string{
 		"/api/v2/deals", "/api/v2/deals?status=open,won,lost,deleted&sort_by=update_time&updated_since=2025-01-01T00:00:00Z",
-		"/api/v2/deals/archived", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
+		"/api/v2/deals/archived", "/api/v2/deals/archived?status=open,won,lost,deleted", "/api/v2/deals/products?deal_ids=1,2,3,4,5,6,7,8,9,10",
 		"/api/v2/deals/installments?deal_ids=1&deal_ids=2&deal_ids=3&deal_ids=4&deal_ids=5&deal_ids=6&deal_ids=7&deal_ids=8&deal_ids=9",
 		"/api/v2/persons", "/api/v2/organizations", "/api/v2/activities", "/api/v2/products", "/api/v2/pipelines",
-		"/api/v2/stages", "/api/v2/projects", "/api/v2/tasks", "/api/v2/dealFields", "/api/v2/personFields",
+		"/api/v2/stages", "/api/v2/projects", "/api/v2/projects?status=open,completed,canceled,deleted",
+		"/api/v2/projects/archived?status=open,completed,canceled,deleted", "/api/v2/projectFields", "/api/v2/tasks", "/api/v2/dealFields", "/api/v2/personFields",
 		"/api/v2/organizationFields", "/api/v2/productFields", "/api/v2/activityFields",
 		"/v1/notes", "/v1/notes?sort=update_time%20ASC&updated_since=2025-01-01T00:00:00Z", "/v1/files", "/v1/leads",
 		"/v1/leads/archived", "/v1/leadLabels", "/v1/leadSources", "/v1/leadFields", "/v1/noteFields", "/v1/users",
@@ -29,7 +31,17 @@ func servedPaths(s *pipedrivetest.Server) []string {
 		"/v1/deals/1/flow", "/v1/deals/1/changelog", "/v1/persons/1/changelog", "/v1/organizations/1/changelog",
 		"/api/v1/users/me", "/api/v1/notes",
 		"/v1/permissionSets/" + firstPermissionSet(s) + "/assignments",
+		"/v1/tasks?done=1", "/v1/projects?status=open&phase_id=2&include_archived=true",
+		"/api/v2/projects/archived?status=open,completed", "/v1/recents?since_timestamp=2020-01-01%2000:00:00&items=deal",
+		"/v1/deals/timeline?start_date=2025-06-01&interval=quarter&amount=2&field_key=update_time&user_id=1&pipeline_id=1",
+		"/api/v2/deals/search?term=an&status=open&exact_match=false", "/v1/deals/summary?status=won&pipeline_id=2",
 	}
+}
+
+// servedPaths are one concrete request per served operation: the
+// hand-picked ones above, then one for every other route (routesPaths).
+func servedPaths(t testing.TB, s *pipedrivetest.Server) []string {
+	return append(pickedPaths(s), routePaths(t, s)...)
 }
 
 // firstPermissionSet returns the id of the account's first permission set.
@@ -52,7 +64,8 @@ func firstPermissionSet(s *pipedrivetest.Server) string {
 	return env.Data[0].ID
 }
 
-// getAll pages through path (v2 cursor or v1 start) and returns the pages seen.
+// getAll pages through path (v2 cursor or v1 start) and returns the pages
+// seen; a 404 on the first page (an id this account does not have) returns 0.
 func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 	t.Helper()
 	pages := 0
@@ -63,11 +76,11 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 		q := u.Query()
 		if limit > 0 && (!strings.Contains(path, "Fields") || strings.Contains(path, "leadFields")) {
 			l := limit
-			if strings.HasPrefix(path, "/v1/files") && l > 100 {
-				l = 100 // the spec caps files at 100
+			if m := spectest.Load(t).LimitMax(u.Path); m > 0 && l > m {
+				l = m // files and deals/{id}/files cap at 100
 			}
 			if strings.HasPrefix(path, "/v1/callLogs") && l > 50 {
-				l = 50 // and call logs at 50
+				l = 50 // call logs at 50 (said in the description only)
 			}
 			q.Set("limit", fmt.Sprint(l))
 		}
@@ -86,38 +99,28 @@ func getAll(t *testing.T, s *pipedrivetest.Server, path string, limit int) int {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode == 404 && pages == 0 && strings.Contains(path, "/") {
+			return 0
+		}
 		if resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
 		}
 		pages++
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			return pages // files/{id}/download: the file's bytes
+		}
 		var env struct {
 			AD json.RawMessage `json:"additional_data"`
 		}
 		if err := json.Unmarshal(body, &env); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
-		var ad struct {
-			NextCursor *string `json:"next_cursor"`
-			Pagination *struct {
-				More      bool `json:"more_items_in_collection"`
-				NextStart *int `json:"next_start"`
-				Start     int  `json:"start"`
-				Limit     int  `json:"limit"`
-			} `json:"pagination"`
-			More  bool `json:"more_items_in_collection"`
-			Start int  `json:"start"`
-			Limit int  `json:"limit"`
-		}
-		json.Unmarshal(env.AD, &ad)
-		switch {
-		case ad.NextCursor != nil:
-			next = *ad.NextCursor
-		case ad.Pagination != nil && ad.Pagination.More && ad.Pagination.NextStart != nil:
-			start = *ad.Pagination.NextStart
-		case ad.Pagination != nil && ad.Pagination.More: // no next_start where the spec has none
-			start = ad.Pagination.Start + ad.Pagination.Limit
-		case ad.More:
-			start = ad.Start + ad.Limit
+		key, val := nextPage(env.AD)
+		switch key {
+		case "cursor":
+			next = val
+		case "start":
+			start, _ = strconv.Atoi(val)
 		default:
 			return pages
 		}
@@ -141,6 +144,7 @@ func TestContract(t *testing.T) {
 		{7, 250, 20, 97},
 		{42, 700, 1, 500},
 	}
+	answered := map[string]bool{}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("seed%d_scale%d_cf%d", tc.seed, tc.scale, tc.cf), func(t *testing.T) {
 			s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: tc.seed, Scale: tc.scale, CustomFields: tc.cf,
@@ -152,12 +156,24 @@ func TestContract(t *testing.T) {
 			s.Delete("deals", "2")
 			s.Archive("leads", s.Insert("leads"))
 			s.SetDealProducts("1", 3)
-			for _, p := range servedPaths(s) {
-				if getAll(t, s, p, tc.limit) == 0 {
+			picked := map[string]bool{}
+			for _, p := range pickedPaths(s) {
+				picked[p] = true
+			}
+			for _, p := range servedPaths(t, s) {
+				if getAll(t, s, p, tc.limit) > 0 {
+					answered[routeOf(spec, p)] = true
+				} else if picked[p] {
 					t.Errorf("%s: no pages", p)
 				}
 			}
 		})
+	}
+	// Every operation answered 200 (validated) in at least one account.
+	for op := range pipedrivetest.Routes() {
+		if !answered[op] {
+			t.Errorf("%s: never answered 200 in any test account", op)
+		}
 	}
 }
 
@@ -168,7 +184,7 @@ func TestContractCoversEveryRoute(t *testing.T) {
 	s := pipedrivetest.NewServer(pipedrivetest.Options{})
 	defer s.Close()
 	covered := map[string]bool{}
-	for _, p := range servedPaths(s) {
+	for _, p := range servedPaths(t, s) {
 		path, _, _ := strings.Cut(p, "?")
 		tmpl, _, err := spec.Operation("GET", path)
 		if err != nil {
@@ -265,7 +281,7 @@ func TestContractErrors(t *testing.T) {
 			t.Errorf("%v", err)
 		}
 	}
-	for _, p := range servedPaths(s) {
+	for _, p := range servedPaths(t, s) {
 		check(p, "wrong-token", 401)
 		for _, st := range []int{402, 403, 404, 410, 500, 502, 503, 504} {
 			base, _, _ := strings.Cut(p, "?")
@@ -297,6 +313,10 @@ func TestUndeclaredFields(t *testing.T) {
 		{"/v1/roles", `{"success":true,"data":[],"additional_data":{"pagination":{"start":0,"limit":1,"more_items_in_collection":true,"next_start":1}}}`, "[.additional_data.pagination.next_start]"},
 		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"additional_data":{"next_cursor":"c"}}`, "[]"},
 		{"/api/v2/deals/installments?deal_ids=1", `{"success":true,"data":[],"extra":{}}`, "[.extra]"},
+		{"/api/v2/deals", `{"success":true,"data":[{"id":1,"products_count":2}]}`, "[.data[].products_count]"},
+		{"/api/v2/deals?include_fields=products_count", `{"success":true,"data":[{"id":1,"products_count":2}]}`, "[]"},
+		{"/v1/roles/1", `{"success":true,"data":{"id":1},"additional_data":{"settings":{"deal_access_level":7,"bogus":1}}}`, "[.additional_data.settings.bogus]"},
+		{"/v1/persons/1/products", `{"success":true,"data":[{"17":{"deal":{"id":17},"product":{"id":3,"bogus":1}}}]}`, "[.data[].*.product.bogus]"},
 	} {
 		r, _ := http.NewRequest("GET", "http://x"+tc.path, nil)
 		got, err := spec.UndeclaredFields(r, []byte(tc.body))

@@ -103,6 +103,7 @@ func load(p1, p2 string) (*Spec, error) {
 		}
 		commaLists(doc)
 		if ver == 1 {
+			fieldTypes(seen)
 			for s := range seen {
 				if s.Format == "date-time" {
 					s.Format = "v1-date-time"
@@ -149,6 +150,56 @@ func commaLists(doc *openapi3.T) {
 			}
 		}
 	}
+}
+
+// fieldTypes fixes a fifth inaccuracy: v1 declares field_type twice (an
+// allOf of a 17-type enum and a 34-type one), and the types v1's own
+// fields carry (int, stage, status, boolean, ...) are only in the wider
+// one. Every field-type enum becomes the union.
+func fieldTypes(seen map[*openapi3.Schema]bool) {
+	var enums []*openapi3.Schema
+	union := map[string]bool{}
+	var all []any
+	for sc := range seen {
+		if !contains(sc.Enum, "varchar_auto") {
+			continue
+		}
+		enums = append(enums, sc)
+		for _, v := range sc.Enum {
+			if s, ok := v.(string); ok && !union[s] {
+				union[s] = true
+				all = append(all, s)
+			}
+		}
+	}
+	for _, sc := range enums {
+		sc.Enum = all
+	}
+}
+
+func contains(list []any, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// LimitMax is the maximum the operation of path documents for its limit
+// query parameter (0 when it documents none).
+func (s *Spec) LimitMax(path string) int {
+	r := httptest.NewRequest("GET", (&url.URL{Path: path}).String(), nil)
+	route, _, _, err := s.route(r)
+	if err != nil {
+		return 0
+	}
+	for _, p := range route.Operation.Parameters {
+		if p.Value != nil && p.Value.In == "query" && p.Value.Name == "limit" && p.Value.Schema != nil && p.Value.Schema.Value != nil && p.Value.Schema.Value.Max != nil {
+			return int(*p.Value.Schema.Value.Max)
+		}
+	}
+	return 0
 }
 
 func nullable(sr *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) {

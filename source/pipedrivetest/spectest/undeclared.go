@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -39,8 +40,14 @@ func (s *Spec) UndeclaredFields(r *http.Request, body []byte) ([]string, error) 
 		// additional_data, yet a client can only learn of a next page from it.
 		delete(m, "additional_data")
 	}
+	// A sixth: include_fields adds fields (deals' products_count, ...) that
+	// the response schemas do not declare; the ones asked for may appear.
+	asked := map[string]bool{}
+	for _, f := range strings.Split(r.URL.Query().Get("include_fields"), ",") {
+		asked[strings.TrimSpace(f)] = f != ""
+	}
 	found := map[string]bool{}
-	walkDeclared(v, []*openapi3.SchemaRef{schema}, "", found)
+	walkDeclared(v, []*openapi3.SchemaRef{schema}, "", found, asked)
 	out := make([]string, 0, len(found))
 	for k := range found {
 		out = append(out, k)
@@ -64,7 +71,7 @@ func flatten(refs []*openapi3.SchemaRef, out []*openapi3.Schema) []*openapi3.Sch
 	return out
 }
 
-func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found map[string]bool) {
+func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found, asked map[string]bool) {
 	schemas := flatten(refs, nil)
 	switch x := v.(type) {
 	case map[string]any:
@@ -73,6 +80,12 @@ func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found map[stri
 		var extra []*openapi3.SchemaRef
 		for _, s := range schemas {
 			for k, p := range s.Properties {
+				if placeholderKey(k) {
+					// A fourth under-declaration: a map keyed by ids is
+					// documented as one property named like USER_ID.
+					extra = append(extra, p)
+					continue
+				}
 				props[k] = append(props[k], p)
 			}
 			ap := s.AdditionalProperties
@@ -91,10 +104,10 @@ func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found map[stri
 		for k, val := range x {
 			switch {
 			case props[k] != nil:
-				walkDeclared(val, props[k], path+"."+k, found)
+				walkDeclared(val, props[k], path+"."+k, found, asked)
 			case len(extra) > 0:
-				walkDeclared(val, extra, path+".*", found)
-			case customKey.MatchString(k):
+				walkDeclared(val, extra, path+".*", found, asked)
+			case customKey.MatchString(k), asked[k]:
 			default:
 				found[path+"."+k] = true
 			}
@@ -110,7 +123,7 @@ func walkDeclared(v any, refs []*openapi3.SchemaRef, path string, found map[stri
 			return
 		}
 		for _, it := range x {
-			walkDeclared(it, items, path+"[]", found)
+			walkDeclared(it, items, path+"[]", found, asked)
 		}
 	}
 }

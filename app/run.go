@@ -1,0 +1,316 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/store/output"
+	"github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/state"
+)
+
+// Options describe one run.
+type Options struct {
+	ProfileName string
+	// Profile is the effective settings: the saved profile with the command
+	// line's overrides applied (streams, mode, format, out dir).
+	Profile profile.Profile
+	// Plan is PlanSync(Profile) when the caller made it already (to show
+	// it, or to refuse a bad one as a usage error); nil: Run makes it.
+	Plan   *Plan
+	Secret secret.Secret
+	// Persist saves rotated OAuth tokens (see Conn.Persist).
+	Persist func(secret.Secret) error
+	// State is the profile's loaded state (state.Ephemeral for the demo).
+	State *state.Profile
+	// Observers watch every event after the writer and the state saver
+	// (the TUI, the plain progress printer). They must not block.
+	Observers []engine.Sink
+	// Stdout receives Airbyte messages when the out dir is "-".
+	Stdout io.Writer
+	// Notice receives one-line notices (repairs, downgraded modes); nil
+	// discards them.
+	Notice     func(msg string)
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// StreamSummary is how one stream ended.
+type StreamSummary struct {
+	Name     string
+	Mode     engine.Mode
+	Records  int64
+	Tokens   int64
+	Complete bool
+	Err      error
+	Duration time.Duration
+	File     string // "" when nothing was written (or for airbyte to stdout)
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Profile   string
+	Format    string
+	OutDir    string
+	Streams   []StreamSummary
+	Files     []string
+	StatePath string // "" for an ephemeral state
+	Started   time.Time
+	Duration  time.Duration
+	Budget    engine.BudgetInfo
+	// BudgetExhausted: a stream stopped because the daily API budget ran
+	// out; BudgetReset is when it comes back.
+	BudgetExhausted bool
+	BudgetReset     time.Time
+	// Interrupted: the run was cancelled (Ctrl-C); state is saved.
+	Interrupted bool
+}
+
+// Records is the total record count.
+func (s Summary) Records() int64 {
+	var n int64
+	for _, st := range s.Streams {
+		n += st.Records
+	}
+	return n
+}
+
+// OK reports whether every stream completed.
+func (s Summary) OK() bool {
+	for _, st := range s.Streams {
+		if !st.Complete {
+			return false
+		}
+	}
+	return len(s.Streams) > 0
+}
+
+// Run syncs o.Plan (nil: PlanSync(o.Profile)): it builds the API client,
+// takes the profile's and the directory's locks, opens the plan's format
+// from the registry, runs the engine with MultiSink(writer, state saver,
+// observers...) and saves each stream's state right after the writer made
+// its records durable. Its error is for a run that could not start (bad
+// settings, unwritable output, no credentials) or whose writer failed to
+// close; stream failures are in the summary.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	notice := o.Notice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	p := o.Profile
+	var plan Plan
+	if o.Plan != nil {
+		plan = *o.Plan
+	} else {
+		if err := p.Validate(); err != nil {
+			return Summary{}, fmt.Errorf("profile %s: %w", o.ProfileName, err)
+		}
+		var err error
+		if plan, err = planSync(p); err != nil {
+			return Summary{}, err
+		}
+	}
+	for _, n := range plan.Notes {
+		notice(n)
+	}
+	format, outDir := plan.Format, plan.OutDir
+	if o.State == nil {
+		o.State = state.Ephemeral(o.ProfileName)
+	}
+	cl, err := NewClient(Conn{Profile: p, Secret: o.Secret, Persist: o.Persist, HTTPClient: o.HTTPClient})
+	if err != nil {
+		return Summary{}, err
+	}
+
+	if !o.State.IsEphemeral() {
+		// One run per profile: two runs would race on its state.
+		release, err := output.Lock(filepath.Dir(o.State.StatePath()))
+		if err != nil {
+			return Summary{}, fmt.Errorf("profile %s is syncing already: %w", o.ProfileName, err)
+		}
+		defer release()
+	}
+	if outDir != "-" {
+		// One run per output directory: an overlapping cron run must not
+		// append to the same files.
+		release, err := output.Lock(outDir)
+		if err != nil {
+			return Summary{}, err
+		}
+		defer release()
+	}
+	saved := o.State.Streams()
+	run := o.State.Run()
+	modes := plan.Modes()
+	w, err := openWriter(ctx, plan, saved, cl, o, notice)
+	if err != nil {
+		return Summary{}, err
+	}
+
+	sum := Summary{Profile: o.ProfileName, Format: format.Name, OutDir: outDir, Started: now()}
+	if !o.State.IsEphemeral() {
+		sum.StatePath = o.State.StatePath()
+	}
+	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
+	sinks := append([]engine.Sink{w, saver}, o.Observers...)
+	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
+	ferr := w.Finish(runErr)
+	sum.Duration = now().Sub(sum.Started)
+	if runErr != nil {
+		return sum, runErr
+	}
+	sum.Budget = res.Budget
+	if at, ok := res.BudgetExhausted(); ok {
+		sum.BudgetExhausted, sum.BudgetReset = true, at
+	}
+	sum.Interrupted = ctx.Err() != nil
+	counts := map[string]int64{}
+	for _, r := range res.Streams {
+		ss := StreamSummary{Name: r.Name, Mode: modes[r.Name], Records: r.Stats.Records, Tokens: r.Stats.Tokens, Complete: r.Complete, Err: r.Err, Duration: saver.duration(r.Name)}
+		if pos := position(w, r.Name); pos != nil {
+			ss.File = pos.Path
+		}
+		// The last complete count is the next run's estimate (TUI bars).
+		if r.Complete {
+			counts[r.Name] = r.Stats.Records
+		}
+		sum.Streams = append(sum.Streams, ss)
+	}
+	sum.Files = w.Files()
+	if err := o.State.FinishRun(now(), counts); err != nil && ferr == nil {
+		ferr = err
+	}
+	return sum, ferr
+}
+
+// saver persists each stream's state once the writer (first in the
+// MultiSink) has made the records it covers durable.
+type saver struct {
+	st      *state.Profile
+	w       output.Writer
+	modes   map[string]engine.Mode
+	now     func() time.Time
+	mu      sync.Mutex
+	pending map[string]json.RawMessage // full refresh: state kept until the file is complete
+	started map[string]time.Time
+	took    map[string]time.Duration
+}
+
+func (s *saver) Emit(_ context.Context, ev engine.Event) error {
+	switch ev.Kind {
+	case engine.StreamStarted:
+		s.mu.Lock()
+		s.started[ev.Stream] = s.now()
+		s.mu.Unlock()
+	case engine.Checkpoint:
+		if len(ev.State) == 0 {
+			return nil
+		}
+		if s.modes[ev.Stream] == engine.FullRefresh {
+			// A full refresh's file only exists once the stream completes;
+			// saving a mid-stream state would resume into a file that is gone.
+			s.mu.Lock()
+			s.pending[ev.Stream] = append(json.RawMessage(nil), ev.State...)
+			s.mu.Unlock()
+			return nil
+		}
+		if err := s.st.Checkpoint(ev.Stream, ev.State, position(s.w, ev.Stream)); err != nil {
+			return fmt.Errorf("save %s state: %w", ev.Stream, err)
+		}
+	case engine.StreamComplete, engine.StreamIncomplete:
+		s.mu.Lock()
+		if t, ok := s.started[ev.Stream]; ok {
+			s.took[ev.Stream] = s.now().Sub(t)
+		}
+		pending := s.pending[ev.Stream]
+		delete(s.pending, ev.Stream)
+		s.mu.Unlock()
+		if ev.Kind == engine.StreamComplete && s.modes[ev.Stream] == engine.FullRefresh {
+			if err := s.st.Checkpoint(ev.Stream, pending, position(s.w, ev.Stream)); err != nil {
+				return fmt.Errorf("save %s state: %w", ev.Stream, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *saver) duration(stream string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.took[stream]
+}
+
+// position is the stream's durable output position, for its saved state.
+func position(w output.Writer, stream string) *state.Output {
+	if p, ok := w.Position(stream); ok {
+		return &state.Output{Path: p.Path, Size: p.Size}
+	}
+	return nil
+}
+
+// openWriter opens the plan's format, telling it how each stream starts: a
+// full refresh replaces the stream's data, an incremental stream with saved
+// state continues it (a per-stream file at the size saved with that state),
+// one without starts it over.
+func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, error) {
+	f, outDir := plan.Format, plan.OutDir
+	t := output.Target{Dir: outDir, Stdout: o.Stdout, Streams: plan.Names(), Secrets: secretsOf(o.Secret),
+		Notice: func(stream, msg string) { notice(msg) }}
+	if t.Stdout == nil {
+		t.Stdout = os.Stdout
+	}
+	if outDir != "-" {
+		abs, err := filepath.Abs(outDir)
+		if err != nil {
+			return nil, fmt.Errorf("output directory: %w", err)
+		}
+		t.Dir = abs
+	}
+	// Every format learns each stream's mode and whether it starts over; a
+	// per-stream file also where to resume (the size saved with the state).
+	t.Specs = map[string]output.Stream{}
+	for _, cs := range plan.Streams {
+		if cs.Mode == engine.FullRefresh {
+			t.Specs[cs.Name] = output.Stream{Full: true}
+			continue
+		}
+		_, hasState := saved[cs.Name]
+		spec := output.Stream{Fresh: !hasState, ResumeSize: -1}
+		if hasState && !f.OneFile {
+			final := f.StreamPath(t.Dir, cs.Name)
+			spec.ResumeSize = o.State.ResumeSize(cs.Name, final)
+			if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
+				notice(fmt.Sprintf("%s: saved state exists but %s does not: only changes since the last run are written; 'pdx state reset --stream %s' gets a full copy", cs.Name, final, cs.Name))
+			}
+		}
+		t.Specs[cs.Name] = spec
+	}
+	fields := NewFields(cl)
+	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
+	return f.Open(ctx, t)
+}
+
+func secretsOf(s secret.Secret) []string {
+	var out []string
+	for _, v := range []string{s.APIToken, s.ClientSecret, s.RefreshToken, s.AccessToken} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
