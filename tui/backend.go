@@ -2,7 +2,7 @@ package tui
 
 import (
 	"context"
-	"os/exec"
+	"io"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -58,7 +58,13 @@ type StreamInfo struct {
 	LastCount int64
 	// HasState: an incremental run would continue from saved state, so it
 	// reads only the changes and LastCount says nothing about its total.
+	// State is the chosen destination's (format + directory): false means
+	// this destination never received the stream and gets all of it.
 	HasState bool
+	// Cursor is where an incremental run continues from, Synced when a run
+	// last completed the stream in this destination (zero: unknown).
+	Cursor string
+	Synced time.Time
 }
 
 // Choice is one picked stream and its mode.
@@ -122,6 +128,10 @@ type Result struct {
 	// full refresh into its own file that did not finish leaves the previous
 	// file in place, so its records must not be reported as saved.
 	Dropped map[string]bool
+	// BudgetNote, after a stop for the daily budget, says what was left for
+	// the company's other users and when the budget comes back ("" when
+	// the run did not stop for it).
+	BudgetNote string
 }
 
 // Backend is everything the UI needs from the rest of pdx.
@@ -136,9 +146,11 @@ type Backend interface {
 	DemoToken() string
 	// OAuth reports whether OAuth login is available and, if not, why.
 	OAuth() (available bool, reason string)
-	// OAuthCommand is the command that signs in with OAuth in the terminal
-	// (the UI steps aside while it runs); only called when available.
-	OAuthCommand() *exec.Cmd
+	// OAuthSignIn signs the profile in with OAuth (prompts, browser) on the
+	// terminal the UI hands over while it steps aside (in, out), saves the
+	// tokens and says who they belong to and where they went; only called
+	// when OAuth() says it is available.
+	OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (id Identity, budget Budget, where string, err error)
 	// Verify checks a token live (GET /v1/users/me) without saving it.
 	Verify(ctx context.Context, token string) (Identity, Budget, error)
 	// SaveToken stores the token for the profile and says where it went.

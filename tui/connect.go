@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -34,16 +33,48 @@ type verifiedMsg struct {
 	err    error
 }
 
-// EnvOAuthResult names the file in which the OAuth sign-in command, run by
-// the Connect step, leaves the reason it failed: the terminal it printed on
-// is covered by the UI again as soon as it exits.
-const EnvOAuthResult = "PDX_OAUTH_RESULT"
+// oauthExitedMsg says the OAuth sign-in ended without a working sign-in.
+type oauthExitedMsg struct{ err error }
 
-// oauthExitedMsg says the OAuth sign-in command ended (why: its failure
-// message, when it left one).
-type oauthExitedMsg struct {
-	err error
-	why string
+// execSettle is the shortest time oauthExec.Run takes (see there).
+const execSettle = 50 * time.Millisecond
+
+// oauthExec runs the Backend's OAuth sign-in in this process while the UI
+// steps aside (a tea.ExecCommand): the terminal is handed over for its
+// prompts and the result comes back as values, with no second process.
+type oauthExec struct {
+	b   Backend
+	in  io.Reader
+	out io.Writer
+	res verifiedMsg
+}
+
+func (o *oauthExec) SetStdin(r io.Reader)  { o.in = r }
+func (o *oauthExec) SetStdout(w io.Writer) { o.out = w }
+func (o *oauthExec) SetStderr(io.Writer)   {} // prompts go where the UI draws (stdout here)
+
+func (o *oauthExec) Run() error {
+	start := time.Now()
+	id, bu, where, err := o.b.OAuthSignIn(context.Background(), o.in, o.out)
+	o.res = verifiedMsg{id: id, budget: bu, where: where, err: err}
+	// bubbletea (v1.3.10) restarts its renderer's ticker when Run returns,
+	// and the goroutine it told to stop that ticker as the UI stepped aside
+	// may not have run yet: a sign-in ending at once (a failure before the
+	// first question) would leave the screen frozen for good
+	// (charmbracelet/bubbletea#1778, open). A moment's wait avoids it.
+	if d := execSettle - time.Since(start); d > 0 {
+		time.Sleep(d)
+	}
+	return err
+}
+
+// done turns the finished sign-in (or a terminal that could not be
+// handed over) into the step's message.
+func (o *oauthExec) done(err error) tea.Msg {
+	if err != nil {
+		return oauthExitedMsg{err: err}
+	}
+	return o.res
 }
 
 // connectedMsg tells the root the profile has a working credential.
@@ -120,16 +151,13 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		s.spin, cmd = s.spin.Update(msg)
 		return cmd
 	case oauthExitedMsg:
-		if msg.err != nil {
-			s.phase = phaseChoose
-			why := " (its messages were shown above the screen)"
-			if msg.why != "" {
-				why = ": " + msg.why
-			}
-			s.errText = "The OAuth sign-in did not finish" + why + ". Try again, or use an API token."
-			return nil
+		s.phase = phaseChoose
+		why := " (its messages were shown above the screen)"
+		if m := strings.TrimRight(strings.TrimSpace(msg.err.Error()), "."); m != "" {
+			why = ": " + m
 		}
-		return tea.Batch(s.spin.Tick, s.whoami())
+		s.errText = "The OAuth sign-in did not finish" + why + ". Try again, or use an API token."
+		return nil
 	case verifiedMsg:
 		if msg.err != nil && s.cursor == 1 {
 			s.phase, s.errText = phaseChoose, s.c.Backend.Explain(msg.err)
@@ -175,19 +203,9 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				s.errText = "OAuth sign-in is not available yet: " + reason + " Use an API token for now."
 				return nil
 			}
-			cmd := s.c.Backend.OAuthCommand()
-			if cmd == nil {
-				s.errText = "OAuth sign-in is not available: use an API token."
-				return nil
-			}
 			s.phase = phaseVerifying
-			result := ""
-			if f, err := os.CreateTemp("", "pdx-oauth-*"); err == nil {
-				result = f.Name()
-				f.Close()
-				cmd.Env = append(cmd.Environ(), EnvOAuthResult+"="+result)
-			}
-			return tea.ExecProcess(cmd, func(err error) tea.Msg { return oauthExitedMsg{err: err, why: readOAuthResult(result)} })
+			o := &oauthExec{b: s.c.Backend}
+			return tea.Exec(o, o.done)
 		}
 	case phaseToken:
 		switch {
@@ -217,22 +235,6 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// readOAuthResult returns (and removes) what the sign-in command left in
-// the result file: one short message, secret-free by construction.
-func readOAuthResult(path string) string {
-	if path == "" {
-		return ""
-	}
-	defer os.Remove(path)
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 600))
-	return strings.TrimRight(strings.TrimSpace(string(b)), ".")
-}
-
 // verify checks the token live, then saves it; a token is only stored once
 // Pipedrive accepted it.
 func (s *connectStep) verify(tok string) tea.Cmd {
@@ -249,17 +251,6 @@ func (s *connectStep) verify(tok string) tea.Cmd {
 			return verifiedMsg{err: err}
 		}
 		return verifiedMsg{id: id, budget: bu, where: where}
-	}
-}
-
-// whoami checks what the OAuth sign-in saved.
-func (s *connectStep) whoami() tea.Cmd {
-	b := s.c.Backend
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
-		defer cancel()
-		id, bu, err := b.Whoami(ctx)
-		return verifiedMsg{id: id, budget: bu, where: "by the OAuth sign-in", err: err}
 	}
 }
 

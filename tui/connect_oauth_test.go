@@ -2,9 +2,7 @@ package tui
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -13,26 +11,23 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 )
 
-// A failed OAuth sign-in's own message reaches the Connect step through the
-// result file (the terminal it printed on is covered by the UI again), and
-// the file is removed afterwards.
+// A failed OAuth sign-in's own message reaches the Connect step as a value
+// (the terminal it printed on is covered by the UI again): the sign-in runs
+// once, in this process, on the terminal the UI handed over.
 func TestConnectOAuthFailureReason(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	where := filepath.Join(t.TempDir(), "result-path")
 	tests := []struct {
-		name, script, want string
+		name string
+		err  error
+		want string
 	}{
-		{"reason left", `printf 'oauth: the login callback port 127.0.0.1:47390 is busy.' > "$` + EnvOAuthResult + `"; exit 2`,
+		{"reason left", errors.New("oauth: the login callback port 127.0.0.1:47390 is busy."),
 			"did not finish: oauth: the login callback port 127.0.0.1:47390 is busy. Try again"},
-		{"no reason", `exit 1`, "its messages were shown above the screen"},
+		{"no reason", errors.New(""), "its messages were shown above the screen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			script := `printf '%s' "$` + EnvOAuthResult + `" > '` + where + `'; ` + tt.script
-			fb := &fakeBackend{oauth: exec.Command(sh, "-c", script)}
+			fo := &fakeOAuth{err: tt.err}
+			fb := &fakeBackend{oauth: fo}
 			m := New(context.Background(), NewCommon(fb, true, frozen))
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 24))
 			waitText(t, tm, "sign in through the browser")
@@ -44,12 +39,10 @@ func TestConnectOAuthFailureReason(t *testing.T) {
 			if got := final.connect.errText; !strings.Contains(got, tt.want) {
 				t.Errorf("error text %q, want %q", got, tt.want)
 			}
-			path, err := os.ReadFile(where)
-			if err != nil || len(path) == 0 {
-				t.Fatalf("the command got no %s (%v)", EnvOAuthResult, err)
-			}
-			if _, err := os.Stat(string(path)); !os.IsNotExist(err) {
-				t.Errorf("result file %s left behind (%v)", path, err)
+			fo.mu.Lock()
+			defer fo.mu.Unlock()
+			if fo.calls != 1 || !fo.gotIn || !fo.gotOut {
+				t.Errorf("sign-in ran %d times (terminal in %v, out %v), want once with the terminal handed over", fo.calls, fo.gotIn, fo.gotOut)
 			}
 		})
 	}

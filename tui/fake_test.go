@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os/exec"
+	"io"
 	"sync"
 	"time"
 
@@ -31,8 +31,8 @@ type fakeBackend struct {
 	script []engine.Event
 	block  bool
 	runErr error
-	// oauth is the OAuth sign-in command (nil: OAuth unavailable).
-	oauth *exec.Cmd
+	// oauth is the OAuth sign-in (nil: OAuth unavailable).
+	oauth *fakeOAuth
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -52,7 +52,28 @@ func (f *fakeBackend) OAuth() (bool, string) {
 	}
 	return false, "pdx has no registered OAuth app yet."
 }
-func (f *fakeBackend) OAuthCommand() *exec.Cmd { return f.oauth }
+func (f *fakeBackend) OAuthSignIn(_ context.Context, in io.Reader, out io.Writer) (Identity, Budget, string, error) {
+	o := f.oauth
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls++
+	o.gotIn, o.gotOut = in != nil, out != nil
+	if o.err != nil {
+		return Identity{}, Budget{}, "", o.err
+	}
+	return Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, Budget{Known: true, Limit: 30000, Remaining: 25000}, "in the OS keyring", nil
+}
+
+// fakeOAuth is a scripted OAuth sign-in: it fails with err (nil: succeeds)
+// and records how it was called.
+type fakeOAuth struct {
+	err error
+
+	mu            sync.Mutex
+	calls         int
+	gotIn, gotOut bool // the terminal was handed over
+}
+
 func (f *fakeBackend) Verify(_ context.Context, tok string) (Identity, Budget, error) {
 	if tok != "good" && tok != "demo-token" {
 		return Identity{}, Budget{}, errRejected

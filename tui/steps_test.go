@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // keyMsgs turns "down space m enter" into key messages; a word that is not
@@ -255,18 +256,17 @@ func TestCoalescedRunes(t *testing.T) {
 	}
 }
 
-// With an OAuth command available, the UI steps aside for it and then shows
+// With OAuth available, the UI steps aside for the sign-in and then shows
 // who signed in; a failed sign-in says so and stays on the choice.
 func TestConnectOAuthCommand(t *testing.T) {
 	for _, tt := range []struct {
-		bin, want string
-	}{{"true", "Signed in with OAuth"}, {"false", "did not finish"}} {
-		t.Run(tt.bin, func(t *testing.T) {
-			path, err := exec.LookPath(tt.bin)
-			if err != nil {
-				t.Skipf("no %s binary", tt.bin)
-			}
-			fb := &fakeBackend{oauth: exec.Command(path)}
+		name string
+		err  error
+		want string
+	}{{"true", nil, "Signed in with OAuth"}, {"false", errors.New("oauth: access was denied"), "did not finish"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			fo := &fakeOAuth{err: tt.err}
+			fb := &fakeBackend{oauth: fo}
 			m := New(context.Background(), NewCommon(fb, true, frozen))
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			waitText(t, tm, "sign in through the browser")
@@ -275,7 +275,7 @@ func TestConnectOAuthCommand(t *testing.T) {
 			waitText(t, tm, tt.want)
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if tt.bin == "true" && final.connect.phase != phaseConnected {
+			if tt.err == nil && final.connect.phase != phaseConnected {
 				t.Errorf("phase %v after a successful sign-in", final.connect.phase)
 			}
 		})
@@ -352,5 +352,23 @@ func TestWhoamiFailureIsANotice(t *testing.T) {
 	}
 	if v := m.View(); !strings.Contains(v, "Saved credentials not confirmed (press c to connect again): Pipedrive") {
 		t.Errorf("no notice:\n%s", v)
+	}
+}
+
+// After a budget stop, the saved credentials' check answers with the
+// budget error: the notice says budget, not credentials (issue 12 item 9).
+func TestWhoamiBudgetIsNotACredentialProblem(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	reset := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	m.Update(whoamiMsg{err: &client.BudgetError{Op: "GET /v1/users/me", Limit: 30000, ResetAt: reset}})
+	if m.Step() != StepStreams {
+		t.Fatalf("step %v, want to stay on Streams", m.Step())
+	}
+	v := m.View()
+	if strings.Contains(v, "not confirmed") || strings.Contains(v, "press c to connect again") {
+		t.Errorf("a budget answer blames the credentials:\n%s", v)
+	}
+	if !strings.Contains(m.notice, "Credentials saved") || !m.budget.Exhausted || !m.budget.ResetAt.Equal(reset) {
+		t.Errorf("notice %q, budget %+v", m.notice, m.budget)
 	}
 }

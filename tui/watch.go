@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os/exec"
 
 	"github.com/pdxhq/pdx/source/engine"
 )
@@ -50,7 +49,9 @@ func (w watchBackend) DemoToken() string    { return "" }
 func (w watchBackend) OAuth() (bool, string) {
 	return false, "not available while watching a sync"
 }
-func (w watchBackend) OAuthCommand() *exec.Cmd { return nil }
+func (w watchBackend) OAuthSignIn(context.Context, io.Reader, io.Writer) (Identity, Budget, string, error) {
+	return Identity{}, Budget{}, "", errors.New("not available while watching a sync")
+}
 func (w watchBackend) Verify(context.Context, string) (Identity, Budget, error) {
 	return Identity{}, Budget{}, errors.New("not available while watching a sync")
 }

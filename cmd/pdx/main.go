@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/store/profile"
 )
 
@@ -112,6 +113,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		if ee.err != nil {
 			fmt.Fprintln(stderr, "pdx:", ee.err)
+			// What to do, when the message itself does not say.
+			if hint := app.Hint(ee.err); hint != "" {
+				fmt.Fprintln(stderr, "pdx:", hint)
+			}
 		}
 		return ee.code
 	}

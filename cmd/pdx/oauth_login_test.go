@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -8,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
-	"github.com/pdxhq/pdx/tui"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/tui/wire"
 )
 
 // TestOAuthLoginStatusSync: the browser-less flow end to end: login with
@@ -158,26 +162,51 @@ func TestOAuthFlagsNeedOAuth(t *testing.T) {
 	}
 }
 
-// TestOAuthLoginReportsToUI: run by the UI, a failed login leaves its
-// message in the file the UI created (and never creates one itself).
-func TestOAuthLoginReportsToUI(t *testing.T) {
+// TestOAuthSignInFromUI: the UI's OAuth sign-in is `pdx auth login
+// --oauth`'s use case run in this process (no second process, no result
+// file): a failure comes back as a value with its message and saves
+// nothing; a success leaves the Backend on the profile it saved, without
+// reading it back, and the credentials work.
+func TestOAuthSignInFromUI(t *testing.T) {
 	e := newOAuthEnv(t, pipedrivetest.Options{Seed: 25, Scale: 5})
-	useBrowser(t, approvingBrowser(func(q url.Values) { q.Set("state", "forged") }))
-	result := filepath.Join(t.TempDir(), "result")
-	t.Setenv(tui.EnvOAuthResult, result)
-	if r := oauthCLI(t, e.clientSecret+"\n", e.loginArgs()...); r.code != exitFailure {
-		t.Fatalf("exit %d", r.code)
+	backend := func(browser func(string) error) *wire.Backend {
+		t.Helper()
+		b, err := wire.New(wire.Options{ConfigDir: e.cfg, StateDir: e.stateDir,
+			Secrets: secret.New(secret.Options{Dir: e.cfg, NoKeyring: true, Warn: io.Discard}),
+			OAuth: &app.OAuthLogin{ClientID: e.clientID, ClientSecret: e.clientSecret, RedirectURI: "http://127.0.0.1:0/callback",
+				OAuthBaseURL: e.srv.URL(), OpenBrowser: browser}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		return b
 	}
-	if _, err := os.Stat(result); !os.IsNotExist(err) {
-		t.Fatalf("the login created %s itself (%v)", result, err)
+	ctx := context.Background()
+
+	var shown strings.Builder
+	_, _, _, err := backend(approvingBrowser(func(q url.Values) { q.Set("state", "forged") })).OAuthSignIn(ctx, strings.NewReader(""), &shown)
+	if err == nil || !strings.Contains(err.Error(), "state does not match this login") {
+		t.Fatalf("a forged state: %v", err)
 	}
-	if err := os.WriteFile(result, nil, 0o600); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{e.secretFile("default"), filepath.Join(e.cfg, "config.toml")} {
+		if _, serr := os.Stat(p); serr == nil {
+			t.Errorf("%s written by a failed sign-in", p)
+		}
 	}
-	r := oauthCLI(t, e.clientSecret+"\n", e.loginArgs()...)
-	got, _ := os.ReadFile(result)
-	if r.code != exitFailure || !strings.Contains(string(got), "state does not match this login") {
-		t.Errorf("exit %d, result file %q", r.code, got)
+	e.assertNoSecrets(t, err.Error(), shown.String())
+
+	shown.Reset()
+	b := backend(approvingBrowser(nil))
+	id, _, where, err := b.OAuthSignIn(ctx, strings.NewReader(""), &shown)
+	if err != nil || id.User == "" || id.Company == "" || !strings.Contains(where, e.secretFile("default")) {
+		t.Fatalf("sign-in: %+v %q %v", id, where, err)
 	}
-	e.assertNoSecrets(t, string(got), r.stderr)
+	if got, _, err := b.Whoami(ctx); err != nil || got != id {
+		t.Errorf("whoami after the sign-in: %+v %v, want %+v", got, err, id)
+	}
+	cfg, err := os.ReadFile(filepath.Join(e.cfg, "config.toml"))
+	if err != nil || !strings.Contains(string(cfg), `auth_type = "oauth"`) {
+		t.Errorf("config after the UI's sign-in (%v):\n%s", err, cfg)
+	}
+	e.assertNoSecrets(t, shown.String())
 }

@@ -54,16 +54,10 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	if !isTerminal(in) || !isTerminal(out) {
 		return headlessFallback(cmd, g)
 	}
-	wo := wire.Options{Profile: g.profile, Demo: g.demo}
-	if authOAuthLogin != nil {
-		// The UI steps aside and runs `pdx auth login --oauth` itself.
-		if exe, err := os.Executable(); err == nil {
-			wo.OAuthArgs = []string{exe, "auth", "login", "--oauth"}
-			if g.profile != "" {
-				wo.OAuthArgs = append(wo.OAuthArgs, "--profile", g.profile)
-			}
-		}
-	}
+	// The UI steps aside for `pdx auth login --oauth`'s questions, asked
+	// in this process on the same terminal.
+	wo := wire.Options{Profile: g.profile, Demo: g.demo, NoKeyring: os.Getenv(envNoKeyring) != "",
+		OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
 	b, err := wire.New(wo)
 	if err != nil {
 		return withExit(exitFailure, fmt.Errorf("open the profile: %w", err))

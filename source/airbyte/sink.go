@@ -2,7 +2,6 @@ package airbyte
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -107,7 +106,10 @@ func (s *Sink) Emit(_ context.Context, ev engine.Event) error {
 			s.budget = true
 			s.mu.Unlock()
 			if first {
-				return s.Log("WARN", fmt.Sprintf("the company's daily Pipedrive API budget is used up; it resets at %s", ev.Budget.ResetAt.UTC().Format(time.RFC3339)))
+				// The reset time is Pipedrive's midnight, which it does not
+				// say: an estimate.
+				return s.Log("WARN", fmt.Sprintf("the company's daily Pipedrive API budget is used up (budget_reserve reached): stopping with %d of %d tokens left for the company's other integrations; it resets around %s (estimated)",
+					ev.Budget.Remaining, ev.Budget.Limit, ev.Budget.ResetAt.UTC().Format("15:04 UTC on 2006-01-02")))
 			}
 		}
 	}
@@ -269,7 +271,7 @@ func (s *Sink) Finish(configured []string, runErr error) (Summary, error) {
 		if err == nil {
 			err = fmt.Errorf("the stream did not finish")
 		}
-		if e := s.incomplete(name, failureOf(err), err); e != nil && firstErr == nil {
+		if e := s.incomplete(name, engine.FailureOf(err), err); e != nil && firstErr == nil {
 			firstErr = e
 		}
 	}
@@ -290,16 +292,8 @@ func (s *Sink) Finish(configured []string, runErr error) (Summary, error) {
 	return sum, firstErr
 }
 
-// FailureClassifier lets an error say which Airbyte failure type it is
-// (the engine's and client's typed errors may implement it).
+// FailureClassifier lets an error say which Airbyte failure type it is;
+// engine.FailureOf, which classifies every failure here, honours it.
 type FailureClassifier interface {
 	FailureType() engine.FailureType
-}
-
-func failureOf(err error) engine.FailureType {
-	var fc FailureClassifier
-	if errors.As(err, &fc) {
-		return fc.FailureType()
-	}
-	return engine.SystemError
 }

@@ -49,6 +49,10 @@ func (e *Error) Error() string { return e.Msg }
 // fixes (a revoked refresh token) instead of backing off five times.
 func (e *Error) Temporary() bool { return e.Kind == ErrTransient }
 
+// NeedsLogin reports whether only a new login fixes e; with Temporary it
+// lets client.Classify place OAuth failures without importing this package.
+func (e *Error) NeedsLogin() bool { return NeedsLogin(e) }
+
 // Is lets errors.Is(err, ErrRefreshRejected) etc. match.
 func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
 

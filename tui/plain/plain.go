@@ -32,6 +32,7 @@ type Printer struct {
 	w        io.Writer
 	now      func() time.Time
 	interval time.Duration
+	explain  func(error) string
 
 	mu      sync.Mutex
 	streams map[string]*progress
@@ -51,6 +52,10 @@ type Option func(*Printer)
 
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(p *Printer) { p.now = now } }
+
+// WithExplain adds a line of advice under a failed stream's error when
+// explain has some (app.Hint: "" when the error says what to do itself).
+func WithExplain(explain func(error) string) Option { return func(p *Printer) { p.explain = explain } }
 
 // WithInterval sets the per-stream progress interval.
 func WithInterval(d time.Duration) Option { return func(p *Printer) { p.interval = d } }
@@ -108,6 +113,11 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 			msg = oneLine(ev.Err.Error())
 		}
 		p.line("%s: FAILED after %s records: %s", ev.Stream, count(ev.Stats.Records), msg)
+		if ev.Err != nil && p.explain != nil {
+			if hint := p.explain(ev.Err); hint != "" {
+				p.line("%s: %s", ev.Stream, oneLine(hint))
+			}
+		}
 	case engine.Budget:
 		prev := p.budget
 		p.budget = ev.Budget
@@ -197,14 +207,18 @@ func Summary(w io.Writer, s app.Summary) {
 		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
 	}
 	if s.Budget.Known {
-		fmt.Fprintf(w, "daily API budget: %s of %s tokens left\n", count(s.Budget.Remaining), count(s.Budget.Limit))
+		fmt.Fprintf(w, "daily API budget: %s of %s tokens left", count(s.Budget.Remaining), count(s.Budget.Limit))
+		if s.BudgetReserve > 0 {
+			fmt.Fprintf(w, " (%s kept for the company's other integrations)", count(s.BudgetReserve))
+		}
+		fmt.Fprintln(w)
 	}
 	if s.StatePath != "" {
 		fmt.Fprintf(w, "state: %s\n", s.StatePath)
 	}
 	switch {
 	case s.BudgetExhausted:
-		fmt.Fprintf(w, "The daily API budget is used up; state is saved. It resets at %s: run the same command again then to continue.\n", s.BudgetReset.Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(w, "The daily API budget is used up; state is saved (%s). It comes back %s: run the same command again then to continue.\n", s.BudgetText(), s.ResetText(time.Now()))
 	case s.Interrupted:
 		fmt.Fprintln(w, "Interrupted; state is saved. Run the same command again to continue where it stopped.")
 	case !s.OK():

@@ -101,3 +101,26 @@ func TestSummary(t *testing.T) {
 		})
 	}
 }
+
+// With WithExplain, a failed stream's line is followed by the advice, when
+// there is any; errors that say what to do themselves get no extra line.
+func TestPrinterExplainsFailures(t *testing.T) {
+	diskFull := errors.New("write deals.jsonl: no space left on device")
+	explain := func(err error) string {
+		if err == diskFull {
+			return "The disk is full.\nFree some space."
+		}
+		return ""
+	}
+	var out bytes.Buffer
+	p := New(&out, WithExplain(explain))
+	ctx := context.Background()
+	p.Emit(ctx, engine.Event{Kind: engine.StreamIncomplete, Stream: "deals", Err: diskFull, Stats: engine.StreamStats{Records: 3}})
+	p.Emit(ctx, engine.Event{Kind: engine.StreamIncomplete, Stream: "notes", Err: errors.New("GET /v1/notes: HTTP 401 (create a new token)")})
+	want := "deals: FAILED after 3 records: write deals.jsonl: no space left on device\n" +
+		"deals: The disk is full. Free some space.\n" +
+		"notes: FAILED after 0 records: GET /v1/notes: HTTP 401 (create a new token)\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -8,8 +8,9 @@ package wire
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os/exec"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,10 +37,13 @@ type Options struct {
 	Secrets *secret.Store
 	// ConfigDir and StateDir override the stores' directories (tests).
 	ConfigDir, StateDir string
-	// OAuthArgs is the command line that signs the profile in with OAuth
-	// in the terminal (`pdx auth login --oauth --profile P`); empty when
-	// this build has no OAuth sign-in.
-	OAuthArgs []string
+	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
+	// `pdx auth login` does: they go to the profile's 0600 file.
+	NoKeyring bool
+	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
+	// fixed options: the browser opener, and in tests the client id and
+	// secret and the servers. The profile is the Backend's.
+	OAuth *app.OAuthLogin
 }
 
 // Backend implements tui.Backend.
@@ -48,9 +52,13 @@ type Backend struct {
 	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
-	state    *state.Profile
+	// states is the state store (nil in the demo, whose state is the
+	// ephemeral demoState); a run's state is that of its destination.
+	states    *state.Store
+	demoState *state.Profile
+	saved     profile.Profile // the profile as saved, for DestState
 
-	oauthArgs []string
+	oauth *app.OAuthLogin
 
 	mu       sync.Mutex
 	prof     profile.Profile
@@ -61,7 +69,7 @@ type Backend struct {
 // New opens the stores for the profile (or starts the demo simulator). The
 // caller must Close it.
 func New(o Options) (*Backend, error) {
-	b := &Backend{oauthArgs: o.OAuthArgs}
+	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
 		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
 		if err != nil {
@@ -72,7 +80,7 @@ func New(o Options) (*Backend, error) {
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.state = state.Ephemeral(app.DemoProfile)
+		b.demoState = state.Ephemeral(app.DemoProfile)
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -91,10 +99,10 @@ func New(o Options) (*Backend, error) {
 	if err := profile.ValidateName(name); err != nil {
 		return nil, err
 	}
-	b.name, b.prof = name, p
+	b.name, b.prof, b.saved = name, p, p
 	b.secrets = o.Secrets
 	if b.secrets == nil {
-		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), Warn: &b.warnings})
+		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), NoKeyring: o.NoKeyring, Warn: &b.warnings})
 	}
 	ss := state.OpenDir(o.StateDir)
 	if o.StateDir == "" {
@@ -102,10 +110,43 @@ func New(o Options) (*Backend, error) {
 			return nil, err
 		}
 	}
-	if b.state, err = ss.Load(name); err != nil {
-		return nil, err
+	b.states = ss
+	if _, err := b.destState(p); err != nil {
+		return nil, err // a damaged state file is said before the UI starts
 	}
 	return b, nil
+}
+
+// destState is the state of the destination p's format and out dir name
+// (app.DestState): what the Streams step shows and a run continues.
+func (b *Backend) destState(p profile.Profile) (*state.Profile, error) {
+	if b.states == nil {
+		return b.demoState, nil
+	}
+	pl := app.Plan{OutDir: p.OutDir}
+	name := p.Format
+	if name == "" {
+		name = output.DefaultFormat
+	}
+	f, ok := output.Lookup(name)
+	if !ok {
+		return nil, output.ValidFormat(name)
+	}
+	pl.Format = f
+	if pl.OutDir == "" {
+		pl.OutDir = app.DefaultOutDir
+	}
+	return app.DestState(b.states, b.name, b.saved, pl)
+}
+
+// shownState is destState of the current profile, or an empty state when
+// it cannot be read (Run says why).
+func (b *Backend) shownState() *state.Profile {
+	st, err := b.destState(b.profileCopy())
+	if err != nil {
+		return state.Ephemeral(b.name)
+	}
+	return st
 }
 
 // Close stops the demo simulator, if any.
@@ -140,19 +181,33 @@ func (b *Backend) OAuth() (bool, string) {
 	switch {
 	case b.demo != nil:
 		return false, "the demo signs in with its API token."
-	case len(b.oauthArgs) == 0:
+	case b.oauth == nil:
 		return false, "this build of pdx has no OAuth sign-in yet."
 	}
 	return true, ""
 }
 
-// OAuthCommand implements tui.Backend: the CLI's own OAuth login, which
-// opens the browser and saves the tokens where `pdx auth login` does.
-func (b *Backend) OAuthCommand() *exec.Cmd {
-	if ok, _ := b.OAuth(); !ok {
-		return nil
+// OAuthSignIn implements tui.Backend with the CLI's own OAuth login (the
+// same questions on the terminal, the browser), in this process: the
+// tokens are saved where `pdx auth login --oauth` saves them, and the
+// profile it saved is the one this Backend goes on with.
+func (b *Backend) OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (tui.Identity, tui.Budget, string, error) {
+	if ok, reason := b.OAuth(); !ok {
+		return tui.Identity{}, tui.Budget{}, "", errors.New("OAuth sign-in is not available: " + reason)
 	}
-	return exec.Command(b.oauthArgs[0], b.oauthArgs[1:]...)
+	o := *b.oauth
+	o.Profile = b.name
+	b.warnings.Reset()
+	res, err := app.Auth{Profiles: b.profiles, Secrets: b.secrets}.LoginOAuth(ctx, o, app.NewPrompter(in, out, false))
+	if err != nil {
+		return tui.Identity{}, tui.Budget{}, "", err
+	}
+	id := tui.Identity{User: res.Me.Name, Company: res.Me.CompanyName}
+	b.mu.Lock()
+	b.prof, b.lastSeen = res.Saved, id
+	b.mu.Unlock()
+	bu := res.Budget
+	return id, tui.Budget{Known: bu.Known, Limit: bu.Limit, Remaining: bu.Remaining}, "in " + res.Where.String(), nil
 }
 
 // profileCopy is the current profile under the lock.
@@ -191,18 +246,8 @@ func (b *Backend) Verify(ctx context.Context, token string) (tui.Identity, tui.B
 	return b.check(ctx, secret.Secret{APIToken: strings.TrimSpace(token)})
 }
 
-// Whoami implements tui.Backend. The profile is read again first: an OAuth
-// sign-in run from the UI saved it behind our back.
+// Whoami implements tui.Backend.
 func (b *Backend) Whoami(ctx context.Context) (tui.Identity, tui.Budget, error) {
-	if b.profiles != nil {
-		if cfg, err := b.profiles.Load(); err == nil {
-			if _, p, ok := cfg.Resolve(b.name); ok {
-				b.mu.Lock()
-				b.prof = p
-				b.mu.Unlock()
-			}
-		}
-	}
 	sec, _, err := b.secrets.Get(b.name)
 	if err != nil {
 		return tui.Identity{}, tui.Budget{}, err
@@ -245,17 +290,16 @@ func (b *Backend) saveProfile() error {
 
 // Streams implements tui.Backend.
 func (b *Backend) Streams() []tui.StreamInfo {
-	counts := b.state.Run().Counts
-	saved := b.state.Streams()
+	here := map[string]app.DestStream{}
+	for _, ds := range app.DestStreams(b.shownState()) {
+		here[ds.Name] = ds
+	}
 	var out []tui.StreamInfo
 	for _, s := range streams.All() {
-		n, ok := counts[s.Name]
-		if !ok {
-			n = -1
-		}
-		_, has := saved[s.Name]
+		ds := here[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
-			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has})
+			SupportsIncremental: s.SupportsIncremental(), LastCount: ds.Records, HasState: ds.Has,
+			Cursor: ds.Cursor, Synced: ds.Synced})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
@@ -338,7 +382,7 @@ func profileMode(m tui.Mode) engine.Mode {
 
 // Estimate implements tui.Backend.
 func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
-	counts := b.state.Run().Counts
+	counts := b.shownState().Run().Counts
 	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
@@ -363,15 +407,19 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
+	st, err := b.destState(p)
+	if err != nil {
+		return tui.Result{}, err
+	}
 	sum, err := app.Run(ctx, app.Options{
-		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
+		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: st,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {
 			// Notices reach the screen as warnings through the tracker.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
-	return resultOf(sum, !b.state.IsEphemeral()), err
+	return resultOf(sum, !st.IsEphemeral()), err
 }
 
 var _ tui.Backend = (*Backend)(nil)

@@ -4,63 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/pdxhq/pdx/app"
-	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/tui"
 )
-
-func TestExplain(t *testing.T) {
-	reset := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"401", fmt.Errorf("fetch deals page: %w", &client.APIError{Status: 401, Op: "GET /api/v2/deals"}), "Personal preferences > API"},
-		{"402", &client.APIError{Status: 402}, "inactive or unpaid"},
-		{"403", &client.APIError{Status: 403}, "permission"},
-		{"404", &client.APIError{Status: 404}, "did not find"},
-		{"500", &client.APIError{Status: 503}, "busy or having trouble"},
-		{"budget", fmt.Errorf("stream deals: %w", &client.BudgetError{Limit: 30000, ResetAt: reset}), "daily Pipedrive API budget is used up"},
-		{"network", &client.TransportError{Op: "GET /v1/users/me", Err: errors.New("connection refused")}, "network problem"},
-		{"no credentials", fmt.Errorf("run: %w", app.ErrNoCredentials), "Connect with an API token"},
-		{"not found secret", secret.ErrNotFound, "Connect with an API token"},
-		{"timeout", fmt.Errorf("check: %w", context.DeadlineExceeded), "did not answer in time"},
-		{"disk full", &fs.PathError{Op: "write", Path: "/x/deals.jsonl", Err: syscall.ENOSPC}, "disk is full"},
-		{"permission", &fs.PathError{Op: "mkdir", Path: "/root/out", Err: fs.ErrPermission}, "not allowed to write there (/root/out)"},
-		{"missing folder", fmt.Errorf("open writer: %w", &fs.PathError{Op: "mkdir", Path: "/proc/nope", Err: syscall.ENOENT}), "pdx could not create the folder /proc/nope (a folder on the way does not exist)"},
-		{"unknown", fmt.Errorf("open writer: mkdir out: %w", errors.New("not a directory")), "Something unexpected went wrong: mkdir out: not a directory. Try again"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Explain(tt.err)
-			if !strings.Contains(got, tt.want) {
-				t.Errorf("Explain = %q, want it to contain %q", got, tt.want)
-			}
-			if strings.Contains(got, "HTTP 4") || strings.Contains(got, "fetch deals page") {
-				t.Errorf("raw error text leaked: %q", got)
-			}
-		})
-	}
-	if Explain(nil) != "" {
-		t.Error("Explain(nil) should be empty")
-	}
-}
 
 // newTestBackend points a profile at a fresh simulator, with files (not a
 // keyring) for secrets, in temporary directories.
