@@ -3,7 +3,8 @@ package engine
 // One stream's run: its events, stats, failure classification and the
 // choice of read strategy. The strategies are one per file: read_server.go
 // (v2 updated_since), read_keyset.go (v1 updated_since), read_all.go (full
-// and client-side cursor) and read_children.go (child streams).
+// and client-side cursor), read_newest.go (sorted newest first, stopping at
+// the state) and read_children.go (child streams).
 
 import (
 	"context"
@@ -190,6 +191,8 @@ func (r *streamRun) run(ctx context.Context) {
 			err = r.readV1Keyset(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
 			err = r.readServerIncremental(cctx)
+		case r.mode == Incremental && r.def.Strategy == streams.NewestFirst && !r.floor().IsZero():
+			err = r.readNewestFirst(cctx)
 		default:
 			err = r.readAll(cctx)
 		}
@@ -263,6 +266,10 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	case r.def.ArchiveTime != "" && !floor.IsZero():
 		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
+	case r.def.Strategy == streams.NewestFirst && r.mode == Incremental && !floor.IsZero():
+		return fmt.Sprintf("%s: %s, newest first, stopping at the first older record (the API sorts by %s but has no time filter)", r.mode, from, r.def.Cursor)
+	case r.def.Unordered:
+		return fmt.Sprintf("%s: %s, filtered here: every page is read (the API has no sort and no time filter)", r.mode, from)
 	default:
 		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
 	}
