@@ -151,7 +151,9 @@ func (d *Decoder) Schema() map[string]any {
 		"description": "Custom fields decoded by pdx (--readable): names from the Fields endpoints, option labels, typed parts"}
 }
 
-func describe(f schemaField) string { return "Custom field " + strconv.Quote(f.Name) + " (" + f.Type + ", " + f.Key + ")" }
+func describe(f schemaField) string {
+	return "Custom field " + strconv.Quote(f.Name) + " (" + f.Type + ", " + f.Key + ")"
+}
 
 func kindSchema(k Kind, f schemaField) map[string]any {
 	m := map[string]any{"description": describe(f)}
