@@ -300,9 +300,18 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 		}
 		t.Specs[cs.Name] = spec
 	}
-	fields := NewFields(cl)
-	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
-	return f.Open(ctx, t)
+	book, err := loadNames(o.State)
+	if err != nil {
+		return nil, err
+	}
+	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
+		save: func() error { return saveNames(o.State, book) }}
+	t.Columns, t.Decoder = x.columns, x.decoder
+	w, err := f.Open(ctx, t)
+	if err != nil || !plan.Readable || f.DecodesFields {
+		return w, err
+	}
+	return output.Readable(w, x.decoder), nil
 }
 
 func secretsOf(s secret.Secret) []string {

@@ -215,9 +215,16 @@ func (fd *field) setLabels(opts []schema.Option) {
 // parts in a fixed order.
 func (d *Decoder) Columns() []Column { return d.cols }
 
-// Knows reports whether key is a raw key the decoder reads: a custom
-// field's hash (v1 and v2) or a v1 suffix key (<hash>_currency, ...).
-func (d *Decoder) Knows(key string) bool { _, ok := d.slots[key]; return ok }
+// FieldOf returns the hash of the field a raw key belongs to, if the
+// decoder reads that key: a custom field's hash (v1 and v2) or a v1 suffix
+// key (<hash>_currency, ...).
+func (d *Decoder) FieldOf(key string) (string, bool) {
+	s, ok := d.slots[key]
+	if !ok {
+		return "", false
+	}
+	return s.f.f.Key, true
+}
 
 // Unknown lists option ids that no definition labels (hash -> ids), for a
 // notice; they were written as ids.

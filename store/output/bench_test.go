@@ -49,7 +49,7 @@ func BenchmarkJSONLPage(b *testing.B) {
 }
 
 func BenchmarkCSVPage(b *testing.B) {
-	s, err := NewCSV(Options{Dir: b.TempDir()}, testColumns)
+	s, err := newTestCSV(Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}

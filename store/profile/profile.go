@@ -70,6 +70,11 @@ type Profile struct {
 	StartDate string `toml:"start_date,omitempty"`
 	// Concurrency is the number of streams read at once (0 = engine default).
 	Concurrency int `toml:"concurrency,omitzero"`
+	// Readable adds decoded custom fields (names, option labels, typed
+	// parts) to JSONL and Airbyte records, beside the API's bytes.
+	Readable bool `toml:"readable,omitzero"`
+	// RawIDs writes enum and set option ids instead of labels in CSV.
+	RawIDs bool `toml:"raw_ids,omitzero"`
 }
 
 // Config is the whole file.

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/pdxhq/pdx/source/readable"
+	"github.com/pdxhq/pdx/source/schema"
+	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/atomicfile"
+	"github.com/pdxhq/pdx/store/output"
+	"github.com/pdxhq/pdx/store/state"
+)
+
+// NamesFile is where a profile's custom-field name book lives, beside its
+// state.json.
+//
+// COORDINATOR: when state is bound to destinations (store/state), move the
+// book into the destination's state: loadNames and saveNames are the only
+// two places that know where it is.
+const NamesFile = "custom_field_names.json"
+
+// loadNames reads the profile's name book (a new one for an ephemeral
+// state, or when none was saved yet).
+func loadNames(st *state.Profile) (*readable.NameBook, error) {
+	if st == nil || st.IsEphemeral() {
+		return readable.NewNameBook(), nil
+	}
+	path := filepath.Join(filepath.Dir(st.StatePath()), NamesFile)
+	data, err := atomicfile.ReadFile(path, state.MaxFileSize)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b, err := readable.LoadNameBook(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (move it away to name the columns afresh)", path, err)
+	}
+	return b, nil
+}
+
+// saveNames writes the book if it changed. It runs before any record is
+// written with a new name, so a name in a file is always in the book.
+func saveNames(st *state.Profile, b *readable.NameBook) error {
+	if st == nil || st.IsEphemeral() || !b.Dirty() {
+		return nil
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(filepath.Dir(st.StatePath()), NamesFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("save custom field names: %w", err)
+	}
+	b.ClearDirty()
+	return nil
+}
+
+// decoders make each stream's custom-field decoder from the run's field
+// definitions and name book.
+type decoders struct {
+	ctx    context.Context
+	fields *Fields
+	book   *readable.NameBook
+	save   func() error
+	saveMu sync.Mutex // one save at a time (streams start concurrently)
+	notice func(string)
+	rawIDs bool
+}
+
+// decoder is stream's decoder, nil when its records carry no custom fields
+// (activities, settings streams). Definitions that cannot be read are not
+// fatal: the notice says so and the stream is written without readable
+// values (the raw ones are still there).
+func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
+	st, ok := streams.Lookup(stream)
+	if !ok {
+		return nil, fmt.Errorf("unknown stream %q", stream)
+	}
+	if st.FieldsEntity == "" {
+		return nil, nil
+	}
+	js, err := schema.Base(stream)
+	if err != nil {
+		return nil, err
+	}
+	if !schema.HasCustomSlot(js, int(st.Version)) {
+		return nil, nil
+	}
+	fs, err := x.fields.Of(x.ctx, st.FieldsEntity)
+	if err != nil {
+		x.notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values stay raw", stream, err))
+		return nil, nil
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	names := x.book.Assign(fs, topKeys(js))
+	for _, r := range x.book.Renamed(fs) {
+		x.notice(fmt.Sprintf("%s: custom field %s; its column keeps the first name", stream, r))
+	}
+	x.saveMu.Lock()
+	err = x.save()
+	x.saveMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	entity := st.FieldsEntity
+	return readable.NewDecoder(int(st.Version), fs, names, readable.Options{RawIDs: x.rawIDs,
+		Refresh: func() ([]schema.Field, error) { return x.fields.Refresh(x.ctx, entity) }}), nil
+}
+
+// topKeys are a schema's top-level property names: readable columns must
+// not take one (CSV and SQL put them side by side).
+func topKeys(js json.RawMessage) []string {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	_ = json.Unmarshal(js, &s)
+	var out []string
+	for k := range s.Properties {
+		out = append(out, k, strings.ReplaceAll(k, "_", " "))
+	}
+	return out
+}
+
+// columns are the CSV columns of stream: its schema's standard fields and
+// the readable columns of its custom fields.
+func (x *decoders) columns(stream string) ([]output.Column, error) {
+	st, ok := streams.Lookup(stream)
+	if !ok {
+		return nil, fmt.Errorf("unknown stream %q", stream)
+	}
+	js, err := schema.Base(stream)
+	if err != nil {
+		return nil, err
+	}
+	d, err := x.decoder(stream)
+	if err != nil {
+		return nil, err
+	}
+	var custom []readable.Column
+	if d != nil {
+		custom = d.Columns()
+	}
+	return output.Columns(js, st.PrimaryKey, custom)
+}
