@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/pdxhq/pdx/source/schema"
 )
@@ -163,6 +164,7 @@ type Decoder struct {
 	vals      []Value
 	refreshed bool
 	unknown   map[string]map[int64]bool // hash -> option ids still unknown
+	interned  map[string]string         // short texts seen (currencies, names): no allocation per record
 	mu        sync.Mutex                // guards unknown for Unknown()
 	labelBuf  []string
 }
@@ -172,7 +174,7 @@ type Decoder struct {
 // column names from names (hash -> name, NameBook.Assign; a field missing
 // there is named by its Pipedrive name).
 func NewDecoder(version int, fields []schema.Field, names map[string]string, opt Options) *Decoder {
-	d := &Decoder{version: version, opt: opt, unknown: map[string]map[int64]bool{}}
+	d := &Decoder{version: version, opt: opt, unknown: map[string]map[int64]bool{}, interned: map[string]string{}}
 	fs := append([]schema.Field(nil), fields...)
 	sort.Slice(fs, func(i, j int) bool { return fs[i].Key < fs[j].Key })
 	d.slots = map[string]slot{}
@@ -318,21 +320,24 @@ func (d *Decoder) scalar(i int, kind Kind, v []byte) {
 	if isNull(v) {
 		return
 	}
-	s, isStr := text(v)
+	s, isStr := d.text(v)
 	if !isStr {
-		s = string(v)
+		s = unsafeString(v) // numbers, true/false: only parsed, or copied below
 	}
 	out := Value{Kind: kind}
 	switch kind {
 	case Text:
-		if !isStr && (v[0] == '{' || v[0] == '[') {
+		switch {
+		case !isStr && (v[0] == '{' || v[0] == '['):
 			s = compact(v)
+		case !isStr:
+			s = strings.Clone(s)
 		}
 		out.Text = s
 	case Real:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			out = Value{Kind: Text, Text: s}
+			out = Value{Kind: Text, Text: strings.Clone(s)}
 		}
 		out.Real = f
 	case Integer:
@@ -343,7 +348,7 @@ func (d *Decoder) scalar(i int, kind Kind, v []byte) {
 			}
 		}
 		if err != nil {
-			out = Value{Kind: Text, Text: s}
+			out = Value{Kind: Text, Text: strings.Clone(s)}
 		}
 		out.Int = n
 	case Bool:
@@ -352,8 +357,14 @@ func (d *Decoder) scalar(i int, kind Kind, v []byte) {
 			out.Bool = true
 		case "false", "0":
 		default:
-			out = Value{Kind: Text, Text: s}
+			out = Value{Kind: Text, Text: strings.Clone(s)}
 		}
+	case Date, Time:
+		if !isStr {
+			s = strings.Clone(s)
+		}
+	}
+	switch kind {
 	case Date:
 		out.Text = s
 		if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
@@ -527,3 +538,24 @@ func compact(v []byte) string {
 	}
 	return b.String()
 }
+
+// text is text(v), with short escape-free strings interned: currencies,
+// dates, user names repeat record after record.
+func (d *Decoder) text(v []byte) (string, bool) {
+	if len(v) >= 2 && len(v) <= 34 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		inner := v[1 : len(v)-1]
+		if s, ok := d.interned[string(inner)]; ok {
+			return s, true
+		}
+		s := string(inner)
+		if len(d.interned) < 4096 {
+			d.interned[s] = s
+		}
+		return s, true
+	}
+	return text(v)
+}
+
+// unsafeString views b as a string without copying, for parsing only: the
+// result must not outlive b unless cloned.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,6 +1,7 @@
 package readable
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -68,15 +69,23 @@ func skipWS(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	j := i + 1
+	for {
+		// IndexByte is vectorised: long texts (notes) are most of a record.
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		j += q
+		n := 0 // backslashes right before the quote: odd escapes it
+		for k := j - 1; k > i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			return j + 1, true
 		}
+		j++
 	}
-	return 0, false
 }
 
 // skipValue returns the index after the value starting at b[i].
