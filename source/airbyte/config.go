@@ -63,6 +63,9 @@ type Config struct {
 	// tests point it at the simulator. Hidden in the spec.
 	OAuthBaseURL string `json:"oauth_base_url,omitempty"`
 	Concurrency  int    `json:"concurrency,omitempty"`
+	// Readable adds each record's decoded custom fields (names, option
+	// labels, typed parts) as _pdx_readable, declared in the catalog.
+	Readable bool `json:"readable,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -78,6 +81,7 @@ type rawConfig struct {
 	APIBaseURL           *string         `json:"api_base_url"`
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
+	Readable             *bool           `json:"readable"`
 }
 
 type oldCredentials struct {
@@ -136,6 +140,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.OAuthBaseURL != nil {
 		c.OAuthBaseURL = *raw.OAuthBaseURL
+	}
+	if raw.Readable != nil {
+		c.Readable = *raw.Readable
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency

@@ -16,11 +16,23 @@ import (
 // stream's records pass as they are). The API's bytes stay as sent, so the
 // output is still lossless.
 func Readable(w Writer, decoder func(stream string) (*readable.Decoder, error)) Writer {
-	return &readableWriter{Writer: w, decoder: decoder, decs: map[string]*readable.Decoder{}, done: map[string]bool{}}
+	return readableWriter{Writer: w, sink: ReadableSink(w, decoder)}
 }
 
 type readableWriter struct {
 	Writer
+	sink engine.Sink
+}
+
+func (r readableWriter) Emit(ctx context.Context, ev engine.Event) error { return r.sink.Emit(ctx, ev) }
+
+// ReadableSink is Readable for any sink (`pdx read` with readable set).
+func ReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder, error)) engine.Sink {
+	return &readableSink{next: s, decoder: decoder, decs: map[string]*readable.Decoder{}, done: map[string]bool{}}
+}
+
+type readableSink struct {
+	next    engine.Sink
 	decoder func(string) (*readable.Decoder, error)
 	mu      sync.Mutex
 	decs    map[string]*readable.Decoder
@@ -28,7 +40,7 @@ type readableWriter struct {
 	bufs    sync.Pool
 }
 
-func (r *readableWriter) dec(stream string) (*readable.Decoder, error) {
+func (r *readableSink) dec(stream string) (*readable.Decoder, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done[stream] {
@@ -42,16 +54,16 @@ func (r *readableWriter) dec(stream string) (*readable.Decoder, error) {
 	return d, nil
 }
 
-func (r *readableWriter) Emit(ctx context.Context, ev engine.Event) error {
+func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 	if ev.Kind != engine.Records || len(ev.Records) == 0 {
-		return r.Writer.Emit(ctx, ev)
+		return r.next.Emit(ctx, ev)
 	}
 	d, err := r.dec(ev.Stream)
 	if err != nil || d == nil {
 		if err != nil {
 			return err
 		}
-		return r.Writer.Emit(ctx, ev)
+		return r.next.Emit(ctx, ev)
 	}
 	// One buffer for the page: the records are slices of it. A stream's
 	// pages come one at a time (its decoder is not shared), and the writer
@@ -75,7 +87,7 @@ func (r *readableWriter) Emit(ctx context.Context, ev engine.Event) error {
 		start = end
 	}
 	ev.Records = out
-	err = r.Writer.Emit(ctx, ev)
+	err = r.next.Emit(ctx, ev)
 	*bp = buf
 	r.bufs.Put(bp)
 	return err
