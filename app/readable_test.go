@@ -124,4 +124,3 @@ func TestRenameKeepsColumnAcrossRuns(t *testing.T) {
 		}
 	}
 }
-
