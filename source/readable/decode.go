@@ -52,6 +52,9 @@ type Value struct {
 	Int  int64
 	Real float64
 	Bool bool
+	// num is a number's JSON text while AppendRecord borrows the record's
+	// bytes (no parse and format round trip); "" otherwise.
+	num string
 }
 
 // part is one part of a field's readable value: its JSON key in the
@@ -165,6 +168,7 @@ type Decoder struct {
 	refreshed bool
 	unknown   map[string]map[int64]bool // hash -> option ids still unknown
 	interned  map[string]string         // short texts seen (currencies, names): no allocation per record
+	borrow    bool                      // AppendRecord: values may point into the record
 	mu        sync.Mutex                // guards unknown for Unknown()
 	labelBuf  []string
 }
@@ -335,12 +339,20 @@ func (d *Decoder) scalar(i int, kind Kind, v []byte) {
 		}
 		out.Text = s
 	case Real:
+		if d.borrow && !isStr {
+			out.num = s // a JSON number: written back as sent
+			break
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			out = Value{Kind: Text, Text: strings.Clone(s)}
 		}
 		out.Real = f
 	case Integer:
+		if d.borrow && !isStr && isInt(s) {
+			out.num = s
+			break
+		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && f == float64(int64(f)) {
@@ -542,6 +554,9 @@ func compact(v []byte) string {
 // text is text(v), with short escape-free strings interned: currencies,
 // dates, user names repeat record after record.
 func (d *Decoder) text(v []byte) (string, bool) {
+	if d.borrow && len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return unsafeString(v[1 : len(v)-1]), true
+	}
 	if len(v) >= 2 && len(v) <= 34 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 		inner := v[1 : len(v)-1]
 		if s, ok := d.interned[string(inner)]; ok {
@@ -559,3 +574,19 @@ func (d *Decoder) text(v []byte) (string, bool) {
 // unsafeString views b as a string without copying, for parsing only: the
 // result must not outlive b unless cloned.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// isInt reports whether s is a JSON integer literal.
+func isInt(s string) bool {
+	if s != "" && s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

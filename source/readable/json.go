@@ -51,7 +51,11 @@ func (d *Decoder) AppendJSON(b []byte, vals []Value) []byte {
 // AppendRecord appends rec with the readable object added as its last
 // top-level member (Key), the API's bytes otherwise untouched.
 func (d *Decoder) AppendRecord(b []byte, rec []byte) ([]byte, error) {
+	// The values are appended before the next record: they may borrow its
+	// bytes instead of copying (JSONL --readable's speed depends on it).
+	d.borrow = true
 	vals, err := d.Decode(rec)
+	d.borrow = false
 	if err != nil {
 		return b, err
 	}
@@ -71,6 +75,9 @@ func (d *Decoder) AppendRecord(b []byte, rec []byte) ([]byte, error) {
 func appendValue(b []byte, v Value) []byte {
 	if v.Null {
 		return append(b, "null"...)
+	}
+	if v.num != "" {
+		return append(b, v.num...)
 	}
 	switch v.Kind {
 	case Real:

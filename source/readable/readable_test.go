@@ -15,7 +15,7 @@ import (
 
 // simFields reads a Fields endpoint of the simulator (one page is enough
 // for its field counts) and parses it as pdx does.
-func simFields(t *testing.T, s *pipedrivetest.Server, version int, path string) []schema.Field {
+func simFields(t testing.TB, s *pipedrivetest.Server, version int, path string) []schema.Field {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.URL()+path, nil)
 	req.Header.Set("x-api-token", s.Token())
@@ -239,4 +239,40 @@ func sortStrings(s []string) []string {
 		}
 	}
 	return s
+}
+
+// TestAppendRecordMatchesDecode: the fast path of AppendRecord (values
+// borrowed from the record, numbers as sent) writes what Decode and
+// AppendJSON write, for every simulator deal and lead.
+func TestAppendRecordMatchesDecode(t *testing.T) {
+	s := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 11, Scale: 40})
+	defer s.Close()
+	fields := simFields(t, s, 2, "/api/v2/dealFields")
+	for _, tc := range []struct {
+		stream  string
+		version int
+	}{{"deals", 2}, {"leads", 1}} {
+		d := readable.NewDecoder(tc.version, fields, nil, readable.Options{})
+		for _, r := range s.Records(tc.stream) {
+			vals, err := d.Decode(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want any
+			if err := json.Unmarshal(d.AppendJSON(nil, vals), &want); err != nil {
+				t.Fatal(err)
+			}
+			out, err := d.AppendRecord(nil, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			if fmt.Sprint(got[readable.Key]) != fmt.Sprint(want) {
+				t.Fatalf("%s:\nAppendRecord %v\nDecode       %v", tc.stream, got[readable.Key], want)
+			}
+		}
+	}
 }

@@ -2,8 +2,9 @@ package readable
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Why a scanner: a readable run decodes every record, and encoding/json's
@@ -130,16 +131,83 @@ func text(v []byte) (string, bool) {
 		return "", false
 	}
 	inner := v[1 : len(v)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(v, &s) != nil {
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner), true
+	}
+	return unescape(inner)
+}
+
+// unescape decodes a JSON string's escapes (inner: between the quotes).
+func unescape(inner []byte) (string, bool) {
+	out := make([]byte, 0, len(inner))
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(inner) {
+			return "", false
+		}
+		switch inner[i] {
+		case '"', '\\', '/':
+			out = append(out, inner[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(inner, i+1)
+			if !ok {
 				return "", false
 			}
-			return s, true
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(inner, i+3); ok && i+2 < len(inner) && inner[i+1] == '\\' && inner[i+2] == 'u' {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
 		}
 	}
-	return string(inner), true
+	return string(out), true
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func isNull(v []byte) bool { return len(v) == 0 || (len(v) == 4 && string(v) == "null") }

@@ -55,3 +55,19 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+func TestUnescapeMatchesEncodingJSON(t *testing.T) {
+	for _, in := range []string{`"plain"`, `"a\"b\\c\/d\n\r\t\b\f"`, `"\u00e9\u20ac"`, `"\ud83d\ude00 smile"`, `"\ud83d alone"`, `"tail\\"`} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := text([]byte(in))
+		if !ok || got != want {
+			t.Errorf("text(%s) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := text([]byte(`"bad \x"`)); ok {
+		t.Error("a bad escape was accepted")
+	}
+}
