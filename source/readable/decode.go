@@ -169,7 +169,9 @@ type Decoder struct {
 	unknown   map[string]map[int64]bool // hash -> option ids still unknown
 	interned  map[string]string         // short texts seen (currencies, names): no allocation per record
 	borrow    bool                      // AppendRecord: values may point into the record
-	mu        sync.Mutex                // guards unknown for Unknown()
+	scratch   bytes.Buffer
+	arena     []byte     // AppendRecord: texts built for one record
+	mu        sync.Mutex // guards unknown for Unknown()
 	labelBuf  []string
 }
 
@@ -253,6 +255,7 @@ func (d *Decoder) Decode(rec []byte) ([]Value, error) {
 	for i := range d.vals {
 		d.vals[i] = Value{Null: true, Kind: d.cols[i].Kind}
 	}
+	d.arena = d.arena[:0]
 	if len(d.fields) == 0 {
 		return d.vals, nil
 	}
@@ -515,7 +518,8 @@ func (d *Decoder) labelList(fd *field, v []byte) {
 	} else {
 		ids = [][]byte{v}
 	}
-	var b bytes.Buffer
+	b := &d.scratch
+	b.Reset()
 	b.WriteByte('[')
 	for i, raw := range ids {
 		if i > 0 {
@@ -530,17 +534,17 @@ func (d *Decoder) labelList(fd *field, v []byte) {
 			}
 			b.WriteString(strconv.Quote(s))
 		case d.opt.RawIDs:
-			b.WriteString(strconv.FormatInt(id, 10))
+			b.Write(strconv.AppendInt(b.AvailableBuffer(), id, 10))
 		default:
 			l, known := d.lookup(fd, id)
 			if !known {
 				l = strconv.FormatInt(id, 10)
 			}
-			appendJSONString(&b, l)
+			b.Write(appendString(b.AvailableBuffer(), l))
 		}
 	}
 	b.WriteByte(']')
-	d.vals[fd.col0] = Value{Kind: JSON, Text: b.String()}
+	d.vals[fd.col0] = Value{Kind: JSON, Text: d.keep(b.Bytes())}
 }
 
 func compact(v []byte) string {
@@ -589,4 +593,16 @@ func isInt(s string) bool {
 		}
 	}
 	return true
+}
+
+// keep returns b as a string that outlives the scratch buffer: a copy, or
+// while AppendRecord borrows, a view of the record's arena (a grown arena
+// leaves earlier views on the old array, which stays alive through them).
+func (d *Decoder) keep(b []byte) string {
+	if !d.borrow {
+		return string(b)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafeString(d.arena[start:len(d.arena):len(d.arena)])
 }

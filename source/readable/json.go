@@ -134,8 +134,6 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func appendJSONString(b *bytes.Buffer, s string) { b.Write(appendString(nil, s)) }
-
 func jsonCompact(b *bytes.Buffer, v []byte) error { return json.Compact(b, v) }
 
 // Schema is the JSON schema of the readable object (for the Airbyte
