@@ -63,6 +63,7 @@ type Value struct {
 type part struct {
 	json, raw string
 	kind      Kind
+	keyJSON   []byte // `"json":`
 }
 
 // addressParts are an address's parts (v2 object keys, v1 key suffixes).
@@ -130,11 +131,12 @@ func shapeOf(typ string) shape {
 }
 
 type field struct {
-	f      schema.Field
-	name   string
-	sh     shape
-	col0   int // index of its first column
-	labels map[int64]string
+	f       schema.Field
+	name    string
+	keyJSON []byte // `"name":`
+	sh      shape
+	col0    int // index of its first column
+	labels  map[int64]string
 }
 
 // slot is where a raw member goes: a field and, for a v1 suffix key, the
@@ -190,6 +192,10 @@ func NewDecoder(version int, fields []schema.Field, names map[string]string, opt
 			name = baseName(f)
 		}
 		fd := &field{f: f, name: name, sh: shapeOf(f.Type), col0: len(d.cols)}
+		fd.keyJSON = append(appendString(nil, name), ':')
+		for i := range fd.sh.parts {
+			fd.sh.parts[i].keyJSON = append(appendString(nil, fd.sh.parts[i].json), ':')
+		}
 		fd.setLabels(f.Options)
 		for _, p := range fd.sh.parts {
 			cn := name

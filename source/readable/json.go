@@ -28,8 +28,7 @@ func (d *Decoder) AppendJSON(b []byte, vals []Value) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, fd.name)
-		b = append(b, ':')
+		b = append(b, fd.keyJSON...) // `"Name":`, encoded once
 		if len(fd.sh.parts) == 1 {
 			b = appendValue(b, vals[fd.col0])
 			continue
@@ -39,8 +38,7 @@ func (d *Decoder) AppendJSON(b []byte, vals []Value) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, p.json)
-			b = append(b, ':')
+			b = append(b, p.keyJSON...)
 			b = appendValue(b, vals[fd.col0+j])
 		}
 		b = append(b, '}')
