@@ -267,18 +267,37 @@ func (d *Decoder) Decode(rec []byte) ([]Value, error) {
 	}
 	var err error
 	if d.version == 2 {
-		var cf []byte
-		if err = members(rec, func(k, v []byte) {
-			if string(k) == "custom_fields" {
-				cf = v
+		var cfErr error
+		end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
+			if rec[vs] == '{' && string(k) == "custom_fields" {
+				end, err := walk(rec, vs, func(ck []byte, cvs int) int {
+					cve, ok := skipValue(rec, cvs)
+					if !ok {
+						return -1
+					}
+					d.member(ck, rec[cvs:cve])
+					return cve
+				})
+				if err != nil {
+					cfErr = fmt.Errorf("custom_fields: %w", err)
+					return -1
+				}
+				return end
 			}
-		}); err != nil {
-			return nil, err
+			ve, ok := skipValue(rec, vs)
+			if !ok {
+				return -1
+			}
+			return ve
+		})
+		if cfErr != nil {
+			return nil, cfErr
 		}
-		if cf != nil && !isNull(cf) {
-			if err = members(cf, d.member); err != nil {
-				return nil, fmt.Errorf("custom_fields: %w", err)
-			}
+		if err == nil && skipWS(rec, end) != len(rec) {
+			err = errSyntax
+		}
+		if err != nil {
+			return nil, err
 		}
 	} else if err = members(rec, d.member); err != nil {
 		return nil, err

@@ -20,42 +20,63 @@ var errSyntax = errors.New("record is not a JSON object")
 // members calls fn with each member of the JSON object b: its key (the raw
 // bytes between the quotes, escapes undecoded) and its value's bytes.
 func members(b []byte, fn func(key, val []byte)) error {
-	i := skipWS(b, 0)
+	end, err := walk(b, skipWS(b, 0), func(key []byte, vs int) int {
+		ve, ok := skipValue(b, vs)
+		if !ok {
+			return -1
+		}
+		fn(key, b[vs:ve])
+		return ve
+	})
+	if err == nil && skipWS(b, end) != len(b) {
+		err = errSyntax
+	}
+	return err
+}
+
+// walk reads the object starting at b[i]: for each member it calls fn with
+// the key and the index where the value starts; fn returns the index after
+// the value (-1: malformed). It returns the index after the object. Why
+// not members: the decoder reads custom_fields while the top-level walk
+// passes it, instead of skipping it and then reading it again.
+func walk(b []byte, i int, fn func(key []byte, vs int) int) (int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return errSyntax
+		return 0, errSyntax
 	}
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return errSyntax
+			return 0, errSyntax
 		}
 		end, ok := skipString(b, i)
 		if !ok {
-			return errSyntax
+			return 0, errSyntax
 		}
 		key := b[i+1 : end-1]
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return errSyntax
+			return 0, errSyntax
 		}
 		i = skipWS(b, i+1)
-		vend, ok := skipValue(b, i)
-		if !ok {
-			return errSyntax
+		if i >= len(b) {
+			return 0, errSyntax
 		}
-		fn(key, b[i:vend])
+		vend := fn(key, i)
+		if vend < 0 {
+			return 0, errSyntax
+		}
 		i = skipWS(b, vend)
 		if i >= len(b) {
-			return errSyntax
+			return 0, errSyntax
 		}
 		if b[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
 		if b[i] != ',' {
-			return errSyntax
+			return 0, errSyntax
 		}
 		i = skipWS(b, i+1)
 	}
@@ -71,6 +92,18 @@ func skipWS(b []byte, i int) int {
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
 	j := i + 1
+	// Keys and most values are short: a plain loop first, IndexByte after.
+	for n := min(len(b), j+24); j < n; j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			j++
+		}
+	}
+	if j > len(b) {
+		return 0, false
+	}
 	for {
 		// IndexByte is vectorised: long texts (notes) are most of a record.
 		q := bytes.IndexByte(b[j:], '"')
