@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/source/streams"
@@ -74,6 +76,8 @@ type decoders struct {
 	saveMu sync.Mutex // one save at a time (streams start concurrently)
 	notice func(string)
 	rawIDs bool
+	mu     sync.Mutex
+	used   map[string]map[string]string // entity -> hash -> column name, of the decoders made
 }
 
 // decoder is stream's decoder, nil when its records carry no custom fields
@@ -81,6 +85,9 @@ type decoders struct {
 // fatal: the notice says so and the stream is written without readable
 // values (the raw ones are still there).
 func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
+	if isTable(stream) {
+		return nil, nil
+	}
 	st, ok := streams.Lookup(stream)
 	if !ok {
 		return nil, fmt.Errorf("unknown stream %q", stream)
@@ -114,6 +121,12 @@ func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
 		return nil, err
 	}
 	entity := st.FieldsEntity
+	x.mu.Lock()
+	if x.used == nil {
+		x.used = map[string]map[string]string{}
+	}
+	x.used[entity] = names
+	x.mu.Unlock()
 	return readable.NewDecoder(int(st.Version), fs, names, readable.Options{RawIDs: x.rawIDs,
 		Refresh: func() ([]schema.Field, error) { return x.fields.Refresh(x.ctx, entity) }}), nil
 }
@@ -135,6 +148,9 @@ func topKeys(js json.RawMessage) []string {
 // columns are the CSV columns of stream: its schema's standard fields and
 // the readable columns of its custom fields.
 func (x *decoders) columns(stream string) ([]output.Column, error) {
+	if cols, ok := tableColumns[stream]; ok {
+		return cols, nil
+	}
 	st, ok := streams.Lookup(stream)
 	if !ok {
 		return nil, fmt.Errorf("unknown stream %q", stream)
@@ -152,4 +168,78 @@ func (x *decoders) columns(stream string) ([]output.Column, error) {
 		custom = d.Columns()
 	}
 	return output.Columns(js, st.PrimaryKey, custom)
+}
+
+// The definitions as tables (readable.FieldsTable, readable.OptionsTable):
+// written beside the streams by the file formats whose records are
+// readable (CSV; JSONL with --readable), rewritten whole each run, from the
+// definitions the run read anyway (no API cost). The Airbyte output does
+// not get them: its catalog is Pipedrive's streams, and the *_fields
+// streams carry the same definitions and options for a join.
+
+func isTable(name string) bool { return name == readable.FieldsTable || name == readable.OptionsTable }
+
+// tableColumns are the tables' CSV columns (their JSON keys).
+var tableColumns = map[string][]output.Column{
+	readable.FieldsTable:  columnsOf("entity", "field_key", "name", "column", "field_type"),
+	readable.OptionsTable: columnsOf("entity", "field_key", "option_id", "label"),
+}
+
+func columnsOf(keys ...string) []output.Column {
+	out := make([]output.Column, len(keys))
+	for i, k := range keys {
+		out[i] = output.Column{Name: k, Key: k}
+	}
+	return out
+}
+
+// writesTables reports whether the plan's output gets the tables.
+func writesTables(plan Plan) bool {
+	return plan.Format.DecodesFields && !plan.Format.OneFile || plan.Readable && !plan.Format.OneFile
+}
+
+// writeTables writes the two tables of the entities whose decoders the run
+// made, through w as two full-refresh streams.
+func (x *decoders) writeTables(ctx context.Context, w engine.Sink) error {
+	x.mu.Lock()
+	entities := make([]string, 0, len(x.used))
+	for e := range x.used {
+		entities = append(entities, e)
+	}
+	x.mu.Unlock()
+	sort.Strings(entities)
+	var frs, ors []json.RawMessage
+	for _, e := range entities {
+		fs, err := x.fields.Of(ctx, e)
+		if err != nil {
+			return err
+		}
+		x.mu.Lock()
+		names := x.used[e]
+		x.mu.Unlock()
+		f, o := readable.Rows(e, fs, names)
+		for _, r := range f {
+			b, _ := json.Marshal(r)
+			frs = append(frs, b)
+		}
+		for _, r := range o {
+			b, _ := json.Marshal(r)
+			ors = append(ors, b)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		recs []json.RawMessage
+	}{{readable.FieldsTable, frs}, {readable.OptionsTable, ors}} {
+		for _, ev := range []engine.Event{{Kind: engine.StreamStarted, Stream: t.name}, {Kind: engine.Records, Stream: t.name, Records: t.recs},
+			{Kind: engine.Checkpoint, Stream: t.name}, {Kind: engine.StreamComplete, Stream: t.name}} {
+			if ev.Kind == engine.Records && len(ev.Records) == 0 {
+				continue
+			}
+			if err := w.Emit(ctx, ev); err != nil {
+				return fmt.Errorf("write %s: %w", t.name, err)
+			}
+		}
+	}
+	return nil
 }

@@ -85,6 +85,16 @@ func TestRenameKeepsColumnAcrossRuns(t *testing.T) {
 	if !strings.Contains(strings.Join(notices, "\n"), `"Custom enum 11" is now "Priority"`) {
 		t.Errorf("no rename notice: %q", notices)
 	}
+	// The definitions as tables: the field with its stable column and its
+	// new name, and its options with their labels.
+	fieldsCSV, _ := os.ReadFile(filepath.Join(e.out, readable.FieldsTable+".csv"))
+	if !bytes.Contains(fieldsCSV, []byte(",Priority,Custom enum 11,enum,\r\n")) || !bytes.HasPrefix(fieldsCSV, []byte("entity,field_key,name,column,field_type,_extra\r\ndeal,")) {
+		t.Errorf("%s:\n%s", readable.FieldsTable, fieldsCSV)
+	}
+	optsCSV, _ := os.ReadFile(filepath.Join(e.out, readable.OptionsTable+".csv"))
+	if n := bytes.Count(optsCSV, []byte("\r\ndeal,")); n != 8 || !bytes.Contains(optsCSV, []byte(",Ünïcode,")) {
+		t.Errorf("%s has %d deal options (want the 4 of the enum and the 4 of the set):\n%s", readable.OptionsTable, n, optsCSV)
+	}
 	st, _ := e.states.Load("test")
 	book, err := os.ReadFile(filepath.Join(filepath.Dir(st.StatePath()), NamesFile))
 	if err != nil || !bytes.Contains(book, []byte(`"Priority"`)) || !bytes.Contains(book, []byte(`"Custom enum 11"`)) {
