@@ -5,13 +5,15 @@ import (
 	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/pdxhq/pdx/source/internal/jsonscan"
 )
 
 // Why a scanner: a readable run decodes every record, and encoding/json's
 // Unmarshal into a map allocates a string and a RawMessage per key. The
 // decoder only needs the members of one object (the record's top level, or
 // its custom_fields) as byte ranges, so it walks them here, skipping
-// values by bracket depth. Records come from the API client, which has
+// values with source/internal/jsonscan. Records come from the API client, which has
 // checked that they are valid JSON; a malformed one is an error, not a
 // guess.
 
@@ -82,79 +84,17 @@ func walk(b []byte, i int, fn func(key []byte, vs int) int) (int, error) {
 	}
 }
 
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
+// The primitives are jsonscan's (the client's page split uses them too).
 
-// skipString returns the index after the string starting at b[i] == '"'.
+func skipWS(b []byte, i int) int { return jsonscan.SkipSpace(b, i) }
+
 func skipString(b []byte, i int) (int, bool) {
-	j := i + 1
-	// Keys and most values are short: a plain loop first, IndexByte after.
-	for n := min(len(b), j+24); j < n; j++ {
-		switch b[j] {
-		case '"':
-			return j + 1, true
-		case '\\':
-			j++
-		}
-	}
-	if j > len(b) {
-		return 0, false
-	}
-	for {
-		// IndexByte is vectorised: long texts (notes) are most of a record.
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return 0, false
-		}
-		j += q
-		n := 0 // backslashes right before the quote: odd escapes it
-		for k := j - 1; k > i && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1, true
-		}
-		j++
-	}
+	j := jsonscan.SkipString(b, i)
+	return j, j >= 0
 }
 
-// skipValue returns the index after the value starting at b[i].
 func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, ok := skipString(b, j)
-				if !ok {
-					return 0, false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return 0, false
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
-		j++
-	}
+	j := jsonscan.SkipValue(b, i)
 	return j, j > i
 }
 
