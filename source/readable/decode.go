@@ -266,17 +266,16 @@ func (d *Decoder) Decode(rec []byte) ([]Value, error) {
 	}
 	var err error
 	if d.version == 2 {
+		if start, ok := lastMember(rec, "custom_fields"); ok {
+			if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
+				return nil, fmt.Errorf("custom_fields: %w", err)
+			}
+			return d.vals, nil
+		}
 		var cfErr error
 		end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
 			if rec[vs] == '{' && string(k) == "custom_fields" {
-				end, err := walk(rec, vs, func(ck []byte, cvs int) int {
-					cve, ok := skipValue(rec, cvs)
-					if !ok {
-						return -1
-					}
-					d.member(ck, rec[cvs:cve])
-					return cve
-				})
+				end, err := walk(rec, vs, d.memberAt(rec))
 				if err != nil {
 					cfErr = fmt.Errorf("custom_fields: %w", err)
 					return -1
@@ -302,6 +301,18 @@ func (d *Decoder) Decode(rec []byte) ([]Value, error) {
 		return nil, err
 	}
 	return d.vals, nil
+}
+
+// memberAt is member as a walk callback over rec.
+func (d *Decoder) memberAt(rec []byte) func(k []byte, vs int) int {
+	return func(k []byte, vs int) int {
+		ve, ok := skipValue(rec, vs)
+		if !ok {
+			return -1
+		}
+		d.member(k, rec[vs:ve])
+		return ve
+	}
 }
 
 func (d *Decoder) member(k, v []byte) {

@@ -184,3 +184,91 @@ func hex4(b []byte, i int) (rune, bool) {
 }
 
 func isNull(v []byte) bool { return len(v) == 0 || (len(v) == 4 && string(v) == "null") }
+
+// lastMember returns where the value of rec's last top-level member
+// starts, when that member is key and its value an object; ok false
+// otherwise (the caller walks the record from the start). Pipedrive's v2
+// records end with custom_fields: reading back from the end finds it
+// without walking the forty-odd members before it. Going backwards is
+// exact for valid JSON: outside strings every quote closes a string whose
+// opening quote is the previous one not escaped (preceded by an even run
+// of backslashes), and the member before the record's closing brace is a
+// top-level one.
+func lastMember(rec []byte, key string) (start int, ok bool) {
+	e := len(rec) - 1
+	for e >= 0 && isSpace(rec[e]) {
+		e--
+	}
+	if e < 1 || rec[e] != '}' {
+		return 0, false
+	}
+	j := e - 1
+	for j >= 0 && isSpace(rec[j]) {
+		j--
+	}
+	if j < 0 || rec[j] != '}' {
+		return 0, false
+	}
+	depth := 0
+	k := j
+	for ; k >= 0; k-- {
+		switch rec[k] {
+		case '"':
+			q := k
+			for {
+				q = bytes.LastIndexByte(rec[:q], '"')
+				if q < 0 {
+					return 0, false
+				}
+				n := 0
+				for p := q - 1; p >= 0 && rec[p] == '\\'; p-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+			}
+			k = q
+			continue
+		case '}', ']':
+			depth++
+			continue
+		case '{', '[':
+			depth--
+			if depth > 0 {
+				continue
+			}
+		default:
+			continue
+		}
+		break
+	}
+	if k < 0 || rec[k] != '{' {
+		return 0, false
+	}
+	p := k - 1
+	for p >= 0 && isSpace(rec[p]) {
+		p--
+	}
+	if p < 0 || rec[p] != ':' {
+		return 0, false
+	}
+	p--
+	for p >= 0 && isSpace(rec[p]) {
+		p--
+	}
+	q := p - len(key) - 1
+	if q < 0 || rec[p] != '"' || rec[q] != '"' || string(rec[q+1:p]) != key {
+		return 0, false
+	}
+	q--
+	for q >= 0 && isSpace(rec[q]) {
+		q--
+	}
+	if q < 0 || (rec[q] != ',' && !(rec[q] == '{' && q == skipWS(rec, 0))) {
+		return 0, false
+	}
+	return k, true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }

@@ -71,3 +71,64 @@ func TestUnescapeMatchesEncodingJSON(t *testing.T) {
 		t.Error("a bad escape was accepted")
 	}
 }
+
+// slowCF finds custom_fields by walking the record from the start.
+func slowCF(rec []byte) (int, bool) {
+	at, found := -1, false
+	_, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
+		ve, ok := skipValue(rec, vs)
+		if !ok {
+			return -1
+		}
+		if string(k) == "custom_fields" && rec[vs] == '{' {
+			at, found = vs, true
+		} else {
+			found = false // not the last member
+		}
+		return ve
+	})
+	return at, found && err == nil
+}
+
+func TestLastMember(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{`{"id":1,"custom_fields":{"a":{"value":1}}}`, true},
+		{`{"custom_fields":{}}`, true},
+		{` {"id":1 , "custom_fields" : { "a" : "}\"{" } } `, true},
+		{`{"id":1,"custom_fields":{"a":"x\\"}}`, true},
+		{`{"custom_fields":{"a":1},"id":2}`, false},
+		{`{"x":{"custom_fields":{"a":1}}}`, false},
+		{`{"note":"\",\"custom_fields\":{}","custom_fields":null}`, false},
+		{`{"note":"a\"custom_fields\":{\"b\":1}"}`, false},
+		{`{"id":1,"xcustom_fields":{}}`, false},
+	} {
+		got, ok := lastMember([]byte(tc.in), "custom_fields")
+		want, wok := slowCF([]byte(tc.in))
+		if ok != tc.ok || ok != wok || ok && got != want {
+			t.Errorf("%s: lastMember %d %v, walk %d %v, want ok %v", tc.in, got, ok, want, wok, tc.ok)
+		}
+	}
+}
+
+// FuzzLastMember: on valid JSON objects reading back from the end finds
+// custom_fields exactly where the forward walk does (when it is last).
+func FuzzLastMember(f *testing.F) {
+	f.Add([]byte(`{"id":1,"custom_fields":{"a":"}\\\""}}`))
+	f.Add([]byte(`{"n":"\"custom_fields\":{}","custom_fields":{"b":[1,{"c":"]"}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, ok := lastMember(b, "custom_fields")
+		if !ok {
+			return
+		}
+		want, wok := slowCF(b)
+		if !wok || got != want {
+			t.Fatalf("%q: lastMember %d, walk %d %v", b, got, want, wok)
+		}
+	})
+}
