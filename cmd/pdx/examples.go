@@ -62,8 +62,11 @@ var examples = map[string]string{
 	"pdx state": `  pdx state show --stream deals
   pdx state reset --stream deals`,
 
-	"pdx state show": `  # every stream's saved state, as "pdx read --state" takes it
-  pdx state show > state.json
+	"pdx state show": `  # per stream: full or incremental next time, from which cursor, the last run
+  pdx state show
+
+  # the raw state, as "pdx read --state" takes it
+  pdx state show --json > state.json
 
   # one stream of one profile
   pdx state show --profile work --stream deals`,
