@@ -15,6 +15,7 @@ import (
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/oauth"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 )
@@ -183,7 +184,8 @@ func noteEnvToken(errw io.Writer, what string) {
 }
 
 func newAuthStatus(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var verbose bool
+	cmd := &cobra.Command{
 		Use:   "status [--profile NAME]",
 		Short: "Show who the saved credentials belong to and where they are stored",
 		Args:  cobra.NoArgs,
@@ -194,6 +196,14 @@ func newAuthStatus(g *globals) *cobra.Command {
 				return err
 			}
 			st, err := authOf(l).Status(cmd.Context(), l.name)
+			if nl := (*app.NotLoggedInError)(nil); errors.As(err, &nl) {
+				// The plain fact, then (only when it matters) the keyring.
+				fmt.Fprintln(cmd.ErrOrStderr(), "pdx:", nl)
+				if note := nl.Note(verbose); note != "" {
+					fmt.Fprintln(cmd.ErrOrStderr(), "pdx: note:", note)
+				}
+				return withExit(exitFailure, nil)
+			}
 			if !st.Found {
 				return withExit(exitFailure, err)
 			}
@@ -215,7 +225,7 @@ func newAuthStatus(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "User:        %s\n", app.UserLabel(st.Me))
 			fmt.Fprintf(out, "Company:     %s\n", app.CompanyLabel(st.Me))
 			if b := st.Budget; b.Known {
-				fmt.Fprintf(out, "Daily API budget: %d of %d tokens left\n", b.Remaining, b.Limit)
+				fmt.Fprintf(out, "Daily API budget: %s of %s tokens left\n", plural.N(b.Remaining), plural.N(b.Limit))
 			}
 			if len(st.Profiles) > 1 {
 				fmt.Fprintf(out, "Profiles:    %s\n", strings.Join(st.Profiles, ", "))
@@ -223,6 +233,8 @@ func newAuthStatus(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "say why the OS keyring could not be reached, in its own words")
+	return cmd
 }
 
 func newAuthLogout(g *globals) *cobra.Command {
