@@ -1,8 +1,9 @@
 package main
 
 // `pdx auth login|status|logout`: flags and output around app.Auth. The token is
-// read from a hidden prompt or, with --with-token, from stdin; never from an
-// argument (it would sit in the shell history and the process list).
+// read from a hidden prompt or, with --with-token or when stdin is not a
+// terminal, from stdin; never from an argument (it would sit in the shell
+// history and the process list).
 
 import (
 	"errors"
@@ -106,8 +107,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 		Use:   "login [--profile NAME] [--with-token]",
 		Short: "Save a Pipedrive API token for a profile (checked first)",
 		Long: "login asks for your Pipedrive API token (Pipedrive > Personal preferences > API) without echoing it,\n" +
-			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token the token is read\n" +
-			"from stdin instead, e.g. `pdx auth login --with-token < token.txt`. The token is never accepted as an argument.\n\n" +
+			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token, or when stdin is not a\n" +
+			"terminal, the token is read from stdin instead (its first line), e.g. `pdx auth login --with-token < token.txt`\n" +
+			"or `printf '%s\\n' \"$TOKEN\" | pdx auth login`. The token is never accepted as an argument.\n\n" +
 			"Without an OS keyring (containers, headless Linux) the secret goes to a file readable only by you, with a\n" +
 			"warning saying where; PDX_NO_KEYRING=1 chooses that file directly. PIPEDRIVE_API_TOKEN, when set, overrides\n" +
 			"any saved credentials (CI). --oauth signs in with your own Pipedrive app instead (--client-id, browser).",
@@ -124,7 +126,11 @@ func newAuthLogin(g *globals) *cobra.Command {
 			if !useOAuth && (of.refreshStdin || of.clientID != "" || of.redirectURI != "" || of.noBrowser) {
 				return usageErr(errors.New("--client-id, --redirect-uri, --no-browser and --refresh-token-stdin go with --oauth"))
 			}
-			pr := app.NewPrompter(cmd.InOrStdin(), errw, withToken)
+			// A token piped in is read as --with-token reads it
+			// (`echo $TOKEN | pdx auth login`): a stdin that is no
+			// terminal has nobody to ask anyway.
+			implicit := !withToken && !useOAuth && !app.IsTerminal(cmd.InOrStdin())
+			pr := app.NewPrompter(cmd.InOrStdin(), errw, withToken || implicit)
 			out := cmd.OutOrStdout()
 			if useOAuth {
 				in := app.OAuthLogin{Profile: l.name, ClientID: of.clientID, UseRefreshToken: of.refreshStdin,
@@ -141,6 +147,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 				return nil
 			}
 			res, err := authOf(l).LoginToken(cmd.Context(), app.TokenLogin{Profile: l.name, APIBaseURL: baseURL, MakeDefault: makeDefault}, pr)
+			if implicit && errors.Is(err, app.ErrNothingEntered) {
+				return usageErr(errors.New("no terminal to ask for the token and no token on stdin: pipe it in (printf '%s\\n' \"$TOKEN\" | pdx auth login, the same as --with-token), or run this in a terminal"))
+			}
 			if err != nil {
 				return authExit(err)
 			}

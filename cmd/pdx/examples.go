@@ -51,6 +51,9 @@ var examples = map[string]string{
   # a second profile, the token from a file
   pdx auth login --profile work --with-token < token.txt
 
+  # a piped token is read the same way (stdin is not a terminal)
+  printf '%s\n' "$TOKEN" | pdx auth login --profile ci
+
   # your own Pipedrive app (OAuth) in a browser
   pdx auth login --oauth --client-id 1a2b3c4d5e6f`,
 
