@@ -134,7 +134,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 			out := cmd.OutOrStdout()
 			if useOAuth {
 				in := app.OAuthLogin{Profile: l.name, ClientID: of.clientID, UseRefreshToken: of.refreshStdin,
-					RedirectURI: of.redirectURI, OAuthBaseURL: of.baseURL}
+					RedirectURI: of.redirectURI, APIBaseURL: baseURL, OAuthBaseURL: of.baseURL}
 				if !of.noBrowser {
 					in.OpenBrowser = oauthOpenBrowser
 				}
@@ -169,7 +169,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&of.redirectURI, "redirect-uri", "", "OAuth: your app's callback URL (default "+oauth.DefaultRedirectURI+")")
 	cmd.Flags().BoolVar(&of.noBrowser, "no-browser", false, "OAuth: print the sign-in address instead of opening a browser")
 	cmd.Flags().BoolVar(&of.refreshStdin, "refresh-token-stdin", false, "OAuth: skip the browser, read an existing refresh token from stdin (after the client secret with --with-token)")
-	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com; loopback http for tests)")
+	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com, or a loopback --api-base-url itself: the sandbox)")
 	cmd.Flags().MarkHidden("oauth-base-url")
 	cmd.Flags().StringVar(&baseURL, "api-base-url", "", "API root (default https://api.pipedrive.com; loopback http for tests)")
 	cmd.Flags().MarkHidden("api-base-url")
