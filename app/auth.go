@@ -190,7 +190,7 @@ func (e *NotLoggedInError) Note(verbose bool) string {
 	if verbose {
 		return n + "; the keyring said: " + u.Err.Error()
 	}
-	return n + " (--verbose shows the keyring's error)"
+	return n + fmt.Sprintf(" ('pdx auth status --profile %s --verbose' shows the keyring's error)", e.Profile)
 }
 
 // notLoggedIn is the NotLoggedInError of profile name for err (an
