@@ -51,6 +51,9 @@ var examples = map[string]string{
   # a second profile, the token from a file
   pdx auth login --profile work --with-token < token.txt
 
+  # a piped token is read the same way (stdin is not a terminal)
+  printf '%s\n' "$TOKEN" | pdx auth login --profile ci
+
   # your own Pipedrive app (OAuth) in a browser
   pdx auth login --oauth --client-id 1a2b3c4d5e6f`,
 
@@ -62,8 +65,11 @@ var examples = map[string]string{
 	"pdx state": `  pdx state show --stream deals
   pdx state reset --stream deals`,
 
-	"pdx state show": `  # every stream's saved state, as "pdx read --state" takes it
-  pdx state show > state.json
+	"pdx state show": `  # per stream: full or incremental next time, from which cursor, the last run
+  pdx state show
+
+  # the raw state, as "pdx read --state" takes it
+  pdx state show --json > state.json
 
   # one stream of one profile
   pdx state show --profile work --stream deals`,

@@ -105,10 +105,15 @@ OAuth endpoints:      %[1]s/oauth/authorize  %[1]s/oauth/token
 Try:
   curl -s -H 'x-api-token: %[6]s' '%[1]s/api/v2/deals?limit=2'
   curl -s -H 'x-api-token: %[6]s' '%[1]s/v1/users/me'
+  curl -s '%[1]s/v1/users/me?api_token=%[6]s'   # old clients: the token as the api_token query parameter
 
   # pdx against this sandbox, as a profile named "sandbox":
   echo %[6]s | pdx auth login --profile sandbox --with-token --api-base-url %[1]s
   pdx sync --profile sandbox --no-tui --out ./sandbox-data
+
+  # the whole OAuth sign-in, no Pipedrive app needed: the sandbox is its own OAuth
+  # server, takes the client id and secret above and approves in the browser at once
+  echo %[8]s | pdx auth login --profile sandbox-oauth --oauth --with-token --client-id %[7]s --api-base-url %[1]s
 
   # the Airbyte source:
   echo '{"credentials":{"auth_type":"api_token","api_token":"%[6]s"},"api_base_url":"%[1]s"}' > config.json

@@ -139,7 +139,7 @@ func TestSyncBudgetExhaustedExit3(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	show := pdxCLI(t, "", "state", "show")
+	show := pdxCLI(t, "", "state", "show", "--json")
 	if show.code != exitOK || !strings.Contains(show.stdout, `"name": "deals"`) {
 		t.Errorf("no deals state saved: %d %s %s", show.code, show.stdout, show.stderr)
 	}
