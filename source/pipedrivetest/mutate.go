@@ -327,3 +327,27 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 	}
 	return nil
 }
+
+// Purge makes a record vanish from every list and lookup at once, as
+// Pipedrive's purge does 30 days after a soft delete (deals, persons,
+// organizations, activities, products, files; leads and notes too): after
+// it only an id comparison can tell the record is gone. A record deleted
+// before may be purged; purging twice is ErrNotFound.
+func (s *Server) Purge(entity, id string) error {
+	s.data.Lock()
+	defer s.data.Unlock()
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return err
+	}
+	if r, ok := e.get(i); !ok || r.purged {
+		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+	}
+	st, _ := e.touch(i, s.Now().Unix())
+	st.deleted, st.purged = true, true
+	return nil
+}
