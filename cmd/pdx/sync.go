@@ -40,6 +40,7 @@ type syncFlags struct {
 	out       string
 	startDate string
 	reserve   string
+	reconcile bool
 }
 
 func init() {
@@ -67,6 +68,7 @@ func init() {
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
+		fl.BoolVar(&f.reconcile, "reconcile-deletes", false, "after the sync, list the ids that exist and write a tombstone (the key and _pdx_deleted_at) for each record delivered here that Pipedrive purged (default: every reconcile_deletes_days of the profile)")
 		return cmd
 	})
 }
@@ -162,6 +164,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	ctx, stop := commandContext(cmd)
 	defer stop()
 	opts.Stdout = cmd.OutOrStdout()
+	opts.ReconcileDeletes = f.reconcile
 	var sum app.Summary
 	var err error
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {

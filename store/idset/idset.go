@@ -33,6 +33,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/pdxhq/pdx/store/atomicfile"
 )
 
 const header = "# pdx-ids 1 "
@@ -184,28 +187,13 @@ func (s *Store) commit(stream string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(next, s.base(stream)); err != nil {
+	if err := atomicfile.Rename(next, s.base(stream)); err != nil {
 		return fmt.Errorf("id set: %w", err)
-	}
-	if err := syncDir(s.dir); err != nil {
-		return err
 	}
 	for i := g; i >= 1; i-- {
 		if err := os.Remove(s.journal(stream, i)); os.IsNotExist(err) {
 			break
 		}
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("id set: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("id set: sync %s: %w", dir, err)
 	}
 	return nil
 }
@@ -299,4 +287,24 @@ func (s *Store) delivered(stream string) (*merged, error) {
 		srcs = append(srcs, it)
 	}
 	return merge(srcs...)
+}
+
+const lastFile = "last-pass"
+
+// LastPass is when the destination was last reconciled (false: never).
+func (s *Store) LastPass() (time.Time, bool) {
+	b, err := os.ReadFile(filepath.Join(s.dir, lastFile))
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+	return t, err == nil
+}
+
+// MarkPass records a completed reconciliation at t.
+func (s *Store) MarkPass(t time.Time) error {
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, lastFile), []byte(t.UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("id sets: %w", err)
+	}
+	return nil
 }

@@ -75,6 +75,10 @@ type Profile struct {
 	// other users: "10%" of the limit or a number of tokens; "" is
 	// client.DefaultReserve (10%), "0" none.
 	BudgetReserve string `toml:"budget_reserve,omitempty"`
+	// ReconcileDeletesDays makes a sync reconcile deletes (list the ids
+	// that exist, tombstone the purged ones; pdx sync --reconcile-deletes)
+	// when this many days passed since the destination's last pass; 0 never.
+	ReconcileDeletesDays int `toml:"reconcile_deletes_days,omitzero"`
 }
 
 // Config is the whole file.
@@ -327,6 +331,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)
+	}
+	if p.ReconcileDeletesDays < 0 {
+		return fmt.Errorf("reconcile_deletes_days %d: must be 0 (never) or more", p.ReconcileDeletesDays)
 	}
 	return nil
 }
