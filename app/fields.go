@@ -80,5 +80,11 @@ func (f *Fields) columns(ctx context.Context, stream string, notice func(string)
 			}
 		}
 	}
+	if st.Reconciled() != nil {
+		// Tombstones (reconcile.go) carry it: a column of its own.
+		if js, err = schema.WithDeletedAt(js); err != nil {
+			return nil, fmt.Errorf("%s schema: %w", stream, err)
+		}
+	}
 	return output.Columns(js, st.PrimaryKey, fields)
 }

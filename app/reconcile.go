@@ -22,6 +22,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/plural"
+	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/idset"
 	"github.com/pdxhq/pdx/store/output"
@@ -29,7 +30,12 @@ import (
 )
 
 // DeletedAt is the field a tombstone carries besides the primary key.
-const DeletedAt = "_pdx_deleted_at"
+const DeletedAt = schema.DeletedAt
+
+// testHookSealed, when set, runs once a stream's tombstones are durable
+// and sealed, before its state is saved: an error there is a kill between
+// the two (tests).
+var testHookSealed func(stream string) error
 
 // tombstoneBatch is how many tombstones go to the writer per Records event.
 const tombstoneBatch = 500
@@ -251,6 +257,11 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 		}
 	} else if err := p.Seal(pos.Path, pos.Size); err != nil {
 		return err
+	}
+	if testHookSealed != nil {
+		if err := testHookSealed(stream); err != nil {
+			return err
+		}
 	}
 	if err := st.Checkpoint(stream, saved, pos); err != nil {
 		return fmt.Errorf("save state: %w", err)
