@@ -52,6 +52,9 @@ type Store struct {
 	dir  string
 	mu   sync.Mutex
 	logs map[string]*os.File
+	// cur is the journal generation Adds go to while a pass is open (or
+	// after it): one past the generations the pass absorbs.
+	cur map[string]int
 }
 
 // Open opens (creating) the id sets in dir and settles any reconciliation
@@ -60,7 +63,7 @@ func Open(dir string, committed Committed) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("id sets: %w", err)
 	}
-	s := &Store{dir: dir, logs: map[string]*os.File{}}
+	s := &Store{dir: dir, logs: map[string]*os.File{}, cur: map[string]int{}}
 	nexts, _ := filepath.Glob(filepath.Join(dir, "*.ids.next"))
 	for _, n := range nexts {
 		stream := strings.TrimSuffix(filepath.Base(n), ".ids.next")
@@ -120,6 +123,9 @@ func (s *Store) Add(stream string, ids [][]byte) error {
 		g, err := s.gen(stream)
 		if err != nil {
 			return err
+		}
+		if c := s.cur[stream]; c > g+1 {
+			g = c - 1
 		}
 		if f, err = os.OpenFile(s.journal(stream, g+1), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 			return fmt.Errorf("id journal: %w", err)
@@ -195,6 +201,11 @@ func (s *Store) commit(stream string) error {
 			break
 		}
 	}
+	s.mu.Lock()
+	if s.cur[stream] <= g {
+		delete(s.cur, stream)
+	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -234,7 +245,7 @@ func (s *Store) Delivered(stream string) (int, error) {
 	if err := s.closeLog(stream); err != nil {
 		return 0, err
 	}
-	m, err := s.delivered(stream)
+	m, err := s.delivered(stream, -1)
 	if err != nil {
 		return 0, err
 	}
@@ -249,8 +260,9 @@ func (s *Store) Delivered(stream string) (int, error) {
 	}
 }
 
-// delivered merges stream's set with its journal.
-func (s *Store) delivered(stream string) (*merged, error) {
+// delivered merges stream's set with its journals newer than the set, up
+// to generation upTo (-1: all).
+func (s *Store) delivered(stream string, upTo int) (*merged, error) {
 	g, err := s.gen(stream)
 	if err != nil {
 		return nil, err
@@ -259,7 +271,14 @@ func (s *Store) delivered(stream string) (*merged, error) {
 	if f, err := os.Open(s.base(stream)); err == nil {
 		srcs = append(srcs, newLines(f))
 	}
-	if f, err := os.Open(s.journal(stream, g+1)); err == nil {
+	for j := g + 1; upTo < 0 || j <= upTo; j++ {
+		f, err := os.Open(s.journal(stream, j))
+		if os.IsNotExist(err) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("id journal: %w", err)
+		}
 		js := &sorter{dir: s.dir}
 		l := newLines(f)
 		for {

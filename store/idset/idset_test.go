@@ -156,3 +156,42 @@ func TestReconcileSpills(t *testing.T) {
 		t.Errorf("delivered %d, want %d", n, len(listed))
 	}
 }
+
+// Ids added while a pass runs (records delivered after its listing) are
+// not judged by it, and survive its commit and its abort for the next.
+func TestAddDuringPass(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		s, err := Open(t.TempDir(), func(string, string, int64) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Add("deals", ids("1", "2"))
+		p, err := s.Begin("deals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Present([]byte("1"))
+		s.Add("deals", ids("9")) // delivered after the listing
+		var gone []string
+		if err := p.Diff(func(id []byte) error { gone = append(gone, string(id)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(gone, []string{"2"}) {
+			t.Errorf("abort=%v: gone %v, want [2]", abort, gone)
+		}
+		if abort {
+			p.Abort()
+		} else if err := p.Seal("", -1); err != nil {
+			t.Fatal(err)
+		} else if err := p.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"2"}
+		if !abort {
+			want = nil
+		}
+		if got := reconcile(t, s, "deals", []string{"1"}, ""); !slices.Equal(got, append(want, "9")) {
+			t.Errorf("abort=%v: next pass gone %v, want %v", abort, got, append(want, "9"))
+		}
+	}
+}

@@ -13,18 +13,35 @@ import (
 type Pass struct {
 	s      *Store
 	stream string
+	upTo   int // the newest journal generation the pass absorbs
 	listed *sorter
 	gone   int
 	kept   int
 }
 
-// Begin starts a reconciliation of stream.
+// Begin starts a reconciliation of stream. It absorbs the ids added so
+// far; ids added from now on (records delivered while the pass runs, which
+// its listing may not show) go to a newer journal and wait for the next.
 func (s *Store) Begin(stream string) (*Pass, error) {
 	if err := s.closeLog(stream); err != nil {
 		return nil, err
 	}
+	g, err := s.gen(stream)
+	if err != nil {
+		return nil, err
+	}
+	upTo := g + 1 // every journal that exists (an aborted pass leaves two)
+	for {
+		if _, err := os.Stat(s.journal(stream, upTo+1)); err != nil {
+			break
+		}
+		upTo++
+	}
+	s.mu.Lock()
+	s.cur[stream] = upTo + 1
+	s.mu.Unlock()
 	os.Remove(s.base(stream) + ".next")
-	return &Pass{s: s, stream: stream, listed: &sorter{dir: s.dir}}, nil
+	return &Pass{s: s, stream: stream, upTo: upTo, listed: &sorter{dir: s.dir}}, nil
 }
 
 // Present records id as listed now.
@@ -33,11 +50,7 @@ func (p *Pass) Present(id []byte) error { return p.listed.add(id) }
 // Diff calls gone (in id order) for every delivered id not listed, and
 // writes the new set (delivered ∩ listed) to .next, without its footer.
 func (p *Pass) Diff(gone func(id []byte) error) (err error) {
-	g, err := p.s.gen(p.stream)
-	if err != nil {
-		return err
-	}
-	have, err := p.s.delivered(p.stream)
+	have, err := p.s.delivered(p.stream, p.upTo)
 	if err != nil {
 		return err
 	}
@@ -57,7 +70,7 @@ func (p *Pass) Diff(gone func(id []byte) error) (err error) {
 		}
 	}()
 	w := bufio.NewWriterSize(f, 64<<10)
-	w.WriteString(header + strconv.Itoa(g+1) + "\n")
+	w.WriteString(header + strconv.Itoa(p.upTo) + "\n")
 	cur, err := now.next()
 	if err != nil {
 		return err
