@@ -103,31 +103,84 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 	if plan.Format.OneFile {
 		return nil, engine.Result{}, fmt.Errorf("--reconcile-deletes: the %s format writes one file per run; use jsonl, csv or sqlite", plan.Format.Name)
 	}
-	passes := map[string]*idset.Pass{}
-	byListing := map[string][]string{}
-	var names []string
-	for _, cs := range plan.Streams {
-		st, _ := streams.Lookup(cs.Name)
-		if st.Reconciled() == nil || skip[cs.Name] {
-			continue
-		}
-		p, err := ids.Begin(cs.Name)
-		if err != nil {
-			return nil, engine.Result{}, err
-		}
-		passes[cs.Name] = p
-		names = append(names, cs.Name)
-		for _, l := range st.Reconciled() {
-			byListing[l] = append(byListing[l], cs.Name)
-		}
-	}
+	passes, names, err := beginPasses(ids, plan.Streams, skip)
 	defer func() {
 		for _, p := range passes {
-			p.Abort() // a no-op after Commit
+			p.Abort() // the committed ones are deleted from passes
 		}
 	}()
-	if len(passes) == 0 {
-		return nil, engine.Result{}, nil
+	if err != nil || len(passes) == 0 {
+		return nil, engine.Result{}, err
+	}
+	failed, res, err := listPresent(ctx, cl, passes, plan.Concurrency, now)
+	if err != nil {
+		return nil, res, err
+	}
+	w, err := openTombstones(ctx, plan, names, o, cl, notice)
+	if err != nil {
+		return nil, res, err
+	}
+	at := now().UTC().Format(time.RFC3339)
+	var out []Reconciled
+	for _, n := range names {
+		rc := Reconciled{Stream: n, Err: listingFailed(n, failed)}
+		st, _ := streams.Lookup(n)
+		if rc.Err == nil {
+			rc.Err = tombstone(ctx, w, o.State, passes[n], n, st.PrimaryKey[0], at)
+		}
+		p := passes[n]
+		rc.Gone, rc.Kept = p.Counts()
+		if rc.Err != nil {
+			rc.Gone = 0
+			notice(fmt.Sprintf("%s: delete reconciliation failed: %v", n, rc.Err))
+		} else {
+			delete(passes, n)
+			notice(fmt.Sprintf("%s: %s of %s delivered here gone from Pipedrive, tombstoned", n, plural.Count(int64(rc.Gone), "id"), strconv.Itoa(rc.Gone+rc.Kept)))
+		}
+		out = append(out, rc)
+	}
+	ferr := w.Finish(nil)
+	for _, rc := range out {
+		if rc.Err != nil {
+			return out, res, errors.Join(ferr, fmt.Errorf("reconcile deletes: %s: %w", rc.Stream, rc.Err))
+		}
+	}
+	if ferr == nil {
+		ferr = ids.MarkPass(now())
+	}
+	return out, res, ferr
+}
+
+// beginPasses starts a pass for every reconcilable stream of cs not in skip.
+func beginPasses(ids *idset.Store, cs []engine.ConfiguredStream, skip map[string]bool) (map[string]*idset.Pass, []string, error) {
+	passes := map[string]*idset.Pass{}
+	var names []string
+	for _, c := range cs {
+		st, _ := streams.Lookup(c.Name)
+		if st.Reconciled() == nil || skip[c.Name] || passes[c.Name] != nil {
+			continue
+		}
+		p, err := ids.Begin(c.Name)
+		if err != nil {
+			return passes, names, err
+		}
+		passes[c.Name] = p
+		names = append(names, c.Name)
+	}
+	return passes, names, nil
+}
+
+// listPresent reads every listing the passes need in full (the streams'
+// ordinary reads, 500 a page; only the keys are kept) and feeds each id to
+// the passes of the streams it vouches for. failed are the listings that
+// did not complete: their passes must not tombstone anything.
+func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idset.Pass, concurrency int, now func() time.Time) (map[string]bool, engine.Result, error) {
+	byListing := map[string][]string{}
+	for n := range passes {
+		st, _ := streams.Lookup(n)
+		for _, l := range st.Reconciled() {
+			byListing[l] = append(byListing[l], n)
+		}
 	}
 	var listing []engine.ConfiguredStream
 	for _, s := range streams.Names() {
@@ -163,53 +216,32 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 	})
 	// The observers (UI, progress lines) are not told: they would see the
 	// streams start a second time; the notices say what the pass found.
-	res, err := engine.Run(ctx, engine.Options{Client: cl, Streams: listing, Sink: collect, Now: now, Concurrency: plan.Concurrency})
+	res, err := engine.Run(ctx, engine.Options{Client: cl, Streams: listing, Sink: collect, Now: now, Concurrency: concurrency})
 	if err != nil {
-		return nil, res, fmt.Errorf("reconcile deletes: list ids: %w", err)
+		return failed, res, fmt.Errorf("reconcile deletes: list ids: %w", err)
 	}
 	for _, r := range res.Streams {
 		if !r.Complete {
 			failed[r.Name] = true
 		}
 	}
-	w, err := openTombstones(ctx, plan, names, o, cl, notice)
-	if err != nil {
-		return nil, res, err
-	}
-	at := now().UTC().Format(time.RFC3339)
-	var out []Reconciled
-	for _, n := range names {
-		rc := Reconciled{Stream: n}
-		st, _ := streams.Lookup(n)
-		for _, l := range st.Reconciled() {
-			if failed[l] {
-				rc.Err = fmt.Errorf("the %s listing did not complete: nothing tombstoned", l)
-			}
-		}
-		if rc.Err == nil {
-			rc.Err = tombstone(ctx, w, o.State, passes[n], n, st.PrimaryKey[0], at)
-		}
-		p := passes[n]
-		rc.Gone, rc.Kept = p.Counts()
-		if rc.Err != nil {
-			rc.Gone = 0
-			notice(fmt.Sprintf("%s: delete reconciliation failed: %v", n, rc.Err))
-		} else {
-			delete(passes, n)
-			notice(fmt.Sprintf("%s: %s of %s delivered here gone from Pipedrive, tombstoned", n, plural.Count(int64(rc.Gone), "id"), strconv.Itoa(rc.Gone+rc.Kept)))
-		}
-		out = append(out, rc)
-	}
-	ferr := w.Finish(nil)
-	for _, rc := range out {
-		if rc.Err != nil {
-			return out, res, errors.Join(ferr, fmt.Errorf("reconcile deletes: %s: %w", rc.Stream, rc.Err))
+	return failed, res, nil
+}
+
+// listingFailed says why stream's pass must not tombstone (nil: it may).
+func listingFailed(stream string, failed map[string]bool) error {
+	st, _ := streams.Lookup(stream)
+	for _, l := range st.Reconciled() {
+		if failed[l] {
+			return fmt.Errorf("the %s listing did not complete: nothing tombstoned", l)
 		}
 	}
-	if ferr == nil {
-		ferr = ids.MarkPass(now())
-	}
-	return out, res, ferr
+	return nil
+}
+
+// tombstoneJSON is the tombstone of id (raw JSON) in a stream keyed by key.
+func tombstoneJSON(key string, id []byte, at string) json.RawMessage {
+	return json.RawMessage(`{"` + key + `":` + string(id) + `,"` + DeletedAt + `":"` + at + `"}`)
 }
 
 // tombstone hands stream's gone ids to w and commits the pass: the
@@ -229,7 +261,7 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	}
 	err := p.Diff(func(id []byte) error {
 		n++
-		batch = append(batch, json.RawMessage(`{"`+key+`":`+string(id)+`,"`+DeletedAt+`":"`+at+`"}`))
+		batch = append(batch, tombstoneJSON(key, id, at))
 		if len(batch) >= tombstoneBatch {
 			return flush()
 		}

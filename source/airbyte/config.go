@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ type Config struct {
 	// "10%" of the limit or a number of tokens (client.ParseReserve);
 	// "" is client.DefaultReserve.
 	BudgetReserve string `json:"budget_reserve,omitempty"`
+	// ReconcileDeletes: tombstone the purged ids delivered before, kept in
+	// IDsDir (absolute, persisting between reads).
+	ReconcileDeletes bool   `json:"reconcile_deletes,omitempty"`
+	IDsDir           string `json:"ids_dir,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -83,6 +88,8 @@ type rawConfig struct {
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
 	BudgetReserve        *string         `json:"budget_reserve"`
+	ReconcileDeletes     *bool           `json:"reconcile_deletes"`
+	IDsDir               *string         `json:"ids_dir"`
 }
 
 type oldCredentials struct {
@@ -156,6 +163,15 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
+	}
+	if raw.ReconcileDeletes != nil {
+		c.ReconcileDeletes = *raw.ReconcileDeletes
+	}
+	if raw.IDsDir != nil {
+		c.IDsDir = *raw.IDsDir
+	}
+	if c.ReconcileDeletes && !filepath.IsAbs(c.IDsDir) {
+		return nil, configErr("reconcile_deletes needs ids_dir, an absolute directory that persists between reads (got %q)", c.IDsDir)
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
