@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pdxhq/pdx/source/airbyte"
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/schema"
 )
 
@@ -111,6 +112,20 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 		return c.Fail("Cannot set up the Pipedrive connection", err)
 	}
 	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency}
-	res, runErr := plan.execute(ctx, cl, rp.State, rp.Sink(c), nil, nil)
-	return c.FinishRead(rp, res, runErr)
+	var sink engine.Sink = rp.Sink(c)
+	rr, err := startReadReconcile(ctx, c.Config(), rp.Streams, cl, sink, rp.Concurrency)
+	if err != nil {
+		return c.Fail("Cannot reconcile deletes", err)
+	}
+	if rr != nil {
+		sink = rr
+	}
+	res, runErr := plan.execute(ctx, cl, rp.State, sink, nil, nil)
+	code = c.FinishRead(rp, res, runErr)
+	if rr != nil {
+		if err := rr.finish(&res); err != nil && code == airbyte.ExitOK {
+			return c.Fail("Cannot save the delivered ids", err)
+		}
+	}
+	return code
 }
