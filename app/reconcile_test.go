@@ -233,3 +233,42 @@ func TestReconcileTokens(t *testing.T) {
 		t.Errorf("%.1f tokens per 1,000 ids: the listing does not read full pages", per)
 	}
 }
+
+// TestReconcileCSV: tombstones are CSV rows with the key and the
+// _pdx_deleted_at column (declared from the first run on), nothing else.
+func TestReconcileCSV(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 9, Scale: 200})
+	p := e.prof
+	p.Format, p.OutDir, p.Streams = "csv", e.out, []string{"persons", "notes"}
+	if _, err := e.reconcileRun(t, p, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"4", "9"} {
+		if err := e.srv.Purge("persons", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sum, err := e.reconcileRun(t, p, true); err != nil || !sum.OK() {
+		t.Fatalf("reconcile: %v", err)
+	}
+	rows := readCSVRows(t, filepath.Join(e.out, "persons.csv"))
+	col := slices.Index(rows[0], DeletedAt)
+	if col < 0 {
+		t.Fatalf("persons.csv has no %s column: %v", DeletedAt, rows[0])
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		if r[col] == "" {
+			continue
+		}
+		got = append(got, r[0])
+		for i, c := range r {
+			if i != 0 && i != col && c != "" {
+				t.Errorf("tombstone row %v has %q in %s", r, c, rows[0][i])
+			}
+		}
+	}
+	if !slices.Equal(got, []string{"4", "9"}) {
+		t.Errorf("tombstone rows for %v, want [4 9]", got)
+	}
+}
