@@ -15,6 +15,7 @@ import (
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/state"
 )
 
 // reconciledStreams are the streams the reconciliation tests sync.
@@ -58,7 +59,8 @@ func keyString(v json.RawMessage) string {
 	return string(v)
 }
 
-func (e *env) reconcileRun(t *testing.T, p profile.Profile, reconcile bool) (Summary, error) {
+// planState is p's plan and its destination's state.
+func (e *env) planState(t *testing.T, p profile.Profile) (Plan, *state.Profile) {
 	t.Helper()
 	pl, err := PlanSync(p)
 	if err != nil {
@@ -68,6 +70,12 @@ func (e *env) reconcileRun(t *testing.T, p profile.Profile, reconcile bool) (Sum
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pl, st
+}
+
+func (e *env) reconcileRun(t *testing.T, p profile.Profile, reconcile bool) (Summary, error) {
+	t.Helper()
+	pl, st := e.planState(t, p)
 	return Run(context.Background(), Options{ProfileName: "test", Profile: p, Plan: &pl, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st, ReconcileDeletes: reconcile})
 }
 
