@@ -29,7 +29,7 @@ func TestReconcileScale(t *testing.T) {
 	p.Format, p.OutDir, p.Streams = "jsonl", e.out, []string{"deals"}
 	// The deals delivered: every listed id, journaled the way the saver does
 	// (a full 1M-deal JSONL sync first would only measure the writer).
-	pl, st := e.planState(t, p)
+	pl, st := e.planState(t, p, p)
 	ids, err := idset.Open(st.IDsDir(), func(string, string, int64) bool { return true })
 	if err != nil {
 		t.Fatal(err)

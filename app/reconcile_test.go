@@ -59,14 +59,15 @@ func keyString(v json.RawMessage) string {
 	return string(v)
 }
 
-// planState is p's plan and its destination's state.
-func (e *env) planState(t *testing.T, p profile.Profile) (Plan, *state.Profile) {
+// planState is p's plan and its destination's state (saved: the profile
+// as saved).
+func (e *env) planState(t *testing.T, saved, p profile.Profile) (Plan, *state.Profile) {
 	t.Helper()
 	pl, err := PlanSync(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := DestState(e.states, "test", p, pl)
+	st, err := DestState(e.states, "test", saved, pl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func (e *env) planState(t *testing.T, p profile.Profile) (Plan, *state.Profile) 
 
 func (e *env) reconcileRun(t *testing.T, p profile.Profile, reconcile bool) (Summary, error) {
 	t.Helper()
-	pl, st := e.planState(t, p)
+	pl, st := e.planState(t, p, p)
 	return Run(context.Background(), Options{ProfileName: "test", Profile: p, Plan: &pl, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st, ReconcileDeletes: reconcile})
 }
 
