@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/store/idset"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/state"
@@ -279,5 +280,43 @@ func TestReconcileCSV(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"4", "9"}) {
 		t.Errorf("tombstone rows for %v, want [4 9]", got)
+	}
+}
+
+func TestReconcileDue(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		flag bool
+		days int
+		last time.Duration // since the last pass; 0: never
+		ids  bool
+		want bool
+	}{
+		{"flag", true, 0, 0, true, true},
+		{"no setting", false, 0, 0, true, false},
+		{"never reconciled", false, 7, 0, true, true},
+		{"one day ago", false, 7, 24 * time.Hour, true, false},
+		{"eight days ago", false, 7, 8 * 24 * time.Hour, true, true},
+		{"no destination", false, 7, 0, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ids *idset.Store
+			if tc.ids {
+				var err error
+				if ids, err = idset.Open(t.TempDir(), func(string, string, int64) bool { return true }); err != nil {
+					t.Fatal(err)
+				}
+				if tc.last > 0 {
+					if err := ids.MarkPass(now.Add(-tc.last)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			o := Options{ReconcileDeletes: tc.flag, Profile: profile.Profile{ReconcileDeletesDays: tc.days}}
+			if got := reconcileDue(o, ids, now); got != tc.want {
+				t.Errorf("due %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
