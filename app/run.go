@@ -232,7 +232,11 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		sum.Streams = append(sum.Streams, ss)
 	}
 	sum.Files = w.Files()
-	if ferr == nil && !sum.Interrupted && reconcileDue(o, ids, now()) {
+	// Not after a budget stop: the listing would spend what is left for others.
+	if sum.BudgetExhausted && o.ReconcileDeletes {
+		notice("delete reconciliation skipped: the daily API budget ran out; it runs with the next sync")
+	}
+	if ferr == nil && !sum.Interrupted && !sum.BudgetExhausted && reconcileDue(o, ids, now()) {
 		skip := map[string]bool{}
 		for _, ss := range sum.Streams {
 			skip[ss.Name] = !ss.Complete
