@@ -180,7 +180,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		defer ids.Close()
 	}
 	if o.ReconcileDeletes && ids == nil {
-		return Summary{}, fmt.Errorf("--reconcile-deletes needs a destination directory: standard output keeps no record of what it delivered")
+		return Summary{}, fmt.Errorf("--reconcile-deletes needs a destination that keeps state (a profile's output directory; not standard output or the demo): only there does pdx know what it delivered")
 	}
 	saved := o.State.Streams()
 	run := o.State.Run()
