@@ -28,6 +28,7 @@ import (
 // and emits the tombstones found by the listing.
 type readReconcile struct {
 	inner  engine.Sink
+	raw    engine.Sink // the protocol sink under inner's decoding, for tombstones
 	ids    *idset.Store
 	mu     sync.Mutex
 	passes map[string]*idset.Pass
@@ -37,7 +38,7 @@ type readReconcile struct {
 
 // startReadReconcile opens cfg's ids, lists the configured reconcilable
 // streams' ids and prepares their tombstones; nil when not configured.
-func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.ConfiguredStream, cl *client.Client, inner engine.Sink, concurrency int) (*readReconcile, error) {
+func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.ConfiguredStream, cl *client.Client, inner, raw engine.Sink, concurrency int) (*readReconcile, error) {
 	if cfg == nil || !cfg.ReconcileDeletes {
 		return nil, nil
 	}
@@ -45,7 +46,7 @@ func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.Co
 	if err != nil {
 		return nil, err
 	}
-	r := &readReconcile{inner: inner, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{}}
+	r := &readReconcile{inner: inner, raw: raw, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{}}
 	passes, names, err := beginPasses(ids, rs, nil)
 	r.passes = passes
 	if err != nil {
@@ -119,7 +120,7 @@ func (r *readReconcile) send(ctx context.Context, stream string) error {
 	for sc.Scan() {
 		batch = append(batch, json.RawMessage(append([]byte(nil), sc.Bytes()...)))
 		if len(batch) == tombstoneBatch {
-			if err := r.inner.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
+			if err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
 				return err
 			}
 			batch = nil
@@ -129,7 +130,7 @@ func (r *readReconcile) send(ctx context.Context, stream string) error {
 		return fmt.Errorf("reconcile deletes: %s: %w", stream, err)
 	}
 	if len(batch) > 0 {
-		if err := r.inner.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
+		if err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
 			return err
 		}
 	}

@@ -319,8 +319,15 @@ func openTombstones(ctx context.Context, plan Plan, names []string, o Options, c
 		}
 		t.Specs[n] = output.Stream{ResumeSize: size}
 	}
-	fields := NewFields(cl)
-	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
+	// The same columns as the sync's writer (CSV appends under its header);
+	// tombstones carry no custom field to decode.
+	book, err := loadNames(o.State)
+	if err != nil {
+		return nil, err
+	}
+	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
+		save: func() error { return saveNames(o.State, book) }}
+	t.Columns, t.Decoder = x.columns, x.decoder
 	w, err := plan.Format.Open(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile deletes: open %s: %w", strings.TrimSpace(plan.Format.Name), err)

@@ -17,6 +17,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/plural"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -40,6 +41,8 @@ type syncFlags struct {
 	out       string
 	startDate string
 	reserve   string
+	readable  bool
+	rawIDs    bool
 	reconcile bool
 }
 
@@ -53,8 +56,8 @@ func init() {
 				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
 				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
 				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n" +
-				"CSV columns are fixed when a file is created (custom fields as \"Name (hash8)\"); fields that appear\n" +
-				"later go to the last column, _extra, as JSON. A killed run is safe to repeat: files are repaired\n" +
+				"CSV columns are fixed when a file is created (custom fields by name, values as labels; --raw-ids for ids);\n" +
+				"fields that appear later go to the last column, _extra, as JSON. A killed run is safe to repeat: files are repaired\n" +
 				"and the sync resumes from the last saved state.\n\n" +
 				"Exit codes: 0 ok, 1 a stream failed, 2 usage error, 3 daily API budget exhausted (state saved).",
 			Args: cobra.NoArgs,
@@ -68,6 +71,8 @@ func init() {
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
 		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
+		fl.BoolVar(&f.readable, "readable", false, "jsonl/airbyte: add decoded custom fields (names, labels) as "+readable.Key+" beside the API's values")
+		fl.BoolVar(&f.rawIDs, "raw-ids", false, "csv: write enum/set option ids instead of their labels")
 		fl.BoolVar(&f.reconcile, "reconcile-deletes", false, "after the sync, list the ids that exist and write a tombstone (the key and _pdx_deleted_at) for each record delivered here that Pipedrive purged (default: every reconcile_deletes_days of the profile)")
 		return cmd
 	})
@@ -115,6 +120,8 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if f.out != "" {
 		p.OutDir = f.out
 	}
+	p.Readable = p.Readable || f.readable
+	p.RawIDs = p.RawIDs || f.rawIDs
 	return p, nil
 }
 

@@ -68,6 +68,9 @@ type Config struct {
 	// "10%" of the limit or a number of tokens (client.ParseReserve);
 	// "" is client.DefaultReserve.
 	BudgetReserve string `json:"budget_reserve,omitempty"`
+	// Readable adds each record's decoded custom fields (names, option
+	// labels, typed parts) as _pdx_readable, declared in the catalog.
+	Readable bool `json:"readable,omitempty"`
 	// ReconcileDeletes: tombstone the purged ids delivered before, kept in
 	// IDsDir (absolute, persisting between reads).
 	ReconcileDeletes bool   `json:"reconcile_deletes,omitempty"`
@@ -88,6 +91,7 @@ type rawConfig struct {
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
 	BudgetReserve        *string         `json:"budget_reserve"`
+	Readable             *bool           `json:"readable"`
 	ReconcileDeletes     *bool           `json:"reconcile_deletes"`
 	IDsDir               *string         `json:"ids_dir"`
 }
@@ -160,6 +164,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.BudgetReserve != nil {
 		c.BudgetReserve = *raw.BudgetReserve
+	}
+	if raw.Readable != nil {
+		c.Readable = *raw.Readable
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
