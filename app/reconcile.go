@@ -251,9 +251,17 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	saved := st.Streams()[stream]
 	var batch []json.RawMessage
 	n := 0
+	started := false
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if !started {
+			// Every writer sees a stream start before its records.
+			started = true
+			if err := w.Emit(ctx, engine.Event{Kind: engine.StreamStarted, Stream: stream, Message: "delete reconciliation: tombstones"}); err != nil {
+				return err
+			}
 		}
 		err := w.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch})
 		batch = batch[:0]
