@@ -43,6 +43,7 @@ type syncFlags struct {
 	reserve   string
 	readable  bool
 	rawIDs    bool
+	reconcile bool
 }
 
 func init() {
@@ -72,6 +73,7 @@ func init() {
 		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
 		fl.BoolVar(&f.readable, "readable", false, "jsonl/airbyte: add decoded custom fields (names, labels) as "+readable.Key+" beside the API's values")
 		fl.BoolVar(&f.rawIDs, "raw-ids", false, "csv: write enum/set option ids instead of their labels")
+		fl.BoolVar(&f.reconcile, "reconcile-deletes", false, "after the sync, list the ids that exist and write a tombstone (the key and _pdx_deleted_at) for each record delivered here that Pipedrive purged (default: every reconcile_deletes_days of the profile)")
 		return cmd
 	})
 }
@@ -169,6 +171,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	ctx, stop := commandContext(cmd)
 	defer stop()
 	opts.Stdout = cmd.OutOrStdout()
+	opts.ReconcileDeletes = f.reconcile
 	var sum app.Summary
 	var err error
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {

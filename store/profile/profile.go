@@ -80,6 +80,10 @@ type Profile struct {
 	Readable bool `toml:"readable,omitzero"`
 	// RawIDs writes enum and set option ids instead of labels in CSV.
 	RawIDs bool `toml:"raw_ids,omitzero"`
+	// ReconcileDeletesDays makes a sync reconcile deletes (list the ids
+	// that exist, tombstone the purged ones; pdx sync --reconcile-deletes)
+	// when this many days passed since the destination's last pass; 0 never.
+	ReconcileDeletesDays int `toml:"reconcile_deletes_days,omitzero"`
 }
 
 // Config is the whole file.
@@ -332,6 +336,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)
+	}
+	if p.ReconcileDeletesDays < 0 {
+		return fmt.Errorf("reconcile_deletes_days %d: must be 0 (never) or more", p.ReconcileDeletesDays)
 	}
 	return nil
 }
