@@ -67,18 +67,27 @@ func (f *Fields) columns(ctx context.Context, stream string, notice func(string)
 	if err != nil {
 		return nil, err
 	}
-	var fields []schema.Field
-	if st.FieldsEntity != "" {
-		fields, err = f.Of(ctx, st.FieldsEntity)
-		if err != nil {
-			notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values go to the %s column", stream, err, output.ExtraColumn))
-			fields = nil
-		}
-		if len(fields) > 0 && schema.HasCustomSlot(js, int(st.Version)) {
-			if js, err = schema.WithCustomFields(js, int(st.Version), fields); err != nil {
-				return nil, fmt.Errorf("%s schema: %w", stream, err)
-			}
+	fields := f.of(ctx, stream, fmt.Sprintf("custom values go to the %s column", output.ExtraColumn), notice)
+	if len(fields) > 0 && schema.HasCustomSlot(js, int(st.Version)) {
+		if js, err = schema.WithCustomFields(js, int(st.Version), fields); err != nil {
+			return nil, fmt.Errorf("%s schema: %w", stream, err)
 		}
 	}
 	return output.Columns(js, st.PrimaryKey, fields)
+}
+
+// of returns the custom fields of stream (nil when it has none). Names that
+// cannot be read are not fatal: the notice says so, and what the format
+// does instead (fallback).
+func (f *Fields) of(ctx context.Context, stream, fallback string, notice func(string)) []schema.Field {
+	st, ok := streams.Lookup(stream)
+	if !ok || st.FieldsEntity == "" {
+		return nil
+	}
+	fields, err := f.Of(ctx, st.FieldsEntity)
+	if err != nil {
+		notice(fmt.Sprintf("%s: custom field names unavailable (%v); %s", stream, err, fallback))
+		return nil
+	}
+	return fields
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -302,6 +303,9 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 	}
 	fields := NewFields(cl)
 	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
+	t.Fields = func(stream string) ([]schema.Field, error) {
+		return fields.of(ctx, stream, "custom field columns are named by their keys", notice), nil
+	}
 	return f.Open(ctx, t)
 }
 
