@@ -205,6 +205,11 @@ func Summary(w io.Writer, s app.Summary) {
 		fmt.Fprintf(w, "output: %s on stdout\n", stdoutFormat(s.Format))
 	case len(s.Files) > 0:
 		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
+		if f, ok := output.Lookup(s.Format); ok && f.HowToOpen != nil {
+			for _, c := range f.HowToOpen(s.Files) {
+				fmt.Fprintf(w, "  open: %s\n", c)
+			}
+		}
 	}
 	if s.Budget.Known {
 		fmt.Fprintf(w, "daily API budget: %s of %s tokens left\n", count(s.Budget.Remaining), count(s.Budget.Limit))

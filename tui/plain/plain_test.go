@@ -80,6 +80,9 @@ func TestSummary(t *testing.T) {
 		{"budget", app.Summary{Format: "csv", BudgetExhausted: true, BudgetReset: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
 			Streams: []app.StreamSummary{{Name: "deals", Mode: engine.FullRefresh, Err: errors.New("budget exhausted")}}},
 			[]string{"full", "FAILED: budget exhausted", "budget is used up; state is saved", "run the same command again"}},
+		{"sqlite", app.Summary{Format: "sqlite", OutDir: "/out", Files: []string{"/out/pipedrive.sqlite"},
+			Streams: []app.StreamSummary{{Name: "deals", Complete: true}}},
+			[]string{"1 file(s) in /out\n  open: sqlite3 /out/pipedrive.sqlite\n  open: duckdb /out/pipedrive.sqlite\n", `  open: python3 -c 'import sqlite3, pandas; print(pandas.read_sql("select * from deals", sqlite3.connect("/out/pipedrive.sqlite")))'`}},
 		{"airbyte stdout", app.Summary{Format: "airbyte", Interrupted: true, Streams: []app.StreamSummary{{Name: "x"}}},
 			[]string{"Airbyte messages on stdout", "Interrupted; state is saved"}},
 		// A long error is cut on a character boundary, never inside one.
