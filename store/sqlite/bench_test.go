@@ -68,6 +68,7 @@ func benchWrite(b *testing.B, s engine.Sink, same bool) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if !same {
 			renumber(p, i)
@@ -82,7 +83,11 @@ func benchWrite(b *testing.B, s engine.Sink, same bool) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)*float64(len(p))/b.Elapsed().Seconds(), "records/s")
+	records := float64(b.N) * float64(len(p))
+	b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(records/cpu.Seconds(), "records/cpu-s")
+	}
 }
 
 func BenchmarkDealsJSONL(b *testing.B) {
