@@ -28,6 +28,7 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 type table struct {
 	name    string
 	pkKeys  map[string]bool
+	keys    map[string]*keyCols // top-level key -> everything the write path needs, in one lookup
 	cols    []Column
 	pk      []int            // indexes of the primary key columns in cols
 	byKey   map[string][]int // top-level key -> columns holding its whole value
@@ -77,16 +78,35 @@ func (t *table) stageName() string { return "_pdx_stage_" + t.name }
 func (t *table) index(i int) {
 	c := t.cols[i]
 	t.taken[strings.ToLower(c.Name)] = true
+	kc := t.keyCols(c.Key)
 	if c.Sub == "" {
 		t.byKey[c.Key] = append(t.byKey[c.Key], i)
+		kc.whole = t.byKey[c.Key]
 		return
 	}
 	m := t.bySub[c.Key]
 	if m == nil {
 		m = map[string][]int{}
 		t.bySub[c.Key] = m
+		kc.subs = m
 	}
 	m[c.Sub] = append(m[c.Sub], i)
+}
+
+// keyCols is what a top-level record key maps to.
+type keyCols struct {
+	whole []int            // columns holding its whole value
+	subs  map[string][]int // columns holding one member of its object
+	pk    bool             // a primary key
+}
+
+func (t *table) keyCols(key string) *keyCols {
+	kc := t.keys[key]
+	if kc == nil {
+		kc = &keyCols{pk: t.pkKeys[key]}
+		t.keys[key] = kc
+	}
+	return kc
 }
 
 // uniqueName returns name, or name_2, name_3... when a column has it.
@@ -105,7 +125,7 @@ func (t *table) uniqueName(name string) string {
 // current transaction: creates them, adds new columns, records type changes,
 // and prepares the statements.
 func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column) (*table, error) {
-	t := &table{name: st.Name, pkKeys: map[string]bool{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
+	t := &table{name: st.Name, pkKeys: map[string]bool{}, keys: map[string]*keyCols{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
 		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
 		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
 	for _, k := range st.PrimaryKey {
