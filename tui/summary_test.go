@@ -144,6 +144,13 @@ func TestSummarizeOpenLines(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
 	}
+	// On a narrow screen a long command wraps, indented under itself.
+	res.Open = []string{"python3 -c 'import sqlite3, pandas; print(pandas.read_sql(\"select * from deals\", sqlite3.connect(\"/out/pipedrive.sqlite\")))'"}
+	_, text = summarize(&fakeBackend{}, plan, snap, res, nil, false, false, time.Second, NewStyles(true), 60)
+	text = ansi.Strip(text)
+	if !strings.Contains(text, "Open   python3 -c 'import sqlite3, pandas;\n       ") {
+		t.Errorf("the long command does not wrap under itself:\n%s", text)
+	}
 }
 
 func TestSummarizeGroupsFailures(t *testing.T) {
