@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pdxhq/pdx/source/airbyte"
-	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/store/sqlite"
 )
 
@@ -27,63 +22,16 @@ func TestSyncKillAndResumeSQLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real process; skipped with -short")
 	}
-	bin := buildPDX(t)
-	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 43, Scale: 2000, Plan: pipedrivetest.PlanUltimate, Latency: 10 * time.Millisecond})
-	t.Cleanup(srv.Close)
-	root := t.TempDir()
-	cfgDir, stateDir, out := filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
-	os.MkdirAll(cfgDir, 0o700)
-	streamsUsed := []string{"deals", "persons", "notes", "activities"}
-	cfg := fmt.Sprintf("default_profile = \"main\"\n[profiles.main]\nauth_type = \"token\"\napi_base_url = %q\nout_dir = %q\nformat = \"sqlite\"\nstreams = [\"deals\", \"persons\", \"notes\", \"activities\"]\nmode = \"incremental\"\n[profiles.main.stream_modes]\npersons = \"full\"\n", srv.URL(), out)
-	if err := os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "PDX_CONFIG_DIR="+cfgDir, "PDX_STATE_DIR="+stateDir, "PDX_NO_KEYRING=1",
-		"PIPEDRIVE_API_TOKEN="+srv.Token(), "HOME="+root, "XDG_CONFIG_HOME="+root, "XDG_STATE_HOME="+root)
+	k := newKillRun(t, 43, "sqlite")
+	srv, stateDir, out, start := k.srv, k.stateDir, k.out, k.start
 	dbPath := filepath.Join(out, sqlite.FileName)
 	personsWant := len(srv.Records("persons"))
-
-	start := func() (*exec.Cmd, *bytes.Buffer, chan error) {
-		cmd := exec.Command(bin, "sync", "--no-tui")
-		cmd.Env = env
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		return cmd, &errb, done
-	}
 	// The database and its WAL grow with every page written.
 	size := func() int64 { return fileSize(dbPath) + fileSize(dbPath+"-wal") }
 	var stderrs []string
-	for i, grow := range []int64{1, 300_000, 900_000, 500_000, 1_200_000, 700_000} {
+	for i, grow := range []int64{1, 500_000, 1_500_000, 1_500_000, 2_000_000, 1_500_000} {
 		target := size() + grow
-		cmd, errb, done := start()
-		tick := time.NewTicker(time.Millisecond)
-		deadline := time.After(60 * time.Second)
-	wait:
-		for {
-			select {
-			case err := <-done:
-				tick.Stop()
-				t.Fatalf("kill %d: pdx finished (%v) before the database reached %d bytes; stderr:\n%s", i, err, target, errb.String())
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("kill %d: the database never reached %d bytes", i, target)
-			case <-tick.C:
-				if size() >= target {
-					break wait
-				}
-			}
-		}
-		tick.Stop()
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-		stderrs = append(stderrs, errb.String())
+		stderrs = append(stderrs, k.killWhen(i, fmt.Sprintf("the database reached %d bytes", target), func() bool { return size() >= target }))
 		if data, err := os.ReadFile(filepath.Join(stateDir, "main", "state.json")); err == nil {
 			if _, err := airbyte.ParseState(data); err != nil {
 				t.Fatalf("kill %d: state.json damaged: %v", i, err)
@@ -108,7 +56,7 @@ func TestSyncKillAndResumeSQLite(t *testing.T) {
 	stderrs = append(stderrs, errb.String())
 	db := openDB(t, dbPath)
 	defer db.Close()
-	for _, s := range streamsUsed {
+	for _, s := range killStreams {
 		want := map[string]bool{}
 		for _, r := range apiRecordsFor(t, srv, s) {
 			want[strings.Trim(string(mustID(t, r)), `"`)] = true
@@ -145,7 +93,7 @@ func TestSyncKillAndResumeSQLite(t *testing.T) {
 	if got := queryString(t, db, `SELECT group_concat(outcome) FROM (SELECT outcome FROM _pdx_runs ORDER BY run_id)`); !strings.HasSuffix(got, "killed,complete") || strings.Contains(got, "running") {
 		t.Errorf("_pdx_runs outcomes = %s, want killed ones, then complete", got)
 	}
-	assertNoToken(t, srv.Token(), []string{cfgDir, stateDir, out}, strings.Join(stderrs, "\n"))
+	assertNoToken(t, srv.Token(), []string{k.cfgDir, stateDir, out}, strings.Join(stderrs, "\n"))
 }
 
 func openDB(t *testing.T, path string) *sql.DB {
