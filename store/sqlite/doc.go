@@ -88,7 +88,7 @@
 //
 // The cost: go build ./cmd/pdx (-trimpath -ldflags "-s -w") grows from
 // 13.4 MB to 17.4 MB, and modernc runs SQLite slower than the C library:
-// about 100k-140k new deals per CPU second (bench_test.go), a quarter of a
-// core at the API's fastest rate (30,000 records/s), but 0.2x of the JSONL
-// writer, which only copies bytes.
+// about 130k new deals per CPU second (bench_test.go), a quarter of a core
+// at the API's fastest rate (30,000 records/s), but 0.24x of the JSONL
+// writer's records/s, which only copies bytes.
 package sqlite
