@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/schema"
 )
 
@@ -36,6 +37,10 @@ type Format struct {
 	// when the stream completes, so an unfinished one keeps nothing of this
 	// run.
 	StagesFullRefresh bool
+	// DecodesFields: the format writes custom fields readable itself (CSV:
+	// always); the others write the API's bytes and, with --readable, get
+	// the decoded values added by Readable.
+	DecodesFields bool
 	// Open starts writing a run's records.
 	Open func(ctx context.Context, t Target) (Writer, error)
 	// HowToOpen, when set, gives the commands that open what a run wrote
@@ -60,6 +65,9 @@ type Target struct {
 	// Fields gives a stream's custom fields (nil when it has none or their
 	// names are unavailable), for formats that lay out their own columns.
 	Fields func(stream string) ([]schema.Field, error)
+	// Decoder gives a stream's custom-field decoder (nil: the stream has
+	// no custom fields), for formats that DecodesFields.
+	Decoder func(stream string) (*readable.Decoder, error)
 	// Notice receives repairs and warnings.
 	Notice func(stream, msg string)
 }

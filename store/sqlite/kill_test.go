@@ -136,13 +136,13 @@ func TestKill9(t *testing.T) {
 					t.Fatalf("after %d committed pages: %s of the %d committed deals are there", committed, got, want)
 				}
 				// Every row is whole (no torn values), and each deal has
-				// exactly one current version in its history. (A kill right
-				// after the table's own commit leaves it empty, without the
-				// columns its first page would have added.)
-				if inFile != "0" {
+				// exactly one current version in its history. Before the
+				// first commit the table may exist without the columns a
+				// record adds (its DDL can outlive a killed page).
+				if committed > 0 {
 					equal(t, "bad rows", query(t, dir, "SELECT id FROM deals WHERE title IS NOT 'deal ' || id OR value IS NOT id OR length(notes) != 300"), nil)
+					equal(t, "current versions", query(t, dir, "SELECT count(*) = (SELECT count(*) FROM deals) FROM deals_history WHERE _pdx_valid_to IS NULL"), []string{"1"})
 				}
-				equal(t, "current versions", query(t, dir, "SELECT count(*) = (SELECT count(*) FROM deals) FROM deals_history WHERE _pdx_valid_to IS NULL"), []string{"1"})
 			}
 			// persons: the previous content or the new one, never a mix.
 			persons := one(t, dir, "SELECT count(*) || '|' || group_concat(DISTINCT name) FROM persons")
