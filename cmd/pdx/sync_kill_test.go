@@ -190,31 +190,37 @@ func (k *killRun) start() (*exec.Cmd, *bytes.Buffer, chan error) {
 // (polled every millisecond) and returns its stderr. The run finishing
 // first, or reached never holding, fails the test.
 func (k *killRun) killWhen(i int, what string, reached func() bool) string {
-	t := k.t
-	t.Helper()
+	k.t.Helper()
 	cmd, errb, done := k.start()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(60 * time.Second)
-wait:
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("kill %d: pdx finished (%v) before %s; stderr:\n%s", i, err, what, errb.String())
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatalf("kill %d: never %s", i, what)
-		case <-tick.C:
-			if reached() {
-				break wait
-			}
-		}
-	}
+	awaitRun(k.t, cmd, errb, done, fmt.Sprintf("kill %d: ", i)+what, reached)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+		k.t.Fatal(err)
 	}
 	<-done
 	return errb.String()
+}
+
+// awaitRun polls reached every millisecond while the run goes on; the run
+// finishing first, or 60 s passing, fails the test (what says what was
+// awaited).
+func awaitRun(t *testing.T, cmd *exec.Cmd, errb *bytes.Buffer, done chan error, what string, reached func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("%s: pdx finished (%v) first; stderr:\n%s", what, err, errb.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("%s: not within 60s", what)
+		case <-tick.C:
+			if reached() {
+				return
+			}
+		}
+	}
 }
 
 func mustID(t *testing.T, rec json.RawMessage) json.RawMessage {
@@ -252,23 +258,7 @@ func TestSyncInterruptSavesState(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(60 * time.Second)
-wait:
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("finished (%v) before any output; stderr:\n%s", err, errb.String())
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatal("no output within 60s")
-		case <-tick.C:
-			if fileSize(filepath.Join(out, "deals.jsonl")) > 0 {
-				break wait
-			}
-		}
-	}
+	awaitRun(t, cmd, &errb, done, "deals.jsonl has bytes", func() bool { return fileSize(filepath.Join(out, "deals.jsonl")) > 0 })
 	cmd.Process.Signal(os.Interrupt)
 	err := <-done
 	var ee *exec.ExitError
