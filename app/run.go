@@ -15,6 +15,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/readable"
+	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/store/idset"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -398,6 +399,9 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
 		save: func() error { return saveNames(o.State, book) }}
 	t.Columns, t.Decoder = x.columns, x.decoder
+	t.Fields = func(stream string) ([]schema.Field, error) {
+		return x.fields.of(ctx, stream, "custom field columns are named by their keys", notice), nil
+	}
 	w, err := f.Open(ctx, t)
 	if err != nil || !plan.Readable || f.DecodesFields {
 		return w, x, err

@@ -370,6 +370,8 @@ func formatName(f Format) string {
 		return "CSV files"
 	case FormatAirbyte:
 		return "Airbyte messages"
+	case FormatSQLite:
+		return "a SQLite database"
 	}
 	return "JSONL files"
 }

@@ -53,7 +53,9 @@ func init() {
 			Use:   "sync [--no-tui] [--streams a,b] [--mode full|incremental] [--format " + strings.Join(output.Names(), "|") + "] [--out DIR]",
 			Short: "Sync a profile's Pipedrive data to files (incremental from the saved state)",
 			Long: "sync reads the profile's streams and writes one file per stream: JSONL (one API record per line)\n" +
-				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
+				"or CSV; or one file for all: a SQLite database (pipedrive.sqlite, a table per stream upserted by\n" +
+				"primary key, with history views) or Airbyte messages. Anything not given on the command line comes\n" +
+				"from the profile.\n" +
 				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
 				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n" +
 				"CSV columns are fixed when a file is created (custom fields by name, values as labels; --raw-ids for ids);\n" +
