@@ -17,8 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -361,19 +363,10 @@ func (p *Profile) FinishRun(at time.Time, counts map[string]int64) error {
 	}
 	p.run.LastRun = at.UTC()
 	errs := []error{p.writeRun()}
-	for _, name := range sortedKeys(p.unsaved) {
+	for _, name := range slices.Sorted(maps.Keys(p.unsaved)) {
 		errs = append(errs, p.unsaved[name])
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Reset forgets the state (and recorded outputs) of the given streams, or of
