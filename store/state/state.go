@@ -30,6 +30,7 @@ import (
 	"github.com/pdxhq/pdx/store/atomicfile"
 	"github.com/pdxhq/pdx/store/output"
 	pprofile "github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/xdg"
 )
 
 // EnvStateDir overrides the state directory.
@@ -38,33 +39,33 @@ const EnvStateDir = "PDX_STATE_DIR"
 // Dir returns the state directory: $PDX_STATE_DIR, else $XDG_STATE_HOME/pdx,
 // else ~/.local/state/pdx, else <os.UserCacheDir()>/pdx.
 func Dir() (string, error) {
-	if d := os.Getenv(EnvStateDir); d != "" {
-		return d, nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "pdx"), nil
-	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" {
-		return filepath.Join(home, ".local", "state", "pdx"), nil
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a state directory (set %s to choose one): %w", EnvStateDir, err)
-	}
-	return filepath.Join(base, "pdx"), nil
+	return xdg.Dir(EnvStateDir, "a state directory",
+		func() (string, error) {
+			if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+				return filepath.Join(d, "pdx"), nil
+			}
+			return "", nil
+		},
+		func() (string, error) {
+			if home, err := os.UserHomeDir(); err == nil && home != "" {
+				return filepath.Join(home, ".local", "state", "pdx"), nil
+			}
+			return "", nil
+		},
+		func() (string, error) {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(base, "pdx"), nil
+		})
 }
 
 // Store is the state directory.
 type Store struct{ dir string }
 
 // Open returns the store in Dir().
-func Open() (*Store, error) {
-	d, err := Dir()
-	if err != nil {
-		return nil, err
-	}
-	return OpenDir(d), nil
-}
+func Open() (*Store, error) { return xdg.Open(Dir, OpenDir) }
 
 // OpenDir returns a store rooted at dir.
 func OpenDir(dir string) *Store { return &Store{dir: dir} }
