@@ -77,6 +77,9 @@ type Options struct {
 	// it is retried like a reset. A slow answer that keeps sending is
 	// bounded only by the HTTP client's Timeout (default 10 minutes).
 	StallTimeout time.Duration
+	// MaxRecords bounds a read whose PageRequest.MaxRecords is 0 (default
+	// DefaultMaxRecords); see MaxRecords.
+	MaxRecords int
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.
 	Clock clock.Clock

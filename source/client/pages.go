@@ -220,6 +220,9 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if req.MaxRecords <= 0 {
+		req.MaxRecords = c.MaxRecords()
+	}
 	guard := newPageGuard("GET "+c.prefix(req.Version)+req.Path, req)
 	start := req.Start
 	cur := c.fetchPage(ctx, req, 1, req.Cursor, req.Start)
