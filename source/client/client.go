@@ -117,6 +117,7 @@ type Client struct {
 	crowds      []crowd   // other clients' use of it, as answers reported
 	pausedUntil time.Time // set by 429s / a window full of others: every caller waits
 	budget      Budget
+	pending     int64 // cost of the requests preflight let through, not yet spent (budget.go)
 }
 
 // New validates opts and builds a Client.
