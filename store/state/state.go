@@ -243,11 +243,7 @@ func (p *Profile) RunPath() string { return filepath.Join(p.dir, "run.json") }
 func (p *Profile) Streams() map[string]json.RawMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]json.RawMessage, len(p.streams))
-	for k, v := range p.streams {
-		out[k] = v
-	}
-	return out
+	return copyMap(p.streams)
 }
 
 // Run returns a copy of the run record.
@@ -408,41 +404,6 @@ func (p *Profile) Reset(streams ...string) ([]string, error) {
 		return nil, err
 	}
 	return had, p.writeState()
-}
-
-// Messages returns the state as the Airbyte array of STATE messages, streams
-// sorted by name.
-func (p *Profile) Messages() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.encodeState()
-}
-
-func (p *Profile) encodeState() []byte { return Encode(p.streams) }
-
-// Encode returns stream states as the Airbyte array of STATE messages,
-// streams sorted by name (the state file, and `pdx state show`).
-func Encode(streams map[string]json.RawMessage) []byte {
-	names := make([]string, 0, len(streams))
-	for n := range streams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	// The protocol's state file is an array of AirbyteStateMessage (not
-	// wrapped in AirbyteMessage), which is what the platform passes to read.
-	msgs := make([]airbyte.StateMessage, 0, len(names))
-	for _, n := range names {
-		msgs = append(msgs, airbyte.StateMessage{
-			Type:   "STREAM",
-			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: streams[n]},
-		})
-	}
-	data, err := json.MarshalIndent(msgs, "", "  ")
-	if err != nil {
-		// Every stream_state came from json.RawMessage that was valid JSON.
-		panic(fmt.Sprintf("encode state: %v", err))
-	}
-	return append(data, '\n')
 }
 
 func (p *Profile) writeState() error {
