@@ -216,19 +216,29 @@ func (s *Server) Update(entity, id string) error {
 		st.ut = s.Now().Unix()
 		return s.touchDeal(deal)
 	}
-	e, err := s.entityFor(entity)
+	e, i, err := s.liveRecord(entity, id)
 	if err != nil {
 		return err
-	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return err
-	}
-	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	e.touch(i, s.Now().Unix())
 	return nil
+}
+
+// liveRecord finds a record that exists and is not deleted: its entity and
+// numeric id, or ErrNotFound.
+func (s *Server) liveRecord(entity, id string) (*entity, int64, error) {
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return nil, 0, err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r, ok := e.get(i); !ok || r.deleted {
+		return nil, 0, fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+	}
+	return e, i, nil
 }
 
 func (s *Server) touchDeal(deal int64) error {
@@ -247,16 +257,9 @@ func (s *Server) touchDeal(deal int64) error {
 func (s *Server) Delete(entity, id string) error {
 	s.data.Lock()
 	defer s.data.Unlock()
-	e, err := s.entityFor(entity)
+	e, i, err := s.liveRecord(entity, id)
 	if err != nil {
 		return err
-	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return err
-	}
-	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	st, _ := e.touch(i, s.Now().Unix())
 	st.deleted = true
