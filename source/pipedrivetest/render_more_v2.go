@@ -39,11 +39,7 @@ func (c *call) dealDiscounts() int {
 	if !ok {
 		return c.fail(404, "Deal not found")
 	}
-	n := 0
-	if r.id%5 == 0 {
-		n = 1
-	}
-	return c.staticV2(n, func(b []byte, _ int) []byte {
+	return c.staticV2(everyNth(r.id, 5, 1), func(b []byte, _ int) []byte {
 		o := openObj(b)
 		o.str("id", uuidFor(c.w.seed, tagDiscount, r.id))
 		o.str("type", "percentage")
@@ -206,11 +202,7 @@ func (c *call) productVariations() int {
 	if !ok {
 		return c.fail(404, "Product not found")
 	}
-	n := 0
-	if r.id%4 == 0 {
-		n = 2
-	}
-	return c.smallV2(n, func(b []byte, i int) []byte {
+	return c.smallV2(everyNth(r.id, 4, 2), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.int("id", r.id*10+int64(i)+1)
 		o.str("name", []string{"Size S", "Size L"}[i])
@@ -346,4 +338,13 @@ func (c *call) phasesList() int {
 		return c.fail(400, msg)
 	}
 	return c.staticV2(len(ids), func(b []byte, i int) []byte { return c.renderPhase(b, ids[i]) })
+}
+
+// everyNth is how many of a per-record list the record with id has: n for
+// every kth record, none for the others.
+func everyNth(id int64, k, n int) int {
+	if id%int64(k) == 0 {
+		return n
+	}
+	return 0
 }
