@@ -72,12 +72,21 @@ func (c *call) liveRec(entity string) (rec, bool) {
 	return r, ok && !r.deleted
 }
 
-func (c *call) followersV2(entity string, tag uint64) int {
+// followersOf is the record {id} of entity (deleted ones excluded) and its
+// followers.
+func (c *call) followersOf(entity string, tag uint64) (rec, []int64, bool) {
 	r, ok := c.liveRec(entity)
+	if !ok {
+		return rec{}, nil, false
+	}
+	return r, c.w.followers(tag, r.id), true
+}
+
+func (c *call) followersV2(entity string, tag uint64) int {
+	r, fs, ok := c.followersOf(entity, tag)
 	if !ok {
 		return c.fail(404, "Item not found")
 	}
-	fs := c.w.followers(tag, r.id)
 	return c.smallV2(len(fs), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.int("user_id", fs[i])
@@ -87,11 +96,10 @@ func (c *call) followersV2(entity string, tag uint64) int {
 }
 
 func (c *call) followersChangelog(entity string, tag uint64) int {
-	r, ok := c.liveRec(entity)
+	r, fs, ok := c.followersOf(entity, tag)
 	if !ok {
 		return c.fail(404, "Item not found")
 	}
-	fs := c.w.followers(tag, r.id)
 	return c.smallV2(len(fs), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.str("action", "added")
