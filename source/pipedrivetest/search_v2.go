@@ -143,12 +143,19 @@ func ownerRef(o *obj, id int64) {
 	o.b = p.close()
 }
 
+// searchItem opens a v2 search result's item with what every item type
+// starts with: its id, its type and the name (or title) it was found by.
+func searchItem(b []byte, id int64, typ, nameKey, name string) obj {
+	o := openObj(b)
+	o.int("id", id)
+	o.str("type", typ)
+	o.str(nameKey, name)
+	return o
+}
+
 func (c *call) dealItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "deal")
-	o.str("title", w.dealTitle(r.id))
+	o := searchItem(b, r.id, "deal", "title", w.dealTitle(r.id))
 	hs := newHasher(w.seed, tagDeal, r.id, -5)
 	hs.orgName()
 	hs.pick(dealWords)
@@ -187,10 +194,7 @@ func (c *call) searchDeals() int {
 
 func (c *call) personItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "person")
-	o.str("name", w.personName(r.id))
+	o := searchItem(b, r.id, "person", "name", w.personName(r.id))
 	h := newHasher(w.seed, tagPerson, r.id, r.ver)
 	o.raw("phones", `["+372 5`+strconv.Itoa(100000+h.n(899999))+`"]`)
 	o.raw("emails", `["person`+strconv.FormatInt(r.id, 10)+`@example.com"]`)
@@ -214,10 +218,7 @@ func (c *call) searchPersons() int {
 
 func (c *call) orgItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "organization")
-	o.str("name", w.orgName(r.id))
+	o := searchItem(b, r.id, "organization", "name", w.orgName(r.id))
 	hs := newHasher(w.seed, tagOrg, r.id, -5)
 	hs.orgName()
 	o.key("address")
@@ -242,10 +243,7 @@ func productName(id int64) string {
 }
 
 func (c *call) productItem(b []byte, r rec) []byte {
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "product")
-	o.str("name", productName(r.id))
+	o := searchItem(b, r.id, "product", "name", productName(r.id))
 	// The spec types code as an integer; the simulator's codes are "SKU-n".
 	o.null("code")
 	o.int("visible_to", 3)
@@ -303,10 +301,7 @@ func (c *call) searchProjects() int {
 	w := c.w
 	item := func(b []byte, r rec) []byte {
 		status, ph := w.projectStatusPhase(r)
-		o := openObj(b)
-		o.int("id", r.id)
-		o.str("type", "project")
-		o.str("title", "Project "+strconv.FormatInt(r.id, 10))
+		o := searchItem(b, r.id, "project", "title", "Project "+strconv.FormatInt(r.id, 10))
 		o.str("status", status)
 		ownerRef(&o, w.owner(tagProject, r.id))
 		o.int("board_id", 1)
@@ -391,10 +386,7 @@ func (c *call) searchable(typ string) (text func(r rec) string, item func(b []by
 }
 
 func (c *call) projectItem(b []byte, r rec) []byte {
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "project")
-	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
+	o := searchItem(b, r.id, "project", "title", "Project "+strconv.FormatInt(r.id, 10))
 	return o.close()
 }
 
