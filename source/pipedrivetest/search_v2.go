@@ -62,6 +62,18 @@ func (c *call) find(entity, term string, text func(r rec) string, filter func(r 
 	return out
 }
 
+// appendItems starts a search answer in c.buf: data.items[] with the hits
+// start to end-1 (hit renders the ith); the caller adds the pagination.
+func (c *call) appendItems(start, end int, hit func(b []byte, i int) []byte) {
+	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
+	for i := start; i < end; i++ {
+		if i > start {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = hit(c.buf, i)
+	}
+}
+
 // searchV2 answers a v2 search: data.items[] of {result_score, item}.
 func (c *call) searchV2(entity string, text func(r rec) string, filter func(r rec) bool, item func(b []byte, r rec) []byte) int {
 	term, ok := c.searchTerm()
@@ -73,13 +85,7 @@ func (c *call) searchV2(entity string, text func(r rec) string, filter func(r re
 	if msg != "" {
 		return c.fail(400, msg)
 	}
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := start; i < end; i++ {
-		if i > start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, hits[i], item)
-	}
+	c.appendItems(start, end, func(buf []byte, i int) []byte { return appendHit(buf, hits[i], item) })
 	c.buf = append(c.buf, `]},"additional_data":{"next_cursor":`...)
 	return c.endCursor(next)
 }
@@ -343,13 +349,7 @@ func (c *call) searchLeads(ver int) int {
 	}
 	hits := c.find("leads", term, leadTitle, f)
 	end := min(p.start+p.limit, len(hits))
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := p.start; i < end; i++ {
-		if i > p.start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, hits[i], c.leadItem)
-	}
+	c.appendItems(p.start, end, func(buf []byte, i int) []byte { return appendHit(buf, hits[i], c.leadItem) })
 	c.buf = append(c.buf, `]},"additional_data":{"pagination":`...)
 	o := openObj(c.buf)
 	o.int("start", int64(p.start))
@@ -426,13 +426,7 @@ func (c *call) itemSearch() int {
 	if msg != "" {
 		return c.fail(400, msg)
 	}
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := start; i < end; i++ {
-		if i > start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, all[i].h, all[i].item)
-	}
+	c.appendItems(start, end, func(buf []byte, i int) []byte { return appendHit(buf, all[i].h, all[i].item) })
 	c.buf = append(c.buf, `],"related_items":[]},"additional_data":{"next_cursor":`...)
 	return c.endCursor(next)
 }
