@@ -78,7 +78,7 @@ type Options struct {
 	// bounded only by the HTTP client's Timeout (default 10 minutes).
 	StallTimeout time.Duration
 	// MaxRecords bounds a read whose PageRequest.MaxRecords is 0 (default
-	// DefaultMaxRecords); see MaxRecords.
+	// DefaultMaxRecords); see Client.MaxRecords.
 	MaxRecords int
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.

@@ -27,26 +27,25 @@ import (
 // that goes on far beyond that is a pagination loop, not data.
 const DefaultMaxRecords = 50_000_000
 
-// MaxRecords is the bound of one read whose PageRequest.MaxRecords is 0:
-// Options.MaxRecords, else DefaultMaxRecords. A reader that strings several
-// Pages calls into one read (the engine's v1 keyset, one page a call) counts
-// its records against it too, with ReadTooLong.
-func (c *Client) MaxRecords() int {
-	if c.opts.MaxRecords > 0 {
+// MaxRecords is the bound on the records of one read of req: its
+// MaxRecords, else Options.MaxRecords, else DefaultMaxRecords. A reader that
+// strings several Pages calls into one read (the engine's v1 keyset, one
+// page a call) counts its records against it too, and fails with
+// ReadTooLong.
+func (c *Client) MaxRecords(req PageRequest) int {
+	switch {
+	case req.MaxRecords > 0:
+		return req.MaxRecords
+	case c.opts.MaxRecords > 0:
 		return c.opts.MaxRecords
 	}
 	return DefaultMaxRecords
 }
 
-// ReadTooLong is the PagingError of a reader that strings several Pages
-// calls into one read and has got more than req's bound of records by its
-// page-th page: the same failure the guard of one Pages call gives.
+// ReadTooLong is the PagingError of such a reader past MaxRecords(req) at
+// its page-th page: the failure the guard of one Pages call gives.
 func (c *Client) ReadTooLong(req PageRequest, page int) error {
-	max := req.MaxRecords
-	if max <= 0 {
-		max = c.MaxRecords()
-	}
-	return tooLong("GET "+c.prefix(req.Version)+req.Path, page, max)
+	return tooLong("GET "+c.prefix(req.Version)+req.Path, page, c.MaxRecords(req))
 }
 
 func tooLong(op string, page, max int) error {

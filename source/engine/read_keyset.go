@@ -57,7 +57,7 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 		}
 		r.addPages(1)
 		read, pages = read+len(page.Records), pages+1
-		if read > r.opts.Client.MaxRecords() {
+		if read > r.opts.Client.MaxRecords(req) {
 			return r.opts.Client.ReadTooLong(req, pages)
 		}
 		if at, prev, ok := ascending(page.Records, r.def.Cursor, bound); !ok {
