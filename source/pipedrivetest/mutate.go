@@ -216,19 +216,34 @@ func (s *Server) Update(entity, id string) error {
 		st.ut = s.Now().Unix()
 		return s.touchDeal(deal)
 	}
-	e, err := s.entityFor(entity)
+	e, i, err := s.liveRecord(entity, id)
 	if err != nil {
 		return err
-	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return err
-	}
-	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	e.touch(i, s.Now().Unix())
 	return nil
+}
+
+// liveRecord finds a record that exists and is not deleted: its entity and
+// numeric id, or ErrNotFound.
+func (s *Server) liveRecord(entity, id string) (*entity, int64, error) {
+	return s.findRecord(entity, id, func(r rec) bool { return !r.deleted })
+}
+
+// findRecord finds a record that exists and that live accepts.
+func (s *Server) findRecord(entity, id string, live func(rec) bool) (*entity, int64, error) {
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return nil, 0, err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r, ok := e.get(i); !ok || !live(r) {
+		return nil, 0, fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+	}
+	return e, i, nil
 }
 
 func (s *Server) touchDeal(deal int64) error {
@@ -258,16 +273,9 @@ func (s *Server) Delete(entity, id string) error {
 // touchLive stamps record id of entity at Now, if it exists and live says
 // it may change (s.data held).
 func (s *Server) touchLive(entity, id string, live func(rec) bool) (*state, error) {
-	e, err := s.entityFor(entity)
+	e, i, err := s.findRecord(entity, id, live)
 	if err != nil {
 		return nil, err
-	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok := e.get(i); !ok || !live(r) {
-		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	st, _ := e.touch(i, s.Now().Unix())
 	return st, nil
