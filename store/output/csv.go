@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/pdxhq/pdx/source/readable"
 )
@@ -211,78 +208,6 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 	return nil
 }
 
-// splitCustomName splits a custom field's header "Budget currency (a1b2c3d4)"
-// into its words and the first 8 hex digits of the field's key. Headers of
-// that form are every custom header of a file pdx wrote before readable
-// names (and, now, those of fields sharing a name).
-func splitCustomName(h string) (stem, hash8 string, ok bool) {
-	i := strings.LastIndex(h, " (")
-	if i <= 0 || !strings.HasSuffix(h, ")") || len(h)-i-3 != 8 {
-		return "", "", false
-	}
-	hash8 = h[i+2 : len(h)-1]
-	for _, r := range hash8 {
-		if !strings.ContainsRune("0123456789abcdef", r) {
-			return "", "", false
-		}
-	}
-	return h[:i], hash8, true
-}
-
-// renamedCustom maps the headers of custom fields renamed in Pipedrive since
-// the file was created to their current columns: a header keeps the key's
-// first 8 hex digits, and a suffix column ("Budget currency (…)", key
-// <hash>_currency) is the field's plain header's words plus the suffix's.
-// Matching by name alone would leave the old column empty from then on.
-func renamedCustom(header []string, cols []Column) map[string]Column {
-	type cand struct {
-		c     Column
-		words string
-	}
-	byHash := map[string][]cand{}
-	for _, c := range cols {
-		if len(c.Field) == 40 {
-			byHash[c.Field[:8]] = append(byHash[c.Field[:8]], cand{c, strings.ReplaceAll(c.Part, "_", " ")})
-		}
-	}
-	stems := map[string][]string{}
-	for _, h := range header {
-		if stem, h8, ok := splitCustomName(h); ok && len(byHash[h8]) > 0 {
-			stems[h8] = append(stems[h8], stem)
-		}
-	}
-	out := map[string]Column{}
-	for h8, group := range stems {
-		// The plain header is the one every other of the field starts with.
-		base, found := "", false
-		for _, b := range group {
-			all := true
-			for _, o := range group {
-				if o != b && !strings.HasPrefix(o, b+" ") {
-					all = false
-					break
-				}
-			}
-			if all && (!found || len(b) < len(base)) {
-				base, found = b, true
-			}
-		}
-		if !found {
-			continue
-		}
-		for _, stem := range group {
-			words := strings.TrimPrefix(strings.TrimPrefix(stem, base), " ")
-			for _, c := range byHash[h8] {
-				if c.words == words {
-					out[stem+" ("+h8+")"] = c.c
-					break
-				}
-			}
-		}
-	}
-	return out
-}
-
 func (e *csvEncoder) setColumns(cols []Column) {
 	e.cols = cols
 	e.nested = map[string]bool{}
@@ -427,18 +352,6 @@ func (e *csvEncoder) endRecord() error {
 	return nil
 }
 
-// marshalNoEscape encodes v compactly without json.Marshal's HTML escaping,
-// so "<b>" in a value stays "<b>" in the cell.
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
-
 // decoded reports whether raw key k is a custom field's whose readable
 // values have columns in the file (otherwise it goes to _extra: a field
 // added since the file's header was written).
@@ -448,70 +361,4 @@ func (e *csvEncoder) decoded(k string) bool {
 	}
 	h, ok := e.dec.FieldOf(k)
 	return ok && e.written[h]
-}
-
-// valueCell renders a readable value as CSV text.
-func valueCell(v readable.Value) string {
-	if v.Null {
-		return ""
-	}
-	switch v.Kind {
-	case readable.Real:
-		return strconv.FormatFloat(v.Real, 'f', -1, 64)
-	case readable.Integer:
-		return strconv.FormatInt(v.Int, 10)
-	case readable.Bool:
-		return strconv.FormatBool(v.Bool)
-	}
-	return v.Text
-}
-
-// cell renders one JSON value as CSV text.
-func cell(v json.RawMessage) string {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 || bytes.Equal(v, []byte("null")) {
-		return ""
-	}
-	switch v[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return s
-		}
-	case '{', '[':
-		var c bytes.Buffer
-		if json.Compact(&c, v) == nil {
-			return c.String()
-		}
-	}
-	return string(v)
-}
-
-// lastCSVRecordEnd finds the end of the last complete CSV record: the last
-// line break outside quotes (quoted fields may hold line breaks).
-func lastCSVRecordEnd(r io.ReaderAt, size int64) (int64, error) {
-	var end, off int64
-	inQuotes := false
-	buf := make([]byte, 64<<10)
-	for off < size {
-		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
-		for i := 0; i < n; i++ {
-			switch buf[i] {
-			case '"':
-				inQuotes = !inQuotes
-			case '\n':
-				if !inQuotes {
-					end = off + int64(i) + 1
-				}
-			}
-		}
-		off += int64(n)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return 0, err
-		}
-		if n == 0 {
-			break
-		}
-	}
-	return end, nil
 }
