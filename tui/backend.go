@@ -7,51 +7,27 @@ import (
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
-// Group is how the stream picker groups streams.
-type Group int
-
-const (
-	GroupCore Group = iota
-	GroupFields
-	GroupSettings
-)
-
-// String is the heading shown above the group.
-func (g Group) String() string {
+// groupLabel is the heading the picker shows above a group of streams.
+func groupLabel(g streams.Group) string {
 	switch g {
-	case GroupCore:
+	case streams.Core:
 		return "Core records"
-	case GroupFields:
+	case streams.Fields:
 		return "Field definitions"
-	case GroupSettings:
+	case streams.Settings:
 		return "Settings"
 	}
 	return "Other"
-}
-
-// Mode is a stream's sync mode, named as in the Airbyte protocol.
-type Mode string
-
-const (
-	FullRefresh Mode = "full_refresh"
-	Incremental Mode = "incremental"
-)
-
-// Label is the short on-screen name of the mode.
-func (m Mode) Label() string {
-	if m == Incremental {
-		return "incremental"
-	}
-	return "full"
 }
 
 // StreamInfo describes one stream the user can pick.
 type StreamInfo struct {
 	Name                string
 	Description         string
-	Group               Group
+	Group               streams.Group
 	SupportsIncremental bool
 	// LastCount is the stream's record count from the previous run, -1 when
 	// unknown; it makes the progress bar determinate.
@@ -64,7 +40,7 @@ type StreamInfo struct {
 // Choice is one picked stream and its mode.
 type Choice struct {
 	Stream string
-	Mode   Mode
+	Mode   engine.Mode
 }
 
 // Format is an output format.

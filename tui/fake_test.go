@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/pdxhq/pdx/source/streams"
 	"io"
 	"sync"
 	"time"
@@ -91,13 +92,13 @@ func (f *fakeBackend) Whoami(context.Context) (Identity, Budget, error) {
 }
 func (f *fakeBackend) Streams() []StreamInfo {
 	return []StreamInfo{
-		{Name: "deals", Description: "Deals in every pipeline", Group: GroupCore, SupportsIncremental: true, LastCount: 200},
-		{Name: "persons", Description: "Contact people", Group: GroupCore, SupportsIncremental: true, LastCount: 500, HasState: true},
-		{Name: "organizations", Description: "Companies you deal with", Group: GroupCore, SupportsIncremental: true, LastCount: -1},
-		{Name: "deal_fields", Description: "Deal field definitions, custom fields included", Group: GroupFields, LastCount: -1},
-		{Name: "person_fields", Description: "Person field definitions", Group: GroupFields, LastCount: -1},
-		{Name: "users", Description: "Users of the company account", Group: GroupSettings, LastCount: -1},
-		{Name: "pipelines", Description: "Sales pipelines", Group: GroupSettings, LastCount: -1},
+		{Name: "deals", Description: "Deals in every pipeline", Group: streams.Core, SupportsIncremental: true, LastCount: 200},
+		{Name: "persons", Description: "Contact people", Group: streams.Core, SupportsIncremental: true, LastCount: 500, HasState: true},
+		{Name: "organizations", Description: "Companies you deal with", Group: streams.Core, SupportsIncremental: true, LastCount: -1},
+		{Name: "deal_fields", Description: "Deal field definitions, custom fields included", Group: streams.Fields, LastCount: -1},
+		{Name: "person_fields", Description: "Person field definitions", Group: streams.Fields, LastCount: -1},
+		{Name: "users", Description: "Users of the company account", Group: streams.Settings, LastCount: -1},
+		{Name: "pipelines", Description: "Sales pipelines", Group: streams.Settings, LastCount: -1},
 	}
 }
 

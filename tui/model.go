@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/pdxhq/pdx/source/engine"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -255,14 +256,14 @@ func (m *Model) startRun() tea.Cmd {
 	// The previous count is this run's total only when the stream is read
 	// in full; an incremental run from saved state reads just the changes,
 	// so its bar must not pretend (-1 also overrides the engine's estimate).
-	modes := map[string]Mode{}
+	modes := map[string]engine.Mode{}
 	for _, c := range m.plan.Streams {
 		modes[c.Stream] = c.Mode
 	}
 	totals := map[string]int64{}
 	for _, si := range b.Streams() {
 		switch {
-		case modes[si.Name] == Incremental && si.HasState:
+		case modes[si.Name] == engine.Incremental && si.HasState:
 			totals[si.Name] = -1
 		case si.LastCount > 0:
 			totals[si.Name] = si.LastCount

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/pdxhq/pdx/source/engine"
 	"path/filepath"
 	"strings"
 	"time"
@@ -255,7 +256,7 @@ func (s *runStep) unfinishedFullRefresh() bool {
 	}
 	full := map[string]bool{}
 	for _, c := range s.plan.Streams {
-		full[c.Stream] = c.Mode == FullRefresh
+		full[c.Stream] = c.Mode == engine.FullRefresh
 	}
 	for _, p := range s.snap.Streams {
 		if full[p.Name] && p.State != StateDone && p.State != StateFailed {

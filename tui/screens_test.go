@@ -99,7 +99,7 @@ func TestScreenStreamsFiltered(t *testing.T) {
 
 func TestScreenOutput(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true, settings: Settings{Format: FormatCSV, OutDir: "exports"}})
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	if m.Step() != StepOutput {
 		t.Fatalf("step %v", m.Step())
 	}
@@ -112,7 +112,7 @@ func runScreen(t *testing.T, w, h int, evs []engine.Event) *Model {
 	fb := &fakeBackend{hasCreds: true}
 	m := newRoot(fb)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.plan = Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/data/out"}
+	m.plan = Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}, {"users", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/data/out"}
 	tr := NewTracker(m.plan.Streams, map[string]int64{"deals": 200}, frozen)
 	for _, ev := range evs {
 		if err := tr.Emit(context.Background(), ev); err != nil {
@@ -214,7 +214,7 @@ func TestFlowConnectPickRunSummary(t *testing.T) {
 	if len(fb.saved) != 1 || fb.saved[0] != "good" {
 		t.Errorf("saved tokens %v", fb.saved)
 	}
-	wantPlan := Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "/tmp/pdx-export"}
+	wantPlan := Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}}, Format: FormatCSV, OutDir: "/tmp/pdx-export"}
 	if len(fb.plans) != 1 || !equalPlan(fb.plans[0], wantPlan) {
 		t.Errorf("plan %+v, want %+v", fb.plans, wantPlan)
 	}
@@ -242,7 +242,7 @@ func equalPlan(a, b Plan) bool {
 
 func TestFlowStopSavesState(t *testing.T) {
 	started := make(chan struct{})
-	fb := &fakeBackend{hasCreds: true, block: true, started: started, settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "o"},
+	fb := &fakeBackend{hasCreds: true, block: true, started: started, settings: Settings{Streams: []Choice{{"deals", engine.Incremental}}, Format: FormatJSONL, OutDir: "o"},
 		script: twoStreamScript()[:6]}
 	c := NewCommon(fb, true, frozen)
 	m := New(context.Background(), c)
@@ -289,8 +289,8 @@ func TestWatchRunsAndSummarizes(t *testing.T) {
 		return Result{Files: map[string][]string{"deals": {"/o/deals.jsonl"}}, StateSaved: true}, nil
 	}
 	c := NewCommon(watchBackend{WatchOptions{Profile: "work", Run: run, Plan: Plan{
-		Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}}}, true, frozen)
-	m := &Model{c: c, ctx: context.Background(), plan: Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}, step: StepRun, watch: true}
+		Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}}}, true, frozen)
+	m := &Model{c: c, ctx: context.Background(), plan: Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}, step: StepRun, watch: true}
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	waitText(t, tm, "Run the same sync without the UI", "pdx sync --no-tui --profile work --streams deals,persons")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
@@ -442,7 +442,7 @@ func (l *screenLog) waitFor(t *testing.T, s string) {
 func TestRunInterruptedByContext(t *testing.T) {
 	started := make(chan struct{})
 	fb := &fakeBackend{hasCreds: true, block: true, started: started, script: twoStreamScript()[:6],
-		settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/o"}}
+		settings: Settings{Streams: []Choice{{"deals", engine.Incremental}}, Format: FormatJSONL, OutDir: "/o"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, keys := io.Pipe()
@@ -651,7 +651,7 @@ func TestRunHeaderNarrow(t *testing.T) {
 func TestRunStatusNotCut(t *testing.T) {
 	var choices []Choice
 	for i := range 31 {
-		choices = append(choices, Choice{fmt.Sprintf("stream_%02d", i), FullRefresh})
+		choices = append(choices, Choice{fmt.Sprintf("stream_%02d", i), engine.FullRefresh})
 	}
 	long := "deal_products: saved state exists but /home/anna/exports/deal_products.jsonl is missing; it starts over"
 	tests := []struct {

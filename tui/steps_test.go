@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"github.com/pdxhq/pdx/source/engine"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,23 +82,23 @@ func TestStreamsStep(t *testing.T) {
 		done       bool
 	}{
 		{name: "first run picks the core records, incremental", keys: "enter", done: true,
-			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "space toggles the stream under the cursor", keys: "down space enter", done: true,
-			want: []Choice{{"deals", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "m switches a stream to full refresh", keys: "m enter", done: true,
-			want: []Choice{{"deals", FullRefresh}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.FullRefresh}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "m on a full-only stream explains", keys: "down down down m", wantErr: "only supports full refresh",
-			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "none then enter refuses an empty run", keys: "n enter", wantErr: "Pick at least one stream"},
-		{name: "all selects everything", keys: "a", want: []Choice{{"deals", Incremental}, {"persons", Incremental},
-			{"organizations", Incremental}, {"deal_fields", FullRefresh}, {"person_fields", FullRefresh}, {"users", FullRefresh}, {"pipelines", FullRefresh}}},
-		{name: "filter narrows what all/none touch", keys: "n / fields enter a", want: []Choice{{"deal_fields", FullRefresh}, {"person_fields", FullRefresh}}},
+		{name: "all selects everything", keys: "a", want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental},
+			{"organizations", engine.Incremental}, {"deal_fields", engine.FullRefresh}, {"person_fields", engine.FullRefresh}, {"users", engine.FullRefresh}, {"pipelines", engine.FullRefresh}}},
+		{name: "filter narrows what all/none touch", keys: "n / fields enter a", want: []Choice{{"deal_fields", engine.FullRefresh}, {"person_fields", engine.FullRefresh}}},
 		{name: "esc clears the filter", keys: "/ sales enter space esc down space", want: []Choice{
-			{"deals", Incremental}, {"organizations", Incremental}, {"pipelines", FullRefresh}}},
-		{name: "remembered choices and modes come back", remembered: []Choice{{"users", FullRefresh}, {"deals", FullRefresh}, {"gone", FullRefresh}},
-			keys: "enter", done: true, want: []Choice{{"deals", FullRefresh}, {"users", FullRefresh}}},
-		{name: "remembered incremental on a full-only stream falls back", remembered: []Choice{{"users", Incremental}},
-			want: []Choice{{"users", FullRefresh}}},
+			{"deals", engine.Incremental}, {"organizations", engine.Incremental}, {"pipelines", engine.FullRefresh}}},
+		{name: "remembered choices and modes come back", remembered: []Choice{{"users", engine.FullRefresh}, {"deals", engine.FullRefresh}, {"gone", engine.FullRefresh}},
+			keys: "enter", done: true, want: []Choice{{"deals", engine.FullRefresh}, {"users", engine.FullRefresh}}},
+		{name: "remembered incremental on a full-only stream falls back", remembered: []Choice{{"users", engine.Incremental}},
+			want: []Choice{{"users", engine.FullRefresh}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,13 +208,13 @@ func TestHeadlessCommand(t *testing.T) {
 		plan    Plan
 		want    string
 	}{
-		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "out"},
+		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}}, Format: FormatCSV, OutDir: "out"},
 			"pdx sync --no-tui --profile work --streams deals,persons --mode incremental --format csv --out out"},
-		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
 			"pdx sync --no-tui --profile default --streams deals,persons --format jsonl --out /tmp/x"},
-		{"full-only streams do not mix the mode", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+		{"full-only streams do not mix the mode", "default", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"users", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
 			"pdx sync --no-tui --profile default --streams deals,users --mode incremental --format jsonl --out /tmp/x"},
-		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
+		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", engine.FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
 			`pdx sync --no-tui --demo --streams deals --mode full --format airbyte --out 'my data/it'\''s'`},
 	}
 	for _, tt := range tests {
@@ -285,10 +286,10 @@ func TestConnectOAuthCommand(t *testing.T) {
 func TestOneRunPerChoice(t *testing.T) {
 	fb := &fakeBackend{hasCreds: true}
 	m := New(context.Background(), NewCommon(fb, true, frozen))
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
-	m.Update(streamsDoneMsg{choices: []Choice{{"users", FullRefresh}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"users", engine.FullRefresh}}})
 	<-m.RunEnded()
 	if len(fb.plans) != 1 || m.Step() != StepRun {
 		t.Errorf("%d runs started, step %v", len(fb.plans), m.Step())
@@ -300,7 +301,7 @@ func TestOneRunPerChoice(t *testing.T) {
 func TestRetryAfterFailedStart(t *testing.T) {
 	fb := &fakeBackend{hasCreds: true, runErr: errors.New("mkdir /proc/x: no such file or directory")}
 	m := New(context.Background(), NewCommon(fb, true, frozen))
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "/proc/x"})
 	<-m.RunEnded()
 	m.Update(<-m.run.done)
@@ -325,13 +326,13 @@ func TestRetryAfterFailedStart(t *testing.T) {
 // run: not for an incremental read continuing from saved state.
 func TestRunTotals(t *testing.T) {
 	tests := []struct {
-		mode Mode
+		mode engine.Mode
 		want int64
-	}{{Incremental, -1}, {FullRefresh, 500}}
+	}{{engine.Incremental, -1}, {engine.FullRefresh, 500}}
 	for _, tt := range tests {
 		fb := &fakeBackend{hasCreds: true}
 		m := New(context.Background(), NewCommon(fb, true, frozen))
-		m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}, {"persons", tt.mode}}})
+		m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}, {"persons", tt.mode}}})
 		m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 		<-m.RunEnded()
 		snap := m.run.tracker.Snapshot()

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -24,7 +26,7 @@ type streamsStep struct {
 	c         *Common
 	all       []StreamInfo
 	selected  map[string]bool
-	modes     map[string]Mode
+	modes     map[string]engine.Mode
 	filter    textinput.Model
 	filtering bool
 	showAll   bool // "?": every key, in columns under the list
@@ -37,20 +39,20 @@ type streamsStep struct {
 }
 
 func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsStep {
-	s := &streamsStep{c: c, all: all, selected: map[string]bool{}, modes: map[string]Mode{}}
+	s := &streamsStep{c: c, all: all, selected: map[string]bool{}, modes: map[string]engine.Mode{}}
 	known := map[string]StreamInfo{}
 	for _, si := range all {
 		known[si.Name] = si
 		if si.SupportsIncremental {
-			s.modes[si.Name] = Incremental
+			s.modes[si.Name] = engine.Incremental
 		} else {
-			s.modes[si.Name] = FullRefresh
+			s.modes[si.Name] = engine.FullRefresh
 		}
 	}
 	if remembered == nil {
 		// First run: the core records are what most people want.
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == GroupCore
+			s.selected[si.Name] = si.Group == streams.Core
 		}
 	}
 	for _, ch := range remembered {
@@ -59,7 +61,7 @@ func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsSt
 			continue // a stream that no longer exists
 		}
 		s.selected[ch.Stream] = true
-		if ch.Mode == Incremental && si.SupportsIncremental || ch.Mode == FullRefresh {
+		if ch.Mode == engine.Incremental && si.SupportsIncremental || ch.Mode == engine.FullRefresh {
 			s.modes[ch.Stream] = ch.Mode
 		}
 	}
@@ -187,10 +189,10 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 			si := s.all[vis[s.cursor]]
 			if !si.SupportsIncremental {
 				s.errText = si.Name + " only supports full refresh (the API cannot list just the changes)."
-			} else if s.modes[si.Name] == Incremental {
-				s.modes[si.Name] = FullRefresh
+			} else if s.modes[si.Name] == engine.Incremental {
+				s.modes[si.Name] = engine.FullRefresh
 			} else {
-				s.modes[si.Name] = Incremental
+				s.modes[si.Name] = engine.Incremental
 			}
 		}
 	case key.Matches(km, k.All):
@@ -238,7 +240,7 @@ func (s *streamsStep) bodyHeight() int {
 func (s *streamsStep) lines() (lines []string, rowLine []int) {
 	st := s.c.Styles
 	vis := s.visible()
-	last := Group(-1)
+	last := streams.Group("")
 	descW := max(0, s.w-2-(2+4+20+1+13+1))
 	for vi, i := range vis {
 		si := s.all[i]
@@ -253,7 +255,7 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 					}
 				}
 			}
-			lines = append(lines, st.Heading.Render(fmt.Sprintf("%s (%d of %d)", si.Group, sel, total)))
+			lines = append(lines, st.Heading.Render(fmt.Sprintf("%s (%d of %d)", groupLabel(si.Group), sel, total)))
 		}
 		cur := "  "
 		if vi == s.cursor {
@@ -267,7 +269,7 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 		}
 		mode := st.Muted.Render(fit("full refresh", 13))
 		if si.SupportsIncremental {
-			if s.modes[si.Name] == Incremental {
+			if s.modes[si.Name] == engine.Incremental {
 				mode = fit("incremental", 13)
 			} else {
 				mode = fit("full refresh", 13)

@@ -204,7 +204,7 @@ func HeadlessCommand(profile string, demo bool, plan Plan, fullOnly map[string]b
 		args = append(args, "--profile", shellQuote(profile))
 	}
 	var names []string
-	modes := map[Mode]bool{}
+	modes := map[engine.Mode]bool{}
 	for _, c := range plan.Streams {
 		names = append(names, c.Stream)
 		if !fullOnly[c.Stream] {
@@ -214,7 +214,7 @@ func HeadlessCommand(profile string, demo bool, plan Plan, fullOnly map[string]b
 	args = append(args, "--streams", strings.Join(names, ","))
 	if len(modes) == 1 {
 		for m := range modes {
-			args = append(args, "--mode", map[Mode]string{Incremental: "incremental", FullRefresh: "full"}[m])
+			args = append(args, "--mode", map[engine.Mode]string{engine.Incremental: "incremental", engine.FullRefresh: "full"}[m])
 		}
 	}
 	args = append(args, "--format", string(plan.Format), "--out", shellQuote(plan.OutDir))

@@ -262,12 +262,12 @@ func (b *Backend) Streams() []tui.StreamInfo {
 			n = -1
 		}
 		_, has := saved[s.Name]
-		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
+		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: s.Group,
 			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
-	for _, g := range []tui.Group{tui.GroupCore, tui.GroupFields, tui.GroupSettings} {
+	for _, g := range []streams.Group{streams.Core, streams.Fields, streams.Settings} {
 		for _, s := range out {
 			if s.Group == g {
 				sorted = append(sorted, s)
@@ -275,16 +275,6 @@ func (b *Backend) Streams() []tui.StreamInfo {
 		}
 	}
 	return sorted
-}
-
-func group(g streams.Group) tui.Group {
-	switch g {
-	case streams.Fields:
-		return tui.GroupFields
-	case streams.Settings:
-		return tui.GroupSettings
-	}
-	return tui.GroupCore
 }
 
 // Formats implements tui.Backend: store/output's registry.
@@ -304,11 +294,7 @@ func (b *Backend) Settings() tui.Settings {
 		s.OutDir = app.DefaultOutDir
 	}
 	for _, n := range p.Streams {
-		m := tui.FullRefresh
-		if p.ModeFor(n) == engine.Incremental {
-			m = tui.Incremental
-		}
-		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
+		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: p.ModeFor(n)})
 	}
 	return s
 }
@@ -322,7 +308,7 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	b.prof.StreamModes = map[string]engine.Mode{}
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
-		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
+		b.prof.StreamModes[c.Stream] = c.Mode
 	}
 	// The directory is remembered absolute: a relative one would follow
 	// the current directory, so the next run (or cron, from $HOME) would
@@ -337,20 +323,13 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-func profileMode(m tui.Mode) engine.Mode {
-	if m == tui.Incremental {
-		return engine.Incremental
-	}
-	return engine.FullRefresh
-}
-
 // Estimate implements tui.Backend.
 func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
 	counts := b.state.Run().Counts
 	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
-		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: engine.Mode(c.Mode)})
+		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: c.Mode})
 		if _, ok := counts[c.Stream]; !ok {
 			complete = false
 		}
@@ -368,7 +347,7 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 	p.Streams, p.StreamModes, p.Mode = nil, map[string]engine.Mode{}, ""
 	for _, c := range plan.Streams {
 		p.Streams = append(p.Streams, c.Stream)
-		p.StreamModes[c.Stream] = profileMode(c.Mode)
+		p.StreamModes[c.Stream] = c.Mode
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
 	sum, err := app.Run(ctx, app.Options{
