@@ -63,8 +63,8 @@ func runProgram(ctx context.Context, cancel context.CancelFunc, m *Model, opts [
 		cancel()
 		select {
 		case <-ended:
-			if m.step == StepRun && m.run != nil {
-				m.run.stopping, m.interrupted = true, true
+			if r := m.runScreen(); m.step == StepRun && r != nil {
+				r.stopping, m.interrupted = true, true
 				m.finishRun(m.lastRun)
 			}
 		case <-time.After(stateSaveGrace):

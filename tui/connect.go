@@ -43,7 +43,7 @@ const execSettle = 50 * time.Millisecond
 // steps aside (a tea.ExecCommand): the terminal is handed over for its
 // prompts and the result comes back as values, with no second process.
 type oauthExec struct {
-	b   Backend
+	b   OAuth
 	in  io.Reader
 	out io.Writer
 	res verifiedMsg
@@ -89,6 +89,7 @@ type backMsg struct{}
 // connectStep asks for a credential, checks it live and saves it.
 type connectStep struct {
 	c       *Common
+	b       connectBackend
 	phase   connectPhase
 	cursor  int // 0 API token, 1 OAuth
 	input   textinput.Model
@@ -100,7 +101,14 @@ type connectStep struct {
 	w, h    int
 }
 
-func newConnectStep(c *Common, canBack bool, problem string) *connectStep {
+// connectBackend is what the Connect step uses.
+type connectBackend interface {
+	Session
+	OAuth
+	Explainer
+}
+
+func newConnectStep(c *Common, b connectBackend, canBack bool, problem string) *connectStep {
 	in := textinput.New()
 	in.Placeholder = "paste your API token"
 	in.EchoMode = textinput.EchoPassword
@@ -108,11 +116,11 @@ func newConnectStep(c *Common, canBack bool, problem string) *connectStep {
 	in.Prompt = "Token: "
 	in.CharLimit = 200
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
-	if t := c.Backend.DemoToken(); t != "" {
+	if t := b.DemoToken(); t != "" {
 		in.SetValue(t)
 	}
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Cursor))
-	s := &connectStep{c: c, input: in, spin: sp, canBack: canBack, errText: problem}
+	s := &connectStep{c: c, b: b, input: in, spin: sp, canBack: canBack, errText: problem}
 	s.SetSize(c.Width, c.Height)
 	return s
 }
@@ -160,11 +168,11 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case verifiedMsg:
 		if msg.err != nil && s.cursor == 1 {
-			s.phase, s.errText = phaseChoose, s.c.Backend.Explain(msg.err)
+			s.phase, s.errText = phaseChoose, s.b.Explain(msg.err)
 			return nil
 		}
 		if msg.err != nil {
-			s.phase, s.errText = phaseToken, s.c.Backend.Explain(msg.err)
+			s.phase, s.errText = phaseToken, s.b.Explain(msg.err)
 			s.input.Reset() // ready for the next paste
 			return s.input.Focus()
 		}
@@ -198,13 +206,13 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				s.phase = phaseToken
 				return s.input.Focus()
 			}
-			ok, reason := s.c.Backend.OAuth()
+			ok, reason := s.b.OAuth()
 			if !ok {
 				s.errText = "OAuth sign-in is not available yet: " + reason + " Use an API token for now."
 				return nil
 			}
 			s.phase = phaseVerifying
-			o := &oauthExec{b: s.c.Backend}
+			o := &oauthExec{b: s.b}
 			return tea.Exec(o, o.done)
 		}
 	case phaseToken:
@@ -238,7 +246,7 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 // verify checks the token live, then saves it; a token is only stored once
 // Pipedrive accepted it.
 func (s *connectStep) verify(tok string) tea.Cmd {
-	b := s.c.Backend
+	b := s.b
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
 		defer cancel()
@@ -259,14 +267,14 @@ func (s *connectStep) View() string {
 	tw := s.w - 4
 	var b strings.Builder
 	b.WriteString(st.Heading.Render("Connect to Pipedrive") + "\n")
-	if s.c.Backend.Demo() {
+	if s.b.Demo() {
 		b.WriteString(st.Hint.Render(wrap("Demo: this is a simulated Pipedrive company on your computer; the demo token is filled in for you.", tw)) + "\n")
 	}
 	b.WriteString("\n")
 	switch s.phase {
 	case phaseChoose:
 		b.WriteString("How do you want to sign in?\n\n")
-		oauthOK, reason := s.c.Backend.OAuth()
+		oauthOK, reason := s.b.OAuth()
 		opts := []struct{ name, desc string }{
 			{"API token", "a personal token from your Pipedrive settings"},
 			{"OAuth", "sign in through the browser"},

@@ -36,7 +36,7 @@ func TestConnectOAuthFailureReason(t *testing.T) {
 			waitText(t, tm, "did not finish")
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if got := final.connect.errText; !strings.Contains(got, tt.want) {
+			if got := final.connectScreen().errText; !strings.Contains(got, tt.want) {
 				t.Errorf("error text %q, want %q", got, tt.want)
 			}
 			fo.mu.Lock()

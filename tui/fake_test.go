@@ -104,9 +104,9 @@ func (f *fakeBackend) Streams() []StreamInfo {
 
 // testFormats are the formats pdx registers, as the Output step shows them.
 var testFormats = []FormatInfo{
-	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false},
-	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false},
-	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true},
+	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false, false, true},
+	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false, false, true},
+	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true, true, false},
 }
 
 func (f *fakeBackend) Formats() []FormatInfo { return testFormats }

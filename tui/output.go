@@ -28,8 +28,7 @@ type outputStep struct {
 	submitted bool
 }
 
-func newOutputStep(c *Common, format Format, dir string) *outputStep {
-	formats := c.Backend.Formats()
+func newOutputStep(c *Common, formats []FormatInfo, format Format, dir string) *outputStep {
 	if format == "" && len(formats) > 0 {
 		format = formats[0].Name
 	}

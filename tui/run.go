@@ -30,6 +30,7 @@ type runDoneMsg struct {
 // runStep is the live progress screen.
 type runStep struct {
 	c          *Common
+	formats    []FormatInfo
 	plan       Plan
 	tracker    *Tracker
 	snap       Snapshot
@@ -44,8 +45,8 @@ type runStep struct {
 	finished   bool
 }
 
-func newRunStep(c *Common, plan Plan, tracker *Tracker, cancel context.CancelFunc, done chan runDoneMsg) *runStep {
-	s := &runStep{c: c, plan: plan, tracker: tracker, cancel: cancel, done: done, start: c.Now()}
+func newRunStep(c *Common, formats []FormatInfo, plan Plan, tracker *Tracker, cancel context.CancelFunc, done chan runDoneMsg) *runStep {
+	s := &runStep{c: c, formats: formats, plan: plan, tracker: tracker, cancel: cancel, done: done, start: c.Now()}
 	s.snap = tracker.Snapshot()
 	s.SetSize(c.Width, c.Height)
 	return s
@@ -180,7 +181,7 @@ func (s *runStep) View() string {
 	if s.plan.OutDir == "-" {
 		dir = "standard output"
 	}
-	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", formatName(s.plan.Format), dir), s.w-2) + "\n")
+	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", s.format().runName(), dir), s.w-2) + "\n")
 	b.WriteString(st.Heading.Render("Overall") + "  " + overall + "\n")
 	b.WriteString(st.Heading.Render("Budget ") + "  " + s.budgetLine() + "\n\n")
 
@@ -251,7 +252,7 @@ const (
 // unfinishedFullRefresh reports a full refresh into its own file still
 // under way: stopping drops its hidden partial file.
 func (s *runStep) unfinishedFullRefresh() bool {
-	if s.plan.Format == FormatAirbyte {
+	if !s.format().StagesFullRefresh {
 		return false
 	}
 	full := map[string]bool{}
@@ -364,13 +365,12 @@ func bar(w int, f float64, st Styles) string {
 	return st.Selected.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", w-full))
 }
 
-// formatName is how the run screen names the output.
-func formatName(f Format) string {
-	switch f {
-	case FormatCSV:
-		return "CSV files"
-	case FormatAirbyte:
-		return "Airbyte messages"
+// format is the plan's format as the registry describes it.
+func (s *runStep) format() FormatInfo {
+	for _, f := range s.formats {
+		if f.Name == s.plan.Format {
+			return f
+		}
 	}
-	return "JSONL files"
+	return FormatInfo{Name: s.plan.Format, Label: string(s.plan.Format)}
 }

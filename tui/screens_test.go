@@ -119,8 +119,8 @@ func runScreen(t *testing.T, w, h int, evs []engine.Event) *Model {
 			t.Fatal(err)
 		}
 	}
-	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
-	m.run.start = t0.Add(-10 * time.Second)
+	m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
+	m.runScreen().start = t0.Add(-10 * time.Second)
 	m.goTo(StepRun)
 	m.Update(tickMsg{})
 	return m
@@ -148,7 +148,7 @@ func TestScreenRun(t *testing.T) {
 func TestScreenRunStopPrompt(t *testing.T) {
 	m := runScreen(t, 80, 24, midRunEvents())
 	press(m, "q")
-	if !m.run.confirming {
+	if !m.runScreen().confirming {
 		t.Fatal("q did not ask to stop")
 	}
 	checkScreen(t, m, 80, 24)
@@ -310,7 +310,7 @@ func TestWatchRunsAndSummarizes(t *testing.T) {
 // becomes a plain message; the next key quits.
 func TestPanicBecomesAMessage(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
-	m.step = StepSummary // m.summary is nil: its Update panics
+	m.step = StepSummary // m.summaryScreen() is nil: its Update panics
 	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyDown}); cmd != nil {
 		t.Error("a crashed update returned a command")
 	}
@@ -350,7 +350,7 @@ func TestRunFollowsActiveStream(t *testing.T) {
 		_ = tr.Emit(context.Background(), ev)
 	}
 	m.plan = Plan{Streams: plan, Format: FormatJSONL, OutDir: "/o"}
-	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+	m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
 	m.goTo(StepRun)
 	m.Update(tickMsg{})
 	if v := m.View(); !strings.Contains(v, "stream_20") || strings.Contains(v, "stream_00") {
@@ -391,7 +391,7 @@ func TestBudgetLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := runScreen(t, 80, 24, []engine.Event{{Kind: engine.Budget, Budget: tt.b}})
-		if got := ansi.Strip(m.run.budgetLine()); got != tt.want {
+		if got := ansi.Strip(m.runScreen().budgetLine()); got != tt.want {
 			t.Errorf("budget %+v:\n got %q\nwant %q", tt.b, got, tt.want)
 		}
 	}
@@ -571,7 +571,7 @@ func TestStopPromptFullRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := runScreen(t, 80, 24, tt.evs)
-			m.run.plan.Format = tt.format
+			m.runScreen().plan.Format = tt.format
 			press(m, "q")
 			v := ansi.Strip(m.View())
 			if got := strings.Contains(v, "is not kept: it starts over"); got != tt.want {
@@ -673,7 +673,7 @@ func TestRunStatusNotCut(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+			m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
 			m.goTo(StepRun)
 			m.Update(tickMsg{})
 			if tt.keys != "" {

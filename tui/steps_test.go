@@ -103,7 +103,7 @@ func TestStreamsStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewCommon(&fakeBackend{}, true, frozen)
-			s := newStreamsStep(c, all, tt.remembered)
+			s := newStreamsStep(c, &fakeBackend{}, all, tt.remembered)
 			msgs := drive(s, tt.keys)
 			if got := s.Choices(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("choices = %v, want %v", got, tt.want)
@@ -129,7 +129,7 @@ func TestStreamsStep(t *testing.T) {
 
 func TestStreamsStepScrollsToCursor(t *testing.T) {
 	c := NewCommon(&fakeBackend{}, true, frozen)
-	s := newStreamsStep(c, (&fakeBackend{}).Streams(), nil)
+	s := newStreamsStep(c, &fakeBackend{}, (&fakeBackend{}).Streams(), nil)
 	s.SetSize(78, 8) // body of 3 list lines
 	drive(s, "down down down down down down")
 	if !strings.Contains(s.View(), "pipelines") {
@@ -161,7 +161,7 @@ func TestConnectStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fb := &fakeBackend{demo: tt.demo}
 			c := NewCommon(fb, true, frozen)
-			s := newConnectStep(c, false, "")
+			s := newConnectStep(c, c.Backend, false, "")
 			var connected bool
 			for _, k := range keyMsgs(tt.keys) {
 				cmd := s.Update(k)
@@ -250,8 +250,8 @@ func TestValidDir(t *testing.T) {
 func TestCoalescedRunes(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/deal")})
-	if !m.streams.filtering || m.streams.filter.Value() != "deal" {
-		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streams.filtering, m.streams.filter.Value())
+	if !m.streamsScreen().filtering || m.streamsScreen().filter.Value() != "deal" {
+		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streamsScreen().filtering, m.streamsScreen().filter.Value())
 	}
 }
 
@@ -274,8 +274,8 @@ func TestConnectOAuthCommand(t *testing.T) {
 			waitText(t, tm, tt.want)
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if tt.err == nil && final.connect.phase != phaseConnected {
-				t.Errorf("phase %v after a successful sign-in", final.connect.phase)
+			if tt.err == nil && final.connectScreen().phase != phaseConnected {
+				t.Errorf("phase %v after a successful sign-in", final.connectScreen().phase)
 			}
 		})
 	}
@@ -304,11 +304,11 @@ func TestRetryAfterFailedStart(t *testing.T) {
 	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "/proc/x"})
 	<-m.RunEnded()
-	m.Update(<-m.run.done)
-	if m.Step() != StepSummary || !m.summary.canRetry {
-		t.Fatalf("step %v canRetry %v", m.Step(), m.summary != nil && m.summary.canRetry)
+	m.Update(<-m.runScreen().done)
+	if m.Step() != StepSummary || !m.summaryScreen().canRetry {
+		t.Fatalf("step %v canRetry %v", m.Step(), m.summaryScreen() != nil && m.summaryScreen().canRetry)
 	}
-	for _, msg := range drive(m.summary, "esc") {
+	for _, msg := range drive(m.summaryScreen(), "esc") {
 		m.Update(msg)
 	}
 	if m.Step() != StepOutput {
@@ -335,7 +335,7 @@ func TestRunTotals(t *testing.T) {
 		m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}, {"persons", tt.mode}}})
 		m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 		<-m.RunEnded()
-		snap := m.run.tracker.Snapshot()
+		snap := m.runScreen().tracker.Snapshot()
 		if snap.Streams[0].Total != 200 || snap.Streams[1].Total != tt.want {
 			t.Errorf("%s: totals deals=%d persons=%d, want 200 and %d", tt.mode, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
 		}

@@ -24,6 +24,7 @@ type reconnectMsg struct{}
 // a per-stream mode where the stream supports both.
 type streamsStep struct {
 	c         *Common
+	cat       Catalog
 	all       []StreamInfo
 	selected  map[string]bool
 	modes     map[string]engine.Mode
@@ -38,8 +39,8 @@ type streamsStep struct {
 	w, h      int
 }
 
-func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsStep {
-	s := &streamsStep{c: c, all: all, selected: map[string]bool{}, modes: map[string]engine.Mode{}}
+func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choice) *streamsStep {
+	s := &streamsStep{c: c, cat: cat, all: all, selected: map[string]bool{}, modes: map[string]engine.Mode{}}
 	known := map[string]StreamInfo{}
 	for _, si := range all {
 		known[si.Name] = si
@@ -310,7 +311,7 @@ func (s *streamsStep) View() string {
 	ch := s.Choices()
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
-	tok, complete := s.c.Backend.Estimate(ch)
+	tok, complete := s.cat.Estimate(ch)
 	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
 		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))

@@ -33,6 +33,7 @@ type summaryStep struct {
 	// canRetry: the run could not start, so going back to the output
 	// choice (esc) is the obvious fix.
 	canRetry bool
+	canAgain bool // r runs the same plan again, s goes back to the streams
 	vp       viewport.Model
 	text     string
 	w, h     int
@@ -231,6 +232,10 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// againMsg asks the root, from the Summary, for the same run again
+// (to == StepRun) or for the stream picker (StepStreams).
+type againMsg struct{ to Step }
+
 func newSummaryStep(c *Common, text string) *summaryStep {
 	s := &summaryStep{c: c, text: text, vp: viewport.New(c.Width, c.Height)}
 	s.vp.SetContent(text)
@@ -248,6 +253,9 @@ func (s *summaryStep) SetSize(w, h int) {
 func (s *summaryStep) Help() []key.Binding {
 	k := s.c.Keys
 	h := []key.Binding{k.Quit}
+	if s.canAgain {
+		h = append([]key.Binding{k.RunAgain, k.ToStreams}, h...)
+	}
 	if s.canRetry {
 		h = append([]key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "change the output"))}, h...)
 	}
@@ -264,6 +272,10 @@ func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
 			return tea.Quit
 		case km.Type == tea.KeyEsc && s.canRetry:
 			return func() tea.Msg { return backMsg{} }
+		case s.canAgain && key.Matches(km, s.c.Keys.RunAgain):
+			return func() tea.Msg { return againMsg{to: StepRun} }
+		case s.canAgain && key.Matches(km, s.c.Keys.ToStreams):
+			return func() tea.Msg { return againMsg{to: StepStreams} }
 		}
 	}
 	var cmd tea.Cmd

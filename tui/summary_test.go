@@ -71,13 +71,13 @@ func TestSummarize(t *testing.T) {
 // The account key reopens Connect from the picker; esc comes back.
 func TestReconnectAndBack(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
-	for _, msg := range drive(m.streams, "c") {
+	for _, msg := range drive(m.streamsScreen(), "c") {
 		m.Update(msg)
 	}
 	if m.Step() != StepConnect {
 		t.Fatalf("step %v after c, want Connect", m.Step())
 	}
-	for _, msg := range drive(m.connect, "esc") {
+	for _, msg := range drive(m.connectScreen(), "esc") {
 		m.Update(msg)
 	}
 	if m.Step() != StepStreams {

@@ -281,7 +281,8 @@ func (b *Backend) Streams() []tui.StreamInfo {
 func (b *Backend) Formats() []tui.FormatInfo {
 	var out []tui.FormatInfo
 	for _, f := range output.Formats() {
-		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout})
+		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout,
+			OneFile: f.OneFile, StagesFullRefresh: f.StagesFullRefresh})
 	}
 	return out
 }
