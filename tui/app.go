@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/signal"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,6 +38,26 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	defer cancel()
 	c := NewCommon(o.Backend, o.NoColor, nil)
 	m := New(ctx, c)
+	// In the UI Ctrl-C is a key (raw terminal); a SIGINT comes from outside
+	// (kill -INT) or from Ctrl-C while an OAuth sign-in holds the cooked
+	// terminal: the first stops the UI (a running sync saves its state), the
+	// second only cancels the sign-in (oauthExec), with the UI coming back.
+	ints := make(chan os.Signal, 1)
+	signal.Notify(ints, os.Interrupt)
+	defer signal.Stop(ints)
+	go func() {
+		for {
+			select {
+			case <-ints:
+				if !c.signingIn.Load() {
+					cancel()
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	opts := programOptions(ctx, o.In, o.Out, o.AltScreen)
 	return runProgram(ctx, cancel, m, opts)
 }

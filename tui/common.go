@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -19,6 +20,8 @@ type Common struct {
 	Now           Clock
 	Backend       Backend
 	help          help.Model
+	// signingIn: an OAuth sign-in holds the terminal (see oauthExec).
+	signingIn atomic.Bool
 }
 
 // NewCommon builds the shared context.

@@ -2,8 +2,12 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -33,6 +37,9 @@ type verifiedMsg struct {
 	err    error
 }
 
+// errSignInCanceled: Ctrl-C during the OAuth sign-in's questions.
+var errSignInCanceled = errors.New("cancelled with Ctrl-C")
+
 // oauthExitedMsg says the OAuth sign-in ended without a working sign-in.
 type oauthExitedMsg struct{ err error }
 
@@ -43,10 +50,13 @@ const execSettle = 50 * time.Millisecond
 // steps aside (a tea.ExecCommand): the terminal is handed over for its
 // prompts and the result comes back as values, with no second process.
 type oauthExec struct {
-	b   OAuth
-	in  io.Reader
-	out io.Writer
-	res verifiedMsg
+	b OAuth
+	// signingIn is set while the sign-in holds the terminal: the UI's own
+	// SIGINT handling (Run) leaves that Ctrl-C to the sign-in.
+	signingIn *atomic.Bool
+	in        io.Reader
+	out       io.Writer
+	res       verifiedMsg
 }
 
 func (o *oauthExec) SetStdin(r io.Reader)  { o.in = r }
@@ -55,7 +65,18 @@ func (o *oauthExec) SetStderr(io.Writer)   {} // prompts go where the UI draws (
 
 func (o *oauthExec) Run() error {
 	start := time.Now()
-	id, bu, where, err := o.b.OAuthSignIn(context.Background(), o.in, o.out)
+	// The terminal is cooked while the UI steps aside, so Ctrl-C is a
+	// SIGINT: it cancels this sign-in (the UI comes back) and nothing else.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if o.signingIn != nil {
+		o.signingIn.Store(true)
+		defer o.signingIn.Store(false)
+	}
+	id, bu, where, err := o.b.OAuthSignIn(ctx, o.in, o.out)
+	if ctx.Err() != nil {
+		err = errSignInCanceled
+	}
 	o.res = verifiedMsg{id: id, budget: bu, where: where, err: err}
 	// bubbletea (v1.3.10) restarts its renderer's ticker when Run returns,
 	// and the goroutine it told to stop that ticker as the UI stepped aside
@@ -160,6 +181,10 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case oauthExitedMsg:
 		s.phase = phaseChoose
+		if errors.Is(msg.err, errSignInCanceled) {
+			s.errText = "The OAuth sign-in was cancelled. Choose again, or use an API token."
+			return nil
+		}
 		why := " (its messages were shown above the screen)"
 		if m := strings.TrimRight(strings.TrimSpace(msg.err.Error()), "."); m != "" {
 			why = ": " + m
@@ -212,7 +237,7 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			s.phase = phaseVerifying
-			o := &oauthExec{b: s.b}
+			o := &oauthExec{b: s.b, signingIn: &s.c.signingIn}
 			return tea.Exec(o, o.done)
 		}
 	case phaseToken:

@@ -93,7 +93,8 @@ func (s *runStep) Update(msg tea.Msg) tea.Cmd {
 		}
 		if s.confirming {
 			switch {
-			case key.Matches(msg, k.Yes):
+			// A second Ctrl-C is as clear an answer as y.
+			case key.Matches(msg, k.Yes) || msg.String() == "ctrl+c":
 				s.confirming, s.stopping = false, true
 				s.cancel()
 			case key.Matches(msg, k.No):

@@ -67,10 +67,14 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	noColor := uiColors(out)
 	// SIGTERM, or SIGHUP when the terminal closes, stops a running sync at
 	// a page boundary with its state saved (Ctrl-C is a key in the UI).
-	ctx, stop := commandContext(cmd)
+	// SIGINT is tui.Run's: Ctrl-C at the OAuth sign-in's questions (the
+	// terminal cooked) cancels only the sign-in.
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	ctx, stopHup := signal.NotifyContext(ctx, syscall.SIGHUP)
-	defer stopHup()
 	o, err := tui.Run(ctx, tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
 	if o.Summary != "" {
 		// The alternate screen is gone: leave the summary in the scrollback.
