@@ -221,8 +221,8 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Up):
 			s.cursor = 0
-		case key.Matches(msg, k.Down):
-			s.cursor = 1
+		case key.Matches(msg, k.Down) && !s.b.Demo():
+			s.cursor = 1 // the demo offers no OAuth: its token is filled in
 		case key.Matches(msg, k.Back) && s.canBack:
 			return func() tea.Msg { return backMsg{} }
 		case key.Matches(msg, k.Next):
@@ -287,6 +287,9 @@ func (s *connectStep) verify(tok string) tea.Cmd {
 	}
 }
 
+// typing: the token field takes every key ("?" included).
+func (s *connectStep) typing() bool { return s.phase == phaseToken }
+
 func (s *connectStep) View() string {
 	st := s.c.Styles
 	tw := s.w - 4
@@ -304,7 +307,10 @@ func (s *connectStep) View() string {
 			{"API token", "a personal token from your Pipedrive settings"},
 			{"OAuth", "sign in through the browser"},
 		}
-		if !oauthOK {
+		switch {
+		case s.b.Demo():
+			opts = opts[:1] // the demo signs in with its own token
+		case !oauthOK:
 			opts[1].desc = "not yet available: " + reason
 		}
 		for i, o := range opts {

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pdxhq/pdx/source/engine"
 	"strings"
 	"testing"
 
@@ -37,5 +39,159 @@ func TestRunStopKeys(t *testing.T) {
 				t.Errorf("no stopping notice:\n%s", ansi.Strip(m.View()))
 			}
 		})
+	}
+}
+
+// follow sends keys to the root and feeds the messages their commands
+// produce (back, again, done...) back to it, as the program would.
+func follow(m *Model, seq string) {
+	for _, k := range keyMsgs(seq) {
+		_, cmd := m.Update(k)
+		if cmd == nil {
+			continue
+		}
+		for _, msg := range runQuick(cmd) {
+			m.Update(msg)
+		}
+	}
+}
+
+// "?" lists every key on every screen, and closes again; where a field
+// takes text it is a character.
+func TestAllKeysEveryScreen(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(m *Model)
+		want  string // on the "?" screen
+	}{
+		{"connect", func(m *Model) {}, "All keys on this screen"},
+		{"streams", func(m *Model) { follow(m, "esc"); /* to Connect */ follow(m, "esc") }, "g/home"},
+		{"output", func(m *Model) { follow(m, "enter") }, "All keys on this screen"},
+		{"run", func(m *Model) {
+			*m = *runScreen(t, 80, 24, nil)
+		}, "All keys on this screen"},
+		{"summary", func(m *Model) {
+			m.put(StepSummary, newSummaryStep(m.c, "done"))
+			m.summaryScreen().canAgain = true
+			m.step = StepSummary
+		}, "r run again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := &fakeBackend{hasCreds: tt.name != "connect"}
+			m := newRoot(fb)
+			tt.setup(m)
+			step := m.Step()
+			before := ansi.Strip(m.View())
+			if !strings.Contains(before, "? all keys") {
+				t.Errorf("the help line does not offer ?:\n%s", before)
+			}
+			follow(m, "?")
+			v := ansi.Strip(m.View())
+			if !strings.Contains(v, tt.want) || !strings.Contains(v, "ctrl+c") {
+				t.Errorf("after ? the screen lacks %q:\n%s", tt.want, v)
+			}
+			follow(m, "?")
+			if got := ansi.Strip(m.View()); got != before || m.Step() != step {
+				t.Errorf("a second ? did not bring the screen back:\n%s", got)
+			}
+		})
+	}
+	t.Run("typed into the token field", func(t *testing.T) {
+		m := newRoot(&fakeBackend{})
+		follow(m, "enter") // API token
+		follow(m, "?")
+		if v := ansi.Strip(m.View()); strings.Contains(v, "All keys on this screen") {
+			t.Errorf("? in the token field opened the key list:\n%s", v)
+		}
+	})
+}
+
+// Home/End and g/G jump to the first and last stream.
+func TestStreamsHomeEnd(t *testing.T) {
+	tests := []struct {
+		keys string
+		want string // the stream under the cursor
+	}{
+		{"G", "pipelines"},
+		{"G g", "deals"},
+		{"end", "pipelines"},
+		{"down down end home", "deals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.keys, func(t *testing.T) {
+			m := newRoot(&fakeBackend{hasCreds: true})
+			for _, w := range strings.Fields(tt.keys) {
+				switch w {
+				case "home":
+					m.Update(tea.KeyMsg{Type: tea.KeyHome})
+				case "end":
+					m.Update(tea.KeyMsg{Type: tea.KeyEnd})
+				default:
+					press(m, w)
+				}
+			}
+			s := m.streamsScreen()
+			if got := s.all[s.visible()[s.cursor]].Name; got != tt.want {
+				t.Errorf("cursor on %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// Esc leaves each screen for the one before it, as the footers say; the
+// Summary offers the same run again and the stream picker.
+func TestBackAndAgain(t *testing.T) {
+	tests := []struct {
+		name string
+		ran  bool // a run ended first: the keys are the Summary's
+		keys string
+		want Step
+	}{
+		{"esc on streams goes to connect", false, "esc", StepConnect},
+		{"and esc on connect comes back", false, "esc esc", StepStreams},
+		{"esc with a filter clears it first", false, "/ de enter esc", StepStreams},
+		{"esc on output goes to streams", false, "enter esc", StepStreams},
+		{"summary r runs again", true, "r", StepRun},
+		{"summary s goes to streams", true, "s", StepStreams},
+		{"summary q quits", true, "q", StepSummary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := &fakeBackend{hasCreds: true}
+			m := newRoot(fb)
+			if tt.ran {
+				m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
+				m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
+				<-m.RunEnded()
+				m.Update(<-m.runScreen().done)
+				if v := ansi.Strip(m.View()); !strings.Contains(v, "r run again") || !strings.Contains(v, "s streams") {
+					t.Errorf("the Summary does not offer r and s:\n%s", v)
+				}
+			}
+			follow(m, tt.keys)
+			if m.Step() != tt.want {
+				t.Errorf("step %v, want %v\n%s", m.Step(), tt.want, ansi.Strip(m.View()))
+			}
+			if tt.keys == "r" {
+				<-m.RunEnded()
+				if len(fb.plans) != 2 || fb.plans[1].Streams[0].Stream != "deals" {
+					t.Errorf("r ran %v, want the same plan twice", fb.plans)
+				}
+			}
+		})
+	}
+}
+
+// The demo does not offer an OAuth sign-in it cannot do.
+func TestDemoOffersNoOAuth(t *testing.T) {
+	m := newRoot(&fakeBackend{demo: true})
+	follow(m, "down")
+	v := ansi.Strip(m.View())
+	if strings.Contains(v, "OAuth") {
+		t.Errorf("the demo offers OAuth:\n%s", v)
+	}
+	if m.connectScreen().cursor != 0 {
+		t.Error("down moved to a hidden OAuth choice")
 	}
 }

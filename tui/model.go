@@ -3,7 +3,9 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/pdxhq/pdx/source/engine"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -53,6 +55,7 @@ type Model struct {
 	runEnded    chan struct{} // closed once Backend.Run returned
 	lastRun     runDoneMsg    // written by the run goroutine before runEnded closes
 	interrupted bool          // the screen closed before the run ended
+	allKeys     bool          // "?": every key of the current screen instead of its body
 }
 
 // backTo is where esc leaves each screen for (Summary only when the run
@@ -104,6 +107,49 @@ func (m *Model) current() component { return m.screens[m.step] }
 func screen[T component](m *Model, s Step) T {
 	c, _ := m.screens[s].(T)
 	return c
+}
+
+// helpHere: "?" is the root's on this screen (the picker has its own, and
+// a field taking text takes it as a character).
+func (m *Model) helpHere() bool {
+	c := m.current()
+	if t, ok := c.(typer); ok && t.typing() {
+		return false
+	}
+	o, ok := c.(ownHelper)
+	return !ok || !o.ownHelp()
+}
+
+// help is the current screen's help line bindings, with "?" where the root
+// answers it.
+func (m *Model) help() []key.Binding {
+	h := m.current().Help()
+	k := m.c.Keys
+	if m.allKeys {
+		return []key.Binding{key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "fewer keys")), k.ForceQuit}
+	}
+	if !m.helpHere() || len(h) == 0 {
+		return h
+	}
+	// "?" goes before the keys that leave, so those stay last.
+	i := len(h)
+	for i > 0 && essential(h[i-1]) {
+		i--
+	}
+	return slices.Insert(slices.Clone(h), i, k.MoreHelp)
+}
+
+// allKeysView is the "?" view: every key of the screen, in columns.
+func (m *Model) allKeysView() string {
+	var groups [][]key.Binding
+	for _, b := range m.current().Help() {
+		if len(groups) == 0 || len(groups[len(groups)-1]) == 3 {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], b)
+	}
+	groups = append(groups, []key.Binding{m.c.Keys.MoreHelp, m.c.Keys.ForceQuit})
+	return m.c.Styles.Heading.Render("All keys on this screen") + "\n\n" + m.c.HelpBlock(groups)
 }
 
 // put makes sc the screen of step s.
@@ -182,6 +228,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.String() == "ctrl+c" && m.step != StepRun && m.step != StepSummary {
 			return m, tea.Quit
 		}
+		if m.allKeys {
+			m.allKeys = false // any key closes the list; esc and ? only that
+			if msg.String() == "esc" || msg.String() == "?" {
+				return m, nil
+			}
+		} else if msg.String() == "?" && m.helpHere() {
+			m.allKeys = true
+			return m, nil
+		}
 	case whoamiMsg:
 		if msg.err != nil {
 			// Stay: a network blip must not force a new login. The notice
@@ -245,7 +300,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) goTo(s Step) tea.Cmd {
-	m.step = s
+	m.step, m.allKeys = s, false
 	m.resize()
 	return m.current().Init()
 }
@@ -357,7 +412,11 @@ func (m *Model) View() (v string) {
 	// Every line is cut to the terminal's width and the body to its
 	// height, so no component can make the screen scroll or wrap.
 	w := max(1, m.c.Width-2)
-	lines := strings.Split(m.current().View(), "\n")
+	body := m.current().View()
+	if m.allKeys {
+		body = m.allKeysView()
+	}
+	lines := strings.Split(body, "\n")
 	h := m.bodyHeight()
 	if len(lines) > h {
 		lines = lines[:h]
@@ -368,7 +427,7 @@ func (m *Model) View() (v string) {
 	for i, l := range lines {
 		lines[i] = fit(l, w)
 	}
-	help := fit(m.c.HelpLine(m.current().Help()), w)
+	help := fit(m.c.HelpLine(m.help()), w)
 	screen := fit(header, w) + "\n" + strings.Join(second, "\n") + "\n" + strings.Join(lines, "\n") + "\n" + help
 	return st.App.Render(screen)
 }

@@ -110,6 +110,12 @@ func (s *outputStep) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
+// typing: the directory field takes every key ("?" included).
+func (s *outputStep) typing() bool {
+	_, ok := s.form.GetFocusedField().(*huh.Input)
+	return ok
+}
+
 func (s *outputStep) View() string {
 	st := s.c.Styles
 	var b strings.Builder

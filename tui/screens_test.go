@@ -588,9 +588,10 @@ func TestHelpLineFits(t *testing.T) {
 		width      int
 		want, gone []string
 	}{
-		{80, []string{"space select", "enter next", "? all keys", "ctrl+c quit"}, nil},
-		{60, []string{"space select", "enter next", "? all keys"}, []string{"ctrl+c"}},
-		{40, []string{"space select", "? all keys"}, []string{"enter next", "ctrl+c"}},
+		// The keys that leave the screen stay at any width (issue 15.5).
+		{80, []string{"space select", "enter next", "esc back", "? all keys", "ctrl+c quit"}, nil},
+		{60, []string{"enter next", "esc back", "? all keys", "ctrl+c quit"}, []string{"/ filter"}},
+		{40, []string{"esc back", "? all keys", "ctrl+c quit"}, []string{"enter next"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {

@@ -65,7 +65,7 @@ func runQuick(cmd tea.Cmd) []tea.Msg {
 			}
 		}
 		return out
-	case streamsDoneMsg, reconnectMsg, backMsg, connectedMsg, verifiedMsg, outputDoneMsg:
+	case streamsDoneMsg, reconnectMsg, backMsg, againMsg, connectedMsg, verifiedMsg, outputDoneMsg:
 		return []tea.Msg{m}
 	}
 	return nil

@@ -95,17 +95,27 @@ func (s *streamsStep) Help() []key.Binding {
 	if s.filter.Value() != "" {
 		h = append(h, k.ClearFilter)
 	}
-	return append(h, k.Next, k.MoreHelp, k.ForceQuit)
+	h = append(h, k.Next)
+	if s.filter.Value() == "" {
+		h = append(h, k.Back)
+	}
+	return append(h, k.MoreHelp, k.ForceQuit)
 }
+
+// typing: the filter takes every key.
+func (s *streamsStep) typing() bool { return s.filtering }
+
+// ownHelp: the picker shows its "?" keys under the list itself.
+func (s *streamsStep) ownHelp() bool { return true }
 
 // fullHelp is every key of the picker, in columns.
 func (s *streamsStep) fullHelp() [][]key.Binding {
 	k := s.c.Keys
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDn},
+		{k.Up, k.Down, k.PageUp, k.PageDn, k.Home, k.End},
 		{k.Toggle, k.Mode, k.All, k.None},
 		{k.Filter, k.ClearFilter, k.Account},
-		{k.Next, k.ForceQuit},
+		{k.Next, k.Back, k.ForceQuit},
 	}
 }
 
@@ -180,6 +190,10 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		move(-s.bodyHeight())
 	case key.Matches(km, k.PageDn):
 		move(s.bodyHeight())
+	case key.Matches(km, k.Home):
+		move(-len(vis))
+	case key.Matches(km, k.End):
+		move(len(vis))
 	case key.Matches(km, k.Toggle):
 		if len(vis) > 0 {
 			n := s.all[vis[s.cursor]].Name
@@ -214,6 +228,8 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		s.filter.SetValue("")
 		s.cursor = 0
 		s.keepCursorVisible()
+	case key.Matches(km, k.Back):
+		return func() tea.Msg { return backMsg{} }
 	case key.Matches(km, k.Account):
 		return func() tea.Msg { return reconnectMsg{} }
 	case key.Matches(km, k.Next):
