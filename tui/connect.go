@@ -132,6 +132,7 @@ type connectBackend interface {
 func newConnectStep(c *Common, b connectBackend, canBack bool, problem string) *connectStep {
 	in := textinput.New()
 	in.Placeholder = "paste your API token"
+	in.PlaceholderStyle = c.Styles.Placeholder
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.Prompt = "Token: "

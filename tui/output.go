@@ -43,6 +43,9 @@ func newOutputStep(c *Common, formats []FormatInfo, format Format, dir string) *
 	theme := huh.ThemeCharm()
 	if c.Styles.NoColor {
 		theme = huh.ThemeBase()
+		// ThemeBase still greys the placeholder: emphasis only.
+		theme.Focused.TextInput.Placeholder = c.Styles.Placeholder
+		theme.Blurred.TextInput.Placeholder = c.Styles.Placeholder
 	}
 	s.form = huh.NewForm(huh.NewGroup(
 		huh.NewSelect[Format]().Title("Format").Options(opts...).Value(&s.format),

@@ -69,6 +69,7 @@ func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choic
 	in := textinput.New()
 	in.Prompt = "Filter: "
 	in.Placeholder = "type part of a name or description"
+	in.PlaceholderStyle = c.Styles.Placeholder
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
 	s.filter = in
 	s.SetSize(c.Width, c.Height)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
-	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
@@ -29,12 +28,9 @@ func init() {
 // uiColors sets lipgloss to the colours of the terminal the UI draws on
 // (stderr, not stdout) and reports whether colour is off (NO_COLOR).
 func uiColors(out io.Writer) (noColor bool) {
-	profile := termenv.Ascii
-	if f, ok := out.(*os.File); ok {
-		profile = termenv.NewOutput(f).EnvColorProfile()
-	}
+	profile, noColor := tui.TerminalProfile(out)
 	lipgloss.SetColorProfile(profile)
-	return tui.NoColorRequested() || profile == termenv.Ascii
+	return noColor
 }
 
 // runSyncUI is `pdx sync` in a terminal: live progress, then the summary,
