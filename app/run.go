@@ -70,9 +70,15 @@ type Summary struct {
 	Duration  time.Duration
 	Budget    engine.BudgetInfo
 	// BudgetExhausted: a stream stopped because the daily API budget ran
-	// out; BudgetReset is when it comes back.
-	BudgetExhausted bool
-	BudgetReset     time.Time
+	// out (down to the reserve); BudgetReset is when it comes back, an
+	// estimate (BudgetResetEstimated) until pdx has seen a reset happen.
+	BudgetExhausted      bool
+	BudgetReset          time.Time
+	BudgetResetEstimated bool
+	// BudgetReserve is the daily budget pdx keeps for the company's other
+	// users, in tokens (0: none or not known); Budget.Remaining is what it
+	// left them.
+	BudgetReserve int64
 	// Interrupted: the run was cancelled (Ctrl-C); state is saved.
 	Interrupted bool
 }
@@ -137,9 +143,12 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 
+	if err := checkDest(o.State, plan); err != nil {
+		return Summary{}, err
+	}
 	if !o.State.IsEphemeral() {
-		// One run per profile: two runs would race on its state.
-		release, err := output.Lock(filepath.Dir(o.State.StatePath()))
+		// One run per profile: two runs would race on its state and tokens.
+		release, err := output.Lock(o.State.LockDir())
 		if err != nil {
 			return Summary{}, fmt.Errorf("profile %s is syncing already: %w", o.ProfileName, err)
 		}
@@ -167,7 +176,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		sum.StatePath = o.State.StatePath()
 	}
 	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
-	sinks := append([]engine.Sink{w, saver}, o.Observers...)
+	watch := &budgetWatch{now: now}
+	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
 	ferr := w.Finish(runErr)
 	sum.Duration = now().Sub(sum.Started)
@@ -175,8 +185,19 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return sum, runErr
 	}
 	sum.Budget = res.Budget
+	memo := o.State.BudgetMemo()
+	if m, ok := watch.memo(memo); ok {
+		memo = m
+		if err := o.State.SaveBudgetMemo(m); err != nil {
+			notice(err.Error())
+		}
+	}
+	if reserve, err := client.ParseReserve(p.BudgetReserve); err == nil {
+		sum.BudgetReserve = reserve.Of(res.Budget.Limit)
+	}
 	if at, ok := res.BudgetExhausted(); ok {
-		sum.BudgetExhausted, sum.BudgetReset = true, at
+		sum.BudgetExhausted = true
+		sum.BudgetReset, sum.BudgetResetEstimated = nextReset(memo, at, now())
 	}
 	sum.Interrupted = ctx.Err() != nil
 	counts := map[string]int64{}

@@ -3,11 +3,11 @@ package tui
 import (
 	"context"
 	"fmt"
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/pdxhq/pdx/source/engine"
 	"slices"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/pdxhq/pdx/source/client"
@@ -238,10 +238,23 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	case whoamiMsg:
+		if client.IsBudgetExhausted(msg.err) {
+			// Pipedrive answered, with the day's budget used up: the
+			// credentials work, the budget is what is missing (after a
+			// budget stop this is the usual first answer).
+			bu := Budget{Known: true, Exhausted: true}
+			if at, ok := client.BudgetResetAt(msg.err); ok {
+				bu.ResetAt = at
+			}
+			m.budget = bu
+			m.streamsScreen().SetBudget(bu, m.who.User)
+			m.notice = "Credentials saved; " + m.c.Backend.Explain(msg.err)
+			return m, nil
+		}
 		if msg.err != nil {
 			// Stay: a network blip must not force a new login. The notice
 			// says what happened and how to connect again.
-			m.notice = whoamiNotice(m.c.Backend, msg.err)
+			m.notice = "Saved credentials not confirmed (press c to connect again): " + m.c.Backend.Explain(msg.err)
 			return m, nil
 		}
 		m.notice = ""
@@ -437,16 +450,6 @@ func (m *Model) crashView() string {
 	st := m.c.Styles
 	msg := "pdx hit a bug and cannot go on (" + m.crash + "). Records already written are kept and a running sync was stopped with its state saved. Please report this message. Press any key to quit."
 	return st.App.Render(st.Error.Render("Something went wrong inside pdx") + "\n\n" + wrap(msg, m.c.Width-4))
-}
-
-// whoamiNotice says why the saved credential was not confirmed. A used-up
-// daily budget says nothing about the credential: it is shown as what it is,
-// without sending the user to connect again.
-func whoamiNotice(b Explainer, err error) string {
-	if client.Classify(err) == client.ClassBudget {
-		return "Connected, but the daily API budget is used up: " + b.Explain(err)
-	}
-	return "Saved credentials not confirmed (press c to connect again): " + b.Explain(err)
 }
 
 // noticeLines is the notice under the header, wrapped to the width (never

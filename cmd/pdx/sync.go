@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/output"
@@ -37,6 +38,7 @@ type syncFlags struct {
 	format    string
 	out       string
 	startDate string
+	reserve   string
 }
 
 func init() {
@@ -64,6 +66,7 @@ func init() {
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
 		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
+		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
 		return cmd
 	})
 }
@@ -99,6 +102,12 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 			return p, fmt.Errorf("--start-date: %w", err)
 		}
 		p.StartDate = f.startDate
+	}
+	if f.reserve != "" {
+		if _, err := client.ParseReserve(f.reserve); err != nil {
+			return p, fmt.Errorf("--%w", err)
+		}
+		p.BudgetReserve = f.reserve
 	}
 	if len(f.streams) > 0 {
 		p.Streams = f.streams
@@ -153,7 +162,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
-		if opts, err = app.ProfileRun(l.name, p, l.exists, l.ss, states); err != nil {
+		if opts, err = app.ProfileRun(l.name, l.p, p, l.exists, l.ss, states); err != nil {
 			return withExit(exitFailure, err)
 		}
 		opts.Plan = &plan
@@ -185,7 +194,7 @@ func syncExit(sum app.Summary, err error) error {
 	case err != nil:
 		return withExit(exitFailure, err)
 	case sum.BudgetExhausted:
-		return withExit(exitBudget, fmt.Errorf("daily API budget exhausted; it resets at %s (in %s): run again then", sum.BudgetReset.Local().Format("2006-01-02 15:04 MST"), time.Until(sum.BudgetReset).Round(time.Minute)))
+		return withExit(exitBudget, fmt.Errorf("%s; state saved. The budget comes back %s, in about %s: run again then", sum.BudgetText(), sum.ResetText(time.Now()), time.Until(sum.BudgetReset).Round(time.Minute)))
 	case sum.Interrupted:
 		return withExit(exitFailure, errors.New("interrupted; state saved: run the same command to continue"))
 	case !sum.OK():

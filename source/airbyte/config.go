@@ -63,6 +63,10 @@ type Config struct {
 	// tests point it at the simulator. Hidden in the spec.
 	OAuthBaseURL string `json:"oauth_base_url,omitempty"`
 	Concurrency  int    `json:"concurrency,omitempty"`
+	// BudgetReserve is the daily budget left to the company's others:
+	// "10%" of the limit or a number of tokens (client.ParseReserve);
+	// "" is client.DefaultReserve.
+	BudgetReserve string `json:"budget_reserve,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -78,6 +82,7 @@ type rawConfig struct {
 	APIBaseURL           *string         `json:"api_base_url"`
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
+	BudgetReserve        *string         `json:"budget_reserve"`
 }
 
 type oldCredentials struct {
@@ -86,6 +91,15 @@ type oldCredentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	RefreshToken string `json:"refresh_token"`
+}
+
+// Reserve is the config's budget reserve (validated by ParseConfig).
+func (c *Config) Reserve() client.Reserve {
+	r, err := client.ParseReserve(c.BudgetReserve)
+	if err != nil {
+		return client.DefaultReserve
+	}
+	return r
 }
 
 // MaxConcurrency bounds the concurrency setting: more parallel streams than
@@ -136,6 +150,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.OAuthBaseURL != nil {
 		c.OAuthBaseURL = *raw.OAuthBaseURL
+	}
+	if raw.BudgetReserve != nil {
+		c.BudgetReserve = *raw.BudgetReserve
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
@@ -224,6 +241,9 @@ func (c *Config) validate() error {
 			return configErr("oauth_base_url: %v", err)
 		}
 		c.OAuthBaseURL = strings.TrimRight(c.OAuthBaseURL, "/")
+	}
+	if _, err := client.ParseReserve(c.BudgetReserve); err != nil {
+		return configErr("%v", err)
 	}
 	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
 		return configErr("concurrency %d is outside 1..%d (0 or absent: the default)", c.Concurrency, MaxConcurrency)

@@ -72,9 +72,18 @@ type Options struct {
 	// MaxWait caps a single 429 wait taken from x-ratelimit-reset (default
 	// 60 s), so a bogus header cannot park the sync for hours.
 	MaxWait time.Duration
+	// StallTimeout gives up a response that sends nothing for that long,
+	// before its headers or within its body (default DefaultStallTimeout);
+	// it is retried like a reset. A slow answer that keeps sending is
+	// bounded only by the HTTP client's Timeout (default 10 minutes).
+	StallTimeout time.Duration
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.
 	Clock clock.Clock
+	// Reserve is the daily budget the client leaves unspent for the
+	// company's other users (zero: none; pdx's commands pass
+	// DefaultReserve unless told otherwise).
+	Reserve Reserve
 }
 
 // Client is safe for concurrent use; all callers share one limiter and one
@@ -121,8 +130,9 @@ func New(opts Options) (*Client, error) {
 		// idle connections that none is closed and redialled between pages.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 16
-		opts.HTTPClient = &http.Client{Timeout: 120 * time.Second, Transport: tr}
+		opts.HTTPClient = &http.Client{Timeout: defaultRequestTimeout, Transport: tr}
 	}
+	opts.HTTPClient = NoRedirects(opts.HTTPClient) // see redirect.go
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 5
 	}
@@ -140,6 +150,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 60 * time.Second
+	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = DefaultStallTimeout
 	}
 	opts.Clock = clock.Or(opts.Clock)
 	if opts.UserAgent == "" {

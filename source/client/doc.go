@@ -13,7 +13,13 @@
 //     spec's x-token-cost of each operation when the headers are missing); once
 //     the budget is gone every call fails fast with a *BudgetError;
 //   - v1 offset (start/limit) and v2 cursor pagination, yielding pages whose
-//     records are raw JSON (json.RawMessage), never decoded into structs.
+//     records are raw JSON (json.RawMessage), never decoded into structs but
+//     validated as they are split (jsonscan), so a malformed 200 is retried
+//     like a truncated one;
+//   - whole or loud (guard.go, redirect.go, stall.go): an empty page that says
+//     more follow, a cursor cycle, overlapping offsets, a repeated page or an
+//     endless list fail the read; redirects are never followed (the token
+//     would go along); a response silent for StallTimeout is given up.
 //
 // Stable API (other packages build on it): Auth (+ optional Redactor),
 // TokenAuth, Options, New, Client.Get, Client.Pages (one page prefetched
@@ -21,14 +27,15 @@
 // Client.BurstLimit, Version (V1, V2), Paging (V2Cursor, V1Offset,
 // NoPaging), PageRequest, Page, Response, Me, Budget, Observation
 // (ObsRequest, ObsWait, ObsRetry, ObsBudget), WithObserver, APIError,
-// BudgetError, TransportError, IsAuth, IsBudgetExhausted, BudgetResetAt,
+// BudgetError, TransportError, PagingError, NoRedirects, IsAuth, IsBudgetExhausted, BudgetResetAt,
 // IsConfig, IsTransient, IsLoopback, DefaultBaseURL, LowestTokenBurst,
-// LowestOAuthBurst.
+// LowestOAuthBurst, DefaultMaxRecords, DefaultStallTimeout.
 //
 // Every wait (pacing, backoff, 429 pauses) and the budget's reset date run on
 // Options.Clock (clock.Real by default): tests pass a clock.Fake, or run in a
 // testing/synctest bubble, and wait for nothing. The files follow the
-// concerns: auth.go, pacing.go, retry.go, budget.go, observe.go, pages.go.
+// concerns: auth.go, pacing.go, retry.go, budget.go, observe.go, pages.go,
+// guard.go, redirect.go, stall.go.
 //
 // The first request of a client goes alone (a probe): the others wait for
 // its x-ratelimit-limit, so no request is reserved at the lowest plan's slow

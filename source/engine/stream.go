@@ -175,6 +175,7 @@ func (r *streamRun) run(ctx context.Context) {
 		r.fail(&sinkError{err})
 	} else {
 		r.logf(ctx, LevelInfo, "%s", r.plan())
+		r.warnFutureFloor(ctx)
 		var err error
 		switch {
 		case r.def.Parent != nil:
@@ -197,8 +198,13 @@ func (r *streamRun) run(ctx context.Context) {
 	}
 	if r.err == nil {
 		r.logf(ctx, LevelInfo, "complete: %s", summary)
-		_ = r.emit(ctx, Event{Kind: StreamComplete})
-		return
+		// A sink finishes its output on StreamComplete (final flush, fsync,
+		// rename): if that fails, the stream has not been written.
+		err := r.emit(ctx, Event{Kind: StreamComplete})
+		if err == nil {
+			return
+		}
+		r.fail(fmt.Errorf("read %s: finish the output: %w", r.def.Name, &sinkError{err}))
 	}
 	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
 	// Flush the last good state so the stream still has a resume point (and
@@ -213,6 +219,26 @@ func (r *streamRun) run(ctx context.Context) {
 		_ = r.checkpoint(fctx, last)
 	}
 	_ = r.emit(fctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+}
+
+// futureSlack is how far ahead of this machine's clock a floor may be
+// before it is called "in the future" (the API's clock and ours differ by
+// seconds, not hours).
+const futureSlack = time.Hour
+
+// warnFutureFloor says so when the floor is in the future: the read will
+// return nothing, which is otherwise indistinguishable from "no changes".
+func (r *streamRun) warnFutureFloor(ctx context.Context) {
+	floor, now := r.floor(), r.opts.Now()
+	if floor.IsZero() || !floor.After(now.Add(futureSlack)) {
+		return
+	}
+	what, fix := "saved state's cursor", "check this machine's clock, or reset the stream's state (pdx state reset)"
+	if sd := r.opts.StartDate; floor.Equal(sd) {
+		what, fix = "start date", "check the start_date setting"
+	}
+	r.logf(ctx, LevelWarn, "the %s %s is in the future (now %s): no record can have changed after it, so this read returns none; %s",
+		what, FormatState(floor), FormatState(now), fix)
 }
 
 // plan says in one line how the stream will be read.

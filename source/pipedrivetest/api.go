@@ -75,6 +75,8 @@ const (
 	FaultSlow        FaultKind = "slow"         // delay the response by Fault.Delay
 	FaultHTML403     FaultKind = "html403"      // Cloudflare-like HTML 403 page
 	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
+	FaultRewrite     FaultKind = "rewrite"      // answer Fault.Rewrite(request, body) instead of body
+	FaultStall       FaultKind = "stall"        // write half of the body, then send nothing until the client gives up
 	// FaultReverseSort serves a v1 list sorted by update_time in the other
 	// direction than asked (/leads documents no direction for its sort), a
 	// valid 200 otherwise.
@@ -94,4 +96,9 @@ type Fault struct {
 	Rate   float64
 	Seed   int64
 	Delay  time.Duration
+	// Rewrite (FaultRewrite) returns the body to send in place of the
+	// rendered one (which it must not keep: the buffer is reused), the way
+	// a faulty proxy or cache would: data null, a cursor cycle, a repeated
+	// page, a malformed record, an HTML page with status 200.
+	Rewrite func(r *http.Request, body []byte) []byte
 }

@@ -518,6 +518,17 @@ func (s *Server) deliverFault(w http.ResponseWriter, r *http.Request, f *faultSt
 		writeJSON(w, status, body)
 	case FaultTruncate:
 		writeJSON(w, status, body[:len(body)/2])
+	case FaultRewrite:
+		writeJSON(w, status, f.Rewrite(r, body))
+	case FaultStall:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		w.Write(body[:len(body)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		<-r.Context().Done() // the rest never comes
 	case FaultReset:
 		hj, ok := w.(http.Hijacker)
 		if !ok {

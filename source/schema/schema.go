@@ -158,8 +158,10 @@ func v1Keys(f Field) map[string]map[string]any {
 	case "int":
 		return map[string]map[string]any{k: nullable("integer")}
 	case "user", "org", "people", "deal", "project", "stage", "activity":
-		// An id; older v1 answers expand it to an object.
-		return map[string]map[string]any{k: nullable("integer", "object")}
+		// An id (v1 leads and notes send the number, as the v2 Deals
+		// endpoints do). One type besides null: ["null","integer","object"]
+		// is a type PyAirbyte cannot map (six warnings on leads, issue 12).
+		return map[string]map[string]any{k: nullable("integer")}
 	case "daterange", "timerange":
 		return map[string]map[string]any{k: nullable("string"), k + "_until": nullable("string")}
 	case "address":

@@ -18,6 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
@@ -70,6 +71,10 @@ type Profile struct {
 	StartDate string `toml:"start_date,omitempty"`
 	// Concurrency is the number of streams read at once (0 = engine default).
 	Concurrency int `toml:"concurrency,omitzero"`
+	// BudgetReserve is the daily API budget pdx leaves to the company's
+	// other users: "10%" of the limit or a number of tokens; "" is
+	// client.DefaultReserve (10%), "0" none.
+	BudgetReserve string `toml:"budget_reserve,omitempty"`
 }
 
 // Config is the whole file.
@@ -316,6 +321,9 @@ func (p *Profile) Validate() error {
 		if _, err := startdate.Parse(p.StartDate); err != nil {
 			return fmt.Errorf("start_date: %w", err)
 		}
+	}
+	if _, err := client.ParseReserve(p.BudgetReserve); err != nil {
+		return err
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)

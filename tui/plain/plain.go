@@ -207,14 +207,18 @@ func Summary(w io.Writer, s app.Summary) {
 		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
 	}
 	if s.Budget.Known {
-		fmt.Fprintf(w, "daily API budget: %s of %s tokens left\n", count(s.Budget.Remaining), count(s.Budget.Limit))
+		fmt.Fprintf(w, "daily API budget: %s of %s tokens left", count(s.Budget.Remaining), count(s.Budget.Limit))
+		if s.BudgetReserve > 0 {
+			fmt.Fprintf(w, " (%s kept for the company's other integrations)", count(s.BudgetReserve))
+		}
+		fmt.Fprintln(w)
 	}
 	if s.StatePath != "" {
 		fmt.Fprintf(w, "state: %s\n", s.StatePath)
 	}
 	switch {
 	case s.BudgetExhausted:
-		fmt.Fprintf(w, "The daily API budget is used up; state is saved. It resets at %s: run the same command again then to continue.\n", s.BudgetReset.Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(w, "The daily API budget is used up; state is saved (%s). It comes back %s: run the same command again then to continue.\n", s.BudgetText(), s.ResetText(time.Now()))
 	case s.Interrupted:
 		fmt.Fprintln(w, "Interrupted; state is saved. Run the same command again to continue where it stopped.")
 	case !s.OK():
