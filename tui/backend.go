@@ -41,6 +41,26 @@ type StreamInfo struct {
 	// last completed the stream in this destination (zero: unknown).
 	Cursor string
 	Synced time.Time
+	// LastMode is the mode the profile last ran the stream in ("" unknown):
+	// after a full refresh LastCount is the stream's whole size.
+	LastMode engine.Mode
+}
+
+// FullSize is the stream's whole size, when LastCount is one: its last run
+// read all of it (a full refresh, or no saved state: nothing to continue
+// from), or it is only ever read in full. After an incremental run LastCount is the changes only,
+// which is no total for a full refresh (issue 15.1).
+func (si StreamInfo) FullSize() (int64, bool) {
+	if si.LastCount < 0 || si.SupportsIncremental && si.HasState && si.LastMode != engine.FullRefresh {
+		return -1, false
+	}
+	return si.LastCount, true
+}
+
+// ReadsAll reports whether a run in mode m reads the whole stream: a full
+// refresh, or an incremental one with nothing to continue from.
+func (si StreamInfo) ReadsAll(m engine.Mode) bool {
+	return m != engine.Incremental || !si.SupportsIncremental || !si.HasState
 }
 
 // Choice is one picked stream and its mode.

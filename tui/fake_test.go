@@ -34,6 +34,8 @@ type fakeBackend struct {
 	runErr error
 	// oauth is the OAuth sign-in (nil: OAuth unavailable).
 	oauth *fakeOAuth
+	// lastModes are the modes the streams last ran in (StreamInfo.LastMode).
+	lastModes map[string]engine.Mode
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -91,7 +93,7 @@ func (f *fakeBackend) Whoami(context.Context) (Identity, Budget, error) {
 	return Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, Budget{Known: true, Limit: 30000, Remaining: 25000}, nil
 }
 func (f *fakeBackend) Streams() []StreamInfo {
-	return []StreamInfo{
+	all := []StreamInfo{
 		{Name: "deals", Description: "Deals in every pipeline", Group: streams.Core, SupportsIncremental: true, LastCount: 200},
 		{Name: "persons", Description: "Contact people", Group: streams.Core, SupportsIncremental: true, LastCount: 500, HasState: true},
 		{Name: "organizations", Description: "Companies you deal with", Group: streams.Core, SupportsIncremental: true, LastCount: -1},
@@ -100,6 +102,10 @@ func (f *fakeBackend) Streams() []StreamInfo {
 		{Name: "users", Description: "Users of the company account", Group: streams.Settings, LastCount: -1},
 		{Name: "pipelines", Description: "Sales pipelines", Group: streams.Settings, LastCount: -1},
 	}
+	for i := range all {
+		all[i].LastMode = f.lastModes[all[i].Name]
+	}
+	return all
 }
 
 // testFormats are the formats pdx registers, as the Output step shows them.

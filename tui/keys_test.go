@@ -1,10 +1,13 @@
 package tui
 
 import (
+	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -193,5 +196,30 @@ func TestDemoOffersNoOAuth(t *testing.T) {
 	}
 	if m.connectScreen().cursor != 0 {
 		t.Error("down moved to a hidden OAuth choice")
+	}
+}
+
+// A notice under the header (here: the budget after a budget stop) is
+// wrapped in full, never cut, and the screen still fits (issue 15.7).
+func TestNoticeWrappedInFull(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {60, 20}} {
+		t.Run(fmt.Sprint(size[0]), func(t *testing.T) {
+			m := newRoot(&fakeBackend{hasCreds: true})
+			m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			reset := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+			m.Update(whoamiMsg{err: &client.BudgetError{Op: "GET /v1/users/me", Limit: 30000, ResetAt: reset}})
+			v := ansi.Strip(m.View())
+			lines := strings.Split(v, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%d lines, want %d", len(lines), size[1])
+			}
+			squash := strings.NewReplacer(" ", "", "\n", "")
+			if !strings.Contains(squash.Replace(v), squash.Replace(m.notice)) || strings.Contains(v, "…") {
+				t.Errorf("notice %q not shown in full:\n%s", m.notice, v)
+			}
+			if !strings.Contains(lines[len(lines)-1], "ctrl+c") {
+				t.Errorf("the help line is gone: %q", lines[len(lines)-1])
+			}
+		})
 	}
 }

@@ -326,20 +326,23 @@ func (m *Model) startRun() tea.Cmd {
 	} else if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
 		m.notice = "Could not remember these choices for next time: " + b.Explain(err)
 	}
-	// The previous count is this run's total only when the stream is read
-	// in full; an incremental run from saved state reads just the changes,
-	// so its bar must not pretend (-1 also overrides the engine's estimate).
+	// A bar is determinate only with this run's real total: the stream's
+	// full size for a run that reads all of it; an incremental run from
+	// saved state reads just the changes, and a count left by one is no
+	// full size (-1 also overrides the engine's estimate).
 	modes := map[string]engine.Mode{}
 	for _, c := range m.plan.Streams {
 		modes[c.Stream] = c.Mode
 	}
 	totals := map[string]int64{}
 	for _, si := range b.Streams() {
-		switch {
-		case modes[si.Name] == engine.Incremental && si.HasState:
-			totals[si.Name] = -1
-		case si.LastCount > 0:
-			totals[si.Name] = si.LastCount
+		md, picked := modes[si.Name]
+		if !picked {
+			continue
+		}
+		totals[si.Name] = -1
+		if n, ok := si.FullSize(); ok && n > 0 && si.ReadsAll(md) {
+			totals[si.Name] = n
 		}
 	}
 	tracker := NewTracker(m.plan.Streams, totals, m.c.Now)

@@ -325,21 +325,29 @@ func TestRetryAfterFailedStart(t *testing.T) {
 }
 
 // A bar has a total only when the previous count means something for this
-// run: not for an incremental read continuing from saved state.
+// run: not for an incremental read continuing from saved state, and not for
+// a full refresh when that count may be an incremental run's changes (issue
+// 15.1: a count left by an incremental run is no full size).
 func TestRunTotals(t *testing.T) {
 	tests := []struct {
-		mode engine.Mode
-		want int64
-	}{{engine.Incremental, -1}, {engine.FullRefresh, 500}}
+		mode, last engine.Mode
+		want       int64
+	}{
+		{engine.Incremental, "", -1},
+		{engine.Incremental, engine.FullRefresh, -1},
+		{engine.FullRefresh, engine.FullRefresh, 500},
+		{engine.FullRefresh, engine.Incremental, -1},
+		{engine.FullRefresh, "", -1},
+	}
 	for _, tt := range tests {
-		fb := &fakeBackend{hasCreds: true}
+		fb := &fakeBackend{hasCreds: true, lastModes: map[string]engine.Mode{"persons": tt.last}}
 		m := New(context.Background(), NewCommon(fb, true, frozen))
 		m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}, {"persons", tt.mode}}})
 		m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 		<-m.RunEnded()
 		snap := m.runScreen().tracker.Snapshot()
 		if snap.Streams[0].Total != 200 || snap.Streams[1].Total != tt.want {
-			t.Errorf("%s: totals deals=%d persons=%d, want 200 and %d", tt.mode, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
+			t.Errorf("%s after %q: totals deals=%d persons=%d, want 200 and %d", tt.mode, tt.last, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
 		}
 	}
 }

@@ -294,12 +294,17 @@ func (b *Backend) Streams() []tui.StreamInfo {
 	for _, ds := range app.DestStreams(b.shownState()) {
 		here[ds.Name] = ds
 	}
+	p := b.profileCopy()
+	last := map[string]engine.Mode{}
+	for _, n := range p.Streams {
+		last[n] = p.ModeFor(n)
+	}
 	var out []tui.StreamInfo
 	for _, s := range streams.All() {
 		ds := here[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: s.Group,
 			SupportsIncremental: s.SupportsIncremental(), LastCount: ds.Records, HasState: ds.Has,
-			Cursor: ds.Cursor, Synced: ds.Synced})
+			Cursor: ds.Cursor, Synced: ds.Synced, LastMode: last[s.Name]})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
@@ -363,11 +368,21 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 // Estimate implements tui.Backend.
 func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
 	counts := b.shownState().Run().Counts
+	info := map[string]tui.StreamInfo{}
+	for _, si := range b.Streams() {
+		info[si.Name] = si
+	}
 	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
 		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: c.Mode})
+		// A run reading all of the stream costs its full size; the last
+		// count is one only if that run read all of it too: after an
+		// incremental run it is the changes, so the figure is a floor.
+		si := info[c.Stream]
 		if _, ok := counts[c.Stream]; !ok {
+			complete = false
+		} else if _, full := si.FullSize(); si.ReadsAll(c.Mode) && !full {
 			complete = false
 		}
 	}

@@ -146,6 +146,11 @@ func TestBackendConnectPickRun(t *testing.T) {
 	if _, complete := b.Estimate(choices); !complete {
 		t.Error("the estimate after a run should know the counts")
 	}
+	// deals ran incremental: its count is no full size, so a full refresh
+	// of it is estimated as a floor (issue 15.1).
+	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.FullRefresh}}); complete {
+		t.Error("a full refresh after an incremental run claims a complete estimate")
+	}
 	for _, s := range b.Streams() {
 		if s.Name == "deals" && s.LastCount != snap.Streams[0].Records {
 			t.Errorf("deals LastCount = %d, want %d", s.LastCount, snap.Streams[0].Records)
