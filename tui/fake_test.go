@@ -34,6 +34,8 @@ type fakeBackend struct {
 	runErr error
 	// oauth is the OAuth sign-in (nil: OAuth unavailable).
 	oauth *fakeOAuth
+	// streams edits the stream list before Streams returns it.
+	streams func([]StreamInfo)
 	// lastModes are the modes the streams last ran in (StreamInfo.LastMode).
 	lastModes map[string]engine.Mode
 	// started is closed when Run begins (if set).
@@ -104,6 +106,9 @@ func (f *fakeBackend) Streams() []StreamInfo {
 	}
 	for i := range all {
 		all[i].LastMode = f.lastModes[all[i].Name]
+	}
+	if f.streams != nil {
+		f.streams(all)
 	}
 	return all
 }

@@ -214,11 +214,71 @@ func TestNoticeWrappedInFull(t *testing.T) {
 				t.Errorf("%d lines, want %d", len(lines), size[1])
 			}
 			squash := strings.NewReplacer(" ", "", "\n", "")
-			if !strings.Contains(squash.Replace(v), squash.Replace(m.notice)) || strings.Contains(v, "…") {
+			notice := strings.Join(lines[1:1+len(m.noticeLines())], "\n")
+			if squash.Replace(notice) != squash.Replace(m.notice) || strings.Contains(notice, "…") {
 				t.Errorf("notice %q not shown in full:\n%s", m.notice, v)
 			}
 			if !strings.Contains(lines[len(lines)-1], "ctrl+c") {
 				t.Errorf("the help line is gone: %q", lines[len(lines)-1])
+			}
+		})
+	}
+}
+
+// Narrow terminals (issue 15.5): the header keeps the whole name by
+// showing only the current step; descriptions are shortened at a word,
+// never cut inside one; the picker says what this run reads of the stream
+// under the cursor and when it was last synced here (15.6).
+func TestNarrowPicker(t *testing.T) {
+	synced := time.Date(2026, 3, 1, 18, 5, 0, 0, time.UTC)
+	for _, size := range [][2]int{{80, 24}, {60, 20}} {
+		t.Run(fmt.Sprint(size[0]), func(t *testing.T) {
+			fb := &fakeBackend{hasCreds: true, streams: func(all []StreamInfo) {
+				all[1].Cursor, all[1].Synced = "2026-03-01T18:00:00Z", synced
+				all[3].Description = "Deal field definitions, custom fields included and more words"
+			}}
+			m := newRoot(fb)
+			m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m.Update(whoamiMsg{id: Identity{User: "Ann Example", Company: "Example Holdings"}})
+			v := ansi.Strip(m.View())
+			lines := strings.Split(v, "\n")
+			if !strings.Contains(lines[0], "Ann Example @ Example Holdings") {
+				t.Errorf("header cuts the name: %q", lines[0])
+			}
+			if !strings.Contains(lines[0], "Streams") {
+				t.Errorf("header lost the current step: %q", lines[0])
+			}
+			words := map[string]bool{}
+			for _, si := range fb.Streams() {
+				for _, w := range strings.Fields(si.Description) {
+					words[strings.TrimRight(w, ",")] = true
+				}
+			}
+			for _, l := range lines[5:] {
+				if i := strings.Index(l, "…"); i > 0 {
+					f := strings.Fields(l[:i])
+					if last := strings.TrimRight(f[len(f)-1], ","); !words[last] {
+						t.Errorf("a description cut inside a word (%q): %q", last, l)
+					}
+				}
+			}
+			follow(m, "down")                                           // persons: incremental from its cursor
+			v = strings.Join(strings.Fields(ansi.Strip(m.View())), " ") // the detail wraps
+			for _, want := range []string{"persons · incremental: the changes since 1 Mar 2026 18:00"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("picker lacks %q:\n%s", want, v)
+				}
+			}
+			if !strings.Contains(v, "last synced here 1 Mar 2026 18:05") {
+				t.Errorf("picker does not say when persons was last synced:\n%s", v)
+			}
+			follow(m, "m") // persons to full refresh
+			if v = strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(v, "persons · full refresh: reads all of it") {
+				t.Errorf("after m the picker does not say it reads all:\n%s", v)
+			}
+			follow(m, "up") // deals: incremental, nothing here yet
+			if v = strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(v, "new: all") || !strings.Contains(v, "deals · new here: reads all of it") {
+				t.Errorf("deals (no state here) not shown as a first full read:\n%s", v)
 			}
 		})
 	}

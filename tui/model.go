@@ -420,6 +420,12 @@ func (m *Model) View() (v string) {
 		who = m.who.User + " @ " + m.who.Company
 	}
 	rightW := max(0, m.c.Width-2-lipgloss.Width(left)-2)
+	if rightW < lipgloss.Width(who) && !m.watch {
+		// Narrow: the breadcrumb gives way to the current step and where it
+		// is in the flow, before the name is cut.
+		left = title + "  " + st.CrumbOn.Render(m.step.String()) + st.Muted.Render(fmt.Sprintf(" %d/%d", m.step+1, len(stepNames)))
+		rightW = max(0, m.c.Width-2-lipgloss.Width(left)-2)
+	}
 	header := left + "  " + st.Muted.Render(right(fit(who, min(rightW, lipgloss.Width(who))), rightW))
 	var second []string
 	for _, l := range m.noticeLines() {

@@ -5,6 +5,7 @@ import (
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -246,7 +247,7 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 
 // bodyHeight is how many list lines fit.
 func (s *streamsStep) bodyHeight() int {
-	h := s.h - 5
+	h := s.h - 7 // heading, cost, note, two of detail and the "lines" line
 	if s.showAll {
 		h -= lipgloss.Height(s.c.HelpBlock(s.fullHelp())) + 1
 	}
@@ -285,16 +286,19 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 			box = st.Selected.Render("[x] ")
 			name = st.Selected.Render(name)
 		}
+		// The mode column says what this run will read: an incremental
+		// stream new to the destination is read in full once.
 		mode := st.Muted.Render(fit("full refresh", 13))
-		if si.SupportsIncremental {
-			if s.modes[si.Name] == engine.Incremental {
-				mode = fit("incremental", 13)
-			} else {
-				mode = fit("full refresh", 13)
-			}
+		switch {
+		case si.SupportsIncremental && s.modes[si.Name] == engine.Incremental && !si.HasState:
+			mode = fit("new: all", 13)
+		case si.SupportsIncremental && s.modes[si.Name] == engine.Incremental:
+			mode = fit("incremental", 13)
+		case si.SupportsIncremental:
+			mode = fit("full refresh", 13)
 		}
 		rowLine = append(rowLine, len(lines))
-		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(destNote(si, s.modes[si.Name])+si.Description, descW)))
+		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
 	}
 	return lines, rowLine
 }
@@ -377,6 +381,15 @@ func (s *streamsStep) View() string {
 	if off > 0 || end < len(lines) {
 		more = fmt.Sprintf("lines %d-%d of %d (↑/↓ to scroll)", off+1, end, len(lines))
 	}
+	// Two lines, wrapped at words: enough at 60 columns too.
+	det := strings.Split(wrap(s.detail(), s.w-2), "\n")
+	for len(det) < 2 {
+		det = append(det, "")
+	}
+	if len(det) > 2 {
+		det[1] = shorten(strings.Join(det[1:], " "), s.w-2)
+	}
+	b.WriteString("\n" + det[0] + "\n" + det[1])
 	b.WriteString("\n" + st.Muted.Render(more))
 	if s.showAll {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
@@ -384,16 +397,50 @@ func (s *streamsStep) View() string {
 	return b.String()
 }
 
-// destNote says what the chosen destination has of an incremental stream:
-// a destination that never received it gets all of it.
-func destNote(si StreamInfo, m engine.Mode) string {
-	switch {
-	case !si.SupportsIncremental || m != engine.Incremental:
+// detail says, for the stream under the cursor, what this run will read
+// and when the destination last received it (issue 15.6).
+func (s *streamsStep) detail() string {
+	vis := s.visible()
+	if len(vis) == 0 {
 		return ""
-	case !si.HasState:
-		return "new here: all of it · "
-	case si.Cursor != "":
-		return "here since " + si.Cursor + " · "
 	}
-	return "here · "
+	si := s.all[vis[min(s.cursor, len(vis)-1)]]
+	var what string
+	switch {
+	case s.modes[si.Name] != engine.Incremental || !si.SupportsIncremental:
+		what = "full refresh: reads all of it"
+	case !si.HasState:
+		what = "new here: reads all of it, then only the changes"
+	case si.Cursor != "":
+		what = "incremental: the changes since " + cursorText(si.Cursor)
+	default:
+		what = "incremental: the changes"
+	}
+	when := "never synced here"
+	if !si.Synced.IsZero() {
+		when = "last synced here " + si.Synced.Format("2 Jan 2006 15:04")
+	}
+	return si.Name + " · " + what + " · " + when
+}
+
+// cursorText shows a time cursor as a date ("1 Mar 18:00"), anything else
+// (an id) as it is.
+func cursorText(c string) string {
+	if t, err := time.Parse(time.RFC3339, c); err == nil {
+		return t.Format("2 Jan 2006 15:04")
+	}
+	return c
+}
+
+// shorten cuts s to w cells at a word boundary, with an ellipsis: a
+// deliberate short form, not a word cut in half.
+func shorten(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w <= 1 {
+		return s
+	}
+	cut := ansi.Truncate(s, w-1, "")
+	if i := strings.LastIndexAny(cut, " ,"); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;·") + "…"
 }
