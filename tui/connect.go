@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // verifyTimeout bounds the live token check and the keyring write.
@@ -54,9 +55,12 @@ type oauthExec struct {
 	// signingIn is set while the sign-in holds the terminal: the UI's own
 	// SIGINT handling (Run) leaves that Ctrl-C to the sign-in.
 	signingIn *atomic.Bool
-	in        io.Reader
-	out       io.Writer
-	res       verifiedMsg
+	// width is the terminal's: the sign-in's text is wrapped at words to
+	// it (the terminal itself would cut words in two).
+	width int
+	in    io.Reader
+	out   io.Writer
+	res   verifiedMsg
 }
 
 func (o *oauthExec) SetStdin(r io.Reader)  { o.in = r }
@@ -73,7 +77,11 @@ func (o *oauthExec) Run() error {
 		o.signingIn.Store(true)
 		defer o.signingIn.Store(false)
 	}
-	id, bu, where, err := o.b.OAuthSignIn(ctx, o.in, o.out)
+	var out io.Writer = o.out
+	if o.width > 0 && out != nil {
+		out = wordWrapper{w: out, width: o.width}
+	}
+	id, bu, where, err := o.b.OAuthSignIn(ctx, o.in, out)
 	if ctx.Err() != nil {
 		err = errSignInCanceled
 	}
@@ -87,6 +95,20 @@ func (o *oauthExec) Run() error {
 		time.Sleep(d)
 	}
 	return err
+}
+
+// wordWrapper wraps each write at words to width; a word longer than the
+// line (an address to copy) stays whole.
+type wordWrapper struct {
+	w     io.Writer
+	width int
+}
+
+func (ww wordWrapper) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(ww.w, ansi.Wordwrap(string(p), ww.width, "")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // done turns the finished sign-in (or a terminal that could not be
@@ -238,7 +260,7 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			s.phase = phaseVerifying
-			o := &oauthExec{b: s.b, signingIn: &s.c.signingIn}
+			o := &oauthExec{b: s.b, signingIn: &s.c.signingIn, width: s.c.Width}
 			return tea.Exec(o, o.done)
 		}
 	case phaseToken:
