@@ -54,6 +54,7 @@ func withExit(code int, err error) error { return &exitError{code: code, err: er
 type globals struct {
 	profile string
 	demo    bool
+	reset   bool // pdx --demo --reset: the demo starts over
 }
 
 // commandFactories is filled by each command file's init function.
@@ -81,6 +82,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.profile, "profile", "", "profile to use (default: the default profile)")
 	root.PersistentFlags().BoolVar(&g.demo, "demo", false, "run against the built-in simulated Pipedrive (no account needed)")
+	root.Flags().BoolVar(&g.reset, "reset", false, "with --demo: start the demo over (forget its simulated company's changes and its state)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
 	})

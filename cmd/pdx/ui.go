@@ -52,7 +52,10 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	}
 	// The UI steps aside for `pdx auth login --oauth`'s questions, asked
 	// in this process on the same terminal.
-	wo := wire.Options{Profile: g.profile, Demo: g.demo, NoKeyring: os.Getenv(envNoKeyring) != "",
+	if g.reset && !g.demo {
+		return usageErr(errors.New("--reset starts the demo over: use it with --demo"))
+	}
+	wo := wire.Options{Profile: g.profile, Demo: g.demo, DemoReset: g.reset, NoKeyring: os.Getenv(envNoKeyring) != "",
 		OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
 	b, err := wire.New(wo)
 	if err != nil {

@@ -40,6 +40,8 @@ type Options struct {
 	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
 	// `pdx auth login` does: they go to the profile's 0600 file.
 	NoKeyring bool
+	// DemoReset starts the demo over: its state and memory are removed.
+	DemoReset bool
 	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
 	// fixed options: the browser opener, and in tests the client id and
 	// secret and the servers. The profile is the Backend's.
@@ -56,6 +58,7 @@ type Backend struct {
 	// ephemeral demoState); a run's state is that of its destination.
 	states    *state.Store
 	demoState *state.Profile
+	demoMem   *demoMemory // the demo's memory between runs (demo.go)
 	saved     profile.Profile // the profile as saved, for DestState
 
 	oauth *app.OAuthLogin
@@ -71,16 +74,29 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
-		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
+		st, mem, err := openDemoState(o.StateDir, o.DemoReset)
 		if err != nil {
 			return nil, err
 		}
+		base := profile.Profile{Format: output.DefaultFormat, OutDir: demoOutDir()}
+		if mem.Format != "" {
+			base.Format = mem.Format
+		}
+		if mem.OutDir != "" {
+			base.OutDir = mem.OutDir
+		}
+		base.Streams, base.StreamModes = mem.Streams, mem.Modes
+		d, err := app.StartDemo(base)
+		if err != nil {
+			return nil, err
+		}
+		replayDemo(d, mem.Runs)
 		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.demoState = state.Ephemeral(app.DemoProfile)
+		b.demoState, b.demoMem = st, &mem
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -277,6 +293,11 @@ func (b *Backend) SaveToken(token string) (string, error) {
 
 // saveProfile writes the profile back to the config (not in the demo).
 func (b *Backend) saveProfile() error {
+	if b.demoMem != nil {
+		p := b.profileCopy()
+		b.demoMem.Streams, b.demoMem.Modes, b.demoMem.Format, b.demoMem.OutDir = p.Streams, p.StreamModes, p.Format, p.OutDir
+		return b.saveDemoMemory()
+	}
 	if b.profiles == nil {
 		return nil
 	}
@@ -414,6 +435,13 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
+	if b.demoMem != nil && len(sum.Streams) > 0 {
+		// The next demo starts where this one left the simulated company.
+		b.demoMem.Runs++
+		if serr := b.saveDemoMemory(); serr != nil && err == nil {
+			err = fmt.Errorf("remember the demo for next time: %w", serr)
+		}
+	}
 	return resultOf(sum, !st.IsEphemeral()), err
 }
 

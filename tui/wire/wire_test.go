@@ -172,7 +172,7 @@ func TestBackendConnectPickRun(t *testing.T) {
 }
 
 func TestDemoBackend(t *testing.T) {
-	b, err := New(Options{Demo: true})
+	b, err := New(Options{Demo: true, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
