@@ -58,7 +58,7 @@ type Backend struct {
 	// ephemeral demoState); a run's state is that of its destination.
 	states    *state.Store
 	demoState *state.Profile
-	demoMem   *demoMemory // the demo's memory between runs (demo.go)
+	demoMem   *demoMemory     // the demo's memory between runs (demo.go)
 	saved     profile.Profile // the profile as saved, for DestState
 
 	oauth *app.OAuthLogin
