@@ -49,7 +49,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		for {
 			select {
 			case <-ints:
-				if !c.signingIn.Load() {
+				if !c.interruptSignIn() {
 					cancel()
 					return
 				}

@@ -1,8 +1,9 @@
 package tui
 
 import (
+	"context"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -20,8 +21,28 @@ type Common struct {
 	Now           Clock
 	Backend       Backend
 	help          help.Model
-	// signingIn: an OAuth sign-in holds the terminal (see oauthExec).
-	signingIn atomic.Bool
+	// signIn cancels the OAuth sign-in holding the terminal (nil: none;
+	// see oauthExec and Run's SIGINT handling).
+	signInMu sync.Mutex
+	signIn   context.CancelFunc
+}
+
+// setSignIn registers (or, with nil, clears) the running sign-in's cancel.
+func (c *Common) setSignIn(cancel context.CancelFunc) {
+	c.signInMu.Lock()
+	c.signIn = cancel
+	c.signInMu.Unlock()
+}
+
+// interruptSignIn cancels a running sign-in; false when there is none.
+func (c *Common) interruptSignIn() bool {
+	c.signInMu.Lock()
+	defer c.signInMu.Unlock()
+	if c.signIn == nil {
+		return false
+	}
+	c.signIn()
+	return true
 }
 
 // NewCommon builds the shared context.

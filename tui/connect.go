@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -52,9 +49,9 @@ const execSettle = 50 * time.Millisecond
 // prompts and the result comes back as values, with no second process.
 type oauthExec struct {
 	b OAuth
-	// signingIn is set while the sign-in holds the terminal: the UI's own
-	// SIGINT handling (Run) leaves that Ctrl-C to the sign-in.
-	signingIn *atomic.Bool
+	// c registers the sign-in's cancel while it holds the terminal, for
+	// the UI's SIGINT handling (Run).
+	c *Common
 	// width is the terminal's: the sign-in's text is wrapped at words to
 	// it (the terminal itself would cut words in two).
 	width int
@@ -70,12 +67,13 @@ func (o *oauthExec) SetStderr(io.Writer)   {} // prompts go where the UI draws (
 func (o *oauthExec) Run() error {
 	start := time.Now()
 	// The terminal is cooked while the UI steps aside, so Ctrl-C is a
-	// SIGINT: it cancels this sign-in (the UI comes back) and nothing else.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if o.signingIn != nil {
-		o.signingIn.Store(true)
-		defer o.signingIn.Store(false)
+	// SIGINT: Run's handler cancels this sign-in (the UI comes back) and
+	// nothing else.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if o.c != nil {
+		o.c.setSignIn(cancel)
+		defer o.c.setSignIn(nil)
 	}
 	var out io.Writer = o.out
 	if o.width > 0 && out != nil {
@@ -105,7 +103,15 @@ type wordWrapper struct {
 }
 
 func (ww wordWrapper) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(ww.w, ansi.Wordwrap(string(p), ww.width, "")); err != nil {
+	lines := strings.Split(string(p), "\n")
+	for i, l := range lines {
+		// Each line keeps its indent, on its continuation lines too.
+		rest := strings.TrimLeft(l, " ")
+		indent := l[:len(l)-len(rest)]
+		wrapped := ansi.Wordwrap(rest, max(10, ww.width-len(indent)), "")
+		lines[i] = indent + strings.ReplaceAll(wrapped, "\n", "\n"+indent)
+	}
+	if _, err := io.WriteString(ww.w, strings.Join(lines, "\n")); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -260,7 +266,7 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			s.phase = phaseVerifying
-			o := &oauthExec{b: s.b, signingIn: &s.c.signingIn, width: s.c.Width}
+			o := &oauthExec{b: s.b, c: s.c, width: s.c.Width}
 			return tea.Exec(o, o.done)
 		}
 	case phaseToken:

@@ -74,6 +74,9 @@ func TestOAuthHandOffWraps(t *testing.T) {
 				t.Errorf("width %d: line of %d cells: %q", w, ansi.StringWidth(l), l)
 			}
 		}
+		if !strings.Contains(text, "\n  http://127.0.0.1:1/oauth/authorize?") {
+			t.Errorf("width %d: the address lost its indent:\n%s", w, text)
+		}
 		flat := strings.Join(strings.Fields(text), " ")
 		if !strings.Contains(flat, "Create an app > Create private app") || !strings.Contains(text, "client_id=abcdefabcdefabcdef&redirect_uri") {
 			t.Errorf("width %d: words or the address broken:\n%s", w, text)
