@@ -63,6 +63,19 @@ func startOAuthUI(t *testing.T, browserBody string) (*uiTmux, *oauthEnv) {
 	return tm, e
 }
 
+// signInKeys picks OAuth on the Connect step and answers the client id
+// and secret questions.
+func signInKeys(tm *uiTmux, e *oauthEnv) {
+	tm.waitFor("How do you want to sign in?", false)
+	tm.keys("Down", "Enter") // OAuth
+	tm.waitFor("OAuth client id", false)
+	tm.keys("-l", e.clientID)
+	tm.keys("Enter")
+	tm.waitFor("OAuth client secret (input hidden)", false)
+	tm.keys("-l", e.clientSecret)
+	tm.keys("Enter")
+}
+
 // curlBrowser (a PDX_BROWSER script) follows the simulator's consent page and calls back.
 const curlBrowser = "loc=$(curl -s -o /dev/null -w '%{redirect_url}' \"$1\")\nexec curl -s -o /dev/null \"$loc\"\n"
 
@@ -74,14 +87,7 @@ const curlBrowser = "loc=$(curl -s -o /dev/null -w '%{redirect_url}' \"$1\")\nex
 // browser no longer holds the terminal.
 func TestUIOAuthInTmux(t *testing.T) {
 	tm, e := startOAuthUI(t, curlBrowser)
-	tm.waitFor("How do you want to sign in?", false)
-	tm.keys("Down", "Enter") // OAuth
-	tm.waitFor("OAuth client id", false)
-	tm.keys("-l", e.clientID)
-	tm.keys("Enter")
-	tm.waitFor("OAuth client secret (input hidden)", false)
-	tm.keys("-l", e.clientSecret)
-	tm.keys("Enter")
+	signInKeys(tm, e)
 	s := tm.waitFor("Signed in with OAuth", false)
 	if !strings.Contains(s, e.secretFile("default")) {
 		t.Errorf("the connect step does not say where the tokens went:\n%s", s)
@@ -106,14 +112,7 @@ func TestUIOAuthInTmux(t *testing.T) {
 // still taking keys; it does not end pdx with status 0.
 func TestUIOAuthCancelInTmux(t *testing.T) {
 	tm, e := startOAuthUI(t, "exit 0\n") // a browser that opens nothing
-	tm.waitFor("How do you want to sign in?", false)
-	tm.keys("Down", "Enter") // OAuth
-	tm.waitFor("OAuth client id", false)
-	tm.keys("-l", e.clientID)
-	tm.keys("Enter")
-	tm.waitFor("OAuth client secret (input hidden)", false)
-	tm.keys("-l", e.clientSecret)
-	tm.keys("Enter")
+	signInKeys(tm, e)
 	tm.waitFor("paste the address", false)
 	tm.keys("C-c")
 	s := tm.waitFor("The OAuth sign-in was cancelled", false)
