@@ -146,7 +146,7 @@ func (a Auth) Status(ctx context.Context, name string) (Status, error) {
 		if !exists {
 			return st, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s'", name, name)
 		}
-		return st, fmt.Errorf("profile %q is not logged in (%v): run 'pdx auth login --profile %s'", name, err, name)
+		return st, notLoggedIn(name, err)
 	}
 	if err != nil {
 		return st, err
@@ -160,6 +160,45 @@ func (a Auth) Status(ctx context.Context, name string) (Status, error) {
 		return st, fmt.Errorf("the saved credentials do not work: %w", err)
 	}
 	return st, nil
+}
+
+// NotLoggedInError: a profile has no stored credentials. When the OS
+// keyring could not be asked, they may be there: Note says so apart from
+// the message, which stays one plain sentence.
+type NotLoggedInError struct {
+	Profile string
+	// Unreachable is set when the keyring could not be reached (where pdx
+	// looked, the keyring's own error).
+	Unreachable *secret.UnreachableError
+}
+
+func (e *NotLoggedInError) Error() string {
+	return fmt.Sprintf("profile %q is not logged in: no credentials stored for profile %q; run 'pdx auth login --profile %s'", e.Profile, e.Profile, e.Profile)
+}
+
+// Unwrap is secret.ErrNotFound, which Explain and Hint know.
+func (e *NotLoggedInError) Unwrap() error { return secret.ErrNotFound }
+
+// Note says, only when the keyring could not be reached, where pdx looked;
+// verbose adds the keyring's own error (an exec or D-Bus message).
+func (e *NotLoggedInError) Note(verbose bool) string {
+	u := e.Unreachable
+	if u == nil {
+		return ""
+	}
+	n := fmt.Sprintf("the OS keyring could not be reached, so pdx looked only in %s, which does not exist", u.File)
+	if verbose {
+		return n + "; the keyring said: " + u.Err.Error()
+	}
+	return n + fmt.Sprintf(" ('pdx auth status --profile %s --verbose' shows the keyring's error)", e.Profile)
+}
+
+// notLoggedIn is the NotLoggedInError of profile name for err (an
+// ErrNotFound from the secret store).
+func notLoggedIn(name string, err error) error {
+	e := &NotLoggedInError{Profile: name}
+	errors.As(err, &e.Unreachable)
+	return e
 }
 
 // Logout says what a logout removed.

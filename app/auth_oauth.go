@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/oauth"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -27,11 +29,36 @@ type OAuthLogin struct {
 	UseRefreshToken bool
 	RefreshToken    string
 	RedirectURI     string // "" : oauth.DefaultRedirectURI
-	OAuthBaseURL    string // "" : the profile's (the simulator in tests)
+	// APIBaseURL points the profile at another API root ("" : the
+	// profile's); a loopback one (the sandbox) is its own OAuth server.
+	APIBaseURL   string
+	OAuthBaseURL string // "" : the profile's, else OAuthServerFor the API root
 	// OpenBrowser opens the sign-in address; nil only shows it.
 	OpenBrowser func(url string) error
 	// Timeout bounds the wait for the browser (0: 5 minutes).
 	Timeout time.Duration
+}
+
+// OAuthServerFor is the OAuth server that goes with an API root: a
+// loopback root is the sandbox (or the demo's simulator), which serves its
+// own /oauth/authorize and /oauth/token, so the whole sign-in can be tried
+// without a Pipedrive app; any other root uses Pipedrive's ("": the
+// default, oauth.pipedrive.com). The UI and the CLI both call this.
+func OAuthServerFor(apiBaseURL string) string {
+	u, err := url.Parse(strings.TrimSpace(apiBaseURL))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || !client.IsLoopback(u.Hostname()) {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// OAuthServer is the OAuth server of profile p: its own oauth_base_url,
+// else the one its api_base_url implies (OAuthServerFor).
+func OAuthServer(p profile.Profile) string {
+	if p.OAuthBaseURL != "" {
+		return p.OAuthBaseURL
+	}
+	return OAuthServerFor(p.APIBaseURL)
 }
 
 // oauthLoginTimeout bounds the wait for the browser.
@@ -112,8 +139,18 @@ func (a Auth) LoginOAuth(ctx context.Context, in OAuthLogin, pr Prompter) (Login
 			return Login{}, err
 		}
 	}
-	if in.OAuthBaseURL != "" {
+	switch {
+	case in.OAuthBaseURL != "":
 		p.OAuthBaseURL = in.OAuthBaseURL
+	case in.APIBaseURL != "":
+		// A new API root brings its OAuth server: the sandbox's own, or
+		// Pipedrive's (not a sandbox's left in the profile).
+		p.OAuthBaseURL = OAuthServerFor(in.APIBaseURL)
+	default:
+		p.OAuthBaseURL = OAuthServer(p)
+	}
+	if in.APIBaseURL != "" {
+		p.APIBaseURL = in.APIBaseURL
 	}
 	opts := oauth.LoginOptions{
 		Config:       oauth.Config{ClientID: clientID, ClientSecret: clientSecret, BaseURL: p.OAuthBaseURL, HTTPClient: a.HTTPClient},

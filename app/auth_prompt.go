@@ -65,10 +65,17 @@ func NewPrompter(in io.Reader, out io.Writer, piped bool) Prompter {
 	if piped {
 		return &pipePrompter{out: out, in: in}
 	}
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if IsTerminal(in) {
+		f := in.(*os.File)
 		return &ttyPrompter{pipePrompter: pipePrompter{out: out, in: f}, tty: f}
 	}
 	return noPrompter{out: out}
+}
+
+// IsTerminal reports whether in is a terminal, i.e. a person to ask.
+func IsTerminal(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // pipePrompter hands out lines of in from one buffered reader, so that a

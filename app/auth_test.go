@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pdxhq/pdx/source/oauth"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
@@ -178,5 +180,107 @@ func TestNewPrompter(t *testing.T) {
 	n := NewPrompter(strings.NewReader("x\n"), io.Discard, false)
 	if _, err := n.Hidden("token", ""); n.Interactive() || !IsInput(err) || !strings.Contains(err.Error(), "pipe it in with --with-token") {
 		t.Errorf("no terminal: %v", err)
+	}
+}
+
+// onlyAt is a browser that approves only a sign-in at the OAuth server
+// base; any other (Pipedrive's, with no app behind it in a test) is denied
+// through the login's own callback, so the login fails at once.
+func onlyAt(t *testing.T, base string) func(string) error {
+	return func(authURL string) error {
+		if strings.HasPrefix(authURL, base+"/oauth/authorize?") {
+			return approve(authURL)
+		}
+		t.Errorf("the sign-in went to %s, not to the sandbox %s", authURL, base)
+		u, err := url.Parse(authURL)
+		if err != nil {
+			return err
+		}
+		cb := u.Query().Get("redirect_uri") + "?error=access_denied&state=" + url.QueryEscape(u.Query().Get("state"))
+		resp, err := http.Get(cb)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+}
+
+func TestOAuthServerFor(t *testing.T) {
+	tests := []struct{ api, want string }{
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+		{"http://localhost:9/api", "http://localhost:9"},
+		{"http://[::1]:7", "http://[::1]:7"},
+		{"https://api.pipedrive.com", ""},
+		{"https://acme.pipedrive.com", ""},
+		{"http://10.0.0.1:80", ""},
+		{"", ""},
+		{"127.0.0.1:8080", ""},
+	}
+	for _, tt := range tests {
+		if got := OAuthServerFor(tt.api); got != tt.want {
+			t.Errorf("OAuthServerFor(%q) = %q, want %q", tt.api, got, tt.want)
+		}
+	}
+	p := profile.Profile{APIBaseURL: "http://127.0.0.1:1", OAuthBaseURL: "http://127.0.0.1:2"}
+	if got := OAuthServer(p); got != "http://127.0.0.1:2" {
+		t.Errorf("a profile's own oauth_base_url lost to its API root: %q", got)
+	}
+}
+
+// TestOAuthLoginAgainstSandbox (issue 14): the sandbox is its own OAuth
+// server, whether its address comes with the login (the CLI's
+// --api-base-url) or from the saved profile (the UI's sign-in), and the
+// profile keeps it so that refreshes go there too.
+func TestOAuthLoginAgainstSandbox(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		saved bool // the profile already points at the sandbox
+	}{
+		{"--api-base-url", false},
+		{"saved api_base_url", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, srv := newAuth(t)
+			id, sec := srv.OAuthClient()
+			in := OAuthLogin{Profile: "sb", ClientID: id, ClientSecret: sec, RedirectURI: "http://127.0.0.1:0/callback", OpenBrowser: onlyAt(t, srv.URL())}
+			if tt.saved {
+				cfg, err := a.Profiles.Load()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Put("sb", profile.Profile{APIBaseURL: srv.URL()})
+				if err := a.Profiles.Save(cfg); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				in.APIBaseURL = srv.URL()
+			}
+			l, err := a.LoginOAuth(ctx, in, noPrompter{out: io.Discard})
+			if err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			if l.Saved.OAuthBaseURL != srv.URL() || l.Saved.APIBaseURL != srv.URL() || l.Me.Name == "" {
+				t.Errorf("saved %+v, me %+v", l.Saved, l.Me)
+			}
+			// The access token expires: the refresh goes to the sandbox,
+			// even from a config that names only its API root.
+			cfg, err := a.Profiles.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, p, _ := cfg.Resolve("sb")
+			p.OAuthBaseURL = ""
+			cfg.Put("sb", p)
+			if err := a.Profiles.Save(cfg); err != nil {
+				t.Fatal(err)
+			}
+			srv.Advance(2 * time.Hour)
+			if st, err := a.Status(ctx, "sb"); err != nil || !st.OAuth {
+				t.Errorf("status after expiry: %+v %v", st, err)
+			}
+		})
 	}
 }

@@ -41,7 +41,7 @@ func NewClient(c Conn) (*client.Client, error) {
 		if c.Persist == nil {
 			return nil, errors.New("OAuth credentials need somewhere to save rotated tokens")
 		}
-		cfg := oauth.Config{ClientID: sec.ClientID, ClientSecret: sec.ClientSecret, BaseURL: c.Profile.OAuthBaseURL, HTTPClient: c.HTTPClient}
+		cfg := oauth.Config{ClientID: sec.ClientID, ClientSecret: sec.ClientSecret, BaseURL: OAuthServer(c.Profile), HTTPClient: c.HTTPClient}
 		tok := oauth.Tokens{AccessToken: sec.AccessToken, RefreshToken: sec.RefreshToken, Expiry: sec.Expiry, APIDomain: sec.APIDomain}
 		src, err := oauth.NewSource(cfg, tok, func(t oauth.Tokens) error {
 			next := sec

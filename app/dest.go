@@ -132,13 +132,22 @@ func DestStreams(st *state.Profile) []DestStream {
 	return out
 }
 
+// Incremental reports whether the next incremental run of the stream at
+// this destination reads only the changes since Cursor; false: it reads
+// the stream in full (no state yet, or a stream that cannot go on from one).
+func (d DestStream) Incremental() bool {
+	s, ok := streams.Lookup(d.Name)
+	return ok && d.Has && d.Cursor != "" && s.SupportsIncremental()
+}
+
 // cursorOf shows a stream_state: its one value ({"update_time": "..."}),
-// else the compact JSON.
+// or its top-level cursor (a per-parent stream's state also keeps its
+// parents' positions), else the compact JSON.
 func cursorOf(raw json.RawMessage) string {
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err == nil && len(m) == 1 {
-		for _, v := range m {
-			if s, ok := v.(string); ok {
+	if err := json.Unmarshal(raw, &m); err == nil {
+		for k, v := range m {
+			if s, ok := v.(string); ok && (len(m) == 1 || k == "update_time" || k == "modified") {
 				return s
 			}
 		}

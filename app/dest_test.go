@@ -270,3 +270,29 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return v
 }
+
+// The table `pdx state show` prints: a per-parent stream's cursor is its
+// own update_time, not the JSON of its parents' positions, and only a
+// stream that can go on from a cursor is read incrementally.
+func TestDestStreamCursorAndMode(t *testing.T) {
+	tests := []struct {
+		name, state, cursor string
+		incremental         bool
+	}{
+		{"deals", `{"update_time":"2026-11-30T10:00:00Z"}`, "2026-11-30T10:00:00Z", true},
+		{"deal_products", `{"parents":{"deals":"2026-11-24T08:05:18Z"},"update_time":"2026-04-21T14:41:32Z"}`, "2026-04-21T14:41:32Z", true},
+		{"deal_fields", `{}`, "", false},
+		{"users", `{"modified":"2026-03-02T12:00:00Z"}`, "2026-03-02T12:00:00Z", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := DestStream{Name: tt.name, Has: true, Cursor: cursorOf(json.RawMessage(tt.state))}
+			if ds.Cursor != tt.cursor || ds.Incremental() != tt.incremental {
+				t.Errorf("cursor %q incremental %v, want %q %v", ds.Cursor, ds.Incremental(), tt.cursor, tt.incremental)
+			}
+		})
+	}
+	if (DestStream{Name: "deals"}).Incremental() {
+		t.Error("a stream without state reads incrementally")
+	}
+}

@@ -73,9 +73,12 @@ func Explain(err error) string {
 // errors carry their advice) or when nothing better than it is known.
 func Hint(err error) string {
 	var oe *oauth.Error
+	var nl *NotLoggedInError
 	switch c := client.Classify(err); {
 	case err == nil, errors.As(err, &oe):
 		return ""
+	case errors.As(err, &nl):
+		return nl.Note(false) // the message says what to do; this, where pdx looked
 	case c.UserMustFix(), c == client.ClassBusy, c == client.ClassBudget, c == client.ClassCanceled:
 		return ""
 	case c == client.ClassUnknown && !localCause(err):

@@ -91,6 +91,9 @@ func TestHint(t *testing.T) {
 		{"no credentials", fmt.Errorf("run: %w", ErrNoCredentials), "Connect with an API token"},
 		{"network", &client.TransportError{Op: "GET /v1/users/me", Err: errors.New("connection refused")}, "network problem"},
 		{"timeout", fmt.Errorf("check: %w", context.DeadlineExceeded), "did not answer in time"},
+		{"not logged in says how", &NotLoggedInError{Profile: "acme"}, ""},
+		{"not logged in, keyring unreachable", &NotLoggedInError{Profile: "acme", Unreachable: &secret.UnreachableError{File: "/c/secrets/acme.json", Err: errors.New(`exec: "dbus-launch"`)}},
+			"could not be reached, so pdx looked only in /c/secrets/acme.json"},
 	}
 	for _, tt := range tests {
 		got := Hint(tt.err)

@@ -32,6 +32,9 @@ type Plan struct {
 	OutDir      string
 	StartDate   time.Time // zero: none
 	Concurrency int       // streams read at once (0: the engine's default)
+	// Readable: JSONL and Airbyte records get decoded custom fields
+	// (readable.Key) beside the API's; RawIDs: CSV writes option ids.
+	Readable, RawIDs bool
 }
 
 // execute runs the plan's streams with the engine, the one place a plan
@@ -97,6 +100,7 @@ func planSync(p profile.Profile) (Plan, error) {
 		return Plan{}, output.ValidFormat(name)
 	}
 	pl.Format, pl.Concurrency = f, p.Concurrency
+	pl.Readable, pl.RawIDs = p.Readable, p.RawIDs
 	pl.OutDir = p.OutDir
 	if pl.OutDir == "" {
 		pl.OutDir = DefaultOutDir

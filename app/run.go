@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -166,7 +167,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	saved := o.State.Streams()
 	run := o.State.Run()
 	modes := plan.Modes()
-	w, err := openWriter(ctx, plan, saved, cl, o, notice)
+	w, x, err := openWriter(ctx, plan, saved, cl, o, notice)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -179,7 +180,14 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	watch := &budgetWatch{now: now}
 	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
+	var terr error
+	if runErr == nil && ctx.Err() == nil && writesTables(plan) {
+		terr = x.writeTables(ctx, w)
+	}
 	ferr := w.Finish(runErr)
+	if ferr == nil {
+		ferr = terr
+	}
 	sum.Duration = now().Sub(sum.Started)
 	if runErr != nil {
 		return sum, runErr
@@ -288,7 +296,7 @@ func position(w output.Writer, stream string) *state.Output {
 // full refresh replaces the stream's data, an incremental stream with saved
 // state continues it (a per-stream file at the size saved with that state),
 // one without starts it over.
-func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, error) {
+func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, *decoders, error) {
 	f, outDir := plan.Format, plan.OutDir
 	t := output.Target{Dir: outDir, Stdout: o.Stdout, Streams: plan.Names(), Secrets: secretsOf(o.Secret),
 		Notice: func(stream, msg string) { notice(msg) }}
@@ -298,7 +306,7 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 	if outDir != "-" {
 		abs, err := filepath.Abs(outDir)
 		if err != nil {
-			return nil, fmt.Errorf("output directory: %w", err)
+			return nil, nil, fmt.Errorf("output directory: %w", err)
 		}
 		t.Dir = abs
 	}
@@ -321,9 +329,23 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 		}
 		t.Specs[cs.Name] = spec
 	}
-	fields := NewFields(cl)
-	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
-	return f.Open(ctx, t)
+	if writesTables(plan) {
+		for _, name := range []string{readable.FieldsTable, readable.OptionsTable} {
+			t.Specs[name] = output.Stream{Full: true}
+		}
+	}
+	book, err := loadNames(o.State)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
+		save: func() error { return saveNames(o.State, book) }}
+	t.Columns, t.Decoder = x.columns, x.decoder
+	w, err := f.Open(ctx, t)
+	if err != nil || !plan.Readable || f.DecodesFields {
+		return w, x, err
+	}
+	return output.Readable(w, x.decoder), x, nil
 }
 
 func secretsOf(s secret.Secret) []string {

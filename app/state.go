@@ -33,6 +33,9 @@ type StateView struct {
 	Array   []byte
 	LastRun time.Time        // zero: never ran
 	Counts  map[string]int64 // record counts of the last run (of the streams shown)
+	// Streams are the streams shown that have state or a count here, in
+	// the stream table's order, for the table `pdx state show` prints.
+	Streams []DestStream
 }
 
 // StateDests are the destinations `pdx state show|reset` work on: every
@@ -85,6 +88,11 @@ func ShowState(ss *state.Store, name string, d state.Dest, only []string) (State
 	for s, n := range run.Counts {
 		if shown(s) {
 			v.Counts[s] = n
+		}
+	}
+	for _, ds := range DestStreams(p) {
+		if shown(ds.Name) && (ds.Has || ds.Records >= 0) {
+			v.Streams = append(v.Streams, ds)
 		}
 	}
 	return v, nil

@@ -22,8 +22,7 @@ func ProfileRun(name string, saved, p profile.Profile, exists bool, ss *secret.S
 	case errors.Is(err, secret.ErrNotFound) && !exists:
 		return Options{}, fmt.Errorf("profile %q does not exist: run 'pdx auth login --profile %s' first (or set %s)", name, name, secret.EnvToken)
 	case errors.Is(err, secret.ErrNotFound):
-		// err may add why (a keyring that did not answer).
-		return Options{}, fmt.Errorf("profile %q is not logged in (%v): run 'pdx auth login --profile %s'", name, err, name)
+		return Options{}, notLoggedIn(name, err)
 	case err != nil:
 		return Options{}, err
 	}

@@ -1,8 +1,9 @@
 package main
 
 // `pdx auth login|status|logout`: flags and output around app.Auth. The token is
-// read from a hidden prompt or, with --with-token, from stdin; never from an
-// argument (it would sit in the shell history and the process list).
+// read from a hidden prompt or, with --with-token or when stdin is not a
+// terminal, from stdin; never from an argument (it would sit in the shell
+// history and the process list).
 
 import (
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/oauth"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
 )
@@ -105,8 +107,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 		Use:   "login [--profile NAME] [--with-token]",
 		Short: "Save a Pipedrive API token for a profile (checked first)",
 		Long: "login asks for your Pipedrive API token (Pipedrive > Personal preferences > API) without echoing it,\n" +
-			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token the token is read\n" +
-			"from stdin instead, e.g. `pdx auth login --with-token < token.txt`. The token is never accepted as an argument.\n\n" +
+			"checks it against /v1/users/me, and saves it in the OS keyring. With --with-token, or when stdin is not a\n" +
+			"terminal, the token is read from stdin instead (its first line), e.g. `pdx auth login --with-token < token.txt`\n" +
+			"or `printf '%s\\n' \"$TOKEN\" | pdx auth login`. The token is never accepted as an argument.\n\n" +
 			"Without an OS keyring (containers, headless Linux) the secret goes to a file readable only by you, with a\n" +
 			"warning saying where; PDX_NO_KEYRING=1 chooses that file directly. PIPEDRIVE_API_TOKEN, when set, overrides\n" +
 			"any saved credentials (CI). --oauth signs in with your own Pipedrive app instead (--client-id, browser).",
@@ -123,11 +126,15 @@ func newAuthLogin(g *globals) *cobra.Command {
 			if !useOAuth && (of.refreshStdin || of.clientID != "" || of.redirectURI != "" || of.noBrowser) {
 				return usageErr(errors.New("--client-id, --redirect-uri, --no-browser and --refresh-token-stdin go with --oauth"))
 			}
-			pr := app.NewPrompter(cmd.InOrStdin(), errw, withToken)
+			// A token piped in is read as --with-token reads it
+			// (`echo $TOKEN | pdx auth login`): a stdin that is no
+			// terminal has nobody to ask anyway.
+			implicit := !withToken && !useOAuth && !app.IsTerminal(cmd.InOrStdin())
+			pr := app.NewPrompter(cmd.InOrStdin(), errw, withToken || implicit)
 			out := cmd.OutOrStdout()
 			if useOAuth {
 				in := app.OAuthLogin{Profile: l.name, ClientID: of.clientID, UseRefreshToken: of.refreshStdin,
-					RedirectURI: of.redirectURI, OAuthBaseURL: of.baseURL}
+					RedirectURI: of.redirectURI, APIBaseURL: baseURL, OAuthBaseURL: of.baseURL}
 				if !of.noBrowser {
 					in.OpenBrowser = oauthOpenBrowser
 				}
@@ -140,6 +147,9 @@ func newAuthLogin(g *globals) *cobra.Command {
 				return nil
 			}
 			res, err := authOf(l).LoginToken(cmd.Context(), app.TokenLogin{Profile: l.name, APIBaseURL: baseURL, MakeDefault: makeDefault}, pr)
+			if implicit && errors.Is(err, app.ErrNothingEntered) {
+				return usageErr(errors.New("no terminal to ask for the token and no token on stdin: pipe it in (printf '%s\\n' \"$TOKEN\" | pdx auth login, the same as --with-token), or run this in a terminal"))
+			}
 			if err != nil {
 				return authExit(err)
 			}
@@ -159,7 +169,7 @@ func newAuthLogin(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&of.redirectURI, "redirect-uri", "", "OAuth: your app's callback URL (default "+oauth.DefaultRedirectURI+")")
 	cmd.Flags().BoolVar(&of.noBrowser, "no-browser", false, "OAuth: print the sign-in address instead of opening a browser")
 	cmd.Flags().BoolVar(&of.refreshStdin, "refresh-token-stdin", false, "OAuth: skip the browser, read an existing refresh token from stdin (after the client secret with --with-token)")
-	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com; loopback http for tests)")
+	cmd.Flags().StringVar(&of.baseURL, "oauth-base-url", "", "OAuth server (default https://oauth.pipedrive.com, or a loopback --api-base-url itself: the sandbox)")
 	cmd.Flags().MarkHidden("oauth-base-url")
 	cmd.Flags().StringVar(&baseURL, "api-base-url", "", "API root (default https://api.pipedrive.com; loopback http for tests)")
 	cmd.Flags().MarkHidden("api-base-url")
@@ -183,7 +193,8 @@ func noteEnvToken(errw io.Writer, what string) {
 }
 
 func newAuthStatus(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var verbose bool
+	cmd := &cobra.Command{
 		Use:   "status [--profile NAME]",
 		Short: "Show who the saved credentials belong to and where they are stored",
 		Args:  cobra.NoArgs,
@@ -194,6 +205,14 @@ func newAuthStatus(g *globals) *cobra.Command {
 				return err
 			}
 			st, err := authOf(l).Status(cmd.Context(), l.name)
+			if nl := (*app.NotLoggedInError)(nil); errors.As(err, &nl) {
+				// The plain fact, then (only when it matters) the keyring.
+				fmt.Fprintln(cmd.ErrOrStderr(), "pdx:", nl)
+				if note := nl.Note(verbose); note != "" {
+					fmt.Fprintln(cmd.ErrOrStderr(), "pdx: note:", note)
+				}
+				return withExit(exitFailure, nil)
+			}
 			if !st.Found {
 				return withExit(exitFailure, err)
 			}
@@ -215,7 +234,7 @@ func newAuthStatus(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "User:        %s\n", app.UserLabel(st.Me))
 			fmt.Fprintf(out, "Company:     %s\n", app.CompanyLabel(st.Me))
 			if b := st.Budget; b.Known {
-				fmt.Fprintf(out, "Daily API budget: %d of %d tokens left\n", b.Remaining, b.Limit)
+				fmt.Fprintf(out, "Daily API budget: %s of %s tokens left\n", plural.N(b.Remaining), plural.N(b.Limit))
 			}
 			if len(st.Profiles) > 1 {
 				fmt.Fprintf(out, "Profiles:    %s\n", strings.Join(st.Profiles, ", "))
@@ -223,6 +242,8 @@ func newAuthStatus(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "say why the OS keyring could not be reached, in its own words")
+	return cmd
 }
 
 func newAuthLogout(g *globals) *cobra.Command {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -197,4 +199,71 @@ func TestAuthLoginOAuth(t *testing.T) {
 	}
 	assertNoToken(t, clientSecret, []string{e.cfg, e.stateDir, e.out}, r.stdout, r.stderr, s.stdout, s.stderr)
 	assertNoToken(t, a.RefreshToken, []string{e.cfg, e.stateDir, e.out}, r.stdout, r.stderr, s.stdout, s.stderr)
+}
+
+// TestAuthStatusWords is issue 15 item 12: the budget with thousands
+// separators; after logout, "no credentials stored for profile X" plainly,
+// and the unreachable keyring (where pdx looked) apart, its raw error only
+// with --verbose.
+func TestAuthStatusWords(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 14, Scale: 5})
+	if r := pdxCLI(t, e.srv.Token()+"\n", "auth", "login", "--with-token", "--api-base-url="+e.srv.URL()); r.code != exitOK {
+		t.Fatalf("login: %d %s", r.code, r.stderr)
+	}
+	st := pdxCLI(t, "", "auth", "status")
+	if st.code != exitOK || !regexp.MustCompile(`Daily API budget: \d{1,3}(,\d{3})+ of \d{1,3}(,\d{3})+ tokens left`).MatchString(st.stdout) {
+		t.Errorf("budget without separators: %d\n%s", st.code, st.stdout)
+	}
+	if r := pdxCLI(t, "", "auth", "logout"); r.code != exitOK {
+		t.Fatalf("logout: %d %s", r.code, r.stderr)
+	}
+	file := filepath.Join(e.cfg, "secrets", "default.json")
+	const raw = `exec: "dbus-launch": executable file not found in $PATH`
+	tests := []struct {
+		name       string
+		keyring    bool // the OS keyring is tried (and fails to answer)
+		args       []string
+		want, deny []string
+	}{
+		{"no keyring in use", false, nil,
+			[]string{`no credentials stored for profile "default"`, "pdx auth login --profile default"},
+			[]string{"keyring", "(("}},
+		{"keyring unreachable", true, nil,
+			[]string{`no credentials stored for profile "default"`, "the OS keyring could not be reached", file, "--verbose"},
+			[]string{"dbus-launch", "(("}},
+		{"keyring unreachable, verbose", true, []string{"--verbose"},
+			[]string{`no credentials stored for profile "default"`, file, raw},
+			[]string{"(("}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.keyring {
+				t.Setenv("PDX_NO_KEYRING", "")
+				keyring.MockInitWithError(errors.New(raw))
+				t.Cleanup(keyring.MockInit)
+			}
+			r := pdxCLI(t, "", append([]string{"auth", "status"}, tt.args...)...)
+			if r.code != exitFailure {
+				t.Errorf("exit %d, want %d", r.code, exitFailure)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			for _, d := range tt.deny {
+				if strings.Contains(r.stderr, d) {
+					t.Errorf("stderr has %q:\n%s", d, r.stderr)
+				}
+			}
+		})
+	}
+	// A sync says the same, with the keyring's note as its hint.
+	t.Setenv("PDX_NO_KEYRING", "")
+	keyring.MockInitWithError(errors.New(raw))
+	t.Cleanup(keyring.MockInit)
+	r := pdxCLI(t, "", "sync", "--no-tui", "--streams", "pipelines", "--out", e.out)
+	if r.code != exitFailure || !strings.Contains(r.stderr, `no credentials stored for profile "default"`) || !strings.Contains(r.stderr, "could not be reached") || strings.Contains(r.stderr, "((") {
+		t.Errorf("sync without credentials: %d\n%s", r.code, r.stderr)
+	}
 }

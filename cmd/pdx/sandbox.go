@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ func init() {
 		f.StringVar(&addr, "addr", "127.0.0.1:0", "listen address (host:port; port 0 picks a free one)")
 		f.Int64Var(&seed, "seed", 1, "data seed: the same seed gives the same company")
 		f.IntVar(&scale, "scale", 1000, "number of deals (other records scale from it)")
-		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: lite, growth, premium or ultimate (sizes rate limits and budget)")
+		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: "+orList(planNames())+" (sizes rate limits and budget)")
 		// For benchmarks that measure pdx rather than Pipedrive's limits, and
 		// for trying what pdx does when the budget runs out.
 		f.IntVar(&burst, "burst", 0, "requests allowed per 2-second window (0 = the plan's)")
@@ -64,12 +65,22 @@ func init() {
 	})
 }
 
+// sandboxPlans are the plans the simulator sizes its limits for: --plan
+// takes them and completes them.
+var sandboxPlans = []pipedrivetest.Plan{pipedrivetest.PlanLite, pipedrivetest.PlanGrowth, pipedrivetest.PlanPremium, pipedrivetest.PlanUltimate}
+
+func planNames() []string {
+	out := make([]string, len(sandboxPlans))
+	for i, p := range sandboxPlans {
+		out[i] = string(p)
+	}
+	return out
+}
+
 // sandboxOptions validates the flags.
 func sandboxOptions(addr string, seed int64, scale int, plan string) (pipedrivetest.Options, error) {
-	switch pipedrivetest.Plan(plan) {
-	case pipedrivetest.PlanLite, pipedrivetest.PlanGrowth, pipedrivetest.PlanPremium, pipedrivetest.PlanUltimate:
-	default:
-		return pipedrivetest.Options{}, fmt.Errorf("--plan %q: want lite, growth, premium or ultimate", plan)
+	if !slices.Contains(sandboxPlans, pipedrivetest.Plan(plan)) {
+		return pipedrivetest.Options{}, fmt.Errorf("--plan %q: want %s", plan, orList(planNames()))
 	}
 	if scale < 1 {
 		return pipedrivetest.Options{}, fmt.Errorf("--scale %d: want a number of deals >= 1", scale)
@@ -94,10 +105,15 @@ OAuth endpoints:      %[1]s/oauth/authorize  %[1]s/oauth/token
 Try:
   curl -s -H 'x-api-token: %[6]s' '%[1]s/api/v2/deals?limit=2'
   curl -s -H 'x-api-token: %[6]s' '%[1]s/v1/users/me'
+  curl -s '%[1]s/v1/users/me?api_token=%[6]s'   # old clients: the token as the api_token query parameter
 
   # pdx against this sandbox, as a profile named "sandbox":
   echo %[6]s | pdx auth login --profile sandbox --with-token --api-base-url %[1]s
   pdx sync --profile sandbox --no-tui --out ./sandbox-data
+
+  # the whole OAuth sign-in, no Pipedrive app needed: the sandbox is its own OAuth
+  # server, takes the client id and secret above and approves in the browser at once
+  echo %[8]s | pdx auth login --profile sandbox-oauth --oauth --with-token --client-id %[7]s --api-base-url %[1]s
 
   # the Airbyte source:
   echo '{"credentials":{"auth_type":"api_token","api_token":"%[6]s"},"api_base_url":"%[1]s"}' > config.json

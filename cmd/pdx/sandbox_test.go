@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -126,6 +127,25 @@ func TestSandboxPrintedCommandsWork(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(js), 0o600); err != nil {
 				t.Fatal(err)
 			}
+		case strings.HasPrefix(line, "echo ") && strings.Contains(line, " --oauth "): // echo SECRET | pdx auth login --oauth ...
+			// The browser approves at the sandbox only; a free callback
+			// port instead of the fixed one a Pipedrive app registers.
+			useBrowser(t, func(u string) error {
+				if !strings.HasPrefix(u, srv.URL()+"/oauth/authorize?") {
+					return fmt.Errorf("the sign-in went to %s, not to the sandbox", u)
+				}
+				return approvingBrowser(nil)(u)
+			})
+			parts := strings.SplitN(line, " | pdx ", 2)
+			args := append(strings.Fields(parts[1]), "--redirect-uri", "http://127.0.0.1:0/callback")
+			r := oauthCLI(t, strings.TrimPrefix(parts[0], "echo ")+"\n", args...)
+			if r.code != exitOK || !strings.Contains(r.stdout, "Logged in with OAuth") {
+				t.Fatalf("%s: exit %d: %s %s", line, r.code, r.stdout, r.stderr)
+			}
+			if st := pdxCLI(t, "", "auth", "status", "--profile", "sandbox-oauth"); st.code != exitOK || !strings.Contains(st.stdout, "Sign-in:     OAuth") {
+				t.Fatalf("status of the OAuth profile: %d %s %s", st.code, st.stdout, st.stderr)
+			}
+			ran = append(ran, "oauth")
 		case strings.HasPrefix(line, "echo "): // echo TOKEN | pdx auth login ...
 			parts := strings.SplitN(line, " | pdx ", 2)
 			r := pdxCLI(t, strings.TrimPrefix(parts[0], "echo ")+"\n", strings.Fields(parts[1])...)
@@ -152,8 +172,8 @@ func TestSandboxPrintedCommandsWork(t *testing.T) {
 			ran = append(ran, "check")
 		}
 	}
-	if got := strings.Join(ran, ","); got != "login,sync,check" {
-		t.Errorf("ran %q of the printed commands, want login,sync,check:\n%s", got, b.String())
+	if got := strings.Join(ran, ","); got != "login,sync,oauth,check" {
+		t.Errorf("ran %q of the printed commands, want login,sync,oauth,check:\n%s", got, b.String())
 	}
 }
 

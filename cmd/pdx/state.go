@@ -10,10 +10,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/state"
 )
@@ -65,8 +67,9 @@ func init() {
 
 // stateCommand is a `pdx state` subcommand: --stream, checked against the
 // stream table, and the destination (--format/--out, --all), then run with
-// the profile's name and state store once per destination.
-func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, name string, ss *state.Store, d state.Dest, streams []string) error) *cobra.Command {
+// the profile's name and state store once per destination, then finish
+// (when not nil) once.
+func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, name string, ss *state.Store, d state.Dest, streams []string) error, finish func(cmd *cobra.Command) error) *cobra.Command {
 	var streams []string
 	var t stateTarget
 	cmd := &cobra.Command{
@@ -95,6 +98,9 @@ func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, na
 					return err
 				}
 			}
+			if finish != nil {
+				return finish(cmd)
+			}
 			return nil
 		},
 	}
@@ -106,13 +112,20 @@ func stateCommand(g *globals, use, short string, run func(cmd *cobra.Command, na
 }
 
 func newStateShow(g *globals) *cobra.Command {
-	return stateCommand(g, "show [--stream S]", "Print the saved state (the JSON array `pdx read --state` takes) on stdout",
+	var asJSON bool
+	var views []app.StateView
+	cmd := stateCommand(g, "show [--stream S] [--json]", "Print the saved state: a table per stream, or with --json the array `pdx read --state` takes",
 		func(cmd *cobra.Command, name string, ss *state.Store, d state.Dest, streams []string) error {
 			v, err := app.ShowState(ss, name, d, streams)
 			if err != nil {
 				return withExit(exitFailure, err)
 			}
 			errw := cmd.ErrOrStderr()
+			if !asJSON {
+				views = append(views, v)
+				fmt.Fprintf(errw, "profile %q, destination %s, %s\n", name, d, v.Path)
+				return nil
+			}
 			cmd.OutOrStdout().Write(v.Array)
 			fmt.Fprintf(errw, "profile %q, destination %s, %s\n", name, d, v.Path)
 			if !v.LastRun.IsZero() {
@@ -127,7 +140,48 @@ func newStateShow(g *globals) *cobra.Command {
 				fmt.Fprintln(errw)
 			}
 			return nil
+		},
+		func(cmd *cobra.Command) error {
+			if !asJSON {
+				printStateTable(cmd.OutOrStdout(), views)
+			}
+			return nil
 		})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw state: the JSON array of STATE messages `pdx read --state` takes")
+	return cmd
+}
+
+// printStateTable prints one row per stream with state: how the next
+// incremental sync reads it, from where, and its last run at the
+// destination. Destinations without state get a sentence instead.
+func printStateTable(w io.Writer, views []app.StateView) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := false
+	for _, v := range views {
+		if len(v.Streams) == 0 {
+			fmt.Fprintf(w, "No saved state for %s: the next sync there reads every stream in full.\n", v.Dest)
+			continue
+		}
+		if !header {
+			fmt.Fprintln(tw, "STREAM\tMODE\tCURSOR\tLAST RUN\tRECORDS\tDESTINATION")
+			header = true
+		}
+		for _, s := range v.Streams {
+			mode, cursor := "full refresh", "-"
+			if s.Incremental() {
+				mode, cursor = "incremental", s.Cursor
+			}
+			last, records := "-", "-"
+			if !s.Synced.IsZero() {
+				last = s.Synced.Local().Format("2006-01-02 15:04 MST")
+			}
+			if s.Records >= 0 {
+				records = plural.N(s.Records)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, mode, cursor, last, records, v.Dest)
+		}
+	}
+	tw.Flush()
 }
 
 func newStateReset(g *globals) *cobra.Command {
@@ -149,5 +203,5 @@ func newStateReset(g *globals) *cobra.Command {
 				fmt.Fprintf(out, "Reset the state of %s (profile %q, %s): the next sync there reads them in full and starts their files over.\n", strings.Join(r.Had, ", "), name, d)
 			}
 			return nil
-		})
+		}, nil)
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/pdxhq/pdx/source/airbyte"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
@@ -15,13 +18,13 @@ func TestStateShowReset(t *testing.T) {
 	e := newSyncEnv(t, pipedrivetest.Options{Seed: 31, Scale: 200})
 	e.writeConfig(t, `out_dir = "`+e.out+`"`, `streams = ["deals", "persons"]`)
 	t.Setenv("PIPEDRIVE_API_TOKEN", e.srv.Token())
-	if r := pdxCLI(t, "", "state", "show"); r.code != exitOK || strings.TrimSpace(r.stdout) != "[]" {
+	if r := pdxCLI(t, "", "state", "show", "--json"); r.code != exitOK || strings.TrimSpace(r.stdout) != "[]" {
 		t.Fatalf("empty state: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
 		t.Fatalf("sync: %s", r.stderr)
 	}
-	show := pdxCLI(t, "", "state", "show")
+	show := pdxCLI(t, "", "state", "show", "--json")
 	st, err := airbyte.ParseState([]byte(show.stdout))
 	if show.code != exitOK || err != nil || len(st) != 2 {
 		t.Fatalf("state show: %d %v %q", show.code, err, show.stdout)
@@ -29,7 +32,7 @@ func TestStateShowReset(t *testing.T) {
 	if !strings.Contains(show.stderr, "last run") || !strings.Contains(show.stderr, "deals ") {
 		t.Errorf("show stderr: %q", show.stderr)
 	}
-	one := pdxCLI(t, "", "state", "show", "--stream", "deals")
+	one := pdxCLI(t, "", "state", "show", "--json", "--stream", "deals")
 	if st, _ := airbyte.ParseState([]byte(one.stdout)); len(st) != 1 || st["deals"] == nil {
 		t.Errorf("show --stream deals: %q", one.stdout)
 	}
@@ -137,7 +140,7 @@ func TestFreshCSVAfterJSONL(t *testing.T) {
 	if r := pdxCLI(t, "", "state", "reset", "--format", "csv", "--out", fresh); r.code != exitOK || !strings.Contains(r.stdout, "csv in "+fresh) {
 		t.Errorf("reset csv: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	if r := pdxCLI(t, "", "state", "show"); r.code != exitOK || strings.TrimSpace(r.stdout) == "[]" {
+	if r := pdxCLI(t, "", "state", "show", "--json"); r.code != exitOK || strings.TrimSpace(r.stdout) == "[]" {
 		t.Errorf("the JSONL destination lost its state in a CSV reset: %q", r.stdout)
 	}
 }
@@ -155,4 +158,77 @@ func csvRows(t *testing.T, path string) int {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return len(rows) - 1
+}
+
+// TestStateShowTable is issue 15 item 12: `pdx state show` prints a table,
+// one row per stream with state (how the next incremental sync reads it,
+// from which cursor, its last run and records here), not the raw JSON,
+// which --json prints.
+func TestStateShowTable(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 34, Scale: 1200})
+	e.writeConfig(t, `out_dir = "`+e.out+`"`, `streams = ["deals", "pipelines", "deal_fields"]`)
+	t.Setenv("PIPEDRIVE_API_TOKEN", e.srv.Token())
+	if r := pdxCLI(t, "", "state", "show"); r.code != exitOK || !strings.Contains(r.stdout, "No saved state for jsonl in "+e.out) {
+		t.Fatalf("empty state: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("sync: %s", r.stderr)
+	}
+	r := pdxCLI(t, "", "state", "show")
+	if r.code != exitOK || strings.Contains(r.stdout, "{") || strings.Contains(r.stdout, "[") {
+		t.Fatalf("state show is not a table: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "STREAM MODE CURSOR LAST RUN RECORDS DESTINATION" {
+		t.Errorf("header %q", lines[0])
+	}
+	rows := map[string][]string{}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		rows[f[0]] = f
+	}
+	js := pdxCLI(t, "", "state", "show", "--json")
+	st, err := airbyte.ParseState([]byte(js.stdout))
+	if err != nil || len(st) != 3 {
+		t.Fatalf("--json: %v %q", err, js.stdout)
+	}
+	var deals struct {
+		UpdateTime string `json:"update_time"`
+	}
+	if err := json.Unmarshal(st["deals"], &deals); err != nil || deals.UpdateTime == "" {
+		t.Fatalf("deals state %s: %v", st["deals"], err)
+	}
+	dest := "jsonl in " + e.out
+	tests := []struct {
+		stream, mode, cursor string
+		records              int
+	}{
+		{"deals", "incremental", deals.UpdateTime, len(fileLines(t, filepath.Join(e.out, "deals.jsonl")))},
+		{"pipelines", "incremental", "", len(fileLines(t, filepath.Join(e.out, "pipelines.jsonl")))},
+		{"deal_fields", "full refresh", "-", len(fileLines(t, filepath.Join(e.out, "deal_fields.jsonl")))},
+	}
+	for _, tt := range tests {
+		f, ok := rows[tt.stream]
+		if !ok {
+			t.Errorf("no row for %s:\n%s", tt.stream, r.stdout)
+			continue
+		}
+		line := strings.Join(f, " ")
+		if !strings.HasPrefix(line, tt.stream+" "+tt.mode+" "+tt.cursor) {
+			t.Errorf("%s: mode/cursor in %q, want %s %s", tt.stream, line, tt.mode, tt.cursor)
+		}
+		if want := humanize.Comma(int64(tt.records)); !strings.Contains(line, " "+want+" "+dest) {
+			t.Errorf("%s: row %q lacks the %s records and the destination", tt.stream, line, want)
+		}
+	}
+	if n := len(fileLines(t, filepath.Join(e.out, "deals.jsonl"))); n < 1000 || !strings.Contains(strings.Join(rows["deals"], " "), humanize.Comma(int64(n))) {
+		t.Errorf("deals' %d records are not shown with separators: %v", n, rows["deals"])
+	}
+	if len(rows) != 3 {
+		t.Errorf("%d rows, want the 3 streams synced:\n%s", len(rows), r.stdout)
+	}
+	one := pdxCLI(t, "", "state", "show", "--stream", "deals")
+	if n := strings.Count(strings.TrimSpace(one.stdout), "\n"); one.code != exitOK || n != 1 || !strings.Contains(one.stdout, "deals") {
+		t.Errorf("--stream deals: %d\n%s", one.code, one.stdout)
+	}
 }

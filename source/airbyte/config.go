@@ -67,6 +67,9 @@ type Config struct {
 	// "10%" of the limit or a number of tokens (client.ParseReserve);
 	// "" is client.DefaultReserve.
 	BudgetReserve string `json:"budget_reserve,omitempty"`
+	// Readable adds each record's decoded custom fields (names, option
+	// labels, typed parts) as _pdx_readable, declared in the catalog.
+	Readable bool `json:"readable,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -83,6 +86,7 @@ type rawConfig struct {
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
 	BudgetReserve        *string         `json:"budget_reserve"`
+	Readable             *bool           `json:"readable"`
 }
 
 type oldCredentials struct {
@@ -153,6 +157,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.BudgetReserve != nil {
 		c.BudgetReserve = *raw.BudgetReserve
+	}
+	if raw.Readable != nil {
+		c.Readable = *raw.Readable
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency

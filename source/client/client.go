@@ -86,7 +86,7 @@ type Options struct {
 	Reserve Reserve
 }
 
-// Client is safe for concurrent use; all callers share one limiter and one
+// Client is safe for concurrent use; all callers share one pacing window and one
 // budget meter.
 type Client struct {
 	opts Options
@@ -96,9 +96,10 @@ type Client struct {
 	// during a run, so a list taken once at New would go stale.
 	redactor Redactor
 
-	clock   clock.Clock
-	limiter *rate.Limiter
-	window  time.Duration
+	clock     clock.Clock
+	window    time.Duration
+	limiter   *rate.Limiter // spacing at spacedFor requests per window
+	spacedFor int
 
 	// The first request goes alone and the others wait for its headers:
 	// reservations taken at the lowest plan's slow rate would otherwise
@@ -109,7 +110,9 @@ type Client struct {
 
 	mu          sync.Mutex
 	burst       int       // learned requests per window
-	pausedUntil time.Time // set by 429s / remaining==0: every caller waits
+	slots       []*slot   // our requests in the window (pacing.go)
+	crowds      []crowd   // other clients' use of it, as answers reported
+	pausedUntil time.Time // set by 429s / a window full of others: every caller waits
 	budget      Budget
 }
 
@@ -169,8 +172,9 @@ func New(opts Options) (*Client, error) {
 	if r, ok := opts.Auth.(Redactor); ok {
 		c.redactor = r
 	}
-	c.limiter = rate.NewLimiter(paceFor(burst, opts.Window), 1)
 	c.burst = burst
+	c.spacedFor = burst
+	c.limiter = rate.NewLimiter(rate.Limit(float64(burst)/opts.Window.Seconds()), 1)
 	return c, nil
 }
 

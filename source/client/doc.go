@@ -3,9 +3,11 @@
 // It owns everything that is about the wire and nothing about streams:
 //   - authorisation through an Auth (an API token goes only in the
 //     x-api-token header, never in a URL; OAuth implements the same interface);
-//   - one rate limiter shared by every caller, paced under the rolling
-//     2-second burst window learned from x-ratelimit-limit (it starts at the
-//     lowest plan: 20 requests per 2 s for a token, 80 for OAuth);
+//   - one pacing shared by every caller: even spacing at the full burst
+//     limit learned from x-ratelimit-limit (it starts at the lowest plan: 20
+//     requests per 2 s for a token, 80 for OAuth) under a log of our
+//     requests in the rolling 2-second window, less what other clients of
+//     the token use (x-ratelimit-remaining tells);
 //   - 429 handling (wait x-ratelimit-reset seconds, which is relative),
 //     retries with exponential backoff and jitter on 5xx, connection errors
 //     and truncated bodies;
@@ -39,10 +41,11 @@
 //
 // The first request of a client goes alone (a probe): the others wait for
 // its x-ratelimit-limit, so no request is reserved at the lowest plan's slow
-// pace and then overlaps the learned one. Pacing is 90% of the learned
-// window (token bucket of size 1), so clock skew between us and the server
-// does not cost 429s. Refused requests (429, 401) are not charged to the
-// budget meter.
+// pace and then overlaps the learned one. A request holds its place in our
+// log of the window from when it is sent until a window plus its round trip
+// (at most 2% of the window) later: the server counts it from its arrival,
+// somewhere in between, so the log fills the window without crossing it.
+// Refused requests (429, 401) are not charged to the budget meter.
 //
 // Errors never contain the token: requests carry it only in a header and the
 // error messages are built from the method, the path (without query values

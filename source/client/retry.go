@@ -62,13 +62,14 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if err != nil {
 			return nil, err
 		}
-		if err := c.pace(ctx, op); err != nil {
+		sl, err := c.pace(ctx, op)
+		if err != nil {
 			if probe {
 				c.learnedOnce.Do(func() { close(c.learned) })
 			}
 			return nil, err
 		}
-		resp, err := c.send(ctx, u)
+		resp, err := c.send(ctx, u, sl)
 		if probe {
 			c.learnedOnce.Do(func() { close(c.learned) })
 		}
@@ -144,7 +145,7 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 	}
 }
 
-func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
+func (c *Client) send(ctx context.Context, u *url.URL, sl *slot) (*Response, error) {
 	stall := c.newStallGuard(ctx) // see stall.go
 	defer stall.stop()
 	req, err := http.NewRequestWithContext(stall.ctx, http.MethodGet, u.String(), nil)
@@ -168,7 +169,7 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 	defer hr.Body.Close()
 	stall.progress()
 	body, err := readBody(hr.ContentLength, stall.reader(hr.Body))
-	c.learn(hr.Header)
+	c.learn(sl, hr.StatusCode, hr.Header)
 	if err != nil {
 		return nil, fmt.Errorf("read response body: %w", stall.explain(err))
 	}

@@ -39,6 +39,12 @@ type Options struct {
 	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
 	// window per token) when > 0; tests use it to hit 429 quickly.
 	BurstLimit int
+	// OtherClient plays another client using the same token: it sends this
+	// share of the burst limit (0.33: a third of every window), evenly
+	// spaced on Options.Clock from the token's first request, and its
+	// requests are judged by the same rolling window as the client's (see
+	// Server.OtherClient for what it sent and what was refused).
+	OtherClient float64
 	// Wrap, when set, wraps the simulator's handler; tests plug spectest's
 	// Middleware in here to validate every request and response.
 	Wrap func(next http.Handler) http.Handler

@@ -75,6 +75,11 @@ type Profile struct {
 	// other users: "10%" of the limit or a number of tokens; "" is
 	// client.DefaultReserve (10%), "0" none.
 	BudgetReserve string `toml:"budget_reserve,omitempty"`
+	// Readable adds decoded custom fields (names, option labels, typed
+	// parts) to JSONL and Airbyte records, beside the API's bytes.
+	Readable bool `toml:"readable,omitzero"`
+	// RawIDs writes enum and set option ids instead of labels in CSV.
+	RawIDs bool `toml:"raw_ids,omitzero"`
 }
 
 // Config is the whole file.

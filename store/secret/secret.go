@@ -204,8 +204,25 @@ func (s *Store) Get(profile string) (Secret, Location, error) {
 	case errors.Is(err, keyring.ErrNotFound):
 		return Secret{}, Location{Kind: KindNone}, ErrNotFound
 	}
-	return Secret{}, Location{Kind: KindNone}, fmt.Errorf("%w (the OS keyring did not answer: %v)", ErrNotFound, err)
+	return Secret{}, Location{Kind: KindNone}, &UnreachableError{File: path, Err: err}
 }
+
+// UnreachableError is ErrNotFound when the OS keyring could not be asked
+// (no D-Bus session, a locked or absent keyring): the secret may be stored
+// there. File is the fallback file, which was looked in first and does not
+// exist; Err is the keyring's own error, for those who ask for it.
+type UnreachableError struct {
+	File string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%v; the OS keyring could not be reached: %v", ErrNotFound, e.Err)
+}
+
+// Is makes it an ErrNotFound; Unwrap keeps the keyring's error reachable.
+func (e *UnreachableError) Is(target error) bool { return target == ErrNotFound }
+func (e *UnreachableError) Unwrap() error        { return e.Err }
 
 // envToken reads PIPEDRIVE_API_TOKEN: set reports a non-empty value. A
 // copied token often ends in a newline ($(cat token.txt) does not always

@@ -248,3 +248,26 @@ func TestFallbackFileIsNewerThanKeyring(t *testing.T) {
 		}
 	}
 }
+
+// A keyring that cannot be reached is "not found" (the callers' case) that
+// still says where pdx looked and keeps the keyring's error apart.
+func TestGetUnreachableKeyring(t *testing.T) {
+	t.Setenv(EnvToken, "")
+	cause := errors.New(`exec: "dbus-launch": executable file not found in $PATH`)
+	keyring.MockInitWithError(cause)
+	t.Cleanup(keyring.MockInit)
+	dir := t.TempDir()
+	s := New(Options{Dir: dir})
+	_, _, err := s.Get("acme")
+	var ue *UnreachableError
+	if !errors.Is(err, ErrNotFound) || !errors.As(err, &ue) || !errors.Is(err, cause) {
+		t.Fatalf("err = %v, want an UnreachableError that is ErrNotFound", err)
+	}
+	if ue.File != s.FilePath("acme") {
+		t.Errorf("File = %q, want %q", ue.File, s.FilePath("acme"))
+	}
+	keyring.MockInit()
+	if _, _, err := s.Get("acme"); !errors.Is(err, ErrNotFound) || errors.As(err, &ue) {
+		t.Errorf("a keyring that answers \"not found\": %v", err)
+	}
+}
