@@ -122,11 +122,25 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	}
 	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency}
 	var sink engine.Sink = rp.Sink(c)
+	raw := sink // tombstones carry no custom fields to decode
 	if c.Config().Readable {
 		sink = output.ReadableSink(sink, airbyteDecoders(ctx, NewFields(cl)).decoder)
 	}
+	rr, err := startReadReconcile(ctx, c.Config(), rp.Streams, cl, sink, raw, rp.Concurrency)
+	if err != nil {
+		return c.Fail("Cannot reconcile deletes", err)
+	}
+	if rr != nil {
+		sink = rr
+	}
 	res, runErr := plan.execute(ctx, cl, rp.State, sink, nil, nil)
-	return c.FinishRead(rp, res, runErr)
+	code = c.FinishRead(rp, res, runErr)
+	if rr != nil {
+		if err := rr.finish(&res); err != nil && code == airbyte.ExitOK {
+			return c.Fail("Cannot save the delivered ids", err)
+		}
+	}
+	return code
 }
 
 // airbyteDecoders are the decoders of `pdx discover` and `pdx read`. Their

@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/pdxhq/pdx/source/streams"
@@ -51,7 +53,7 @@ func destOfProfile(p profile.Profile) (state.Dest, bool) {
 // <dir>/<stream>.<ext>), else the saved profile's format and out dir.
 func legacyOwner(saved profile.Profile) func(state.Run) (state.Dest, bool) {
 	return func(r state.Run) (state.Dest, bool) {
-		for _, s := range sortedKeys(r.Outputs) {
+		for _, s := range slices.Sorted(maps.Keys(r.Outputs)) {
 			path := r.Outputs[s].Path
 			for _, f := range output.Formats() {
 				if !f.OneFile && f.Ext != "" && filepath.IsAbs(path) && f.StreamPath(filepath.Dir(path), s) == path {

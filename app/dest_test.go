@@ -24,14 +24,7 @@ import (
 // being the profile as saved.
 func (e *env) runDest(t *testing.T, saved, p profile.Profile) Summary {
 	t.Helper()
-	pl, err := PlanSync(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := DestState(e.states, "test", saved, pl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl, st := e.planState(t, saved, p)
 	sum, err := Run(context.Background(), Options{ProfileName: "test", Profile: p, Plan: &pl, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st})
 	if err != nil {
 		t.Fatalf("Run: %v", err)

@@ -74,3 +74,19 @@ func (f *Fields) Refresh(ctx context.Context, entity string) ([]schema.Field, er
 	f.mu.Unlock()
 	return f.Of(ctx, entity)
 }
+
+// of returns the custom fields of stream (nil when it has none). Names that
+// cannot be read are not fatal: the notice says so, and what the format
+// does instead (fallback).
+func (f *Fields) of(ctx context.Context, stream, fallback string, notice func(string)) []schema.Field {
+	st, ok := streams.Lookup(stream)
+	if !ok || st.FieldsEntity == "" {
+		return nil
+	}
+	fields, err := f.Of(ctx, st.FieldsEntity)
+	if err != nil {
+		notice(fmt.Sprintf("%s: custom field names unavailable (%v); %s", stream, err, fallback))
+		return nil
+	}
+	return fields
+}

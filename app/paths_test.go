@@ -53,6 +53,8 @@ func pkSetOf(t *testing.T, format, dir string) map[string][]string {
 		return pkSet(t, format, dir)
 	case "airbyte":
 		return airbytePKs(t, filepath.Join(dir, "airbyte.jsonl"))
+	case "sqlite":
+		return sqlitePKs(t, dir)
 	}
 	t.Fatalf("no primary-key reader for format %q: add one to pkSetOf", format)
 	return nil

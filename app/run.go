@@ -15,6 +15,8 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/readable"
+	"github.com/pdxhq/pdx/source/schema"
+	"github.com/pdxhq/pdx/store/idset"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -45,6 +47,10 @@ type Options struct {
 	Notice     func(msg string)
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// ReconcileDeletes: after the sync, tombstone the ids delivered to this
+	// destination that Pipedrive no longer lists (see reconcile.go); the
+	// profile's ReconcileDeletesDays makes it periodic.
+	ReconcileDeletes bool
 }
 
 // StreamSummary is how one stream ended.
@@ -82,6 +88,10 @@ type Summary struct {
 	BudgetReserve int64
 	// Interrupted: the run was cancelled (Ctrl-C); state is saved.
 	Interrupted bool
+	// Reconciled: the delete reconciliation's streams (nil: none ran).
+	Reconciled []Reconciled
+	// ReconcileTokens are the tokens its listings spent.
+	ReconcileTokens int64
 }
 
 // Records is the total record count.
@@ -164,6 +174,16 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		}
 		defer release()
 	}
+	ids, err := openIDs(o.State)
+	if err != nil {
+		return Summary{}, err
+	}
+	if ids != nil {
+		defer ids.Close()
+	}
+	if o.ReconcileDeletes && ids == nil {
+		return Summary{}, fmt.Errorf("--reconcile-deletes needs a destination that keeps state (a profile's output directory; not standard output or the demo): only there does pdx know what it delivered")
+	}
 	saved := o.State.Streams()
 	run := o.State.Run()
 	modes := plan.Modes()
@@ -176,7 +196,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if !o.State.IsEphemeral() {
 		sum.StatePath = o.State.StatePath()
 	}
-	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
+	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now, ids: ids}
 	watch := &budgetWatch{now: now}
 	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
@@ -221,6 +241,22 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		sum.Streams = append(sum.Streams, ss)
 	}
 	sum.Files = w.Files()
+	// Not after a budget stop: the listing would spend what is left for others.
+	if sum.BudgetExhausted && o.ReconcileDeletes {
+		notice("delete reconciliation skipped: the daily API budget ran out; it runs with the next sync")
+	}
+	if ferr == nil && !sum.Interrupted && !sum.BudgetExhausted && reconcileDue(o, ids, now()) {
+		skip := map[string]bool{}
+		for _, ss := range sum.Streams {
+			skip[ss.Name] = !ss.Complete
+		}
+		rec, rres, err := reconcile(ctx, o, plan, cl, ids, skip, now, notice)
+		sum.Reconciled = rec
+		for _, r := range rres.Streams {
+			sum.ReconcileTokens += r.Stats.Tokens
+		}
+		ferr = err
+	}
 	if err := o.State.FinishRun(now(), counts); err != nil && ferr == nil {
 		ferr = err
 	}
@@ -238,6 +274,7 @@ type saver struct {
 	pending map[string]json.RawMessage // full refresh: state kept until the file is complete
 	started map[string]time.Time
 	took    map[string]time.Duration
+	ids     *idset.Store // the destination's delivered ids (nil: none kept)
 }
 
 func (s *saver) Emit(_ context.Context, ev engine.Event) error {
@@ -246,9 +283,20 @@ func (s *saver) Emit(_ context.Context, ev engine.Event) error {
 		s.mu.Lock()
 		s.started[ev.Stream] = s.now()
 		s.mu.Unlock()
+	case engine.Records:
+		// The writer (first in the MultiSink) has the records: they count
+		// as delivered; Checkpoint makes the ids durable before the state.
+		if s.ids != nil {
+			if err := s.ids.Add(ev.Stream, keysOf(ev.Stream, ev.Records)); err != nil {
+				return err
+			}
+		}
 	case engine.Checkpoint:
 		if len(ev.State) == 0 {
 			return nil
+		}
+		if err := s.syncIDs(); err != nil {
+			return err
 		}
 		if s.modes[ev.Stream] == engine.FullRefresh {
 			// A full refresh's file only exists once the stream completes;
@@ -270,12 +318,22 @@ func (s *saver) Emit(_ context.Context, ev engine.Event) error {
 		delete(s.pending, ev.Stream)
 		s.mu.Unlock()
 		if ev.Kind == engine.StreamComplete && s.modes[ev.Stream] == engine.FullRefresh {
+			if err := s.syncIDs(); err != nil {
+				return err
+			}
 			if err := s.st.Checkpoint(ev.Stream, pending, position(s.w, ev.Stream)); err != nil {
 				return fmt.Errorf("save %s state: %w", ev.Stream, err)
 			}
 		}
 	}
 	return nil
+}
+
+func (s *saver) syncIDs() error {
+	if s.ids == nil {
+		return nil
+	}
+	return s.ids.Sync()
 }
 
 func (s *saver) duration(stream string) time.Duration {
@@ -341,6 +399,9 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
 		save: func() error { return saveNames(o.State, book) }}
 	t.Columns, t.Decoder = x.columns, x.decoder
+	t.Fields = func(stream string) ([]schema.Field, error) {
+		return x.fields.of(ctx, stream, "custom field columns are named by their keys", notice), nil
+	}
 	w, err := f.Open(ctx, t)
 	if err != nil || !plan.Readable || f.DecodesFields {
 		return w, x, err

@@ -76,6 +76,7 @@ const (
 	FormatJSONL   Format = "jsonl"
 	FormatCSV     Format = "csv"
 	FormatAirbyte Format = "airbyte"
+	FormatSQLite  Format = "sqlite"
 )
 
 // FormatInfo is one output format the Output step offers (from
@@ -134,6 +135,8 @@ type Result struct {
 	StateSaved bool
 	// Command is the headless command that runs the same sync again.
 	Command string
+	// Open lists commands that open what was written (a database), if any.
+	Open []string
 	// Dropped names the streams whose records of this run were not kept: a
 	// full refresh into its own file that did not finish leaves the previous
 	// file in place, so its records must not be reported as saved.

@@ -99,6 +99,11 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 	}
 	if files := fileList(res.Files); len(files) > 0 {
 		sb.WriteString("\n" + st.Heading.Render("Files") + "  " + wrap(fmt.Sprintf("%d in %s", len(files), dir), tw-7) + "\n")
+		for _, c := range res.Open {
+			// A long command wraps under itself rather than off the screen.
+			c = strings.ReplaceAll(wrap(c, tw-7), "\n", "\n       ")
+			sb.WriteString(st.Heading.Render("Open") + "   " + c + "\n")
+		}
 	}
 	// Streams failing for the same reason (a used-up budget, a rejected
 	// token) share one line, so the reason is read once and the table stays

@@ -132,6 +132,27 @@ func TestSummarizeDroppedFullRefresh(t *testing.T) {
 }
 
 // Streams that failed for the same reason share one line.
+// A database's summary carries the commands that open it, under the files.
+func TestSummarizeOpenLines(t *testing.T) {
+	plan := Plan{Streams: []Choice{{"deals", engine.Incremental}}, Format: Format("sqlite"), OutDir: "/out"}
+	snap := Snapshot{Streams: []StreamProgress{{Name: "deals", State: StateDone, Records: 5}}}
+	res := Result{Files: map[string][]string{"": {"/out/pipedrive.sqlite"}}, Open: []string{"sqlite3 /out/pipedrive.sqlite", "duckdb /out/pipedrive.sqlite"}}
+	_, text := summarize(&fakeBackend{}, plan, snap, res, nil, false, false, time.Second, NewStyles(true), 200)
+	text = ansi.Strip(text)
+	for _, want := range []string{"Files  1 in /out\nOpen   sqlite3 /out/pipedrive.sqlite\nOpen   duckdb /out/pipedrive.sqlite\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	// On a narrow screen a long command wraps, indented under itself.
+	res.Open = []string{"python3 -c 'import sqlite3, pandas; print(pandas.read_sql(\"select * from deals\", sqlite3.connect(\"/out/pipedrive.sqlite\")))'"}
+	_, text = summarize(&fakeBackend{}, plan, snap, res, nil, false, false, time.Second, NewStyles(true), 60)
+	text = ansi.Strip(text)
+	if !strings.Contains(text, "Open   python3 -c 'import sqlite3, pandas;\n       ") {
+		t.Errorf("the long command does not wrap under itself:\n%s", text)
+	}
+}
+
 func TestSummarizeGroupsFailures(t *testing.T) {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	fail := func(name string, err error) StreamProgress {

@@ -80,13 +80,8 @@ func authExit(err error) error {
 
 func init() {
 	addCommand(func(g *globals) *cobra.Command {
-		auth := &cobra.Command{
-			Use:   "auth",
-			Short: "Log in to Pipedrive, show or remove saved credentials",
-			Args:  cobra.NoArgs,
-		}
-		auth.AddCommand(newAuthLogin(g), newAuthStatus(g), newAuthLogout(g))
-		return auth
+		return parentCommand("auth", "Log in to Pipedrive, show or remove saved credentials",
+			newAuthLogin(g), newAuthStatus(g), newAuthLogout(g))
 	})
 }
 

@@ -103,7 +103,7 @@ func TestFormatFlagFromRegistry(t *testing.T) {
 	if code := run([]string{"__complete", "sync", "--format", ""}, strings.NewReader(""), &out, &errb); code != exitOK {
 		t.Fatalf("__complete: exit %d, stderr %q", code, errb.String())
 	}
-	for _, want := range []string{"jsonl\tJSONL: ", "csv\tCSV: ", "airbyte\tAirbyte messages: ", ":4"} {
+	for _, want := range []string{"jsonl\tJSONL: ", "csv\tCSV: ", "sqlite\tSQLite database: ", "airbyte\tAirbyte messages: ", ":4"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("completion lacks %q:\n%s", want, out.String())
 		}
@@ -112,7 +112,7 @@ func TestFormatFlagFromRegistry(t *testing.T) {
 	if code := run([]string{"sync", "--help"}, strings.NewReader(""), &out, &errb); code != exitOK {
 		t.Fatalf("sync --help: exit %d", code)
 	}
-	for _, want := range []string{"[--format jsonl|csv|airbyte]", "output format: jsonl, csv or airbyte (default: the profile's, else jsonl)", "'-' = stdout, airbyte format only"} {
+	for _, want := range []string{"[--format jsonl|csv|sqlite|airbyte]", "output format: jsonl, csv, sqlite or airbyte (default: the profile's, else jsonl)", "'-' = stdout, airbyte format only"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("sync --help lacks %q:\n%s", want, out.String())
 		}

@@ -55,13 +55,8 @@ func stateProfile(g *globals, t stateTarget, wholeReset bool) (string, *state.St
 
 func init() {
 	addCommand(func(g *globals) *cobra.Command {
-		st := &cobra.Command{
-			Use:   "state",
-			Short: "Show or reset the saved sync state (what the next incremental sync starts from)",
-			Args:  cobra.NoArgs,
-		}
-		st.AddCommand(newStateShow(g), newStateReset(g))
-		return st
+		return parentCommand("state", "Show or reset the saved sync state (what the next incremental sync starts from)",
+			newStateShow(g), newStateReset(g))
 	})
 }
 

@@ -43,6 +43,7 @@ type syncFlags struct {
 	reserve   string
 	readable  bool
 	rawIDs    bool
+	reconcile bool
 }
 
 func init() {
@@ -52,7 +53,9 @@ func init() {
 			Use:   "sync [--no-tui] [--streams a,b] [--mode full|incremental] [--format " + strings.Join(output.Names(), "|") + "] [--out DIR]",
 			Short: "Sync a profile's Pipedrive data to files (incremental from the saved state)",
 			Long: "sync reads the profile's streams and writes one file per stream: JSONL (one API record per line)\n" +
-				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
+				"or CSV; or one file for all: a SQLite database (pipedrive.sqlite, a table per stream upserted by\n" +
+				"primary key, with history views) or Airbyte messages. Anything not given on the command line comes\n" +
+				"from the profile.\n" +
 				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
 				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n" +
 				"CSV columns are fixed when a file is created (custom fields by name, values as labels; --raw-ids for ids);\n" +
@@ -72,6 +75,7 @@ func init() {
 		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
 		fl.BoolVar(&f.readable, "readable", false, "jsonl/airbyte: add decoded custom fields (names, labels) as "+readable.Key+" beside the API's values")
 		fl.BoolVar(&f.rawIDs, "raw-ids", false, "csv: write enum/set option ids instead of their labels")
+		fl.BoolVar(&f.reconcile, "reconcile-deletes", false, "after the sync, list the ids that exist and write a tombstone (the key and _pdx_deleted_at) for each record delivered here that Pipedrive purged (default: every reconcile_deletes_days of the profile)")
 		return cmd
 	})
 }
@@ -169,6 +173,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	ctx, stop := commandContext(cmd)
 	defer stop()
 	opts.Stdout = cmd.OutOrStdout()
+	opts.ReconcileDeletes = f.reconcile
 	var sum app.Summary
 	var err error
 	if !f.noTUI && syncTUI != nil && isTerminal(cmd.OutOrStdout()) && isTerminal(errw) {

@@ -50,34 +50,10 @@ func TestSyncKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real process; skipped with -short")
 	}
-	bin := buildPDX(t)
-	srv := pipedrivetest.NewServer(pipedrivetest.Options{Seed: 41, Scale: 2000, Plan: pipedrivetest.PlanUltimate, Latency: 10 * time.Millisecond})
-	t.Cleanup(srv.Close)
-	root := t.TempDir()
-	cfgDir, stateDir, out := filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
-	os.MkdirAll(cfgDir, 0o700)
-	streamsUsed := []string{"deals", "persons", "notes", "activities"}
-	cfg := fmt.Sprintf("default_profile = \"main\"\n[profiles.main]\nauth_type = \"token\"\napi_base_url = %q\nout_dir = %q\nstreams = [\"deals\", \"persons\", \"notes\", \"activities\"]\nmode = \"incremental\"\n[profiles.main.stream_modes]\npersons = \"full\"\n", srv.URL(), out)
-	if err := os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "PDX_CONFIG_DIR="+cfgDir, "PDX_STATE_DIR="+stateDir, "PDX_NO_KEYRING=1",
-		"PIPEDRIVE_API_TOKEN="+srv.Token(), "HOME="+root, "XDG_CONFIG_HOME="+root, "XDG_STATE_HOME="+root)
+	k := newKillRun(t, 41, "jsonl")
+	srv, stateDir, out, start := k.srv, k.stateDir, k.out, k.start
 	personsWant := len(srv.Records("persons"))
-
 	var stderrs []string
-	start := func() (*exec.Cmd, *bytes.Buffer, chan error) {
-		cmd := exec.Command(bin, "sync", "--no-tui")
-		cmd.Env = env
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		return cmd, &errb, done
-	}
 
 	// size is one output file's size, or with file "" the sum of all of
 	// them (partial files included), which grows in every run until the
@@ -104,32 +80,9 @@ func TestSyncKillAndResume(t *testing.T) {
 		{"", 400_000},
 		{"", 800_000},
 	}
-	for i, k := range kills {
-		target := size(k.file) + k.grow
-		cmd, errb, done := start()
-		tick := time.NewTicker(time.Millisecond)
-		deadline := time.After(60 * time.Second)
-	wait:
-		for {
-			select {
-			case err := <-done:
-				tick.Stop()
-				t.Fatalf("kill %d: pdx finished (%v) before %q reached %d bytes; stderr:\n%s", i, err, k.file, target, errb.String())
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("kill %d: %q never reached %d bytes", i, k.file, target)
-			case <-tick.C:
-				if size(k.file) >= target {
-					break wait
-				}
-			}
-		}
-		tick.Stop()
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-		stderrs = append(stderrs, errb.String())
+	for i, kl := range kills {
+		target := size(kl.file) + kl.grow
+		stderrs = append(stderrs, k.killWhen(i, fmt.Sprintf("%q reached %d bytes", kl.file, target), func() bool { return size(kl.file) >= target }))
 		// Whatever the moment: the state file parses and the full-refresh
 		// file is absent or complete.
 		if data, err := os.ReadFile(filepath.Join(stateDir, "main", "state.json")); err == nil {
@@ -153,7 +106,7 @@ func TestSyncKillAndResume(t *testing.T) {
 	t.Logf("repairs reported: %d", strings.Count(all, "removed "))
 
 	totalDup := 0
-	for _, s := range streamsUsed {
+	for _, s := range killStreams {
 		lines := fileLines(t, filepath.Join(out, s+".jsonl"))
 		want := map[string]string{}
 		for _, r := range apiRecordsFor(t, srv, s) {
@@ -187,7 +140,87 @@ func TestSyncKillAndResume(t *testing.T) {
 		}
 	}
 	t.Logf("total duplicates after %d kills: %d", len(kills), totalDup)
-	assertNoToken(t, srv.Token(), []string{cfgDir, stateDir, out}, all)
+	assertNoToken(t, srv.Token(), []string{k.cfgDir, stateDir, out}, all)
+}
+
+// killRun is a profile syncing deals, persons (full refresh), notes and
+// activities from a simulator into a directory with the real binary.
+type killRun struct {
+	t                     *testing.T
+	bin                   string
+	srv                   *pipedrivetest.Server
+	cfgDir, stateDir, out string
+	env                   []string
+}
+
+var killStreams = []string{"deals", "persons", "notes", "activities"}
+
+func newKillRun(t *testing.T, seed int64, format string) *killRun {
+	t.Helper()
+	k := &killRun{t: t, bin: buildPDX(t)}
+	k.srv = pipedrivetest.NewServer(pipedrivetest.Options{Seed: seed, Scale: 2000, Plan: pipedrivetest.PlanUltimate, Latency: 10 * time.Millisecond})
+	t.Cleanup(k.srv.Close)
+	root := t.TempDir()
+	k.cfgDir, k.stateDir, k.out = filepath.Join(root, "config"), filepath.Join(root, "state"), filepath.Join(root, "out")
+	os.MkdirAll(k.cfgDir, 0o700)
+	cfg := fmt.Sprintf("default_profile = \"main\"\n[profiles.main]\nauth_type = \"token\"\napi_base_url = %q\nout_dir = %q\nformat = %q\nstreams = [\"deals\", \"persons\", \"notes\", \"activities\"]\nmode = \"incremental\"\n[profiles.main.stream_modes]\npersons = \"full\"\n", k.srv.URL(), k.out, format)
+	if err := os.WriteFile(filepath.Join(k.cfgDir, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k.env = append(os.Environ(), "PDX_CONFIG_DIR="+k.cfgDir, "PDX_STATE_DIR="+k.stateDir, "PDX_NO_KEYRING=1",
+		"PIPEDRIVE_API_TOKEN="+k.srv.Token(), "HOME="+root, "XDG_CONFIG_HOME="+root, "XDG_STATE_HOME="+root)
+	return k
+}
+
+// start runs `pdx sync --no-tui`; done receives its exit.
+func (k *killRun) start() (*exec.Cmd, *bytes.Buffer, chan error) {
+	cmd := exec.Command(k.bin, "sync", "--no-tui")
+	cmd.Env = k.env
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		k.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return cmd, &errb, done
+}
+
+// killWhen starts a sync, sends it SIGKILL as soon as reached says so
+// (polled every millisecond) and returns its stderr. The run finishing
+// first, or reached never holding, fails the test.
+func (k *killRun) killWhen(i int, what string, reached func() bool) string {
+	k.t.Helper()
+	cmd, errb, done := k.start()
+	awaitRun(k.t, cmd, errb, done, fmt.Sprintf("kill %d: ", i)+what, reached)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		k.t.Fatal(err)
+	}
+	<-done
+	return errb.String()
+}
+
+// awaitRun polls reached every millisecond while the run goes on; the run
+// finishing first, or 60 s passing, fails the test (what says what was
+// awaited).
+func awaitRun(t *testing.T, cmd *exec.Cmd, errb *bytes.Buffer, done chan error, what string, reached func() bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("%s: pdx finished (%v) first; stderr:\n%s", what, err, errb.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("%s: not within 60s", what)
+		case <-tick.C:
+			if reached() {
+				return
+			}
+		}
+	}
 }
 
 func mustID(t *testing.T, rec json.RawMessage) json.RawMessage {
@@ -225,23 +258,7 @@ func TestSyncInterruptSavesState(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(60 * time.Second)
-wait:
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("finished (%v) before any output; stderr:\n%s", err, errb.String())
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatal("no output within 60s")
-		case <-tick.C:
-			if fileSize(filepath.Join(out, "deals.jsonl")) > 0 {
-				break wait
-			}
-		}
-	}
+	awaitRun(t, cmd, &errb, done, "deals.jsonl has bytes", func() bool { return fileSize(filepath.Join(out, "deals.jsonl")) > 0 })
 	cmd.Process.Signal(os.Interrupt)
 	err := <-done
 	var ee *exec.ExitError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -70,6 +71,10 @@ type Config struct {
 	// Readable adds each record's decoded custom fields (names, option
 	// labels, typed parts) as _pdx_readable, declared in the catalog.
 	Readable bool `json:"readable,omitempty"`
+	// ReconcileDeletes: tombstone the purged ids delivered before, kept in
+	// IDsDir (absolute, persisting between reads).
+	ReconcileDeletes bool   `json:"reconcile_deletes,omitempty"`
+	IDsDir           string `json:"ids_dir,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -87,6 +92,8 @@ type rawConfig struct {
 	Concurrency          *int            `json:"concurrency"`
 	BudgetReserve        *string         `json:"budget_reserve"`
 	Readable             *bool           `json:"readable"`
+	ReconcileDeletes     *bool           `json:"reconcile_deletes"`
+	IDsDir               *string         `json:"ids_dir"`
 }
 
 type oldCredentials struct {
@@ -163,6 +170,15 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
+	}
+	if raw.ReconcileDeletes != nil {
+		c.ReconcileDeletes = *raw.ReconcileDeletes
+	}
+	if raw.IDsDir != nil {
+		c.IDsDir = *raw.IDsDir
+	}
+	if c.ReconcileDeletes && !filepath.IsAbs(c.IDsDir) {
+		return nil, configErr("reconcile_deletes needs ids_dir, an absolute directory that persists between reads (got %q)", c.IDsDir)
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -263,6 +263,11 @@ func BuildCatalog(fieldsOf func(entity string) ([]schema.Field, error)) (*Catalo
 				return nil, fmt.Errorf("stream %s: %w", st.Name, err)
 			}
 		}
+		if st.Reconciled() != nil {
+			if js, err = schema.WithDeletedAt(js); err != nil {
+				return nil, fmt.Errorf("stream %s: %w", st.Name, err)
+			}
+		}
 		cat.Streams = append(cat.Streams, CatalogStream(st, js))
 	}
 	return cat, nil

@@ -102,9 +102,11 @@ func chargedCost(cost int, resp *Response) int {
 }
 
 // spend updates the budget meter after a request: from the headers when
-// present, else by the operation's cost.
-func (c *Client) spend(ctx context.Context, cost int, resp *Response) {
+// present, else by the operation's cost. held is the cost preflight kept
+// pending for it, settled in the same step.
+func (c *Client) spend(ctx context.Context, held, cost int, resp *Response) {
 	c.mu.Lock()
+	c.pending -= int64(held)
 	b := &c.budget
 	before := *b
 	b.Spent += int64(cost)
@@ -143,11 +145,16 @@ func (c *Client) dailyExhausted(h http.Header) bool {
 
 // preflight refuses to send a request the budget cannot pay for without
 // going into the reserve (Options.Reserve) left to the company's others.
+// A request it lets through holds its cost as pending until spend (or
+// release) settles it: the meter only moves when answers come back, so
+// without that, streams running side by side (and their prefetches) would
+// all pass on the same last tokens above the reserve and spend into it.
 func (c *Client) preflight(ctx context.Context, op string, cost int) error {
 	c.mu.Lock()
 	b := c.budget
 	reserve := c.opts.Reserve.Of(b.Limit)
-	if !b.Exhausted && !(b.Known && b.Remaining-reserve < int64(cost)) {
+	if !b.Exhausted && !(b.Known && b.Remaining-c.pending-reserve < int64(cost)) {
+		c.pending += int64(cost)
 		c.mu.Unlock()
 		return nil
 	}
@@ -162,6 +169,14 @@ func (c *Client) preflight(ctx context.Context, op string, cost int) error {
 		c.observe(ctx, Observation{Kind: ObsBudget, Op: op, Budget: b})
 	}
 	return &BudgetError{Op: op, Limit: b.Limit, ResetAt: b.ResetAt, Reserve: reserve, Remaining: b.Remaining}
+}
+
+// release gives back the pending cost of a request preflight let through
+// that was not sent after all.
+func (c *Client) release(cost int) {
+	c.mu.Lock()
+	c.pending -= int64(cost)
+	c.mu.Unlock()
 }
 
 func (c *Client) exhaust(ctx context.Context, op string) error {

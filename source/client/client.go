@@ -77,6 +77,9 @@ type Options struct {
 	// it is retried like a reset. A slow answer that keeps sending is
 	// bounded only by the HTTP client's Timeout (default 10 minutes).
 	StallTimeout time.Duration
+	// MaxRecords bounds a read whose PageRequest.MaxRecords is 0 (default
+	// DefaultMaxRecords); see Client.MaxRecords.
+	MaxRecords int
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.
 	Clock clock.Clock
@@ -114,6 +117,7 @@ type Client struct {
 	crowds      []crowd   // other clients' use of it, as answers reported
 	pausedUntil time.Time // set by 429s / a window full of others: every caller waits
 	budget      Budget
+	pending     int64 // cost of the requests preflight let through, not yet spent (budget.go)
 }
 
 // New validates opts and builds a Client.

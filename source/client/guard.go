@@ -27,6 +27,31 @@ import (
 // that goes on far beyond that is a pagination loop, not data.
 const DefaultMaxRecords = 50_000_000
 
+// MaxRecords is the bound on the records of one read of req: its
+// MaxRecords, else Options.MaxRecords, else DefaultMaxRecords. A reader that
+// strings several Pages calls into one read (the engine's v1 keyset, one
+// page a call) counts its records against it too, and fails with
+// ReadTooLong.
+func (c *Client) MaxRecords(req PageRequest) int {
+	switch {
+	case req.MaxRecords > 0:
+		return req.MaxRecords
+	case c.opts.MaxRecords > 0:
+		return c.opts.MaxRecords
+	}
+	return DefaultMaxRecords
+}
+
+// ReadTooLong is the PagingError of such a reader past MaxRecords(req) at
+// its page-th page: the failure the guard of one Pages call gives.
+func (c *Client) ReadTooLong(req PageRequest, page int) error {
+	return tooLong("GET "+c.prefix(req.Version)+req.Path, page, c.MaxRecords(req))
+}
+
+func tooLong(op string, page, max int) error {
+	return &PagingError{Op: op, Page: page, Reason: fmt.Sprintf("more than %d records in one read, beyond what any Pipedrive account holds: the pagination does not end", max)}
+}
+
 // errEmptyMore is a page without records whose pagination says more
 // follow. It is retried like a truncated body, then fails the read.
 var errEmptyMore = errors.New("the API returned a page with no records (data null or empty) yet said more follow; nothing after it can be trusted to be complete")
@@ -75,7 +100,7 @@ func (g *pageGuard) check(req PageRequest, start int, r pageResult) error {
 	}
 	g.records += len(p.Records)
 	if g.records > g.max {
-		return fail("more than %d records in one read, beyond what any Pipedrive account holds: the pagination does not end", g.max)
+		return tooLong(g.op, p.Number, g.max)
 	}
 	sig := signature(p.Records)
 	if p.Number > 1 && sig.n > 0 && sig == g.prev {

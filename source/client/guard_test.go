@@ -13,26 +13,42 @@ import (
 // TestReadBeyondMaxRecordsFails: a v1 list that says "more" forever with
 // fresh records every page (nothing repeats, nothing overlaps) is stopped
 // at MaxRecords with a message that says why, not read until the budget
-// is gone.
+// is gone. The bound is the request's, else the client's Options.MaxRecords.
 func TestReadBeyondMaxRecordsFails(t *testing.T) {
-	var requests int
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests++
-		start, _ := strconv.Atoi(r.URL.Query().Get("start"))
-		fmt.Fprintf(w, `{"success":true,"data":[{"id":%d},{"id":%d}],"additional_data":{"pagination":{"start":%d,"limit":2,"more_items_in_collection":true}}}`, start, start+1, start)
-	})
-	c, _ := newTestClient(t, h, nil)
-	records := 0
-	err := c.Pages(context.Background(), PageRequest{Version: V1, Path: "/callLogs", Paging: V1Offset, Limit: 2, MaxRecords: 10}, func(p Page) error {
-		records += len(p.Records)
-		return nil
-	})
-	var pe *PagingError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "more than 10 records") {
-		t.Fatalf("err = %v, want a PagingError about the record bound", err)
+	tests := []struct {
+		name         string
+		req, opts    int
+		bound, pages int
+	}{
+		{"the request's bound", 10, 0, 10, 6},
+		{"the client's bound", 0, 10, 10, 6},
+		{"the request's bound before the client's", 6, 10, 6, 4},
 	}
-	if records > 10 || requests > 7 {
-		t.Errorf("%d records handed over in %d requests past a bound of 10", records, requests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests int
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests++
+				start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+				fmt.Fprintf(w, `{"success":true,"data":[{"id":%d},{"id":%d}],"additional_data":{"pagination":{"start":%d,"limit":2,"more_items_in_collection":true}}}`, start, start+1, start)
+			})
+			c, _ := newTestClient(t, h, func(o *Options) { o.MaxRecords = tt.opts })
+			records := 0
+			err := c.Pages(context.Background(), PageRequest{Version: V1, Path: "/callLogs", Paging: V1Offset, Limit: 2, MaxRecords: tt.req}, func(p Page) error {
+				records += len(p.Records)
+				return nil
+			})
+			var pe *PagingError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), fmt.Sprintf("more than %d records", tt.bound)) {
+				t.Fatalf("err = %v, want a PagingError about the record bound of %d", err, tt.bound)
+			}
+			if pe.Page != tt.pages {
+				t.Errorf("stopped at page %d, want %d", pe.Page, tt.pages)
+			}
+			if records > tt.bound || requests > tt.bound/2+2 {
+				t.Errorf("%d records handed over in %d requests past a bound of %d", records, requests, tt.bound)
+			}
+		})
 	}
 }
 

@@ -220,6 +220,7 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	req.MaxRecords = c.MaxRecords(req)
 	guard := newPageGuard("GET "+c.prefix(req.Version)+req.Path, req)
 	start := req.Start
 	cur := c.fetchPage(ctx, req, 1, req.Cursor, req.Start)

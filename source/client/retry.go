@@ -60,10 +60,12 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		}
 		probe, err := c.awaitLearned(ctx)
 		if err != nil {
+			c.release(cost)
 			return nil, err
 		}
 		sl, err := c.pace(ctx, op)
 		if err != nil {
+			c.release(cost)
 			if probe {
 				c.learnedOnce.Do(func() { close(c.learned) })
 			}
@@ -76,10 +78,11 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if ae := (*authorizeError)(nil); errors.As(err, &ae) && !ae.temporary() {
 			// A credential that cannot be had (revoked OAuth grant, failed
 			// save) will not appear by retrying: say so at once.
+			c.release(cost)
 			return nil, err
 		}
 		charged := chargedCost(cost, resp)
-		c.spend(ctx, charged, resp)
+		c.spend(ctx, cost, charged, resp)
 		var transient error
 		switch {
 		case err != nil:

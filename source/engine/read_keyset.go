@@ -40,6 +40,10 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 	bound := floor           // updated_since of the next request
 	tie := map[string]bool{} // ids emitted whose update second == bound
 	skip := 0
+	// Each request is a one-page read of its own, so the client's bound on
+	// one read's records never trips: count them across the whole walk, or
+	// a list fabricating records forever would be read until the budget ends.
+	read, pages := 0, 0
 	for {
 		req := r.def.Request(updatedSince(bound))
 		req.Start, req.MaxPages = skip, 1
@@ -52,6 +56,10 @@ func (r *streamRun) readV1Keyset(ctx context.Context) error {
 			return err
 		}
 		r.addPages(1)
+		read, pages = read+len(page.Records), pages+1
+		if read > r.opts.Client.MaxRecords(req) {
+			return r.opts.Client.ReadTooLong(req, pages)
+		}
 		if at, prev, ok := ascending(page.Records, r.def.Cursor, bound); !ok {
 			r.logf(ctx, LevelWarn, "%s answered out of the order asked for (%s): a record updated %s after one updated %s; reading the whole stream instead, without relying on its order",
 				r.def.Path, r.def.SortParams.Encode(), FormatState(at), FormatState(prev))

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -87,24 +88,17 @@ func (r *streamRun) narrate(ctx context.Context, level LogLevel, k Kind, msg str
 
 // refusal remembers the first error that refuses the whole account (a
 // rejected token or grant, an inactive company), shared by a run's streams.
-type refusal struct {
-	mu  sync.Mutex
-	err error
-}
+type refusal struct{ err atomic.Pointer[error] }
 
 func (f *refusal) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
+	if p := f.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
-func (f *refusal) set(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err == nil {
-		f.err = err
-	}
-}
+// set keeps the first error: later refusals are consequences of it.
+func (f *refusal) set(err error) { f.err.CompareAndSwap(nil, &err) }
 
 // accountRefused reports whether err refuses every request of the run: 401
 // (after any OAuth refresh) or 402 (company account inactive). A 403 is

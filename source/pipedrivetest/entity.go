@@ -32,6 +32,7 @@ type state struct {
 	deleted  bool
 	archived bool
 	arch     int64 // archive time (0: at update_time, for base archived records)
+	purged   bool  // gone from every list, as after Pipedrive's 30-day window
 }
 
 // rec is a record as listed: id plus its current timestamps and flags.
@@ -42,6 +43,7 @@ type rec struct {
 	deleted  bool
 	archived bool
 	arch     int64 // archive time when archived
+	purged   bool
 }
 
 const span = int64(2 * 365 * 24 * 3600)
@@ -71,7 +73,7 @@ func (e *entity) baseUt(id int64) int64 {
 // get returns record id's current state; ok is false if it does not exist.
 func (e *entity) get(id int64) (rec, bool) {
 	if st, ok := e.ov[id]; ok {
-		r := rec{id: id, ut: st.ut, at: st.at, ver: st.ver, deleted: st.deleted, archived: st.archived, arch: st.arch}
+		r := rec{id: id, ut: st.ut, at: st.at, ver: st.ver, deleted: st.deleted, archived: st.archived, arch: st.arch, purged: st.purged}
 		if r.archived && r.arch == 0 {
 			r.arch = r.ut
 		}
@@ -92,6 +94,9 @@ func (e *entity) get(id int64) (rec, bool) {
 
 // visible reports whether a deleted record still shows (soft delete window).
 func (e *entity) visible(r rec, now int64) bool {
+	if r.purged {
+		return false
+	}
 	if !r.deleted {
 		return true
 	}

@@ -135,26 +135,13 @@ func (c *call) listV2(o v2Opts) int {
 	default:
 		return c.fail(400, "Validation failed: sort_direction: Must be one of asc, desc")
 	}
-	var since, until int64
-	if v, present := c.q["updated_since"]; present {
-		if !o.since {
-			return c.fail(400, "Validation failed: updated_since: Parameter is not allowed for this endpoint")
-		}
-		t, ok := parseTimeParam(v[0])
-		if !ok {
-			return c.fail(400, "Validation failed: updated_since: Must be a valid RFC3339 date-time without fractional seconds (e.g. 2025-01-01T10:20:00Z)")
-		}
-		since = t
+	since, msg := c.timeParam("updated_since", o.since)
+	if msg != "" {
+		return c.fail(400, msg)
 	}
-	if v, present := c.q["updated_until"]; present {
-		if !o.until {
-			return c.fail(400, "Validation failed: updated_until: Parameter is not allowed for this endpoint")
-		}
-		t, ok := parseTimeParam(v[0])
-		if !ok {
-			return c.fail(400, "Validation failed: updated_until: Must be a valid RFC3339 date-time without fractional seconds (e.g. 2025-01-01T10:20:00Z)")
-		}
-		until = t
+	until, msg := c.timeParam("updated_until", o.until)
+	if msg != "" {
+		return c.fail(400, msg)
 	}
 	var pos cursorPos
 	if v := c.q.Get("cursor"); v != "" {
@@ -400,4 +387,22 @@ func parseV1Time(v string) (int64, bool) {
 		return t.Unix(), true
 	}
 	return 0, false
+}
+
+// timeParam reads a v2 list's time bound (updated_since, updated_until):
+// 0 when absent, else its Unix time, or the validation message when the
+// endpoint does not take it (allowed) or the value is not RFC 3339.
+func (c *call) timeParam(name string, allowed bool) (int64, string) {
+	v, present := c.q[name]
+	if !present {
+		return 0, ""
+	}
+	if !allowed {
+		return 0, "Validation failed: " + name + ": Parameter is not allowed for this endpoint"
+	}
+	t, ok := parseTimeParam(v[0])
+	if !ok {
+		return 0, "Validation failed: " + name + ": Must be a valid RFC3339 date-time without fractional seconds (e.g. 2025-01-01T10:20:00Z)"
+	}
+	return t, ""
 }

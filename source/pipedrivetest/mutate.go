@@ -216,19 +216,34 @@ func (s *Server) Update(entity, id string) error {
 		st.ut = s.Now().Unix()
 		return s.touchDeal(deal)
 	}
-	e, err := s.entityFor(entity)
+	e, i, err := s.liveRecord(entity, id)
 	if err != nil {
 		return err
-	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return err
-	}
-	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
 	}
 	e.touch(i, s.Now().Unix())
 	return nil
+}
+
+// liveRecord finds a record that exists and is not deleted: its entity and
+// numeric id, or ErrNotFound.
+func (s *Server) liveRecord(entity, id string) (*entity, int64, error) {
+	return s.findRecord(entity, id, func(r rec) bool { return !r.deleted })
+}
+
+// findRecord finds a record that exists and that live accepts.
+func (s *Server) findRecord(entity, id string, live func(rec) bool) (*entity, int64, error) {
+	e, err := s.entityFor(entity)
+	if err != nil {
+		return nil, 0, err
+	}
+	i, err := s.parseID(entity, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r, ok := e.get(i); !ok || !live(r) {
+		return nil, 0, fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
+	}
+	return e, i, nil
 }
 
 func (s *Server) touchDeal(deal int64) error {
@@ -247,20 +262,23 @@ func (s *Server) touchDeal(deal int64) error {
 func (s *Server) Delete(entity, id string) error {
 	s.data.Lock()
 	defer s.data.Unlock()
-	e, err := s.entityFor(entity)
+	st, err := s.touchLive(entity, id, func(r rec) bool { return !r.deleted })
 	if err != nil {
 		return err
 	}
-	i, err := s.parseID(entity, id)
-	if err != nil {
-		return err
-	}
-	if r, ok := e.get(i); !ok || r.deleted {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, entity, id)
-	}
-	st, _ := e.touch(i, s.Now().Unix())
 	st.deleted = true
 	return nil
+}
+
+// touchLive stamps record id of entity at Now, if it exists and live says
+// it may change (s.data held).
+func (s *Server) touchLive(entity, id string, live func(rec) bool) (*state, error) {
+	e, i, err := s.findRecord(entity, id, live)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := e.touch(i, s.Now().Unix())
+	return st, nil
 }
 
 // Archive archives a deal (it moves to /deals/archived), a lead (to
@@ -325,5 +343,21 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 		st.ver++
 		st.ut = now
 	}
+	return nil
+}
+
+// Purge makes a record vanish from every list and lookup at once, as
+// Pipedrive's purge does 30 days after a soft delete (deals, persons,
+// organizations, activities, products, files; leads and notes too): after
+// it only an id comparison can tell the record is gone. A record deleted
+// before may be purged; purging twice is ErrNotFound.
+func (s *Server) Purge(entity, id string) error {
+	s.data.Lock()
+	defer s.data.Unlock()
+	st, err := s.touchLive(entity, id, func(r rec) bool { return !r.purged })
+	if err != nil {
+		return err
+	}
+	st.deleted, st.purged = true, true
 	return nil
 }

@@ -262,11 +262,10 @@ func (c *call) entityMail(entity string) int {
 
 // followersV1 renders v1 followers lists; each has its own item shape.
 func (c *call) followersV1(entity string, tag uint64) int {
-	r, ok := c.liveRec(entity)
+	r, fs, ok := c.followersOf(entity, tag)
 	if !ok {
 		return c.fail(404, "Item not found")
 	}
-	fs := c.w.followers(tag, r.id)
 	style := v1Flat
 	if entity == "organizations" {
 		style = v1Pagination

@@ -39,11 +39,7 @@ func (c *call) dealDiscounts() int {
 	if !ok {
 		return c.fail(404, "Deal not found")
 	}
-	n := 0
-	if r.id%5 == 0 {
-		n = 1
-	}
-	return c.staticV2(n, func(b []byte, _ int) []byte {
+	return c.staticV2(everyNth(r.id, 5, 1), func(b []byte, _ int) []byte {
 		o := openObj(b)
 		o.str("id", uuidFor(c.w.seed, tagDiscount, r.id))
 		o.str("type", "percentage")
@@ -76,12 +72,21 @@ func (c *call) liveRec(entity string) (rec, bool) {
 	return r, ok && !r.deleted
 }
 
-func (c *call) followersV2(entity string, tag uint64) int {
+// followersOf is the record {id} of entity (deleted ones excluded) and its
+// followers.
+func (c *call) followersOf(entity string, tag uint64) (rec, []int64, bool) {
 	r, ok := c.liveRec(entity)
+	if !ok {
+		return rec{}, nil, false
+	}
+	return r, c.w.followers(tag, r.id), true
+}
+
+func (c *call) followersV2(entity string, tag uint64) int {
+	r, fs, ok := c.followersOf(entity, tag)
 	if !ok {
 		return c.fail(404, "Item not found")
 	}
-	fs := c.w.followers(tag, r.id)
 	return c.smallV2(len(fs), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.int("user_id", fs[i])
@@ -91,11 +96,10 @@ func (c *call) followersV2(entity string, tag uint64) int {
 }
 
 func (c *call) followersChangelog(entity string, tag uint64) int {
-	r, ok := c.liveRec(entity)
+	r, fs, ok := c.followersOf(entity, tag)
 	if !ok {
 		return c.fail(404, "Item not found")
 	}
-	fs := c.w.followers(tag, r.id)
 	return c.smallV2(len(fs), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.str("action", "added")
@@ -206,11 +210,7 @@ func (c *call) productVariations() int {
 	if !ok {
 		return c.fail(404, "Product not found")
 	}
-	n := 0
-	if r.id%4 == 0 {
-		n = 2
-	}
-	return c.smallV2(n, func(b []byte, i int) []byte {
+	return c.smallV2(everyNth(r.id, 4, 2), func(b []byte, i int) []byte {
 		o := openObj(b)
 		o.int("id", r.id*10+int64(i)+1)
 		o.str("name", []string{"Size S", "Size L"}[i])
@@ -346,4 +346,13 @@ func (c *call) phasesList() int {
 		return c.fail(400, msg)
 	}
 	return c.staticV2(len(ids), func(b []byte, i int) []byte { return c.renderPhase(b, ids[i]) })
+}
+
+// everyNth is how many of a per-record list the record with id has: n for
+// every kth record, none for the others.
+func everyNth(id int64, k, n int) int {
+	if id%int64(k) == 0 {
+		return n
+	}
+	return 0
 }

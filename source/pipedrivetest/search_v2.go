@@ -62,6 +62,18 @@ func (c *call) find(entity, term string, text func(r rec) string, filter func(r 
 	return out
 }
 
+// appendItems starts a search answer in c.buf: data.items[] with the hits
+// start to end-1 (hit renders the ith); the caller adds the pagination.
+func (c *call) appendItems(start, end int, hit func(b []byte, i int) []byte) {
+	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
+	for i := start; i < end; i++ {
+		if i > start {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = hit(c.buf, i)
+	}
+}
+
 // searchV2 answers a v2 search: data.items[] of {result_score, item}.
 func (c *call) searchV2(entity string, text func(r rec) string, filter func(r rec) bool, item func(b []byte, r rec) []byte) int {
 	term, ok := c.searchTerm()
@@ -73,13 +85,7 @@ func (c *call) searchV2(entity string, text func(r rec) string, filter func(r re
 	if msg != "" {
 		return c.fail(400, msg)
 	}
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := start; i < end; i++ {
-		if i > start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, hits[i], item)
-	}
+	c.appendItems(start, end, func(buf []byte, i int) []byte { return appendHit(buf, hits[i], item) })
 	c.buf = append(c.buf, `]},"additional_data":{"next_cursor":`...)
 	return c.endCursor(next)
 }
@@ -143,12 +149,19 @@ func ownerRef(o *obj, id int64) {
 	o.b = p.close()
 }
 
+// searchItem opens a v2 search result's item with what every item type
+// starts with: its id, its type and the name (or title) it was found by.
+func searchItem(b []byte, id int64, typ, nameKey, name string) obj {
+	o := openObj(b)
+	o.int("id", id)
+	o.str("type", typ)
+	o.str(nameKey, name)
+	return o
+}
+
 func (c *call) dealItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "deal")
-	o.str("title", w.dealTitle(r.id))
+	o := searchItem(b, r.id, "deal", "title", w.dealTitle(r.id))
 	hs := newHasher(w.seed, tagDeal, r.id, -5)
 	hs.orgName()
 	hs.pick(dealWords)
@@ -187,10 +200,7 @@ func (c *call) searchDeals() int {
 
 func (c *call) personItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "person")
-	o.str("name", w.personName(r.id))
+	o := searchItem(b, r.id, "person", "name", w.personName(r.id))
 	h := newHasher(w.seed, tagPerson, r.id, r.ver)
 	o.raw("phones", `["+372 5`+strconv.Itoa(100000+h.n(899999))+`"]`)
 	o.raw("emails", `["person`+strconv.FormatInt(r.id, 10)+`@example.com"]`)
@@ -214,10 +224,7 @@ func (c *call) searchPersons() int {
 
 func (c *call) orgItem(b []byte, r rec) []byte {
 	w := c.w
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "organization")
-	o.str("name", w.orgName(r.id))
+	o := searchItem(b, r.id, "organization", "name", w.orgName(r.id))
 	hs := newHasher(w.seed, tagOrg, r.id, -5)
 	hs.orgName()
 	o.key("address")
@@ -242,10 +249,7 @@ func productName(id int64) string {
 }
 
 func (c *call) productItem(b []byte, r rec) []byte {
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "product")
-	o.str("name", productName(r.id))
+	o := searchItem(b, r.id, "product", "name", productName(r.id))
 	// The spec types code as an integer; the simulator's codes are "SKU-n".
 	o.null("code")
 	o.int("visible_to", 3)
@@ -303,10 +307,7 @@ func (c *call) searchProjects() int {
 	w := c.w
 	item := func(b []byte, r rec) []byte {
 		status, ph := w.projectStatusPhase(r)
-		o := openObj(b)
-		o.int("id", r.id)
-		o.str("type", "project")
-		o.str("title", "Project "+strconv.FormatInt(r.id, 10))
+		o := searchItem(b, r.id, "project", "title", "Project "+strconv.FormatInt(r.id, 10))
 		o.str("status", status)
 		ownerRef(&o, w.owner(tagProject, r.id))
 		o.int("board_id", 1)
@@ -348,13 +349,7 @@ func (c *call) searchLeads(ver int) int {
 	}
 	hits := c.find("leads", term, leadTitle, f)
 	end := min(p.start+p.limit, len(hits))
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := p.start; i < end; i++ {
-		if i > p.start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, hits[i], c.leadItem)
-	}
+	c.appendItems(p.start, end, func(buf []byte, i int) []byte { return appendHit(buf, hits[i], c.leadItem) })
 	c.buf = append(c.buf, `]},"additional_data":{"pagination":`...)
 	o := openObj(c.buf)
 	o.int("start", int64(p.start))
@@ -391,10 +386,7 @@ func (c *call) searchable(typ string) (text func(r rec) string, item func(b []by
 }
 
 func (c *call) projectItem(b []byte, r rec) []byte {
-	o := openObj(b)
-	o.int("id", r.id)
-	o.str("type", "project")
-	o.str("title", "Project "+strconv.FormatInt(r.id, 10))
+	o := searchItem(b, r.id, "project", "title", "Project "+strconv.FormatInt(r.id, 10))
 	return o.close()
 }
 
@@ -434,13 +426,7 @@ func (c *call) itemSearch() int {
 	if msg != "" {
 		return c.fail(400, msg)
 	}
-	c.buf = append(c.buf[:0], `{"success":true,"data":{"items":[`...)
-	for i := start; i < end; i++ {
-		if i > start {
-			c.buf = append(c.buf, ',')
-		}
-		c.buf = appendHit(c.buf, all[i].h, all[i].item)
-	}
+	c.appendItems(start, end, func(buf []byte, i int) []byte { return appendHit(buf, all[i].h, all[i].item) })
 	c.buf = append(c.buf, `],"related_items":[]},"additional_data":{"next_cursor":`...)
 	return c.endCursor(next)
 }

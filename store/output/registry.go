@@ -10,6 +10,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/readable"
+	"github.com/pdxhq/pdx/source/schema"
 )
 
 // Format is one output format as everything that offers or runs one sees
@@ -42,6 +43,9 @@ type Format struct {
 	DecodesFields bool
 	// Open starts writing a run's records.
 	Open func(ctx context.Context, t Target) (Writer, error)
+	// HowToOpen, when set, gives the commands that open what a run wrote
+	// (files as Writer.Files lists them), for the summaries to show.
+	HowToOpen func(files []string) []string
 }
 
 // Target is what a run asks a format to write.
@@ -58,6 +62,9 @@ type Target struct {
 	Secrets []string
 	// Columns gives a stream's columns, for formats with fixed columns.
 	Columns func(stream string) ([]Column, error)
+	// Fields gives a stream's custom fields (nil when it has none or their
+	// names are unavailable), for formats that lay out their own columns.
+	Fields func(stream string) ([]schema.Field, error)
 	// Decoder gives a stream's custom-field decoder (nil: the stream has
 	// no custom fields), for formats that DecodesFields.
 	Decoder func(stream string) (*readable.Decoder, error)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	if got, want := Names(), []string{"jsonl", "csv", "airbyte"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"jsonl", "csv", "sqlite", "airbyte"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v (rank order)", got, want)
 	}
 	if got := StdoutNames(); !slices.Equal(got, []string{"airbyte"}) {
@@ -34,7 +34,8 @@ func TestRegistry(t *testing.T) {
 		{"jsonl", ""},
 		{"csv", ""},
 		{"airbyte", ""},
-		{"xml", `format "xml": must be one of jsonl, csv, airbyte`},
+		{"sqlite", ""},
+		{"xml", `format "xml": must be one of jsonl, csv, sqlite, airbyte`},
 		{"JSONL", "must be one of"},
 	}
 	for _, tt := range tests {

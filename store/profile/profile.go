@@ -23,6 +23,7 @@ import (
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
 	"github.com/pdxhq/pdx/store/output"
+	"github.com/pdxhq/pdx/store/xdg"
 )
 
 // EnvConfigDir overrides the configuration directory.
@@ -80,6 +81,10 @@ type Profile struct {
 	Readable bool `toml:"readable,omitzero"`
 	// RawIDs writes enum and set option ids instead of labels in CSV.
 	RawIDs bool `toml:"raw_ids,omitzero"`
+	// ReconcileDeletesDays makes a sync reconcile deletes (list the ids
+	// that exist, tombstone the purged ones; pdx sync --reconcile-deletes)
+	// when this many days passed since the destination's last pass; 0 never.
+	ReconcileDeletesDays int `toml:"reconcile_deletes_days,omitzero"`
 }
 
 // Config is the whole file.
@@ -95,24 +100,17 @@ type Store struct{ dir string }
 // Dir returns the configuration directory: $PDX_CONFIG_DIR, else
 // <os.UserConfigDir()>/pdx.
 func Dir() (string, error) {
-	if d := os.Getenv(EnvConfigDir); d != "" {
-		return d, nil
-	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("find the user config directory (set %s to choose one): %w", EnvConfigDir, err)
-	}
-	return filepath.Join(base, "pdx"), nil
+	return xdg.Dir(EnvConfigDir, "the user config directory", func() (string, error) {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(base, "pdx"), nil
+	})
 }
 
 // Open returns the store in Dir().
-func Open() (*Store, error) {
-	d, err := Dir()
-	if err != nil {
-		return nil, err
-	}
-	return OpenDir(d), nil
-}
+func Open() (*Store, error) { return xdg.Open(Dir, OpenDir) }
 
 // OpenDir returns a store rooted at dir.
 func OpenDir(dir string) *Store { return &Store{dir: dir} }
@@ -332,6 +330,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)
+	}
+	if p.ReconcileDeletesDays < 0 {
+		return fmt.Errorf("reconcile_deletes_days %d: must be 0 (never) or more", p.ReconcileDeletesDays)
 	}
 	return nil
 }

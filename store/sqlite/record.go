@@ -25,12 +25,16 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 		if t.cursor != "" && string(k) == t.cursor {
 			cursor = v
 		}
-		if !t.pkKeys[string(k)] {
+		var idx []int
+		var subs map[string][]int
+		kc := t.keys[string(k)]
+		if kc != nil {
+			idx, subs = kc.whole, kc.subs
+		}
+		if kc == nil || !kc.pk {
 			others++
 		}
-		idx, ok := t.byKey[string(k)]
-		subs := t.bySub[string(k)]
-		if !ok && subs == nil {
+		if idx == nil && subs == nil {
 			if v[0] == 'n' {
 				return nil // null: nothing to store, no column needed yet
 			}

@@ -68,15 +68,24 @@ func ws(b []byte, i int) int {
 
 // strEnd returns the index just past the string that starts at b[i], or -1.
 func strEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			j++ // skip the escaped character
+	// IndexByte finds the next quote a word at a time (long text fields
+	// are most of a record's bytes); a quote after an odd run of
+	// backslashes is escaped.
+	for j := i + 1; ; {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return -1
 		}
+		j += q
+		k := j - 1
+		for k > i && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 {
+			return j + 1
+		}
+		j++
 	}
-	return -1
 }
 
 // valEnd returns the index just past the value that starts at b[i], or -1.
@@ -161,7 +170,11 @@ func value(c *Column, v []byte) (any, error) {
 		return nil, nil
 	}
 	if c.Decode != nil {
-		return c.Decode(v)
+		x, err := c.Decode(v)
+		if err != nil {
+			return nil, err
+		}
+		return driverValue(x)
 	}
 	switch c.Type {
 	case Integer:

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -27,6 +28,7 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 type table struct {
 	name    string
 	pkKeys  map[string]bool
+	keys    map[string]*keyCols // top-level key -> everything the write path needs, in one lookup
 	cols    []Column
 	pk      []int            // indexes of the primary key columns in cols
 	byKey   map[string][]int // top-level key -> columns holding its whole value
@@ -38,12 +40,15 @@ type table struct {
 	staging bool   // a stage table is being filled
 	done    bool
 
-	// one and batch write one record and batchRows records into the
-	// table (upsert) or, while staging, its stage; tomb writes a tombstone.
-	one, batch, tomb *sql.Stmt
-	vals             []any // the record being scanned
-	rows             []any // batchRows records waiting for batch
-	n                int   // records in rows
+	// inserts[n-1] writes n records into the table (upsert) or, while
+	// staging, its stage (prepared when first needed); tomb writes a
+	// tombstone.
+	inserts []*rawStmt
+	insert  func(rows int) string
+	tomb    *sql.Stmt
+	vals    []any               // the record being scanned
+	rows    []driver.NamedValue // batchRows records waiting for an insert
+	n       int                 // records in rows
 }
 
 // The history of a stream is the view <stream>_history: the versions
@@ -73,16 +78,35 @@ func (t *table) stageName() string { return "_pdx_stage_" + t.name }
 func (t *table) index(i int) {
 	c := t.cols[i]
 	t.taken[strings.ToLower(c.Name)] = true
+	kc := t.keyCols(c.Key)
 	if c.Sub == "" {
 		t.byKey[c.Key] = append(t.byKey[c.Key], i)
+		kc.whole = t.byKey[c.Key]
 		return
 	}
 	m := t.bySub[c.Key]
 	if m == nil {
 		m = map[string][]int{}
 		t.bySub[c.Key] = m
+		kc.subs = m
 	}
 	m[c.Sub] = append(m[c.Sub], i)
+}
+
+// keyCols is what a top-level record key maps to.
+type keyCols struct {
+	whole []int            // columns holding its whole value
+	subs  map[string][]int // columns holding one member of its object
+	pk    bool             // a primary key
+}
+
+func (t *table) keyCols(key string) *keyCols {
+	kc := t.keys[key]
+	if kc == nil {
+		kc = &keyCols{pk: t.pkKeys[key]}
+		t.keys[key] = kc
+	}
+	return kc
 }
 
 // uniqueName returns name, or name_2, name_3... when a column has it.
@@ -101,7 +125,7 @@ func (t *table) uniqueName(name string) string {
 // current transaction: creates them, adds new columns, records type changes,
 // and prepares the statements.
 func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column) (*table, error) {
-	t := &table{name: st.Name, pkKeys: map[string]bool{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
+	t := &table{name: st.Name, pkKeys: map[string]bool{}, keys: map[string]*keyCols{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
 		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
 		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
 	for _, k := range st.PrimaryKey {
@@ -330,8 +354,12 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 	list := strings.Join(names, ", ")
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 	t.vals = make([]any, len(names))
-	t.rows = make([]any, batchRows*len(names))
-	insert := func(rows int) string {
+	t.rows = make([]driver.NamedValue, batchRows*len(names))
+	for i := range t.rows {
+		t.rows[i].Ordinal = i + 1
+	}
+	t.inserts = make([]*rawStmt, batchRows)
+	t.insert = func(rows int) string {
 		values := strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 		if t.staging {
 			// Within one full refresh the last copy of a record wins.
@@ -340,12 +368,6 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s %s", quote(t.name), list, values, t.onConflict())
 	}
 	var err error
-	if t.one, err = s.conn.PrepareContext(ctx, insert(1)); err != nil {
-		return fmt.Errorf("prepare %s insert: %w", t.name, err)
-	}
-	if t.batch, err = s.conn.PrepareContext(ctx, insert(batchRows)); err != nil {
-		return fmt.Errorf("prepare %s insert: %w", t.name, err)
-	}
 	tomb := fmt.Sprintf("INSERT INTO %[1]s (%[2]s, %[3]s) VALUES (%[4]s?) ON CONFLICT (%[2]s) DO UPDATE SET %[3]s = excluded.%[3]s WHERE %[1]s.%[3]s IS NULL",
 		quote(t.name), t.pkList(""), quote(colDeletedAt), strings.Repeat("?, ", len(t.pk)))
 	if t.history {
@@ -369,41 +391,50 @@ func (s *Sink) prepare(ctx context.Context, t *table) error {
 const batchRows = 32
 
 func (t *table) closeStmts() {
-	for _, st := range []*sql.Stmt{t.one, t.batch, t.tomb} {
-		if st != nil {
-			st.Close()
-		}
+	for i, st := range t.inserts {
+		st.close()
+		t.inserts[i] = nil
 	}
-	t.one, t.batch, t.tomb = nil, nil, nil
+	if t.tomb != nil {
+		t.tomb.Close()
+	}
+	t.tomb = nil
 }
 
 // queue adds the scanned record (t.vals) to the batch.
 func (s *Sink) queue(ctx context.Context, t *table) error {
 	w := len(t.vals)
-	copy(t.rows[t.n*w:], t.vals)
+	row := t.rows[t.n*w : (t.n+1)*w]
+	for i, v := range t.vals {
+		row[i].Value = v
+	}
 	if t.n++; t.n == batchRows {
 		return s.flush(ctx, t)
 	}
 	return nil
 }
 
-// flush writes the queued records, in their order.
+// flush writes the queued records, in their order, in one statement.
 func (s *Sink) flush(ctx context.Context, t *table) error {
 	if t.n == 0 {
 		return nil
 	}
-	w := len(t.vals)
-	var err error
-	if t.n == batchRows {
-		_, err = t.batch.ExecContext(ctx, t.rows...)
-	} else {
-		for i := 0; i < t.n && err == nil; i++ {
-			_, err = t.one.ExecContext(ctx, t.rows[i*w:(i+1)*w]...)
+	n, w := t.n, len(t.vals)
+	defer func() {
+		for i := range t.rows[:n*w] {
+			t.rows[i].Value = nil // no reference into the page outlives it
 		}
+		t.n = 0
+	}()
+	st := t.inserts[n-1]
+	if st == nil {
+		var err error
+		if st, err = s.prepareRaw(ctx, t.insert(n)); err != nil {
+			return fmt.Errorf("prepare %s insert: %w", t.name, err)
+		}
+		t.inserts[n-1] = st
 	}
-	clear(t.rows[:t.n*w]) // no reference into the page outlives it
-	t.n = 0
-	if err != nil {
+	if err := st.exec(ctx, t.rows[:n*w]); err != nil {
 		return fmt.Errorf("write records: %w", err)
 	}
 	return nil

@@ -208,3 +208,13 @@ func (p *Profile) ensureDest() error {
 	}
 	return writeDest(p.dir, *p.dest)
 }
+
+// IDsDir is where the destination keeps the ids delivered to it, for delete
+// reconciliation (store/idset); "" for an ephemeral state or the profile's
+// legacy one (it belongs to no destination).
+func (p *Profile) IDsDir() string {
+	if p.ephemeral || p.dest == nil {
+		return ""
+	}
+	return filepath.Join(p.dir, "ids")
+}

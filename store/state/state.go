@@ -17,8 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/pdxhq/pdx/store/atomicfile"
 	"github.com/pdxhq/pdx/store/output"
 	pprofile "github.com/pdxhq/pdx/store/profile"
+	"github.com/pdxhq/pdx/store/xdg"
 )
 
 // EnvStateDir overrides the state directory.
@@ -36,33 +39,33 @@ const EnvStateDir = "PDX_STATE_DIR"
 // Dir returns the state directory: $PDX_STATE_DIR, else $XDG_STATE_HOME/pdx,
 // else ~/.local/state/pdx, else <os.UserCacheDir()>/pdx.
 func Dir() (string, error) {
-	if d := os.Getenv(EnvStateDir); d != "" {
-		return d, nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "pdx"), nil
-	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" {
-		return filepath.Join(home, ".local", "state", "pdx"), nil
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a state directory (set %s to choose one): %w", EnvStateDir, err)
-	}
-	return filepath.Join(base, "pdx"), nil
+	return xdg.Dir(EnvStateDir, "a state directory",
+		func() (string, error) {
+			if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+				return filepath.Join(d, "pdx"), nil
+			}
+			return "", nil
+		},
+		func() (string, error) {
+			if home, err := os.UserHomeDir(); err == nil && home != "" {
+				return filepath.Join(home, ".local", "state", "pdx"), nil
+			}
+			return "", nil
+		},
+		func() (string, error) {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(base, "pdx"), nil
+		})
 }
 
 // Store is the state directory.
 type Store struct{ dir string }
 
 // Open returns the store in Dir().
-func Open() (*Store, error) {
-	d, err := Dir()
-	if err != nil {
-		return nil, err
-	}
-	return OpenDir(d), nil
-}
+func Open() (*Store, error) { return xdg.Open(Dir, OpenDir) }
 
 // OpenDir returns a store rooted at dir.
 func OpenDir(dir string) *Store { return &Store{dir: dir} }
@@ -240,11 +243,7 @@ func (p *Profile) RunPath() string { return filepath.Join(p.dir, "run.json") }
 func (p *Profile) Streams() map[string]json.RawMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]json.RawMessage, len(p.streams))
-	for k, v := range p.streams {
-		out[k] = v
-	}
-	return out
+	return copyMap(p.streams)
 }
 
 // Run returns a copy of the run record.
@@ -361,19 +360,10 @@ func (p *Profile) FinishRun(at time.Time, counts map[string]int64) error {
 	}
 	p.run.LastRun = at.UTC()
 	errs := []error{p.writeRun()}
-	for _, name := range sortedKeys(p.unsaved) {
+	for _, name := range slices.Sorted(maps.Keys(p.unsaved)) {
 		errs = append(errs, p.unsaved[name])
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Reset forgets the state (and recorded outputs) of the given streams, or of
@@ -414,41 +404,6 @@ func (p *Profile) Reset(streams ...string) ([]string, error) {
 		return nil, err
 	}
 	return had, p.writeState()
-}
-
-// Messages returns the state as the Airbyte array of STATE messages, streams
-// sorted by name.
-func (p *Profile) Messages() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.encodeState()
-}
-
-func (p *Profile) encodeState() []byte { return Encode(p.streams) }
-
-// Encode returns stream states as the Airbyte array of STATE messages,
-// streams sorted by name (the state file, and `pdx state show`).
-func Encode(streams map[string]json.RawMessage) []byte {
-	names := make([]string, 0, len(streams))
-	for n := range streams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	// The protocol's state file is an array of AirbyteStateMessage (not
-	// wrapped in AirbyteMessage), which is what the platform passes to read.
-	msgs := make([]airbyte.StateMessage, 0, len(names))
-	for _, n := range names {
-		msgs = append(msgs, airbyte.StateMessage{
-			Type:   "STREAM",
-			Stream: &airbyte.StreamState{StreamDescriptor: airbyte.StreamDescriptor{Name: n}, StreamState: streams[n]},
-		})
-	}
-	data, err := json.MarshalIndent(msgs, "", "  ")
-	if err != nil {
-		// Every stream_state came from json.RawMessage that was valid JSON.
-		panic(fmt.Sprintf("encode state: %v", err))
-	}
-	return append(data, '\n')
 }
 
 func (p *Profile) writeState() error {

@@ -224,6 +224,11 @@ func Summary(w io.Writer, s app.Summary) {
 		fmt.Fprintf(w, "output: %s on stdout\n", stdoutFormat(s.Format))
 	case len(s.Files) > 0:
 		fmt.Fprintf(w, "output: %s in %s\n", plural.Count(len(s.Files), "file"), s.OutDir)
+		if f, ok := output.Lookup(s.Format); ok && f.HowToOpen != nil {
+			for _, c := range f.HowToOpen(s.Files) {
+				fmt.Fprintf(w, "  open: %s\n", c)
+			}
+		}
 	}
 	if s.Budget.Known {
 		fmt.Fprintf(w, "daily API budget: %s of %s tokens left", count(s.Budget.Remaining), count(s.Budget.Limit))

@@ -93,6 +93,9 @@ func TestSummary(t *testing.T) {
 			[]string{"output: 3 files in /o\n", "Interrupted; state is saved. Run the same command again: notes and persons go on from the saved state; deals starts over (full refresh).\n"}},
 		{"failed", app.Summary{Streams: []app.StreamSummary{{Name: "deals", Mode: engine.Incremental, Err: errors.New("boom")}}},
 			[]string{"Fix the cause and run again: deals goes on from the saved state.\n"}},
+		{"sqlite", app.Summary{Format: "sqlite", OutDir: "/out", Files: []string{"/out/pipedrive.sqlite"},
+			Streams: []app.StreamSummary{{Name: "deals", Complete: true}}},
+			[]string{"output: 1 file in /out\n  open: sqlite3 /out/pipedrive.sqlite\n  open: duckdb /out/pipedrive.sqlite\n", `  open: python3 -c 'import sqlite3, pandas; print(pandas.read_sql("select * from deals", sqlite3.connect("/out/pipedrive.sqlite")))'`}},
 		// A long error is cut on a character boundary, never inside one.
 		{"long error", app.Summary{Streams: []app.StreamSummary{{Name: "x", Err: errors.New(strings.Repeat("é", 100))}}},
 			[]string{"FAILED: " + strings.Repeat("é", 79) + "…\n"}},

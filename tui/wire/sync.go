@@ -80,5 +80,8 @@ func resultOf(sum app.Summary, stateSaved bool) tui.Result {
 	if len(res.Files) == 0 && len(sum.Files) > 0 {
 		res.Files[""] = append(res.Files[""], sum.Files...)
 	}
+	if f.HowToOpen != nil && len(sum.Files) > 0 {
+		res.Open = f.HowToOpen(sum.Files)
+	}
 	return res
 }

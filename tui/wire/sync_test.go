@@ -90,6 +90,7 @@ func TestResultOfDropped(t *testing.T) {
 	}{
 		{"jsonl", map[string]bool{"call_logs": true}},
 		{"csv", map[string]bool{"call_logs": true}},
+		{"sqlite", map[string]bool{"call_logs": true}},
 		{"airbyte", nil},
 	}
 	for _, tt := range tests {
@@ -99,5 +100,24 @@ func TestResultOfDropped(t *testing.T) {
 				t.Errorf("dropped %v, want %v", res.Dropped, tt.want)
 			}
 		})
+	}
+}
+
+// A database's summary says how to open it; files need no such lines.
+func TestResultOfOpen(t *testing.T) {
+	tests := []struct {
+		format string
+		files  []string
+		want   string // in the first line; "" no lines
+	}{
+		{"sqlite", []string{"/o/pipedrive.sqlite"}, "sqlite3 /o/pipedrive.sqlite"},
+		{"sqlite", nil, ""},
+		{"jsonl", []string{"/o/deals.jsonl"}, ""},
+	}
+	for _, tt := range tests {
+		res := resultOf(app.Summary{Format: tt.format, Files: tt.files}, true)
+		if tt.want == "" && len(res.Open) != 0 || tt.want != "" && (len(res.Open) != 3 || res.Open[0] != tt.want) {
+			t.Errorf("%s %v: Open = %q, want %q first of three", tt.format, tt.files, res.Open, tt.want)
+		}
 	}
 }

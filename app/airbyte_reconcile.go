@@ -1,0 +1,168 @@
+package app
+
+// Delete reconciliation in `pdx read` (config reconcile_deletes): the
+// platform's state cannot hold a million ids, so they live in the config's
+// ids_dir. The listing runs before the read (records delivered by the read
+// itself go to a newer journal, see idset.Begin); each stream's tombstones
+// are RECORDs right after it starts, before its first STATE, and its pass
+// commits once the stream completed (a failed stream's tombstones come
+// again next read, as its records do).
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pdxhq/pdx/source/airbyte"
+	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/idset"
+)
+
+// readReconcile wraps the read's sink: it journals what the read delivers
+// and emits the tombstones found by the listing.
+type readReconcile struct {
+	inner  engine.Sink
+	raw    engine.Sink // the protocol sink under inner's decoding, for tombstones
+	ids    *idset.Store
+	mu     sync.Mutex
+	passes map[string]*idset.Pass
+	tombs  map[string]*os.File // stream → its tombstones, one JSON a line
+	sent   map[string]bool
+}
+
+// startReadReconcile opens cfg's ids, lists the configured reconcilable
+// streams' ids and prepares their tombstones; nil when not configured.
+func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.ConfiguredStream, cl *client.Client, inner, raw engine.Sink, concurrency int) (*readReconcile, error) {
+	if cfg == nil || !cfg.ReconcileDeletes {
+		return nil, nil
+	}
+	ids, err := idset.Open(cfg.IDsDir, func(string, string, int64) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	r := &readReconcile{inner: inner, raw: raw, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{}}
+	passes, names, err := beginPasses(ids, rs, nil)
+	r.passes = passes
+	if err != nil {
+		r.finish(nil)
+		return nil, err
+	}
+	failed, _, err := listPresent(ctx, cl, passes, concurrency, time.Now)
+	if err != nil {
+		r.finish(nil)
+		return nil, err
+	}
+	at := time.Now().UTC().Format(time.RFC3339)
+	for _, n := range names {
+		if err := listingFailed(n, failed); err != nil {
+			passes[n].Abort()
+			delete(passes, n)
+			continue
+		}
+		f, err := os.CreateTemp(cfg.IDsDir, ".tombs-*")
+		if err != nil {
+			r.finish(nil)
+			return nil, fmt.Errorf("reconcile deletes: %w", err)
+		}
+		os.Remove(f.Name()) // read back through the open file only
+		r.tombs[n] = f
+		st, _ := streams.Lookup(n)
+		w := bufio.NewWriter(f)
+		err = passes[n].Diff(func(id []byte) error {
+			w.Write(tombstoneJSON(st.PrimaryKey[0], id, at))
+			return w.WriteByte('\n')
+		})
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			r.finish(nil)
+			return nil, fmt.Errorf("reconcile deletes: %s: %w", n, err)
+		}
+	}
+	return r, nil
+}
+
+// Emit forwards ev; a reconciled stream's tombstones follow its start.
+func (r *readReconcile) Emit(ctx context.Context, ev engine.Event) error {
+	if err := r.inner.Emit(ctx, ev); err != nil {
+		return err
+	}
+	switch ev.Kind {
+	case engine.StreamStarted:
+		return r.send(ctx, ev.Stream)
+	case engine.Records:
+		return r.ids.Add(ev.Stream, keysOf(ev.Stream, ev.Records))
+	case engine.Checkpoint:
+		return r.ids.Sync()
+	}
+	return nil
+}
+
+func (r *readReconcile) send(ctx context.Context, stream string) error {
+	r.mu.Lock()
+	f := r.tombs[stream]
+	r.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(f)
+	var batch []json.RawMessage
+	for sc.Scan() {
+		batch = append(batch, json.RawMessage(append([]byte(nil), sc.Bytes()...)))
+		if len(batch) == tombstoneBatch {
+			if err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
+				return err
+			}
+			batch = nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reconcile deletes: %s: %w", stream, err)
+	}
+	if len(batch) > 0 {
+		if err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch}); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.sent[stream] = true
+	r.mu.Unlock()
+	return nil
+}
+
+// finish commits the passes of the streams that completed after their
+// tombstones were sent and drops the others.
+func (r *readReconcile) finish(res *engine.Result) error {
+	complete := map[string]bool{}
+	if res != nil {
+		for _, s := range res.Streams {
+			complete[s.Name] = s.Complete
+		}
+	}
+	var err error
+	for n, p := range r.passes {
+		if r.sent[n] && complete[n] {
+			if err = p.Seal("", -1); err == nil {
+				err = p.Commit()
+			}
+		}
+		p.Abort()
+	}
+	for _, f := range r.tombs {
+		f.Close()
+	}
+	if cerr := r.ids.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
