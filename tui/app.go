@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/signal"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,6 +38,26 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	defer cancel()
 	c := NewCommon(o.Backend, o.NoColor, nil)
 	m := New(ctx, c)
+	// In the UI Ctrl-C is a key (raw terminal); a SIGINT comes from outside
+	// (kill -INT) or from Ctrl-C while an OAuth sign-in holds the cooked
+	// terminal: the first stops the UI (a running sync saves its state), the
+	// second only cancels the sign-in (oauthExec), with the UI coming back.
+	ints := make(chan os.Signal, 1)
+	signal.Notify(ints, os.Interrupt)
+	defer signal.Stop(ints)
+	go func() {
+		for {
+			select {
+			case <-ints:
+				if !c.interruptSignIn() {
+					cancel()
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	opts := programOptions(ctx, o.In, o.Out, o.AltScreen)
 	return runProgram(ctx, cancel, m, opts)
 }
@@ -63,8 +85,8 @@ func runProgram(ctx context.Context, cancel context.CancelFunc, m *Model, opts [
 		cancel()
 		select {
 		case <-ended:
-			if m.step == StepRun && m.run != nil {
-				m.run.stopping, m.interrupted = true, true
+			if r := m.runScreen(); m.step == StepRun && r != nil {
+				r.stopping, m.interrupted = true, true
 				m.finishRun(m.lastRun)
 			}
 		case <-time.After(stateSaveGrace):

@@ -7,51 +7,27 @@ import (
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
-// Group is how the stream picker groups streams.
-type Group int
-
-const (
-	GroupCore Group = iota
-	GroupFields
-	GroupSettings
-)
-
-// String is the heading shown above the group.
-func (g Group) String() string {
+// groupLabel is the heading the picker shows above a group of streams.
+func groupLabel(g streams.Group) string {
 	switch g {
-	case GroupCore:
+	case streams.Core:
 		return "Core records"
-	case GroupFields:
+	case streams.Fields:
 		return "Field definitions"
-	case GroupSettings:
+	case streams.Settings:
 		return "Settings"
 	}
 	return "Other"
-}
-
-// Mode is a stream's sync mode, named as in the Airbyte protocol.
-type Mode string
-
-const (
-	FullRefresh Mode = "full_refresh"
-	Incremental Mode = "incremental"
-)
-
-// Label is the short on-screen name of the mode.
-func (m Mode) Label() string {
-	if m == Incremental {
-		return "incremental"
-	}
-	return "full"
 }
 
 // StreamInfo describes one stream the user can pick.
 type StreamInfo struct {
 	Name                string
 	Description         string
-	Group               Group
+	Group               streams.Group
 	SupportsIncremental bool
 	// LastCount is the stream's record count from the previous run, -1 when
 	// unknown; it makes the progress bar determinate.
@@ -65,12 +41,32 @@ type StreamInfo struct {
 	// last completed the stream in this destination (zero: unknown).
 	Cursor string
 	Synced time.Time
+	// LastMode is the mode the profile last ran the stream in ("" unknown):
+	// after a full refresh LastCount is the stream's whole size.
+	LastMode engine.Mode
+}
+
+// FullSize is the stream's whole size, when LastCount is one: its last run
+// read all of it (a full refresh, or no saved state: nothing to continue
+// from), or it is only ever read in full. After an incremental run LastCount is the changes only,
+// which is no total for a full refresh (issue 15.1).
+func (si StreamInfo) FullSize() (int64, bool) {
+	if si.LastCount < 0 || si.SupportsIncremental && si.HasState && si.LastMode != engine.FullRefresh {
+		return -1, false
+	}
+	return si.LastCount, true
+}
+
+// ReadsAll reports whether a run in mode m reads the whole stream: a full
+// refresh, or an incremental one with nothing to continue from.
+func (si StreamInfo) ReadsAll(m engine.Mode) bool {
+	return m != engine.Incremental || !si.SupportsIncremental || !si.HasState
 }
 
 // Choice is one picked stream and its mode.
 type Choice struct {
 	Stream string
-	Mode   Mode
+	Mode   engine.Mode
 }
 
 // Format is an output format.
@@ -90,6 +86,20 @@ type FormatInfo struct {
 	Label       string // "CSV", "Airbyte messages"
 	Description string // what the files are good for
 	Stdout      bool   // can write to "-" (standard output)
+	// OneFile: every stream goes into one file (or stream), so the run
+	// screen names the output by its label alone ("Airbyte messages").
+	OneFile bool
+	// StagesFullRefresh: a full refresh writes beside the old data and
+	// replaces it only once complete, so a stopped one is not kept.
+	StagesFullRefresh bool
+}
+
+// runName is how the run screen names the output: "CSV files".
+func (f FormatInfo) runName() string {
+	if f.OneFile {
+		return f.Label
+	}
+	return f.Label + " files"
 }
 
 // Settings are the profile's remembered choices.
@@ -137,8 +147,12 @@ type Result struct {
 	BudgetNote string
 }
 
-// Backend is everything the UI needs from the rest of pdx.
-type Backend interface {
+// The UI's needs from the rest of pdx, in small parts: each screen takes
+// only the ones it uses (Connect: Session and OAuth; Streams: Catalog;
+// Output: the formats; Summary: Catalog); the root holds the whole Backend.
+
+// Session is who the UI works for: the profile and its credential.
+type Session interface {
 	// Profile is the profile name shown in the header.
 	Profile() string
 	// Demo reports a run against the built-in simulator.
@@ -147,6 +161,16 @@ type Backend interface {
 	HasCredentials() bool
 	// DemoToken is a token to prefill on the Connect step ("" outside demo).
 	DemoToken() string
+	// Verify checks a token live (GET /v1/users/me) without saving it.
+	Verify(ctx context.Context, token string) (Identity, Budget, error)
+	// SaveToken stores the token for the profile and says where it went.
+	SaveToken(token string) (where string, err error)
+	// Whoami checks the stored credential; used to show who is connected.
+	Whoami(ctx context.Context) (Identity, Budget, error)
+}
+
+// OAuth is the browser sign-in.
+type OAuth interface {
 	// OAuth reports whether OAuth login is available and, if not, why.
 	OAuth() (available bool, reason string)
 	// OAuthSignIn signs the profile in with OAuth (prompts, browser) on the
@@ -154,29 +178,48 @@ type Backend interface {
 	// tokens and says who they belong to and where they went; only called
 	// when OAuth() says it is available.
 	OAuthSignIn(ctx context.Context, in io.Reader, out io.Writer) (id Identity, budget Budget, where string, err error)
-	// Verify checks a token live (GET /v1/users/me) without saving it.
-	Verify(ctx context.Context, token string) (Identity, Budget, error)
-	// SaveToken stores the token for the profile and says where it went.
-	SaveToken(token string) (where string, err error)
-	// Whoami checks the stored credential; used to show who is connected.
-	Whoami(ctx context.Context) (Identity, Budget, error)
+}
+
+// Catalog is what can be exported and what it costs.
+type Catalog interface {
 	// Streams lists every stream, in display order.
 	Streams() []StreamInfo
 	// Formats lists the output formats, in display order.
 	Formats() []FormatInfo
-	// Settings returns the profile's remembered choices.
-	Settings() Settings
-	// SaveSettings remembers the choices for next time.
-	SaveSettings(Settings) error
 	// Estimate is the API tokens the choices will likely cost; complete is
 	// false when some record counts are unknown (a first run), making tokens
 	// a lower bound.
 	Estimate(choices []Choice) (tokens int64, complete bool)
+}
+
+// Preferences are the profile's remembered choices.
+type Preferences interface {
+	// Settings returns the profile's remembered choices.
+	Settings() Settings
+	// SaveSettings remembers the choices for next time.
+	SaveSettings(Settings) error
+}
+
+// Runner runs a sync.
+type Runner interface {
 	// Run syncs the plan, reporting every engine event to obs, and returns
 	// when the run ends or ctx is cancelled (after saving state).
 	Run(ctx context.Context, plan Plan, obs engine.Sink) (Result, error)
-	// Explain turns an error into one plain sentence with what to do next.
+}
+
+// Explainer turns an error into one plain sentence with what to do next.
+type Explainer interface {
 	Explain(err error) string
+}
+
+// Backend is all of the parts: what tui/wire implements.
+type Backend interface {
+	Session
+	OAuth
+	Catalog
+	Preferences
+	Runner
+	Explainer
 }
 
 // Clock lets tests freeze time for golden screens.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // verifyTimeout bounds the live token check and the keyring write.
@@ -33,6 +35,9 @@ type verifiedMsg struct {
 	err    error
 }
 
+// errSignInCanceled: Ctrl-C during the OAuth sign-in's questions.
+var errSignInCanceled = errors.New("cancelled with Ctrl-C")
+
 // oauthExitedMsg says the OAuth sign-in ended without a working sign-in.
 type oauthExitedMsg struct{ err error }
 
@@ -43,10 +48,16 @@ const execSettle = 50 * time.Millisecond
 // steps aside (a tea.ExecCommand): the terminal is handed over for its
 // prompts and the result comes back as values, with no second process.
 type oauthExec struct {
-	b   Backend
-	in  io.Reader
-	out io.Writer
-	res verifiedMsg
+	b OAuth
+	// c registers the sign-in's cancel while it holds the terminal, for
+	// the UI's SIGINT handling (Run).
+	c *Common
+	// width is the terminal's: the sign-in's text is wrapped at words to
+	// it (the terminal itself would cut words in two).
+	width int
+	in    io.Reader
+	out   io.Writer
+	res   verifiedMsg
 }
 
 func (o *oauthExec) SetStdin(r io.Reader)  { o.in = r }
@@ -55,7 +66,23 @@ func (o *oauthExec) SetStderr(io.Writer)   {} // prompts go where the UI draws (
 
 func (o *oauthExec) Run() error {
 	start := time.Now()
-	id, bu, where, err := o.b.OAuthSignIn(context.Background(), o.in, o.out)
+	// The terminal is cooked while the UI steps aside, so Ctrl-C is a
+	// SIGINT: Run's handler cancels this sign-in (the UI comes back) and
+	// nothing else.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if o.c != nil {
+		o.c.setSignIn(cancel)
+		defer o.c.setSignIn(nil)
+	}
+	var out io.Writer = o.out
+	if o.width > 0 && out != nil {
+		out = wordWrapper{w: out, width: o.width}
+	}
+	id, bu, where, err := o.b.OAuthSignIn(ctx, o.in, out)
+	if ctx.Err() != nil {
+		err = errSignInCanceled
+	}
 	o.res = verifiedMsg{id: id, budget: bu, where: where, err: err}
 	// bubbletea (v1.3.10) restarts its renderer's ticker when Run returns,
 	// and the goroutine it told to stop that ticker as the UI stepped aside
@@ -66,6 +93,28 @@ func (o *oauthExec) Run() error {
 		time.Sleep(d)
 	}
 	return err
+}
+
+// wordWrapper wraps each write at words to width; a word longer than the
+// line (an address to copy) stays whole.
+type wordWrapper struct {
+	w     io.Writer
+	width int
+}
+
+func (ww wordWrapper) Write(p []byte) (int, error) {
+	lines := strings.Split(string(p), "\n")
+	for i, l := range lines {
+		// Each line keeps its indent, on its continuation lines too.
+		rest := strings.TrimLeft(l, " ")
+		indent := l[:len(l)-len(rest)]
+		wrapped := ansi.Wordwrap(rest, max(10, ww.width-len(indent)), "")
+		lines[i] = indent + strings.ReplaceAll(wrapped, "\n", "\n"+indent)
+	}
+	if _, err := io.WriteString(ww.w, strings.Join(lines, "\n")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // done turns the finished sign-in (or a terminal that could not be
@@ -89,6 +138,7 @@ type backMsg struct{}
 // connectStep asks for a credential, checks it live and saves it.
 type connectStep struct {
 	c       *Common
+	b       connectBackend
 	phase   connectPhase
 	cursor  int // 0 API token, 1 OAuth
 	input   textinput.Model
@@ -100,19 +150,27 @@ type connectStep struct {
 	w, h    int
 }
 
-func newConnectStep(c *Common, canBack bool, problem string) *connectStep {
+// connectBackend is what the Connect step uses.
+type connectBackend interface {
+	Session
+	OAuth
+	Explainer
+}
+
+func newConnectStep(c *Common, b connectBackend, canBack bool, problem string) *connectStep {
 	in := textinput.New()
 	in.Placeholder = "paste your API token"
+	in.PlaceholderStyle = c.Styles.Placeholder
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.Prompt = "Token: "
 	in.CharLimit = 200
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
-	if t := c.Backend.DemoToken(); t != "" {
+	if t := b.DemoToken(); t != "" {
 		in.SetValue(t)
 	}
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Cursor))
-	s := &connectStep{c: c, input: in, spin: sp, canBack: canBack, errText: problem}
+	s := &connectStep{c: c, b: b, input: in, spin: sp, canBack: canBack, errText: problem}
 	s.SetSize(c.Width, c.Height)
 	return s
 }
@@ -152,6 +210,10 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case oauthExitedMsg:
 		s.phase = phaseChoose
+		if errors.Is(msg.err, errSignInCanceled) {
+			s.errText = "The OAuth sign-in was cancelled. Choose again, or use an API token."
+			return nil
+		}
 		why := " (its messages were shown above the screen)"
 		if m := strings.TrimRight(strings.TrimSpace(msg.err.Error()), "."); m != "" {
 			why = ": " + m
@@ -160,11 +222,11 @@ func (s *connectStep) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case verifiedMsg:
 		if msg.err != nil && s.cursor == 1 {
-			s.phase, s.errText = phaseChoose, s.c.Backend.Explain(msg.err)
+			s.phase, s.errText = phaseChoose, s.b.Explain(msg.err)
 			return nil
 		}
 		if msg.err != nil {
-			s.phase, s.errText = phaseToken, s.c.Backend.Explain(msg.err)
+			s.phase, s.errText = phaseToken, s.b.Explain(msg.err)
 			s.input.Reset() // ready for the next paste
 			return s.input.Focus()
 		}
@@ -188,8 +250,8 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Up):
 			s.cursor = 0
-		case key.Matches(msg, k.Down):
-			s.cursor = 1
+		case key.Matches(msg, k.Down) && !s.b.Demo():
+			s.cursor = 1 // the demo offers no OAuth: its token is filled in
 		case key.Matches(msg, k.Back) && s.canBack:
 			return func() tea.Msg { return backMsg{} }
 		case key.Matches(msg, k.Next):
@@ -198,13 +260,13 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 				s.phase = phaseToken
 				return s.input.Focus()
 			}
-			ok, reason := s.c.Backend.OAuth()
+			ok, reason := s.b.OAuth()
 			if !ok {
 				s.errText = "OAuth sign-in is not available yet: " + reason + " Use an API token for now."
 				return nil
 			}
 			s.phase = phaseVerifying
-			o := &oauthExec{b: s.c.Backend}
+			o := &oauthExec{b: s.b, c: s.c, width: s.c.Width}
 			return tea.Exec(o, o.done)
 		}
 	case phaseToken:
@@ -238,7 +300,7 @@ func (s *connectStep) key(msg tea.KeyMsg) tea.Cmd {
 // verify checks the token live, then saves it; a token is only stored once
 // Pipedrive accepted it.
 func (s *connectStep) verify(tok string) tea.Cmd {
-	b := s.c.Backend
+	b := s.b
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
 		defer cancel()
@@ -254,24 +316,30 @@ func (s *connectStep) verify(tok string) tea.Cmd {
 	}
 }
 
+// typing: the token field takes every key ("?" included).
+func (s *connectStep) typing() bool { return s.phase == phaseToken }
+
 func (s *connectStep) View() string {
 	st := s.c.Styles
 	tw := s.w - 4
 	var b strings.Builder
 	b.WriteString(st.Heading.Render("Connect to Pipedrive") + "\n")
-	if s.c.Backend.Demo() {
+	if s.b.Demo() {
 		b.WriteString(st.Hint.Render(wrap("Demo: this is a simulated Pipedrive company on your computer; the demo token is filled in for you.", tw)) + "\n")
 	}
 	b.WriteString("\n")
 	switch s.phase {
 	case phaseChoose:
 		b.WriteString("How do you want to sign in?\n\n")
-		oauthOK, reason := s.c.Backend.OAuth()
+		oauthOK, reason := s.b.OAuth()
 		opts := []struct{ name, desc string }{
 			{"API token", "a personal token from your Pipedrive settings"},
 			{"OAuth", "sign in through the browser"},
 		}
-		if !oauthOK {
+		switch {
+		case s.b.Demo():
+			opts = opts[:1] // the demo signs in with its own token
+		case !oauthOK:
 			opts[1].desc = "not yet available: " + reason
 		}
 		for i, o := range opts {

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"github.com/charmbracelet/x/ansi"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +39,7 @@ func TestConnectOAuthFailureReason(t *testing.T) {
 			waitText(t, tm, "did not finish")
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if got := final.connect.errText; !strings.Contains(got, tt.want) {
+			if got := final.connectScreen().errText; !strings.Contains(got, tt.want) {
 				t.Errorf("error text %q, want %q", got, tt.want)
 			}
 			fo.mu.Lock()
@@ -45,5 +48,38 @@ func TestConnectOAuthFailureReason(t *testing.T) {
 				t.Errorf("sign-in ran %d times (terminal in %v, out %v), want once with the terminal handed over", fo.calls, fo.gotIn, fo.gotOut)
 			}
 		})
+	}
+}
+
+// introOAuth prints the hand-off text as app's sign-in does.
+type introOAuth struct{ *fakeBackend }
+
+func (introOAuth) OAuthSignIn(_ context.Context, _ io.Reader, out io.Writer) (Identity, Budget, string, error) {
+	io.WriteString(out, "Signing in with OAuth uses your own Pipedrive app. To register one (once):\n  1. Pipedrive developer sandbox > profile picture > Developer Hub > Create an app > Create private app\n")
+	io.WriteString(out, "Open this address:\n  http://127.0.0.1:1/oauth/authorize?client_id=abcdefabcdefabcdef&redirect_uri=http%3A%2F%2F127.0.0.1\n")
+	return Identity{}, Budget{}, "", errors.New("x")
+}
+
+// The OAuth hand-off text wraps at words to the terminal's width (issue
+// 15.8: "Create an a" / "pp > Create private app"); an address stays whole.
+func TestOAuthHandOffWraps(t *testing.T) {
+	for _, w := range []int{60, 80} {
+		var out bytes.Buffer
+		o := &oauthExec{b: introOAuth{&fakeBackend{}}, width: w}
+		o.SetStdout(&out)
+		_ = o.Run()
+		text := out.String()
+		for _, l := range strings.Split(text, "\n") {
+			if ansi.StringWidth(l) > w && strings.Contains(l, " > ") {
+				t.Errorf("width %d: line of %d cells: %q", w, ansi.StringWidth(l), l)
+			}
+		}
+		if !strings.Contains(text, "\n  http://127.0.0.1:1/oauth/authorize?") {
+			t.Errorf("width %d: the address lost its indent:\n%s", w, text)
+		}
+		flat := strings.Join(strings.Fields(text), " ")
+		if !strings.Contains(flat, "Create an app > Create private app") || !strings.Contains(text, "client_id=abcdefabcdefabcdef&redirect_uri") {
+			t.Errorf("width %d: words or the address broken:\n%s", w, text)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/pdxhq/pdx/source/streams"
 	"io"
 	"sync"
 	"time"
@@ -33,6 +34,10 @@ type fakeBackend struct {
 	runErr error
 	// oauth is the OAuth sign-in (nil: OAuth unavailable).
 	oauth *fakeOAuth
+	// streams edits the stream list before Streams returns it.
+	streams func([]StreamInfo)
+	// lastModes are the modes the streams last ran in (StreamInfo.LastMode).
+	lastModes map[string]engine.Mode
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -90,22 +95,29 @@ func (f *fakeBackend) Whoami(context.Context) (Identity, Budget, error) {
 	return Identity{User: "Ada Lovelace", Company: "Acme Ltd"}, Budget{Known: true, Limit: 30000, Remaining: 25000}, nil
 }
 func (f *fakeBackend) Streams() []StreamInfo {
-	return []StreamInfo{
-		{Name: "deals", Description: "Deals in every pipeline", Group: GroupCore, SupportsIncremental: true, LastCount: 200},
-		{Name: "persons", Description: "Contact people", Group: GroupCore, SupportsIncremental: true, LastCount: 500, HasState: true},
-		{Name: "organizations", Description: "Companies you deal with", Group: GroupCore, SupportsIncremental: true, LastCount: -1},
-		{Name: "deal_fields", Description: "Deal field definitions, custom fields included", Group: GroupFields, LastCount: -1},
-		{Name: "person_fields", Description: "Person field definitions", Group: GroupFields, LastCount: -1},
-		{Name: "users", Description: "Users of the company account", Group: GroupSettings, LastCount: -1},
-		{Name: "pipelines", Description: "Sales pipelines", Group: GroupSettings, LastCount: -1},
+	all := []StreamInfo{
+		{Name: "deals", Description: "Deals in every pipeline", Group: streams.Core, SupportsIncremental: true, LastCount: 200},
+		{Name: "persons", Description: "Contact people", Group: streams.Core, SupportsIncremental: true, LastCount: 500, HasState: true},
+		{Name: "organizations", Description: "Companies you deal with", Group: streams.Core, SupportsIncremental: true, LastCount: -1},
+		{Name: "deal_fields", Description: "Deal field definitions, custom fields included", Group: streams.Fields, LastCount: -1},
+		{Name: "person_fields", Description: "Person field definitions", Group: streams.Fields, LastCount: -1},
+		{Name: "users", Description: "Users of the company account", Group: streams.Settings, LastCount: -1},
+		{Name: "pipelines", Description: "Sales pipelines", Group: streams.Settings, LastCount: -1},
 	}
+	for i := range all {
+		all[i].LastMode = f.lastModes[all[i].Name]
+	}
+	if f.streams != nil {
+		f.streams(all)
+	}
+	return all
 }
 
 // testFormats are the formats pdx registers, as the Output step shows them.
 var testFormats = []FormatInfo{
-	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false},
-	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false},
-	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true},
+	{FormatJSONL, "JSONL", "one file per stream, one record per line (jq, DuckDB, pandas)", false, false, true},
+	{FormatCSV, "CSV", "one file per stream, opens in Excel and Google Sheets", false, false, true},
+	{FormatAirbyte, "Airbyte messages", "one file of protocol messages, for data pipelines", true, true, false},
 }
 
 func (f *fakeBackend) Formats() []FormatInfo { return testFormats }

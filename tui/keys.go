@@ -21,6 +21,9 @@ type KeyMap struct {
 	Account        key.Binding
 	MoreHelp       key.Binding
 	Yes, No        key.Binding
+	RunAgain       key.Binding
+	ToStreams      key.Binding
+	Home, End      key.Binding
 	Quit           key.Binding
 	ForceQuit      key.Binding
 }
@@ -51,6 +54,10 @@ func DefaultKeyMap() KeyMap {
 		MoreHelp:    b("?", "all keys", "?"),
 		Yes:         b("y", "yes", "y", "Y"),
 		No:          b("n", "no", "n", "N", "esc"),
+		RunAgain:    b("r", "run again", "r"),
+		ToStreams:   b("s", "streams", "s"),
+		Home:        b("g/home", "first", "g", "home"),
+		End:         b("G/end", "last", "G", "end"),
 		Quit:        b("q", "quit", "q", "ctrl+c"),
 		ForceQuit:   b("ctrl+c", "quit", "ctrl+c"),
 	}

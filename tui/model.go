@@ -3,11 +3,12 @@ package tui
 import (
 	"context"
 	"fmt"
-	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/engine"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // Step names the screens in flow order.
@@ -35,14 +36,12 @@ type whoamiMsg struct {
 // Model is the root Bubble Tea model: it owns the shared Common, routes
 // messages to the current step and moves between steps.
 type Model struct {
-	c       *Common
-	ctx     context.Context
+	c   *Common
+	ctx context.Context
+	// step is the current screen; screens holds every screen built so far,
+	// keyed by its step: the one routing path (current) and one resize.
 	step    Step
-	connect *connectStep
-	streams *streamsStep
-	output  *outputStep
-	run     *runStep
-	summary *summaryStep
+	screens map[Step]component
 
 	who         Identity
 	budget      Budget
@@ -54,18 +53,23 @@ type Model struct {
 	runEnded    chan struct{} // closed once Backend.Run returned
 	lastRun     runDoneMsg    // written by the run goroutine before runEnded closes
 	interrupted bool          // the screen closed before the run ended
+	allKeys     bool          // "?": every key of the current screen instead of its body
 }
+
+// backTo is where esc leaves each screen for (Summary only when the run
+// can be retried with another output: see backMsg).
+var backTo = map[Step]Step{StepConnect: StepStreams, StepStreams: StepConnect, StepOutput: StepStreams, StepSummary: StepOutput}
 
 // New builds the root model. ctx bounds the sync a run starts.
 func New(ctx context.Context, c *Common) *Model {
 	m := &Model{c: c, ctx: ctx}
 	set := c.Backend.Settings()
-	m.streams = newStreamsStep(c, c.Backend.Streams(), set.Streams)
+	m.put(StepStreams, newStreamsStep(c, c.Backend, c.Backend.Streams(), set.Streams))
 	if c.Backend.HasCredentials() {
 		m.step = StepStreams
 	} else {
 		m.step = StepConnect
-		m.connect = newConnectStep(c, false, "")
+		m.put(StepConnect, newConnectStep(c, c.Backend, false, ""))
 	}
 	return m
 }
@@ -95,47 +99,35 @@ func (m *Model) Init() tea.Cmd {
 	return m.current().Init()
 }
 
-func (m *Model) current() component {
-	switch m.step {
-	case StepConnect:
-		return m.connect
-	case StepStreams:
-		return m.streams
-	case StepOutput:
-		return m.output
-	case StepRun:
-		return m.run
-	}
-	return m.summary
+func (m *Model) current() component { return m.screens[m.step] }
+
+// screen is the step's screen as its own type (nil if not built yet).
+func screen[T component](m *Model, s Step) T {
+	c, _ := m.screens[s].(T)
+	return c
 }
 
+// put makes sc the screen of step s.
+func (m *Model) put(s Step, sc component) {
+	if m.screens == nil {
+		m.screens = map[Step]component{}
+	}
+	m.screens[s] = sc
+}
+
+func (m *Model) connectScreen() *connectStep { return screen[*connectStep](m, StepConnect) }
+func (m *Model) streamsScreen() *streamsStep { return screen[*streamsStep](m, StepStreams) }
+func (m *Model) runScreen() *runStep         { return screen[*runStep](m, StepRun) }
+func (m *Model) summaryScreen() *summaryStep { return screen[*summaryStep](m, StepSummary) }
+
 // bodyHeight is what is left for a step after the header and help line.
-func (m *Model) bodyHeight() int { return max(3, m.c.Height-3) }
+func (m *Model) bodyHeight() int { return max(3, m.c.Height-2-len(m.noticeLines())) }
 
 func (m *Model) resize() {
 	w, h := m.c.Width-2, m.bodyHeight()
-	for _, c := range []component{m.connect, m.streams, m.output, m.run, m.summary} {
-		if c != nil && !isNilComponent(c) {
-			c.SetSize(w, h)
-		}
+	for _, c := range m.screens {
+		c.SetSize(w, h)
 	}
-}
-
-// isNilComponent catches typed nil pointers stored in the interface.
-func isNilComponent(c component) bool {
-	switch v := c.(type) {
-	case *connectStep:
-		return v == nil
-	case *streamsStep:
-		return v == nil
-	case *outputStep:
-		return v == nil
-	case *runStep:
-		return v == nil
-	case *summaryStep:
-		return v == nil
-	}
-	return false
 }
 
 // Update routes msg; a bug that panics in a step becomes a plain message
@@ -153,14 +145,20 @@ func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 			cmd = nil
 		}
 	}()
+	before := m.notice
+	defer func() {
+		if m.notice != before {
+			m.resize() // the notice's lines come out of the body
+		}
+	}()
 	return m.update(msg)
 }
 
 // crashed stops a running sync (it saves state) and keeps the reason.
 func (m *Model) crashed(r any) {
 	m.crash = fmt.Sprint(r)
-	if m.run != nil && m.run.cancel != nil {
-		m.run.cancel()
+	if r := m.runScreen(); r != nil && r.cancel != nil {
+		r.cancel()
 	}
 }
 
@@ -185,6 +183,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.String() == "ctrl+c" && m.step != StepRun && m.step != StepSummary {
 			return m, tea.Quit
 		}
+		if m.allKeys {
+			m.allKeys = false // any key closes the list; esc and ? only that
+			if msg.String() == "esc" || msg.String() == "?" {
+				return m, nil
+			}
+		} else if msg.String() == "?" && m.helpHere() {
+			m.allKeys = true
+			return m, nil
+		}
 	case whoamiMsg:
 		if client.IsBudgetExhausted(msg.err) {
 			// Pipedrive answered, with the day's budget used up: the
@@ -195,7 +202,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				bu.ResetAt = at
 			}
 			m.budget = bu
-			m.streams.SetBudget(bu, m.who.User)
+			m.streamsScreen().SetBudget(bu, m.who.User)
 			m.notice = "Credentials saved; " + m.c.Backend.Explain(msg.err)
 			return m, nil
 		}
@@ -207,38 +214,46 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.notice = ""
 		m.who, m.budget = msg.id, msg.budget
-		m.streams.SetBudget(msg.budget, msg.id.User)
+		m.streamsScreen().SetBudget(msg.budget, msg.id.User)
 		return m, nil
 	case connectedMsg:
 		if m.step != StepConnect {
 			return m, nil
 		}
 		m.who, m.budget, m.notice = msg.id, msg.budget, ""
-		m.streams.SetBudget(msg.budget, msg.id.User)
+		m.streamsScreen().SetBudget(msg.budget, msg.id.User)
 		return m, m.goTo(StepStreams)
 	case reconnectMsg:
-		m.connect = newConnectStep(m.c, true, "")
+		m.put(StepConnect, newConnectStep(m.c, m.c.Backend, true, ""))
 		return m, m.goTo(StepConnect)
 	case backMsg:
-		switch m.step {
-		case StepConnect:
-			return m, m.goTo(StepStreams)
-		case StepOutput:
-			return m, m.goTo(StepStreams)
-		case StepSummary:
-			if m.summary.canRetry && !m.watch {
-				m.output = newOutputStep(m.c, m.plan.Format, m.plan.OutDir)
-				return m, m.goTo(StepOutput)
-			}
+		to, ok := backTo[m.step]
+		switch {
+		case !ok || m.watch:
+			return m, nil
+		case m.step == StepSummary && !m.summaryScreen().canRetry:
+			return m, nil
+		case to == StepConnect:
+			m.put(StepConnect, newConnectStep(m.c, m.c.Backend, true, ""))
+		case to == StepOutput:
+			m.put(StepOutput, newOutputStep(m.c, m.c.Backend.Formats(), m.plan.Format, m.plan.OutDir))
 		}
-		return m, nil
+		return m, m.goTo(to)
+	case againMsg:
+		if m.step != StepSummary || m.watch {
+			return m, nil
+		}
+		if msg.to == StepRun {
+			return m, m.startRun()
+		}
+		return m, m.goTo(StepStreams)
 	case streamsDoneMsg:
 		if m.step != StepStreams {
 			return m, nil // a late duplicate
 		}
 		m.plan.Streams = msg.choices
 		set := m.c.Backend.Settings()
-		m.output = newOutputStep(m.c, set.Format, set.OutDir)
+		m.put(StepOutput, newOutputStep(m.c, m.c.Backend.Formats(), set.Format, set.OutDir))
 		return m, m.goTo(StepOutput)
 	case outputDoneMsg:
 		if m.step != StepOutput {
@@ -253,7 +268,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) goTo(s Step) tea.Cmd {
-	m.step = s
+	m.step, m.allKeys = s, false
 	m.resize()
 	return m.current().Init()
 }
@@ -266,20 +281,23 @@ func (m *Model) startRun() tea.Cmd {
 	} else if err := b.SaveSettings(Settings{Streams: m.plan.Streams, Format: m.plan.Format, OutDir: m.plan.OutDir}); err != nil {
 		m.notice = "Could not remember these choices for next time: " + b.Explain(err)
 	}
-	// The previous count is this run's total only when the stream is read
-	// in full; an incremental run from saved state reads just the changes,
-	// so its bar must not pretend (-1 also overrides the engine's estimate).
-	modes := map[string]Mode{}
+	// A bar is determinate only with this run's real total: the stream's
+	// full size for a run that reads all of it; an incremental run from
+	// saved state reads just the changes, and a count left by one is no
+	// full size (-1 also overrides the engine's estimate).
+	modes := map[string]engine.Mode{}
 	for _, c := range m.plan.Streams {
 		modes[c.Stream] = c.Mode
 	}
 	totals := map[string]int64{}
 	for _, si := range b.Streams() {
-		switch {
-		case modes[si.Name] == Incremental && si.HasState:
-			totals[si.Name] = -1
-		case si.LastCount > 0:
-			totals[si.Name] = si.LastCount
+		md, picked := modes[si.Name]
+		if !picked {
+			continue
+		}
+		totals[si.Name] = -1
+		if n, ok := si.FullSize(); ok && n > 0 && si.ReadsAll(md) {
+			totals[si.Name] = n
 		}
 	}
 	tracker := NewTracker(m.plan.Streams, totals, m.c.Now)
@@ -293,7 +311,7 @@ func (m *Model) startRun() tea.Cmd {
 		m.lastRun = runDoneMsg{res: res, err: err}
 		done <- m.lastRun
 	}()
-	m.run = newRunStep(m.c, plan, tracker, cancel, done)
+	m.put(StepRun, newRunStep(m.c, m.c.Backend.Formats(), plan, tracker, cancel, done))
 	return m.goTo(StepRun)
 }
 
@@ -309,7 +327,7 @@ func safeRun(ctx context.Context, b Backend, plan Plan, obs *Tracker) (res Resul
 }
 
 func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
-	r := m.run
+	r := m.runScreen()
 	r.finished = true
 	r.cancel()
 	r.snap = r.tracker.Snapshot()
@@ -317,8 +335,10 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	o, text := summarize(m.c.Backend, m.plan, r.snap, msg.res, msg.err, stopped, m.interrupted, m.c.Now().Sub(r.start), m.c.Styles, m.c.Width)
 	o.Summary = text
 	m.outcome = o
-	m.summary = newSummaryStep(m.c, text)
-	m.summary.canRetry = msg.err != nil && !started(r.snap) && !m.watch
+	sum := newSummaryStep(m.c, text)
+	sum.canRetry = msg.err != nil && !started(r.snap) && !m.watch
+	sum.canAgain = !m.watch
+	m.put(StepSummary, sum)
 	return m.goTo(StepSummary)
 }
 
@@ -355,15 +375,25 @@ func (m *Model) View() (v string) {
 		who = m.who.User + " @ " + m.who.Company
 	}
 	rightW := max(0, m.c.Width-2-lipgloss.Width(left)-2)
+	if rightW < lipgloss.Width(who) && !m.watch {
+		// Narrow: the breadcrumb gives way to the current step and where it
+		// is in the flow, before the name is cut.
+		left = title + "  " + st.CrumbOn.Render(m.step.String()) + st.Muted.Render(fmt.Sprintf(" %d/%d", m.step+1, len(stepNames)))
+		rightW = max(0, m.c.Width-2-lipgloss.Width(left)-2)
+	}
 	header := left + "  " + st.Muted.Render(right(fit(who, min(rightW, lipgloss.Width(who))), rightW))
-	second := ""
-	if m.notice != "" {
-		second = st.Warn.Render(fit(m.notice, m.c.Width-2))
+	var second []string
+	for _, l := range m.noticeLines() {
+		second = append(second, st.Warn.Render(fit(l, m.c.Width-2)))
 	}
 	// Every line is cut to the terminal's width and the body to its
 	// height, so no component can make the screen scroll or wrap.
 	w := max(1, m.c.Width-2)
-	lines := strings.Split(m.current().View(), "\n")
+	body := m.current().View()
+	if m.allKeys {
+		body = m.allKeysView()
+	}
+	lines := strings.Split(body, "\n")
 	h := m.bodyHeight()
 	if len(lines) > h {
 		lines = lines[:h]
@@ -374,8 +404,8 @@ func (m *Model) View() (v string) {
 	for i, l := range lines {
 		lines[i] = fit(l, w)
 	}
-	help := fit(m.c.HelpLine(m.current().Help()), w)
-	screen := fit(header, w) + "\n" + fit(second, w) + "\n" + strings.Join(lines, "\n") + "\n" + help
+	help := fit(m.c.HelpLine(m.help()), w)
+	screen := fit(header, w) + "\n" + strings.Join(second, "\n") + "\n" + strings.Join(lines, "\n") + "\n" + help
 	return st.App.Render(screen)
 }
 

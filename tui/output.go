@@ -28,8 +28,7 @@ type outputStep struct {
 	submitted bool
 }
 
-func newOutputStep(c *Common, format Format, dir string) *outputStep {
-	formats := c.Backend.Formats()
+func newOutputStep(c *Common, formats []FormatInfo, format Format, dir string) *outputStep {
 	if format == "" && len(formats) > 0 {
 		format = formats[0].Name
 	}
@@ -44,6 +43,9 @@ func newOutputStep(c *Common, format Format, dir string) *outputStep {
 	theme := huh.ThemeCharm()
 	if c.Styles.NoColor {
 		theme = huh.ThemeBase()
+		// ThemeBase still greys the placeholder: emphasis only.
+		theme.Focused.TextInput.Placeholder = c.Styles.Placeholder
+		theme.Blurred.TextInput.Placeholder = c.Styles.Placeholder
 	}
 	s.form = huh.NewForm(huh.NewGroup(
 		huh.NewSelect[Format]().Title("Format").Options(opts...).Value(&s.format),
@@ -109,6 +111,12 @@ func (s *outputStep) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, func() tea.Msg { return outputDoneMsg{format: f, dir: d} })
 	}
 	return cmd
+}
+
+// typing: the directory field takes every key ("?" included).
+func (s *outputStep) typing() bool {
+	_, ok := s.form.GetFocusedField().(*huh.Input)
+	return ok
 }
 
 func (s *outputStep) View() string {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/pdxhq/pdx/source/engine"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type runDoneMsg struct {
 // runStep is the live progress screen.
 type runStep struct {
 	c          *Common
+	formats    []FormatInfo
 	plan       Plan
 	tracker    *Tracker
 	snap       Snapshot
@@ -43,8 +45,8 @@ type runStep struct {
 	finished   bool
 }
 
-func newRunStep(c *Common, plan Plan, tracker *Tracker, cancel context.CancelFunc, done chan runDoneMsg) *runStep {
-	s := &runStep{c: c, plan: plan, tracker: tracker, cancel: cancel, done: done, start: c.Now()}
+func newRunStep(c *Common, formats []FormatInfo, plan Plan, tracker *Tracker, cancel context.CancelFunc, done chan runDoneMsg) *runStep {
+	s := &runStep{c: c, formats: formats, plan: plan, tracker: tracker, cancel: cancel, done: done, start: c.Now()}
 	s.snap = tracker.Snapshot()
 	s.SetSize(c.Width, c.Height)
 	return s
@@ -91,7 +93,8 @@ func (s *runStep) Update(msg tea.Msg) tea.Cmd {
 		}
 		if s.confirming {
 			switch {
-			case key.Matches(msg, k.Yes):
+			// A second Ctrl-C is as clear an answer as y.
+			case key.Matches(msg, k.Yes) || msg.String() == "ctrl+c":
 				s.confirming, s.stopping = false, true
 				s.cancel()
 			case key.Matches(msg, k.No):
@@ -179,7 +182,7 @@ func (s *runStep) View() string {
 	if s.plan.OutDir == "-" {
 		dir = "standard output"
 	}
-	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", formatName(s.plan.Format), dir), s.w-2) + "\n")
+	b.WriteString(fit(fmt.Sprintf("Writing %s to %s", s.format().runName(), dir), s.w-2) + "\n")
 	b.WriteString(st.Heading.Render("Overall") + "  " + overall + "\n")
 	b.WriteString(st.Heading.Render("Budget ") + "  " + s.budgetLine() + "\n\n")
 
@@ -250,12 +253,12 @@ const (
 // unfinishedFullRefresh reports a full refresh into its own file still
 // under way: stopping drops its hidden partial file.
 func (s *runStep) unfinishedFullRefresh() bool {
-	if s.plan.Format == FormatAirbyte {
+	if !s.format().StagesFullRefresh {
 		return false
 	}
 	full := map[string]bool{}
 	for _, c := range s.plan.Streams {
-		full[c.Stream] = c.Mode == FullRefresh
+		full[c.Stream] = c.Mode == engine.FullRefresh
 	}
 	for _, p := range s.snap.Streams {
 		if full[p.Name] && p.State != StateDone && p.State != StateFailed {
@@ -363,15 +366,12 @@ func bar(w int, f float64, st Styles) string {
 	return st.Selected.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", w-full))
 }
 
-// formatName is how the run screen names the output.
-func formatName(f Format) string {
-	switch f {
-	case FormatCSV:
-		return "CSV files"
-	case FormatAirbyte:
-		return "Airbyte messages"
-	case FormatSQLite:
-		return "a SQLite database"
+// format is the plan's format as the registry describes it.
+func (s *runStep) format() FormatInfo {
+	for _, f := range s.formats {
+		if f.Name == s.plan.Format {
+			return f
+		}
 	}
-	return "JSONL files"
+	return FormatInfo{Name: s.plan.Format, Label: string(s.plan.Format)}
 }

@@ -99,7 +99,7 @@ func TestScreenStreamsFiltered(t *testing.T) {
 
 func TestScreenOutput(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true, settings: Settings{Format: FormatCSV, OutDir: "exports"}})
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	if m.Step() != StepOutput {
 		t.Fatalf("step %v", m.Step())
 	}
@@ -112,15 +112,15 @@ func runScreen(t *testing.T, w, h int, evs []engine.Event) *Model {
 	fb := &fakeBackend{hasCreds: true}
 	m := newRoot(fb)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.plan = Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/data/out"}
+	m.plan = Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}, {"users", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/data/out"}
 	tr := NewTracker(m.plan.Streams, map[string]int64{"deals": 200}, frozen)
 	for _, ev := range evs {
 		if err := tr.Emit(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
-	m.run.start = t0.Add(-10 * time.Second)
+	m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
+	m.runScreen().start = t0.Add(-10 * time.Second)
 	m.goTo(StepRun)
 	m.Update(tickMsg{})
 	return m
@@ -148,7 +148,7 @@ func TestScreenRun(t *testing.T) {
 func TestScreenRunStopPrompt(t *testing.T) {
 	m := runScreen(t, 80, 24, midRunEvents())
 	press(m, "q")
-	if !m.run.confirming {
+	if !m.runScreen().confirming {
 		t.Fatal("q did not ask to stop")
 	}
 	checkScreen(t, m, 80, 24)
@@ -214,7 +214,7 @@ func TestFlowConnectPickRunSummary(t *testing.T) {
 	if len(fb.saved) != 1 || fb.saved[0] != "good" {
 		t.Errorf("saved tokens %v", fb.saved)
 	}
-	wantPlan := Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "/tmp/pdx-export"}
+	wantPlan := Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}}, Format: FormatCSV, OutDir: "/tmp/pdx-export"}
 	if len(fb.plans) != 1 || !equalPlan(fb.plans[0], wantPlan) {
 		t.Errorf("plan %+v, want %+v", fb.plans, wantPlan)
 	}
@@ -242,7 +242,7 @@ func equalPlan(a, b Plan) bool {
 
 func TestFlowStopSavesState(t *testing.T) {
 	started := make(chan struct{})
-	fb := &fakeBackend{hasCreds: true, block: true, started: started, settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "o"},
+	fb := &fakeBackend{hasCreds: true, block: true, started: started, settings: Settings{Streams: []Choice{{"deals", engine.Incremental}}, Format: FormatJSONL, OutDir: "o"},
 		script: twoStreamScript()[:6]}
 	c := NewCommon(fb, true, frozen)
 	m := New(context.Background(), c)
@@ -289,8 +289,8 @@ func TestWatchRunsAndSummarizes(t *testing.T) {
 		return Result{Files: map[string][]string{"deals": {"/o/deals.jsonl"}}, StateSaved: true}, nil
 	}
 	c := NewCommon(watchBackend{WatchOptions{Profile: "work", Run: run, Plan: Plan{
-		Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}}}, true, frozen)
-	m := &Model{c: c, ctx: context.Background(), plan: Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}, step: StepRun, watch: true}
+		Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}}}, true, frozen)
+	m := &Model{c: c, ctx: context.Background(), plan: Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/o"}, step: StepRun, watch: true}
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	waitText(t, tm, "Run the same sync without the UI", "pdx sync --no-tui --profile work --streams deals,persons")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
@@ -310,7 +310,7 @@ func TestWatchRunsAndSummarizes(t *testing.T) {
 // becomes a plain message; the next key quits.
 func TestPanicBecomesAMessage(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
-	m.step = StepSummary // m.summary is nil: its Update panics
+	m.step = StepSummary // m.summaryScreen() is nil: its Update panics
 	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyDown}); cmd != nil {
 		t.Error("a crashed update returned a command")
 	}
@@ -350,7 +350,7 @@ func TestRunFollowsActiveStream(t *testing.T) {
 		_ = tr.Emit(context.Background(), ev)
 	}
 	m.plan = Plan{Streams: plan, Format: FormatJSONL, OutDir: "/o"}
-	m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+	m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
 	m.goTo(StepRun)
 	m.Update(tickMsg{})
 	if v := m.View(); !strings.Contains(v, "stream_20") || strings.Contains(v, "stream_00") {
@@ -391,7 +391,7 @@ func TestBudgetLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := runScreen(t, 80, 24, []engine.Event{{Kind: engine.Budget, Budget: tt.b}})
-		if got := ansi.Strip(m.run.budgetLine()); got != tt.want {
+		if got := ansi.Strip(m.runScreen().budgetLine()); got != tt.want {
 			t.Errorf("budget %+v:\n got %q\nwant %q", tt.b, got, tt.want)
 		}
 	}
@@ -442,7 +442,7 @@ func (l *screenLog) waitFor(t *testing.T, s string) {
 func TestRunInterruptedByContext(t *testing.T) {
 	started := make(chan struct{})
 	fb := &fakeBackend{hasCreds: true, block: true, started: started, script: twoStreamScript()[:6],
-		settings: Settings{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/o"}}
+		settings: Settings{Streams: []Choice{{"deals", engine.Incremental}}, Format: FormatJSONL, OutDir: "/o"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, keys := io.Pipe()
@@ -571,7 +571,7 @@ func TestStopPromptFullRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := runScreen(t, 80, 24, tt.evs)
-			m.run.plan.Format = tt.format
+			m.runScreen().plan.Format = tt.format
 			press(m, "q")
 			v := ansi.Strip(m.View())
 			if got := strings.Contains(v, "is not kept: it starts over"); got != tt.want {
@@ -588,9 +588,10 @@ func TestHelpLineFits(t *testing.T) {
 		width      int
 		want, gone []string
 	}{
-		{80, []string{"space select", "enter next", "? all keys", "ctrl+c quit"}, nil},
-		{60, []string{"space select", "enter next", "? all keys"}, []string{"ctrl+c"}},
-		{40, []string{"space select", "? all keys"}, []string{"enter next", "ctrl+c"}},
+		// The keys that leave the screen stay at any width (issue 15.5).
+		{80, []string{"space select", "enter next", "esc back", "? all keys", "ctrl+c quit"}, nil},
+		{60, []string{"enter next", "esc back", "? all keys", "ctrl+c quit"}, []string{"/ filter"}},
+		{40, []string{"esc back", "? all keys", "ctrl+c quit"}, []string{"enter next"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {
@@ -651,7 +652,7 @@ func TestRunHeaderNarrow(t *testing.T) {
 func TestRunStatusNotCut(t *testing.T) {
 	var choices []Choice
 	for i := range 31 {
-		choices = append(choices, Choice{fmt.Sprintf("stream_%02d", i), FullRefresh})
+		choices = append(choices, Choice{fmt.Sprintf("stream_%02d", i), engine.FullRefresh})
 	}
 	long := "deal_products: saved state exists but /home/anna/exports/deal_products.jsonl is missing; it starts over"
 	tests := []struct {
@@ -673,7 +674,7 @@ func TestRunStatusNotCut(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			m.run = newRunStep(m.c, m.plan, tr, func() {}, make(chan runDoneMsg))
+			m.put(StepRun, newRunStep(m.c, testFormats, m.plan, tr, func() {}, make(chan runDoneMsg)))
 			m.goTo(StepRun)
 			m.Update(tickMsg{})
 			if tt.keys != "" {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"github.com/pdxhq/pdx/source/engine"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func runQuick(cmd tea.Cmd) []tea.Msg {
 			}
 		}
 		return out
-	case streamsDoneMsg, reconnectMsg, backMsg, connectedMsg, verifiedMsg, outputDoneMsg:
+	case streamsDoneMsg, reconnectMsg, backMsg, againMsg, connectedMsg, verifiedMsg, outputDoneMsg:
 		return []tea.Msg{m}
 	}
 	return nil
@@ -83,28 +84,28 @@ func TestStreamsStep(t *testing.T) {
 		done       bool
 	}{
 		{name: "first run picks the core records, incremental", keys: "enter", done: true,
-			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "space toggles the stream under the cursor", keys: "down space enter", done: true,
-			want: []Choice{{"deals", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "m switches a stream to full refresh", keys: "m enter", done: true,
-			want: []Choice{{"deals", FullRefresh}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.FullRefresh}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "m on a full-only stream explains", keys: "down down down m", wantErr: "only supports full refresh",
-			want: []Choice{{"deals", Incremental}, {"persons", Incremental}, {"organizations", Incremental}}},
+			want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}, {"organizations", engine.Incremental}}},
 		{name: "none then enter refuses an empty run", keys: "n enter", wantErr: "Pick at least one stream"},
-		{name: "all selects everything", keys: "a", want: []Choice{{"deals", Incremental}, {"persons", Incremental},
-			{"organizations", Incremental}, {"deal_fields", FullRefresh}, {"person_fields", FullRefresh}, {"users", FullRefresh}, {"pipelines", FullRefresh}}},
-		{name: "filter narrows what all/none touch", keys: "n / fields enter a", want: []Choice{{"deal_fields", FullRefresh}, {"person_fields", FullRefresh}}},
+		{name: "all selects everything", keys: "a", want: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental},
+			{"organizations", engine.Incremental}, {"deal_fields", engine.FullRefresh}, {"person_fields", engine.FullRefresh}, {"users", engine.FullRefresh}, {"pipelines", engine.FullRefresh}}},
+		{name: "filter narrows what all/none touch", keys: "n / fields enter a", want: []Choice{{"deal_fields", engine.FullRefresh}, {"person_fields", engine.FullRefresh}}},
 		{name: "esc clears the filter", keys: "/ sales enter space esc down space", want: []Choice{
-			{"deals", Incremental}, {"organizations", Incremental}, {"pipelines", FullRefresh}}},
-		{name: "remembered choices and modes come back", remembered: []Choice{{"users", FullRefresh}, {"deals", FullRefresh}, {"gone", FullRefresh}},
-			keys: "enter", done: true, want: []Choice{{"deals", FullRefresh}, {"users", FullRefresh}}},
-		{name: "remembered incremental on a full-only stream falls back", remembered: []Choice{{"users", Incremental}},
-			want: []Choice{{"users", FullRefresh}}},
+			{"deals", engine.Incremental}, {"organizations", engine.Incremental}, {"pipelines", engine.FullRefresh}}},
+		{name: "remembered choices and modes come back", remembered: []Choice{{"users", engine.FullRefresh}, {"deals", engine.FullRefresh}, {"gone", engine.FullRefresh}},
+			keys: "enter", done: true, want: []Choice{{"deals", engine.FullRefresh}, {"users", engine.FullRefresh}}},
+		{name: "remembered incremental on a full-only stream falls back", remembered: []Choice{{"users", engine.Incremental}},
+			want: []Choice{{"users", engine.FullRefresh}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewCommon(&fakeBackend{}, true, frozen)
-			s := newStreamsStep(c, all, tt.remembered)
+			s := newStreamsStep(c, &fakeBackend{}, all, tt.remembered)
 			msgs := drive(s, tt.keys)
 			if got := s.Choices(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("choices = %v, want %v", got, tt.want)
@@ -130,7 +131,7 @@ func TestStreamsStep(t *testing.T) {
 
 func TestStreamsStepScrollsToCursor(t *testing.T) {
 	c := NewCommon(&fakeBackend{}, true, frozen)
-	s := newStreamsStep(c, (&fakeBackend{}).Streams(), nil)
+	s := newStreamsStep(c, &fakeBackend{}, (&fakeBackend{}).Streams(), nil)
 	s.SetSize(78, 8) // body of 3 list lines
 	drive(s, "down down down down down down")
 	if !strings.Contains(s.View(), "pipelines") {
@@ -162,7 +163,7 @@ func TestConnectStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fb := &fakeBackend{demo: tt.demo}
 			c := NewCommon(fb, true, frozen)
-			s := newConnectStep(c, false, "")
+			s := newConnectStep(c, c.Backend, false, "")
 			var connected bool
 			for _, k := range keyMsgs(tt.keys) {
 				cmd := s.Update(k)
@@ -209,13 +210,13 @@ func TestHeadlessCommand(t *testing.T) {
 		plan    Plan
 		want    string
 	}{
-		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", Incremental}}, Format: FormatCSV, OutDir: "out"},
+		{"one mode", "work", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.Incremental}}, Format: FormatCSV, OutDir: "out"},
 			"pdx sync --no-tui --profile work --streams deals,persons --mode incremental --format csv --out out"},
-		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"persons", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+		{"mixed modes come from the saved profile", "default", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"persons", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
 			"pdx sync --no-tui --profile default --streams deals,persons --format jsonl --out /tmp/x"},
-		{"full-only streams do not mix the mode", "default", false, Plan{Streams: []Choice{{"deals", Incremental}, {"users", FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
+		{"full-only streams do not mix the mode", "default", false, Plan{Streams: []Choice{{"deals", engine.Incremental}, {"users", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/tmp/x"},
 			"pdx sync --no-tui --profile default --streams deals,users --mode incremental --format jsonl --out /tmp/x"},
-		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
+		{"demo and a directory that needs quoting", "x", true, Plan{Streams: []Choice{{"deals", engine.FullRefresh}}, Format: FormatAirbyte, OutDir: "my data/it's"},
 			`pdx sync --no-tui --demo --streams deals --mode full --format airbyte --out 'my data/it'\''s'`},
 	}
 	for _, tt := range tests {
@@ -251,8 +252,8 @@ func TestValidDir(t *testing.T) {
 func TestCoalescedRunes(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/deal")})
-	if !m.streams.filtering || m.streams.filter.Value() != "deal" {
-		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streams.filtering, m.streams.filter.Value())
+	if !m.streamsScreen().filtering || m.streamsScreen().filter.Value() != "deal" {
+		t.Errorf("filtering=%v value=%q, want the filter to hold \"deal\"", m.streamsScreen().filtering, m.streamsScreen().filter.Value())
 	}
 }
 
@@ -275,8 +276,8 @@ func TestConnectOAuthCommand(t *testing.T) {
 			waitText(t, tm, tt.want)
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
-			if tt.err == nil && final.connect.phase != phaseConnected {
-				t.Errorf("phase %v after a successful sign-in", final.connect.phase)
+			if tt.err == nil && final.connectScreen().phase != phaseConnected {
+				t.Errorf("phase %v after a successful sign-in", final.connectScreen().phase)
 			}
 		})
 	}
@@ -287,10 +288,10 @@ func TestConnectOAuthCommand(t *testing.T) {
 func TestOneRunPerChoice(t *testing.T) {
 	fb := &fakeBackend{hasCreds: true}
 	m := New(context.Background(), NewCommon(fb, true, frozen))
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
-	m.Update(streamsDoneMsg{choices: []Choice{{"users", FullRefresh}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"users", engine.FullRefresh}}})
 	<-m.RunEnded()
 	if len(fb.plans) != 1 || m.Step() != StepRun {
 		t.Errorf("%d runs started, step %v", len(fb.plans), m.Step())
@@ -302,14 +303,14 @@ func TestOneRunPerChoice(t *testing.T) {
 func TestRetryAfterFailedStart(t *testing.T) {
 	fb := &fakeBackend{hasCreds: true, runErr: errors.New("mkdir /proc/x: no such file or directory")}
 	m := New(context.Background(), NewCommon(fb, true, frozen))
-	m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}}})
+	m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}}})
 	m.Update(outputDoneMsg{format: FormatJSONL, dir: "/proc/x"})
 	<-m.RunEnded()
-	m.Update(<-m.run.done)
-	if m.Step() != StepSummary || !m.summary.canRetry {
-		t.Fatalf("step %v canRetry %v", m.Step(), m.summary != nil && m.summary.canRetry)
+	m.Update(<-m.runScreen().done)
+	if m.Step() != StepSummary || !m.summaryScreen().canRetry {
+		t.Fatalf("step %v canRetry %v", m.Step(), m.summaryScreen() != nil && m.summaryScreen().canRetry)
 	}
-	for _, msg := range drive(m.summary, "esc") {
+	for _, msg := range drive(m.summaryScreen(), "esc") {
 		m.Update(msg)
 	}
 	if m.Step() != StepOutput {
@@ -324,21 +325,29 @@ func TestRetryAfterFailedStart(t *testing.T) {
 }
 
 // A bar has a total only when the previous count means something for this
-// run: not for an incremental read continuing from saved state.
+// run: not for an incremental read continuing from saved state, and not for
+// a full refresh when that count may be an incremental run's changes (issue
+// 15.1: a count left by an incremental run is no full size).
 func TestRunTotals(t *testing.T) {
 	tests := []struct {
-		mode Mode
-		want int64
-	}{{Incremental, -1}, {FullRefresh, 500}}
+		mode, last engine.Mode
+		want       int64
+	}{
+		{engine.Incremental, "", -1},
+		{engine.Incremental, engine.FullRefresh, -1},
+		{engine.FullRefresh, engine.FullRefresh, 500},
+		{engine.FullRefresh, engine.Incremental, -1},
+		{engine.FullRefresh, "", -1},
+	}
 	for _, tt := range tests {
-		fb := &fakeBackend{hasCreds: true}
+		fb := &fakeBackend{hasCreds: true, lastModes: map[string]engine.Mode{"persons": tt.last}}
 		m := New(context.Background(), NewCommon(fb, true, frozen))
-		m.Update(streamsDoneMsg{choices: []Choice{{"deals", Incremental}, {"persons", tt.mode}}})
+		m.Update(streamsDoneMsg{choices: []Choice{{"deals", engine.Incremental}, {"persons", tt.mode}}})
 		m.Update(outputDoneMsg{format: FormatJSONL, dir: "o"})
 		<-m.RunEnded()
-		snap := m.run.tracker.Snapshot()
+		snap := m.runScreen().tracker.Snapshot()
 		if snap.Streams[0].Total != 200 || snap.Streams[1].Total != tt.want {
-			t.Errorf("%s: totals deals=%d persons=%d, want 200 and %d", tt.mode, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
+			t.Errorf("%s after %q: totals deals=%d persons=%d, want 200 and %d", tt.mode, tt.last, snap.Streams[0].Total, snap.Streams[1].Total, tt.want)
 		}
 	}
 }

@@ -2,7 +2,10 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -22,9 +25,10 @@ type reconnectMsg struct{}
 // a per-stream mode where the stream supports both.
 type streamsStep struct {
 	c         *Common
+	cat       Catalog
 	all       []StreamInfo
 	selected  map[string]bool
-	modes     map[string]Mode
+	modes     map[string]engine.Mode
 	filter    textinput.Model
 	filtering bool
 	showAll   bool // "?": every key, in columns under the list
@@ -36,21 +40,21 @@ type streamsStep struct {
 	w, h      int
 }
 
-func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsStep {
-	s := &streamsStep{c: c, all: all, selected: map[string]bool{}, modes: map[string]Mode{}}
+func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choice) *streamsStep {
+	s := &streamsStep{c: c, cat: cat, all: all, selected: map[string]bool{}, modes: map[string]engine.Mode{}}
 	known := map[string]StreamInfo{}
 	for _, si := range all {
 		known[si.Name] = si
 		if si.SupportsIncremental {
-			s.modes[si.Name] = Incremental
+			s.modes[si.Name] = engine.Incremental
 		} else {
-			s.modes[si.Name] = FullRefresh
+			s.modes[si.Name] = engine.FullRefresh
 		}
 	}
 	if remembered == nil {
 		// First run: the core records are what most people want.
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == GroupCore
+			s.selected[si.Name] = si.Group == streams.Core
 		}
 	}
 	for _, ch := range remembered {
@@ -59,13 +63,14 @@ func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsSt
 			continue // a stream that no longer exists
 		}
 		s.selected[ch.Stream] = true
-		if ch.Mode == Incremental && si.SupportsIncremental || ch.Mode == FullRefresh {
+		if ch.Mode == engine.Incremental && si.SupportsIncremental || ch.Mode == engine.FullRefresh {
 			s.modes[ch.Stream] = ch.Mode
 		}
 	}
 	in := textinput.New()
 	in.Prompt = "Filter: "
 	in.Placeholder = "type part of a name or description"
+	in.PlaceholderStyle = c.Styles.Placeholder
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink: fewer redraws
 	s.filter = in
 	s.SetSize(c.Width, c.Height)
@@ -92,17 +97,27 @@ func (s *streamsStep) Help() []key.Binding {
 	if s.filter.Value() != "" {
 		h = append(h, k.ClearFilter)
 	}
-	return append(h, k.Next, k.MoreHelp, k.ForceQuit)
+	h = append(h, k.Next)
+	if s.filter.Value() == "" {
+		h = append(h, k.Back)
+	}
+	return append(h, k.MoreHelp, k.ForceQuit)
 }
+
+// typing: the filter takes every key.
+func (s *streamsStep) typing() bool { return s.filtering }
+
+// ownHelp: the picker shows its "?" keys under the list itself.
+func (s *streamsStep) ownHelp() bool { return true }
 
 // fullHelp is every key of the picker, in columns.
 func (s *streamsStep) fullHelp() [][]key.Binding {
 	k := s.c.Keys
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDn},
+		{k.Up, k.Down, k.PageUp, k.PageDn, k.Home, k.End},
 		{k.Toggle, k.Mode, k.All, k.None},
 		{k.Filter, k.ClearFilter, k.Account},
-		{k.Next, k.ForceQuit},
+		{k.Next, k.Back, k.ForceQuit},
 	}
 }
 
@@ -177,6 +192,10 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		move(-s.bodyHeight())
 	case key.Matches(km, k.PageDn):
 		move(s.bodyHeight())
+	case key.Matches(km, k.Home):
+		move(-len(vis))
+	case key.Matches(km, k.End):
+		move(len(vis))
 	case key.Matches(km, k.Toggle):
 		if len(vis) > 0 {
 			n := s.all[vis[s.cursor]].Name
@@ -187,10 +206,10 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 			si := s.all[vis[s.cursor]]
 			if !si.SupportsIncremental {
 				s.errText = si.Name + " only supports full refresh (the API cannot list just the changes)."
-			} else if s.modes[si.Name] == Incremental {
-				s.modes[si.Name] = FullRefresh
+			} else if s.modes[si.Name] == engine.Incremental {
+				s.modes[si.Name] = engine.FullRefresh
 			} else {
-				s.modes[si.Name] = Incremental
+				s.modes[si.Name] = engine.Incremental
 			}
 		}
 	case key.Matches(km, k.All):
@@ -211,6 +230,8 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 		s.filter.SetValue("")
 		s.cursor = 0
 		s.keepCursorVisible()
+	case key.Matches(km, k.Back):
+		return func() tea.Msg { return backMsg{} }
 	case key.Matches(km, k.Account):
 		return func() tea.Msg { return reconnectMsg{} }
 	case key.Matches(km, k.Next):
@@ -226,7 +247,7 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 
 // bodyHeight is how many list lines fit.
 func (s *streamsStep) bodyHeight() int {
-	h := s.h - 5
+	h := s.h - 7 // heading, cost, note, two of detail and the "lines" line
 	if s.showAll {
 		h -= lipgloss.Height(s.c.HelpBlock(s.fullHelp())) + 1
 	}
@@ -238,7 +259,7 @@ func (s *streamsStep) bodyHeight() int {
 func (s *streamsStep) lines() (lines []string, rowLine []int) {
 	st := s.c.Styles
 	vis := s.visible()
-	last := Group(-1)
+	last := streams.Group("")
 	descW := max(0, s.w-2-(2+4+20+1+13+1))
 	for vi, i := range vis {
 		si := s.all[i]
@@ -253,7 +274,7 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 					}
 				}
 			}
-			lines = append(lines, st.Heading.Render(fmt.Sprintf("%s (%d of %d)", si.Group, sel, total)))
+			lines = append(lines, st.Heading.Render(fmt.Sprintf("%s (%d of %d)", groupLabel(si.Group), sel, total)))
 		}
 		cur := "  "
 		if vi == s.cursor {
@@ -265,16 +286,19 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 			box = st.Selected.Render("[x] ")
 			name = st.Selected.Render(name)
 		}
+		// The mode column says what this run will read: an incremental
+		// stream new to the destination is read in full once.
 		mode := st.Muted.Render(fit("full refresh", 13))
-		if si.SupportsIncremental {
-			if s.modes[si.Name] == Incremental {
-				mode = fit("incremental", 13)
-			} else {
-				mode = fit("full refresh", 13)
-			}
+		switch {
+		case si.SupportsIncremental && s.modes[si.Name] == engine.Incremental && !si.HasState:
+			mode = fit("new: all", 13)
+		case si.SupportsIncremental && s.modes[si.Name] == engine.Incremental:
+			mode = fit("incremental", 13)
+		case si.SupportsIncremental:
+			mode = fit("full refresh", 13)
 		}
 		rowLine = append(rowLine, len(lines))
-		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(destNote(si, s.modes[si.Name])+si.Description, descW)))
+		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
 	}
 	return lines, rowLine
 }
@@ -308,7 +332,7 @@ func (s *streamsStep) View() string {
 	ch := s.Choices()
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
-	tok, complete := s.c.Backend.Estimate(ch)
+	tok, complete := s.cat.Estimate(ch)
 	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
 		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))
@@ -357,6 +381,15 @@ func (s *streamsStep) View() string {
 	if off > 0 || end < len(lines) {
 		more = fmt.Sprintf("lines %d-%d of %d (↑/↓ to scroll)", off+1, end, len(lines))
 	}
+	// Two lines, wrapped at words: enough at 60 columns too.
+	det := strings.Split(wrap(s.detail(), s.w-2), "\n")
+	for len(det) < 2 {
+		det = append(det, "")
+	}
+	if len(det) > 2 {
+		det[1] = shorten(strings.Join(det[1:], " "), s.w-2)
+	}
+	b.WriteString("\n" + det[0] + "\n" + det[1])
 	b.WriteString("\n" + st.Muted.Render(more))
 	if s.showAll {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
@@ -364,16 +397,50 @@ func (s *streamsStep) View() string {
 	return b.String()
 }
 
-// destNote says what the chosen destination has of an incremental stream:
-// a destination that never received it gets all of it.
-func destNote(si StreamInfo, m Mode) string {
-	switch {
-	case !si.SupportsIncremental || m != Incremental:
+// detail says, for the stream under the cursor, what this run will read
+// and when the destination last received it (issue 15.6).
+func (s *streamsStep) detail() string {
+	vis := s.visible()
+	if len(vis) == 0 {
 		return ""
-	case !si.HasState:
-		return "new here: all of it · "
-	case si.Cursor != "":
-		return "here since " + si.Cursor + " · "
 	}
-	return "here · "
+	si := s.all[vis[min(s.cursor, len(vis)-1)]]
+	var what string
+	switch {
+	case s.modes[si.Name] != engine.Incremental || !si.SupportsIncremental:
+		what = "full refresh: reads all of it"
+	case !si.HasState:
+		what = "new here: reads all of it, then only the changes"
+	case si.Cursor != "":
+		what = "incremental: the changes since " + cursorText(si.Cursor)
+	default:
+		what = "incremental: the changes"
+	}
+	when := "never synced here"
+	if !si.Synced.IsZero() {
+		when = "last synced here " + si.Synced.Format("2 Jan 2006 15:04")
+	}
+	return si.Name + " · " + what + " · " + when
+}
+
+// cursorText shows a time cursor as a date ("1 Mar 18:00"), anything else
+// (an id) as it is.
+func cursorText(c string) string {
+	if t, err := time.Parse(time.RFC3339, c); err == nil {
+		return t.Format("2 Jan 2006 15:04")
+	}
+	return c
+}
+
+// shorten cuts s to w cells at a word boundary, with an ellipsis: a
+// deliberate short form, not a word cut in half.
+func shorten(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w <= 1 {
+		return s
+	}
+	cut := ansi.Truncate(s, w-1, "")
+	if i := strings.LastIndexAny(cut, " ,"); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;·") + "…"
 }

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"io"
 	"os"
+
+	"github.com/muesli/termenv"
 
 	"github.com/charmbracelet/lipgloss"
 )
@@ -21,10 +24,37 @@ type Styles struct {
 	OK       lipgloss.Style
 	Warn     lipgloss.Style
 	Error    lipgloss.Style
-	HelpKey  lipgloss.Style
-	HelpDesc lipgloss.Style
-	HelpSep  lipgloss.Style
-	NoColor  bool
+	// Placeholder is the hint text in an empty input (the bubbles default
+	// is grey, a colour).
+	Placeholder lipgloss.Style
+	HelpKey     lipgloss.Style
+	HelpDesc    lipgloss.Style
+	HelpSep     lipgloss.Style
+	NoColor     bool
+}
+
+// TerminalProfile is the colour profile to draw with on out and whether
+// colours are off. NO_COLOR (https://no-color.org) removes colour, not
+// emphasis: a terminal that can do ANSI keeps bold, underline and reverse
+// (the breadcrumb's current step), with no colour set anywhere (NewStyles).
+func TerminalProfile(out io.Writer) (termenv.Profile, bool) {
+	detected := termenv.Ascii
+	if f, ok := out.(*os.File); ok {
+		detected = termenv.NewOutput(f).Profile
+	}
+	return profileFor(detected, NoColorRequested())
+}
+
+// profileFor: the terminal's own profile, down to plain ANSI (which every
+// emphasis needs and no colour is asked of) when NO_COLOR is set.
+func profileFor(detected termenv.Profile, noColor bool) (termenv.Profile, bool) {
+	if detected == termenv.Ascii {
+		return termenv.Ascii, true // a dumb terminal or not one at all
+	}
+	if noColor {
+		return termenv.ANSI, true
+	}
+	return detected, false
 }
 
 // NoColorRequested follows https://no-color.org: any non-empty NO_COLOR.
@@ -53,6 +83,10 @@ func NewStyles(noColor bool) Styles {
 	s.OK = c(lipgloss.NewStyle(), "#04B575")
 	s.Warn = c(lipgloss.NewStyle(), "#E5C07B")
 	s.Error = c(lipgloss.NewStyle().Bold(true), "#E06C75")
+	s.Placeholder = lipgloss.NewStyle().Faint(true)
+	if !noColor {
+		s.Placeholder = lipgloss.NewStyle().Foreground(lipgloss.Color("240")) // bubbles' own
+	}
 	s.HelpKey = c(lipgloss.NewStyle(), "#909090")
 	s.HelpDesc = c(lipgloss.NewStyle(), "#B2B2B2")
 	s.HelpSep = c(lipgloss.NewStyle(), "#DDDADA")

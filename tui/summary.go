@@ -33,6 +33,7 @@ type summaryStep struct {
 	// canRetry: the run could not start, so going back to the output
 	// choice (esc) is the obvious fix.
 	canRetry bool
+	canAgain bool // r runs the same plan again, s goes back to the streams
 	vp       viewport.Model
 	text     string
 	w, h     int
@@ -212,7 +213,7 @@ func HeadlessCommand(profile string, demo bool, plan Plan, fullOnly map[string]b
 		args = append(args, "--profile", shellQuote(profile))
 	}
 	var names []string
-	modes := map[Mode]bool{}
+	modes := map[engine.Mode]bool{}
 	for _, c := range plan.Streams {
 		names = append(names, c.Stream)
 		if !fullOnly[c.Stream] {
@@ -222,7 +223,7 @@ func HeadlessCommand(profile string, demo bool, plan Plan, fullOnly map[string]b
 	args = append(args, "--streams", strings.Join(names, ","))
 	if len(modes) == 1 {
 		for m := range modes {
-			args = append(args, "--mode", map[Mode]string{Incremental: "incremental", FullRefresh: "full"}[m])
+			args = append(args, "--mode", map[engine.Mode]string{engine.Incremental: "incremental", engine.FullRefresh: "full"}[m])
 		}
 	}
 	args = append(args, "--format", string(plan.Format), "--out", shellQuote(plan.OutDir))
@@ -238,6 +239,10 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// againMsg asks the root, from the Summary, for the same run again
+// (to == StepRun) or for the stream picker (StepStreams).
+type againMsg struct{ to Step }
 
 func newSummaryStep(c *Common, text string) *summaryStep {
 	s := &summaryStep{c: c, text: text, vp: viewport.New(c.Width, c.Height)}
@@ -256,6 +261,9 @@ func (s *summaryStep) SetSize(w, h int) {
 func (s *summaryStep) Help() []key.Binding {
 	k := s.c.Keys
 	h := []key.Binding{k.Quit}
+	if s.canAgain {
+		h = append([]key.Binding{k.RunAgain, k.ToStreams}, h...)
+	}
 	if s.canRetry {
 		h = append([]key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "change the output"))}, h...)
 	}
@@ -272,6 +280,10 @@ func (s *summaryStep) Update(msg tea.Msg) tea.Cmd {
 			return tea.Quit
 		case km.Type == tea.KeyEsc && s.canRetry:
 			return func() tea.Msg { return backMsg{} }
+		case s.canAgain && key.Matches(km, s.c.Keys.RunAgain):
+			return func() tea.Msg { return againMsg{to: StepRun} }
+		case s.canAgain && key.Matches(km, s.c.Keys.ToStreams):
+			return func() tea.Msg { return againMsg{to: StepStreams} }
 		}
 	}
 	var cmd tea.Cmd

@@ -44,7 +44,7 @@ func TestSummarize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := Plan{Streams: []Choice{{"deals", Incremental}}, Format: FormatJSONL, OutDir: "/out"}
+			plan := Plan{Streams: []Choice{{"deals", engine.Incremental}}, Format: FormatJSONL, OutDir: "/out"}
 			o, text := summarize(&fakeBackend{}, plan, tt.snap, Result{StateSaved: true}, tt.runErr, tt.stopped, false, 65*time.Second, NewStyles(true), 80)
 			text = ansi.Strip(text)
 			tt.want.Err = tt.runErr
@@ -71,13 +71,13 @@ func TestSummarize(t *testing.T) {
 // The account key reopens Connect from the picker; esc comes back.
 func TestReconnectAndBack(t *testing.T) {
 	m := newRoot(&fakeBackend{hasCreds: true})
-	for _, msg := range drive(m.streams, "c") {
+	for _, msg := range drive(m.streamsScreen(), "c") {
 		m.Update(msg)
 	}
 	if m.Step() != StepConnect {
 		t.Fatalf("step %v after c, want Connect", m.Step())
 	}
-	for _, msg := range drive(m.connect, "esc") {
+	for _, msg := range drive(m.connectScreen(), "esc") {
 		m.Update(msg)
 	}
 	if m.Step() != StepStreams {
@@ -87,9 +87,9 @@ func TestReconnectAndBack(t *testing.T) {
 
 func TestWrapCommand(t *testing.T) {
 	long := HeadlessCommand("default", true, Plan{Streams: []Choice{
-		{"activities", Incremental}, {"deal_products", Incremental}, {"deals", Incremental}, {"deals_archived", Incremental},
-		{"files", Incremental}, {"leads", Incremental}, {"leads_archived", Incremental}, {"notes", Incremental},
-		{"organizations", Incremental}, {"persons", Incremental}, {"products", Incremental}}, Format: FormatJSONL, OutDir: "/tmp/pdx-demo"}, nil)
+		{"activities", engine.Incremental}, {"deal_products", engine.Incremental}, {"deals", engine.Incremental}, {"deals_archived", engine.Incremental},
+		{"files", engine.Incremental}, {"leads", engine.Incremental}, {"leads_archived", engine.Incremental}, {"notes", engine.Incremental},
+		{"organizations", engine.Incremental}, {"persons", engine.Incremental}, {"products", engine.Incremental}}, Format: FormatJSONL, OutDir: "/tmp/pdx-demo"}, nil)
 	got := wrapCommand(long, 76)
 	want := `pdx sync --no-tui --demo \
   --streams activities,deal_products,deals,deals_archived,files,leads \
@@ -115,7 +115,7 @@ func TestSummarizeDroppedFullRefresh(t *testing.T) {
 		{Name: "activities", State: StateFailed, Records: 500, Started: at(0), Ended: at(3), Err: context.Canceled},
 		{Name: "call_logs", State: StateFailed, Records: 300, Started: at(0), Ended: at(3), Err: context.Canceled},
 	}}
-	plan := Plan{Streams: []Choice{{"activities", Incremental}, {"call_logs", FullRefresh}}, Format: FormatJSONL, OutDir: "/out"}
+	plan := Plan{Streams: []Choice{{"activities", engine.Incremental}, {"call_logs", engine.FullRefresh}}, Format: FormatJSONL, OutDir: "/out"}
 	res := Result{StateSaved: true, Dropped: map[string]bool{"call_logs": true}}
 	_, text := summarize(&fakeBackend{}, plan, snap, res, nil, true, false, 3*time.Second, NewStyles(true), 80)
 	text = ansi.Strip(text)
@@ -134,7 +134,7 @@ func TestSummarizeDroppedFullRefresh(t *testing.T) {
 // Streams that failed for the same reason share one line.
 // A database's summary carries the commands that open it, under the files.
 func TestSummarizeOpenLines(t *testing.T) {
-	plan := Plan{Streams: []Choice{{"deals", Incremental}}, Format: Format("sqlite"), OutDir: "/out"}
+	plan := Plan{Streams: []Choice{{"deals", engine.Incremental}}, Format: Format("sqlite"), OutDir: "/out"}
 	snap := Snapshot{Streams: []StreamProgress{{Name: "deals", State: StateDone, Records: 5}}}
 	res := Result{Files: map[string][]string{"": {"/out/pipedrive.sqlite"}}, Open: []string{"sqlite3 /out/pipedrive.sqlite", "duckdb /out/pipedrive.sqlite"}}
 	_, text := summarize(&fakeBackend{}, plan, snap, res, nil, false, false, time.Second, NewStyles(true), 200)
@@ -160,7 +160,7 @@ func TestSummarizeGroupsFailures(t *testing.T) {
 	}
 	other := errors.New("disk full")
 	snap := Snapshot{Streams: []StreamProgress{fail("deals", errRejected), fail("notes", other), fail("persons", errRejected)}}
-	plan := Plan{Streams: []Choice{{"deals", Incremental}, {"notes", Incremental}, {"persons", Incremental}}, Format: FormatJSONL, OutDir: "/out"}
+	plan := Plan{Streams: []Choice{{"deals", engine.Incremental}, {"notes", engine.Incremental}, {"persons", engine.Incremental}}, Format: FormatJSONL, OutDir: "/out"}
 	_, text := summarize(&fakeBackend{}, plan, snap, Result{}, nil, false, false, time.Second, NewStyles(true), 200)
 	text = ansi.Strip(text)
 	if n := strings.Count(text, "Pipedrive rejected the API token"); n != 1 {

@@ -22,7 +22,7 @@ const (
 // StreamProgress is a point-in-time copy of one stream's progress.
 type StreamProgress struct {
 	Name      string
-	Mode      Mode
+	Mode      engine.Mode
 	State     StreamState
 	Records   int64
 	Tokens    int64

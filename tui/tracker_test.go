@@ -52,7 +52,7 @@ func TestTrackerStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := NewTracker([]Choice{{Stream: "deals", Mode: Incremental}, {Stream: "inc", Mode: Incremental}}, map[string]int64{"deals": 200, "inc": -1}, frozen)
+			tr := NewTracker([]Choice{{Stream: "deals", Mode: engine.Incremental}, {Stream: "inc", Mode: engine.Incremental}}, map[string]int64{"deals": 200, "inc": -1}, frozen)
 			for _, ev := range tt.events {
 				if err := tr.Emit(context.Background(), ev); err != nil {
 					t.Fatal(err)
@@ -62,7 +62,7 @@ func TestTrackerStates(t *testing.T) {
 			if tt.want.Name == "inc" {
 				got = tr.Snapshot().Streams[1]
 			}
-			tt.want.Mode = Incremental
+			tt.want.Mode = engine.Incremental
 			if got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}

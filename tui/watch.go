@@ -68,7 +68,7 @@ func (w watchBackend) Streams() []StreamInfo {
 		if !ok {
 			n = -1
 		}
-		out = append(out, StreamInfo{Name: c.Stream, LastCount: n, SupportsIncremental: c.Mode == Incremental})
+		out = append(out, StreamInfo{Name: c.Stream, LastCount: n, SupportsIncremental: c.Mode == engine.Incremental})
 	}
 	return out
 }

@@ -56,6 +56,7 @@ func withExit(code int, err error) error { return &exitError{code: code, err: er
 type globals struct {
 	profile string
 	demo    bool
+	reset   bool // pdx --demo --reset: the demo starts over (pdx itself only)
 }
 
 // commandFactories is filled by each command file's init function.
@@ -129,6 +130,9 @@ func scopeFlags(root *cobra.Command, g *globals) {
 		}
 		if sc.demo {
 			fs.BoolVar(&g.demo, "demo", false, "run against the built-in simulated Pipedrive (no account needed)")
+		}
+		if sc.path == "" {
+			fs.BoolVar(&g.reset, "reset", false, "with --demo: start the demo over (forget its simulated company's changes and its state)")
 		}
 	}
 }

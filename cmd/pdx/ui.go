@@ -11,7 +11,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
-	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
@@ -29,12 +28,9 @@ func init() {
 // uiColors sets lipgloss to the colours of the terminal the UI draws on
 // (stderr, not stdout) and reports whether colour is off (NO_COLOR).
 func uiColors(out io.Writer) (noColor bool) {
-	profile := termenv.Ascii
-	if f, ok := out.(*os.File); ok {
-		profile = termenv.NewOutput(f).EnvColorProfile()
-	}
+	profile, noColor := tui.TerminalProfile(out)
 	lipgloss.SetColorProfile(profile)
-	return tui.NoColorRequested() || profile == termenv.Ascii
+	return noColor
 }
 
 // runSyncUI is `pdx sync` in a terminal: live progress, then the summary,
@@ -56,7 +52,10 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	}
 	// The UI steps aside for `pdx auth login --oauth`'s questions, asked
 	// in this process on the same terminal.
-	wo := wire.Options{Profile: g.profile, Demo: g.demo, NoKeyring: os.Getenv(envNoKeyring) != "",
+	if g.reset && !g.demo {
+		return usageErr(errors.New("--reset starts the demo over: use it with --demo"))
+	}
+	wo := wire.Options{Profile: g.profile, Demo: g.demo, DemoReset: g.reset, NoKeyring: os.Getenv(envNoKeyring) != "",
 		OAuth: &app.OAuthLogin{OpenBrowser: oauthOpenBrowser}}
 	b, err := wire.New(wo)
 	if err != nil {
@@ -67,10 +66,14 @@ func runUI(cmd *cobra.Command, g *globals) error {
 	noColor := uiColors(out)
 	// SIGTERM, or SIGHUP when the terminal closes, stops a running sync at
 	// a page boundary with its state saved (Ctrl-C is a key in the UI).
-	ctx, stop := commandContext(cmd)
+	// SIGINT is tui.Run's: Ctrl-C at the OAuth sign-in's questions (the
+	// terminal cooked) cancels only the sign-in.
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	ctx, stopHup := signal.NotifyContext(ctx, syscall.SIGHUP)
-	defer stopHup()
 	o, err := tui.Run(ctx, tui.Options{Backend: b, In: in, Out: out, NoColor: noColor, AltScreen: true})
 	if o.Summary != "" {
 		// The alternate screen is gone: leave the summary in the scrollback.

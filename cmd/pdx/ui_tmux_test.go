@@ -151,6 +151,16 @@ func TestDemoInTmux(t *testing.T) {
 		t.Fatalf("no summary rows on screen:\n%s", s)
 	}
 
+	// The demo writes to the user's data directory, says so, and leaves
+	// the current directory alone (issue 15.9).
+	outDir := filepath.Join(home, ".local", "share", "pdx", "demo")
+	if _, err := os.Stat(filepath.Join(work, "pdx-demo")); err == nil {
+		t.Error("the demo wrote pdx-demo/ into the current directory")
+	}
+	if !strings.Contains(strings.Join(strings.Fields(s), ""), outDir) {
+		t.Errorf("the summary does not say the files are in %s:\n%s", outDir, s)
+	}
+
 	// The simulator's own counts for the demo company.
 	d, err := app.StartDemo(profile.Profile{})
 	if err != nil {
@@ -158,7 +168,7 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	defer d.Close()
 	for name, n := range got {
-		path := filepath.Join(work, "pdx-demo", name+".jsonl")
+		path := filepath.Join(outDir, name+".jsonl")
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

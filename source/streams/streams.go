@@ -179,7 +179,7 @@ var (
 // threads (folder is required: one list per folder). Child streams (read per
 // batch of a parent's records) are rows with a Parent relation.
 var table = []Stream{
-	{Name: "activities", Description: "Calls, meetings, tasks and other activities", Group: Core, Version: client.V2, Path: "/activities",
+	{Name: "activities", Description: "Calls, meetings, tasks and more", Group: Core, Version: client.V2, Path: "/activities",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "activity"},
 	{Name: "activity_fields", Description: "Activity field definitions", Group: Fields, Version: client.V2, Path: "/activityFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
@@ -189,7 +189,7 @@ var table = []Stream{
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20, Unordered: true},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
-	{Name: "deal_fields", Description: "Deal field definitions (custom fields)", Group: Fields, Version: client.V2, Path: "/dealFields",
+	{Name: "deal_fields", Description: "Deal fields, custom ones included", Group: Fields, Version: client.V2, Path: "/dealFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
@@ -197,10 +197,10 @@ var table = []Stream{
 		// (deleted ones included, as the deals stream reads them) and the
 		// archived ones, which only /deals/archived lists.
 		Parent: &Relation{Parents: []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}, IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
-	{Name: "deals", Description: "Deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals",
+	{Name: "deals", Description: "Deals, and those deleted in 30 days", Group: Core, Version: client.V2, Path: "/deals",
 		Params:     v("status", "open,won,lost,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},
-	{Name: "deals_archived", Description: "Archived deals, with those deleted in the last 30 days", Group: Core, Version: client.V2, Path: "/deals/archived",
+	{Name: "deals_archived", Description: "Archived deals, deleted in 30 days", Group: Core, Version: client.V2, Path: "/deals/archived",
 		// Without status the deleted archived deals are left out ("If
 		// omitted, all not deleted deals are returned").
 		Params:     v("status", "open,won,lost,deleted"),
@@ -210,7 +210,7 @@ var table = []Stream{
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: NewestFirst, Paging: V1Offset, PageLimit: 100, TokenCost: 20, SortParams: v1Newest},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
-	{Name: "lead_fields", Description: "Lead field definitions (the deal fields leads use)", Group: Fields, Version: client.V1, Path: "/leadFields",
+	{Name: "lead_fields", Description: "Lead fields (deal fields leads use)", Group: Fields, Version: client.V1, Path: "/leadFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "lead_labels", Description: "Lead labels", Group: Settings, Version: client.V1, Path: "/leadLabels",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
@@ -245,11 +245,11 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	// Projects and archived projects are two streams, as deals and leads
 	// are: two endpoints, two destination tables, one cursor each.
-	{Name: "projects", Description: "Projects (Projects add-on), with deleted ones", Group: Core, Version: client.V2, Path: "/projects",
+	{Name: "projects", Description: "Projects (add-on), deleted included", Group: Core, Version: client.V2, Path: "/projects",
 		// Without status the deleted projects are left out.
 		Params:     v("status", "open,completed,canceled,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project", Unordered: true},
-	{Name: "projects_archived", Description: "Archived projects, with deleted ones", Group: Core, Version: client.V2, Path: "/projects/archived",
+	{Name: "projects_archived", Description: "Archived projects, deleted included", Group: Core, Version: client.V2, Path: "/projects/archived",
 		Params:     v("status", "open,completed,canceled,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project",
 		ArchiveTime: "archive_time", Unordered: true},

@@ -25,7 +25,7 @@ func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summa
 	}
 	ui.Plan = tui.Plan{Format: tui.Format(plan.Format.Name), OutDir: plan.OutDir}
 	for _, cs := range plan.Streams {
-		ui.Plan.Streams = append(ui.Plan.Streams, tui.Choice{Stream: cs.Name, Mode: tui.Mode(cs.Mode)})
+		ui.Plan.Streams = append(ui.Plan.Streams, tui.Choice{Stream: cs.Name, Mode: cs.Mode})
 	}
 	if opts.State != nil {
 		ui.Totals = opts.State.Run().Counts

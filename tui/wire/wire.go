@@ -40,6 +40,8 @@ type Options struct {
 	// NoKeyring keeps secrets out of the OS keyring (PDX_NO_KEYRING), as
 	// `pdx auth login` does: they go to the profile's 0600 file.
 	NoKeyring bool
+	// DemoReset starts the demo over: its state and memory are removed.
+	DemoReset bool
 	// OAuth turns the UI's OAuth sign-in on (nil: off) and holds its
 	// fixed options: the browser opener, and in tests the client id and
 	// secret and the servers. The profile is the Backend's.
@@ -56,6 +58,7 @@ type Backend struct {
 	// ephemeral demoState); a run's state is that of its destination.
 	states    *state.Store
 	demoState *state.Profile
+	demoMem   *demoMemory     // the demo's memory between runs (demo.go)
 	saved     profile.Profile // the profile as saved, for DestState
 
 	oauth *app.OAuthLogin
@@ -71,16 +74,29 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
-		d, err := app.StartDemo(profile.Profile{Format: output.DefaultFormat, OutDir: "pdx-demo"})
+		st, mem, err := openDemoState(o.StateDir, o.DemoReset)
 		if err != nil {
 			return nil, err
 		}
+		base := profile.Profile{Format: output.DefaultFormat, OutDir: demoOutDir()}
+		if mem.Format != "" {
+			base.Format = mem.Format
+		}
+		if mem.OutDir != "" {
+			base.OutDir = mem.OutDir
+		}
+		base.Streams, base.StreamModes = mem.Streams, mem.Modes
+		d, err := app.StartDemo(base)
+		if err != nil {
+			return nil, err
+		}
+		replayDemo(d, mem.Runs)
 		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.demoState = state.Ephemeral(app.DemoProfile)
+		b.demoState, b.demoMem = st, &mem
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -277,6 +293,11 @@ func (b *Backend) SaveToken(token string) (string, error) {
 
 // saveProfile writes the profile back to the config (not in the demo).
 func (b *Backend) saveProfile() error {
+	if b.demoMem != nil {
+		p := b.profileCopy()
+		b.demoMem.Streams, b.demoMem.Modes, b.demoMem.Format, b.demoMem.OutDir = p.Streams, p.StreamModes, p.Format, p.OutDir
+		return b.saveDemoMemory()
+	}
 	if b.profiles == nil {
 		return nil
 	}
@@ -294,16 +315,21 @@ func (b *Backend) Streams() []tui.StreamInfo {
 	for _, ds := range app.DestStreams(b.shownState()) {
 		here[ds.Name] = ds
 	}
+	p := b.profileCopy()
+	last := map[string]engine.Mode{}
+	for _, n := range p.Streams {
+		last[n] = p.ModeFor(n)
+	}
 	var out []tui.StreamInfo
 	for _, s := range streams.All() {
 		ds := here[s.Name]
-		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
+		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: s.Group,
 			SupportsIncremental: s.SupportsIncremental(), LastCount: ds.Records, HasState: ds.Has,
-			Cursor: ds.Cursor, Synced: ds.Synced})
+			Cursor: ds.Cursor, Synced: ds.Synced, LastMode: last[s.Name]})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
-	for _, g := range []tui.Group{tui.GroupCore, tui.GroupFields, tui.GroupSettings} {
+	for _, g := range []streams.Group{streams.Core, streams.Fields, streams.Settings} {
 		for _, s := range out {
 			if s.Group == g {
 				sorted = append(sorted, s)
@@ -313,21 +339,12 @@ func (b *Backend) Streams() []tui.StreamInfo {
 	return sorted
 }
 
-func group(g streams.Group) tui.Group {
-	switch g {
-	case streams.Fields:
-		return tui.GroupFields
-	case streams.Settings:
-		return tui.GroupSettings
-	}
-	return tui.GroupCore
-}
-
 // Formats implements tui.Backend: store/output's registry.
 func (b *Backend) Formats() []tui.FormatInfo {
 	var out []tui.FormatInfo
 	for _, f := range output.Formats() {
-		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout})
+		out = append(out, tui.FormatInfo{Name: tui.Format(f.Name), Label: f.Label, Description: f.Description, Stdout: f.Stdout,
+			OneFile: f.OneFile, StagesFullRefresh: f.StagesFullRefresh})
 	}
 	return out
 }
@@ -340,11 +357,7 @@ func (b *Backend) Settings() tui.Settings {
 		s.OutDir = app.DefaultOutDir
 	}
 	for _, n := range p.Streams {
-		m := tui.FullRefresh
-		if p.ModeFor(n) == engine.Incremental {
-			m = tui.Incremental
-		}
-		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: m})
+		s.Streams = append(s.Streams, tui.Choice{Stream: n, Mode: p.ModeFor(n)})
 	}
 	return s
 }
@@ -358,7 +371,7 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	b.prof.StreamModes = map[string]engine.Mode{}
 	for _, c := range s.Streams {
 		b.prof.Streams = append(b.prof.Streams, c.Stream)
-		b.prof.StreamModes[c.Stream] = profileMode(c.Mode)
+		b.prof.StreamModes[c.Stream] = c.Mode
 	}
 	// The directory is remembered absolute: a relative one would follow
 	// the current directory, so the next run (or cron, from $HOME) would
@@ -373,21 +386,24 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-func profileMode(m tui.Mode) engine.Mode {
-	if m == tui.Incremental {
-		return engine.Incremental
-	}
-	return engine.FullRefresh
-}
-
 // Estimate implements tui.Backend.
 func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
 	counts := b.shownState().Run().Counts
+	info := map[string]tui.StreamInfo{}
+	for _, si := range b.Streams() {
+		info[si.Name] = si
+	}
 	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
-		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: engine.Mode(c.Mode)})
+		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: c.Mode})
+		// A run reading all of the stream costs its full size; the last
+		// count is one only if that run read all of it too: after an
+		// incremental run it is the changes, so the figure is a floor.
+		si := info[c.Stream]
 		if _, ok := counts[c.Stream]; !ok {
+			complete = false
+		} else if _, full := si.FullSize(); si.ReadsAll(c.Mode) && !full {
 			complete = false
 		}
 	}
@@ -404,7 +420,7 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 	p.Streams, p.StreamModes, p.Mode = nil, map[string]engine.Mode{}, ""
 	for _, c := range plan.Streams {
 		p.Streams = append(p.Streams, c.Stream)
-		p.StreamModes[c.Stream] = profileMode(c.Mode)
+		p.StreamModes[c.Stream] = c.Mode
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
 	st, err := b.destState(p)
@@ -419,6 +435,13 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
+	if b.demoMem != nil && len(sum.Streams) > 0 {
+		// The next demo starts where this one left the simulated company.
+		b.demoMem.Runs++
+		if serr := b.saveDemoMemory(); serr != nil && err == nil {
+			err = fmt.Errorf("remember the demo for next time: %w", serr)
+		}
+	}
 	return resultOf(sum, !st.IsEphemeral()), err
 }
 

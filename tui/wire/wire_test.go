@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 	"io"
 	"io/fs"
 	"os"
@@ -85,18 +87,18 @@ func TestBackendConnectPickRun(t *testing.T) {
 	// Every stream is offered once, grouped core, fields, settings.
 	all := b.Streams()
 	seen := map[string]bool{}
-	last := tui.GroupCore
+	last := streams.Core
 	for _, s := range all {
 		if seen[s.Name] || s.Group < last || s.Description == "" {
 			t.Errorf("stream list out of order or duplicated at %+v", s)
 		}
 		seen[s.Name], last = true, s.Group
 	}
-	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: tui.Incremental}}); complete {
+	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.Incremental}}); complete {
 		t.Error("an estimate before any run claims to be complete")
 	}
 
-	choices := []tui.Choice{{Stream: "deals", Mode: tui.Incremental}, {Stream: "users", Mode: tui.FullRefresh}}
+	choices := []tui.Choice{{Stream: "deals", Mode: engine.Incremental}, {Stream: "users", Mode: engine.FullRefresh}}
 	out := filepath.Join(t.TempDir(), "out")
 	if err := b.SaveSettings(tui.Settings{Streams: choices, Format: tui.FormatCSV, OutDir: out}); err != nil {
 		t.Fatal(err)
@@ -144,6 +146,11 @@ func TestBackendConnectPickRun(t *testing.T) {
 	if _, complete := b.Estimate(choices); !complete {
 		t.Error("the estimate after a run should know the counts")
 	}
+	// deals ran incremental: its count is no full size, so a full refresh
+	// of it is estimated as a floor (issue 15.1).
+	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.FullRefresh}}); complete {
+		t.Error("a full refresh after an incremental run claims a complete estimate")
+	}
 	for _, s := range b.Streams() {
 		if s.Name == "deals" && s.LastCount != snap.Streams[0].Records {
 			t.Errorf("deals LastCount = %d, want %d", s.LastCount, snap.Streams[0].Records)
@@ -165,7 +172,7 @@ func TestBackendConnectPickRun(t *testing.T) {
 }
 
 func TestDemoBackend(t *testing.T) {
-	b, err := New(Options{Demo: true})
+	b, err := New(Options{Demo: true, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +191,7 @@ func TestDemoBackend(t *testing.T) {
 	if !b.HasCredentials() {
 		t.Error("demo credentials not kept in memory")
 	}
-	if err := b.SaveSettings(tui.Settings{Streams: []tui.Choice{{Stream: "users", Mode: tui.FullRefresh}}, Format: tui.FormatJSONL, OutDir: "x"}); err != nil {
+	if err := b.SaveSettings(tui.Settings{Streams: []tui.Choice{{Stream: "users", Mode: engine.FullRefresh}}, Format: tui.FormatJSONL, OutDir: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	// A relative directory is remembered absolute (it must not follow the
