@@ -50,6 +50,9 @@ func (r *streamRun) readChildren(ctx context.Context) error {
 	}
 	for _, src := range rel.Parents {
 		if err := r.readParents(ctx, src, done); err != nil {
+			if rel.Optional && r.snapshot().Records == 0 && notOnPlan(err) && r.lastState == nil {
+				return r.unavailable(ctx, err)
+			}
 			return err
 		}
 	}
@@ -118,9 +121,13 @@ func (r *streamRun) readBatch(ctx context.Context, ids []string) error {
 	if err != nil {
 		return err
 	}
+	key := ""
+	if len(ids) == 1 {
+		key = r.def.Parent.ParentKey
+	}
 	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
-		return r.records(ctx, p.Records)
+		return r.records(ctx, withParentKey(p.Records, key, ids[0]))
 	})
 }
 

@@ -30,6 +30,21 @@ type Relation struct {
 	// Changed is how an incremental read finds the parents whose children
 	// changed.
 	Changed Changes
+	// ParentKey names the field that carries the parent's id in a child
+	// record ("deal_id"). Where the API leaves it out (followers,
+	// changelogs, flows), the engine adds it, so the parent is part of the
+	// primary key. "" when the records already name their parent.
+	ParentKey string
+	// FromParent maps query params of the child request to fields of the
+	// parent record (dotted paths: "period.start" <- "duration.start"), for
+	// children read over a span their parent declares (goal results over
+	// the goal's own period). Only with one parent per request.
+	FromParent map[string]string
+	// Optional marks a child the account's plan may not have (installments
+	// are Growth and above): a 402 or 403 on its first request ends the
+	// stream as not available on this plan, with a warning, instead of
+	// failing the run; its state is left as it was.
+	Optional bool
 }
 
 // ParentSource is one listing of parents: a stream of the table and the
@@ -62,6 +77,9 @@ const (
 	IDRepeated
 	// IDInPath: the parent id replaces {IDParam} in Path, one per request.
 	IDInPath
+	// IDOne: a query parameter taking one id (board_id of /phases), one
+	// per request.
+	IDOne
 )
 
 func (i IDIn) String() string {
@@ -70,6 +88,8 @@ func (i IDIn) String() string {
 		return "repeated query parameter"
 	case IDInPath:
 		return "path parameter"
+	case IDOne:
+		return "single-valued query parameter"
 	}
 	return "comma-joined query parameter"
 }
@@ -107,7 +127,7 @@ func (s Stream) Request(extra url.Values) client.PageRequest {
 			q[k] = append([]string(nil), vs...)
 		}
 	}
-	return client.PageRequest{Version: s.Version, Path: s.Path, Params: q, Paging: s.Paging, Limit: s.PageLimit, Cost: s.TokenCost}
+	return client.PageRequest{Version: s.Version, Path: s.Path, Params: q, Paging: s.Paging, Limit: s.PageLimit, Cost: s.TokenCost, RecordsPath: s.RecordsPath}
 }
 
 // ChildRequest is the request of a child stream for one batch of parent
@@ -124,6 +144,11 @@ func (s Stream) ChildRequest(ids []string) (client.PageRequest, error) {
 	case IDList:
 		return s.Request(url.Values{rel.IDParam: {strings.Join(ids, ",")}}), nil
 	case IDRepeated:
+		return s.Request(url.Values{rel.IDParam: ids}), nil
+	case IDOne:
+		if len(ids) != 1 {
+			return client.PageRequest{}, fmt.Errorf("%s: %d parent ids for the single-valued parameter %s", s.Name, len(ids), rel.IDParam)
+		}
 		return s.Request(url.Values{rel.IDParam: ids}), nil
 	case IDInPath:
 		if len(ids) != 1 {

@@ -76,7 +76,7 @@ func TestTableAgainstSpec(t *testing.T) {
 			t.Errorf("%s: the spec of %s declares no list of items", s.Name, s.Path)
 		} else {
 			for _, k := range append(append([]string(nil), s.PrimaryKey...), s.Cursor) {
-				if k != "" && !item[k] {
+				if k != "" && !item[k] && (s.Parent == nil || k != s.Parent.ParentKey) {
 					t.Errorf("%s: the items of %s have no %q (primary key %v, cursor %q)", s.Name, s.Path, k, s.PrimaryKey, s.Cursor)
 				}
 			}
@@ -107,7 +107,10 @@ func relationAgainstSpec(t *testing.T, spec *spectest.Spec, s Stream, op *openap
 		t.Errorf("%s: %s takes no %s parameter %q", s.Name, s.Path, wantIn, rel.IDParam)
 		return
 	}
-	if rel.IDIn != IDInPath {
+	if rel.IDIn == IDOne && id.Schema.Value.Type.Is("array") {
+		t.Errorf("%s: %s is an array, the relation sends one id", s.Name, rel.IDParam)
+	}
+	if rel.IDIn != IDInPath && rel.IDIn != IDOne {
 		// form style (the default for query): explode is true unless false.
 		exploded := id.Explode == nil || *id.Explode
 		if !id.Schema.Value.Type.Is("array") || exploded != (rel.IDIn == IDRepeated) {

@@ -85,6 +85,15 @@ type Stream struct {
 	// list was archived ("archive_time"); "" for other streams. See
 	// archivedScan for how such a stream reads incrementally.
 	ArchiveTime string
+	// RecordsPath names the array inside "data" that holds the records when
+	// data is an object ("goals" of /goals/find: data.goals); "" when data
+	// is the list.
+	RecordsPath string
+	// DefaultOff leaves the stream out of the UI's default selection: a
+	// per-parent stream costing a request per parent (changelogs, flows,
+	// participants, followers) can take more than a day's budget. It is
+	// only a default: an explicit list of streams always reads it.
+	DefaultOff bool
 }
 
 // SupportsIncremental reports whether the stream can read incrementally.
@@ -129,6 +138,29 @@ var (
 	leadsSort = v("sort", "update_time")
 )
 
+// dealListings are the listings of every deal a full export has: /deals
+// (deleted ones included, as the deals stream reads them) and the archived
+// ones, which only /deals/archived lists.
+var dealListings = []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}
+
+// liveDealListings leave the deleted deals out: their followers and
+// participants are gone (the API answers 404 for them), while their
+// changelog and flow remain.
+var liveDealListings = []ParentSource{{Stream: "deals", Params: v("status", "open,won,lost")}, {Stream: "deals_archived", Params: v("status", "open,won,lost")}}
+
+// perDeal is the relation of a per-deal list (/deals/{id}/...) whose
+// records name their deal in key (added by the engine when absent). A
+// change to such a child (a follower, a participant, a changed field)
+// changes the deal, so only deals updated since the state are read.
+func perDeal(key string, listings []ParentSource) *Relation {
+	return &Relation{Parents: listings, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
+}
+
+// perRecord is perDeal for the records of another parentless stream.
+func perRecord(parent, key string) *Relation {
+	return &Relation{Parents: []ParentSource{{Stream: parent}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
+}
+
 // archivedScan: archiving moves a record to its archived list, and Pipedrive
 // does not document that it bumps update_time (archive_time is its own
 // field), so an incremental read by update_time alone could miss every
@@ -161,12 +193,31 @@ var table = []Stream{
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "activity_types", Description: "Activity types", Group: Settings, Version: client.V1, Path: "/activityTypes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "boards", Description: "Project boards (Projects add-on)", Group: Settings, Version: client.V2, Path: "/boards",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
 	{Name: "call_logs", Description: "Call logs from phone integrations", Group: Core, Version: client.V1, Path: "/callLogs",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "deal_changelog", Description: "Field-level history of deals (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/changelog",
+		PrimaryKey: []string{"deal_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perDeal("deal_id", dealListings)},
 	{Name: "deal_fields", Description: "Deal field definitions (custom fields)", Group: Fields, Version: client.V2, Path: "/dealFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "deal_flow", Description: "Updates feed of deals (a request per deal, 40 tokens)", Group: Core, Version: client.V1, Path: "/deals/{id}/flow",
+		PrimaryKey: []string{"deal_id", "object", "timestamp"}, Cursor: "timestamp", Paging: V1Offset, PageLimit: 500, TokenCost: 40, DefaultOff: true,
+		Parent: perDeal("deal_id", dealListings)},
+	{Name: "deal_followers", Description: "Users following each deal (a request per deal)", Group: Core, Version: client.V2, Path: "/deals/{id}/followers",
+		PrimaryKey: []string{"deal_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perDeal("deal_id", liveDealListings)},
+	{Name: "deal_installments", Description: "Installments of deals (Growth plans and above)", Group: Core, Version: client.V2, Path: "/deals/installments",
+		PrimaryKey: pkID, Cursor: "billing_date", Paging: V2Cursor, PageLimit: 500, TokenCost: 10,
+		// The cursor is never compared: the state is the deals' update
+		// time, as for deal_products.
+		Parent: &Relation{Parents: dealListings, IDParam: "deal_ids", IDIn: IDRepeated, Batch: 100, Changed: ParentUpdatedSince, Optional: true}},
+	{Name: "deal_participants", Description: "Persons participating in each deal (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/participants",
+		PrimaryKey: pkID, Cursor: "add_time", Paging: V1Offset, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perDeal("related_item_id", liveDealListings)},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
 		// The products of every deal a full export has: those /deals lists
@@ -201,20 +252,45 @@ var table = []Stream{
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "note"},
+	{Name: "organization_changelog", Description: "Field-level history of organizations (a request per organization)", Group: Core, Version: client.V1, Path: "/organizations/{id}/changelog",
+		PrimaryKey: []string{"organization_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perRecord("organizations", "organization_id")},
 	{Name: "organization_fields", Description: "Organization field definitions", Group: Fields, Version: client.V2, Path: "/organizationFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "organization_followers", Description: "Users following each organization (a request per organization)", Group: Core, Version: client.V2, Path: "/organizations/{id}/followers",
+		PrimaryKey: []string{"organization_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("organizations", "organization_id")},
 	{Name: "organizations", Description: "Organizations", Group: Core, Version: client.V2, Path: "/organizations",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "organization"},
+	{Name: "permission_set_assignments", Description: "Users holding each permission set", Group: Settings, Version: client.V1, Path: "/permissionSets/{id}/assignments",
+		PrimaryKey: []string{"permission_set_id", "user_id"}, Paging: V1Offset, PageLimit: 500, TokenCost: 20,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "permission_sets"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent}},
 	{Name: "permission_sets", Description: "Permission sets", Group: Settings, Version: client.V1, Path: "/permissionSets",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "person_changelog", Description: "Field-level history of persons (a request per person)", Group: Core, Version: client.V1, Path: "/persons/{id}/changelog",
+		PrimaryKey: []string{"person_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perRecord("persons", "person_id")},
 	{Name: "person_fields", Description: "Person field definitions", Group: Fields, Version: client.V2, Path: "/personFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "person_followers", Description: "Users following each person (a request per person)", Group: Core, Version: client.V2, Path: "/persons/{id}/followers",
+		PrimaryKey: []string{"person_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("persons", "person_id")},
 	{Name: "persons", Description: "People (contacts)", Group: Core, Version: client.V2, Path: "/persons",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "person"},
+	{Name: "phases", Description: "Phases of project boards", Group: Settings, Version: client.V2, Path: "/phases",
+		PrimaryKey: pkID, Paging: None, TokenCost: 10,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "boards"}}, IDParam: "board_id", IDIn: IDOne, Batch: 1, Changed: EveryParent}},
 	{Name: "pipelines", Description: "Pipelines", Group: Settings, Version: client.V2, Path: "/pipelines",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
 	{Name: "product_fields", Description: "Product field definitions", Group: Fields, Version: client.V2, Path: "/productFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "product_followers", Description: "Users following each product (a request per product)", Group: Core, Version: client.V2, Path: "/products/{id}/followers",
+		PrimaryKey: []string{"product_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("products", "product_id")},
+	{Name: "product_variations", Description: "Variations of products", Group: Core, Version: client.V2, Path: "/products/{id}/variations",
+		PrimaryKey: pkID, Paging: V2Cursor, PageLimit: 500, TokenCost: 10,
+		// No time field: every product's variations on every read.
+		Parent: &Relation{Parents: []ParentSource{{Stream: "products"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent, ParentKey: "product_id"}},
 	{Name: "products", Description: "Products", Group: Core, Version: client.V2, Path: "/products",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "product"},
 	{Name: "project_fields", Description: "Project field definitions", Group: Fields, Version: client.V2, Path: "/projectFields",
@@ -229,6 +305,9 @@ var table = []Stream{
 		Params:     v("status", "open,completed,canceled,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project",
 		ArchiveTime: "archive_time"},
+	{Name: "role_assignments", Description: "Users assigned to each role", Group: Settings, Version: client.V1, Path: "/roles/{id}/assignments",
+		PrimaryKey: []string{"role_id", "user_id"}, Paging: V1Offset, PageLimit: 500, TokenCost: 10,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "roles"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent}},
 	{Name: "roles", Description: "Roles", Group: Settings, Version: client.V1, Path: "/roles",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",

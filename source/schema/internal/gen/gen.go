@@ -27,6 +27,9 @@ type Stream struct {
 	Name    string
 	Version int // 1 or 2
 	Path    string
+	// ParentKey is a field the engine adds to each record (the parent's
+	// integer id, for children whose records do not name their parent).
+	ParentKey string
 }
 
 // Load reads an OpenAPI document with its $refs resolved.
@@ -81,6 +84,9 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		}
 		if len(props) == 0 {
 			return nil, fmt.Errorf("stream %s: the spec's record schema has no properties", s.Name)
+		}
+		if k := s.ParentKey; k != "" && props[k] == nil {
+			props[k] = map[string]any{"type": []string{"null", "integer"}, "description": "The id of the parent record (added by pdx: the API's records do not name it)."}
 		}
 		top := map[string]any{
 			"$schema":              "http://json-schema.org/draft-07/schema#",

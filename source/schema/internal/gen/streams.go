@@ -8,7 +8,11 @@ import (
 func Streams() []Stream {
 	var out []Stream
 	for _, s := range streams.All() {
-		out = append(out, Stream{Name: s.Name, Version: int(s.Version), Path: s.Path})
+		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path}
+		if s.Parent != nil {
+			g.ParentKey = s.Parent.ParentKey
+		}
+		out = append(out, g)
 	}
 	return out
 }
