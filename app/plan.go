@@ -122,11 +122,15 @@ func filesOf(f output.Format) string {
 // resolveStreams picks the streams and their modes.
 func resolveStreams(p profile.Profile) ([]engine.ConfiguredStream, []string, error) {
 	names := p.Streams
+	var notes []string
 	if len(names) == 0 {
-		names = streams.Names()
+		// Per-parent streams (a request per deal, person, ...) only when named.
+		names = streams.Defaults()
+		if off := len(streams.Names()) - len(names); off > 0 {
+			notes = append(notes, fmt.Sprintf("%d per-parent streams (changelogs, flows, followers, participants) are read only when named with --streams", off))
+		}
 	}
 	var plan []engine.ConfiguredStream
-	var notes []string
 	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)

@@ -59,6 +59,9 @@ type StreamInfo struct {
 	// HasState: an incremental run would continue from saved state, so it
 	// reads only the changes and LastCount says nothing about its total.
 	HasState bool
+	// DefaultOff: a per-parent stream left out of the first selection (its
+	// cost grows with its parents; see streams.Stream.DefaultOff).
+	DefaultOff bool
 }
 
 // Choice is one picked stream and its mode.

@@ -50,7 +50,7 @@ func newStreamsStep(c *Common, all []StreamInfo, remembered []Choice) *streamsSt
 	if remembered == nil {
 		// First run: the core records are what most people want.
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == GroupCore
+			s.selected[si.Name] = si.Group == GroupCore && !si.DefaultOff
 		}
 	}
 	for _, ch := range remembered {

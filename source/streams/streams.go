@@ -335,6 +335,18 @@ func Lookup(name string) (Stream, bool) {
 	return Stream{}, false
 }
 
+// Defaults returns the names of the streams read when none are named
+// (every stream but the DefaultOff ones), sorted.
+func Defaults() []string {
+	var out []string
+	for _, s := range table {
+		if !s.DefaultOff {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
 // Names returns every stream name, sorted.
 func Names() []string {
 	out := make([]string, len(table))

@@ -213,3 +213,33 @@ func TestRequest(t *testing.T) {
 		t.Errorf("the table changed through a request: %v %v", again.Params, again.SortParams)
 	}
 }
+
+// TestDefaultOff: the per-parent streams that cost a request per deal,
+// person, organization or product (changelogs, flows, participants,
+// followers) are left out of the default selection, nothing else is, and
+// each stays a stream one can name.
+func TestDefaultOff(t *testing.T) {
+	off := map[string]bool{}
+	for _, n := range []string{"deal_changelog", "deal_flow", "deal_participants", "deal_followers", "person_changelog",
+		"person_followers", "organization_changelog", "organization_followers", "product_followers"} {
+		off[n] = true
+	}
+	defaults := map[string]bool{}
+	for _, n := range Defaults() {
+		defaults[n] = true
+	}
+	for _, s := range All() {
+		if s.DefaultOff != off[s.Name] {
+			t.Errorf("%s: DefaultOff %v, want %v", s.Name, s.DefaultOff, off[s.Name])
+		}
+		if defaults[s.Name] == off[s.Name] {
+			t.Errorf("%s: in the defaults %v, off by default %v", s.Name, defaults[s.Name], off[s.Name])
+		}
+		if _, ok := Lookup(s.Name); !ok {
+			t.Errorf("%s: not found by name", s.Name)
+		}
+		if s.Parent != nil && s.Parent.ParentKey != "" && s.Parent.Batch != 1 {
+			t.Errorf("%s: ParentKey %q with batches of %d (the key needs one parent per request)", s.Name, s.Parent.ParentKey, s.Parent.Batch)
+		}
+	}
+}

@@ -263,7 +263,7 @@ func (b *Backend) Streams() []tui.StreamInfo {
 		}
 		_, has := saved[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
-			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has})
+			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has, DefaultOff: s.DefaultOff})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
