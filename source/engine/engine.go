@@ -72,6 +72,10 @@ type Options struct {
 	// Estimates are the previous run's record counts per stream, reported on
 	// StreamQueued (optional).
 	Estimates map[string]int64
+	// MaxTokens caps the tokens the run spends (0: no cap). Child streams
+	// stop before a request that would pass it (see ErrTokenCap);
+	// parentless lists, a request per 500 records, are not stopped.
+	MaxTokens int64
 }
 
 // StreamResult is how one stream ended.
@@ -176,6 +180,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	runs := make([]*streamRun, 0, len(opts.Streams))
 	refused := &refusal{}
+	runCap := &tokenCap{max: opts.MaxTokens}
 	seen := map[string]bool{}
 	for _, cs := range opts.Streams {
 		st, ok := lookup(cs.Name)
@@ -198,7 +203,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		default:
 			return Result{}, inputErr("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
 		}
-		r := &streamRun{def: st, mode: mode, opts: &opts, refused: refused}
+		r := &streamRun{def: st, mode: mode, opts: &opts, refused: refused, cap: runCap}
 		if mode == Incremental {
 			cur, err := parseState(st, opts.State[cs.Name])
 			if err != nil {

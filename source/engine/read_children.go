@@ -99,6 +99,15 @@ func (r *streamRun) readParents(ctx context.Context, src streams.ParentSource, d
 		}
 		for start := 0; start < len(ids); start += batch {
 			end := min(start+batch, len(ids))
+			if !r.cap.allows(r.def.TokenCost) {
+				// Stop before the request; every batch before it is done.
+				if r.mode == Incremental {
+					if err := r.checkpoint(ctx, done.encode(r.def)); err != nil {
+						return err
+					}
+				}
+				return r.capped()
+			}
 			if err := r.readBatch(ctx, ids[start:end]); err != nil {
 				return err
 			}

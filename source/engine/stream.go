@@ -42,7 +42,8 @@ type streamRun struct {
 	state     time.Time  // incoming cursor (zero: none)
 	parents   childState // a child stream's incoming cursors per parent listing
 	budgetObs func(client.Observation)
-	refused   *refusal // shared by the run's streams
+	refused   *refusal  // shared by the run's streams
+	cap       *tokenCap // shared by the run's streams
 
 	emu       sync.Mutex
 	smu       sync.Mutex
@@ -129,6 +130,7 @@ func (r *streamRun) observe(ctx context.Context) func(client.Observation) {
 			r.stats.Tokens += int64(o.Cost)
 			r.stats.Bytes += int64(o.Bytes)
 			r.smu.Unlock()
+			r.cap.add(o.Cost)
 		case client.ObsWait:
 			if o.Reason == "retry" {
 				return
