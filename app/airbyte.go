@@ -110,7 +110,7 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	if err != nil {
 		return c.Fail("Cannot set up the Pipedrive connection", err)
 	}
-	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency}
+	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency, MaxTokens: rp.MaxTokens}
 	res, runErr := plan.execute(ctx, cl, rp.State, rp.Sink(c), nil, nil)
 	return c.FinishRead(rp, res, runErr)
 }

@@ -32,6 +32,7 @@ type Plan struct {
 	OutDir      string
 	StartDate   time.Time // zero: none
 	Concurrency int       // streams read at once (0: the engine's default)
+	MaxTokens   int64     // the run's token cap (0: none; see engine.Options.MaxTokens)
 }
 
 // execute runs the plan's streams with the engine, the one place a plan
@@ -48,7 +49,7 @@ func (p Plan) execute(ctx context.Context, cl *client.Client, saved map[string]j
 	}
 	return engine.Run(ctx, engine.Options{
 		Client: cl, Streams: p.Streams, State: state, StartDate: p.StartDate, Concurrency: p.Concurrency,
-		Sink: sink, Now: now, Estimates: estimates,
+		Sink: sink, Now: now, Estimates: estimates, MaxTokens: p.MaxTokens,
 	})
 }
 
@@ -96,7 +97,7 @@ func planSync(p profile.Profile) (Plan, error) {
 	if !ok {
 		return Plan{}, output.ValidFormat(name)
 	}
-	pl.Format, pl.Concurrency = f, p.Concurrency
+	pl.Format, pl.Concurrency, pl.MaxTokens = f, p.Concurrency, p.MaxTokens
 	pl.OutDir = p.OutDir
 	if pl.OutDir == "" {
 		pl.OutDir = DefaultOutDir

@@ -37,6 +37,7 @@ type syncFlags struct {
 	format    string
 	out       string
 	startDate string
+	maxTokens int64
 }
 
 func init() {
@@ -64,6 +65,7 @@ func init() {
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
 		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
+		fl.Int64Var(&f.maxTokens, "max-tokens", 0, "API tokens this run may spend (default: the profile's, else no cap); a per-parent backfill stops at it and the next sync goes on")
 		return cmd
 	})
 }
@@ -99,6 +101,12 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 			return p, fmt.Errorf("--start-date: %w", err)
 		}
 		p.StartDate = f.startDate
+	}
+	if f.maxTokens < 0 {
+		return p, fmt.Errorf("--max-tokens %d: must be 0 (no cap) or more", f.maxTokens)
+	}
+	if f.maxTokens > 0 {
+		p.MaxTokens = f.maxTokens
 	}
 	if len(f.streams) > 0 {
 		p.Streams = f.streams

@@ -63,6 +63,8 @@ type Config struct {
 	// tests point it at the simulator. Hidden in the spec.
 	OAuthBaseURL string `json:"oauth_base_url,omitempty"`
 	Concurrency  int    `json:"concurrency,omitempty"`
+	// MaxTokens caps the API tokens one read spends (0: none).
+	MaxTokens int64 `json:"max_tokens,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -78,6 +80,7 @@ type rawConfig struct {
 	APIBaseURL           *string         `json:"api_base_url"`
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
+	MaxTokens            *int64          `json:"max_tokens"`
 }
 
 type oldCredentials struct {
@@ -136,6 +139,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.OAuthBaseURL != nil {
 		c.OAuthBaseURL = *raw.OAuthBaseURL
+	}
+	if raw.MaxTokens != nil {
+		c.MaxTokens = *raw.MaxTokens
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
@@ -224,6 +230,9 @@ func (c *Config) validate() error {
 			return configErr("oauth_base_url: %v", err)
 		}
 		c.OAuthBaseURL = strings.TrimRight(c.OAuthBaseURL, "/")
+	}
+	if c.MaxTokens < 0 {
+		return configErr("max_tokens %d: must be 0 (no cap) or more", c.MaxTokens)
 	}
 	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
 		return configErr("concurrency %d is outside 1..%d (0 or absent: the default)", c.Concurrency, MaxConcurrency)

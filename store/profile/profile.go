@@ -70,6 +70,9 @@ type Profile struct {
 	StartDate string `toml:"start_date,omitempty"`
 	// Concurrency is the number of streams read at once (0 = engine default).
 	Concurrency int `toml:"concurrency,omitzero"`
+	// MaxTokens caps the API tokens one sync spends (0 = no cap); a
+	// per-parent backfill stops at it and the next sync goes on.
+	MaxTokens int64 `toml:"max_tokens,omitzero"`
 }
 
 // Config is the whole file.
@@ -319,6 +322,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)
+	}
+	if p.MaxTokens < 0 {
+		return fmt.Errorf("max_tokens %d: must be 0 (no cap) or more", p.MaxTokens)
 	}
 	return nil
 }
