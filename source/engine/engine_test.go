@@ -304,8 +304,8 @@ func TestFutureState(t *testing.T) {
 				// A state of one cursor covers the first parent listing only
 				// (TestDealProductsOfEveryDeal); this one covers all of them.
 				ps := map[string]string{}
-				for _, p := range s.Parent.Streams() {
-					ps[p] = "2217-06-26 21:20:07"
+				for _, p := range s.Parent.Parents {
+					ps[p.Key()] = "2217-06-26 21:20:07"
 				}
 				b, _ := json.Marshal(map[string]any{"parents": ps})
 				state[s.Name] = b

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +233,151 @@ func TestInstallmentsNotOnPlan(t *testing.T) {
 	}
 	if got := len(col.records["deal_installments"]); got != want || want == 0 {
 		t.Errorf("%d installments, the simulator lists %d", got, want)
+	}
+}
+
+// requestsTo are the queries of the simulator's requests whose path
+// matches match.
+func requestsTo(sim *pipedrivetest.Server, match func(path string) bool) []url.Values {
+	var out []url.Values
+	for _, r := range sim.Requests() {
+		if match(r.Path) {
+			q, _ := url.ParseQuery(r.Query)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// TestGoals: goals come from /goals/find once per is_active and assignee
+// type (without them only the caller's active goals come), each goal once,
+// inactive and non-company ones included; goal_results asks each goal's
+// progress over the goal's own period, an open end being today.
+func TestGoals(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 33, Scale: 20})
+	c := newClient(t, sim, nil)
+	before := time.Now().UTC().Format(time.DateOnly)
+	res, col := run(t, c, runCfg{streams: full("goals", "goal_results")})
+	mustComplete(t, res)
+	after := time.Now().UTC().Format(time.DateOnly)
+	finds := requestsTo(sim, func(p string) bool { return p == "/v1/goals/find" })
+	if len(finds) != 12 {
+		t.Errorf("%d calls of /goals/find, want 6 for each stream (2 activity states x 3 assignee types)", len(finds))
+	}
+	goals := map[string]json.RawMessage{}
+	kinds := map[string]bool{}
+	for _, r := range col.records["goals"] {
+		var g struct {
+			ID       string `json:"id"`
+			IsActive bool   `json:"is_active"`
+			Assignee struct {
+				Type string `json:"type"`
+			} `json:"assignee"`
+		}
+		if err := json.Unmarshal(r, &g); err != nil || g.ID == "" {
+			t.Fatalf("goal %s: %v", r, err)
+		}
+		if goals[g.ID] != nil {
+			t.Errorf("goal %s twice", g.ID)
+		}
+		goals[g.ID] = r
+		kinds[fmt.Sprint(g.Assignee.Type, g.IsActive)] = true
+	}
+	if len(goals) < 4 || !kinds["teamfalse"] || !kinds["persontrue"] {
+		t.Errorf("%d goals of kinds %v, want every simulated goal (a team's inactive one, a person's)", len(goals), kinds)
+	}
+	results := requestsTo(sim, func(p string) bool { return strings.HasPrefix(p, "/v1/goals/") && strings.HasSuffix(p, "/results") })
+	if len(results) != len(goals) || len(col.records["goal_results"]) != len(goals) {
+		t.Errorf("%d results requests, %d records, want one per goal (%d)", len(results), len(col.records["goal_results"]), len(goals))
+	}
+	for _, r := range col.records["goal_results"] {
+		var gr struct {
+			GoalID string `json:"goal_id"`
+		}
+		_ = json.Unmarshal(r, &gr)
+		var g struct {
+			Duration struct{ Start, End string }
+		}
+		if err := json.Unmarshal(goals[gr.GoalID], &g); err != nil {
+			t.Fatalf("result %s names no goal read: %v", r, err)
+		}
+		found := false
+		for _, today := range []string{before, after} { // the run may cross midnight
+			wantEnd := g.Duration.End
+			if wantEnd == "" || wantEnd > today {
+				wantEnd = today
+			}
+			for _, q := range results {
+				found = found || q.Get("period.start") == g.Duration.Start && q.Get("period.end") == wantEnd
+			}
+		}
+		if !found {
+			t.Errorf("goal %s: no results request over its period from %s (today %s)", gr.GoalID, g.Duration.Start, after)
+		}
+	}
+}
+
+// TestMail: mail_threads lists every folder, a thread in several (inbox
+// and sent) once; mail reads each thread's messages once, and
+// incrementally only those of threads changed since the state of their
+// folder's listing.
+func TestMail(t *testing.T) {
+	sim := newSim(t, pipedrivetest.Options{Seed: 34, Scale: 60})
+	c := newClient(t, sim, nil)
+	threads := map[string]bool{}
+	th, _ := streams.Lookup("mail_threads")
+	for _, f := range []string{"inbox", "drafts", "sent", "archive"} {
+		if err := c.Pages(context.Background(), th.Request(url.Values{"folder": {f}}), func(p client.Page) error {
+			for _, id := range idsOf("mail_threads", p.Records) {
+				threads[id] = true
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mail, _ := streams.Lookup("mail")
+	want := 0
+	for id := range threads {
+		want += childrenOf(t, c, mail, id)
+	}
+	sim.ResetRequests()
+	res, col := run(t, c, runCfg{streams: append(full("mail_threads"), incr("mail")...)})
+	mustComplete(t, res)
+	if got := col.ids("mail_threads"); len(got) != len(threads) || len(slices.Compact(got)) != len(got) {
+		t.Errorf("%d mail threads (%d distinct), the folders list %d", len(got), len(slices.Compact(got)), len(threads))
+	}
+	called := requestsTo(sim, func(p string) bool { return strings.HasSuffix(p, "/mailMessages") })
+	if len(called) != len(threads) || len(col.records["mail"]) != want || want == 0 {
+		t.Errorf("%d message requests for %d threads, %d messages of %d", len(called), len(threads), len(col.records["mail"]), want)
+	}
+	state := col.lastState("mail")
+
+	// Nothing changed: only the threads at a listing's newest update time
+	// (the boundary, inclusive) are read again.
+	sim.ResetRequests()
+	res, col = run(t, c, runCfg{streams: incr("mail"), state: stateOf("mail", state)})
+	mustComplete(t, res)
+	base := len(requestsTo(sim, func(p string) bool { return strings.HasSuffix(p, "/mailMessages") }))
+	if base > 2 {
+		t.Errorf("no change: %d threads' messages read again, want only the boundary's", base)
+	}
+	state = col.lastState("mail")
+	sim.Advance(time.Hour)
+	var some string
+	for id := range threads {
+		some = id
+		break
+	}
+	if err := sim.Update("mailThreads", some); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetRequests()
+	res, _ = run(t, c, runCfg{streams: incr("mail"), state: stateOf("mail", state)})
+	mustComplete(t, res)
+	got := requestsTo(sim, func(p string) bool { return strings.HasSuffix(p, "/"+some+"/mailMessages") })
+	all := requestsTo(sim, func(p string) bool { return strings.HasSuffix(p, "/mailMessages") })
+	if len(got) != 1 || len(all) > 1+base {
+		t.Errorf("after thread %s changed: %d requests for it, %d in all (boundary %d)", some, len(got), len(all), base)
 	}
 }

@@ -225,6 +225,8 @@ func (r *streamRun) plan() string {
 		from = "records updated since " + FormatState(floor)
 	}
 	switch {
+	case r.def.Parent != nil && r.def.Parent.FixedOnly():
+		return fmt.Sprintf("%s: every record, one list per set of params (%d)", r.mode, len(r.def.Parent.Parents))
 	case r.def.Parent != nil:
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
@@ -290,10 +292,10 @@ func (r *streamRun) childFrom() string {
 	var parts []string
 	for _, src := range r.def.Parent.Parents {
 		from := "all"
-		if f := r.floorFrom(r.parents[src.Stream]); !f.IsZero() {
+		if f := r.floorFrom(r.parents[src.Key()]); !f.IsZero() {
 			from = "updated since " + FormatState(f)
 		}
-		parts = append(parts, src.Stream+": "+from)
+		parts = append(parts, src.Key()+": "+from)
 	}
 	return strings.Join(parts, "; ")
 }

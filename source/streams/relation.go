@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 )
@@ -35,11 +36,11 @@ type Relation struct {
 	// changelogs, flows), the engine adds it, so the parent is part of the
 	// primary key. "" when the records already name their parent.
 	ParentKey string
-	// FromParent maps query params of the child request to fields of the
-	// parent record (dotted paths: "period.start" <- "duration.start"), for
-	// children read over a span their parent declares (goal results over
-	// the goal's own period). Only with one parent per request.
-	FromParent map[string]string
+	// ParentParams are query params of the child request taken from the
+	// parent record, for children read over a span their parent declares
+	// (goal results over the goal's own period; today ends an open one).
+	// Only with one parent per request.
+	ParentParams func(parent []byte, today time.Time) (url.Values, error)
 	// Optional marks a child the account's plan may not have (installments
 	// are Growth and above): a 402 or 403 on its first request ends the
 	// stream as not available on this plan, with a warning, instead of
@@ -50,18 +51,51 @@ type Relation struct {
 // ParentSource is one listing of parents: a stream of the table and the
 // params that replace its fixed params of the same name while the parents
 // are listed.
+//
+// A source without a Stream lists no parents: it is one read of the child
+// itself with Params (a fixed fan-out: mail threads per folder, goals per
+// assignee type), so the child reads every source's list in turn.
 type ParentSource struct {
 	Stream string
 	Params url.Values
+	// Name is the listing's key in the child's state (default: Stream), for
+	// several listings of one stream (mail threads of each folder).
+	Name string
 }
 
-// Streams names the parent listings, in reading order.
+// Key is the listing's key in the child's state.
+func (p ParentSource) Key() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Stream
+}
+
+// Fixed reports whether the source is a fixed set of params of the child's
+// own request rather than a listing of parents.
+func (p ParentSource) Fixed() bool { return p.Stream == "" }
+
+// Streams names the parent streams, in reading order, each once (none for
+// a fixed fan-out).
 func (r Relation) Streams() []string {
-	out := make([]string, len(r.Parents))
-	for i, p := range r.Parents {
-		out[i] = p.Stream
+	var out []string
+	for _, p := range r.Parents {
+		if !p.Fixed() && (len(out) == 0 || out[len(out)-1] != p.Stream) {
+			out = append(out, p.Stream)
+		}
 	}
 	return out
+}
+
+// FixedOnly reports whether every source is fixed: a parentless list read
+// once per set of params.
+func (r Relation) FixedOnly() bool {
+	for _, p := range r.Parents {
+		if !p.Fixed() {
+			return false
+		}
+	}
+	return len(r.Parents) > 0
 }
 
 // IDIn is how the parent ids are passed, as the spec declares the
@@ -111,9 +145,19 @@ const (
 	ParentUpdatedSince
 )
 
+// ParentCursorHere: a change to a child moves its parent's cursor, but the
+// parents' list takes no time filter (mail threads): every parent is
+// listed, and the children of those whose cursor is at or after the
+// listing's state are read. The state moves only when a listing is done
+// (the list is not sorted by the cursor).
+const ParentCursorHere Changes = ParentUpdatedSince + 1
+
 func (c Changes) String() string {
-	if c == ParentUpdatedSince {
+	switch c {
+	case ParentUpdatedSince:
 		return "parent_updated_since"
+	case ParentCursorHere:
+		return "parent_cursor_here"
 	}
 	return "every_parent"
 }

@@ -71,7 +71,7 @@ func TestTableAgainstSpec(t *testing.T) {
 				t.Errorf("%s: query param %q is not in the spec of %s", s.Name, k, s.Path)
 			}
 		}
-		item := itemProperties(op)
+		item := itemProperties(op, s.RecordsPath)
 		if item == nil {
 			t.Errorf("%s: the spec of %s declares no list of items", s.Name, s.Path)
 		} else {
@@ -93,6 +93,17 @@ func TestTableAgainstSpec(t *testing.T) {
 func relationAgainstSpec(t *testing.T, spec *spectest.Spec, s Stream, op *openapi3.Operation) {
 	t.Helper()
 	rel := s.Parent
+	if rel.FixedOnly() {
+		params := queryParams(op)
+		for _, src := range rel.Parents {
+			for k := range src.Params {
+				if params[k] == nil {
+					t.Errorf("%s: fans out by %q, which %s does not take", s.Name, k, s.Path)
+				}
+			}
+		}
+		return
+	}
 	var id *openapi3.Parameter
 	for _, pr := range op.Parameters {
 		if pr.Value != nil && pr.Value.Name == rel.IDParam {
@@ -163,7 +174,7 @@ func queryParams(op *openapi3.Operation) map[string]*openapi3.Parameter {
 // itemProperties are the properties of the records a list answers: the
 // items of "data" (or "data" itself when it is one object), with allOf,
 // oneOf and anyOf merged. nil when the 200 answer declares no data.
-func itemProperties(op *openapi3.Operation) map[string]bool {
+func itemProperties(op *openapi3.Operation, path string) map[string]bool {
 	ok := op.Responses.Status(200)
 	if ok == nil || ok.Value == nil {
 		return nil
@@ -177,6 +188,11 @@ func itemProperties(op *openapi3.Operation) map[string]bool {
 		return nil
 	}
 	if data.Value.Items != nil {
+		data = data.Value.Items
+	} else if path != "" && path != client.RecordIsData {
+		if data = property(data, path); data == nil || data.Value.Items == nil {
+			return nil
+		}
 		data = data.Value.Items
 	}
 	out := map[string]bool{}

@@ -10,7 +10,10 @@
 package streams
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 )
@@ -156,6 +159,56 @@ func perDeal(key string, listings []ParentSource) *Relation {
 	return &Relation{Parents: listings, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
 }
 
+// goalFinds are the calls of /goals/find that together list every goal:
+// without assignee.type only the caller's goals come, without is_active
+// only active ones.
+var goalFinds = func() []ParentSource {
+	var out []ParentSource
+	for _, active := range []string{"true", "false"} {
+		for _, typ := range []string{"person", "company", "team"} {
+			out = append(out, ParentSource{Params: v("is_active", active, "assignee.type", typ)})
+		}
+	}
+	return out
+}()
+
+// goalPeriod is a goal's results request span: its duration, an open end
+// (and an end in the future) being today.
+func goalPeriod(goal []byte, today time.Time) (url.Values, error) {
+	var g struct {
+		Duration struct {
+			Start string  `json:"start"`
+			End   *string `json:"end"`
+		} `json:"duration"`
+	}
+	if err := json.Unmarshal(goal, &g); err != nil || g.Duration.Start == "" {
+		return nil, fmt.Errorf("a goal without a duration start (%v)", err)
+	}
+	end := today.Format(time.DateOnly)
+	if g.Duration.End != nil && *g.Duration.End != "" && *g.Duration.End < end {
+		end = *g.Duration.End
+	}
+	if end < g.Duration.Start {
+		end = g.Duration.Start
+	}
+	return v("period.start", g.Duration.Start, "period.end", end), nil
+}
+
+// mailFolders are the four folders of the mailbox: the fixed params of
+// mail_threads (parent ""), or mail's listings of mail_threads, one state
+// each.
+func mailFolders(parent string) []ParentSource {
+	var out []ParentSource
+	for _, f := range []string{"inbox", "drafts", "sent", "archive"} {
+		src := ParentSource{Stream: parent, Params: v("folder", f)}
+		if parent != "" {
+			src.Name = parent + "_" + f
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
 // perRecord is perDeal for the records of another parentless stream.
 func perRecord(parent, key string) *Relation {
 	return &Relation{Parents: []ParentSource{{Stream: parent}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
@@ -237,6 +290,13 @@ var table = []Stream{
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 100, TokenCost: 20},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "goal_results", Description: "Progress of each goal over its own period", Group: Core, Version: client.V1, Path: "/goals/{id}/results",
+		PrimaryKey: []string{"goal_id"}, Paging: None, TokenCost: 20, RecordsPath: client.RecordIsData,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "goals"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent,
+			ParentKey: "goal_id", ParentParams: goalPeriod}},
+	{Name: "goals", Description: "Goals of every assignee, active and not", Group: Core, Version: client.V1, Path: "/goals/find",
+		PrimaryKey: pkID, Paging: None, TokenCost: 20, RecordsPath: "goals",
+		Parent: &Relation{Parents: goalFinds, Changed: EveryParent}},
 	{Name: "lead_fields", Description: "Lead field definitions (the deal fields leads use)", Group: Fields, Version: client.V1, Path: "/leadFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "lead_labels", Description: "Lead labels", Group: Settings, Version: client.V1, Path: "/leadLabels",
@@ -248,6 +308,12 @@ var table = []Stream{
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
+	{Name: "mail", Description: "Mail messages of the token owner's threads changed since the state", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads/{id}/mailMessages",
+		PrimaryKey: pkID, Cursor: "update_time", Paging: None, TokenCost: 20,
+		Parent: &Relation{Parents: mailFolders("mail_threads"), IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentCursorHere}},
+	{Name: "mail_threads", Description: "Mail threads of the token owner's mailbox, every folder", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads",
+		PrimaryKey: pkID, Cursor: "update_time", Paging: V1Offset, PageLimit: 500, TokenCost: 20,
+		Parent: &Relation{Parents: mailFolders(""), Changed: EveryParent}},
 	{Name: "note_fields", Description: "Note field definitions", Group: Fields, Version: client.V1, Path: "/noteFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",

@@ -90,20 +90,32 @@ func relationProblems(s Stream) []string {
 	if len(rel.Parents) == 0 {
 		return []string{"no parent listing"}
 	}
+	if rel.FixedOnly() {
+		// A fixed fan-out: the stream's own list once per set of params.
+		if rel.Changed != EveryParent || rel.IDParam != "" {
+			out = append(out, fmt.Sprintf("a fixed fan-out with parent ids %q or changes %s", rel.IDParam, rel.Changed))
+		}
+		return out
+	}
 	seen := map[string]bool{}
 	for _, src := range rel.Parents {
 		p, ok := Lookup(src.Stream)
 		switch {
+		case src.Fixed():
+			return []string{"fixed sources mixed with parent listings"}
 		case !ok:
 			return []string{fmt.Sprintf("parent %q is not a stream", src.Stream)}
-		case seen[src.Stream]:
-			out = append(out, fmt.Sprintf("parent %q listed twice (one cursor per listing)", src.Stream))
-		case p.Parent != nil:
+		case seen[src.Key()]:
+			out = append(out, fmt.Sprintf("parent %q listed twice (one cursor per listing)", src.Key()))
+		case p.Parent != nil && !p.Parent.FixedOnly():
 			out = append(out, fmt.Sprintf("parent %q is itself a child", src.Stream))
 		case len(p.PrimaryKey) != 1:
 			out = append(out, fmt.Sprintf("parent %q has no single id to pass", src.Stream))
 		}
-		seen[src.Stream] = true
+		seen[src.Key()] = true
+		if rel.Changed == ParentCursorHere && p.Cursor == "" {
+			out = append(out, fmt.Sprintf("changed parents found by their cursor, but %q has none", src.Stream))
+		}
 		// Listing the parents by updated_since in ascending order is what
 		// makes the child's state a resume point; v1 offset pages would skip
 		// parents updated mid-read. (The parent's own strategy may differ:
@@ -125,7 +137,7 @@ func relationProblems(s Stream) []string {
 		out = append(out, fmt.Sprintf("path %s has a placeholder but the ids go in the query", s.Path))
 	}
 	switch rel.Changed {
-	case ParentUpdatedSince:
+	case ParentUpdatedSince, ParentCursorHere:
 		if s.Cursor == "" || !s.SupportsIncremental() {
 			out = append(out, "changed parents are found, but the stream has no cursor to key its state")
 		}

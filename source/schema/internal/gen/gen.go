@@ -28,8 +28,15 @@ type Stream struct {
 	Version int // 1 or 2
 	Path    string
 	// ParentKey is a field the engine adds to each record (the parent's
-	// integer id, for children whose records do not name their parent).
-	ParentKey string
+	// id, for children whose records do not name their parent), typed as
+	// the id of GET ParentPath's records (of version ParentVersion).
+	ParentKey     string
+	ParentVersion int
+	ParentPath    string
+	ParentRecords string // the parent's RecordsPath
+	// RecordsPath is where the records are when data is not the list (see
+	// client.PageRequest.RecordsPath).
+	RecordsPath string
 }
 
 // Load reads an OpenAPI document with its $refs resolved.
@@ -69,7 +76,7 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		if s.Version == 1 {
 			doc = v1
 		}
-		item, err := recordSchema(doc, s.Path)
+		item, err := recordSchemaAt(doc, s.Path, s.RecordsPath)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s (v%d %s): %w", s.Name, s.Version, s.Path, err)
 		}
@@ -86,7 +93,22 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 			return nil, fmt.Errorf("stream %s: the spec's record schema has no properties", s.Name)
 		}
 		if k := s.ParentKey; k != "" && props[k] == nil {
-			props[k] = map[string]any{"type": []string{"null", "integer"}, "description": "The id of the parent record (added by pdx: the API's records do not name it)."}
+			pdoc := v2
+			if s.ParentVersion == 1 {
+				pdoc = v1
+			}
+			parent, err := recordSchemaAt(pdoc, s.ParentPath, s.ParentRecords)
+			if err != nil {
+				return nil, fmt.Errorf("stream %s: its parent v%d %s: %w", s.Name, s.ParentVersion, s.ParentPath, err)
+			}
+			pp := map[string]*openapi3.Schema{}
+			collect(parent, pp, 0)
+			if pp["id"] == nil {
+				return nil, fmt.Errorf("stream %s: the records of its parent %s have no id", s.Name, s.ParentPath)
+			}
+			id := (conv{v1: s.ParentVersion == 1}).value("id", pp["id"], 0)
+			id["description"] = "The id of the parent record (added by pdx: the API's records do not name it)."
+			props[k] = id
 		}
 		top := map[string]any{
 			"$schema":              "http://json-schema.org/draft-07/schema#",
@@ -113,6 +135,22 @@ func prefix(v int) string {
 		return "/v1"
 	}
 	return "/api/v2"
+}
+
+// recordSchemaAt is recordSchema for records at recordsPath: an array
+// inside data, or data itself (".").
+func recordSchemaAt(doc *openapi3.T, path, recordsPath string) (*openapi3.Schema, error) {
+	data, err := recordSchema(doc, path)
+	if err != nil || recordsPath == "" || recordsPath == "." {
+		return data, err
+	}
+	props := map[string]*openapi3.Schema{}
+	collect(data, props, 0)
+	arr := props[recordsPath]
+	if arr == nil || arr.Items == nil || arr.Items.Value == nil {
+		return nil, fmt.Errorf("data has no array %q", recordsPath)
+	}
+	return arr.Items.Value, nil
 }
 
 // recordSchema finds the schema of one item of "data" in GET path's 200

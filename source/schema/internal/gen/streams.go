@@ -8,9 +8,10 @@ import (
 func Streams() []Stream {
 	var out []Stream
 	for _, s := range streams.All() {
-		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path}
-		if s.Parent != nil {
-			g.ParentKey = s.Parent.ParentKey
+		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path, RecordsPath: s.RecordsPath}
+		if s.Parent != nil && s.Parent.ParentKey != "" {
+			p, _ := streams.Lookup(s.Parent.Parents[0].Stream)
+			g.ParentKey, g.ParentVersion, g.ParentPath, g.ParentRecords = s.Parent.ParentKey, int(p.Version), p.Path, p.RecordsPath
 		}
 		out = append(out, g)
 	}
