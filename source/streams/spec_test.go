@@ -66,6 +66,13 @@ func TestTableAgainstSpec(t *testing.T) {
 		if params["updated_since"] != nil && s.Strategy != ServerUpdatedSince && s.Parent == nil && s.Cursor != "" && s.ArchiveTime == "" {
 			t.Errorf("%s: filters client-side although %s takes updated_since", s.Name, s.Path)
 		}
+		// spectest turns the spec's "comma separated" enums into a pattern
+		// of the enum's values.
+		if inc := s.Params.Get("include_fields"); inc != "" && params["include_fields"] != nil {
+			if pat := params["include_fields"].Schema.Value.Pattern; pat == "" || !regexp.MustCompile(pat).MatchString(inc) {
+				t.Errorf("%s: include_fields %q is not a list of the spec's values for %s (%q)", s.Name, inc, s.Path, pat)
+			}
+		}
 		for _, k := range need {
 			if params[k] == nil {
 				t.Errorf("%s: query param %q is not in the spec of %s", s.Name, k, s.Path)

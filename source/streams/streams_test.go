@@ -2,6 +2,7 @@ package streams
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -216,7 +217,7 @@ func TestRequest(t *testing.T) {
 	if req.Version != d.Version || req.Path != d.Path || req.Paging != d.Paging || req.Limit != d.PageLimit || req.Cost != d.TokenCost {
 		t.Errorf("request %+v is not the stream's", req)
 	}
-	want := "sort_by=update_time&sort_direction=asc&status=open&updated_since=2024-01-01T00%3A00%3A00Z"
+	want := "include_fields=" + url.QueryEscape(dealExtras) + "&sort_by=update_time&sort_direction=asc&status=open&updated_since=2024-01-01T00%3A00%3A00Z"
 	if got := req.Params.Encode(); got != want {
 		t.Errorf("params %s, want %s", got, want)
 	}

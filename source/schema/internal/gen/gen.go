@@ -37,6 +37,24 @@ type Stream struct {
 	// RecordsPath is where the records are when data is not the list (see
 	// client.PageRequest.RecordsPath).
 	RecordsPath string
+	// IncludeFields are the optional fields the stream requests
+	// (include_fields), which the specs' record schemas leave out.
+	IncludeFields []string
+}
+
+// includedField is the schema of an include_fields field, by its name:
+// the specs declare the names (an enum), not the values' types.
+func includedField(name string) *openapi3.Schema {
+	str := &openapi3.Schema{Type: &openapi3.Types{"string"}}
+	switch {
+	case name == "attendees":
+		return &openapi3.Schema{Type: &openapi3.Types{"array"}, Items: &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"object"}}}}
+	case strings.HasSuffix(name, "_count"), strings.HasSuffix(name, "_activity_id"):
+		return &openapi3.Schema{Type: &openapi3.Types{"integer"}}
+	case strings.HasSuffix(name, "_time"):
+		str.Format = "date-time"
+	}
+	return str
 }
 
 // Load reads an OpenAPI document with its $refs resolved.
@@ -91,6 +109,13 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		}
 		if len(props) == 0 {
 			return nil, fmt.Errorf("stream %s: the spec's record schema has no properties", s.Name)
+		}
+		for _, f := range s.IncludeFields {
+			if props[f] == nil {
+				v := c.value(f, includedField(f), 0)
+				v["description"] = "Requested with include_fields."
+				props[f] = v
+			}
 		}
 		if k := s.ParentKey; k != "" && props[k] == nil {
 			pdoc := v2
