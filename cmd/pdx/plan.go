@@ -34,17 +34,9 @@ func init() {
 
 func runPlan(cmd *cobra.Command, g *globals, f syncFlags) error {
 	var counts map[string]int64
-	l, err := loadProfile(g, cmd.ErrOrStderr())
+	l, _, plan, err := profilePlan(g, cmd.ErrOrStderr(), f)
 	if err != nil {
 		return err
-	}
-	p, err := f.apply(l.p)
-	if err != nil {
-		return usageErr(err)
-	}
-	plan, err := app.PlanSync(p)
-	if err != nil {
-		return usageErr(err)
 	}
 	if states, err := state.Open(); err == nil {
 		counts, _ = app.LastCounts(states, l.name)

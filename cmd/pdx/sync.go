@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -145,17 +146,9 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		opts = d.RunOptions()
 		opts.Plan = &plan
 	} else {
-		l, err := loadProfile(g, errw)
+		l, p, plan, err := profilePlan(g, errw, f)
 		if err != nil {
 			return err
-		}
-		p, err := f.apply(l.p)
-		if err != nil {
-			return usageErr(err)
-		}
-		plan, err := app.PlanSync(p)
-		if err != nil {
-			return usageErr(err)
 		}
 		states, err := state.Open()
 		if err != nil {
@@ -184,6 +177,24 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		}
 	}
 	return syncExit(sum, err)
+}
+
+// profilePlan loads the profile and resolves the sync its flags ask for
+// (`pdx sync`, `pdx plan`).
+func profilePlan(g *globals, errw io.Writer, f syncFlags) (*loaded, profile.Profile, app.Plan, error) {
+	l, err := loadProfile(g, errw)
+	if err != nil {
+		return nil, profile.Profile{}, app.Plan{}, err
+	}
+	p, err := f.apply(l.p)
+	if err != nil {
+		return nil, p, app.Plan{}, usageErr(err)
+	}
+	plan, err := app.PlanSync(p)
+	if err != nil {
+		return nil, p, app.Plan{}, usageErr(err)
+	}
+	return l, p, plan, nil
 }
 
 // syncExit maps a run's outcome to the exit code: 3 when the daily budget
