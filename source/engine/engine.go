@@ -73,8 +73,10 @@ type Options struct {
 	// StreamQueued (optional).
 	Estimates map[string]int64
 	// MaxTokens caps the tokens the run spends (0: no cap). Child streams
-	// stop before a request that would pass it (see ErrTokenCap);
-	// parentless lists, a request per 500 records, are not stopped.
+	// stop before a request that, with the next parent page, would pass it
+	// (see ErrTokenCap); parentless lists, a request per 500 records, are
+	// not stopped. Child streams read at the same time may each pass it by
+	// one request, and a child's own pages after its first are not checked.
 	MaxTokens int64
 }
 

@@ -170,7 +170,9 @@ func (r *streamRun) listParents(ctx context.Context, req client.PageRequest, src
 		}
 		for start := 0; start < len(ids); start += batch {
 			end := min(start+batch, len(ids))
-			if !r.cap.allows(r.def.TokenCost) {
+			// Room for the request and the next parent page, which the
+			// client may be prefetching already.
+			if !r.cap.allows(r.def.TokenCost + parent.TokenCost) {
 				// Stop before the request; every batch before it is done.
 				if r.mode == Incremental {
 					if err := r.checkpoint(ctx, done.encode(r.def)); err != nil {

@@ -36,7 +36,7 @@ func (r *streamRun) capped() error {
 	if r.mode == Incremental {
 		how = "its state is saved at the last complete batch; the next run goes on from there"
 	}
-	return capError{fmt.Errorf("%w (%d tokens; the next %s request costs %d): %s", ErrTokenCap, r.cap.max, r.def.Name, r.def.TokenCost, how)}
+	return capError{fmt.Errorf("%w (%d tokens, %d spent; the next %s request costs %d): %s", ErrTokenCap, r.cap.max, r.cap.spent.Load(), r.def.Name, r.def.TokenCost, how)}
 }
 
 // capError is transient, as an exhausted daily budget is: run again.

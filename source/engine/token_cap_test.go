@@ -22,7 +22,9 @@ import (
 func TestBackfillWithinTokenCap(t *testing.T) {
 	const name = "deal_changelog"
 	st, _ := streams.Lookup(name)
-	sim := newSim(t, pipedrivetest.Options{Seed: 41, Scale: 40, DailyBudget: 1_000_000})
+	// Several pages of deals: the cap falls within a page, with the next
+	// page prefetched.
+	sim := newSim(t, pipedrivetest.Options{Seed: 41, Scale: 1200, DailyBudget: 10_000_000})
 	c := newClient(t, sim, nil)
 	res, col := run(t, c, runCfg{streams: full(name)})
 	mustComplete(t, res)
