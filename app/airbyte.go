@@ -2,12 +2,16 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/pdxhq/pdx/source/airbyte"
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/schema"
+	"github.com/pdxhq/pdx/store/output"
 )
 
 // MaxInputSize bounds the config, catalog and state files of the Airbyte
@@ -82,6 +86,12 @@ func Discover(ctx context.Context, env airbyte.Env, configPath string) (code int
 	if err != nil {
 		return c.Fail("Discover failed", err)
 	}
+	if c.Config().Readable {
+		x := airbyteDecoders(ctx, fields)
+		if err := declareReadable(cat, x.decoder); err != nil {
+			return c.Fail("Discover failed", err)
+		}
+	}
 	if err := c.Write(&airbyte.Message{Type: airbyte.TypeCatalog, Catalog: cat}); err != nil {
 		return airbyte.ExitFailure
 	}
@@ -111,6 +121,49 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 		return c.Fail("Cannot set up the Pipedrive connection", err)
 	}
 	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency, MaxTokens: rp.MaxTokens}
-	res, runErr := plan.execute(ctx, cl, rp.State, rp.Sink(c), nil, nil)
+	var sink engine.Sink = rp.Sink(c)
+	if c.Config().Readable {
+		sink = output.ReadableSink(sink, airbyteDecoders(ctx, NewFields(cl)).decoder)
+	}
+	res, runErr := plan.execute(ctx, cl, rp.State, sink, nil, nil)
 	return c.FinishRead(rp, res, runErr)
+}
+
+// airbyteDecoders are the decoders of `pdx discover` and `pdx read`. Their
+// name book is new each run: an Airbyte connection has no pdx state but
+// its STATE messages, so the names are the deterministic first choice
+// from the current definitions (a rename in Pipedrive shows as a schema
+// change, which Airbyte detects on its own).
+func airbyteDecoders(ctx context.Context, fields *Fields) *decoders {
+	return &decoders{ctx: ctx, fields: fields, book: readable.NewNameBook(), notice: func(string) {}, save: func() error { return nil }}
+}
+
+// declareReadable adds the readable object (readable.Key) to the schema of
+// every stream whose records get one: a RECORD must have no top-level key
+// its catalog does not declare.
+func declareReadable(cat *airbyte.Catalog, decoder func(string) (*readable.Decoder, error)) error {
+	for i, st := range cat.Streams {
+		d, err := decoder(st.Name)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			continue
+		}
+		var js map[string]any
+		if err := json.Unmarshal(st.JSONSchema, &js); err != nil {
+			return fmt.Errorf("stream %s schema: %w", st.Name, err)
+		}
+		props, _ := js["properties"].(map[string]any)
+		if props == nil {
+			return fmt.Errorf("stream %s schema has no properties", st.Name)
+		}
+		props[readable.Key] = d.Schema()
+		b, err := json.Marshal(js)
+		if err != nil {
+			return fmt.Errorf("stream %s schema: %w", st.Name, err)
+		}
+		cat.Streams[i].JSONSchema = b
+	}
+	return nil
 }

@@ -30,7 +30,11 @@ type Conn struct {
 // x-api-token header, never in a URL) or, for OAuth, a refreshing token
 // source calling the api_domain of the latest token.
 func NewClient(c Conn) (*client.Client, error) {
-	opts := client.Options{BaseURL: c.Profile.APIBaseURL, HTTPClient: c.HTTPClient, Observer: c.Observer, UserAgent: "pdx"}
+	reserve, err := client.ParseReserve(c.Profile.BudgetReserve)
+	if err != nil {
+		return nil, err
+	}
+	opts := client.Options{BaseURL: c.Profile.APIBaseURL, HTTPClient: c.HTTPClient, Observer: c.Observer, UserAgent: "pdx", Reserve: reserve}
 	sec := c.Secret
 	switch {
 	case c.Profile.AuthType == profile.AuthOAuth && sec.RefreshToken != "" && sec.APIToken == "":

@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
-	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pdxhq/pdx/source/readable"
 )
 
 // checkCSV parses the CSV back and checks that every value of every API
-// record is in it: in its own column (custom fields in theirs), or in _extra.
-func checkCSV(t *testing.T, path string, want []string) {
+// record is in it: in its own column, in _extra, or (a custom field dec
+// knows) decoded in its readable columns.
+func checkCSV(t *testing.T, path string, want []string, dec *readable.Decoder) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -35,34 +38,18 @@ func checkCSV(t *testing.T, path string, want []string) {
 	for i, h := range header {
 		col[h] = i
 	}
-	// customCol finds a custom field's column by its key: the header ends
-	// with "(<first 8 hex>)"; a suffix key (<hash>_currency) adds its words.
-	customCol := func(key string) (int, bool) {
-		m := hashKey.FindStringSubmatch(key)
-		if m == nil {
-			return 0, false
+	known := func(k string) bool {
+		if dec == nil {
+			return false
 		}
-		best, bestLen := -1, 0
-		for h, i := range col {
-			if !strings.HasSuffix(h, " ("+m[1][:8]+")") {
-				continue
-			}
-			if m[2] != "" {
-				if strings.HasSuffix(h, " "+strings.ReplaceAll(m[2], "_", " ")+" ("+m[1][:8]+")") {
-					return i, true
-				}
-				continue
-			}
-			if best < 0 || len(h) < bestLen {
-				best, bestLen = i, len(h)
-			}
-		}
-		return best, best >= 0
+		_, ok := dec.FieldOf(k)
+		return ok
 	}
 	byID := map[string][]string{}
 	for _, r := range rows[1:] {
 		byID[r[col["id"]]] = r
 	}
+	decoded := 0
 	for _, rec := range want {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(rec), &obj); err != nil {
@@ -79,6 +66,24 @@ func checkCSV(t *testing.T, path string, want []string) {
 				t.Fatalf("%s: _extra %q: %v", path, x, err)
 			}
 		}
+		if dec != nil {
+			vals, err := dec.Decode([]byte(rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range dec.Columns() {
+				j, ok := col[c.Name]
+				if !ok {
+					t.Fatalf("%s: no column %q for custom field %s", path, c.Name, c.Field)
+				}
+				if want := readableCell(vals[i]); row[j] != want {
+					t.Fatalf("%s id %s: %s = %q, decoded %q", path, id, c.Name, row[j], want)
+				}
+				if row[j] != "" {
+					decoded++
+				}
+			}
+		}
 		for k, v := range obj {
 			if i, ok := col[k]; ok {
 				if !cellMatches(row[i], v) {
@@ -86,22 +91,15 @@ func checkCSV(t *testing.T, path string, want []string) {
 				}
 				continue
 			}
-			if i, ok := customCol(k); ok {
-				if !cellMatches(row[i], v) {
-					t.Fatalf("%s id %s: custom %s = %q, API value %s", path, id, k, row[i], v)
-				}
-				continue
+			if known(k) {
+				continue // checked decoded above
 			}
-			if k == "custom_fields" {
+			if k == "custom_fields" && dec != nil {
 				var cf map[string]json.RawMessage
 				json.Unmarshal(v, &cf)
-				for h, cv := range cf {
-					i, ok := customCol(h)
-					if !ok {
-						t.Fatalf("%s: no column for custom field %s", path, h)
-					}
-					if !cellMatches(row[i], cv) {
-						t.Fatalf("%s id %s: custom %s = %q, API %s", path, id, h, row[i], cv)
+				for h := range cf {
+					if !known(h) {
+						t.Fatalf("%s: custom field %s is not decoded", path, h)
 					}
 				}
 				continue
@@ -111,9 +109,25 @@ func checkCSV(t *testing.T, path string, want []string) {
 			}
 		}
 	}
+	if dec != nil && decoded == 0 {
+		t.Errorf("%s: no custom field value decoded", path)
+	}
 }
 
-var hashKey = regexp.MustCompile(`^([0-9a-f]{40})(?:_(.+))?$`)
+// readableCell is a readable value as CSV text.
+func readableCell(v readable.Value) string {
+	switch {
+	case v.Null:
+		return ""
+	case v.Kind == readable.Real:
+		return strconv.FormatFloat(v.Real, 'f', -1, 64)
+	case v.Kind == readable.Integer:
+		return strconv.FormatInt(v.Int, 10)
+	case v.Kind == readable.Bool:
+		return strconv.FormatBool(v.Bool)
+	}
+	return v.Text
+}
 
 func cellMatches(cell string, v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)

@@ -31,7 +31,7 @@ func Explain(err error) string {
 	case class == client.ClassBudget:
 		msg := "Your company's daily Pipedrive API budget is used up."
 		if at, ok := client.BudgetResetAt(err); ok && !at.IsZero() {
-			msg += " It resets at " + at.Local().Format("15:04 on Jan 2") + "."
+			msg += " It resets around " + at.Local().Format("15:04 on Jan 2") + " (an estimate until pdx has seen a reset)."
 		}
 		return msg + " What was fetched is saved; run the same sync after the reset to continue."
 	case class.UserMustFix(), class == client.ClassBusy:

@@ -9,16 +9,18 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/source/streams"
-	"github.com/pdxhq/pdx/store/output"
 )
 
 // Fields discovers the custom fields of each entity (deal, person, ...)
-// from its Fields stream, once per entity: the CSV columns and the Airbyte
-// catalog both come from here. Safe for concurrent use.
+// from its Fields stream, once per entity (and again once when a record
+// has an option they lack): the readable decoders, the CSV columns and the
+// Airbyte catalog all come from here. Safe for concurrent use.
 type Fields struct {
 	cl     *client.Client
 	mu     sync.Mutex
 	fields map[string][]schema.Field // entity -> custom fields
+	// refreshed: entities re-read this run (Refresh)
+	refreshed map[string]bool
 }
 
 // NewFields reads field definitions with cl.
@@ -56,29 +58,19 @@ func (f *Fields) Of(ctx context.Context, entity string) ([]schema.Field, error) 
 	return fs, nil
 }
 
-// columns are the CSV columns of stream. Custom field names that cannot be
-// read are not fatal: the notice says so and custom values go to _extra.
-func (f *Fields) columns(ctx context.Context, stream string, notice func(string)) ([]output.Column, error) {
-	st, ok := streams.Lookup(stream)
-	if !ok {
-		return nil, fmt.Errorf("unknown stream %q", stream)
+// Refresh re-reads entity's field definitions, once per run (later calls
+// return what the first read): the decoders call it when a record carries
+// an option id the definitions lack, an option added in Pipedrive since.
+func (f *Fields) Refresh(ctx context.Context, entity string) ([]schema.Field, error) {
+	f.mu.Lock()
+	if f.refreshed == nil {
+		f.refreshed = map[string]bool{}
 	}
-	js, err := schema.Base(stream)
-	if err != nil {
-		return nil, err
+	again := f.refreshed[entity]
+	f.refreshed[entity] = true
+	if !again {
+		delete(f.fields, entity)
 	}
-	var fields []schema.Field
-	if st.FieldsEntity != "" {
-		fields, err = f.Of(ctx, st.FieldsEntity)
-		if err != nil {
-			notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values go to the %s column", stream, err, output.ExtraColumn))
-			fields = nil
-		}
-		if len(fields) > 0 && schema.HasCustomSlot(js, int(st.Version)) {
-			if js, err = schema.WithCustomFields(js, int(st.Version), fields); err != nil {
-				return nil, fmt.Errorf("%s schema: %w", stream, err)
-			}
-		}
-	}
-	return output.Columns(js, st.PrimaryKey, fields)
+	f.mu.Unlock()
+	return f.Of(ctx, entity)
 }

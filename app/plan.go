@@ -32,7 +32,10 @@ type Plan struct {
 	OutDir      string
 	StartDate   time.Time // zero: none
 	Concurrency int       // streams read at once (0: the engine's default)
-	MaxTokens   int64     // the run's token cap (0: none; see engine.Options.MaxTokens)
+	// Readable: JSONL and Airbyte records get decoded custom fields
+	// (readable.Key) beside the API's; RawIDs: CSV writes option ids.
+	Readable, RawIDs bool
+	MaxTokens        int64 // the run's token cap (0: none; see engine.Options.MaxTokens)
 }
 
 // execute runs the plan's streams with the engine, the one place a plan
@@ -97,7 +100,9 @@ func planSync(p profile.Profile) (Plan, error) {
 	if !ok {
 		return Plan{}, output.ValidFormat(name)
 	}
-	pl.Format, pl.Concurrency, pl.MaxTokens = f, p.Concurrency, p.MaxTokens
+	pl.Format, pl.Concurrency = f, p.Concurrency
+	pl.Readable, pl.RawIDs = p.Readable, p.RawIDs
+	pl.MaxTokens = p.MaxTokens
 	pl.OutDir = p.OutDir
 	if pl.OutDir == "" {
 		pl.OutDir = DefaultOutDir

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -70,9 +71,15 @@ type Summary struct {
 	Duration  time.Duration
 	Budget    engine.BudgetInfo
 	// BudgetExhausted: a stream stopped because the daily API budget ran
-	// out; BudgetReset is when it comes back.
-	BudgetExhausted bool
-	BudgetReset     time.Time
+	// out (down to the reserve); BudgetReset is when it comes back, an
+	// estimate (BudgetResetEstimated) until pdx has seen a reset happen.
+	BudgetExhausted      bool
+	BudgetReset          time.Time
+	BudgetResetEstimated bool
+	// BudgetReserve is the daily budget pdx keeps for the company's other
+	// users, in tokens (0: none or not known); Budget.Remaining is what it
+	// left them.
+	BudgetReserve int64
 	// Interrupted: the run was cancelled (Ctrl-C); state is saved.
 	Interrupted bool
 }
@@ -137,9 +144,12 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 
+	if err := checkDest(o.State, plan); err != nil {
+		return Summary{}, err
+	}
 	if !o.State.IsEphemeral() {
-		// One run per profile: two runs would race on its state.
-		release, err := output.Lock(filepath.Dir(o.State.StatePath()))
+		// One run per profile: two runs would race on its state and tokens.
+		release, err := output.Lock(o.State.LockDir())
 		if err != nil {
 			return Summary{}, fmt.Errorf("profile %s is syncing already: %w", o.ProfileName, err)
 		}
@@ -157,7 +167,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	saved := o.State.Streams()
 	run := o.State.Run()
 	modes := plan.Modes()
-	w, err := openWriter(ctx, plan, saved, cl, o, notice)
+	w, x, err := openWriter(ctx, plan, saved, cl, o, notice)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -167,16 +177,35 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		sum.StatePath = o.State.StatePath()
 	}
 	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now}
-	sinks := append([]engine.Sink{w, saver}, o.Observers...)
+	watch := &budgetWatch{now: now}
+	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
+	var terr error
+	if runErr == nil && ctx.Err() == nil && writesTables(plan) {
+		terr = x.writeTables(ctx, w)
+	}
 	ferr := w.Finish(runErr)
+	if ferr == nil {
+		ferr = terr
+	}
 	sum.Duration = now().Sub(sum.Started)
 	if runErr != nil {
 		return sum, runErr
 	}
 	sum.Budget = res.Budget
+	memo := o.State.BudgetMemo()
+	if m, ok := watch.memo(memo); ok {
+		memo = m
+		if err := o.State.SaveBudgetMemo(m); err != nil {
+			notice(err.Error())
+		}
+	}
+	if reserve, err := client.ParseReserve(p.BudgetReserve); err == nil {
+		sum.BudgetReserve = reserve.Of(res.Budget.Limit)
+	}
 	if at, ok := res.BudgetExhausted(); ok {
-		sum.BudgetExhausted, sum.BudgetReset = true, at
+		sum.BudgetExhausted = true
+		sum.BudgetReset, sum.BudgetResetEstimated = nextReset(memo, at, now())
 	}
 	sum.Interrupted = ctx.Err() != nil
 	counts := map[string]int64{}
@@ -267,7 +296,7 @@ func position(w output.Writer, stream string) *state.Output {
 // full refresh replaces the stream's data, an incremental stream with saved
 // state continues it (a per-stream file at the size saved with that state),
 // one without starts it over.
-func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, error) {
+func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage, cl *client.Client, o Options, notice func(string)) (output.Writer, *decoders, error) {
 	f, outDir := plan.Format, plan.OutDir
 	t := output.Target{Dir: outDir, Stdout: o.Stdout, Streams: plan.Names(), Secrets: secretsOf(o.Secret),
 		Notice: func(stream, msg string) { notice(msg) }}
@@ -277,7 +306,7 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 	if outDir != "-" {
 		abs, err := filepath.Abs(outDir)
 		if err != nil {
-			return nil, fmt.Errorf("output directory: %w", err)
+			return nil, nil, fmt.Errorf("output directory: %w", err)
 		}
 		t.Dir = abs
 	}
@@ -300,9 +329,23 @@ func openWriter(ctx context.Context, plan Plan, saved map[string]json.RawMessage
 		}
 		t.Specs[cs.Name] = spec
 	}
-	fields := NewFields(cl)
-	t.Columns = func(stream string) ([]output.Column, error) { return fields.columns(ctx, stream, notice) }
-	return f.Open(ctx, t)
+	if writesTables(plan) {
+		for _, name := range []string{readable.FieldsTable, readable.OptionsTable} {
+			t.Specs[name] = output.Stream{Full: true}
+		}
+	}
+	book, err := loadNames(o.State)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := &decoders{ctx: ctx, fields: NewFields(cl), book: book, notice: notice, rawIDs: plan.RawIDs,
+		save: func() error { return saveNames(o.State, book) }}
+	t.Columns, t.Decoder = x.columns, x.decoder
+	w, err := f.Open(ctx, t)
+	if err != nil || !plan.Readable || f.DecodesFields {
+		return w, x, err
+	}
+	return output.Readable(w, x.decoder), x, nil
 }
 
 func secretsOf(s secret.Secret) []string {

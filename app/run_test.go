@@ -15,6 +15,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -215,8 +216,19 @@ func TestCSVRoundTrip(t *testing.T) {
 	if !sum.OK() {
 		t.Fatalf("run: %+v", sum.Streams)
 	}
+	// The decoders a run makes: the same definitions and (a fresh book
+	// assigns deterministically) the same names.
+	cl, err := NewClient(Conn{Profile: p, Secret: secret.Secret{APIToken: e.srv.Token()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &decoders{ctx: context.Background(), fields: NewFields(cl), book: readable.NewNameBook(), notice: func(string) {}, save: func() error { return nil }}
 	for _, s := range p.Streams {
-		checkCSV(t, filepath.Join(e.out, s+".csv"), apiRecords(t, e.srv, s))
+		dec, err := x.decoder(s)
+		if err != nil {
+			t.Fatalf("%s decoder %v: %v", s, dec, err)
+		}
+		checkCSV(t, filepath.Join(e.out, s+".csv"), apiRecords(t, e.srv, s), dec)
 	}
 }
 

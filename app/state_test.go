@@ -13,7 +13,8 @@ import (
 
 func TestShowAndResetState(t *testing.T) {
 	ss := state.OpenDir(t.TempDir())
-	p, err := ss.Load("acme")
+	dest := state.Dest{Format: "jsonl", Dir: t.TempDir()}
+	p, err := ss.LoadDest("acme", dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestShowAndResetState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := ShowState(ss, "acme", tt.only)
+			v, err := ShowState(ss, "acme", dest, tt.only)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -63,11 +64,11 @@ func TestShowAndResetState(t *testing.T) {
 		})
 	}
 
-	r, err := ResetState(ss, "acme", []string{"deals"})
+	r, err := ResetState(ss, "acme", dest, []string{"deals"})
 	if err != nil || strings.Join(r.Had, ",") != "deals" || r.Damaged {
 		t.Fatalf("reset deals: %+v %v", r, err)
 	}
-	if v, err := ShowState(ss, "acme", nil); err != nil || strings.Contains(string(v.Array), `"deals"`) {
+	if v, err := ShowState(ss, "acme", dest, nil); err != nil || strings.Contains(string(v.Array), `"deals"`) {
 		t.Fatalf("after reset: %s %v", v.Array, err)
 	}
 
@@ -75,10 +76,10 @@ func TestShowAndResetState(t *testing.T) {
 	if err := os.WriteFile(p.StatePath(), []byte("{torn"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ResetState(ss, "acme", []string{"persons"}); err == nil || !strings.Contains(err.Error(), "reset whole") {
+	if _, err := ResetState(ss, "acme", dest, []string{"persons"}); err == nil || !strings.Contains(err.Error(), "reset whole") {
 		t.Fatalf("partial reset of a damaged file: %v", err)
 	}
-	if r, err := ResetState(ss, "acme", nil); err != nil || !r.Damaged {
+	if r, err := ResetState(ss, "acme", dest, nil); err != nil || !r.Damaged {
 		t.Fatalf("whole reset of a damaged file: %+v %v", r, err)
 	}
 	if _, err := os.Stat(p.StatePath()); !os.IsNotExist(err) {

@@ -10,12 +10,13 @@ import (
 )
 
 // ProfileRun is what a run of a saved profile needs besides the plan: its
-// secret (and where rotated OAuth tokens go) and its saved state.
+// secret (and where rotated OAuth tokens go) and the saved state of the
+// destination p writes to (DestState; saved is the profile as saved).
 //
 // exists says the profile is in the config; a missing profile with no
 // secret is told to log in first. The environment's token wins over a
 // saved OAuth grant.
-func ProfileRun(name string, p profile.Profile, exists bool, ss *secret.Store, states *state.Store) (Options, error) {
+func ProfileRun(name string, saved, p profile.Profile, exists bool, ss *secret.Store, states *state.Store) (Options, error) {
 	sec, loc, err := ss.Get(name)
 	switch {
 	case errors.Is(err, secret.ErrNotFound) && !exists:
@@ -29,7 +30,11 @@ func ProfileRun(name string, p profile.Profile, exists bool, ss *secret.Store, s
 	if loc.Kind == secret.KindEnv && p.AuthType == profile.AuthOAuth {
 		p.AuthType = profile.AuthToken // the environment's token wins
 	}
-	st, err := states.Load(name)
+	pl, err := PlanSync(p)
+	if err != nil {
+		return Options{}, err
+	}
+	st, err := DestState(states, name, saved, pl)
 	if err != nil {
 		return Options{}, err
 	}

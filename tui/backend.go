@@ -58,7 +58,13 @@ type StreamInfo struct {
 	LastCount int64
 	// HasState: an incremental run would continue from saved state, so it
 	// reads only the changes and LastCount says nothing about its total.
+	// State is the chosen destination's (format + directory): false means
+	// this destination never received the stream and gets all of it.
 	HasState bool
+	// Cursor is where an incremental run continues from, Synced when a run
+	// last completed the stream in this destination (zero: unknown).
+	Cursor string
+	Synced time.Time
 	// DefaultOff: a per-parent stream left out of the first selection (its
 	// cost grows with its parents; see streams.Stream.DefaultOff).
 	DefaultOff bool
@@ -125,6 +131,10 @@ type Result struct {
 	// full refresh into its own file that did not finish leaves the previous
 	// file in place, so its records must not be reported as saved.
 	Dropped map[string]bool
+	// BudgetNote, after a stop for the daily budget, says what was left for
+	// the company's other users and when the budget comes back ("" when
+	// the run did not stop for it).
+	BudgetNote string
 }
 
 // Backend is everything the UI needs from the rest of pdx.

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/pdxhq/pdx/source/client"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -185,6 +186,19 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 	case whoamiMsg:
+		if client.IsBudgetExhausted(msg.err) {
+			// Pipedrive answered, with the day's budget used up: the
+			// credentials work, the budget is what is missing (after a
+			// budget stop this is the usual first answer).
+			bu := Budget{Known: true, Exhausted: true}
+			if at, ok := client.BudgetResetAt(msg.err); ok {
+				bu.ResetAt = at
+			}
+			m.budget = bu
+			m.streams.SetBudget(bu, m.who.User)
+			m.notice = "Credentials saved; " + m.c.Backend.Explain(msg.err)
+			return m, nil
+		}
 		if msg.err != nil {
 			// Stay: a network blip must not force a new login. The notice
 			// says what happened and how to connect again.

@@ -10,6 +10,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/pdxhq/pdx/source/client"
 )
 
 // keyMsgs turns "down space m enter" into key messages; a word that is not
@@ -350,5 +352,23 @@ func TestWhoamiFailureIsANotice(t *testing.T) {
 	}
 	if v := m.View(); !strings.Contains(v, "Saved credentials not confirmed (press c to connect again): Pipedrive") {
 		t.Errorf("no notice:\n%s", v)
+	}
+}
+
+// After a budget stop, the saved credentials' check answers with the
+// budget error: the notice says budget, not credentials (issue 12 item 9).
+func TestWhoamiBudgetIsNotACredentialProblem(t *testing.T) {
+	m := newRoot(&fakeBackend{hasCreds: true})
+	reset := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	m.Update(whoamiMsg{err: &client.BudgetError{Op: "GET /v1/users/me", Limit: 30000, ResetAt: reset}})
+	if m.Step() != StepStreams {
+		t.Fatalf("step %v, want to stay on Streams", m.Step())
+	}
+	v := m.View()
+	if strings.Contains(v, "not confirmed") || strings.Contains(v, "press c to connect again") {
+		t.Errorf("a budget answer blames the credentials:\n%s", v)
+	}
+	if !strings.Contains(m.notice, "Credentials saved") || !m.budget.Exhausted || !m.budget.ResetAt.Equal(reset) {
+		t.Errorf("notice %q, budget %+v", m.notice, m.budget)
 	}
 }

@@ -274,7 +274,7 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 			}
 		}
 		rowLine = append(rowLine, len(lines))
-		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(si.Description, descW)))
+		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(destNote(si, s.modes[si.Name])+si.Description, descW)))
 	}
 	return lines, rowLine
 }
@@ -362,4 +362,18 @@ func (s *streamsStep) View() string {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
 	}
 	return b.String()
+}
+
+// destNote says what the chosen destination has of an incremental stream:
+// a destination that never received it gets all of it.
+func destNote(si StreamInfo, m Mode) string {
+	switch {
+	case !si.SupportsIncremental || m != Incremental:
+		return ""
+	case !si.HasState:
+		return "new here: all of it · "
+	case si.Cursor != "":
+		return "here since " + si.Cursor + " · "
+	}
+	return "here · "
 }

@@ -86,8 +86,11 @@ func summarize(b Backend, plan Plan, snap Snapshot, res Result, runErr error, st
 			sb.WriteString(wrap("Full-refresh streams that did not finish were not kept: their previous file stays, and they start over next run.", tw) + "\n")
 		}
 	}
-	if o.BudgetExhausted && !snap.Budget.ResetAt.IsZero() {
-		sb.WriteString(wrap("The budget resets at "+snap.Budget.ResetAt.Format("15:04 MST")+".", tw) + "\n")
+	switch {
+	case o.BudgetExhausted && res.BudgetNote != "":
+		sb.WriteString(wrap(res.BudgetNote, tw) + "\n")
+	case o.BudgetExhausted && !snap.Budget.ResetAt.IsZero():
+		sb.WriteString(wrap("The budget resets around "+snap.Budget.ResetAt.UTC().Format("15:04 UTC")+" (estimated).", tw) + "\n")
 	}
 	dir := plan.OutDir
 	if abs, err := filepath.Abs(dir); err == nil {

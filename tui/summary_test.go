@@ -38,7 +38,7 @@ func TestSummarize(t *testing.T) {
 			[]string{"Sync stopped by you", "persons                      50       3s  stopped", "users                         0           not started", "notes                         0           not started"},
 			[]string{"What failed", "context canceled"}},
 		{"budget exhausted", Snapshot{Streams: []StreamProgress{done}, Budget: budget}, nil, false, Outcome{Ran: true, BudgetExhausted: true},
-			[]string{"Daily API budget used up", "resets at 00:00 UTC"}, nil},
+			[]string{"Daily API budget used up", "resets around 00:00 UTC (estimated)"}, nil},
 		{"the run could not start", Snapshot{}, errors.New("boom"), false, Outcome{Ran: true},
 			[]string{"The sync could not run.", "Something went wrong: boom"}, nil},
 	}

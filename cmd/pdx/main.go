@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +51,8 @@ func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 // withExit attaches an exit code to err.
 func withExit(code int, err error) error { return &exitError{code: code, err: err} }
 
-// globals are the persistent flags every command sees.
+// globals are the flags more than one command shares: --profile and --demo,
+// defined only on the commands that use them (scopeFlags).
 type globals struct {
 	profile string
 	demo    bool
@@ -71,7 +73,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		Long:          "pdx extracts a company's Pipedrive data to JSONL or CSV files, or speaks the Airbyte source protocol.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          noUnknownCommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rootRun == nil {
 				return cmd.Help()
@@ -79,8 +81,6 @@ func newRootCmd(g *globals) *cobra.Command {
 			return rootRun(cmd, g)
 		},
 	}
-	root.PersistentFlags().StringVar(&g.profile, "profile", "", "profile to use (default: the default profile)")
-	root.PersistentFlags().BoolVar(&g.demo, "demo", false, "run against the built-in simulated Pipedrive (no account needed)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
 	})
@@ -88,7 +88,81 @@ func newRootCmd(g *globals) *cobra.Command {
 	for _, f := range commandFactories {
 		root.AddCommand(f(g))
 	}
+	scopeFlags(root, g)
+	suggestCommands(root)
+	addExamples(root)
+	registerCompletions(root)
 	return root
+}
+
+// flagScopes says which commands take --profile and --demo; persistent
+// flags reach a command's subcommands (auth login, state show). Every other
+// command (spec, check, discover, read, sandbox, version, completion) has
+// neither, so its help does not offer flags that mean nothing there.
+var flagScopes = []struct {
+	path          string // command path below the root, "" for pdx itself
+	profile, demo bool
+	persistent    bool
+}{
+	{path: "", profile: true, demo: true},
+	{path: "sync", profile: true, demo: true},
+	{path: "auth", profile: true, persistent: true},
+	{path: "state", profile: true, persistent: true},
+}
+
+func scopeFlags(root *cobra.Command, g *globals) {
+	for _, sc := range flagScopes {
+		cmd := root
+		if sc.path != "" {
+			c, _, err := root.Find(strings.Fields(sc.path))
+			if err != nil || c == root {
+				continue // the command is not built in (a build without it)
+			}
+			cmd = c
+		}
+		fs := cmd.Flags()
+		if sc.persistent {
+			fs = cmd.PersistentFlags()
+		}
+		if sc.profile {
+			fs.StringVar(&g.profile, "profile", "", "profile to use (default: the default profile)")
+		}
+		if sc.demo {
+			fs.BoolVar(&g.demo, "demo", false, "run against the built-in simulated Pipedrive (no account needed)")
+		}
+	}
+}
+
+// noUnknownCommand refuses arguments to a command that takes none, saying
+// which subcommand was probably meant: cobra only suggests when Args is
+// unset, and then accepts any argument of a subcommand-less command.
+func noUnknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"
+	}
+	return usageErr(fmt.Errorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath()))
+}
+
+// suggestCommands makes every command group (pdx, pdx auth, pdx state)
+// answer an unknown subcommand with suggestions and exit 2; cobra runs a
+// group without RunE as help, exit 0, whatever follows it.
+func suggestCommands(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = noUnknownCommand
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // cobra's default, which only its own Args path sets
+		}
+		if c.RunE == nil && c.Run == nil {
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+	}
+	for _, sub := range c.Commands() {
+		suggestCommands(sub)
+	}
 }
 
 // run executes pdx with args and returns the process exit code.

@@ -231,6 +231,8 @@ func TestReleaseFilesAgree(t *testing.T) {
 		{"metadata allows the Pipedrive API and OAuth hosts", slices.Contains(md.Data.AllowedHosts.Hosts, "*.pipedrive.com") && slices.Contains(md.Data.AllowedHosts.Hosts, "api.pipedrive.com") && slices.Contains(md.Data.AllowedHosts.Hosts, "oauth.pipedrive.com"), md.Data.AllowedHosts.Hosts},
 		// The linker silently ignores -X for a variable that does not exist.
 		{"ldflags inject version.go's variables", strings.Contains(ldflags, "-X main.version=") && strings.Contains(ldflags, "-X main.commit=") && strings.Contains(ldflags, "-X main.date="), ldflags},
+		// version.go prints main.date as "committed": it must be the commit's time.
+		{"ldflags inject the commit time as main.date", strings.Contains(ldflags, "-X main.date={{.CommitDate}}"), ldflags},
 		{"static binaries", slices.Contains(build.Env, "CGO_ENABLED=0"), build.Env},
 		// hooks: renders Homebrew's deprecated `postflight` block.
 		{"cask strips quarantine with postflight_steps", strings.Contains(cask.CustomBlock, "postflight_steps") && strings.Contains(cask.CustomBlock, "com.apple.quarantine") && len(cask.Hooks) == 0, cask.CustomBlock},

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ func init() {
 		f.StringVar(&addr, "addr", "127.0.0.1:0", "listen address (host:port; port 0 picks a free one)")
 		f.Int64Var(&seed, "seed", 1, "data seed: the same seed gives the same company")
 		f.IntVar(&scale, "scale", 1000, "number of deals (other records scale from it)")
-		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: lite, growth, premium or ultimate (sizes rate limits and budget)")
+		f.StringVar(&plan, "plan", "lite", "Pipedrive plan: "+orList(planNames())+" (sizes rate limits and budget)")
 		// For benchmarks that measure pdx rather than Pipedrive's limits, and
 		// for trying what pdx does when the budget runs out.
 		f.IntVar(&burst, "burst", 0, "requests allowed per 2-second window (0 = the plan's)")
@@ -64,12 +65,22 @@ func init() {
 	})
 }
 
+// sandboxPlans are the plans the simulator sizes its limits for: --plan
+// takes them and completes them.
+var sandboxPlans = []pipedrivetest.Plan{pipedrivetest.PlanLite, pipedrivetest.PlanGrowth, pipedrivetest.PlanPremium, pipedrivetest.PlanUltimate}
+
+func planNames() []string {
+	out := make([]string, len(sandboxPlans))
+	for i, p := range sandboxPlans {
+		out[i] = string(p)
+	}
+	return out
+}
+
 // sandboxOptions validates the flags.
 func sandboxOptions(addr string, seed int64, scale int, plan string) (pipedrivetest.Options, error) {
-	switch pipedrivetest.Plan(plan) {
-	case pipedrivetest.PlanLite, pipedrivetest.PlanGrowth, pipedrivetest.PlanPremium, pipedrivetest.PlanUltimate:
-	default:
-		return pipedrivetest.Options{}, fmt.Errorf("--plan %q: want lite, growth, premium or ultimate", plan)
+	if !slices.Contains(sandboxPlans, pipedrivetest.Plan(plan)) {
+		return pipedrivetest.Options{}, fmt.Errorf("--plan %q: want %s", plan, orList(planNames()))
 	}
 	if scale < 1 {
 		return pipedrivetest.Options{}, fmt.Errorf("--scale %d: want a number of deals >= 1", scale)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func TestCorruptStateStopsSync(t *testing.T) {
 	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
 		t.Fatalf("sync: %s", r.stderr)
 	}
-	statePath := filepath.Join(e.stateDir, "main", "state.json")
+	statePath := destStatePath(t, e.stateDir, "main", "jsonl", e.out)
 	if err := os.WriteFile(statePath, []byte(`[{"type":"STREAM","stream":`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -98,4 +99,60 @@ func TestCorruptStateStopsSync(t *testing.T) {
 	if got := len(fileLines(t, filepath.Join(e.out, "deals.jsonl"))); got != len(strings.Split(strings.TrimSpace(string(dealsBefore)), "\n")) {
 		t.Errorf("after reset the file has %d lines", got)
 	}
+}
+
+// TestFreshCSVAfterJSONL is issue 12 item 1 through the CLI: after a full
+// JSONL sync, `pdx sync --no-tui --format csv --out ./fresh` writes every
+// record, and `pdx state show --all` names both destinations.
+func TestFreshCSVAfterJSONL(t *testing.T) {
+	e := newSyncEnv(t, pipedrivetest.Options{Seed: 33, Scale: 200})
+	e.writeConfig(t, `out_dir = "`+e.out+`"`, `streams = ["deals", "persons", "activities"]`)
+	t.Setenv("PIPEDRIVE_API_TOKEN", e.srv.Token())
+	if r := pdxCLI(t, "", "sync", "--no-tui"); r.code != exitOK {
+		t.Fatalf("jsonl sync: %s", r.stderr)
+	}
+	jsonlState, err := os.ReadFile(destStatePath(t, e.stateDir, "main", "jsonl", e.out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if r := pdxCLI(t, "", "sync", "--no-tui", "--format", "csv", "--out", fresh); r.code != exitOK {
+		t.Fatalf("csv sync: %s", r.stderr)
+	}
+	for _, s := range []string{"deals", "persons", "activities"} {
+		j := len(fileLines(t, filepath.Join(e.out, s+".jsonl")))
+		c := csvRows(t, filepath.Join(fresh, s+".csv"))
+		if j == 0 || c != j || c != len(e.srv.Records(s)) {
+			t.Errorf("%s: fresh CSV %d rows, JSONL %d lines, API %d", s, c, j, len(e.srv.Records(s)))
+		}
+	}
+	after, _ := os.ReadFile(destStatePath(t, e.stateDir, "main", "jsonl", e.out))
+	if string(after) != string(jsonlState) {
+		t.Error("the CSV sync changed the JSONL destination's state")
+	}
+	r := pdxCLI(t, "", "state", "show", "--all")
+	if r.code != exitOK || !strings.Contains(r.stderr, "jsonl in "+e.out) || !strings.Contains(r.stderr, "csv in "+fresh) {
+		t.Errorf("state show --all: %d %q", r.code, r.stderr)
+	}
+	if r := pdxCLI(t, "", "state", "reset", "--format", "csv", "--out", fresh); r.code != exitOK || !strings.Contains(r.stdout, "csv in "+fresh) {
+		t.Errorf("reset csv: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := pdxCLI(t, "", "state", "show"); r.code != exitOK || strings.TrimSpace(r.stdout) == "[]" {
+		t.Errorf("the JSONL destination lost its state in a CSV reset: %q", r.stdout)
+	}
+}
+
+// csvRows counts the data rows of a CSV file (fields may hold newlines).
+func csvRows(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return len(rows) - 1
 }

@@ -15,7 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pdxhq/pdx/app"
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/plural"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/profile"
@@ -38,6 +41,9 @@ type syncFlags struct {
 	format    string
 	out       string
 	startDate string
+	reserve   string
+	readable  bool
+	rawIDs    bool
 	maxTokens int64
 }
 
@@ -51,8 +57,8 @@ func init() {
 				"or CSV, or Airbyte messages. Anything not given on the command line comes from the profile.\n" +
 				"Incremental streams append; Pipedrive's updated_since is inclusive, so records updated in the\n" +
 				"same second as the saved cursor can appear twice: deduplicate on id, keeping the last line.\n" +
-				"CSV columns are fixed when a file is created (custom fields as \"Name (hash8)\"); fields that appear\n" +
-				"later go to the last column, _extra, as JSON. A killed run is safe to repeat: files are repaired\n" +
+				"CSV columns are fixed when a file is created (custom fields by name, values as labels; --raw-ids for ids);\n" +
+				"fields that appear later go to the last column, _extra, as JSON. A killed run is safe to repeat: files are repaired\n" +
 				"and the sync resumes from the last saved state.\n\n" +
 				"Exit codes: 0 ok, 1 a stream failed, 2 usage error, 3 daily API budget exhausted (state saved).",
 			Args: cobra.NoArgs,
@@ -64,8 +70,10 @@ func init() {
 		fl.StringVar(&f.mode, "mode", "", "sync mode for every stream: full or incremental (default: the profile's)")
 		fl.StringVar(&f.format, "format", "", "output format: "+orList(output.Names())+" (default: the profile's, else "+output.DefaultFormat+")")
 		fl.StringVar(&f.out, "out", "", "output directory ('-' = stdout, "+orList(output.StdoutNames())+" format only; default: the profile's, else ./"+app.DefaultOutDir+")")
-		_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 		fl.StringVar(&f.startDate, "start-date", "", "first sync reads records updated since (YYYY-MM-DD or RFC 3339)")
+		fl.StringVar(&f.reserve, "budget-reserve", "", "daily API budget left unspent for the company's other integrations: a share of the limit (10%) or tokens (5000); 0 spends it all (default: the profile's, else 10%)")
+		fl.BoolVar(&f.readable, "readable", false, "jsonl/airbyte: add decoded custom fields (names, labels) as "+readable.Key+" beside the API's values")
+		fl.BoolVar(&f.rawIDs, "raw-ids", false, "csv: write enum/set option ids instead of their labels")
 		fl.Int64Var(&f.maxTokens, "max-tokens", 0, "API tokens this run may spend (default: the profile's, else no cap); a per-parent backfill stops at it and the next sync goes on")
 		return cmd
 	})
@@ -77,15 +85,6 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// formatCompletion offers the registered formats, each with its label.
-func formatCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	var out []string
-	for _, f := range output.Formats() {
-		out = append(out, f.Name+"\t"+f.Label+": "+f.Description)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // apply puts the command line's choices over the profile's.
@@ -109,6 +108,12 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if f.maxTokens > 0 {
 		p.MaxTokens = f.maxTokens
 	}
+	if f.reserve != "" {
+		if _, err := client.ParseReserve(f.reserve); err != nil {
+			return p, fmt.Errorf("--%w", err)
+		}
+		p.BudgetReserve = f.reserve
+	}
 	if len(f.streams) > 0 {
 		p.Streams = f.streams
 	}
@@ -122,6 +127,8 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 	if f.out != "" {
 		p.OutDir = f.out
 	}
+	p.Readable = p.Readable || f.readable
+	p.RawIDs = p.RawIDs || f.rawIDs
 	return p, nil
 }
 
@@ -154,7 +161,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
-		if opts, err = app.ProfileRun(l.name, p, l.exists, l.ss, states); err != nil {
+		if opts, err = app.ProfileRun(l.name, l.p, p, l.exists, l.ss, states); err != nil {
 			return withExit(exitFailure, err)
 		}
 		opts.Plan = &plan
@@ -204,9 +211,9 @@ func syncExit(sum app.Summary, err error) error {
 	case err != nil:
 		return withExit(exitFailure, err)
 	case sum.BudgetExhausted:
-		return withExit(exitBudget, fmt.Errorf("daily API budget exhausted; it resets at %s (in %s): run again then", sum.BudgetReset.Local().Format("2006-01-02 15:04 MST"), time.Until(sum.BudgetReset).Round(time.Minute)))
+		return withExit(exitBudget, fmt.Errorf("%s; state saved. The budget comes back %s, in about %s: run again then", sum.BudgetText(), sum.ResetText(time.Now()), time.Until(sum.BudgetReset).Round(time.Minute)))
 	case sum.Interrupted:
-		return withExit(exitFailure, errors.New("interrupted; state saved: run the same command to continue"))
+		return withExit(exitFailure, errors.New("interrupted; state saved"+plain.NextRun(sum)))
 	case !sum.OK():
 		var failed []string
 		for _, s := range sum.Streams {
@@ -214,7 +221,7 @@ func syncExit(sum app.Summary, err error) error {
 				failed = append(failed, s.Name)
 			}
 		}
-		return withExit(exitFailure, fmt.Errorf("%d stream(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return withExit(exitFailure, fmt.Errorf("%s failed: %s", plural.Count(len(failed), "stream"), strings.Join(failed, ", ")))
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestSyncHeadless(t *testing.T) {
 	if r.stdout != "" {
 		t.Errorf("stdout should stay empty, got %q", r.stdout)
 	}
-	for _, want := range []string{"persons: started", "persons: done", "STREAM", "total", "output: 2 file(s) in " + e.out, "state: " + filepath.Join(e.stateDir, "main", "state.json")} {
+	for _, want := range []string{"persons: started", "persons: done", "STREAM", "total", "output: 2 files in " + e.out, "state: " + destStatePath(t, e.stateDir, "main", "jsonl", e.out)} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

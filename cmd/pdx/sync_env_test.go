@@ -13,6 +13,7 @@ import (
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/source/streams"
+	"github.com/pdxhq/pdx/store/state"
 )
 
 // syncEnv is a simulator plus private config, state and output dirs, with
@@ -121,4 +122,15 @@ func apiRecordsFor(t *testing.T, srv *pipedrivetest.Server, stream string) []jso
 		t.Fatal(err)
 	}
 	return out
+}
+
+// destStatePath is the state.json of profile's destination format in dir
+// (state is bound to its destination, see app.DestState).
+func destStatePath(t *testing.T, stateDir, profile, format, dir string) string {
+	t.Helper()
+	p, err := state.OpenDir(stateDir).LoadDest(profile, state.Dest{Format: format, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.StatePath()
 }

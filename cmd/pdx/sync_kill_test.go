@@ -251,7 +251,7 @@ wait:
 	if !strings.Contains(errb.String(), "state saved") && !strings.Contains(errb.String(), "state is saved") {
 		t.Errorf("stderr does not say the state is saved:\n%s", errb.String())
 	}
-	if _, err := os.Stat(filepath.Join(stateDir, "default", "state.json")); err != nil {
+	if _, err := os.Stat(destStatePath(t, stateDir, "default", "jsonl", out)); err != nil {
 		t.Fatalf("no state saved: %v", err)
 	}
 	again := exec.Command(bin, "sync", "--no-tui")

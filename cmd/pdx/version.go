@@ -10,10 +10,14 @@ import (
 
 // Set at link time by GoReleaser (.goreleaser.yaml):
 //
-//	-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}}
+//	-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}
 //
-// The defaults mark a plain `go build`; buildInfo fills them from the Go
-// toolchain's own record when it can (a `go install ...@vX.Y.Z` build).
+// date is the commit's time, not the build's: a release build is
+// reproducible (its files carry the commit's mtime too), and a checkout
+// build's only record is vcs.time, the commit time, so both say the same
+// thing and the version line calls it "committed". The defaults mark a plain
+// `go build`; buildInfo fills them from the Go toolchain's own record when
+// it can (a `go install ...@vX.Y.Z` build).
 var (
 	version = "dev"
 	commit  = "none"
@@ -26,7 +30,7 @@ type buildVersion struct {
 }
 
 func (v buildVersion) String() string {
-	return fmt.Sprintf("%s (commit %s, built %s, %s %s/%s)", v.Version, v.Commit, v.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("%s (commit %s, committed %s, %s %s/%s)", v.Version, v.Commit, v.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // currentVersion resolves the linker values against the binary's build info.
@@ -82,7 +86,7 @@ func init() {
 	addCommand(func(g *globals) *cobra.Command {
 		return &cobra.Command{
 			Use:   "version",
-			Short: "Print pdx's version, commit and build date",
+			Short: "Print pdx's version, commit and commit time",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "pdx %s\n", currentVersion())

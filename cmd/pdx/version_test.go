@@ -68,7 +68,7 @@ func TestVersionOutput(t *testing.T) {
 	oldV, oldC, oldD := version, commit, date
 	t.Cleanup(func() { version, commit, date = oldV, oldC, oldD })
 	version, commit, date = "1.2.3", "abc1234", "2026-11-27T03:00:00Z"
-	want := "pdx 1.2.3 (commit abc1234, built 2026-11-27T03:00:00Z, "
+	want := "pdx 1.2.3 (commit abc1234, committed 2026-11-27T03:00:00Z, "
 
 	t.Run("version command", func(t *testing.T) {
 		var out, errb bytes.Buffer

@@ -21,6 +21,12 @@ var ErrInvalidState = errors.New("invalid state")
 // ConfiguredCatalog is ConfiguredAirbyteCatalog (the fields pdx reads).
 type ConfiguredCatalog struct {
 	Streams []ConfiguredStream `json:"streams"`
+
+	// Unknown are the configured streams pdx does not have (the old
+	// connector's goals, mail): left out of Streams, see ParseConfiguredCatalog.
+	Unknown []string `json:"-"`
+	// Notes say what was read differently from what was asked, for LOG lines.
+	Notes []string `json:"-"`
 }
 
 // ConfiguredStream is ConfiguredAirbyteStream (the fields pdx reads).
@@ -39,9 +45,18 @@ type ConfiguredStream struct {
 // stream pdx does not know.
 type StreamModes func(name string) (modes []engine.Mode, ok bool)
 
-// ParseConfiguredCatalog reads and checks a configured catalog: at least one
-// stream, every stream known (per modes) and named once, a supported
-// sync_mode and a destination_sync_mode. All problems are reported at once.
+// ParseConfiguredCatalog reads and checks a configured catalog: every stream
+// named once, a known sync_mode and a destination_sync_mode, and at least
+// one stream pdx knows. All problems are reported at once.
+//
+// Real clients send catalogs a strict source refuses, and the Python CDK
+// serves them, so pdx does what the CDK does (airbyte_cdk abstract_source):
+//   - a stream pdx does not know goes to Unknown (and is read as nothing:
+//     the read gives it STREAM_STATUS INCOMPLETE and goes on);
+//   - incremental asked of a stream that has no cursor (PyAirbyte's
+//     select_all_streams asks it of every stream; the old connector's
+//     catalogs ask it of field streams) is read as a full refresh, said in
+//     Notes.
 func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog, error) {
 	var c ConfiguredCatalog
 	if err := json.Unmarshal(data, &c); err != nil {
@@ -50,7 +65,7 @@ func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog,
 	if len(c.Streams) == 0 {
 		return nil, fmt.Errorf("%w: no streams: select at least one stream", ErrInvalidCatalog)
 	}
-	var problems []string
+	var problems, unknown []string
 	seen := map[string]bool{}
 	for i, s := range c.Streams {
 		name := s.Stream.Name
@@ -64,10 +79,15 @@ func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog,
 		seen[name] = true
 		supported, ok := modes(name)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("unknown stream %q (run discover for the list)", name))
+			unknown = append(unknown, name)
 			continue
 		}
-		if !slices.Contains(supported, s.SyncMode) {
+		switch {
+		case slices.Contains(supported, s.SyncMode):
+		case s.SyncMode == engine.Incremental && slices.Contains(supported, engine.FullRefresh):
+			c.Streams[i].SyncMode = engine.FullRefresh
+			c.Notes = append(c.Notes, fmt.Sprintf("stream %q supports only full_refresh: reading it in full although incremental was asked", name))
+		default:
 			problems = append(problems, fmt.Sprintf("stream %q: sync_mode %q is not one of %s", name, s.SyncMode, strings.Join(modeNames(supported), ", ")))
 		}
 		switch s.DestinationSyncMode {
@@ -76,10 +96,29 @@ func ParseConfiguredCatalog(data []byte, modes StreamModes) (*ConfiguredCatalog,
 			problems = append(problems, fmt.Sprintf("stream %q: destination_sync_mode %q is not valid", name, s.DestinationSyncMode))
 		}
 	}
+	if len(unknown) == len(c.Streams) {
+		// Nothing to read at all: say so rather than exit 0 with no data.
+		problems = append(problems, fmt.Sprintf("no stream pdx knows: unknown stream(s) %s (run discover for the list)", quoted(unknown)))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidCatalog, strings.Join(problems, "; "))
 	}
+	known := c.Streams[:0]
+	for _, s := range c.Streams {
+		if !slices.Contains(unknown, s.Stream.Name) {
+			known = append(known, s)
+		}
+	}
+	c.Streams, c.Unknown = known, unknown
 	return &c, nil
+}
+
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // Names lists the configured stream names in catalog order.
@@ -159,6 +198,9 @@ func addStateMessage(out map[string]json.RawMessage, raw json.RawMessage) error 
 	switch {
 	case (m.Type == "STREAM" || m.Type == "") && m.Stream != nil:
 		addStream(out, *m.Stream)
+	case m.Type == "STREAM":
+		// "stream": null carries no state (clients serialize empty fields
+		// as null); nothing to resume from.
 	case m.Type == "GLOBAL" && m.Global != nil:
 		for _, s := range m.Global.StreamStates {
 			addStream(out, s)

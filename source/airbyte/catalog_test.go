@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/sharedref"
 )
 
@@ -30,6 +31,7 @@ func TestParseStateShapes(t *testing.T) {
 		{name: "a string", in: `"yesterday"`, err: true},
 		{name: "broken", in: `[{"type":`, err: true},
 		{name: "unknown type", in: `[{"type":"WHAT"}]`, err: true},
+		{name: "pyairbyte nulls", in: `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"deals","namespace":null},"stream_state":{"a":1}},"global_":null,"global":null,"data":null,"sourceStats":null,"destinationStats":null},{"type":"STREAM","stream":null}]`, want: map[string]string{"deals": `{"a":1}`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,15 +74,27 @@ func TestParseOldConnectorFiles(t *testing.T) {
 			t.Errorf("%s: %d streams, %v; want %d", file, len(st), err, wantStreams)
 		}
 	}
-	// The old configured catalog names "goals", which pdx reads too now:
-	// every stream of it is one of pdx's.
-	data, err := os.ReadFile(sharedref.Require(t, "reference/airbyte-source-pipedrive/integration_tests/configured_catalog.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := ParseConfiguredCatalog(data, Modes)
-	if err != nil || !slices.Contains(old.Names(), "goals") {
-		t.Errorf("old catalog: %v", err)
+	// The old connector's configured catalogs name "goals" and "mail"
+	// (which pdx reads too now: nothing is set aside) and ask incremental
+	// of field streams: read as the Python CDK does (incremental downgraded).
+	for f, goals := range map[string]bool{"reference/airbyte-source-pipedrive/integration_tests/configured_catalog.json": true, "reference/airbyte-source-pipedrive/integration_tests/legacy-0.1.x/configured_catalog.json": false} {
+		data, err := os.ReadFile(sharedref.Require(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := ParseConfiguredCatalog(data, Modes)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(c.Unknown) != 0 || slices.Contains(c.Names(), "goals") != goals || len(c.Names()) == 0 {
+			t.Errorf("%s: unknown %v, read %v", f, c.Unknown, c.Names())
+		}
+		for _, s := range c.Streams {
+			if m, _ := Modes(s.Stream.Name); !slices.Contains(m, s.SyncMode) {
+				t.Errorf("%s: %s left in mode %s", f, s.Stream.Name, s.SyncMode)
+			}
+		}
 	}
 }
 
@@ -90,10 +104,17 @@ func TestParseConfiguredCatalog(t *testing.T) {
 	if err != nil || strings.Join(c.Names(), ",") != "deals,currencies" {
 		t.Fatalf("%v %v", c, err)
 	}
+	// What the Python CDK reads: incremental of a stream with no cursor is
+	// a full refresh (said in a note), an unknown stream is set aside.
+	lenient := `{"streams":[{"stream":{"name":"currencies","namespace":null},"sync_mode":"incremental","destination_sync_mode":"overwrite","cursor_field":null},{"stream":{"name":"goal_scores"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`
+	c, err = ParseConfiguredCatalog([]byte(lenient), Modes)
+	if err != nil || strings.Join(c.Names(), ",") != "currencies" || c.Streams[0].SyncMode != engine.FullRefresh || len(c.Notes) != 1 || strings.Join(c.Unknown, ",") != "goal_scores" {
+		t.Fatalf("lenient: %+v %v", c, err)
+	}
 	bad := map[string]string{
 		"no streams":        `{"streams":[]}`,
 		"unknown":           `{"streams":[{"stream":{"name":"goal_scores"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
-		"mode":              `{"streams":[{"stream":{"name":"currencies"},"sync_mode":"incremental","destination_sync_mode":"append"}]}`,
+		"mode":              `{"streams":[{"stream":{"name":"currencies"},"sync_mode":"sometimes","destination_sync_mode":"append"}]}`,
 		"dup":               `{"streams":[{"stream":{"name":"deals"},"sync_mode":"full_refresh","destination_sync_mode":"append"},{"stream":{"name":"deals"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
 		"no name":           `{"streams":[{"stream":{},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
 		"no dest mode":      `{"streams":[{"stream":{"name":"deals"},"sync_mode":"full_refresh"}]}`,

@@ -65,6 +65,13 @@ type Config struct {
 	Concurrency  int    `json:"concurrency,omitempty"`
 	// MaxTokens caps the API tokens one read spends (0: none).
 	MaxTokens int64 `json:"max_tokens,omitempty"`
+	// BudgetReserve is the daily budget left to the company's others:
+	// "10%" of the limit or a number of tokens (client.ParseReserve);
+	// "" is client.DefaultReserve.
+	BudgetReserve string `json:"budget_reserve,omitempty"`
+	// Readable adds each record's decoded custom fields (names, option
+	// labels, typed parts) as _pdx_readable, declared in the catalog.
+	Readable bool `json:"readable,omitempty"`
 
 	start    time.Time
 	migrated string // the old shape this config was migrated from, or ""
@@ -81,6 +88,8 @@ type rawConfig struct {
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
 	MaxTokens            *int64          `json:"max_tokens"`
+	BudgetReserve        *string         `json:"budget_reserve"`
+	Readable             *bool           `json:"readable"`
 }
 
 type oldCredentials struct {
@@ -89,6 +98,15 @@ type oldCredentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	RefreshToken string `json:"refresh_token"`
+}
+
+// Reserve is the config's budget reserve (validated by ParseConfig).
+func (c *Config) Reserve() client.Reserve {
+	r, err := client.ParseReserve(c.BudgetReserve)
+	if err != nil {
+		return client.DefaultReserve
+	}
+	return r
 }
 
 // MaxConcurrency bounds the concurrency setting: more parallel streams than
@@ -142,6 +160,12 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.MaxTokens != nil {
 		c.MaxTokens = *raw.MaxTokens
+	}
+	if raw.BudgetReserve != nil {
+		c.BudgetReserve = *raw.BudgetReserve
+	}
+	if raw.Readable != nil {
+		c.Readable = *raw.Readable
 	}
 	if raw.Concurrency != nil {
 		c.Concurrency = *raw.Concurrency
@@ -233,6 +257,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxTokens < 0 {
 		return configErr("max_tokens %d: must be 0 (no cap) or more", c.MaxTokens)
+	}
+	if _, err := client.ParseReserve(c.BudgetReserve); err != nil {
+		return configErr("%v", err)
 	}
 	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
 		return configErr("concurrency %d is outside 1..%d (0 or absent: the default)", c.Concurrency, MaxConcurrency)

@@ -162,7 +162,7 @@ func (c *Command) Client(ctx context.Context) (*client.Client, error) {
 	if cfg == nil {
 		return nil, configErr("no config loaded")
 	}
-	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient}
+	opts := client.Options{BaseURL: cfg.APIBaseURL, HTTPClient: env.HTTPClient, Reserve: cfg.Reserve()}
 	switch cfg.Credentials.AuthType {
 	case AuthAPIToken:
 		opts.Auth = client.TokenAuth(cfg.Credentials.APIToken)
@@ -307,6 +307,8 @@ type ReadPlan struct {
 
 	names   []string
 	ignored []string // streams with state but not configured
+	unknown []string // configured streams pdx does not have
+	notes   []string // modes read differently from what was asked
 	sink    *Sink
 }
 
@@ -329,7 +331,7 @@ func (c *Command) PlanRead(catalog File, state *File) (rp *ReadPlan, msg string,
 			return nil, "The state file is invalid", err
 		}
 	}
-	rp = &ReadPlan{State: map[string]json.RawMessage{}, names: cat.Names()}
+	rp = &ReadPlan{State: map[string]json.RawMessage{}, names: cat.Names(), unknown: cat.Unknown, notes: cat.Notes}
 	if c.cfg != nil {
 		rp.StartDate, rp.Concurrency, rp.MaxTokens = c.cfg.Start(), c.cfg.Concurrency, c.cfg.MaxTokens
 	}
@@ -361,6 +363,17 @@ func (rp *ReadPlan) Sink(c *Command) *Sink {
 		rp.sink = NewSink(c.w, c.mask, rp.names)
 		for _, name := range rp.ignored {
 			_ = rp.sink.Log("WARN", fmt.Sprintf("state for stream %q ignored: it is not in the configured catalog", name))
+		}
+		for _, n := range rp.notes {
+			_ = rp.sink.Log("WARN", n)
+		}
+		for _, name := range rp.unknown {
+			// As the Python CDK with raise_exception_on_missing_stream
+			// False (its default): INCOMPLETE, no error trace, and the
+			// read goes on; the exit code is that of the known streams,
+			// so a catalog made for the old connector syncs what pdx has.
+			_ = rp.sink.Log("WARN", fmt.Sprintf("stream %q is not a stream of this source (run discover for the list): skipped", name))
+			_ = rp.sink.status(name, StatusIncomplete)
 		}
 	}
 	return rp.sink

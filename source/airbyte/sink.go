@@ -106,7 +106,10 @@ func (s *Sink) Emit(_ context.Context, ev engine.Event) error {
 			s.budget = true
 			s.mu.Unlock()
 			if first {
-				return s.Log("WARN", fmt.Sprintf("the company's daily Pipedrive API budget is used up; it resets at %s", ev.Budget.ResetAt.UTC().Format(time.RFC3339)))
+				// The reset time is Pipedrive's midnight, which it does not
+				// say: an estimate.
+				return s.Log("WARN", fmt.Sprintf("the company's daily Pipedrive API budget is used up (budget_reserve reached): stopping with %d of %d tokens left for the company's other integrations; it resets around %s (estimated)",
+					ev.Budget.Remaining, ev.Budget.Limit, ev.Budget.ResetAt.UTC().Format("15:04 UTC on 2006-01-02")))
 			}
 		}
 	}

@@ -5,11 +5,64 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// Reserve is the part of the company's daily budget pdx leaves to everyone
+// else (other integrations and Pipedrive's own apps share it): a share of
+// the daily limit, or a number of tokens. The zero Reserve reserves nothing.
+type Reserve struct {
+	Percent float64 // of the daily limit, 0..100
+	Tokens  int64   // used instead of Percent when > 0
+}
+
+// DefaultReserve is what pdx leaves when nothing says otherwise.
+var DefaultReserve = Reserve{Percent: 10}
+
+// ParseReserve reads "10%" (of the daily limit) or "5000" (tokens); ""
+// gives DefaultReserve, "0" no reserve.
+func ParseReserve(s string) (Reserve, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return DefaultReserve, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || v < 0 || v > 100 {
+			return Reserve{}, fmt.Errorf("budget reserve %q: want a percentage from 0%% to 100%% or a number of tokens", s)
+		}
+		return Reserve{Percent: v}, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return Reserve{}, fmt.Errorf("budget reserve %q: want a percentage such as 10%% or a number of tokens such as 5000", s)
+	}
+	return Reserve{Tokens: v}, nil
+}
+
+// String is the reserve as ParseReserve reads it.
+func (r Reserve) String() string {
+	if r.Tokens > 0 {
+		return strconv.FormatInt(r.Tokens, 10)
+	}
+	return strconv.FormatFloat(r.Percent, 'f', -1, 64) + "%"
+}
+
+// Of is the reserve in tokens for a daily limit (0 when the limit is not
+// known and the reserve is a share of it).
+func (r Reserve) Of(limit int64) int64 {
+	if r.Tokens > 0 {
+		return r.Tokens
+	}
+	if limit <= 0 || r.Percent <= 0 {
+		return 0
+	}
+	return int64(float64(limit) * r.Percent / 100)
+}
 
 // Budget is the daily token budget as last seen, plus what this client spent.
 type Budget struct {
@@ -88,11 +141,13 @@ func (c *Client) dailyExhausted(h http.Header) bool {
 	return false
 }
 
-// preflight refuses to send a request the budget cannot pay for.
+// preflight refuses to send a request the budget cannot pay for without
+// going into the reserve (Options.Reserve) left to the company's others.
 func (c *Client) preflight(ctx context.Context, op string, cost int) error {
 	c.mu.Lock()
 	b := c.budget
-	if !b.Exhausted && !(b.Known && b.Remaining < int64(cost)) {
+	reserve := c.opts.Reserve.Of(b.Limit)
+	if !b.Exhausted && !(b.Known && b.Remaining-reserve < int64(cost)) {
 		c.mu.Unlock()
 		return nil
 	}
@@ -106,7 +161,7 @@ func (c *Client) preflight(ctx context.Context, op string, cost int) error {
 	if first {
 		c.observe(ctx, Observation{Kind: ObsBudget, Op: op, Budget: b})
 	}
-	return &BudgetError{Op: op, Limit: b.Limit, ResetAt: b.ResetAt}
+	return &BudgetError{Op: op, Limit: b.Limit, ResetAt: b.ResetAt, Reserve: reserve, Remaining: b.Remaining}
 }
 
 func (c *Client) exhaust(ctx context.Context, op string) error {

@@ -72,12 +72,21 @@ type Options struct {
 	// MaxWait caps a single 429 wait taken from x-ratelimit-reset (default
 	// 60 s), so a bogus header cannot park the sync for hours.
 	MaxWait time.Duration
+	// StallTimeout gives up a response that sends nothing for that long,
+	// before its headers or within its body (default DefaultStallTimeout);
+	// it is retried like a reset. A slow answer that keeps sending is
+	// bounded only by the HTTP client's Timeout (default 10 minutes).
+	StallTimeout time.Duration
 	// Clock times pacing, backoff and 429 pauses, and dates the budget's
 	// reset (default clock.Real). Tests pass a clock.Fake.
 	Clock clock.Clock
+	// Reserve is the daily budget the client leaves unspent for the
+	// company's other users (zero: none; pdx's commands pass
+	// DefaultReserve unless told otherwise).
+	Reserve Reserve
 }
 
-// Client is safe for concurrent use; all callers share one limiter and one
+// Client is safe for concurrent use; all callers share one pacing window and one
 // budget meter.
 type Client struct {
 	opts Options
@@ -87,9 +96,10 @@ type Client struct {
 	// during a run, so a list taken once at New would go stale.
 	redactor Redactor
 
-	clock   clock.Clock
-	limiter *rate.Limiter
-	window  time.Duration
+	clock     clock.Clock
+	window    time.Duration
+	limiter   *rate.Limiter // spacing at spacedFor requests per window
+	spacedFor int
 
 	// The first request goes alone and the others wait for its headers:
 	// reservations taken at the lowest plan's slow rate would otherwise
@@ -100,7 +110,9 @@ type Client struct {
 
 	mu          sync.Mutex
 	burst       int       // learned requests per window
-	pausedUntil time.Time // set by 429s / remaining==0: every caller waits
+	slots       []*slot   // our requests in the window (pacing.go)
+	crowds      []crowd   // other clients' use of it, as answers reported
+	pausedUntil time.Time // set by 429s / a window full of others: every caller waits
 	budget      Budget
 }
 
@@ -121,8 +133,9 @@ func New(opts Options) (*Client, error) {
 		// idle connections that none is closed and redialled between pages.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 16
-		opts.HTTPClient = &http.Client{Timeout: 120 * time.Second, Transport: tr}
+		opts.HTTPClient = &http.Client{Timeout: defaultRequestTimeout, Transport: tr}
 	}
+	opts.HTTPClient = NoRedirects(opts.HTTPClient) // see redirect.go
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 5
 	}
@@ -141,6 +154,9 @@ func New(opts Options) (*Client, error) {
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 60 * time.Second
 	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = DefaultStallTimeout
+	}
 	opts.Clock = clock.Or(opts.Clock)
 	if opts.UserAgent == "" {
 		opts.UserAgent = "pdx"
@@ -156,8 +172,9 @@ func New(opts Options) (*Client, error) {
 	if r, ok := opts.Auth.(Redactor); ok {
 		c.redactor = r
 	}
-	c.limiter = rate.NewLimiter(paceFor(burst, opts.Window), 1)
 	c.burst = burst
+	c.spacedFor = burst
+	c.limiter = rate.NewLimiter(rate.Limit(float64(burst)/opts.Window.Seconds()), 1)
 	return c, nil
 }
 

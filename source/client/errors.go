@@ -42,12 +42,18 @@ type BudgetError struct {
 	Op      string
 	Limit   int64
 	ResetAt time.Time
+	// Reserve is the part of the budget kept for others (0: none) and
+	// Remaining what was left when pdx stopped.
+	Reserve, Remaining int64
 }
 
 func (e *BudgetError) Error() string {
 	s := "daily Pipedrive API token budget exhausted"
 	if e.Limit > 0 {
 		s += fmt.Sprintf(" (%d tokens)", e.Limit)
+	}
+	if e.Reserve > 0 {
+		s = fmt.Sprintf("daily Pipedrive API token budget down to the reserve: stopped with %d of %d tokens left for the company's other integrations", e.Remaining, e.Limit)
 	}
 	if !e.ResetAt.IsZero() {
 		s += "; it resets at " + e.ResetAt.UTC().Format(time.RFC3339)

@@ -1,13 +1,24 @@
 package client
 
-// Pacing: one token bucket shared by every caller, learned from
-// x-ratelimit-limit, and a shared pause after 429s or an empty window. All
-// waits run on Options.Clock.
+// Pacing: every caller shares one spacing (x/time/rate, bucket of 1 at our
+// share of the window per window) and one mirror of Pipedrive's rolling
+// burst window (a log of the requests we sent in the last window), learned
+// from x-ratelimit-limit and corrected by x-ratelimit-remaining, and a shared
+// pause after 429s. All waits run on Options.Clock.
+//
+// Why both: a bucket of size 1 at n per window lets 1 + n through a rolling
+// window, so alone it must run at (n-1)/n or less (95% at the lowest plan's
+// 20; with a margin for skew it ran at 90%). The log admits a request only
+// while fewer than n of ours are in the window, the server's own rule, so
+// the spacing can run at the full n. The spacing keeps requests even, not a
+// burst at the start of each window: another client of the token meets a
+// window with room, not one we filled, and the server's count tells us its
+// share, which ours then leaves to it.
 
 import (
 	"context"
-	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,20 +27,33 @@ import (
 	"github.com/pdxhq/pdx/source/clock"
 )
 
-// paceFor turns "n requests per rolling window" into a token-bucket rate.
-// With bucket size 1 the most requests any window can see is 1 + rate*window;
-// pacing at 90% of n keeps that under n even when the server's clock and ours
-// see requests bunched together.
-func paceFor(n int, window time.Duration) rate.Limit {
-	if n < 2 {
-		n = 2
-	}
-	per := float64(n)*0.9 - 1
-	if per < 1 {
-		per = 1
-	}
-	return rate.Limit(per / window.Seconds())
+// slot is one request in the mirror of the window: it counts from when it
+// was sent until release.
+type slot struct {
+	sent     time.Time
+	answered time.Time // zero while in flight
+	release  time.Time
 }
+
+// crowd is what one answer said about other clients' use of the window (the
+// server's count beyond ours), remembered for othersMemory.
+type crowd struct {
+	at     time.Time
+	others int
+}
+
+// othersMemory is how long (in windows) another client's observed use keeps
+// our share down after it was last seen.
+const othersMemory = 2
+
+// margin is how much longer than the window a slot is held while its
+// request is in flight. The server counts a request from when it arrives:
+// after we sent it, before we had its answer. So once the answer is in, the
+// slot is held until a window after the answer (the one bound that holds
+// however late the server took it in; it costs the round trip, ~1% of the
+// window on a fast link); before that, the margin stands in, and an answer
+// always comes before it matters (sooner than a window plus the margin).
+func (c *Client) margin() time.Duration { return c.window / 50 }
 
 // BurstLimit returns the requests per window the client currently paces to.
 func (c *Client) BurstLimit() int {
@@ -61,37 +85,78 @@ func (c *Client) awaitLearned(ctx context.Context) (probe bool, err error) {
 	}
 }
 
-// pace waits out any shared pause (429, remaining==0) and then the limiter.
-// The limiter is given the clock's times (ReserveN/DelayFrom/CancelAt), never
-// its own time.Now, so it paces on whatever clock the client runs on.
-func (c *Client) pace(ctx context.Context, op string) error {
+// pace waits out any shared pause (429, a window filled by others), then
+// for the next send time of the spacing and for room in the window at that
+// time; the slot it returns is settled by the answer. The limiter is given
+// the clock's times (ReserveN/DelayFrom/CancelAt), never its own time.Now.
+func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 	for {
+		now := c.clock.Now()
 		c.mu.Lock()
-		until := c.pausedUntil
+		if until := c.pausedUntil; until.After(now) {
+			c.mu.Unlock()
+			// The pause may be extended meanwhile: look again after waking.
+			if err := clock.SleepUntil(ctx, c.clock, until); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		c.slots = slices.DeleteFunc(c.slots, func(s *slot) bool { return !s.release.After(now) })
+		room := c.shareLocked(now)
+		if room != c.spacedFor {
+			c.spacedFor = room
+			c.limiter.SetLimitAt(now, rate.Limit(float64(room)/c.window.Seconds()))
+		}
+		r := c.limiter.ReserveN(now, 1)
+		at := now.Add(r.DelayFrom(now))
+		var rel []time.Time // releases of the slots still in the window at
+		for _, s := range c.slots {
+			if s.release.After(at) {
+				rel = append(rel, s.release)
+			}
+		}
+		if len(rel) < room {
+			s := &slot{sent: at, release: at.Add(c.window + c.margin())}
+			c.slots = append(c.slots, s)
+			c.mu.Unlock()
+			if d := at.Sub(now); d > 0 {
+				c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: d, Reason: "burst"})
+				if err := clock.SleepUntil(ctx, c.clock, at); err != nil {
+					c.mu.Lock()
+					c.slots = slices.DeleteFunc(c.slots, func(o *slot) bool { return o == s })
+					c.mu.Unlock()
+					return nil, err
+				}
+			}
+			return s, nil
+		}
+		// The window is full then: room comes when enough of ours leave it.
+		r.CancelAt(now)
+		slices.SortFunc(rel, func(a, b time.Time) int { return a.Compare(b) })
+		next := rel[len(rel)-room]
 		c.mu.Unlock()
-		if !until.After(c.clock.Now()) {
-			break
-		}
-		// The pause may be extended meanwhile: look again after waking.
-		if err := clock.SleepUntil(ctx, c.clock, until); err != nil {
-			return err
+		c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: next.Sub(now), Reason: "burst"})
+		if err := clock.SleepUntil(ctx, c.clock, next); err != nil {
+			return nil, err
 		}
 	}
-	now := c.clock.Now()
-	r := c.limiter.ReserveN(now, 1)
-	if !r.OK() {
-		return errors.New("rate limiter refused the request")
+}
+
+// shareLocked is how many of our requests the window may hold now: the
+// burst limit less the most that other clients of the token were seen using
+// recently (at least one, so a crowded token still makes progress).
+func (c *Client) shareLocked(now time.Time) int {
+	cut := now.Add(-othersMemory * c.window)
+	c.crowds = slices.DeleteFunc(c.crowds, func(o crowd) bool { return !o.at.After(cut) })
+	return max(1, c.burst-c.othersLocked())
+}
+
+func (c *Client) othersLocked() int {
+	n := 0
+	for _, o := range c.crowds {
+		n = max(n, o.others)
 	}
-	d := r.DelayFrom(now)
-	if d <= 0 {
-		return nil
-	}
-	c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: d, Reason: "burst"})
-	if err := clock.SleepUntil(ctx, c.clock, now.Add(d)); err != nil {
-		r.CancelAt(c.clock.Now())
-		return err
-	}
-	return nil
+	return n
 }
 
 // pauseFor holds every caller for d from now (a later pause wins).
@@ -124,21 +189,60 @@ func (c *Client) resetWait(h http.Header) time.Duration {
 	return wait
 }
 
-// learn adapts pacing to the headers: the burst limit of the plan, and a
-// shared pause when the window is used up.
-func (c *Client) learn(h http.Header) {
-	if s := h.Get("x-ratelimit-limit"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			c.mu.Lock()
-			changed := n != c.burst
-			c.burst = n
-			c.mu.Unlock()
-			if changed {
-				c.limiter.SetLimitAt(c.clock.Now(), paceFor(n, c.window))
+// learn settles a request's slot with its answer's headers: the plan's burst
+// limit (x-ratelimit-limit), the slot's real length (a window from now), and from x-ratelimit-remaining how much of the window other
+// clients of the token use (the server's count beyond ours), which our
+// share yields to. A window found full beyond what we knew of the others,
+// and a burst 429, pause every caller until x-ratelimit-reset; the pause is
+// set here, before the first request's answer releases the callers that
+// waited for it. s is nil when the request was not paced.
+func (c *Client) learn(s *slot, status int, h http.Header) {
+	now := c.clock.Now()
+	limit := 0
+	if v := h.Get("x-ratelimit-limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			limit = n
+		}
+	}
+	rejected := status == http.StatusTooManyRequests
+	daily := rejected && c.dailyExhausted(h)
+	c.mu.Lock()
+	if limit > 0 {
+		c.burst = limit
+	}
+	if s != nil {
+		if rejected {
+			// The server did not count it: neither do we.
+			c.slots = slices.DeleteFunc(c.slots, func(o *slot) bool { return o == s })
+		} else {
+			s.answered, s.release = now, now.Add(c.window)
+		}
+	}
+	pause := rejected && !daily
+	if rem, err := strconv.Atoi(h.Get("x-ratelimit-remaining")); err == nil && rem >= 0 && !daily {
+		// Ours that the server may still count: sent by now (not spaced
+		// into the future) and answered less than a window before this
+		// request was sent, or not yet. Counting every one that may be in
+		// errs on the side of an idle token: late arrivals and clock skew
+		// are not mistaken for another client.
+		ours := 0
+		if s != nil {
+			for _, o := range c.slots {
+				if !o.sent.After(now) && (o.answered.IsZero() || o.answered.After(s.sent.Add(-c.window))) {
+					ours++
+				}
+			}
+		}
+		known := c.othersLocked()
+		if others := c.burst - rem - ours; others > 0 {
+			c.crowds = append(c.crowds, crowd{at: now, others: others})
+			if rem == 0 && others > known {
+				pause = true
 			}
 		}
 	}
-	if s := h.Get("x-ratelimit-remaining"); s == "0" {
+	c.mu.Unlock()
+	if pause {
 		c.pauseFor(c.resetWait(h))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -166,7 +167,8 @@ func TestPauseSharedAcrossCallers(t *testing.T) {
 
 // TestPacingOnInjectedClock: the limiter runs on Options.Clock, not on
 // time.Now: one caller's paced requests move a clock.Fake by exactly the
-// spacing of the pace (20 per 2 s paced at 90%: 8.5 requests a second).
+// spacing of the pace (20 per 2 s at the full limit: one per 100 ms; the
+// window log never binds at that spacing).
 func TestPacingOnInjectedClock(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, okBody) })
 	var waits []time.Duration
@@ -184,7 +186,7 @@ func TestPacingOnInjectedClock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := 9 * time.Second * 2 / 17 // 9 gaps of 1/8.5 s: the first request goes at once
+	want := 9 * 100 * time.Millisecond // 9 gaps of 1/10 s: the first request goes at once
 	slept, naps := fc.Slept()
 	if d := slept - want; d < -time.Millisecond || d > time.Millisecond || naps != 9 {
 		t.Errorf("clock slept %v in %d sleeps, want %v in 9", slept, naps, want)
@@ -192,4 +194,44 @@ func TestPacingOnInjectedClock(t *testing.T) {
 	if len(waits) != 9 {
 		t.Errorf("%d burst waits reported, want 9", len(waits))
 	}
+}
+
+// TestFirst429HoldsEveryCaller: when the probe (a client's first request)
+// meets a burst 429, the callers that waited for its answer are released
+// only after the pause is set, so none of them is sent into the full window.
+func TestFirst429HoldsEveryCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var st stamps
+		var n429 atomic.Int32
+		var once sync.Once
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			st.add(time.Now())
+			first := false
+			once.Do(func() { first = true })
+			w.Header().Set("x-ratelimit-limit", "20")
+			if first {
+				// No x-ratelimit-remaining: only the status says the window is full.
+				n429.Add(1)
+				w.Header().Set("x-ratelimit-reset", "2")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprint(w, `{"success":false,"error":"Rate limit exceeded","errorCode":429}`)
+				return
+			}
+			w.Header().Set("x-ratelimit-remaining", "19")
+			fmt.Fprint(w, okBody)
+		})
+		c := newBubbleClient(t, h, func(o *Options) { o.BurstLimit = 0 })
+		start := time.Now()
+		getConcurrently(t, c, 5, 1)
+		if got := n429.Load(); got != 1 {
+			t.Errorf("%d answers 429, want only the probe's", got)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		for i, at := range st.times[1:] {
+			if d := at.Sub(start); d < 2*time.Second {
+				t.Errorf("request %d sent %v after the probe's 429, before its 2 s reset", i+2, d)
+			}
+		}
+	})
 }

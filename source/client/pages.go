@@ -50,6 +50,9 @@ type PageRequest struct {
 	// the name of an array inside data ("goals" of /goals/find), or
 	// RecordIsData when data is the one record (/goals/{id}/results).
 	RecordsPath string
+	// MaxRecords fails a read that goes on beyond that many records (0:
+	// DefaultMaxRecords): see guard.go.
+	MaxRecords int
 }
 
 // RecordIsData is the RecordsPath of an answer whose data is one record.
@@ -101,13 +104,27 @@ func (ad *additionalData) v1() *pagination {
 	return &ad.pagination
 }
 
+// saysMore reports whether the answer's pagination says another page follows.
+func (env *envelope) saysMore(p Paging) bool {
+	ad := env.AdditionalData
+	switch p {
+	case V2Cursor:
+		return ad != nil && ad.NextCursor != nil && *ad.NextCursor != ""
+	case V1Offset:
+		pg := ad.v1()
+		return pg != nil && pg.MoreItemsInCollection
+	}
+	return false
+}
+
 // parseEnvelope reads a list answer in one fast structural pass: the top-level
 // keys are walked, "data" is split into raw records (sub-slices of body, no
 // copy, no decode) and only the small additional_data is decoded. encoding/json
 // would scan the body three times (validate, skip, copy) and dominated the
-// engine's CPU. The pass checks structure (balanced brackets, terminated
-// strings, nothing after the envelope), which is what a truncated or reset
-// body breaks; such a body is reported as truncated and retried by do.
+// engine's CPU. The pass validates the body as it goes (jsonscan checks the
+// grammar of every value it skips or splits), so a truncated, reset or
+// malformed body is reported as such and retried by do, and every record
+// handed over is valid JSON.
 func parseEnvelope(body []byte) (*envelope, error) { return parseEnvelopeAt(body, "") }
 
 // parseEnvelopeAt is parseEnvelope with the records at recordsPath (see
@@ -116,7 +133,7 @@ func parseEnvelopeAt(body []byte, recordsPath string) (*envelope, error) {
 	var env envelope
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
-		return nil, errTruncated
+		return nil, notJSON(body)
 	}
 	i++
 	for first := true; ; first = false {
@@ -219,6 +236,8 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	guard := newPageGuard("GET "+c.prefix(req.Version)+req.Path, req)
+	start := req.Start
 	cur := c.fetchPage(ctx, req, 1, req.Cursor, req.Start)
 	for {
 		if cur.err != nil {
@@ -227,6 +246,10 @@ func (c *Client) Pages(ctx context.Context, req PageRequest, fn func(Page) error
 		if err := ctx.Err(); err != nil {
 			return err // a prefetched page is not handed over after a cancel
 		}
+		if err := guard.check(req, start, cur); err != nil {
+			return err
+		}
+		start = cur.start
 		var pending chan pageResult
 		if cur.more && (req.MaxPages <= 0 || cur.page.Number < req.MaxPages) {
 			pending = make(chan pageResult, 1)
@@ -277,6 +300,9 @@ func (c *Client) fetchPage(ctx context.Context, req PageRequest, n int, cursor s
 		if err != nil {
 			return err
 		}
+		if len(e.records) == 0 && e.saysMore(req.Paging) {
+			return errEmptyMore
+		}
 		env = e
 		return nil
 	})
@@ -289,15 +315,15 @@ func (c *Client) fetchPage(ctx context.Context, req PageRequest, n int, cursor s
 	r := pageResult{page: Page{Number: n, Records: env.records, Raw: resp.Body, Bytes: len(resp.Body), Cost: req.Cost}}
 	switch req.Paging {
 	case V2Cursor:
-		if ad := env.AdditionalData; ad != nil && ad.NextCursor != nil && *ad.NextCursor != "" {
-			if *ad.NextCursor == cursor {
-				return pageResult{err: fmt.Errorf("GET %s: the API returned the same cursor twice", req.Path)}
-			}
-			r.cursor, r.more = *ad.NextCursor, true
+		if env.saysMore(V2Cursor) {
+			// A cursor seen before (this one or any earlier) is caught by
+			// the read's pageGuard.
+			r.cursor, r.more = *env.AdditionalData.NextCursor, true
 			r.page.Next = r.cursor
 		}
 	case V1Offset:
-		if pg := env.AdditionalData.v1(); pg != nil && pg.MoreItemsInCollection {
+		if env.saysMore(V1Offset) {
+			pg := env.AdditionalData.v1()
 			next := start + req.Limit
 			if pg.NextStart != nil {
 				next = *pg.NextStart

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/pdxhq/pdx/source/internal/jsonscan"
 )
 
 // Get sends one paced, retried GET and returns the answer once its body is
@@ -19,13 +21,28 @@ import (
 func (c *Client) Get(ctx context.Context, v Version, path string, q url.Values, cost int) (*Response, error) {
 	return c.do(ctx, v, path, q, cost, func(body []byte) error {
 		if !json.Valid(body) {
-			return errTruncated
+			return notJSON(body)
 		}
 		return nil
 	})
 }
 
-var errTruncated = errors.New("response body is not complete JSON")
+// errTruncated is a 2xx body that is not valid JSON: cut short by a reset
+// or a proxy, or damaged. Retried; it fails the request when it persists.
+var errTruncated = errors.New("response body is not valid JSON (truncated or malformed)")
+
+// errHTML is a 2xx answer that is a web page: a captive portal, a proxy's
+// error page, or Cloudflare's challenge after too many requests. Retried
+// like a truncated body (Cloudflare lets go after a while).
+var errHTML = errors.New("the answer is an HTML page instead of JSON (often a proxy, or Cloudflare after too many requests)")
+
+// notJSON says which of the two an invalid body is.
+func notJSON(body []byte) error {
+	if i := jsonscan.SkipSpace(body, 0); i < len(body) && body[i] == '<' {
+		return errHTML
+	}
+	return errTruncated
+}
 
 // do runs the request loop. check validates a 2xx body; a failure counts as a
 // truncated body and is retried.
@@ -45,13 +62,14 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 		if err != nil {
 			return nil, err
 		}
-		if err := c.pace(ctx, op); err != nil {
+		sl, err := c.pace(ctx, op)
+		if err != nil {
 			if probe {
 				c.learnedOnce.Do(func() { close(c.learned) })
 			}
 			return nil, err
 		}
-		resp, err := c.send(ctx, u)
+		resp, err := c.send(ctx, u, sl)
 		if probe {
 			c.learnedOnce.Do(func() { close(c.learned) })
 		}
@@ -102,6 +120,8 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 				c.pauseFor(wait)
 				c.observe(ctx, Observation{Kind: ObsWait, Op: op, Status: 429, Wait: wait, Reason: "429", Attempt: attempt})
 				continue // pace() waits out the pause for every caller
+			case resp.Status >= 300 && resp.Status < 400:
+				return nil, c.redirectError(op, resp)
 			case resp.Status >= 500:
 				transient = c.apiError(op, resp)
 			default:
@@ -125,8 +145,10 @@ func (c *Client) do(ctx context.Context, v Version, path string, q url.Values, c
 	}
 }
 
-func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+func (c *Client) send(ctx context.Context, u *url.URL, sl *slot) (*Response, error) {
+	stall := c.newStallGuard(ctx) // see stall.go
+	defer stall.stop()
+	req, err := http.NewRequestWithContext(stall.ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -142,28 +164,29 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*Response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, err
+		return nil, stall.explain(err)
 	}
 	defer hr.Body.Close()
-	body, err := readBody(hr)
-	c.learn(hr.Header)
+	stall.progress()
+	body, err := readBody(hr.ContentLength, stall.reader(hr.Body))
+	c.learn(sl, hr.StatusCode, hr.Header)
 	if err != nil {
-		return nil, fmt.Errorf("read response body: %w", err)
+		return nil, fmt.Errorf("read response body: %w", stall.explain(err))
 	}
 	return &Response{Status: hr.StatusCode, Header: hr.Header, Body: body}, nil
 }
 
 // readBody reads the whole body; with a Content-Length it allocates once
 // instead of growing (pages are ~1 MB).
-func readBody(hr *http.Response) ([]byte, error) {
-	if n := hr.ContentLength; n > 0 && n < 256<<20 {
+func readBody(n int64, r io.Reader) ([]byte, error) {
+	if n > 0 && n < 256<<20 {
 		body := make([]byte, n)
-		if _, err := io.ReadFull(hr.Body, body); err != nil {
+		if _, err := io.ReadFull(r, body); err != nil {
 			return nil, err
 		}
 		return body, nil
 	}
-	return io.ReadAll(hr.Body)
+	return io.ReadAll(r)
 }
 
 func (c *Client) apiError(op string, resp *Response) *APIError {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/plural"
 )
 
 // Sink receives the engine's events. Emit is called from several stream
@@ -37,7 +38,8 @@ const (
 	// StreamQueued: the stream is part of the run and waits for a worker.
 	// Stats.Estimate holds the expected record count when known (-1 otherwise).
 	StreamQueued Kind = iota + 1
-	// StreamStarted: the stream's first request is about to be sent.
+	// StreamStarted: the stream's first request is about to be sent;
+	// Message says in one line how it will be read (the plan).
 	StreamStarted
 	// Records: one page of raw records, exactly as the API returned them.
 	Records
@@ -135,7 +137,43 @@ type Event struct {
 	Err     error             // StreamIncomplete
 	Failure FailureType       // StreamIncomplete
 	Level   LogLevel          // Log
-	Message string            // Log
+	Message string            // Log; StreamStarted: the plan
+	// Narrates, on a Log, names the stream event whose facts the message
+	// repeats in words (the plan of StreamStarted, the stats of
+	// StreamComplete and StreamIncomplete) for sinks that only show logs,
+	// such as Airbyte's; a sink printing those events itself skips it.
+	Narrates Kind
+}
+
+// Summary is the stats as one phrase: "1,868 records, 4 pages, 4 requests,
+// 40 tokens", then the rate-limit waits if there were any. Waited is summed
+// over the stream's requests, which wait at the same time when pages are
+// prefetched or children fetched in parallel, so it can exceed the
+// stream's elapsed time: the phrase says so.
+func (s StreamStats) Summary() string {
+	out := plural.Count(s.Records, "record") + ", " + plural.Count(s.Pages, "page") + ", " +
+		plural.Count(s.Requests, "request") + ", " + plural.Count(s.Tokens, "token")
+	if w := s.WaitSummary(); w != "" {
+		out += ", " + w
+	}
+	return out
+}
+
+// WaitSummary is "4 rate-limit waits, 1.2s summed over concurrent requests"
+// or "1 rate-limit wait of 100ms" ("" when the stream never waited).
+func (s StreamStats) WaitSummary() string {
+	step := 100 * time.Millisecond
+	if s.Waited < step {
+		step = time.Millisecond // not "0s"
+	}
+	waited := s.Waited.Round(step).String()
+	switch s.Waits {
+	case 0:
+		return ""
+	case 1:
+		return "1 rate-limit wait of " + waited
+	}
+	return plural.Count(s.Waits, "rate-limit wait") + ", " + waited + " summed over concurrent requests"
 }
 
 // MultiSink fans events out to several sinks in order; the first error wins.

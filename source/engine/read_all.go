@@ -85,11 +85,16 @@ func (r *streamRun) readAllFrom(ctx context.Context, floor, maxSeen time.Time) e
 	if err != nil {
 		return err
 	}
-	if noCursor > 0 {
-		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", noCursor, r.def.Cursor)
-	}
+	r.warnNoCursor(ctx, noCursor)
 	if noArchive > 0 {
 		r.logf(ctx, LevelInfo, "%d archived records updated before the state carry no %s, so this sync cannot tell whether they were archived since; they are emitted again (duplicates by primary key, not a hole)", noArchive, r.def.ArchiveTime)
 	}
 	return r.checkpoint(ctx, encodeState(r.def, maxSeen))
+}
+
+// warnNoCursor says that n records could not be placed after a state.
+func (r *streamRun) warnNoCursor(ctx context.Context, n int) {
+	if n > 0 {
+		r.logf(ctx, LevelWarn, "%d records have no %s, so an incremental sync cannot tell whether they changed; they are read by a full refresh only", n, r.def.Cursor)
+	}
 }

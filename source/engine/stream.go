@@ -3,7 +3,8 @@ package engine
 // One stream's run: its events, stats, failure classification and the
 // choice of read strategy. The strategies are one per file: read_server.go
 // (v2 updated_since), read_keyset.go (v1 updated_since), read_all.go (full
-// and client-side cursor) and read_children.go (child streams).
+// and client-side cursor), read_newest.go (sorted newest first, stopping at
+// the state) and read_children.go (child streams).
 
 import (
 	"context"
@@ -78,6 +79,11 @@ func (r *streamRun) addPages(n int64) {
 func (r *streamRun) logf(ctx context.Context, level LogLevel, format string, args ...any) {
 	// The event names the stream; the message does not repeat it.
 	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+// narrate logs msg as the words for the stream event of kind k (Event.Narrates).
+func (r *streamRun) narrate(ctx context.Context, level LogLevel, k Kind, msg string) {
+	_ = r.emit(ctx, Event{Kind: Log, Level: level, Message: msg, Narrates: k})
 }
 
 // refusal remembers the first error that refuses the whole account (a
@@ -173,10 +179,12 @@ func (r *streamRun) run(ctx context.Context) {
 		}
 	}()
 	cctx := client.WithObserver(ctx, r.observe(ctx))
-	if err := r.emit(ctx, Event{Kind: StreamStarted}); err != nil {
+	plan := r.plan()
+	if err := r.emit(ctx, Event{Kind: StreamStarted, Message: plan}); err != nil {
 		r.fail(&sinkError{err})
 	} else {
-		r.logf(ctx, LevelInfo, "%s", r.plan())
+		r.narrate(ctx, LevelInfo, StreamStarted, plan)
+		r.warnFutureFloor(ctx)
 		var err error
 		switch {
 		case r.def.Parent != nil:
@@ -185,6 +193,8 @@ func (r *streamRun) run(ctx context.Context) {
 			err = r.readV1Keyset(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
 			err = r.readServerIncremental(cctx)
+		case r.mode == Incremental && r.def.Strategy == streams.NewestFirst && !r.floor().IsZero():
+			err = r.readNewestFirst(cctx)
 		default:
 			err = r.readAll(cctx)
 		}
@@ -192,17 +202,18 @@ func (r *streamRun) run(ctx context.Context) {
 			r.fail(fmt.Errorf("read %s: %w", r.def.Name, err))
 		}
 	}
-	st := r.snapshot()
-	summary := fmt.Sprintf("%d records, %d pages, %d requests, %d tokens", st.Records, st.Pages, st.Requests, st.Tokens)
-	if st.Waited > 0 {
-		summary += fmt.Sprintf(", %s waiting for rate limits", st.Waited.Round(time.Millisecond))
-	}
+	summary := r.snapshot().Summary()
 	if r.err == nil {
-		r.logf(ctx, LevelInfo, "complete: %s", summary)
-		_ = r.emit(ctx, Event{Kind: StreamComplete})
-		return
+		r.narrate(ctx, LevelInfo, StreamComplete, "complete: "+summary)
+		// A sink finishes its output on StreamComplete (final flush, fsync,
+		// rename): if that fails, the stream has not been written.
+		err := r.emit(ctx, Event{Kind: StreamComplete})
+		if err == nil {
+			return
+		}
+		r.fail(fmt.Errorf("read %s: finish the output: %w", r.def.Name, &sinkError{err}))
 	}
-	r.logf(context.WithoutCancel(ctx), LevelWarn, "stopped after %s: %v", summary, r.err)
+	r.narrate(context.WithoutCancel(ctx), LevelWarn, StreamIncomplete, fmt.Sprintf("stopped after %s: %v", summary, r.err))
 	// Flush the last good state so the stream still has a resume point (and
 	// recordCount covers what was emitted since); not after a sink failure.
 	fctx := context.WithoutCancel(ctx)
@@ -215,6 +226,26 @@ func (r *streamRun) run(ctx context.Context) {
 		_ = r.checkpoint(fctx, last)
 	}
 	_ = r.emit(fctx, Event{Kind: StreamIncomplete, Err: r.err, Failure: r.failure})
+}
+
+// futureSlack is how far ahead of this machine's clock a floor may be
+// before it is called "in the future" (the API's clock and ours differ by
+// seconds, not hours).
+const futureSlack = time.Hour
+
+// warnFutureFloor says so when the floor is in the future: the read will
+// return nothing, which is otherwise indistinguishable from "no changes".
+func (r *streamRun) warnFutureFloor(ctx context.Context) {
+	floor, now := r.floor(), r.opts.Now()
+	if floor.IsZero() || !floor.After(now.Add(futureSlack)) {
+		return
+	}
+	what, fix := "saved state's cursor", "check this machine's clock, or reset the stream's state (pdx state reset)"
+	if sd := r.opts.StartDate; floor.Equal(sd) {
+		what, fix = "start date", "check the start_date setting"
+	}
+	r.logf(ctx, LevelWarn, "the %s %s is in the future (now %s): no record can have changed after it, so this read returns none; %s",
+		what, FormatState(floor), FormatState(now), fix)
 }
 
 // plan says in one line how the stream will be read.
@@ -231,10 +262,18 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
+	case floor.IsZero() && r.mode == Incremental: // nothing to filter by yet
+		return fmt.Sprintf("%s: %s (no saved cursor yet)", r.mode, from)
+	case floor.IsZero():
+		return fmt.Sprintf("%s: %s", r.mode, from)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	case r.def.ArchiveTime != "" && !floor.IsZero():
 		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
+	case r.def.Strategy == streams.NewestFirst && r.mode == Incremental && !floor.IsZero():
+		return fmt.Sprintf("%s: %s, newest first, stopping at the first older record (the API sorts by %s but has no time filter)", r.mode, from, r.def.Cursor)
+	case r.def.Unordered:
+		return fmt.Sprintf("%s: %s, filtered here: every page is read (the API has no sort and no time filter)", r.mode, from)
 	default:
 		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
 	}

@@ -69,6 +69,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	// The token endpoint gets the client secret, a code or a refresh token
+	// (a 307/308 would resend the form body): never follow a redirect with
+	// them (see source/client/redirect.go).
+	c.HTTPClient = client.NoRedirects(c.HTTPClient)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -39,6 +39,12 @@ type Options struct {
 	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
 	// window per token) when > 0; tests use it to hit 429 quickly.
 	BurstLimit int
+	// OtherClient plays another client using the same token: it sends this
+	// share of the burst limit (0.33: a third of every window), evenly
+	// spaced on Options.Clock from the token's first request, and its
+	// requests are judged by the same rolling window as the client's (see
+	// Server.OtherClient for what it sent and what was refused).
+	OtherClient float64
 	// Wrap, when set, wraps the simulator's handler; tests plug spectest's
 	// Middleware in here to validate every request and response.
 	Wrap func(next http.Handler) http.Handler
@@ -75,6 +81,8 @@ const (
 	FaultSlow        FaultKind = "slow"         // delay the response by Fault.Delay
 	FaultHTML403     FaultKind = "html403"      // Cloudflare-like HTML 403 page
 	FaultExpireToken FaultKind = "expire_token" // treat the OAuth access token as expired (401)
+	FaultRewrite     FaultKind = "rewrite"      // answer Fault.Rewrite(request, body) instead of body
+	FaultStall       FaultKind = "stall"        // write half of the body, then send nothing until the client gives up
 	// FaultReverseSort serves a v1 list sorted by update_time in the other
 	// direction than asked (/leads documents no direction for its sort), a
 	// valid 200 otherwise.
@@ -94,4 +102,9 @@ type Fault struct {
 	Rate   float64
 	Seed   int64
 	Delay  time.Duration
+	// Rewrite (FaultRewrite) returns the body to send in place of the
+	// rendered one (which it must not keep: the buffer is reused), the way
+	// a faulty proxy or cache would: data null, a cursor cycle, a repeated
+	// page, a malformed record, an HTML page with status 200.
+	Rewrite func(r *http.Request, body []byte) []byte
 }

@@ -121,6 +121,9 @@
 // 2 second window"; a budget 429 says "Daily token budget exceeded" with the
 // daily remaining header at 0. API-token callers that keep going after more
 // than 3x the burst size of 429s get Cloudflare's HTML 403. No Retry-After.
+// Options.OtherClient plays another client of the same token, already
+// running, that sends a share of the burst limit evenly (Server.OtherClient
+// says how many of its requests the window refused).
 //
 // # Validating against the specs in tests
 //

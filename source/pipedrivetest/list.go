@@ -321,7 +321,12 @@ func (c *call) writeV1(items []byte, n int, p v1Page, more bool, style v1Style, 
 	return 200
 }
 
-// listV1 answers a start/limit v1 list of an entity.
+// v1SortOnly are the v1 lists that take sort but no updated_since (the
+// spec's /files: "Supported fields: id, update_time").
+var v1SortOnly = map[string]bool{"files": true}
+
+// listV1 answers a start/limit v1 list of an entity; timeSort lists take
+// sort ("update_time DESC") and, unless v1SortOnly, updated_since.
 func (c *call) listV1(entity string, max int, style v1Style, nullEmpty bool, timeSort bool,
 	filter func(r rec) bool, render func(b []byte, r rec) []byte) int {
 	p, ok, msg := c.v1PageParams(max)
@@ -331,7 +336,7 @@ func (c *call) listV1(entity string, max int, style v1Style, nullEmpty bool, tim
 	order, desc := byID, false
 	var since int64
 	if timeSort {
-		if v := c.q.Get("updated_since"); v != "" {
+		if v := c.q.Get("updated_since"); v != "" && !v1SortOnly[entity] {
 			t, ok := parseV1Time(v)
 			if !ok {
 				return c.fail(400, "Validation failed: updated_since: Must be a valid RFC3339 date-time")

@@ -13,15 +13,40 @@ const burstWindow = 2 * time.Second
 
 // burst is a rolling 2 s window of one token's requests on Options.Clock
 // (real time by default), not the simulated clock: clients pace against it
-// with their own clock, which only moves forward by waiting.
+// with their own clock, which only moves forward by waiting. A request is
+// counted from when it is admitted; a refused one is not counted.
 type burst struct {
 	times    []time.Time // accepted requests inside the window, oldest first
 	rejected int         // 429s since the window last had room
+
+	// Another client of the same token (Options.OtherClient): one request
+	// every otherEvery, due next at otherNext, judged by the same window.
+	otherEvery            time.Duration
+	otherNext             time.Time
+	otherSent, otherRefus int
 }
 
-// take records a request at now; it reports whether it is allowed, what is
-// left, and the whole seconds until the oldest request leaves the window.
-func (b *burst) take(now time.Time, limit int) (ok bool, remaining int, reset int) {
+// newBurst is the window of a token first seen at now.
+func newBurst(now time.Time, limit int, share float64) *burst {
+	b := &burst{}
+	if share > 0 && limit > 0 {
+		// The other client was already running: its last window's requests
+		// are in the window when the token is first seen here.
+		b.otherEvery = time.Duration(float64(burstWindow) / (share * float64(limit)))
+		t := now
+		for t.After(now.Add(-burstWindow + b.otherEvery)) {
+			t = t.Add(-b.otherEvery)
+		}
+		for ; t.Before(now); t = t.Add(b.otherEvery) {
+			b.times = append(b.times, t)
+		}
+		b.otherNext = t
+	}
+	return b
+}
+
+// admit counts a request at now when the window has room.
+func (b *burst) admit(now time.Time, limit int) bool {
 	cut := now.Add(-burstWindow)
 	i := 0
 	for i < len(b.times) && !b.times[i].After(cut) {
@@ -29,12 +54,29 @@ func (b *burst) take(now time.Time, limit int) (ok bool, remaining int, reset in
 	}
 	b.times = b.times[i:]
 	if len(b.times) >= limit {
+		return false
+	}
+	b.times = append(b.times, now)
+	return true
+}
+
+// take records a request at now; it reports whether it is allowed, what is
+// left, and the whole seconds until the oldest request leaves the window.
+// The other client's requests due by now go first, each at its own time.
+func (b *burst) take(now time.Time, limit int) (ok bool, remaining int, reset int) {
+	for b.otherEvery > 0 && !b.otherNext.After(now) {
+		b.otherSent++
+		if !b.admit(b.otherNext, limit) {
+			b.otherRefus++
+		}
+		b.otherNext = b.otherNext.Add(b.otherEvery)
+	}
+	if !b.admit(now, limit) {
 		b.rejected++
 		wait := b.times[0].Add(burstWindow).Sub(now)
 		return false, 0, ceilSeconds(wait)
 	}
 	b.rejected = 0
-	b.times = append(b.times, now)
 	reset = ceilSeconds(b.times[0].Add(burstWindow).Sub(now))
 	return true, limit - len(b.times), reset
 }

@@ -99,7 +99,7 @@ func (w *world) renderNote(b []byte, r rec) []byte {
 }
 
 func (c *call) files() int {
-	return c.listV1("files", 100, v1Pagination, true, false, nil, func(b []byte, r rec) []byte { return c.renderFile(b, r, true) })
+	return c.listV1("files", 100, v1Pagination, true, true, nil, func(b []byte, r rec) []byte { return c.renderFile(b, r, true) })
 }
 
 // renderFile renders a v1 file (files, files/{id}, {entity}/{id}/files;

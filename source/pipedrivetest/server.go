@@ -166,6 +166,19 @@ func (s *Server) Budget() (limit, remaining int64) {
 	return s.budget.limit, s.budget.remaining
 }
 
+// OtherClient reports the requests the simulated other client of the
+// tokens (Options.OtherClient) sent so far and how many of them the burst
+// window refused.
+func (s *Server) OtherClient() (sent, refused int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.bursts {
+		sent += b.otherSent
+		refused += b.otherRefus
+	}
+	return sent, refused
+}
+
 // SetStatus makes every API request answer status (402 company inactive,
 // 403 forbidden, ...); 0 restores normal service.
 func (s *Server) SetStatus(status int) { s.mu.Lock(); s.status = status; s.mu.Unlock() }
@@ -440,7 +453,7 @@ func (s *Server) admit(hd http.Header, r *http.Request, ver int, rest string, en
 	}
 	b := s.bursts[who]
 	if b == nil {
-		b = &burst{}
+		b = newBurst(s.clock.Now(), limit, s.opts.OtherClient)
 		s.bursts[who] = b
 	}
 	allowed, remaining, reset := b.take(s.clock.Now(), limit)
@@ -518,6 +531,17 @@ func (s *Server) deliverFault(w http.ResponseWriter, r *http.Request, f *faultSt
 		writeJSON(w, status, body)
 	case FaultTruncate:
 		writeJSON(w, status, body[:len(body)/2])
+	case FaultRewrite:
+		writeJSON(w, status, f.Rewrite(r, body))
+	case FaultStall:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		w.Write(body[:len(body)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		<-r.Context().Done() // the rest never comes
 	case FaultReset:
 		hj, ok := w.(http.Hijacker)
 		if !ok {

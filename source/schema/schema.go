@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 )
 
 //go:embed files/*.json
@@ -50,13 +51,22 @@ type Field struct {
 	Key  string // the 40-hex hash
 	Name string // the display name (goes into the description)
 	Type string // Pipedrive field_type: varchar, double, monetary, enum, set, address, ...
+	// Options are an enum's or a set's choices (id -> label), as declared.
+	Options []Option
+}
+
+// Option is one choice of an enum or set field.
+type Option struct {
+	ID    int64  `json:"id"`
+	Label string `json:"label"`
 }
 
 var hexKey = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // ParseFields picks the custom fields out of raw Fields-endpoint records:
 // v2 {field_code, field_name, field_type, is_custom_field}, v1 {key, name,
-// field_type} (custom when the key is a 40-hex hash). The result is sorted
+// field_type} (custom when the key is a 40-hex hash), with their options
+// (an option whose id is not an integer is left out). The result is sorted
 // by key so schemas are stable.
 func ParseFields(version int, records []json.RawMessage) ([]Field, error) {
 	var out []Field
@@ -68,6 +78,10 @@ func ParseFields(version int, records []json.RawMessage) ([]Field, error) {
 			Name          string `json:"name"`
 			FieldType     string `json:"field_type"`
 			IsCustomField *bool  `json:"is_custom_field"`
+			Options       []struct {
+				ID    json.RawMessage `json:"id"` // a number in v2, a number or a string in v1
+				Label string          `json:"label"`
+			} `json:"options"`
 		}
 		if err := json.Unmarshal(r, &f); err != nil {
 			return nil, fmt.Errorf("field definition %d: %w", i, err)
@@ -83,7 +97,13 @@ func ParseFields(version int, records []json.RawMessage) ([]Field, error) {
 		if !custom {
 			continue
 		}
-		out = append(out, Field{Key: key, Name: name, Type: f.FieldType})
+		fd := Field{Key: key, Name: name, Type: f.FieldType}
+		for _, o := range f.Options {
+			if id, err := strconv.ParseInt(string(bytes.Trim(o.ID, `"`)), 10, 64); err == nil {
+				fd.Options = append(fd.Options, Option{ID: id, Label: o.Label})
+			}
+		}
+		out = append(out, fd)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
@@ -158,8 +178,10 @@ func v1Keys(f Field) map[string]map[string]any {
 	case "int":
 		return map[string]map[string]any{k: nullable("integer")}
 	case "user", "org", "people", "deal", "project", "stage", "activity":
-		// An id; older v1 answers expand it to an object.
-		return map[string]map[string]any{k: nullable("integer", "object")}
+		// An id (v1 leads and notes send the number, as the v2 Deals
+		// endpoints do). One type besides null: ["null","integer","object"]
+		// is a type PyAirbyte cannot map (six warnings on leads, issue 12).
+		return map[string]map[string]any{k: nullable("integer")}
 	case "daterange", "timerange":
 		return map[string]map[string]any{k: nullable("string"), k + "_until": nullable("string")}
 	case "address":

@@ -172,3 +172,60 @@ func TestParseFieldsV1(t *testing.T) {
 		t.Errorf("ParseFields v1 = %+v, %v", fs, err)
 	}
 }
+
+// TestTypesPyAirbyteCanMap: every declared property has at most one type
+// besides null, in the base schemas and with a custom field of every type
+// (PyAirbyte warns and falls back on ["null","integer","object"]).
+func TestTypesPyAirbyteCanMap(t *testing.T) {
+	types := []string{"varchar", "varchar_auto", "text", "double", "monetary", "int", "date", "daterange", "time", "timerange",
+		"enum", "set", "address", "phone", "boolean", "user", "org", "people", "deal", "project", "stage", "activity", "varchar_options"}
+	var fs []Field
+	for i, ty := range types {
+		fs = append(fs, Field{Key: strings.Repeat(string(rune('a'+i%6)), 39) + string(rune('0'+i%10)), Name: ty, Type: ty})
+	}
+	for _, c := range []struct {
+		stream  string
+		version int
+	}{{"leads", 1}, {"notes", 1}, {"deals", 2}, {"persons", 2}} {
+		base, err := Base(c.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := WithCustomFields(base, c.version, fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s any
+		if err := json.Unmarshal(js, &s); err != nil {
+			t.Fatal(err)
+		}
+		walkTypes(t, c.stream, s)
+	}
+}
+
+func walkTypes(t *testing.T, path string, v any) {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	if ts, ok := m["type"].([]any); ok {
+		n := 0
+		for _, ty := range ts {
+			if ty != "null" {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Errorf("%s: type %v has more than one type besides null", path, ts)
+		}
+	}
+	if props, ok := m["properties"].(map[string]any); ok {
+		for k, p := range props {
+			walkTypes(t, path+"."+k, p)
+		}
+	}
+	if it, ok := m["items"]; ok {
+		walkTypes(t, path+"[]", it)
+	}
+}

@@ -57,17 +57,23 @@ func readmeStreams(t *testing.T) map[string]readmeRow {
 
 // readmeMode is how the README's "incremental" column says a stream reads.
 func readmeMode(s Stream) string {
+	note := ""
+	if s.Unordered {
+		note = ", every page (no sort, no filter)"
+	}
 	switch {
 	case !s.SupportsIncremental():
-		return "full refresh"
+		return "full refresh" + note
 	case s.Parent != nil:
 		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
+	case s.Strategy == NewestFirst:
+		return "newest first on `" + s.Cursor + "`, stops at the state"
 	case s.ArchiveTime != "":
-		return "client-side on `" + s.Cursor + "` and `" + s.ArchiveTime + "`"
+		return "client-side on `" + s.Cursor + "` and `" + s.ArchiveTime + "`" + note
 	default:
-		return "client-side on `" + s.Cursor + "`"
+		return "client-side on `" + s.Cursor + "`" + note
 	}
 }
 

@@ -59,6 +59,12 @@ func TestTableAgainstSpec(t *testing.T) {
 		} else if params["limit"] != nil || params["start"] != nil || params["cursor"] != nil {
 			t.Errorf("%s: read unpaged, but the spec pages %s", s.Name, s.Path)
 		}
+		if s.Unordered && (params["updated_since"] != nil || params["sort"] != nil || params["sort_by"] != nil) {
+			t.Errorf("%s: marked unordered, but %s takes a sort or a time filter", s.Name, s.Path)
+		}
+		if s.Strategy == NewestFirst && (len(s.SortParams) == 0 || params["updated_since"] != nil) {
+			t.Errorf("%s: newest first needs a sort (have %v) and no time filter on %s", s.Name, s.SortParams, s.Path)
+		}
 		if params["updated_since"] == nil && s.Strategy == ServerUpdatedSince {
 			t.Errorf("%s: server-side cursor without updated_since", s.Name)
 		}

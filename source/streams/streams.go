@@ -40,6 +40,12 @@ const (
 	// ClientSideCursor: read everything, emit records whose cursor is >= the
 	// state; state is the max cursor seen, saved at the end.
 	ClientSideCursor
+	// NewestFirst: the API has no time filter but sorts by the cursor
+	// descending (SortParams); an incremental read emits records whose
+	// cursor is >= the state and stops at the first older one (every later
+	// record is older). State is the max cursor seen, saved once the read
+	// reached the state or the end.
+	NewestFirst
 )
 
 func (s Strategy) String() string {
@@ -48,6 +54,8 @@ func (s Strategy) String() string {
 		return "server_updated_since"
 	case ClientSideCursor:
 		return "client_side_cursor"
+	case NewestFirst:
+		return "newest_first"
 	}
 	return "full_refresh_only"
 }
@@ -97,6 +105,21 @@ type Stream struct {
 	// participants, followers) can take more than a day's budget. It is
 	// only a default: an explicit list of streams always reads it.
 	DefaultOff bool
+	// Unordered: the API neither filters nor sorts the list by any field
+	// (its spec declares no sort and no time filter, and documents no
+	// order), so every run reads every page, whatever changed, and no
+	// id watermark can be trusted to stop early. See ScansAll.
+	Unordered bool
+}
+
+// ScansAll reports whether an incremental run of the stream still reads
+// every page (its cost grows with the account, not with the changes): a
+// full-refresh-only or client-side cursor stream. Estimates and docs say so.
+func (s Stream) ScansAll() bool {
+	if s.Parent != nil {
+		return s.Parent.Changed == EveryParent
+	}
+	return s.Strategy == FullRefreshOnly || s.Strategy == ClientSideCursor
 }
 
 // SupportsIncremental reports whether the stream can read incrementally.
@@ -136,6 +159,7 @@ var (
 	pkKey       = []string{"key"} // v1 field definitions
 	v2Sort      = v("sort_by", "update_time", "sort_direction", "asc")
 	v1Sort      = v("sort", "update_time ASC")
+	v1Newest    = v("sort", "update_time DESC") // /files: sortable, no time filter
 	// /leads declares sort as an enum of bare field names; ascending is the
 	// default direction.
 	leadsSort = v("sort", "update_time")
@@ -264,7 +288,7 @@ var table = []Stream{
 	{Name: "boards", Description: "Project boards (Projects add-on)", Group: Settings, Version: client.V2, Path: "/boards",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
 	{Name: "call_logs", Description: "Call logs from phone integrations", Group: Core, Version: client.V1, Path: "/callLogs",
-		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20},
+		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20, Unordered: true},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "deal_changelog", Description: "Field-level history of deals (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/changelog",
@@ -302,7 +326,7 @@ var table = []Stream{
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
 	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 100, TokenCost: 20},
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: NewestFirst, Paging: V1Offset, PageLimit: 100, TokenCost: 20, SortParams: v1Newest},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
 	{Name: "goal_results", Description: "Progress of each goal over its own period", Group: Core, Version: client.V1, Path: "/goals/{id}/results",
@@ -383,11 +407,11 @@ var table = []Stream{
 	{Name: "projects", Description: "Projects (Projects add-on), with deleted ones", Group: Core, Version: client.V2, Path: "/projects",
 		// Without status the deleted projects are left out.
 		Params:     v("status", "open,completed,canceled,deleted"),
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project"},
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project", Unordered: true},
 	{Name: "projects_archived", Description: "Archived projects, with deleted ones", Group: Core, Version: client.V2, Path: "/projects/archived",
 		Params:     v("status", "open,completed,canceled,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project",
-		ArchiveTime: "archive_time"},
+		ArchiveTime: "archive_time", Unordered: true},
 	{Name: "role_assignments", Description: "Users assigned to each role", Group: Settings, Version: client.V1, Path: "/roles/{id}/assignments",
 		PrimaryKey: []string{"role_id", "user_id"}, Paging: V1Offset, PageLimit: 500, TokenCost: 10,
 		Parent: &Relation{Parents: []ParentSource{{Stream: "roles"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent}},
@@ -396,7 +420,7 @@ var table = []Stream{
 	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
 	{Name: "tasks", Description: "Project tasks", Group: Core, Version: client.V2, Path: "/tasks",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, Unordered: true},
 	{Name: "users", Description: "Users of the company", Group: Settings, Version: client.V1, Path: "/users",
 		PrimaryKey: pkID, Cursor: "modified", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
 }

@@ -17,7 +17,7 @@ func benchPage() []json.RawMessage {
 	return page
 }
 
-func benchSink(b *testing.B, s *FileSink) {
+func benchSink(b *testing.B, s Writer) {
 	page := benchPage()
 	size := 0
 	for _, r := range page {
@@ -37,7 +37,7 @@ func benchSink(b *testing.B, s *FileSink) {
 		}
 	}
 	b.StopTimer()
-	s.Close()
+	s.Finish(nil)
 }
 
 func BenchmarkJSONLPage(b *testing.B) {
@@ -49,9 +49,21 @@ func BenchmarkJSONLPage(b *testing.B) {
 }
 
 func BenchmarkCSVPage(b *testing.B) {
-	s, err := NewCSV(Options{Dir: b.TempDir()}, testColumns)
+	s, err := newTestCSV(Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	benchSink(b, s)
+}
+
+// BenchmarkJSONLReadablePage is BenchmarkJSONLPage with --readable: the
+// same page, each record's custom fields decoded into _pdx_readable.
+// Issue 13 asks for at least 0.8x of BenchmarkJSONLPage's records/s.
+func BenchmarkJSONLReadablePage(b *testing.B) {
+	s, err := NewJSONL(Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := Readable(s, testDecoder(2, testFields))
+	benchSink(b, w)
 }

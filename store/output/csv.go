@@ -11,9 +11,10 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/pdxhq/pdx/source/schema"
+	"github.com/pdxhq/pdx/source/readable"
 )
 
 // ExtraColumn is the last column of every CSV file: a JSON object of the
@@ -29,35 +30,26 @@ import (
 // `pdx state reset`) recreates the file with the new columns.
 const ExtraColumn = "_extra"
 
-// Column is one CSV column: the value of a top-level record key, or of one
-// key inside a top-level object (a v2 custom field inside custom_fields).
+// Column is one CSV column: the value of a top-level record key, of one
+// key inside a top-level object, or (Field set) one readable column of a
+// custom field, decoded by source/readable.
 type Column struct {
-	Name string // header
-	Key  string
-	Sub  string
+	Name  string // header
+	Key   string
+	Sub   string
+	Field string // a custom field's hash (readable.Column.Field)
+	Part  string // and its part (readable.Column.Part)
 }
 
 var hashRE = regexp.MustCompile(`^([0-9a-f]{40})(?:_(.+))?$`)
 
-// CustomName is a custom field's column header: its Pipedrive name plus the
-// start of its key, "Budget (a1b2c3d4)", so it reads well and stays unique
-// and stable when the field is renamed in another company or later.
-func CustomName(name, hash, suffix string) string {
-	if name == "" {
-		name = "custom"
-	}
-	if suffix != "" {
-		name += " " + strings.ReplaceAll(suffix, "_", " ")
-	}
-	return fmt.Sprintf("%s (%s)", name, hash[:8])
-}
-
-// Columns lays out a stream's CSV columns from its JSON schema (with custom
-// fields declared, see schema.WithCustomFields): the primary key first, the
-// standard fields sorted by name, then the custom fields sorted by header.
-// fields gives custom field names; a custom field without one is named by
-// its key.
-func Columns(js json.RawMessage, primaryKey []string, fields []schema.Field) ([]Column, error) {
+// Columns lays out a stream's CSV columns: the primary key first, the
+// standard fields of its JSON schema sorted by name, then custom (the
+// readable columns of its custom fields, readable.Decoder.Columns) sorted
+// by name. Raw custom keys in the schema (v1 hash and suffix keys, v2
+// custom_fields members) get no column of their own: custom stands for
+// them, and a key no decoder knows goes to _extra.
+func Columns(js json.RawMessage, primaryKey []string, custom []readable.Column) ([]Column, error) {
 	var s struct {
 		Properties map[string]struct {
 			Properties map[string]json.RawMessage `json:"properties"`
@@ -66,27 +58,23 @@ func Columns(js json.RawMessage, primaryKey []string, fields []schema.Field) ([]
 	if err := json.Unmarshal(js, &s); err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
 	}
-	names := map[string]string{}
-	for _, f := range fields {
-		names[f.Key] = f.Name
-	}
-	var std, custom []Column
+	var std, cust []Column
 	for key, p := range s.Properties {
-		if m := hashRE.FindStringSubmatch(key); m != nil {
-			custom = append(custom, Column{Name: CustomName(names[m[1]], m[1], m[2]), Key: key})
+		if hashRE.MatchString(key) {
 			continue
 		}
-		if key == "custom_fields" && len(p.Properties) > 0 {
+		if key == "custom_fields" && (len(p.Properties) > 0 || len(custom) > 0) {
 			for sub := range p.Properties {
-				if m := hashRE.FindStringSubmatch(sub); m != nil {
-					custom = append(custom, Column{Name: CustomName(names[m[1]], m[1], m[2]), Key: key, Sub: sub})
-				} else {
-					custom = append(custom, Column{Name: key + "." + sub, Key: key, Sub: sub})
+				if !hashRE.MatchString(sub) {
+					std = append(std, Column{Name: key + "." + sub, Key: key, Sub: sub})
 				}
 			}
 			continue
 		}
 		std = append(std, Column{Name: key, Key: key})
+	}
+	for _, c := range custom {
+		cust = append(cust, Column{Name: c.Name, Field: c.Field, Part: c.Part})
 	}
 	rank := func(c Column) int {
 		if i := slices.Index(primaryKey, c.Key); i >= 0 {
@@ -101,19 +89,19 @@ func Columns(js json.RawMessage, primaryKey []string, fields []schema.Field) ([]
 		}
 		return std[i].Name < std[j].Name
 	})
-	sort.Slice(custom, func(i, j int) bool { return custom[i].Name < custom[j].Name })
-	return append(std, custom...), nil
+	sort.SliceStable(cust, func(i, j int) bool { return cust[i].Name < cust[j].Name })
+	return append(std, cust...), nil
 }
 
 func init() {
 	Register(Format{
-		Name: "csv", Label: "CSV", Rank: 20, Ext: "csv", StagesFullRefresh: true,
+		Name: "csv", Label: "CSV", Rank: 20, Ext: "csv", StagesFullRefresh: true, DecodesFields: true,
 		Description: "one file per stream, opens in Excel and Google Sheets",
 		Open: func(_ context.Context, t Target) (Writer, error) {
 			if t.Columns == nil {
 				return nil, fmt.Errorf("csv output needs the streams' columns")
 			}
-			return NewCSV(Options{Dir: t.Dir, Streams: t.Specs, Notice: t.Notice}, t.Columns)
+			return NewCSV(Options{Dir: t.Dir, Streams: t.Specs, Notice: t.Notice}, t.Columns, t.Decoder)
 		},
 	})
 }
@@ -122,12 +110,22 @@ func init() {
 // doubled), UTF-8 without BOM, a header row, strings as text, numbers and
 // booleans as written by the API, null as an empty field, objects and arrays
 // as compact JSON text, and a final _extra column. columns gives each
-// stream's layout when a file is created.
-func NewCSV(opt Options, columns func(stream string) ([]Column, error)) (*FileSink, error) {
+// stream's layout when a file is created; decoder (nil: none) each
+// stream's custom-field decoder, whose readable values fill the custom
+// columns (labels, not option ids: spreadsheets are CSV's users).
+func NewCSV(opt Options, columns func(stream string) ([]Column, error), decoder func(stream string) (*readable.Decoder, error)) (*FileSink, error) {
 	return newFileSink(opt, format{
 		ext: "csv",
 		newEncoder: func(stream string) (encoder, error) {
-			return &csvEncoder{stream: stream, columns: columns}, nil
+			e := &csvEncoder{stream: stream, columns: columns}
+			if decoder != nil {
+				d, err := decoder(stream)
+				if err != nil {
+					return nil, fmt.Errorf("%s custom fields: %w", stream, err)
+				}
+				e.dec = d
+			}
+			return e, nil
 		},
 		lastRecordEnd: lastCSVRecordEnd,
 	})
@@ -136,7 +134,10 @@ func NewCSV(opt Options, columns func(stream string) ([]Column, error)) (*FileSi
 type csvEncoder struct {
 	stream  string
 	columns func(string) ([]Column, error)
+	dec     *readable.Decoder // nil: the stream has no custom fields
 	cols    []Column
+	custom  []int           // per column: index into dec's columns, -1: not one
+	written map[string]bool // fields (hashes) with a column in the file
 	nested  map[string]bool // keys whose object is split into Sub columns
 	row     []string
 	top     map[string]json.RawMessage
@@ -201,7 +202,7 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 			// A column the schema no longer has: rebuild it from its name.
 			c = Column{Name: h, Key: h}
 			if _, _, custom := splitCustomName(h); custom {
-				c = Column{Name: h} // an unknown custom field: leave it empty
+				c = Column{Name: h, Field: "?"} // an unknown custom field: leave it empty
 			}
 		}
 		kept = append(kept, c)
@@ -211,7 +212,9 @@ func (e *csvEncoder) begin(sf *streamFile, created bool, r io.ReaderAt) error {
 }
 
 // splitCustomName splits a custom field's header "Budget currency (a1b2c3d4)"
-// into its words and the first 8 hex digits of the field's key.
+// into its words and the first 8 hex digits of the field's key. Headers of
+// that form are every custom header of a file pdx wrote before readable
+// names (and, now, those of fields sharing a name).
 func splitCustomName(h string) (stem, hash8 string, ok bool) {
 	i := strings.LastIndex(h, " (")
 	if i <= 0 || !strings.HasSuffix(h, ")") || len(h)-i-3 != 8 {
@@ -238,12 +241,8 @@ func renamedCustom(header []string, cols []Column) map[string]Column {
 	}
 	byHash := map[string][]cand{}
 	for _, c := range cols {
-		k := c.Key
-		if c.Sub != "" {
-			k = c.Sub
-		}
-		if m := hashRE.FindStringSubmatch(k); m != nil {
-			byHash[m[1][:8]] = append(byHash[m[1][:8]], cand{c, strings.ReplaceAll(m[2], "_", " ")})
+		if len(c.Field) == 40 {
+			byHash[c.Field[:8]] = append(byHash[c.Field[:8]], cand{c, strings.ReplaceAll(c.Part, "_", " ")})
 		}
 	}
 	stems := map[string][]string{}
@@ -287,9 +286,23 @@ func renamedCustom(header []string, cols []Column) map[string]Column {
 func (e *csvEncoder) setColumns(cols []Column) {
 	e.cols = cols
 	e.nested = map[string]bool{}
-	for _, c := range cols {
+	idx := map[[2]string]int{}
+	if e.dec != nil {
+		e.nested["custom_fields"] = true // its members the decoder knows are used
+		for i, c := range e.dec.Columns() {
+			idx[[2]string{c.Field, c.Part}] = i
+		}
+	}
+	e.custom = make([]int, len(cols))
+	e.written = map[string]bool{}
+	for i, c := range cols {
 		if c.Sub != "" {
 			e.nested[c.Key] = true
+		}
+		e.custom[i] = -1
+		if j, ok := idx[[2]string{c.Field, c.Part}]; ok && c.Field != "" {
+			e.custom[i] = j
+			e.written[c.Field] = true
 		}
 	}
 	e.row = make([]string, len(cols)+1)
@@ -320,9 +333,22 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 			}
 		}
 	}
+	var vals []readable.Value
+	if e.dec != nil {
+		var err error
+		if vals, err = e.dec.Decode(rec); err != nil {
+			return buf, fmt.Errorf("custom fields: %w", err)
+		}
+	}
 	for i, c := range e.cols {
 		var v json.RawMessage
 		switch {
+		case c.Field != "":
+			e.row[i] = ""
+			if j := e.custom[i]; j >= 0 {
+				e.row[i] = valueCell(vals[j])
+			}
+			continue
 		case c.Key == "":
 		case c.Sub == "":
 			v = top[c.Key]
@@ -342,13 +368,13 @@ func (e *csvEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
 		extra[k] = v
 	}
 	for k, v := range top {
-		if e.used[k] {
+		if e.used[k] || e.decoded(k) {
 			continue
 		}
 		if e.nested[k] {
 			var left map[string]json.RawMessage
 			for sk, sv := range e.subs[k] {
-				if !e.used[k+"\x00"+sk] {
+				if !e.used[k+"\x00"+sk] && !(k == "custom_fields" && e.decoded(sk)) {
 					if left == nil {
 						left = map[string]json.RawMessage{}
 					}
@@ -411,6 +437,33 @@ func marshalNoEscape(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// decoded reports whether raw key k is a custom field's whose readable
+// values have columns in the file (otherwise it goes to _extra: a field
+// added since the file's header was written).
+func (e *csvEncoder) decoded(k string) bool {
+	if e.dec == nil {
+		return false
+	}
+	h, ok := e.dec.FieldOf(k)
+	return ok && e.written[h]
+}
+
+// valueCell renders a readable value as CSV text.
+func valueCell(v readable.Value) string {
+	if v.Null {
+		return ""
+	}
+	switch v.Kind {
+	case readable.Real:
+		return strconv.FormatFloat(v.Real, 'f', -1, 64)
+	case readable.Integer:
+		return strconv.FormatInt(v.Int, 10)
+	case readable.Bool:
+		return strconv.FormatBool(v.Bool)
+	}
+	return v.Text
 }
 
 // cell renders one JSON value as CSV text.

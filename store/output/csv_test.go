@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/schema"
 )
 
@@ -20,9 +21,30 @@ var testSchema = json.RawMessage(`{"type":"object","properties":{
  "label_ids":{"type":["null","array"]},"won":{"type":["null","boolean"]},
  "custom_fields":{"type":["null","object"],"properties":{"` + hashA + `":{},"` + hashB + `":{}}}}}`)
 
-var testFields = []schema.Field{{Key: hashA, Name: "Budget", Type: "monetary"}, {Key: hashB, Name: "Region", Type: "enum"}}
+var testFields = []schema.Field{{Key: hashA, Name: "Budget", Type: "monetary"},
+	{Key: hashB, Name: "Region", Type: "enum", Options: []schema.Option{{ID: 7, Label: "North"}, {ID: 3, Label: "South"}}}}
 
-func testColumns(string) ([]Column, error) { return Columns(testSchema, []string{"id"}, testFields) }
+// testDecoder decodes testFields in v2 records (version 1: v1 records).
+func testDecoder(version int, fields []schema.Field) func(string) (*readable.Decoder, error) {
+	return func(string) (*readable.Decoder, error) {
+		return readable.NewDecoder(version, fields, nil, readable.Options{}), nil
+	}
+}
+
+// columnsOf lays out js with fields decoded as version.
+func columnsOf(js json.RawMessage, version int, fields []schema.Field) func(string) ([]Column, error) {
+	return func(string) ([]Column, error) {
+		d, _ := testDecoder(version, fields)("")
+		return Columns(js, []string{"id"}, d.Columns())
+	}
+}
+
+var testColumns = columnsOf(testSchema, 2, testFields)
+
+// newTestCSV is a CSV sink with the test's v2 columns and decoder.
+func newTestCSV(opt Options) (*FileSink, error) {
+	return NewCSV(opt, testColumns, testDecoder(2, testFields))
+}
 
 func TestColumnsLayout(t *testing.T) {
 	cols, err := testColumns("deals")
@@ -33,14 +55,14 @@ func TestColumnsLayout(t *testing.T) {
 	for _, c := range cols {
 		names = append(names, c.Name)
 	}
-	want := "id,label_ids,title,value,won,Budget (a1b2c3d4),Region (ffeeddcc)"
+	want := "id,label_ids,title,value,won,Budget,Budget currency,Region"
 	if got := strings.Join(names, ","); got != want {
 		t.Errorf("columns = %s\nwant      %s", got, want)
 	}
 	// v1 layout: hash keys at the top level, with suffix keys.
 	v1 := json.RawMessage(`{"properties":{"id":{},"` + hashA + `":{},"` + hashA + `_currency":{}}}`)
-	cols, _ = Columns(v1, []string{"id"}, testFields)
-	if len(cols) != 3 || cols[1].Name != "Budget (a1b2c3d4)" || cols[2].Name != "Budget currency (a1b2c3d4)" || cols[2].Key != hashA+"_currency" {
+	cols, _ = columnsOf(v1, 1, testFields[:1])("")
+	if len(cols) != 3 || cols[1].Name != "Budget" || cols[2].Name != "Budget currency" || cols[2].Field != hashA || cols[2].Part != "currency" {
 		t.Errorf("v1 columns = %+v", cols)
 	}
 }
@@ -61,7 +83,7 @@ func readCSV(t *testing.T, path string) [][]string {
 
 func TestCSVValues(t *testing.T) {
 	dir := t.TempDir()
-	s, err := NewCSV(Options{Dir: dir}, testColumns)
+	s, err := newTestCSV(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +108,11 @@ func TestCSVValues(t *testing.T) {
 	}
 	rows := readCSV(t, s.Path("deals"))
 	want := [][]string{
-		{"id", "label_ids", "title", "value", "won", "Budget (a1b2c3d4)", "Region (ffeeddcc)", "_extra"},
-		{"1", "[1,2]", "Ünïcödé, \"quoted\"\nsecond line", "12.50", "true", `{"value":100,"currency":"EUR"}`, "7", ""},
-		{"2", "", "", "", "false", "", "", `{"surprise":"<b>new</b> & field"}`},
-		{"3", "", "", "", "", "", "", `{"custom_fields":{"0000000000000000000000000000000000000000":"later"}}`},
-		{"4", "", "cr\rlone, crlf\nkept", "", "", "", "", ""}, // Go's reader drops the CR of CRLF
+		{"id", "label_ids", "title", "value", "won", "Budget", "Budget currency", "Region", "_extra"},
+		{"1", "[1,2]", "Ünïcödé, \"quoted\"\nsecond line", "12.50", "true", "100", "EUR", "North", ""},
+		{"2", "", "", "", "false", "", "", "", `{"surprise":"<b>new</b> & field"}`},
+		{"3", "", "", "", "", "", "", "", `{"custom_fields":{"0000000000000000000000000000000000000000":"later"}}`},
+		{"4", "", "cr\rlone, crlf\nkept", "", "", "", "", "", ""}, // Go's reader drops the CR of CRLF
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %q", len(rows), len(want), rows)
@@ -110,7 +132,7 @@ func TestCSVAppendKeepsHeader(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, testColumns)
+	s, err := newTestCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +142,9 @@ func TestCSVAppendKeepsHeader(t *testing.T) {
 	if len(rows) != 3 || len(rows[2]) != 5 {
 		t.Fatalf("rows = %q", rows)
 	}
+	// The old header's "Budget (a1b2c3d4)" (before readable names) is the
+	// field's amount; Region, added since, has no column: its raw value
+	// goes to _extra.
 	if got := strings.Join(rows[2], "|"); got != `2|b|9|y|{"custom_fields":{"`+hashB+`":3}}` {
 		t.Errorf("appended row = %s", got)
 	}
@@ -128,7 +153,7 @@ func TestCSVAppendKeepsHeader(t *testing.T) {
 func TestCSVRejectsForeignFile(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "deals.csv"), []byte("a,b\r\n1,2\r\n"), 0o644)
-	s, _ := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, testColumns)
+	s, _ := newTestCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}})
 	err := s.Emit(ctx, ev(engine.StreamStarted, "deals"))
 	if err == nil || !strings.Contains(err.Error(), "not written by pdx") {
 		t.Fatalf("err = %v", err)
@@ -186,8 +211,11 @@ func TestCSVAppendAfterCustomFieldRename(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.header+"\r\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cols := func(string) ([]Column, error) { return Columns(v1, []string{"id"}, tt.fields) }
-			s, err := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, cols)
+			fields := append([]schema.Field(nil), tt.fields...)
+			for i := range fields {
+				fields[i].Type = map[string]string{hashA: "monetary", hashB: "varchar"}[fields[i].Key]
+			}
+			s, err := NewCSV(Options{Dir: dir, Streams: map[string]Stream{"deals": {ResumeSize: -1}}}, columnsOf(v1, 1, fields), testDecoder(1, fields))
 			if err != nil {
 				t.Fatal(err)
 			}

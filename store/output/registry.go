@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 )
 
 // Format is one output format as everything that offers or runs one sees
@@ -35,6 +36,10 @@ type Format struct {
 	// when the stream completes, so an unfinished one keeps nothing of this
 	// run.
 	StagesFullRefresh bool
+	// DecodesFields: the format writes custom fields readable itself (CSV:
+	// always); the others write the API's bytes and, with --readable, get
+	// the decoded values added by Readable.
+	DecodesFields bool
 	// Open starts writing a run's records.
 	Open func(ctx context.Context, t Target) (Writer, error)
 }
@@ -53,6 +58,9 @@ type Target struct {
 	Secrets []string
 	// Columns gives a stream's columns, for formats with fixed columns.
 	Columns func(stream string) ([]Column, error)
+	// Decoder gives a stream's custom-field decoder (nil: the stream has
+	// no custom fields), for formats that DecodesFields.
+	Decoder func(stream string) (*readable.Decoder, error)
 	// Notice receives repairs and warnings.
 	Notice func(stream, msg string)
 }

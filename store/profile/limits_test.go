@@ -96,4 +96,3 @@ func FuzzValidateName(f *testing.F) {
 		}
 	})
 }
-

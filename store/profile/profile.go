@@ -18,6 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/startdate"
 	"github.com/pdxhq/pdx/store/atomicfile"
@@ -70,6 +71,15 @@ type Profile struct {
 	StartDate string `toml:"start_date,omitempty"`
 	// Concurrency is the number of streams read at once (0 = engine default).
 	Concurrency int `toml:"concurrency,omitzero"`
+	// BudgetReserve is the daily API budget pdx leaves to the company's
+	// other users: "10%" of the limit or a number of tokens; "" is
+	// client.DefaultReserve (10%), "0" none.
+	BudgetReserve string `toml:"budget_reserve,omitempty"`
+	// Readable adds decoded custom fields (names, option labels, typed
+	// parts) to JSONL and Airbyte records, beside the API's bytes.
+	Readable bool `toml:"readable,omitzero"`
+	// RawIDs writes enum and set option ids instead of labels in CSV.
+	RawIDs bool `toml:"raw_ids,omitzero"`
 	// MaxTokens caps the API tokens one sync spends (0 = no cap); a
 	// per-parent backfill stops at it and the next sync goes on.
 	MaxTokens int64 `toml:"max_tokens,omitzero"`
@@ -319,6 +329,9 @@ func (p *Profile) Validate() error {
 		if _, err := startdate.Parse(p.StartDate); err != nil {
 			return fmt.Errorf("start_date: %w", err)
 		}
+	}
+	if _, err := client.ParseReserve(p.BudgetReserve); err != nil {
+		return err
 	}
 	if p.Concurrency < 0 {
 		return fmt.Errorf("concurrency %d: must be 0 or more", p.Concurrency)

@@ -85,9 +85,11 @@ type Output struct {
 
 // Run is the content of run.json.
 type Run struct {
-	LastRun time.Time         `json:"last_run,omitzero"`
-	Counts  map[string]int64  `json:"counts,omitempty"`
-	Outputs map[string]Output `json:"outputs,omitempty"`
+	LastRun time.Time        `json:"last_run,omitzero"`
+	Counts  map[string]int64 `json:"counts,omitempty"`
+	// Synced is when each stream last completed a run here.
+	Synced  map[string]time.Time `json:"synced,omitempty"`
+	Outputs map[string]Output    `json:"outputs,omitempty"`
 }
 
 // Profile is one profile's loaded state; safe for concurrent use (streams
@@ -104,6 +106,10 @@ type Profile struct {
 	// FinishRun reports them, so such a run never ends as "state saved",
 	// even when the caller dropped the checkpoint's error.
 	unsaved map[string]error
+	// dest is the destination the state belongs to, root the profile's
+	// directory (dest.go); nil and "" for the legacy per-profile state.
+	dest *Dest
+	root string
 }
 
 // MaxFileSize bounds state.json and run.json: they hold one small object
@@ -118,7 +124,12 @@ func (s *Store) Load(profile string) (*Profile, error) {
 	if err := pprofile.ValidateName(profile); err != nil {
 		return nil, err
 	}
-	p := &Profile{name: profile, dir: filepath.Join(s.dir, profile)}
+	return s.loadDir(profile, filepath.Join(s.dir, profile))
+}
+
+// loadDir reads the state files in dir (the profile's, or a destination's).
+func (s *Store) loadDir(profile, dir string) (*Profile, error) {
+	p := &Profile{name: profile, dir: dir}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
@@ -170,7 +181,7 @@ func (p *Profile) Lock() (func(), error) {
 	if p.ephemeral {
 		return func() {}, nil
 	}
-	release, err := output.Lock(p.dir)
+	release, err := output.Lock(p.LockDir()) // the profile's, whatever the destination
 	if errors.Is(err, output.ErrLocked) {
 		return nil, fmt.Errorf("%w (profile %s: %v); wait for it to finish or stop it, then run this again", ErrSyncing, p.name, err)
 	}
@@ -242,6 +253,7 @@ func (p *Profile) Run() Run {
 	defer p.mu.Unlock()
 	r := p.run
 	r.Counts = copyMap(p.run.Counts)
+	r.Synced = copyMap(p.run.Synced)
 	r.Outputs = copyMap(p.run.Outputs)
 	return r
 }
@@ -340,8 +352,12 @@ func (p *Profile) FinishRun(at time.Time, counts map[string]int64) error {
 	if p.run.Counts == nil {
 		p.run.Counts = map[string]int64{}
 	}
+	if p.run.Synced == nil {
+		p.run.Synced = map[string]time.Time{}
+	}
 	for k, v := range counts {
 		p.run.Counts[k] = v
+		p.run.Synced[k] = at.UTC()
 	}
 	p.run.LastRun = at.UTC()
 	errs := []error{p.writeRun()}
@@ -439,6 +455,9 @@ func (p *Profile) writeState() error {
 	if p.ephemeral {
 		return nil
 	}
+	if err := p.ensureDest(); err != nil {
+		return err
+	}
 	if err := atomicfile.WriteFile(p.StatePath(), p.encodeState(), 0o600); err != nil {
 		return fmt.Errorf("the state was not saved (%s keeps the previous one; the next run repeats from there): %w", p.StatePath(), err)
 	}
@@ -448,6 +467,9 @@ func (p *Profile) writeState() error {
 func (p *Profile) writeRun() error {
 	if p.ephemeral {
 		return nil
+	}
+	if err := p.ensureDest(); err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,7 +1,10 @@
 // Package plain prints a sync's progress as plain lines (for `pdx sync
 // --no-tui`, cron and CI logs): per stream at most one progress line per
-// interval while it runs, a line on every change of state (started, waiting
-// on the rate limit, done, failed, budget), then a summary table.
+// interval while it runs, one line on every change of state (started with
+// its plan, waiting on the rate limit, done, failed, budget), then a summary
+// table. Counts are written by source/plural, the same as the engine's logs;
+// the engine's Log events that narrate a stream event are skipped, since the
+// event's own line says it.
 package plain
 
 import (
@@ -13,10 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/plural"
 	"github.com/pdxhq/pdx/store/output"
 )
 
@@ -88,11 +90,14 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 	switch ev.Kind {
 	case engine.StreamStarted:
 		s.started, s.lastLine = now, now
-		est := ""
-		if ev.Stats.Estimate > 0 {
-			est = fmt.Sprintf(" (about %s records last time)", count(ev.Stats.Estimate))
+		plan, est := "", ""
+		if ev.Message != "" {
+			plan = ": " + oneLine(ev.Message)
 		}
-		p.line("%s: started%s", ev.Stream, est)
+		if ev.Stats.Estimate > 0 {
+			est = fmt.Sprintf(" (about %s last time)", plural.Count(ev.Stats.Estimate, "record"))
+		}
+		p.line("%s: started%s%s", ev.Stream, est, plan)
 	case engine.Records:
 		if now.Sub(s.lastLine) >= p.interval {
 			s.lastLine = now
@@ -105,14 +110,14 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 		}
 	case engine.StreamComplete:
 		s.finalized = true
-		p.line("%s: done, %s", ev.Stream, p.progressText(s, now))
+		p.line("%s: done%s: %s", ev.Stream, p.elapsed(s, now), ev.Stats.Summary())
 	case engine.StreamIncomplete:
 		s.finalized = true
 		msg := "stopped"
 		if ev.Err != nil {
 			msg = oneLine(ev.Err.Error())
 		}
-		p.line("%s: FAILED after %s records: %s", ev.Stream, count(ev.Stats.Records), msg)
+		p.line("%s: FAILED after %s: %s", ev.Stream, plural.Count(ev.Stats.Records, "record"), msg)
 		if ev.Err != nil && p.explain != nil {
 			if hint := p.explain(ev.Err); hint != "" {
 				p.line("%s: %s", ev.Stream, oneLine(hint))
@@ -128,7 +133,7 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 			p.line("daily API budget: %s of %s tokens left", count(ev.Budget.Remaining), count(ev.Budget.Limit))
 		}
 	case engine.Log:
-		if ev.Level == engine.LevelDebug {
+		if ev.Level == engine.LevelDebug || ev.Narrates != 0 {
 			return nil
 		}
 		prefix := ""
@@ -150,15 +155,29 @@ func (p *Printer) progressText(s *progress, now time.Time) string {
 	if st.Estimate > 0 && !s.finalized {
 		fmt.Fprintf(&b, "/%s", count(st.Estimate))
 	}
-	b.WriteString(" records")
+	if st.Records == 1 && st.Estimate <= 0 {
+		b.WriteString(" record")
+	} else {
+		b.WriteString(" records") // "1/40 records" too
+	}
 	if el := now.Sub(s.started); el > 0 && !s.started.IsZero() {
 		fmt.Fprintf(&b, " in %s (%s/s)", el.Round(100*time.Millisecond), count(int64(float64(st.Records)/el.Seconds())))
 	}
-	fmt.Fprintf(&b, ", %s tokens", count(st.Tokens))
-	if st.Waits > 0 {
-		fmt.Fprintf(&b, ", %d rate-limit waits (%s)", st.Waits, st.Waited.Round(100*time.Millisecond))
+	fmt.Fprintf(&b, ", %s", plural.Count(st.Tokens, "token"))
+	if w := st.WaitSummary(); w != "" {
+		b.WriteString(", " + w)
 	}
 	return b.String()
+}
+
+// elapsed is " in 2.1s (1,250 records/s)" since the stream started ("" if
+// it never did).
+func (p *Printer) elapsed(s *progress, now time.Time) string {
+	el := now.Sub(s.started)
+	if s.started.IsZero() || el <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" in %s (%s records/s)", el.Round(100*time.Millisecond), count(int64(float64(s.stats.Records)/el.Seconds())))
 }
 
 func (p *Printer) line(format string, args ...any) {
@@ -175,7 +194,7 @@ func (p *Printer) Info(msg string) {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // count formats an integer with thousands separators (12,345).
-func count(n int64) string { return humanize.Comma(n) }
+func count(n int64) string { return plural.N(n) }
 
 // Summary prints the end-of-run table and what to do next.
 func Summary(w io.Writer, s app.Summary) {
@@ -204,22 +223,70 @@ func Summary(w io.Writer, s app.Summary) {
 	case stdoutFormat(s.Format) != "" && len(s.Files) == 0:
 		fmt.Fprintf(w, "output: %s on stdout\n", stdoutFormat(s.Format))
 	case len(s.Files) > 0:
-		fmt.Fprintf(w, "output: %d file(s) in %s\n", len(s.Files), s.OutDir)
+		fmt.Fprintf(w, "output: %s in %s\n", plural.Count(len(s.Files), "file"), s.OutDir)
 	}
 	if s.Budget.Known {
-		fmt.Fprintf(w, "daily API budget: %s of %s tokens left\n", count(s.Budget.Remaining), count(s.Budget.Limit))
+		fmt.Fprintf(w, "daily API budget: %s of %s tokens left", count(s.Budget.Remaining), count(s.Budget.Limit))
+		if s.BudgetReserve > 0 {
+			fmt.Fprintf(w, " (%s kept for the company's other integrations)", count(s.BudgetReserve))
+		}
+		fmt.Fprintln(w)
 	}
 	if s.StatePath != "" {
 		fmt.Fprintf(w, "state: %s\n", s.StatePath)
 	}
 	switch {
 	case s.BudgetExhausted:
-		fmt.Fprintf(w, "The daily API budget is used up; state is saved. It resets at %s: run the same command again then to continue.\n", s.BudgetReset.Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(w, "The daily API budget is used up; state is saved (%s). It comes back %s: run the same command again then%s.\n", s.BudgetText(), s.ResetText(time.Now()), NextRun(s))
 	case s.Interrupted:
-		fmt.Fprintln(w, "Interrupted; state is saved. Run the same command again to continue where it stopped.")
+		fmt.Fprintf(w, "Interrupted; state is saved. Run the same command again%s.\n", NextRun(s))
 	case !s.OK():
-		fmt.Fprintln(w, "Some streams failed; the state of what was written is saved. Fix the cause and run again to continue.")
+		fmt.Fprintf(w, "Some streams failed; the state of what was written is saved. Fix the cause and run again%s.\n", NextRun(s))
 	}
+}
+
+// NextRun says what running again does with the streams that did not
+// complete, as ": deals and notes go on from the saved state; persons
+// starts over (full refresh)" ("" when every stream completed). An
+// incremental stream goes on from its last checkpoint; a full refresh has
+// no resume point and reads everything again.
+func NextRun(s app.Summary) string {
+	var resume, over []string
+	for _, st := range s.Streams {
+		switch {
+		case st.Complete:
+		case st.Mode == engine.FullRefresh:
+			over = append(over, st.Name)
+		default:
+			resume = append(resume, st.Name)
+		}
+	}
+	var parts []string
+	if len(resume) > 0 {
+		parts = append(parts, andList(resume)+verb(len(resume), " goes", " go")+" on from the saved state")
+	}
+	if len(over) > 0 {
+		parts = append(parts, andList(over)+verb(len(over), " starts", " start")+" over (full refresh)")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// andList is "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // truncate keeps at most n characters (runes, so a multi-byte one is never

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"time"
 
 	"github.com/pdxhq/pdx/app"
 	"github.com/pdxhq/pdx/source/engine"
@@ -57,6 +58,9 @@ func Sync(ctx context.Context, opts app.Options, ui tui.WatchOptions) (app.Summa
 // resultOf is what the summary screen needs from a job summary.
 func resultOf(sum app.Summary, stateSaved bool) tui.Result {
 	res := tui.Result{Files: map[string][]string{}, StateSaved: stateSaved}
+	if sum.BudgetExhausted {
+		res.BudgetNote = "Stopped: " + sum.BudgetText() + ". It comes back " + sum.ResetText(time.Now()) + "."
+	}
 	f, _ := output.Lookup(sum.Format)
 	stages := f.StagesFullRefresh
 	for _, s := range sum.Streams {

@@ -52,7 +52,11 @@ type Backend struct {
 	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
-	state    *state.Profile
+	// states is the state store (nil in the demo, whose state is the
+	// ephemeral demoState); a run's state is that of its destination.
+	states    *state.Store
+	demoState *state.Profile
+	saved     profile.Profile // the profile as saved, for DestState
 
 	oauth *app.OAuthLogin
 
@@ -76,7 +80,7 @@ func New(o Options) (*Backend, error) {
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.state = state.Ephemeral(app.DemoProfile)
+		b.demoState = state.Ephemeral(app.DemoProfile)
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -95,7 +99,7 @@ func New(o Options) (*Backend, error) {
 	if err := profile.ValidateName(name); err != nil {
 		return nil, err
 	}
-	b.name, b.prof = name, p
+	b.name, b.prof, b.saved = name, p, p
 	b.secrets = o.Secrets
 	if b.secrets == nil {
 		b.secrets = secret.New(secret.Options{Dir: b.profiles.Dir(), NoKeyring: o.NoKeyring, Warn: &b.warnings})
@@ -106,10 +110,43 @@ func New(o Options) (*Backend, error) {
 			return nil, err
 		}
 	}
-	if b.state, err = ss.Load(name); err != nil {
-		return nil, err
+	b.states = ss
+	if _, err := b.destState(p); err != nil {
+		return nil, err // a damaged state file is said before the UI starts
 	}
 	return b, nil
+}
+
+// destState is the state of the destination p's format and out dir name
+// (app.DestState): what the Streams step shows and a run continues.
+func (b *Backend) destState(p profile.Profile) (*state.Profile, error) {
+	if b.states == nil {
+		return b.demoState, nil
+	}
+	pl := app.Plan{OutDir: p.OutDir}
+	name := p.Format
+	if name == "" {
+		name = output.DefaultFormat
+	}
+	f, ok := output.Lookup(name)
+	if !ok {
+		return nil, output.ValidFormat(name)
+	}
+	pl.Format = f
+	if pl.OutDir == "" {
+		pl.OutDir = app.DefaultOutDir
+	}
+	return app.DestState(b.states, b.name, b.saved, pl)
+}
+
+// shownState is destState of the current profile, or an empty state when
+// it cannot be read (Run says why).
+func (b *Backend) shownState() *state.Profile {
+	st, err := b.destState(b.profileCopy())
+	if err != nil {
+		return state.Ephemeral(b.name)
+	}
+	return st
 }
 
 // Close stops the demo simulator, if any.
@@ -253,17 +290,16 @@ func (b *Backend) saveProfile() error {
 
 // Streams implements tui.Backend.
 func (b *Backend) Streams() []tui.StreamInfo {
-	counts := b.state.Run().Counts
-	saved := b.state.Streams()
+	here := map[string]app.DestStream{}
+	for _, ds := range app.DestStreams(b.shownState()) {
+		here[ds.Name] = ds
+	}
 	var out []tui.StreamInfo
 	for _, s := range streams.All() {
-		n, ok := counts[s.Name]
-		if !ok {
-			n = -1
-		}
-		_, has := saved[s.Name]
+		ds := here[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: group(s.Group),
-			SupportsIncremental: s.SupportsIncremental(), LastCount: n, HasState: has, DefaultOff: s.DefaultOff})
+			SupportsIncremental: s.SupportsIncremental(), LastCount: ds.Records, HasState: ds.Has,
+			Cursor: ds.Cursor, Synced: ds.Synced, DefaultOff: s.DefaultOff})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo
@@ -346,7 +382,7 @@ func profileMode(m tui.Mode) engine.Mode {
 
 // Estimate implements tui.Backend.
 func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
-	counts := b.state.Run().Counts
+	counts := b.shownState().Run().Counts
 	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
@@ -371,15 +407,19 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 		p.StreamModes[c.Stream] = profileMode(c.Mode)
 	}
 	p.Format, p.OutDir = string(plan.Format), plan.OutDir
+	st, err := b.destState(p)
+	if err != nil {
+		return tui.Result{}, err
+	}
 	sum, err := app.Run(ctx, app.Options{
-		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: b.state,
+		ProfileName: b.name, Profile: p, Secret: sec, Persist: b.persist, State: st,
 		Observers: []engine.Sink{obs},
 		Notice: func(msg string) {
 			// Notices reach the screen as warnings through the tracker.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
-	return resultOf(sum, !b.state.IsEphemeral()), err
+	return resultOf(sum, !st.IsEphemeral()), err
 }
 
 var _ tui.Backend = (*Backend)(nil)

@@ -1,0 +1,469 @@
+package readable
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pdxhq/pdx/source/schema"
+)
+
+// Kind is the type of a readable column, chosen so SQL, CSV and JSON all
+// have a natural home for it.
+type Kind uint8
+
+// Column kinds.
+const (
+	Text    Kind = iota // a string
+	Real                // a float64
+	Integer             // an int64
+	Bool                // a bool
+	Date                // "YYYY-MM-DD"
+	Time                // "HH:MM:SS"
+	JSON                // JSON text (a list: set labels, deal ids; an unknown field type's value)
+)
+
+func (k Kind) String() string {
+	return [...]string{"text", "real", "integer", "bool", "date", "time", "json"}[k]
+}
+
+// Column is one flat readable column of a custom field: the field's own
+// (Part "") or one of its parts ("currency", "until", "name", an address
+// part). Name is the book's name plus the part's words: "Budget currency".
+type Column struct {
+	Name  string
+	Field string // the field's hash
+	Type  string // the field's Pipedrive type
+	Part  string
+	Kind  Kind
+}
+
+// Value is a column's value in one record. Null: no value. Kind may be
+// Text where the column's is not, for a value Pipedrive sent in a form pdx
+// does not know (kept as its text rather than lost).
+type Value struct {
+	Null bool
+	Kind Kind
+	Text string // Text, Date, Time, JSON
+	Int  int64
+	Real float64
+	Bool bool
+	// num is a number's JSON text while AppendRecord borrows the record's
+	// bytes (no parse and format round trip); "" otherwise.
+	num string
+}
+
+// part is one part of a field's readable value: its JSON key in the
+// readable object, the raw member it comes from (v2: key inside the field's
+// object, "" for the value itself; v1: the key suffix), and its kind.
+type part struct {
+	json, raw string
+	kind      Kind
+	keyJSON   []byte // `"json":`
+}
+
+// addressParts are an address's parts (v2 object keys, v1 key suffixes).
+var addressParts = []string{"subpremise", "street_number", "route", "sublocality", "locality",
+	"admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address"}
+
+// shape is how a field type reads: its parts and how its main value decodes.
+type shape struct {
+	parts []part
+	dec   decKind
+}
+
+type decKind uint8
+
+const (
+	dScalar decKind = iota // the part's kind
+	dLabel                 // enum: option id -> label
+	dLabels                // set: ids (array or "1,2") -> labels
+	dRef                   // an id, or an object {value|id, name}
+	dIDs                   // a list of ids
+	dAny                   // unknown type: JSON as sent
+)
+
+func shapeOf(typ string) shape {
+	one := func(k Kind, d decKind) shape { return shape{parts: []part{{kind: k}}, dec: d} }
+	switch typ {
+	case "varchar", "varchar_auto", "text", "phone", "varchar_options", "visible_to", "status":
+		return one(Text, dScalar)
+	case "double":
+		return one(Real, dScalar)
+	case "int":
+		return one(Integer, dScalar)
+	case "boolean":
+		return one(Bool, dScalar)
+	case "date":
+		return one(Date, dScalar)
+	case "time":
+		return one(Time, dScalar)
+	case "enum":
+		return one(Text, dLabel)
+	case "set":
+		return one(JSON, dLabels)
+	case "deals":
+		return one(JSON, dIDs)
+	case "monetary":
+		return shape{parts: []part{{json: "amount", raw: "", kind: Real}, {json: "currency", raw: "currency", kind: Text}}}
+	case "daterange", "timerange":
+		k := Date
+		if typ == "timerange" {
+			k = Time
+		}
+		return shape{parts: []part{{json: "start", raw: "", kind: k}, {json: "until", raw: "until", kind: k}}}
+	case "address":
+		ps := []part{{json: "value", raw: "", kind: Text}}
+		for _, p := range addressParts {
+			ps = append(ps, part{json: p, raw: p, kind: Text})
+		}
+		return shape{parts: ps}
+	case "user", "org", "people", "deal", "project", "stage", "activity", "product":
+		return shape{parts: []part{{json: "id", kind: Integer}, {json: "name", raw: "name", kind: Text}}, dec: dRef}
+	case "lead":
+		return shape{parts: []part{{json: "id", kind: Text}, {json: "name", raw: "name", kind: Text}}, dec: dRef}
+	}
+	return one(JSON, dAny)
+}
+
+type field struct {
+	f       schema.Field
+	name    string
+	keyJSON []byte // `"name":`
+	sh      shape
+	col0    int // index of its first column
+	labels  map[int64]string
+}
+
+// slot is where a raw member goes: a field and, for a v1 suffix key, the
+// part it fills (-1: the field's main key).
+type slot struct {
+	f    *field
+	part int
+}
+
+// Options tune a Decoder.
+type Options struct {
+	// RawIDs keeps enum and set values as option ids (CSV --raw-ids).
+	RawIDs bool
+	// Refresh re-reads the field definitions; the decoder calls it at most
+	// once, on the first option id its definitions do not know (an option
+	// added in Pipedrive after the definitions were read), and decodes on
+	// with what it returns. nil: unknown ids stay ids.
+	Refresh func() ([]schema.Field, error)
+}
+
+// Decoder turns one stream's raw records into readable custom-field
+// values. Make one per stream (it keeps per-record buffers); Decode is not
+// safe for concurrent use.
+type Decoder struct {
+	version   int
+	opt       Options
+	fields    []*field
+	slots     map[string]slot
+	cols      []Column
+	vals      []Value
+	refreshed bool
+	unknown   map[string]map[int64]bool // hash -> option ids still unknown
+	interned  map[string]string         // short texts seen (currencies, names): no allocation per record
+	borrow    bool                      // AppendRecord: values may point into the record
+	scratch   bytes.Buffer
+	arena     []byte     // AppendRecord: texts built for one record
+	mu        sync.Mutex // guards unknown for Unknown()
+	labelBuf  []string
+}
+
+// NewDecoder decodes the custom fields of a stream whose records are of API
+// version (1: top-level hash and suffix keys; 2: nested custom_fields), with
+// column names from names (hash -> name, NameBook.Assign; a field missing
+// there is named by its Pipedrive name).
+func NewDecoder(version int, fields []schema.Field, names map[string]string, opt Options) *Decoder {
+	d := &Decoder{version: version, opt: opt, unknown: map[string]map[int64]bool{}, interned: map[string]string{}}
+	fs := append([]schema.Field(nil), fields...)
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Key < fs[j].Key })
+	d.slots = map[string]slot{}
+	for _, f := range fs {
+		name := names[f.Key]
+		if name == "" {
+			name = baseName(f)
+		}
+		fd := &field{f: f, name: name, sh: shapeOf(f.Type), col0: len(d.cols)}
+		fd.keyJSON = append(appendString(nil, name), ':')
+		for i := range fd.sh.parts {
+			fd.sh.parts[i].keyJSON = append(appendString(nil, fd.sh.parts[i].json), ':')
+		}
+		fd.setLabels(f.Options)
+		for _, p := range fd.sh.parts {
+			cn := name
+			if p.raw != "" {
+				cn += " " + strings.ReplaceAll(p.raw, "_", " ")
+			}
+			d.cols = append(d.cols, Column{Name: cn, Field: f.Key, Type: f.Type, Part: p.raw, Kind: p.kind})
+		}
+		d.fields = append(d.fields, fd)
+		d.slots[f.Key] = slot{f: fd, part: -1}
+		if version == 1 {
+			for i, p := range fd.sh.parts {
+				if p.raw != "" && fd.sh.dec != dRef {
+					d.slots[f.Key+"_"+p.raw] = slot{f: fd, part: i}
+				}
+			}
+		}
+	}
+	d.vals = make([]Value, len(d.cols))
+	return d
+}
+
+func (fd *field) setLabels(opts []schema.Option) {
+	fd.labels = make(map[int64]string, len(opts))
+	for _, o := range opts {
+		fd.labels[o.ID] = o.Label
+	}
+}
+
+// Columns are the readable columns, fields in hash order, each field's
+// parts in a fixed order.
+func (d *Decoder) Columns() []Column { return d.cols }
+
+// FieldOf returns the hash of the field a raw key belongs to, if the
+// decoder reads that key: a custom field's hash (v1 and v2) or a v1 suffix
+// key (<hash>_currency, ...).
+func (d *Decoder) FieldOf(key string) (string, bool) {
+	s, ok := d.slots[key]
+	if !ok {
+		return "", false
+	}
+	return s.f.f.Key, true
+}
+
+// Unknown lists option ids that no definition labels (hash -> ids), for a
+// notice; they were written as ids.
+func (d *Decoder) Unknown() map[string][]int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string][]int64{}
+	for h, ids := range d.unknown {
+		for id := range ids {
+			out[h] = append(out[h], id)
+		}
+		sort.Slice(out[h], func(i, j int) bool { return out[h][i] < out[h][j] })
+	}
+	return out
+}
+
+// Decode returns the record's readable values, one per column of Columns.
+// The slice is reused by the next call.
+func (d *Decoder) Decode(rec []byte) ([]Value, error) {
+	for i := range d.vals {
+		d.vals[i] = Value{Null: true, Kind: d.cols[i].Kind}
+	}
+	d.arena = d.arena[:0]
+	if len(d.fields) == 0 {
+		return d.vals, nil
+	}
+	var err error
+	if d.version == 2 {
+		if start, ok := lastMember(rec, "custom_fields"); ok {
+			if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
+				return nil, fmt.Errorf("custom_fields: %w", err)
+			}
+			return d.vals, nil
+		}
+		var cfErr error
+		end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
+			if rec[vs] == '{' && string(k) == "custom_fields" {
+				end, err := walk(rec, vs, d.memberAt(rec))
+				if err != nil {
+					cfErr = fmt.Errorf("custom_fields: %w", err)
+					return -1
+				}
+				return end
+			}
+			ve, ok := skipValue(rec, vs)
+			if !ok {
+				return -1
+			}
+			return ve
+		})
+		if cfErr != nil {
+			return nil, cfErr
+		}
+		if err == nil && skipWS(rec, end) != len(rec) {
+			err = errSyntax
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else if err = members(rec, d.member); err != nil {
+		return nil, err
+	}
+	return d.vals, nil
+}
+
+// memberAt is member as a walk callback over rec.
+func (d *Decoder) memberAt(rec []byte) func(k []byte, vs int) int {
+	return func(k []byte, vs int) int {
+		ve, ok := skipValue(rec, vs)
+		if !ok {
+			return -1
+		}
+		d.member(k, rec[vs:ve])
+		return ve
+	}
+}
+
+func (d *Decoder) member(k, v []byte) {
+	s, ok := d.slots[string(k)]
+	if !ok {
+		return
+	}
+	fd := s.f
+	if s.part >= 0 { // a v1 suffix key
+		d.scalar(fd.col0+s.part, fd.sh.parts[s.part].kind, v)
+		return
+	}
+	switch {
+	case fd.sh.dec == dRef:
+		d.ref(fd, v)
+	case len(fd.sh.parts) > 1:
+		if d.version == 2 && len(v) > 0 && v[0] == '{' {
+			_ = members(v, func(pk, pv []byte) {
+				raw := string(pk)
+				if raw == "value" {
+					raw = ""
+				}
+				for i, p := range fd.sh.parts {
+					if p.raw == raw {
+						d.scalar(fd.col0+i, p.kind, pv)
+					}
+				}
+			})
+			return
+		}
+		d.scalar(fd.col0, fd.sh.parts[0].kind, v)
+	case fd.sh.dec == dLabel:
+		d.label(fd, v)
+	case fd.sh.dec == dLabels:
+		d.labelList(fd, v)
+	case fd.sh.dec == dIDs, fd.sh.dec == dAny:
+		if !isNull(v) {
+			d.vals[fd.col0] = Value{Kind: JSON, Text: compact(v)}
+		}
+	default:
+		d.scalar(fd.col0, fd.sh.parts[0].kind, v)
+	}
+}
+
+// scalar decodes v as kind into column i.
+func (d *Decoder) scalar(i int, kind Kind, v []byte) {
+	if isNull(v) {
+		return
+	}
+	s, isStr := d.text(v)
+	if !isStr {
+		s = unsafeString(v) // numbers, true/false: only parsed, or copied below
+	}
+	out := Value{Kind: kind}
+	switch kind {
+	case Text:
+		switch {
+		case !isStr && (v[0] == '{' || v[0] == '['):
+			s = compact(v)
+		case !isStr:
+			s = strings.Clone(s)
+		}
+		out.Text = s
+	case Real:
+		if d.borrow && !isStr {
+			out.num = s // a JSON number: written back as sent
+			break
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			out = Value{Kind: Text, Text: strings.Clone(s)}
+		}
+		out.Real = f
+	case Integer:
+		if d.borrow && !isStr && isInt(s) {
+			out.num = s
+			break
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && f == float64(int64(f)) {
+				n, err = int64(f), nil
+			}
+		}
+		if err != nil {
+			out = Value{Kind: Text, Text: strings.Clone(s)}
+		}
+		out.Int = n
+	case Bool:
+		switch s {
+		case "true", "1":
+			out.Bool = true
+		case "false", "0":
+		default:
+			out = Value{Kind: Text, Text: strings.Clone(s)}
+		}
+	case Date, Time:
+		if !isStr {
+			s = strings.Clone(s)
+		}
+	}
+	switch kind {
+	case Date:
+		out.Text = s
+		if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
+			out.Text = s[:10]
+		} else {
+			out.Kind = Text
+		}
+	case Time:
+		out.Text = s
+		switch {
+		case len(s) == 5 && s[2] == ':':
+			out.Text = s + ":00"
+		case len(s) >= 8 && s[2] == ':' && s[5] == ':':
+			out.Text = s[:8]
+		default:
+			out.Kind = Text
+		}
+	case JSON:
+		out.Text = compact(v)
+	}
+	if s == "" && isStr && kind != Text {
+		return // v1 sends "" for an empty value
+	}
+	d.vals[i] = out
+}
+
+// ref decodes a reference: an id (number or string), or v1's expanded
+// object {value or id, name, ...}.
+func (d *Decoder) ref(fd *field, v []byte) {
+	if isNull(v) {
+		return
+	}
+	if v[0] != '{' {
+		d.scalar(fd.col0, fd.sh.parts[0].kind, v)
+		return
+	}
+	var id, idAlt []byte
+	_ = members(v, func(k, pv []byte) {
+		switch string(k) {
+		case "value":
+			id = pv
+		case "id":
+			idAlt = pv
+		case "name":
+			d.scalar(fd.col0+1, Text, pv)
+		}
+	})
+	if id == nil {
+		id = idAlt
+	}
+	d.scalar(fd.col0, fd.sh.parts[0].kind, id)
+}
