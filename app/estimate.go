@@ -43,10 +43,14 @@ func EstimatePlan(pl Plan, counts map[string]int64) []Estimate {
 	return out
 }
 
-// LastCounts are the record counts of profile name's last run (nil when it
-// never ran).
-func LastCounts(ss *state.Store, name string) (map[string]int64, error) {
-	p, err := ss.Load(name)
+// LastCounts are the record counts of the last run of profile name into
+// the plan's destination (nil when none ran there). It only reads.
+func LastCounts(ss *state.Store, name string, pl Plan) (map[string]int64, error) {
+	d, ok, err := DestinationOf(pl)
+	if err != nil || !ok {
+		return nil, err
+	}
+	p, err := ss.LoadDest(name, d)
 	if err != nil {
 		return nil, err
 	}

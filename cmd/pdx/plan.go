@@ -39,7 +39,7 @@ func runPlan(cmd *cobra.Command, g *globals, f syncFlags) error {
 		return err
 	}
 	if states, err := state.Open(); err == nil {
-		counts, _ = app.LastCounts(states, l.name)
+		counts, _ = app.LastCounts(states, l.name, plan)
 	}
 	out := cmd.OutOrStdout()
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
