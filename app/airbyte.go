@@ -120,7 +120,7 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	if err != nil {
 		return c.Fail("Cannot set up the Pipedrive connection", err)
 	}
-	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency}
+	plan := Plan{Streams: rp.Streams, StartDate: rp.StartDate, Concurrency: rp.Concurrency, MaxTokens: rp.MaxTokens}
 	var sink engine.Sink = rp.Sink(c)
 	raw := sink // tombstones carry no custom fields to decode
 	if c.Config().Readable {

@@ -35,6 +35,7 @@ type Plan struct {
 	// Readable: JSONL and Airbyte records get decoded custom fields
 	// (readable.Key) beside the API's; RawIDs: CSV writes option ids.
 	Readable, RawIDs bool
+	MaxTokens        int64 // the run's token cap (0: none; see engine.Options.MaxTokens)
 }
 
 // execute runs the plan's streams with the engine, the one place a plan
@@ -51,7 +52,7 @@ func (p Plan) execute(ctx context.Context, cl *client.Client, saved map[string]j
 	}
 	return engine.Run(ctx, engine.Options{
 		Client: cl, Streams: p.Streams, State: state, StartDate: p.StartDate, Concurrency: p.Concurrency,
-		Sink: sink, Now: now, Estimates: estimates,
+		Sink: sink, Now: now, Estimates: estimates, MaxTokens: p.MaxTokens,
 	})
 }
 
@@ -101,6 +102,7 @@ func planSync(p profile.Profile) (Plan, error) {
 	}
 	pl.Format, pl.Concurrency = f, p.Concurrency
 	pl.Readable, pl.RawIDs = p.Readable, p.RawIDs
+	pl.MaxTokens = p.MaxTokens
 	pl.OutDir = p.OutDir
 	if pl.OutDir == "" {
 		pl.OutDir = DefaultOutDir
@@ -126,11 +128,15 @@ func filesOf(f output.Format) string {
 // resolveStreams picks the streams and their modes.
 func resolveStreams(p profile.Profile) ([]engine.ConfiguredStream, []string, error) {
 	names := p.Streams
+	var notes []string
 	if len(names) == 0 {
-		names = streams.Names()
+		// Per-parent streams (a request per deal, person, ...) only when named.
+		names = streams.Defaults()
+		if off := len(streams.Names()) - len(names); off > 0 {
+			notes = append(notes, fmt.Sprintf("%d per-parent streams (changelogs, flows, followers, participants) are read only when named with --streams", off))
+		}
 	}
 	var plan []engine.ConfiguredStream
-	var notes []string
 	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)

@@ -44,6 +44,9 @@ type StreamInfo struct {
 	// LastMode is the mode the profile last ran the stream in ("" unknown):
 	// after a full refresh LastCount is the stream's whole size.
 	LastMode engine.Mode
+	// DefaultOff: a per-parent stream left out of the first selection (its
+	// cost grows with its parents; see streams.Stream.DefaultOff).
+	DefaultOff bool
 }
 
 // FullSize is the stream's whole size, when LastCount is one: its last run

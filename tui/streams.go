@@ -54,7 +54,7 @@ func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choic
 	if remembered == nil {
 		// First run: the core records are what most people want.
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == streams.Core
+			s.selected[si.Name] = si.Group == streams.Core && !si.DefaultOff
 		}
 	}
 	for _, ch := range remembered {

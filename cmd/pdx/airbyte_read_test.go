@@ -295,13 +295,13 @@ func TestAirbyteReadInvalidCatalog(t *testing.T) {
 			"sync_mode": mode, "destination_sync_mode": "append"}
 	}
 	cases := map[string]any{
-		"unknown stream":       map[string]any{"streams": []any{stream("goals", "full_refresh")}},
+		"unknown stream":       map[string]any{"streams": []any{stream("goal_scores", "full_refresh")}},
 		"unknown mode":         map[string]any{"streams": []any{stream("currencies", "sometimes")}},
 		"no streams":           map[string]any{"streams": []any{}},
 		"duplicate stream":     map[string]any{"streams": []any{stream("deals", "full_refresh"), stream("deals", "incremental")}},
 		"not JSON":             `{"streams": [`,
 		"missing dest mode":    map[string]any{"streams": []any{map[string]any{"stream": map[string]any{"name": "deals"}, "sync_mode": "full_refresh"}}},
-		"valid with a bad one": map[string]any{"streams": []any{stream("deals", "full_refresh"), stream("deals", "full_refresh"), stream("goals", "full_refresh")}},
+		"valid with a bad one": map[string]any{"streams": []any{stream("deals", "full_refresh"), stream("deals", "full_refresh"), stream("goal_scores", "full_refresh")}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

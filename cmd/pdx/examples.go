@@ -24,6 +24,12 @@ var examples = map[string]string{
   # the built-in simulated company, no account needed
   pdx sync --demo --no-tui`,
 
+	"pdx plan": `  # what the default profile's sync would read and its estimated tokens
+  pdx plan
+
+  # a per-record backfill within a cap
+  pdx plan --streams deals,deal_changelog --max-tokens 20000`,
+
 	"pdx sandbox": `  # a simulated Pipedrive on a fixed port, as a growth plan
   pdx sandbox --addr 127.0.0.1:8080 --plan growth
 

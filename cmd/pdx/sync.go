@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ type syncFlags struct {
 	readable  bool
 	rawIDs    bool
 	reconcile bool
+	maxTokens int64
 }
 
 func init() {
@@ -76,6 +78,7 @@ func init() {
 		fl.BoolVar(&f.readable, "readable", false, "jsonl/airbyte: add decoded custom fields (names, labels) as "+readable.Key+" beside the API's values")
 		fl.BoolVar(&f.rawIDs, "raw-ids", false, "csv: write enum/set option ids instead of their labels")
 		fl.BoolVar(&f.reconcile, "reconcile-deletes", false, "after the sync, list the ids that exist and write a tombstone (the key and _pdx_deleted_at) for each record delivered here that Pipedrive purged (default: every reconcile_deletes_days of the profile)")
+		fl.Int64Var(&f.maxTokens, "max-tokens", 0, "API tokens this run may spend (default: the profile's, else no cap); a per-parent backfill stops at it and the next sync goes on")
 		return cmd
 	})
 }
@@ -102,6 +105,12 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 			return p, fmt.Errorf("--start-date: %w", err)
 		}
 		p.StartDate = f.startDate
+	}
+	if f.maxTokens < 0 {
+		return p, fmt.Errorf("--max-tokens %d: must be 0 (no cap) or more", f.maxTokens)
+	}
+	if f.maxTokens > 0 {
+		p.MaxTokens = f.maxTokens
 	}
 	if f.reserve != "" {
 		if _, err := client.ParseReserve(f.reserve); err != nil {
@@ -148,17 +157,9 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		opts = d.RunOptions()
 		opts.Plan = &plan
 	} else {
-		l, err := loadProfile(g, errw)
+		l, p, plan, err := profilePlan(g, errw, f)
 		if err != nil {
 			return err
-		}
-		p, err := f.apply(l.p)
-		if err != nil {
-			return usageErr(err)
-		}
-		plan, err := app.PlanSync(p)
-		if err != nil {
-			return usageErr(err)
 		}
 		states, err := state.Open()
 		if err != nil {
@@ -188,6 +189,24 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		}
 	}
 	return syncExit(sum, err)
+}
+
+// profilePlan loads the profile and resolves the sync its flags ask for
+// (`pdx sync`, `pdx plan`).
+func profilePlan(g *globals, errw io.Writer, f syncFlags) (*loaded, profile.Profile, app.Plan, error) {
+	l, err := loadProfile(g, errw)
+	if err != nil {
+		return nil, profile.Profile{}, app.Plan{}, err
+	}
+	p, err := f.apply(l.p)
+	if err != nil {
+		return nil, p, app.Plan{}, usageErr(err)
+	}
+	plan, err := app.PlanSync(p)
+	if err != nil {
+		return nil, p, app.Plan{}, usageErr(err)
+	}
+	return l, p, plan, nil
 }
 
 // syncExit maps a run's outcome to the exit code: 3 when the daily budget

@@ -177,8 +177,11 @@ func TestDemoInTmux(t *testing.T) {
 		if lines := int64(bytes.Count(data, []byte("\n"))); lines != n {
 			t.Errorf("%s: summary says %d records, the file has %d lines", name, n, lines)
 		}
-		want := int64(d.Server.Count(name))
 		st, _ := streams.Lookup(name)
+		if st.Parent != nil && name != "deal_products" {
+			continue // the simulator counts lists, not per-parent children
+		}
+		want := int64(d.Server.Count(name))
 		switch {
 		case len(st.Params) == 0 && want != n:
 			t.Errorf("%s: summary says %d records, the simulator has %d", name, n, want)

@@ -74,10 +74,10 @@ func TestParseOldConnectorFiles(t *testing.T) {
 			t.Errorf("%s: %d streams, %v; want %d", file, len(st), err, wantStreams)
 		}
 	}
-	// The old connector's configured catalogs name streams pdx does not
-	// have ("goals", "mail") and ask incremental of field streams: read as
-	// the Python CDK does (unknown set aside, incremental downgraded).
-	for f, unknown := range map[string]bool{"reference/airbyte-source-pipedrive/integration_tests/configured_catalog.json": true, "reference/airbyte-source-pipedrive/integration_tests/legacy-0.1.x/configured_catalog.json": false} {
+	// The old connector's configured catalogs name "goals" and "mail"
+	// (which pdx reads too now: nothing is set aside) and ask incremental
+	// of field streams: read as the Python CDK does (incremental downgraded).
+	for f, goals := range map[string]bool{"reference/airbyte-source-pipedrive/integration_tests/configured_catalog.json": true, "reference/airbyte-source-pipedrive/integration_tests/legacy-0.1.x/configured_catalog.json": false} {
 		data, err := os.ReadFile(sharedref.Require(t, f))
 		if err != nil {
 			t.Fatal(err)
@@ -87,7 +87,7 @@ func TestParseOldConnectorFiles(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		if slices.Contains(c.Unknown, "goals") != unknown || slices.Contains(c.Names(), "goals") || len(c.Names()) == 0 {
+		if len(c.Unknown) != 0 || slices.Contains(c.Names(), "goals") != goals || len(c.Names()) == 0 {
 			t.Errorf("%s: unknown %v, read %v", f, c.Unknown, c.Names())
 		}
 		for _, s := range c.Streams {
@@ -106,20 +106,20 @@ func TestParseConfiguredCatalog(t *testing.T) {
 	}
 	// What the Python CDK reads: incremental of a stream with no cursor is
 	// a full refresh (said in a note), an unknown stream is set aside.
-	lenient := `{"streams":[{"stream":{"name":"currencies","namespace":null},"sync_mode":"incremental","destination_sync_mode":"overwrite","cursor_field":null},{"stream":{"name":"goals"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`
+	lenient := `{"streams":[{"stream":{"name":"currencies","namespace":null},"sync_mode":"incremental","destination_sync_mode":"overwrite","cursor_field":null},{"stream":{"name":"goal_scores"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`
 	c, err = ParseConfiguredCatalog([]byte(lenient), Modes)
-	if err != nil || strings.Join(c.Names(), ",") != "currencies" || c.Streams[0].SyncMode != engine.FullRefresh || len(c.Notes) != 1 || strings.Join(c.Unknown, ",") != "goals" {
+	if err != nil || strings.Join(c.Names(), ",") != "currencies" || c.Streams[0].SyncMode != engine.FullRefresh || len(c.Notes) != 1 || strings.Join(c.Unknown, ",") != "goal_scores" {
 		t.Fatalf("lenient: %+v %v", c, err)
 	}
 	bad := map[string]string{
 		"no streams":        `{"streams":[]}`,
-		"unknown":           `{"streams":[{"stream":{"name":"goals"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
+		"unknown":           `{"streams":[{"stream":{"name":"goal_scores"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
 		"mode":              `{"streams":[{"stream":{"name":"currencies"},"sync_mode":"sometimes","destination_sync_mode":"append"}]}`,
 		"dup":               `{"streams":[{"stream":{"name":"deals"},"sync_mode":"full_refresh","destination_sync_mode":"append"},{"stream":{"name":"deals"},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
 		"no name":           `{"streams":[{"stream":{},"sync_mode":"full_refresh","destination_sync_mode":"append"}]}`,
 		"no dest mode":      `{"streams":[{"stream":{"name":"deals"},"sync_mode":"full_refresh"}]}`,
 		"not a catalog":     `[]`,
-		"several problems":  `{"streams":[{"stream":{"name":"goals"}},{"stream":{"name":"mail"}}]}`,
+		"several problems":  `{"streams":[{"stream":{"name":"goal_scores"}},{"stream":{"name":"mailbox"}}]}`,
 		"sync_mode missing": `{"streams":[{"stream":{"name":"deals"},"destination_sync_mode":"append"}]}`,
 	}
 	for name, in := range bad {
@@ -128,7 +128,7 @@ func TestParseConfiguredCatalog(t *testing.T) {
 		}
 	}
 	_, err = ParseConfiguredCatalog([]byte(bad["several problems"]), Modes)
-	if err == nil || !strings.Contains(err.Error(), "goals") || !strings.Contains(err.Error(), "mail") {
+	if err == nil || !strings.Contains(err.Error(), "goal_scores") || !strings.Contains(err.Error(), "mailbox") {
 		t.Errorf("all problems must be reported at once: %v", err)
 	}
 }

@@ -64,6 +64,8 @@ type Config struct {
 	// tests point it at the simulator. Hidden in the spec.
 	OAuthBaseURL string `json:"oauth_base_url,omitempty"`
 	Concurrency  int    `json:"concurrency,omitempty"`
+	// MaxTokens caps the API tokens one read spends (0: none).
+	MaxTokens int64 `json:"max_tokens,omitempty"`
 	// BudgetReserve is the daily budget left to the company's others:
 	// "10%" of the limit or a number of tokens (client.ParseReserve);
 	// "" is client.DefaultReserve.
@@ -90,6 +92,7 @@ type rawConfig struct {
 	APIBaseURL           *string         `json:"api_base_url"`
 	OAuthBaseURL         *string         `json:"oauth_base_url"`
 	Concurrency          *int            `json:"concurrency"`
+	MaxTokens            *int64          `json:"max_tokens"`
 	BudgetReserve        *string         `json:"budget_reserve"`
 	Readable             *bool           `json:"readable"`
 	ReconcileDeletes     *bool           `json:"reconcile_deletes"`
@@ -161,6 +164,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if raw.OAuthBaseURL != nil {
 		c.OAuthBaseURL = *raw.OAuthBaseURL
+	}
+	if raw.MaxTokens != nil {
+		c.MaxTokens = *raw.MaxTokens
 	}
 	if raw.BudgetReserve != nil {
 		c.BudgetReserve = *raw.BudgetReserve
@@ -264,6 +270,9 @@ func (c *Config) validate() error {
 			return configErr("oauth_base_url: %v", err)
 		}
 		c.OAuthBaseURL = strings.TrimRight(c.OAuthBaseURL, "/")
+	}
+	if c.MaxTokens < 0 {
+		return configErr("max_tokens %d: must be 0 (no cap) or more", c.MaxTokens)
 	}
 	if _, err := client.ParseReserve(c.BudgetReserve); err != nil {
 		return configErr("%v", err)

@@ -20,6 +20,7 @@ func TestParseConfig(t *testing.T) {
 		wantAuth  string
 		migrated  string
 		wantStart string
+		wantMax   int64
 	}{
 		{name: "current token", in: `{"credentials":{"auth_type":"api_token","api_token":"` + tok + `"},"start_date":"2017-01-25T00:00:00Z"}`, wantAuth: AuthAPIToken, wantStart: "2017-01-25T00:00:00Z"},
 		{name: "current oauth", in: `{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_expiry_date":"2026-01-01T00:00:00Z","api_domain":"https://x.pipedrive.com"}}`, wantAuth: AuthOAuth},
@@ -39,6 +40,8 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad start date", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"start_date":"25/01/2017"}`, wantErr: "start_date"},
 		{name: "http remote", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"api_base_url":"http://api.pipedrive.com"}`, wantErr: "only https"},
 		{name: "url with user", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"api_base_url":"https://u:p@api.pipedrive.com"}`, wantErr: "user or password"},
+		{name: "negative max tokens", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"max_tokens":-1}`, wantErr: "max_tokens"},
+		{name: "max tokens", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"max_tokens":25000}`, wantAuth: AuthAPIToken, wantMax: 25000},
 		{name: "bad concurrency", in: `{"credentials":{"auth_type":"api_token","api_token":"x"},"concurrency":99}`, wantErr: "concurrency"},
 		{name: "token of wrong type", in: `{"credentials":{"auth_type":"api_token","api_token":12345}}`, wantErr: "must be a JSON string"},
 	}
@@ -60,12 +63,15 @@ func TestParseConfig(t *testing.T) {
 			if c.Credentials.AuthType != tc.wantAuth || c.MigratedFrom() != tc.migrated {
 				t.Errorf("auth %q migrated %q, want %q %q", c.Credentials.AuthType, c.MigratedFrom(), tc.wantAuth, tc.migrated)
 			}
+			if c.MaxTokens != tc.wantMax {
+				t.Errorf("max_tokens %d, want %d", c.MaxTokens, tc.wantMax)
+			}
 			if got := formatStart(c.Start()); got != tc.wantStart {
 				t.Errorf("start %q, want %q", got, tc.wantStart)
 			}
 			// The config written back (CONTROL) parses to the same config, unmigrated.
 			again, err := ParseConfig(c.JSON())
-			if err != nil || again.Migrated() || again.Credentials != c.Credentials || !again.Start().Equal(c.Start()) {
+			if err != nil || again.Migrated() || again.Credentials != c.Credentials || !again.Start().Equal(c.Start()) || again.MaxTokens != c.MaxTokens {
 				t.Errorf("round trip of %s: %+v, %v", c.JSON(), again, err)
 			}
 		})

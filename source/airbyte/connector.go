@@ -308,6 +308,7 @@ type ReadPlan struct {
 	State       map[string]json.RawMessage
 	StartDate   time.Time
 	Concurrency int
+	MaxTokens   int64
 
 	names   []string
 	ignored []string // streams with state but not configured
@@ -337,7 +338,7 @@ func (c *Command) PlanRead(catalog File, state *File) (rp *ReadPlan, msg string,
 	}
 	rp = &ReadPlan{State: map[string]json.RawMessage{}, names: cat.Names(), unknown: cat.Unknown, notes: cat.Notes}
 	if c.cfg != nil {
-		rp.StartDate, rp.Concurrency = c.cfg.Start(), c.cfg.Concurrency
+		rp.StartDate, rp.Concurrency, rp.MaxTokens = c.cfg.Start(), c.cfg.Concurrency, c.cfg.MaxTokens
 	}
 	if c.env.Concurrency > 0 {
 		rp.Concurrency = c.env.Concurrency

@@ -46,10 +46,17 @@ type PageRequest struct {
 	Cursor string
 	// MaxPages stops after that many pages (0: read to the end).
 	MaxPages int
+	// RecordsPath is where the records are when "data" is not the list:
+	// the name of an array inside data ("goals" of /goals/find), or
+	// RecordIsData when data is the one record (/goals/{id}/results).
+	RecordsPath string
 	// MaxRecords fails a read that goes on beyond that many records (0:
 	// DefaultMaxRecords): see guard.go.
 	MaxRecords int
 }
+
+// RecordIsData is the RecordsPath of an answer whose data is one record.
+const RecordIsData = "."
 
 // Page is one answer of a list. Records alias Raw: they stay valid only
 // until fn returns unless the caller keeps Raw alive (it is never reused).
@@ -118,7 +125,11 @@ func (env *envelope) saysMore(p Paging) bool {
 // grammar of every value it skips or splits), so a truncated, reset or
 // malformed body is reported as such and retried by do, and every record
 // handed over is valid JSON.
-func parseEnvelope(body []byte) (*envelope, error) {
+func parseEnvelope(body []byte) (*envelope, error) { return parseEnvelopeAt(body, "") }
+
+// parseEnvelopeAt is parseEnvelope with the records at recordsPath (see
+// PageRequest.RecordsPath): a null or absent array there is no records.
+func parseEnvelopeAt(body []byte, recordsPath string) (*envelope, error) {
 	var env envelope
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -154,7 +165,12 @@ func parseEnvelope(body []byte) (*envelope, error) {
 		var err error
 		switch string(key) {
 		case "data":
-			if body[i] == '[' {
+			if recordsPath != "" {
+				end = jsonscan.SkipValue(body, i)
+				if end >= 0 {
+					env.records, err = recordsAt(body[i:end], recordsPath)
+				}
+			} else if body[i] == '[' {
 				env.records, end = jsonscan.SplitArray(body, i)
 			} else {
 				end = jsonscan.SkipValue(body, i)
@@ -281,7 +297,7 @@ func (c *Client) fetchPage(ctx context.Context, req PageRequest, n int, cursor s
 	}
 	var env *envelope
 	resp, err := c.do(ctx, req.Version, req.Path, q, req.Cost, func(body []byte) error {
-		e, err := parseEnvelope(body)
+		e, err := parseEnvelopeAt(body, req.RecordsPath)
 		if err != nil {
 			return err
 		}
@@ -346,4 +362,28 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 		return Me{}, fmt.Errorf("get current user: unexpected answer from /users/me")
 	}
 	return *env.Data, nil
+}
+
+// recordsAt splits the records of a data value that is not the list.
+func recordsAt(data []byte, path string) ([]json.RawMessage, error) {
+	switch {
+	case string(data) == "null":
+		return nil, nil
+	case data[0] != '{':
+		return nil, errNotList
+	case path == RecordIsData:
+		return []json.RawMessage{data[:len(data):len(data)]}, nil
+	}
+	arr := jsonscan.Field(data, path)
+	if arr == nil || string(arr) == "null" {
+		return nil, nil
+	}
+	if arr[0] != '[' {
+		return nil, errNotList
+	}
+	recs, end := jsonscan.SplitArray(arr, 0)
+	if end < 0 {
+		return nil, errTruncated
+	}
+	return recs, nil
 }

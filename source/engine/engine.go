@@ -72,6 +72,12 @@ type Options struct {
 	// Estimates are the previous run's record counts per stream, reported on
 	// StreamQueued (optional).
 	Estimates map[string]int64
+	// MaxTokens caps the tokens the run spends (0: no cap). Child streams
+	// stop before a request that, with the next parent page, would pass it
+	// (see ErrTokenCap); parentless lists, a request per 500 records, are
+	// not stopped. Child streams read at the same time may each pass it by
+	// one request, and a child's own pages after its first are not checked.
+	MaxTokens int64
 }
 
 // StreamResult is how one stream ended.
@@ -176,6 +182,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	runs := make([]*streamRun, 0, len(opts.Streams))
 	refused := &refusal{}
+	runCap := &tokenCap{max: opts.MaxTokens}
 	seen := map[string]bool{}
 	for _, cs := range opts.Streams {
 		st, ok := lookup(cs.Name)
@@ -198,7 +205,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		default:
 			return Result{}, inputErr("stream %q: unknown sync mode %q", cs.Name, cs.Mode)
 		}
-		r := &streamRun{def: st, mode: mode, opts: &opts, refused: refused}
+		r := &streamRun{def: st, mode: mode, opts: &opts, refused: refused, cap: runCap}
 		if mode == Incremental {
 			cur, err := parseState(st, opts.State[cs.Name])
 			if err != nil {

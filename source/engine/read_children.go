@@ -48,8 +48,24 @@ func (r *streamRun) readChildren(ctx context.Context) error {
 			done[k] = t
 		}
 	}
+	// One record can be on several listings of a stream (a mail thread with
+	// sent and received mail is in inbox and sent): read once per run.
+	var seen map[string]bool
+	listings := map[string]int{}
 	for _, src := range rel.Parents {
-		if err := r.readParents(ctx, src, done); err != nil {
+		if listings[src.Stream]++; listings[src.Stream] > 1 {
+			seen = map[string]bool{}
+		}
+	}
+	for _, src := range rel.Parents {
+		read := r.readParents
+		if src.Fixed() {
+			read = r.readFixed
+		}
+		if err := read(ctx, src, done, seen); err != nil {
+			if rel.Optional && r.snapshot().Records == 0 && notOnPlan(err) && r.lastState == nil {
+				return r.unavailable(ctx, err)
+			}
 			return err
 		}
 	}
@@ -61,66 +77,173 @@ func (r *streamRun) readChildren(ctx context.Context) error {
 }
 
 // readParents lists one parent listing and reads the children of its
-// records, moving done[src.Stream] as batches complete.
-func (r *streamRun) readParents(ctx context.Context, src streams.ParentSource, done childState) error {
+// records, moving done[src.Key()] as batches complete.
+func (r *streamRun) readParents(ctx context.Context, src streams.ParentSource, done childState, seen map[string]bool) error {
 	rel := r.def.Parent
 	parent, ok := lookup(src.Stream)
 	if !ok {
 		return fmt.Errorf("parent stream %q is not in the table", src.Stream)
 	}
-	key := parent.PrimaryKey[0]
 	extra := url.Values{}
 	for k, vs := range src.Params {
 		extra[k] = vs
 	}
-	if floor := r.floorFrom(done[src.Stream]); rel.Changed == streams.ParentUpdatedSince && !floor.IsZero() {
+	lk := src.Key()
+	floor := r.floorFrom(done[lk])
+	if rel.Changed == streams.ParentUpdatedSince && !floor.IsZero() {
 		extra.Set("updated_since", FormatState(floor))
 	}
+	// here: the parents are filtered by their cursor here, in no order, so
+	// the listing's state moves only at its end (newest).
+	here := rel.Changed == streams.ParentCursorHere && r.mode == Incremental
+	var newest time.Time
+	// A parent read by a fixed fan-out (goals) is listed by each of its
+	// sources, unless this listing chooses its own params (mail_threads of
+	// one folder).
+	reqs := []client.PageRequest{parent.Request(extra)}
+	if parent.Parent != nil && parent.Parent.FixedOnly() && len(src.Params) == 0 {
+		reqs = reqs[:0]
+		for _, fs := range parent.Parent.Parents {
+			q := url.Values{}
+			for _, from := range []url.Values{fs.Params, extra} {
+				for k, vs := range from {
+					q[k] = vs
+				}
+			}
+			reqs = append(reqs, parent.Request(q))
+		}
+	}
+	var err error
+	for _, req := range reqs {
+		if err = r.listParents(ctx, req, src, done, seen, &newest); err != nil {
+			break
+		}
+	}
+	if err == nil && here && newest.After(done[lk]) {
+		done[lk] = newest
+	}
+	return err
+}
+
+// listParents reads one request of a parent listing and the children of
+// its records (see readParents).
+func (r *streamRun) listParents(ctx context.Context, req client.PageRequest, src streams.ParentSource, done childState, seen map[string]bool, newest *time.Time) error {
+	rel := r.def.Parent
+	parent, _ := lookup(src.Stream)
+	key := parent.PrimaryKey[0]
+	lk := src.Key()
+	floor := r.floorFrom(done[lk])
+	here := rel.Changed == streams.ParentCursorHere && r.mode == Incremental
 	batch := max(rel.Batch, 1)
 	ids := make([]string, 0, parent.PageLimit)
+	recs := make([][]byte, 0, parent.PageLimit)
 	cursors := make([]time.Time, 0, parent.PageLimit)
-	return r.opts.Client.Pages(ctx, parent.Request(extra), func(p client.Page) error {
+	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
-		ids, cursors = ids[:0], cursors[:0]
+		ids, recs, cursors = ids[:0], recs[:0], cursors[:0]
 		for _, rec := range p.Records {
 			id, ok := parentID(rec, key)
 			if !ok {
 				return fmt.Errorf("a %s record without an %s in %s", src.Stream, key, parent.Path)
 			}
-			ids = append(ids, id)
 			var t time.Time
 			if parent.Cursor != "" {
 				t, _ = cursorTime(rec, parent.Cursor)
 			}
+			if here {
+				if t.After(*newest) {
+					*newest = t
+				}
+				if !floor.IsZero() && !t.IsZero() && t.Before(floor) {
+					continue // unchanged since the state
+				}
+			}
+			if seen != nil {
+				if seen[id] {
+					continue // its children were read from an earlier listing
+				}
+				seen[id] = true
+			}
+			ids = append(ids, id)
+			recs = append(recs, rec)
 			cursors = append(cursors, t)
 		}
 		for start := 0; start < len(ids); start += batch {
 			end := min(start+batch, len(ids))
-			if err := r.readBatch(ctx, ids[start:end]); err != nil {
+			// Room for the request and the next parent page, which the
+			// client may be prefetching already.
+			if !r.cap.allows(r.def.TokenCost + parent.TokenCost) {
+				// Stop before the request; every batch before it is done.
+				if r.mode == Incremental {
+					if err := r.checkpoint(ctx, done.encode(r.def)); err != nil {
+						return err
+					}
+				}
+				return r.capped()
+			}
+			if err := r.readBatch(ctx, ids[start:end], recs[start]); err != nil {
 				return err
 			}
+			if here {
+				continue
+			}
 			for _, t := range cursors[start:end] {
-				if t.After(done[src.Stream]) {
-					done[src.Stream] = t
+				if t.After(done[lk]) {
+					done[lk] = t
 				}
 			}
 		}
-		if st := done.encode(r.def); r.mode == Incremental && (r.sinceCkpt > 0 || !bytes.Equal(st, r.lastState)) {
+		if st := done.encode(r.def); r.mode == Incremental && !here && (r.sinceCkpt > 0 || !bytes.Equal(st, r.lastState)) {
 			return r.checkpoint(ctx, st)
 		}
 		return nil
 	})
 }
 
-// readBatch emits the children of one batch of parent ids, every page.
-func (r *streamRun) readBatch(ctx context.Context, ids []string) error {
+// readFixed reads one fixed source of a child: its own request with the
+// source's params, every page.
+func (r *streamRun) readFixed(ctx context.Context, src streams.ParentSource, _ childState, seen map[string]bool) error {
+	key := r.def.PrimaryKey[0]
+	return r.opts.Client.Pages(ctx, r.def.Request(src.Params), func(p client.Page) error {
+		r.addPages(1)
+		recs := p.Records[:0:0]
+		for _, rec := range p.Records {
+			if id, ok := parentID(rec, key); ok && seen != nil {
+				if seen[id] {
+					continue // listed by an earlier source
+				}
+				seen[id] = true
+			}
+			recs = append(recs, rec)
+		}
+		return r.records(ctx, recs)
+	})
+}
+
+// readBatch emits the children of one batch of parent ids, every page;
+// first is the first parent's record (the only one, when the request takes
+// params from it).
+func (r *streamRun) readBatch(ctx context.Context, ids []string, first []byte) error {
 	req, err := r.def.ChildRequest(ids)
 	if err != nil {
 		return err
 	}
+	if pp := r.def.Parent.ParentParams; pp != nil && len(ids) == 1 {
+		extra, err := pp(first, r.opts.Now().UTC())
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", r.def.Parent.Parents[0].Stream, ids[0], err)
+		}
+		for k, vs := range extra {
+			req.Params[k] = vs
+		}
+	}
+	key := ""
+	if len(ids) == 1 {
+		key = r.def.Parent.ParentKey
+	}
 	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
-		return r.records(ctx, p.Records)
+		return r.records(ctx, withParentKey(p.Records, key, ids[0]))
 	})
 }
 
@@ -165,7 +288,7 @@ func parseChildState(st streams.Stream, raw json.RawMessage) (childState, error)
 			return nil, err
 		}
 		if !t.IsZero() && len(st.Parent.Parents) > 0 {
-			out[st.Parent.Parents[0].Stream] = t
+			out[st.Parent.Parents[0].Key()] = t
 		}
 		return out, nil
 	}
@@ -187,12 +310,15 @@ func (c childState) encode(st streams.Stream) json.RawMessage {
 	var earliest time.Time
 	all := true
 	for _, src := range st.Parent.Parents {
-		t, ok := c[src.Stream]
+		if src.Fixed() {
+			continue
+		}
+		t, ok := c[src.Key()]
 		if !ok || t.IsZero() {
 			all = false
 			continue
 		}
-		parents[src.Stream] = FormatState(t)
+		parents[src.Key()] = FormatState(t)
 		if earliest.IsZero() || t.Before(earliest) {
 			earliest = t
 		}

@@ -44,7 +44,8 @@ type streamRun struct {
 	state     time.Time  // incoming cursor (zero: none)
 	parents   childState // a child stream's incoming cursors per parent listing
 	budgetObs func(client.Observation)
-	refused   *refusal // shared by the run's streams
+	refused   *refusal  // shared by the run's streams
+	cap       *tokenCap // shared by the run's streams
 
 	emu       sync.Mutex
 	smu       sync.Mutex
@@ -129,6 +130,7 @@ func (r *streamRun) observe(ctx context.Context) func(client.Observation) {
 			r.stats.Tokens += int64(o.Cost)
 			r.stats.Bytes += int64(o.Bytes)
 			r.smu.Unlock()
+			r.cap.add(o.Cost)
 		case client.ObsWait:
 			if o.Reason == "retry" {
 				return
@@ -248,6 +250,8 @@ func (r *streamRun) plan() string {
 		from = "records updated since " + FormatState(floor)
 	}
 	switch {
+	case r.def.Parent != nil && r.def.Parent.FixedOnly():
+		return fmt.Sprintf("%s: every record, one list per set of params (%d)", r.mode, len(r.def.Parent.Parents))
 	case r.def.Parent != nil:
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
 	case r.def.Cursor == "":
@@ -321,10 +325,10 @@ func (r *streamRun) childFrom() string {
 	var parts []string
 	for _, src := range r.def.Parent.Parents {
 		from := "all"
-		if f := r.floorFrom(r.parents[src.Stream]); !f.IsZero() {
+		if f := r.floorFrom(r.parents[src.Key()]); !f.IsZero() {
 			from = "updated since " + FormatState(f)
 		}
-		parts = append(parts, src.Stream+": "+from)
+		parts = append(parts, src.Key()+": "+from)
 	}
 	return strings.Join(parts, "; ")
 }

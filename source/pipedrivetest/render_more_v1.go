@@ -141,7 +141,7 @@ func (c *call) filterHelpers() int {
 // goalResults: progress is the goal's share of its target met so far.
 func (c *call) goalResults() int {
 	idx := -1
-	for i := 0; i < 2; i++ {
+	for i := range simGoals {
 		if uuidFor(c.w.seed, 0x60A1, int64(i+1)) == c.params[0] {
 			idx = i
 		}

@@ -2,6 +2,7 @@ package pipedrivetest
 
 import (
 	"strconv"
+	"strings"
 )
 
 func (w *world) userName(id int64) string {
@@ -544,12 +545,36 @@ func (w *world) renderCallLog(b []byte, r rec) []byte {
 	return o.close()
 }
 
+// simGoals are the company's goals: assigned to the company, to a
+// person and to a team, one of them inactive with an end date, so the
+// filters of /goals/find (is_active, assignee.type) each select some.
+var simGoals = []struct {
+	title, typ, assignee string
+	active               bool
+	end                  string // "" for none
+}{
+	{"Deals won", `{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"id":1,"type":"company"}`, true, ""},
+	{"Calls made", `{"name":"activities_completed","params":{"activity_type_id":[1]}}`, `{"id":1,"type":"company"}`, true, ""},
+	{"Deals started", `{"name":"deals_started","params":{"pipeline_id":[1]}}`, `{"id":2,"type":"person"}`, true, ""},
+	{"Revenue forecast", `{"name":"revenue_forecast","params":{"pipeline_id":[1]}}`, `{"id":1,"type":"team"}`, false, "2025-06-30"},
+}
+
+// goals answers /goals/find: is_active (default true) and, when given,
+// assignee.type filter (the spec: without assignee.* only the caller's
+// goals; every simulated goal counts as the caller's then).
 func (c *call) goals() int {
+	active := c.q.Get("is_active") != "false"
+	typ := c.q.Get("assignee.type")
 	c.buf = append(c.buf[:0], `{"success":true,"data":{"goals":[`...)
-	for i := 0; i < 2; i++ {
-		if i > 0 {
+	n := 0
+	for i, g := range simGoals {
+		if g.active != active || typ != "" && !strings.Contains(g.assignee, `"type":"`+typ+`"`) {
+			continue
+		}
+		if n > 0 {
 			c.buf = append(c.buf, ',')
 		}
+		n++
 		c.buf = c.renderGoal(c.buf, i)
 	}
 	c.buf = append(c.buf, "]}}"...)
@@ -558,16 +583,21 @@ func (c *call) goals() int {
 
 // renderGoal renders goal i (goals/find, goals/{id}/results).
 func (c *call) renderGoal(b []byte, i int) []byte {
+	g := simGoals[i]
 	o := openObj(b)
 	o.str("id", uuidFor(c.w.seed, 0x60A1, int64(i+1)))
 	o.int("owner_id", 1)
-	o.str("title", []string{"Deals won", "Calls made"}[i])
-	o.raw("type", []string{`{"name":"deals_won","params":{"pipeline_id":[1]}}`, `{"name":"activities_completed","params":{"activity_type_id":[1]}}`}[i])
-	o.raw("assignee", `{"id":1,"type":"company"}`)
+	o.str("title", g.title)
+	o.raw("type", g.typ)
+	o.raw("assignee", g.assignee)
 	o.str("interval", "monthly")
-	o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":null}`)
+	end := "null"
+	if g.end != "" {
+		end = `"` + g.end + `"`
+	}
+	o.raw("duration", `{"start":"`+c.w.start.Format(layoutDate)+`","end":`+end+`}`)
 	o.raw("expected_outcome", `{"target":10,"tracking_metric":"quantity"}`)
-	o.bool("is_active", true)
+	o.bool("is_active", g.active)
 	o.raw("report_ids", "[]")
 	return o.close()
 }

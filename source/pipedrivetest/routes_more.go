@@ -12,7 +12,7 @@ import (
 // the operations' x-token-cost (a test checks them).
 var moreRoutes = []route{
 	// v2 single reads
-	{2, "/deals/{id}", 1, func(c *call) int { return c.oneV2("deals", "Deal not found", c.w.renderDeal) }},
+	{2, "/deals/{id}", 1, func(c *call) int { return c.oneV2("deals", "Deal not found", c.dealRenderer()) }},
 	{2, "/persons/{id}", 1, func(c *call) int { return c.oneV2("persons", "Person not found", c.w.renderPerson) }},
 	{2, "/organizations/{id}", 1, func(c *call) int { return c.oneV2("organizations", "Organization not found", c.w.renderOrg) }},
 	{2, "/activities/{id}", 1, func(c *call) int { return c.oneV2("activities", "Activity not found", c.w.renderActivity) }},

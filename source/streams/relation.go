@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 )
@@ -30,23 +31,71 @@ type Relation struct {
 	// Changed is how an incremental read finds the parents whose children
 	// changed.
 	Changed Changes
+	// ParentKey names the field that carries the parent's id in a child
+	// record ("deal_id"). Where the API leaves it out (followers,
+	// changelogs, flows), the engine adds it, so the parent is part of the
+	// primary key. "" when the records already name their parent.
+	ParentKey string
+	// ParentParams are query params of the child request taken from the
+	// parent record, for children read over a span their parent declares
+	// (goal results over the goal's own period; today ends an open one).
+	// Only with one parent per request.
+	ParentParams func(parent []byte, today time.Time) (url.Values, error)
+	// Optional marks a child the account's plan may not have (installments
+	// are Growth and above): a 402 or 403 on its first request ends the
+	// stream as not available on this plan, with a warning, instead of
+	// failing the run; its state is left as it was.
+	Optional bool
 }
 
 // ParentSource is one listing of parents: a stream of the table and the
 // params that replace its fixed params of the same name while the parents
 // are listed.
+//
+// A source without a Stream lists no parents: it is one read of the child
+// itself with Params (a fixed fan-out: mail threads per folder, goals per
+// assignee type), so the child reads every source's list in turn.
 type ParentSource struct {
 	Stream string
 	Params url.Values
+	// Name is the listing's key in the child's state (default: Stream), for
+	// several listings of one stream (mail threads of each folder).
+	Name string
 }
 
-// Streams names the parent listings, in reading order.
+// Key is the listing's key in the child's state.
+func (p ParentSource) Key() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Stream
+}
+
+// Fixed reports whether the source is a fixed set of params of the child's
+// own request rather than a listing of parents.
+func (p ParentSource) Fixed() bool { return p.Stream == "" }
+
+// Streams names the parent streams, in reading order, each once (none for
+// a fixed fan-out).
 func (r Relation) Streams() []string {
-	out := make([]string, len(r.Parents))
-	for i, p := range r.Parents {
-		out[i] = p.Stream
+	var out []string
+	for _, p := range r.Parents {
+		if !p.Fixed() && (len(out) == 0 || out[len(out)-1] != p.Stream) {
+			out = append(out, p.Stream)
+		}
 	}
 	return out
+}
+
+// FixedOnly reports whether every source is fixed: a parentless list read
+// once per set of params.
+func (r Relation) FixedOnly() bool {
+	for _, p := range r.Parents {
+		if !p.Fixed() {
+			return false
+		}
+	}
+	return len(r.Parents) > 0
 }
 
 // IDIn is how the parent ids are passed, as the spec declares the
@@ -62,6 +111,9 @@ const (
 	IDRepeated
 	// IDInPath: the parent id replaces {IDParam} in Path, one per request.
 	IDInPath
+	// IDOne: a query parameter taking one id (board_id of /phases), one
+	// per request.
+	IDOne
 )
 
 func (i IDIn) String() string {
@@ -70,6 +122,8 @@ func (i IDIn) String() string {
 		return "repeated query parameter"
 	case IDInPath:
 		return "path parameter"
+	case IDOne:
+		return "single-valued query parameter"
 	}
 	return "comma-joined query parameter"
 }
@@ -91,9 +145,19 @@ const (
 	ParentUpdatedSince
 )
 
+// ParentCursorHere: a change to a child moves its parent's cursor, but the
+// parents' list takes no time filter (mail threads): every parent is
+// listed, and the children of those whose cursor is at or after the
+// listing's state are read. The state moves only when a listing is done
+// (the list is not sorted by the cursor).
+const ParentCursorHere Changes = ParentUpdatedSince + 1
+
 func (c Changes) String() string {
-	if c == ParentUpdatedSince {
+	switch c {
+	case ParentUpdatedSince:
 		return "parent_updated_since"
+	case ParentCursorHere:
+		return "parent_cursor_here"
 	}
 	return "every_parent"
 }
@@ -107,7 +171,7 @@ func (s Stream) Request(extra url.Values) client.PageRequest {
 			q[k] = append([]string(nil), vs...)
 		}
 	}
-	return client.PageRequest{Version: s.Version, Path: s.Path, Params: q, Paging: s.Paging, Limit: s.PageLimit, Cost: s.TokenCost}
+	return client.PageRequest{Version: s.Version, Path: s.Path, Params: q, Paging: s.Paging, Limit: s.PageLimit, Cost: s.TokenCost, RecordsPath: s.RecordsPath}
 }
 
 // ChildRequest is the request of a child stream for one batch of parent
@@ -124,6 +188,11 @@ func (s Stream) ChildRequest(ids []string) (client.PageRequest, error) {
 	case IDList:
 		return s.Request(url.Values{rel.IDParam: {strings.Join(ids, ",")}}), nil
 	case IDRepeated:
+		return s.Request(url.Values{rel.IDParam: ids}), nil
+	case IDOne:
+		if len(ids) != 1 {
+			return client.PageRequest{}, fmt.Errorf("%s: %d parent ids for the single-valued parameter %s", s.Name, len(ids), rel.IDParam)
+		}
 		return s.Request(url.Values{rel.IDParam: ids}), nil
 	case IDInPath:
 		if len(ids) != 1 {

@@ -72,17 +72,24 @@ func TestTableAgainstSpec(t *testing.T) {
 		if params["updated_since"] != nil && s.Strategy != ServerUpdatedSince && s.Parent == nil && s.Cursor != "" && s.ArchiveTime == "" {
 			t.Errorf("%s: filters client-side although %s takes updated_since", s.Name, s.Path)
 		}
+		// spectest turns the spec's "comma separated" enums into a pattern
+		// of the enum's values.
+		if inc := s.Params.Get("include_fields"); inc != "" && params["include_fields"] != nil {
+			if pat := params["include_fields"].Schema.Value.Pattern; pat == "" || !regexp.MustCompile(pat).MatchString(inc) {
+				t.Errorf("%s: include_fields %q is not a list of the spec's values for %s (%q)", s.Name, inc, s.Path, pat)
+			}
+		}
 		for _, k := range need {
 			if params[k] == nil {
 				t.Errorf("%s: query param %q is not in the spec of %s", s.Name, k, s.Path)
 			}
 		}
-		item := itemProperties(op)
+		item := itemProperties(op, s.RecordsPath)
 		if item == nil {
 			t.Errorf("%s: the spec of %s declares no list of items", s.Name, s.Path)
 		} else {
 			for _, k := range append(append([]string(nil), s.PrimaryKey...), s.Cursor) {
-				if k != "" && !item[k] {
+				if k != "" && !item[k] && (s.Parent == nil || k != s.Parent.ParentKey) {
 					t.Errorf("%s: the items of %s have no %q (primary key %v, cursor %q)", s.Name, s.Path, k, s.PrimaryKey, s.Cursor)
 				}
 			}
@@ -99,6 +106,17 @@ func TestTableAgainstSpec(t *testing.T) {
 func relationAgainstSpec(t *testing.T, spec *spectest.Spec, s Stream, op *openapi3.Operation) {
 	t.Helper()
 	rel := s.Parent
+	if rel.FixedOnly() {
+		params := queryParams(op)
+		for _, src := range rel.Parents {
+			for k := range src.Params {
+				if params[k] == nil {
+					t.Errorf("%s: fans out by %q, which %s does not take", s.Name, k, s.Path)
+				}
+			}
+		}
+		return
+	}
 	var id *openapi3.Parameter
 	for _, pr := range op.Parameters {
 		if pr.Value != nil && pr.Value.Name == rel.IDParam {
@@ -113,7 +131,10 @@ func relationAgainstSpec(t *testing.T, spec *spectest.Spec, s Stream, op *openap
 		t.Errorf("%s: %s takes no %s parameter %q", s.Name, s.Path, wantIn, rel.IDParam)
 		return
 	}
-	if rel.IDIn != IDInPath {
+	if rel.IDIn == IDOne && id.Schema.Value.Type.Is("array") {
+		t.Errorf("%s: %s is an array, the relation sends one id", s.Name, rel.IDParam)
+	}
+	if rel.IDIn != IDInPath && rel.IDIn != IDOne {
 		// form style (the default for query): explode is true unless false.
 		exploded := id.Explode == nil || *id.Explode
 		if !id.Schema.Value.Type.Is("array") || exploded != (rel.IDIn == IDRepeated) {
@@ -166,7 +187,7 @@ func queryParams(op *openapi3.Operation) map[string]*openapi3.Parameter {
 // itemProperties are the properties of the records a list answers: the
 // items of "data" (or "data" itself when it is one object), with allOf,
 // oneOf and anyOf merged. nil when the 200 answer declares no data.
-func itemProperties(op *openapi3.Operation) map[string]bool {
+func itemProperties(op *openapi3.Operation, path string) map[string]bool {
 	ok := op.Responses.Status(200)
 	if ok == nil || ok.Value == nil {
 		return nil
@@ -180,6 +201,11 @@ func itemProperties(op *openapi3.Operation) map[string]bool {
 		return nil
 	}
 	if data.Value.Items != nil {
+		data = data.Value.Items
+	} else if path != "" && path != client.RecordIsData {
+		if data = property(data, path); data == nil || data.Value.Items == nil {
+			return nil
+		}
 		data = data.Value.Items
 	}
 	out := map[string]bool{}

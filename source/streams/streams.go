@@ -10,7 +10,10 @@
 package streams
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/pdxhq/pdx/source/client"
 )
@@ -93,6 +96,15 @@ type Stream struct {
 	// list was archived ("archive_time"); "" for other streams. See
 	// archivedScan for how such a stream reads incrementally.
 	ArchiveTime string
+	// RecordsPath names the array inside "data" that holds the records when
+	// data is an object ("goals" of /goals/find: data.goals); "" when data
+	// is the list.
+	RecordsPath string
+	// DefaultOff leaves the stream out of the UI's default selection: a
+	// per-parent stream costing a request per parent (changelogs, flows,
+	// participants, followers) can take more than a day's budget. It is
+	// only a default: an explicit list of streams always reads it.
+	DefaultOff bool
 	// Unordered: the API neither filters nor sorts the list by any field
 	// (its spec declares no sort and no time filter, and documents no
 	// order), so every run reads every page, whatever changed, and no
@@ -153,6 +165,93 @@ var (
 	leadsSort = v("sort", "update_time")
 )
 
+// The include_fields of v2 lists: what v1 returned by default and v2 only
+// on request, at no extra token cost (x-token-cost is per request). Left
+// out: persons' marketing_status and doi_status, which fail without the
+// marketing app.
+const (
+	activityCounts = "activities_count,done_activities_count,undone_activities_count,email_messages_count,files_count,notes_count,followers_count"
+	dealExtras     = "next_activity_id,last_activity_id,first_won_time,products_count,participants_count," + activityCounts +
+		",last_incoming_mail_time,last_outgoing_mail_time,smart_bcc_email,source_lead_id"
+	dealCounts   = "open_deals_count,related_open_deals_count,closed_deals_count,related_closed_deals_count,won_deals_count,related_won_deals_count,lost_deals_count,related_lost_deals_count"
+	personExtras = "next_activity_id,last_activity_id," + dealCounts + ",participant_open_deals_count,participant_closed_deals_count," + activityCounts +
+		",last_incoming_mail_time,last_outgoing_mail_time,smart_bcc_email"
+	orgExtras = "next_activity_id,last_activity_id," + dealCounts + ",people_count," + activityCounts + ",smart_bcc_email"
+)
+
+// dealListings are the listings of every deal a full export has: /deals
+// (deleted ones included, as the deals stream reads them) and the archived
+// ones, which only /deals/archived lists.
+var dealListings = []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}
+
+// liveDealListings leave the deleted deals out: their followers and
+// participants are gone (the API answers 404 for them), while their
+// changelog and flow remain.
+var liveDealListings = []ParentSource{{Stream: "deals", Params: v("status", "open,won,lost")}, {Stream: "deals_archived", Params: v("status", "open,won,lost")}}
+
+// perDeal is the relation of a per-deal list (/deals/{id}/...) whose
+// records name their deal in key (added by the engine when absent). A
+// change to such a child (a follower, a participant, a changed field)
+// changes the deal, so only deals updated since the state are read.
+func perDeal(key string, listings []ParentSource) *Relation {
+	return &Relation{Parents: listings, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
+}
+
+// goalFinds are the calls of /goals/find that together list every goal:
+// without assignee.type only the caller's goals come, without is_active
+// only active ones.
+var goalFinds = func() []ParentSource {
+	var out []ParentSource
+	for _, active := range []string{"true", "false"} {
+		for _, typ := range []string{"person", "company", "team"} {
+			out = append(out, ParentSource{Params: v("is_active", active, "assignee.type", typ)})
+		}
+	}
+	return out
+}()
+
+// goalPeriod is a goal's results request span: its duration, an open end
+// (and an end in the future) being today.
+func goalPeriod(goal []byte, today time.Time) (url.Values, error) {
+	var g struct {
+		Duration struct {
+			Start string  `json:"start"`
+			End   *string `json:"end"`
+		} `json:"duration"`
+	}
+	if err := json.Unmarshal(goal, &g); err != nil || g.Duration.Start == "" {
+		return nil, fmt.Errorf("a goal without a duration start (%v)", err)
+	}
+	end := today.Format(time.DateOnly)
+	if g.Duration.End != nil && *g.Duration.End != "" && *g.Duration.End < end {
+		end = *g.Duration.End
+	}
+	if end < g.Duration.Start {
+		end = g.Duration.Start
+	}
+	return v("period.start", g.Duration.Start, "period.end", end), nil
+}
+
+// mailFolders are the four folders of the mailbox: the fixed params of
+// mail_threads (parent ""), or mail's listings of mail_threads, one state
+// each.
+func mailFolders(parent string) []ParentSource {
+	var out []ParentSource
+	for _, f := range []string{"inbox", "drafts", "sent", "archive"} {
+		src := ParentSource{Stream: parent, Params: v("folder", f)}
+		if parent != "" {
+			src.Name = parent + "_" + f
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// perRecord is perDeal for the records of another parentless stream.
+func perRecord(parent, key string) *Relation {
+	return &Relation{Parents: []ParentSource{{Stream: parent}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentUpdatedSince, ParentKey: key}
+}
+
 // archivedScan: archiving moves a record to its archived list, and Pipedrive
 // does not document that it bumps update_time (archive_time is its own
 // field), so an incremental read by update_time alone could miss every
@@ -180,17 +279,37 @@ var (
 // batch of a parent's records) are rows with a Parent relation.
 var table = []Stream{
 	{Name: "activities", Description: "Calls, meetings, tasks and more", Group: Core, Version: client.V2, Path: "/activities",
+		Params:     v("include_fields", "attendees"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "activity"},
 	{Name: "activity_fields", Description: "Activity field definitions", Group: Fields, Version: client.V2, Path: "/activityFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
 	{Name: "activity_types", Description: "Activity types", Group: Settings, Version: client.V1, Path: "/activityTypes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "boards", Description: "Project boards (Projects add-on)", Group: Settings, Version: client.V2, Path: "/boards",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
 	{Name: "call_logs", Description: "Call logs from phone integrations", Group: Core, Version: client.V1, Path: "/callLogs",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20, Unordered: true},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "deal_changelog", Description: "Field-level history of deals (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/changelog",
+		PrimaryKey: []string{"deal_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perDeal("deal_id", dealListings)},
 	{Name: "deal_fields", Description: "Deal fields, custom ones included", Group: Fields, Version: client.V2, Path: "/dealFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "deal_flow", Description: "Updates feed of deals (a request per deal, 40 tokens)", Group: Core, Version: client.V1, Path: "/deals/{id}/flow",
+		PrimaryKey: []string{"deal_id", "object", "timestamp"}, Cursor: "timestamp", Paging: V1Offset, PageLimit: 500, TokenCost: 40, DefaultOff: true,
+		Parent: perDeal("deal_id", dealListings)},
+	{Name: "deal_followers", Description: "Users following each deal (a request per deal)", Group: Core, Version: client.V2, Path: "/deals/{id}/followers",
+		PrimaryKey: []string{"deal_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perDeal("deal_id", liveDealListings)},
+	{Name: "deal_installments", Description: "Installments of deals (Growth plans and above)", Group: Core, Version: client.V2, Path: "/deals/installments",
+		PrimaryKey: pkID, Cursor: "billing_date", Paging: V2Cursor, PageLimit: 500, TokenCost: 10,
+		// The cursor is never compared: the state is the deals' update
+		// time, as for deal_products.
+		Parent: &Relation{Parents: dealListings, IDParam: "deal_ids", IDIn: IDRepeated, Batch: 100, Changed: ParentUpdatedSince, Optional: true}},
+	{Name: "deal_participants", Description: "Persons participating in each deal (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/participants",
+		PrimaryKey: pkID, Cursor: "add_time", Paging: V1Offset, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perDeal("related_item_id", liveDealListings)},
 	{Name: "deal_products", Description: "Products attached to deals", Group: Core, Version: client.V2, Path: "/deals/products",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "product",
 		// The products of every deal a full export has: those /deals lists
@@ -198,18 +317,25 @@ var table = []Stream{
 		// archived ones, which only /deals/archived lists.
 		Parent: &Relation{Parents: []ParentSource{{Stream: "deals"}, {Stream: "deals_archived"}}, IDParam: "deal_ids", IDIn: IDList, Batch: 100, Changed: ParentUpdatedSince}},
 	{Name: "deals", Description: "Deals, and those deleted in 30 days", Group: Core, Version: client.V2, Path: "/deals",
-		Params:     v("status", "open,won,lost,deleted"),
+		Params:     v("status", "open,won,lost,deleted", "include_fields", dealExtras),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "deal"},
 	{Name: "deals_archived", Description: "Archived deals, deleted in 30 days", Group: Core, Version: client.V2, Path: "/deals/archived",
 		// Without status the deleted archived deals are left out ("If
 		// omitted, all not deleted deals are returned").
-		Params:     v("status", "open,won,lost,deleted"),
+		Params:     v("status", "open,won,lost,deleted", "include_fields", dealExtras),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
 	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: NewestFirst, Paging: V1Offset, PageLimit: 100, TokenCost: 20, SortParams: v1Newest},
 	{Name: "filters", Description: "Saved filters", Group: Settings, Version: client.V1, Path: "/filters",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 20},
+	{Name: "goal_results", Description: "Progress of each goal over its own period", Group: Core, Version: client.V1, Path: "/goals/{id}/results",
+		PrimaryKey: []string{"goal_id"}, Paging: None, TokenCost: 20, RecordsPath: client.RecordIsData,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "goals"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent,
+			ParentKey: "goal_id", ParentParams: goalPeriod}},
+	{Name: "goals", Description: "Goals of every assignee, active and not", Group: Core, Version: client.V1, Path: "/goals/find",
+		PrimaryKey: pkID, Paging: None, TokenCost: 20, RecordsPath: "goals",
+		Parent: &Relation{Parents: goalFinds, Changed: EveryParent}},
 	{Name: "lead_fields", Description: "Lead fields (deal fields leads use)", Group: Fields, Version: client.V1, Path: "/leadFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "lead_labels", Description: "Lead labels", Group: Settings, Version: client.V1, Path: "/leadLabels",
@@ -221,24 +347,57 @@ var table = []Stream{
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
+	{Name: "mail", Description: "Mail messages of the token owner's threads changed since the state", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads/{id}/mailMessages",
+		PrimaryKey: pkID, Cursor: "update_time", Paging: None, TokenCost: 20,
+		Parent: &Relation{Parents: mailFolders("mail_threads"), IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: ParentCursorHere}},
+	{Name: "mail_threads", Description: "Mail threads of the token owner's mailbox, every folder", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads",
+		PrimaryKey: pkID, Cursor: "update_time", Paging: V1Offset, PageLimit: 500, TokenCost: 20,
+		Parent: &Relation{Parents: mailFolders(""), Changed: EveryParent}},
 	{Name: "note_fields", Description: "Note field definitions", Group: Fields, Version: client.V1, Path: "/noteFields",
 		PrimaryKey: pkKey, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "notes", Description: "Notes", Group: Core, Version: client.V1, Path: "/notes",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: v1Sort, FieldsEntity: "note"},
+	{Name: "organization_changelog", Description: "Field-level history of organizations (a request per organization)", Group: Core, Version: client.V1, Path: "/organizations/{id}/changelog",
+		PrimaryKey: []string{"organization_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perRecord("organizations", "organization_id")},
 	{Name: "organization_fields", Description: "Organization field definitions", Group: Fields, Version: client.V2, Path: "/organizationFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "organization_followers", Description: "Users following each organization (a request per organization)", Group: Core, Version: client.V2, Path: "/organizations/{id}/followers",
+		PrimaryKey: []string{"organization_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("organizations", "organization_id")},
 	{Name: "organizations", Description: "Organizations", Group: Core, Version: client.V2, Path: "/organizations",
+		Params:     v("include_fields", orgExtras),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "organization"},
+	{Name: "permission_set_assignments", Description: "Users holding each permission set", Group: Settings, Version: client.V1, Path: "/permissionSets/{id}/assignments",
+		PrimaryKey: []string{"permission_set_id", "user_id"}, Paging: V1Offset, PageLimit: 500, TokenCost: 20,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "permission_sets"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent}},
 	{Name: "permission_sets", Description: "Permission sets", Group: Settings, Version: client.V1, Path: "/permissionSets",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
+	{Name: "person_changelog", Description: "Field-level history of persons (a request per person)", Group: Core, Version: client.V1, Path: "/persons/{id}/changelog",
+		PrimaryKey: []string{"person_id", "time", "field_key"}, Cursor: "time", Paging: V2Cursor, PageLimit: 500, TokenCost: 20, DefaultOff: true,
+		Parent: perRecord("persons", "person_id")},
 	{Name: "person_fields", Description: "Person field definitions", Group: Fields, Version: client.V2, Path: "/personFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "person_followers", Description: "Users following each person (a request per person)", Group: Core, Version: client.V2, Path: "/persons/{id}/followers",
+		PrimaryKey: []string{"person_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("persons", "person_id")},
 	{Name: "persons", Description: "People (contacts)", Group: Core, Version: client.V2, Path: "/persons",
+		Params:     v("include_fields", personExtras),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "person"},
+	{Name: "phases", Description: "Phases of project boards", Group: Settings, Version: client.V2, Path: "/phases",
+		PrimaryKey: pkID, Paging: None, TokenCost: 10,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "boards"}}, IDParam: "board_id", IDIn: IDOne, Batch: 1, Changed: EveryParent}},
 	{Name: "pipelines", Description: "Pipelines", Group: Settings, Version: client.V2, Path: "/pipelines",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 5},
 	{Name: "product_fields", Description: "Product field definitions", Group: Fields, Version: client.V2, Path: "/productFields",
 		PrimaryKey: pkFieldCode, Strategy: FullRefreshOnly, Paging: V2Cursor, PageLimit: 500, TokenCost: 10},
+	{Name: "product_followers", Description: "Users following each product (a request per product)", Group: Core, Version: client.V2, Path: "/products/{id}/followers",
+		PrimaryKey: []string{"product_id", "user_id"}, Cursor: "add_time", Paging: V2Cursor, PageLimit: 500, TokenCost: 10, DefaultOff: true,
+		Parent: perRecord("products", "product_id")},
+	{Name: "product_variations", Description: "Variations of products", Group: Core, Version: client.V2, Path: "/products/{id}/variations",
+		PrimaryKey: pkID, Paging: V2Cursor, PageLimit: 500, TokenCost: 10,
+		// No time field: every product's variations on every read.
+		Parent: &Relation{Parents: []ParentSource{{Stream: "products"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent, ParentKey: "product_id"}},
 	{Name: "products", Description: "Products", Group: Core, Version: client.V2, Path: "/products",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, SortParams: v2Sort, FieldsEntity: "product"},
 	{Name: "project_fields", Description: "Project field definitions", Group: Fields, Version: client.V2, Path: "/projectFields",
@@ -253,6 +412,9 @@ var table = []Stream{
 		Params:     v("status", "open,completed,canceled,deleted"),
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 10, FieldsEntity: "project",
 		ArchiveTime: "archive_time", Unordered: true},
+	{Name: "role_assignments", Description: "Users assigned to each role", Group: Settings, Version: client.V1, Path: "/roles/{id}/assignments",
+		PrimaryKey: []string{"role_id", "user_id"}, Paging: V1Offset, PageLimit: 500, TokenCost: 10,
+		Parent: &Relation{Parents: []ParentSource{{Stream: "roles"}}, IDParam: "id", IDIn: IDInPath, Batch: 1, Changed: EveryParent}},
 	{Name: "roles", Description: "Roles", Group: Settings, Version: client.V1, Path: "/roles",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 500, TokenCost: 20},
 	{Name: "stages", Description: "Pipeline stages", Group: Settings, Version: client.V2, Path: "/stages",
@@ -278,6 +440,18 @@ func Lookup(name string) (Stream, bool) {
 		}
 	}
 	return Stream{}, false
+}
+
+// Defaults returns the names of the streams read when none are named
+// (every stream but the DefaultOff ones), sorted.
+func Defaults() []string {
+	var out []string
+	for _, s := range table {
+		if !s.DefaultOff {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // Names returns every stream name, sorted.

@@ -2,6 +2,7 @@ package streams
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -90,20 +91,32 @@ func relationProblems(s Stream) []string {
 	if len(rel.Parents) == 0 {
 		return []string{"no parent listing"}
 	}
+	if rel.FixedOnly() {
+		// A fixed fan-out: the stream's own list once per set of params.
+		if rel.Changed != EveryParent || rel.IDParam != "" {
+			out = append(out, fmt.Sprintf("a fixed fan-out with parent ids %q or changes %s", rel.IDParam, rel.Changed))
+		}
+		return out
+	}
 	seen := map[string]bool{}
 	for _, src := range rel.Parents {
 		p, ok := Lookup(src.Stream)
 		switch {
+		case src.Fixed():
+			return []string{"fixed sources mixed with parent listings"}
 		case !ok:
 			return []string{fmt.Sprintf("parent %q is not a stream", src.Stream)}
-		case seen[src.Stream]:
-			out = append(out, fmt.Sprintf("parent %q listed twice (one cursor per listing)", src.Stream))
-		case p.Parent != nil:
+		case seen[src.Key()]:
+			out = append(out, fmt.Sprintf("parent %q listed twice (one cursor per listing)", src.Key()))
+		case p.Parent != nil && !p.Parent.FixedOnly():
 			out = append(out, fmt.Sprintf("parent %q is itself a child", src.Stream))
 		case len(p.PrimaryKey) != 1:
 			out = append(out, fmt.Sprintf("parent %q has no single id to pass", src.Stream))
 		}
-		seen[src.Stream] = true
+		seen[src.Key()] = true
+		if rel.Changed == ParentCursorHere && p.Cursor == "" {
+			out = append(out, fmt.Sprintf("changed parents found by their cursor, but %q has none", src.Stream))
+		}
 		// Listing the parents by updated_since in ascending order is what
 		// makes the child's state a resume point; v1 offset pages would skip
 		// parents updated mid-read. (The parent's own strategy may differ:
@@ -125,7 +138,7 @@ func relationProblems(s Stream) []string {
 		out = append(out, fmt.Sprintf("path %s has a placeholder but the ids go in the query", s.Path))
 	}
 	switch rel.Changed {
-	case ParentUpdatedSince:
+	case ParentUpdatedSince, ParentCursorHere:
 		if s.Cursor == "" || !s.SupportsIncremental() {
 			out = append(out, "changed parents are found, but the stream has no cursor to key its state")
 		}
@@ -204,12 +217,42 @@ func TestRequest(t *testing.T) {
 	if req.Version != d.Version || req.Path != d.Path || req.Paging != d.Paging || req.Limit != d.PageLimit || req.Cost != d.TokenCost {
 		t.Errorf("request %+v is not the stream's", req)
 	}
-	want := "sort_by=update_time&sort_direction=asc&status=open&updated_since=2024-01-01T00%3A00%3A00Z"
+	want := "include_fields=" + url.QueryEscape(dealExtras) + "&sort_by=update_time&sort_direction=asc&status=open&updated_since=2024-01-01T00%3A00%3A00Z"
 	if got := req.Params.Encode(); got != want {
 		t.Errorf("params %s, want %s", got, want)
 	}
 	req.Params.Set("sort_by", "id")
 	if again, _ := Lookup("deals"); again.Params.Get("status") != "open,won,lost,deleted" || again.SortParams.Get("sort_by") != "update_time" {
 		t.Errorf("the table changed through a request: %v %v", again.Params, again.SortParams)
+	}
+}
+
+// TestDefaultOff: the per-parent streams that cost a request per deal,
+// person, organization or product (changelogs, flows, participants,
+// followers) are left out of the default selection, nothing else is, and
+// each stays a stream one can name.
+func TestDefaultOff(t *testing.T) {
+	off := map[string]bool{}
+	for _, n := range []string{"deal_changelog", "deal_flow", "deal_participants", "deal_followers", "person_changelog",
+		"person_followers", "organization_changelog", "organization_followers", "product_followers"} {
+		off[n] = true
+	}
+	defaults := map[string]bool{}
+	for _, n := range Defaults() {
+		defaults[n] = true
+	}
+	for _, s := range All() {
+		if s.DefaultOff != off[s.Name] {
+			t.Errorf("%s: DefaultOff %v, want %v", s.Name, s.DefaultOff, off[s.Name])
+		}
+		if defaults[s.Name] == off[s.Name] {
+			t.Errorf("%s: in the defaults %v, off by default %v", s.Name, defaults[s.Name], off[s.Name])
+		}
+		if _, ok := Lookup(s.Name); !ok {
+			t.Errorf("%s: not found by name", s.Name)
+		}
+		if s.Parent != nil && s.Parent.ParentKey != "" && s.Parent.Batch != 1 {
+			t.Errorf("%s: ParentKey %q with batches of %d (the key needs one parent per request)", s.Name, s.Parent.ParentKey, s.Parent.Batch)
+		}
 	}
 }

@@ -85,6 +85,9 @@ type Profile struct {
 	// that exist, tombstone the purged ones; pdx sync --reconcile-deletes)
 	// when this many days passed since the destination's last pass; 0 never.
 	ReconcileDeletesDays int `toml:"reconcile_deletes_days,omitzero"`
+	// MaxTokens caps the API tokens one sync spends (0 = no cap); a
+	// per-parent backfill stops at it and the next sync goes on.
+	MaxTokens int64 `toml:"max_tokens,omitzero"`
 }
 
 // Config is the whole file.
@@ -333,6 +336,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.ReconcileDeletesDays < 0 {
 		return fmt.Errorf("reconcile_deletes_days %d: must be 0 (never) or more", p.ReconcileDeletesDays)
+	}
+	if p.MaxTokens < 0 {
+		return fmt.Errorf("max_tokens %d: must be 0 (no cap) or more", p.MaxTokens)
 	}
 	return nil
 }

@@ -325,7 +325,7 @@ func (b *Backend) Streams() []tui.StreamInfo {
 		ds := here[s.Name]
 		out = append(out, tui.StreamInfo{Name: s.Name, Description: s.Description, Group: s.Group,
 			SupportsIncremental: s.SupportsIncremental(), LastCount: ds.Records, HasState: ds.Has,
-			Cursor: ds.Cursor, Synced: ds.Synced, LastMode: last[s.Name]})
+			Cursor: ds.Cursor, Synced: ds.Synced, LastMode: last[s.Name], DefaultOff: s.DefaultOff})
 	}
 	// Group order (core, fields, settings), table order within a group.
 	var sorted []tui.StreamInfo

@@ -27,6 +27,34 @@ type Stream struct {
 	Name    string
 	Version int // 1 or 2
 	Path    string
+	// ParentKey is a field the engine adds to each record (the parent's
+	// id, for children whose records do not name their parent), typed as
+	// the id of GET ParentPath's records (of version ParentVersion).
+	ParentKey     string
+	ParentVersion int
+	ParentPath    string
+	ParentRecords string // the parent's RecordsPath
+	// RecordsPath is where the records are when data is not the list (see
+	// client.PageRequest.RecordsPath).
+	RecordsPath string
+	// IncludeFields are the optional fields the stream requests
+	// (include_fields), which the specs' record schemas leave out.
+	IncludeFields []string
+}
+
+// includedField is the schema of an include_fields field, by its name:
+// the specs declare the names (an enum), not the values' types.
+func includedField(name string) *openapi3.Schema {
+	str := &openapi3.Schema{Type: &openapi3.Types{"string"}}
+	switch {
+	case name == "attendees":
+		return &openapi3.Schema{Type: &openapi3.Types{"array"}, Items: &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"object"}}}}
+	case strings.HasSuffix(name, "_count"), strings.HasSuffix(name, "_activity_id"):
+		return &openapi3.Schema{Type: &openapi3.Types{"integer"}}
+	case strings.HasSuffix(name, "_time"):
+		str.Format = "date-time"
+	}
+	return str
 }
 
 // Load reads an OpenAPI document with its $refs resolved.
@@ -66,7 +94,7 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		if s.Version == 1 {
 			doc = v1
 		}
-		item, err := recordSchema(doc, s.Path)
+		item, err := recordSchemaAt(doc, s.Path, s.RecordsPath)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s (v%d %s): %w", s.Name, s.Version, s.Path, err)
 		}
@@ -81,6 +109,31 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 		}
 		if len(props) == 0 {
 			return nil, fmt.Errorf("stream %s: the spec's record schema has no properties", s.Name)
+		}
+		for _, f := range s.IncludeFields {
+			if props[f] == nil {
+				v := c.value(f, includedField(f), 0)
+				v["description"] = "Requested with include_fields."
+				props[f] = v
+			}
+		}
+		if k := s.ParentKey; k != "" && props[k] == nil {
+			pdoc := v2
+			if s.ParentVersion == 1 {
+				pdoc = v1
+			}
+			parent, err := recordSchemaAt(pdoc, s.ParentPath, s.ParentRecords)
+			if err != nil {
+				return nil, fmt.Errorf("stream %s: its parent v%d %s: %w", s.Name, s.ParentVersion, s.ParentPath, err)
+			}
+			pp := map[string]*openapi3.Schema{}
+			collect(parent, pp, 0)
+			if pp["id"] == nil {
+				return nil, fmt.Errorf("stream %s: the records of its parent %s have no id", s.Name, s.ParentPath)
+			}
+			id := (conv{v1: s.ParentVersion == 1}).value("id", pp["id"], 0)
+			id["description"] = "The id of the parent record (added by pdx: the API's records do not name it)."
+			props[k] = id
 		}
 		top := map[string]any{
 			"$schema":              "http://json-schema.org/draft-07/schema#",
@@ -107,6 +160,22 @@ func prefix(v int) string {
 		return "/v1"
 	}
 	return "/api/v2"
+}
+
+// recordSchemaAt is recordSchema for records at recordsPath: an array
+// inside data, or data itself (".").
+func recordSchemaAt(doc *openapi3.T, path, recordsPath string) (*openapi3.Schema, error) {
+	data, err := recordSchema(doc, path)
+	if err != nil || recordsPath == "" || recordsPath == "." {
+		return data, err
+	}
+	props := map[string]*openapi3.Schema{}
+	collect(data, props, 0)
+	arr := props[recordsPath]
+	if arr == nil || arr.Items == nil || arr.Items.Value == nil {
+		return nil, fmt.Errorf("data has no array %q", recordsPath)
+	}
+	return arr.Items.Value, nil
 }
 
 // recordSchema finds the schema of one item of "data" in GET path's 200

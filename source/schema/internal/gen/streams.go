@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"strings"
+
 	"github.com/pdxhq/pdx/source/streams"
 )
 
@@ -8,7 +10,15 @@ import (
 func Streams() []Stream {
 	var out []Stream
 	for _, s := range streams.All() {
-		out = append(out, Stream{Name: s.Name, Version: int(s.Version), Path: s.Path})
+		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path, RecordsPath: s.RecordsPath}
+		if inc := s.Params.Get("include_fields"); inc != "" {
+			g.IncludeFields = strings.Split(inc, ",")
+		}
+		if s.Parent != nil && s.Parent.ParentKey != "" {
+			p, _ := streams.Lookup(s.Parent.Parents[0].Stream)
+			g.ParentKey, g.ParentVersion, g.ParentPath, g.ParentRecords = s.Parent.ParentKey, int(p.Version), p.Path, p.RecordsPath
+		}
+		out = append(out, g)
 	}
 	return out
 }
