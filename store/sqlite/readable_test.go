@@ -19,7 +19,9 @@ const (
 func readableRun(t *testing.T, dir string, at time.Time, fields []schema.Field, recs ...string) {
 	t.Helper()
 	s, err := Open(ctx, Options{Dir: dir, Now: func() time.Time { return at },
-		Decoder: func(string) (*readable.Decoder, error) { return readable.NewDecoder(2, fields, nil, readable.Options{}), nil }})
+		Decoder: func(string) (*readable.Decoder, error) {
+			return readable.NewDecoder(2, fields, nil, readable.Options{}), nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
