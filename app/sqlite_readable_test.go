@@ -2,9 +2,7 @@ package app
 
 import (
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -152,15 +150,7 @@ func readableTypes(t *testing.T, db *sql.DB, stream string) map[string]string {
 
 func csvByID(t *testing.T, path string) ([]string, map[string][]string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVRows(t, path)
 	byID := map[string][]string{}
 	for _, r := range recs[1:] {
 		byID[r[0]] = r
