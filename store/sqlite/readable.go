@@ -38,6 +38,15 @@ func (c Column) isReadable() bool {
 	return c.Part == readablePart || len(c.Part) > len(readablePart) && c.Part[:len(readablePart)+1] == readablePart+"."
 }
 
+func hasReadable(cols []Column) bool {
+	for _, c := range cols {
+		if c.isReadable() {
+			return true
+		}
+	}
+	return false
+}
+
 // kindType is a readable kind's column type.
 func kindType(k readable.Kind) Type {
 	switch k {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,30 @@ func TestReadableColumns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.what, func(t *testing.T) { equal(t, tt.what, query(t, dir, tt.q), tt.want) })
+	}
+}
+
+// TestReadableColumnsOnAnOlderDatabase: a table written without a decoder
+// gets the readable columns in place, its rows kept, and a notice says the
+// old rows fill in when written again.
+func TestReadableColumnsOnAnOlderDatabase(t *testing.T) {
+	dir := t.TempDir()
+	rec := `{"id":1,"title":"a","update_time":"2026-11-27T10:00:00Z","custom_fields":{"` + hPrio + `":1}}`
+	run(t, dir, "deals", engine.Incremental, t0, []string{rec})
+	var notices []string
+	s, err := Open(ctx, Options{Dir: dir, Now: func() time.Time { return t0.Add(time.Hour) }, Notice: func(_, m string) { notices = append(notices, m) },
+		Decoder: func(string) (*readable.Decoder, error) {
+			return readable.NewDecoder(2, []schema.Field{{Key: hPrio, Name: "Priority", Type: "enum", Options: []schema.Option{{ID: 1, Label: "Low"}}}}, nil, readable.Options{}), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, s, engine.Event{Kind: engine.StreamStarted, Stream: "deals"}, page("deals", strings.Replace(rec, `"a"`, `"b"`, 1)), ckpt("deals"), done("deals"))
+	if err := s.Finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "rows", query(t, dir, `SELECT id, title, "Priority" FROM deals`), []string{"1|b|Low"})
+	if len(notices) != 1 || !strings.Contains(notices[0], "stay NULL") {
+		t.Errorf("notices = %q", notices)
 	}
 }

@@ -168,6 +168,11 @@ func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column
 		}
 	}
 	if dec != nil {
+		if exists && !hasReadable(t.cols) && len(dec.Columns()) > 0 {
+			// A database written before readable columns existed: its rows
+			// get them when they are written again.
+			s.opt.Notice(st.Name, fmt.Sprintf("%s: readable custom-field columns added; rows written before stay NULL in them until they change ('pdx state reset --stream %s' rewrites them all)", st.Name, st.Name))
+		}
 		layout = append(layout, readableColumns(dec)...)
 	}
 	for _, c := range layout {
