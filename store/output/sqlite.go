@@ -11,14 +11,15 @@ import (
 )
 
 // The sqlite format is store/sqlite's database writer: one file,
-// <dir>/pipedrive.sqlite, with a current-state table per stream, history
-// views and _pdx_runs.
+// <dir>/pipedrive.sqlite, with a current-state table per stream (readable
+// custom-field columns beside the raw ones), history views and _pdx_runs.
 func init() {
 	Register(Format{
 		Name: "sqlite", Label: "SQLite database", Rank: 25, Ext: "sqlite", OneFile: true, StagesFullRefresh: true,
-		Description: "one file for DuckDB, pandas, Excel, BI tools",
-		Open:        openSQLite,
-		HowToOpen:   sqliteHowToOpen,
+		DecodesFields: true,
+		Description:   "one file for DuckDB, pandas, Excel, BI tools",
+		Open:          openSQLite,
+		HowToOpen:     sqliteHowToOpen,
 	})
 }
 
@@ -32,7 +33,9 @@ func openSQLite(ctx context.Context, t Target) (Writer, error) {
 			modes[name] = engine.FullRefresh
 		}
 	}
-	opt := sqlite.Options{Dir: t.Dir, Modes: modes, Notice: t.Notice}
+	// The readable custom-field columns come from the same decoder as
+	// CSV's (same values, same names), beside the raw ones.
+	opt := sqlite.Options{Dir: t.Dir, Modes: modes, Notice: t.Notice, Decoder: t.Decoder}
 	if t.Fields != nil {
 		// Custom field names make readable column names (v1 streams'
 		// top-level custom fields); without them a column is named by its

@@ -130,3 +130,27 @@ func TestSQLiteHowToOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteFormatReadable: the format takes Target.Decoder (it
+// DecodesFields): a v1 lead's readable columns are CSV's, labels and all.
+func TestSQLiteFormatReadable(t *testing.T) {
+	f, _ := Lookup("sqlite")
+	if !f.DecodesFields {
+		t.Fatal("sqlite does not decode custom fields")
+	}
+	dir := t.TempDir()
+	w, err := f.Open(ctx, Target{Dir: dir, Streams: []string{"leads"}, Specs: map[string]Stream{"leads": {Fresh: true, ResumeSize: -1}},
+		Decoder: testDecoder(1, testFields), Notice: func(_, m string) { t.Log(m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := json.RawMessage(`{"id":"b5d1c1a0-0000-4000-8000-000000000001","title":"Lead","` + hashA + `":100,"` + hashA + `_currency":"EUR","` + hashB + `":7}`)
+	emit(t, w, ev(engine.StreamStarted, "leads"), ev(engine.Records, "leads", lead), ev(engine.Checkpoint, "leads"), ev(engine.StreamComplete, "leads"))
+	if err := w.Finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, filepath.Join(dir, sqlite.FileName), `SELECT "Budget" || ' ' || "Budget currency" || ' ' || "Region" FROM leads`)
+	if !slices.Equal(got, []string{"100.0 EUR North"}) {
+		t.Errorf("readable lead = %v", got)
+	}
+}

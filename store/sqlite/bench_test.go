@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
+	"github.com/pdxhq/pdx/source/schema"
 	"github.com/pdxhq/pdx/store/output"
 	"github.com/pdxhq/pdx/store/sqlite"
 )
@@ -112,6 +114,24 @@ func BenchmarkDealsSQLite(b *testing.B) {
 func BenchmarkDealsSQLiteUnchanged(b *testing.B) {
 	s := openBench(b)
 	benchWrite(b, s, true)
+	if err := s.Finish(nil); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkDealsSQLiteReadable: new deals with their two custom fields
+// decoded into readable columns (a monetary's amount and currency, an
+// enum's label) beside the raw custom_fields.
+func BenchmarkDealsSQLiteReadable(b *testing.B) {
+	fields := []schema.Field{{Key: fmt.Sprintf("%040d", 1), Name: "Budget", Type: "monetary"},
+		{Key: fmt.Sprintf("%040d", 2), Name: "Region", Type: "enum", Options: []schema.Option{{ID: 7, Label: "North"}}}}
+	s, err := sqlite.Open(ctx, sqlite.Options{Dir: b.TempDir(), Decoder: func(string) (*readable.Decoder, error) {
+		return readable.NewDecoder(2, fields, nil, readable.Options{}), nil
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchWrite(b, s, false)
 	if err := s.Finish(nil); err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,10 @@
 //     API sent it), objects and arrays -> TEXT holding JSON (json_extract and
 //     friends read it). v2 custom fields stay in custom_fields (JSON); v1
 //     custom fields (leads, notes) are columns named "<name>_<8 hex>" when
-//     names are known. Rows are upserted by primary key, so incremental runs
+//     names are known. With a decoder (Options.Decoder, source/readable)
+//     every custom field also gets its readable columns, named and valued
+//     as in the CSV output ("Priority" = the enum's label, "Budget" and
+//     "Budget currency", an address's parts). Rows are upserted by primary key, so incremental runs
 //     never duplicate a row; an update that changes nothing (the
 //     inclusive-boundary repeat) writes nothing. is_deleted is kept as
 //     Pipedrive says; _pdx_deleted_at is set by a tombstone (a record holding

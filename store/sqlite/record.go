@@ -112,6 +112,9 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 		}
 		return nil
 	}
+	if err := t.decodeReadable(rec); err != nil {
+		return recordError{fmt.Errorf("readable custom fields: %w", err)}
+	}
 	if t.history {
 		vf := cursor
 		if del != nil {

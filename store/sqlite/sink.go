@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/streams"
 
 	_ "modernc.org/sqlite" // the pure-Go driver, registered as "sqlite"
@@ -31,6 +32,10 @@ type Options struct {
 	Modes map[string]engine.Mode
 	// Columns lays out a stream's table (nil: Layout(stream, nil)).
 	Columns ColumnsFunc
+	// Decoder gives a stream's custom-field decoder (nil, or a nil
+	// decoder: no readable columns); its columns are added to the table
+	// and filled from each record.
+	Decoder func(stream string) (*readable.Decoder, error)
 	// Notice receives schema changes and repairs; nil discards them.
 	Notice func(stream, msg string)
 	// Now is the clock of run times and default history dates.
@@ -335,10 +340,16 @@ func (s *Sink) table(ctx context.Context, stream string) (*table, error) {
 	if err != nil {
 		return nil, recordError{fmt.Errorf("lay out the table: %w", err)}
 	}
+	var dec *readable.Decoder
+	if s.opt.Decoder != nil {
+		if dec, err = s.opt.Decoder(stream); err != nil {
+			return nil, recordError{fmt.Errorf("custom fields: %w", err)}
+		}
+	}
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	t, err := s.openTable(ctx, st, layout)
+	t, err := s.openTable(ctx, st, layout, dec)
 	if err != nil {
 		return nil, err
 	}

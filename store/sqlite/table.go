@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/source/streams"
 )
 
@@ -47,6 +48,8 @@ type table struct {
 	insert  func(rows int) string
 	tomb    *sql.Stmt
 	vals    []any               // the record being scanned
+	dec     *readable.Decoder   // the stream's custom-field decoder (nil: none)
+	rd      []int               // per decoder column: its column in cols, -1 none
 	rows    []driver.NamedValue // batchRows records waiting for an insert
 	n       int                 // records in rows
 }
@@ -78,6 +81,9 @@ func (t *table) stageName() string { return "_pdx_stage_" + t.name }
 func (t *table) index(i int) {
 	c := t.cols[i]
 	t.taken[strings.ToLower(c.Name)] = true
+	if c.isReadable() {
+		return // filled by the decoder, not by its key's value
+	}
 	kc := t.keyCols(c.Key)
 	if c.Sub == "" {
 		t.byKey[c.Key] = append(t.byKey[c.Key], i)
@@ -124,7 +130,7 @@ func (t *table) uniqueName(name string) string {
 // openTable brings the stream's tables up to date with layout inside the
 // current transaction: creates them, adds new columns, records type changes,
 // and prepares the statements.
-func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column) (*table, error) {
+func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column, dec *readable.Decoder) (*table, error) {
 	t := &table{name: st.Name, pkKeys: map[string]bool{}, keys: map[string]*keyCols{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
 		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
 		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
@@ -161,6 +167,14 @@ func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column
 			layout = append([]Column{{Name: k, Key: k, Type: Text}}, layout...)
 		}
 	}
+	if dec != nil {
+		if exists && !hasReadable(t.cols) && len(dec.Columns()) > 0 {
+			// A database written before readable columns existed: its rows
+			// get them when they are written again.
+			s.opt.Notice(st.Name, fmt.Sprintf("%s: readable custom-field columns added; rows written before stay NULL in them until they change ('pdx state reset --stream %s' rewrites them all)", st.Name, st.Name))
+		}
+		layout = append(layout, readableColumns(dec)...)
+	}
 	for _, c := range layout {
 		if i, ok := byID[c.id()]; ok {
 			old := t.cols[i]
@@ -188,6 +202,7 @@ func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column
 			}
 		}
 	}
+	t.bindReadable(dec)
 	if !exists {
 		if _, err := s.conn.ExecContext(ctx, t.createSQL(t.name, false)); err != nil {
 			return nil, fmt.Errorf("create table %s: %w", t.name, err)
