@@ -7,6 +7,10 @@
 // products, pipelines, stages and deal products are out of support since
 // 2026-08-01; /v1/recents is never used (it only reaches back a month).
 // Token costs are the operations' x-token-cost in the published specs.
+//
+// This file is longer than most on purpose: the table is one list so that a
+// stream is one row, read top to bottom; the types and helpers around it
+// live in relation.go and reconcile.go.
 package streams
 
 import (
