@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/store/profile"
@@ -40,3 +42,19 @@ func StartDemo(base profile.Profile) (*Demo, error) {
 
 // Close stops the simulator.
 func (d *Demo) Close() { d.Server.Close() }
+
+// DemoOutDir is where the demo writes unless --out says otherwise, in the UI
+// and headless alike: the user's data directory (XDG_DATA_HOME, else
+// ~/.local/share, else the temp dir), never the current one (in a clone it
+// would be untracked files stamping every build +dirty).
+func DemoOutDir() string {
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" || !filepath.IsAbs(base) {
+		if home, err := os.UserHomeDir(); err == nil && home != "" {
+			base = filepath.Join(home, ".local", "share")
+		} else {
+			base = os.TempDir()
+		}
+	}
+	return filepath.Join(base, "pdx", "demo")
+}

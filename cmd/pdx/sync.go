@@ -31,9 +31,6 @@ import (
 // `pdx sync` is always headless.
 var syncTUI func(ctx context.Context, cmd *cobra.Command, opts app.Options) (app.Summary, error)
 
-// demoOutDir is where `pdx sync --demo` writes unless --out says otherwise.
-const demoOutDir = "pdx-demo"
-
 type syncFlags struct {
 	noTUI     bool
 	streams   []string
@@ -140,7 +137,7 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	errw := cmd.ErrOrStderr()
 	var opts app.Options
 	if g.demo {
-		base, err := f.apply(profile.Profile{OutDir: demoOutDir})
+		base, err := f.apply(profile.Profile{OutDir: app.DemoOutDir()})
 		if err != nil {
 			return usageErr(err)
 		}

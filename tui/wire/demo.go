@@ -35,21 +35,6 @@ type demoMemory struct {
 // demoStep is how far the simulated clock moves between two demo runs.
 const demoStep = 6 * time.Hour
 
-// demoOutDir is where the demo writes unless told otherwise: the user's data
-// directory (XDG_DATA_HOME, else ~/.local/share), never the current one (in
-// a clone it would be untracked files stamping every build +dirty).
-func demoOutDir() string {
-	base := os.Getenv("XDG_DATA_HOME")
-	if base == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			base = filepath.Join(home, ".local", "share")
-		} else {
-			base = os.TempDir()
-		}
-	}
-	return filepath.Join(base, "pdx", "demo")
-}
-
 func demoMemoryPath(st *state.Profile) string {
 	return filepath.Join(filepath.Dir(st.StatePath()), "demo.json")
 }

@@ -78,7 +78,7 @@ func New(o Options) (*Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		base := profile.Profile{Format: output.DefaultFormat, OutDir: demoOutDir()}
+		base := profile.Profile{Format: output.DefaultFormat, OutDir: app.DemoOutDir()}
 		if mem.Format != "" {
 			base.Format = mem.Format
 		}
