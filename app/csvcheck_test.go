@@ -2,9 +2,7 @@ package app
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -18,15 +16,7 @@ import (
 // knows) decoded in its readable columns.
 func checkCSV(t *testing.T, path string, want []string, dec *readable.Decoder) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	rows := readCSVRows(t, path)
 	header := rows[0]
 	if header[len(header)-1] != "_extra" {
 		t.Fatalf("%s: last column %q", path, header[len(header)-1])

@@ -417,7 +417,7 @@ func readCSVRows(t *testing.T, path string) [][]string {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		t.Fatalf("%s is not valid CSV after resume: %v", path, err)
+		t.Fatalf("%s is not valid CSV: %v", path, err)
 	}
 	return rows
 }
