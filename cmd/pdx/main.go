@@ -131,7 +131,7 @@ func scopeFlags(root *cobra.Command, g *globals) {
 		if sc.demo {
 			fs.BoolVar(&g.demo, "demo", false, "run against the built-in simulated Pipedrive (no account needed)")
 		}
-		if sc.path == "" {
+		if sc.demo {
 			fs.BoolVar(&g.reset, "reset", false, "with --demo: start the demo over (forget its simulated company's changes and its state)")
 		}
 	}

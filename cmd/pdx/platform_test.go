@@ -42,6 +42,25 @@ const imageUID = 1000
 // platformMarker marks /config and /source as made by TestPlatformRun.
 const platformMarker = ".pdx-platform-test"
 
+// platformLock serialises TestPlatformRun across processes on one machine.
+const platformLock = "/tmp/pdx-platform-test.lock"
+
+// lockPlatformDirs holds an exclusive flock on platformLock until the test
+// ends (the kernel drops it if the process dies, so a killed run never
+// leaves it held).
+func lockPlatformDirs(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(platformLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("open %s: %v", platformLock, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("lock %s: %v", platformLock, err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
+}
+
 // dockerfile is what the Airbyte platform depends on in /Dockerfile.
 type dockerfile struct {
 	from       string
@@ -384,6 +403,10 @@ func TestPlatformRun(t *testing.T) {
 
 	configDir, sourceDir := "/config", "/source"
 	if os.Geteuid() == 0 {
+		// /config and /source are machine-wide: two test runs on one
+		// machine (CI and a developer's, or two worktrees) take turns, so
+		// neither removes the other's directories as a killed run's.
+		lockPlatformDirs(t)
 		for _, dir := range []string{configDir, sourceDir} {
 			// A run that was killed leaves its directories behind, marked.
 			if _, err := os.Stat(filepath.Join(dir, platformMarker)); err == nil {

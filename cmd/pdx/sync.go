@@ -136,6 +136,10 @@ func (f syncFlags) apply(p profile.Profile) (profile.Profile, error) {
 func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 	errw := cmd.ErrOrStderr()
 	var opts app.Options
+	var demo *app.DemoSession
+	if g.reset && !g.demo {
+		return usageErr(errors.New("--reset starts the demo over: use it with --demo"))
+	}
 	if g.demo {
 		base, err := f.apply(profile.Profile{OutDir: app.DemoOutDir()})
 		if err != nil {
@@ -145,13 +149,22 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		if err != nil {
 			return usageErr(err)
 		}
-		d, err := app.StartDemo(base)
+		states, err := state.Open()
 		if err != nil {
 			return withExit(exitFailure, err)
 		}
-		defer d.Close()
-		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals); nothing is saved but the output files\n", app.DemoScale)
-		opts = d.RunOptions()
+		// The headless demo continues the same simulated company as the UI's
+		// (app.OpenDemo): a second run is incremental, into the same
+		// destination only.
+		if demo, err = app.OpenDemo(states, g.reset, base, nil); err != nil {
+			return withExit(exitFailure, err)
+		}
+		defer demo.Close()
+		opts = demo.RunOptions()
+		if opts.State, err = demo.State(plan); err != nil {
+			return withExit(exitFailure, err)
+		}
+		fmt.Fprintf(errw, "demo: syncing a simulated Pipedrive company (%d deals, %s); it carries on from the last demo (--reset starts over)\n", app.DemoScale, plural.Count(int64(demo.Memory.Runs), "earlier run"))
 		opts.Plan = &plan
 	} else {
 		l, p, plan, err := profilePlan(g, errw, f)
@@ -183,6 +196,11 @@ func runSync(cmd *cobra.Command, g *globals, f syncFlags) error {
 		sum, err = app.Run(ctx, opts)
 		if err == nil || len(sum.Streams) > 0 {
 			plain.Summary(errw, sum)
+		}
+	}
+	if demo != nil && len(sum.Streams) > 0 {
+		if serr := demo.Ran(); serr != nil && err == nil {
+			err = serr
 		}
 	}
 	return syncExit(sum, err)

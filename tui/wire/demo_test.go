@@ -66,6 +66,20 @@ func TestDemoRemembers(t *testing.T) {
 			t.Errorf("the second demo has no state for deals: %+v", si)
 		}
 	}
+	// The demo's state is bound to its destination like a profile's: the
+	// Streams step of a CSV demo elsewhere shows nothing synced there.
+	set := b2.Settings()
+	if err := b2.SaveSettings(tui.Settings{Streams: choices, Format: "csv", OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, si := range b2.Streams() {
+		if si.HasState {
+			t.Errorf("a CSV demo into a new directory shows state for %s, synced only into the JSONL one", si.Name)
+		}
+	}
+	if err := b2.SaveSettings(tui.Settings{Streams: choices, Format: set.Format, OutDir: set.OutDir}); err != nil {
+		t.Fatal(err)
+	}
 	b2.Close()
 
 	_, second := demoRun(t, stateDir, false, choices)

@@ -54,12 +54,11 @@ type Backend struct {
 	demo     *app.Demo
 	profiles *profile.Store // nil in the demo
 	secrets  *secret.Store
-	// states is the state store (nil in the demo, whose state is the
-	// ephemeral demoState); a run's state is that of its destination.
-	states    *state.Store
-	demoState *state.Profile
-	demoMem   *demoMemory     // the demo's memory between runs (demo.go)
-	saved     profile.Profile // the profile as saved, for DestState
+	// states is the state store (nil in the demo, whose states are its
+	// session's); a run's state is that of its destination.
+	states      *state.Store
+	demoSession *app.DemoSession // the demo with its memory between runs
+	saved       profile.Profile  // the profile as saved, for DestState
 
 	oauth *app.OAuthLogin
 
@@ -74,29 +73,36 @@ type Backend struct {
 func New(o Options) (*Backend, error) {
 	b := &Backend{oauth: o.OAuth}
 	if o.Demo {
-		st, mem, err := openDemoState(o.StateDir, o.DemoReset)
-		if err != nil {
-			return nil, err
+		ss := state.OpenDir(o.StateDir)
+		if o.StateDir == "" {
+			var err error
+			if ss, err = state.Open(); err != nil {
+				return nil, err
+			}
 		}
 		base := profile.Profile{Format: output.DefaultFormat, OutDir: app.DemoOutDir()}
-		if mem.Format != "" {
-			base.Format = mem.Format
-		}
-		if mem.OutDir != "" {
-			base.OutDir = mem.OutDir
-		}
-		base.Streams, base.StreamModes = mem.Streams, mem.Modes
-		d, err := app.StartDemo(base)
+		ds, err := app.OpenDemo(ss, o.DemoReset, base, func(mem app.DemoMemory, p profile.Profile) profile.Profile {
+			if mem.Format != "" {
+				p.Format = mem.Format
+			}
+			if mem.OutDir != "" {
+				p.OutDir = mem.OutDir
+			}
+			p.Streams, p.StreamModes = mem.Streams, mem.Modes
+			return p
+		})
 		if err != nil {
 			return nil, err
 		}
-		replayDemo(d, mem.Runs)
-		b.demo, b.name, b.prof = d, app.DemoProfile, d.Profile
+		b.demo, b.demoSession, b.name, b.prof = ds.Demo, ds, app.DemoProfile, ds.Profile
 		b.secrets = secret.NewMemory()
 		if o.Secrets != nil {
 			b.secrets = o.Secrets
 		}
-		b.demoState, b.demoMem = st, &mem
+		if _, err := b.destState(b.prof); err != nil {
+			ds.Close()
+			return nil, err // a damaged state file is said before the UI starts
+		}
 		return b, nil
 	}
 	b.profiles = profile.OpenDir(o.ConfigDir)
@@ -136,9 +142,6 @@ func New(o Options) (*Backend, error) {
 // destState is the state of the destination p's format and out dir name
 // (app.DestState): what the Streams step shows and a run continues.
 func (b *Backend) destState(p profile.Profile) (*state.Profile, error) {
-	if b.states == nil {
-		return b.demoState, nil
-	}
 	pl := app.Plan{OutDir: p.OutDir}
 	name := p.Format
 	if name == "" {
@@ -151,6 +154,9 @@ func (b *Backend) destState(p profile.Profile) (*state.Profile, error) {
 	pl.Format = f
 	if pl.OutDir == "" {
 		pl.OutDir = app.DefaultOutDir
+	}
+	if b.demoSession != nil {
+		return b.demoSession.State(pl)
 	}
 	return app.DestState(b.states, b.name, b.saved, pl)
 }
@@ -293,10 +299,10 @@ func (b *Backend) SaveToken(token string) (string, error) {
 
 // saveProfile writes the profile back to the config (not in the demo).
 func (b *Backend) saveProfile() error {
-	if b.demoMem != nil {
+	if ds := b.demoSession; ds != nil {
 		p := b.profileCopy()
-		b.demoMem.Streams, b.demoMem.Modes, b.demoMem.Format, b.demoMem.OutDir = p.Streams, p.StreamModes, p.Format, p.OutDir
-		return b.saveDemoMemory()
+		ds.Memory.Streams, ds.Memory.Modes, ds.Memory.Format, ds.Memory.OutDir = p.Streams, p.StreamModes, p.Format, p.OutDir
+		return ds.Save()
 	}
 	if b.profiles == nil {
 		return nil
@@ -435,11 +441,10 @@ func (b *Backend) Run(ctx context.Context, plan tui.Plan, obs engine.Sink) (tui.
 			_ = obs.Emit(ctx, engine.Event{Kind: engine.Log, Level: engine.LevelWarn, Message: msg})
 		},
 	})
-	if b.demoMem != nil && len(sum.Streams) > 0 {
+	if b.demoSession != nil && len(sum.Streams) > 0 {
 		// The next demo starts where this one left the simulated company.
-		b.demoMem.Runs++
-		if serr := b.saveDemoMemory(); serr != nil && err == nil {
-			err = fmt.Errorf("remember the demo for next time: %w", serr)
+		if serr := b.demoSession.Ran(); serr != nil && err == nil {
+			err = serr
 		}
 	}
 	return resultOf(sum, !st.IsEphemeral()), err
