@@ -9,11 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/oauth"
 	"github.com/pdxhq/pdx/store/profile"
 	"github.com/pdxhq/pdx/store/secret"
@@ -44,13 +42,7 @@ type OAuthLogin struct {
 // own /oauth/authorize and /oauth/token, so the whole sign-in can be tried
 // without a Pipedrive app; any other root uses Pipedrive's ("": the
 // default, oauth.pipedrive.com). The UI and the CLI both call this.
-func OAuthServerFor(apiBaseURL string) string {
-	u, err := url.Parse(strings.TrimSpace(apiBaseURL))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || !client.IsLoopback(u.Hostname()) {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
+func OAuthServerFor(apiBaseURL string) string { return oauth.ServerFor(apiBaseURL) }
 
 // OAuthServer is the OAuth server of profile p: its own oauth_base_url,
 // else the one its api_base_url implies (OAuthServerFor).

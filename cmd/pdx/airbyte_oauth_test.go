@@ -42,6 +42,18 @@ func oauthTokens(t *testing.T, s *pipedrivetest.Server) (id, secret string, tok 
 // token is refreshed and the complete new config goes out as a CONTROL
 // message before the new token is used; secrets appear only there.
 func TestAirbyteOAuth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// oauthBase: whether the config names the OAuth server; without
+		// it a loopback api_base_url (the sandbox) is its own (the rule
+		// profiles follow), so the refresh must still reach the simulator.
+		oauthBase bool
+	}{{"oauth_base_url given", true}, {"derived from a loopback api_base_url", false}} {
+		t.Run(tc.name, func(t *testing.T) { testAirbyteOAuth(t, tc.oauthBase) })
+	}
+}
+
+func testAirbyteOAuth(t *testing.T, oauthBase bool) {
 	v := airbytetest.NewValidator(t)
 	s := sim(t, pipedrivetest.Options{Seed: 11, Scale: 30})
 	id, secret, tok := oauthTokens(t, s)
@@ -54,6 +66,9 @@ func TestAirbyteOAuth(t *testing.T) {
 		},
 		"oauth_base_url": s.URL(),
 		"api_base_url":   s.URL(),
+	}
+	if !oauthBase {
+		delete(cfg, "oauth_base_url")
 	}
 	cfgPath := writeJSON(t, "config.json", cfg)
 	r := pdx(t, v, "check", "--config", cfgPath)

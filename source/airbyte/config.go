@@ -49,7 +49,7 @@ type Credentials struct {
 //	                 "access_token", "token_expiry_date", "api_domain"},
 //	 "start_date": "2017-01-25T00:00:00Z",   optional; also "2017-01-25 00:00:00Z", "2017-01-25", offsets
 //	 "api_base_url": "https://api.pipedrive.com", optional; https, or http on loopback (tests)
-//	 "oauth_base_url": "https://oauth.pipedrive.com", optional, hidden; the OAuth server (tests)
+//	 "oauth_base_url": "https://oauth.pipedrive.com", optional, hidden; the OAuth server (tests; default: a loopback api_base_url's own, else Pipedrive's)
 //	 "concurrency": 4}                        optional; streams read in parallel
 //
 // The old connector's shapes ({api_token, replication_start_date} and

@@ -1,6 +1,7 @@
 package airbyte
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,9 +194,11 @@ func (c *Command) Client(ctx context.Context) (*client.Client, error) {
 		src, err := oauth.NewSource(oauth.Config{
 			ClientID:     cr.ClientID,
 			ClientSecret: cr.ClientSecret,
-			BaseURL:      cfg.OAuthBaseURL,
-			HTTPClient:   env.HTTPClient,
-			LoginHint:    "re-authenticate the Pipedrive source (OAuth) in Airbyte",
+			// No oauth_base_url: Pipedrive's server, or the sandbox's own
+			// when api_base_url is a loopback one (as for profiles).
+			BaseURL:    cmp.Or(cfg.OAuthBaseURL, oauth.ServerFor(cfg.APIBaseURL)),
+			HTTPClient: env.HTTPClient,
+			LoginHint:  "re-authenticate the Pipedrive source (OAuth) in Airbyte",
 		}, oauth.Tokens{AccessToken: cr.AccessToken, RefreshToken: cr.RefreshToken, Expiry: cfg.TokenExpiry(), APIDomain: cr.APIDomain}, persist)
 		if err != nil {
 			return nil, configErr("%v", err)
