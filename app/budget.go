@@ -146,9 +146,12 @@ type Backfill struct {
 	Today, Daily int64
 	// Days the read takes, today being the first (1: it fits today); 0
 	// when no run may spend anything (a reserve of the whole budget).
-	Days    int64
-	Nominal bool // the budget is NominalDailyBudget: none seen yet
-	Capped  bool // the per-run cap, not the budget, sets Daily
+	Days int64
+	// Limit is the daily budget it rests on, Kept the reserve of it left
+	// to the company's other integrations.
+	Limit, Kept int64
+	Nominal     bool // the budget is NominalDailyBudget: none seen yet
+	Capped      bool // the per-run cap, not the budget, sets Daily
 }
 
 // Backfill says how many days a read of tokens takes at a.
@@ -160,6 +163,7 @@ func (a Allowance) Backfill(tokens int64) Backfill {
 		out.Nominal = true
 	}
 	keep := a.Reserve.Of(b.Limit)
+	out.Limit, out.Kept = b.Limit, keep
 	out.Daily = max(b.Limit-keep, 0)
 	out.Today = max(b.Remaining-keep, 0)
 	if b.Exhausted {

@@ -19,6 +19,9 @@ type Estimate struct {
 	// PerParent is a child's token cost per request (0 for a list or a
 	// fixed fan-out such as goals).
 	PerParent int
+	// Sources are a fixed fan-out's calls (goals: one /goals/find per
+	// assignee type and activity), each read in full; 0 for others.
+	Sources int
 	// ScansAll: even an incremental run reads every page (or every parent):
 	// the estimate is the stream's full cost whatever changed, and Scan says
 	// why (streams.Stream.ScansAll).
@@ -44,6 +47,9 @@ func EstimateStreams(list []engine.ConfiguredStream, counts map[string]int64) []
 		e := Estimate{Stream: cs.Name, Mode: cs.Mode}
 		e.Calls, e.Known = calls(st, counts)
 		e.Tokens = e.Calls * int64(st.TokenCost)
+		if st.Parent != nil && st.Parent.FixedOnly() {
+			e.Sources = len(st.Parent.Parents)
+		}
 		if st.Parent != nil && !st.Parent.FixedOnly() {
 			e.PerParent = st.TokenCost
 			e.Tokens = 0
@@ -123,16 +129,37 @@ func scanReason(st streams.Stream) string {
 	return "reads every page: the API has no time filter"
 }
 
-// LastCounts are the record counts of the last run of profile name into
-// the plan's destination (nil when none ran there). It only reads.
-func LastCounts(ss *state.Store, name string, pl Plan) (map[string]int64, error) {
+// Seen is what earlier runs left that an estimate rests on.
+type Seen struct {
+	// Counts are the last run's record counts into the plan's destination
+	// (nil when none ran there); Saved names the streams with a saved
+	// state there (an incremental run goes on from it).
+	Counts map[string]int64
+	Saved  map[string]bool
+	// Budget is the profile's last budget reading (one company, whatever
+	// the destination; zero: none).
+	Budget state.BudgetMemo
+}
+
+// LastSeen reads what the last runs of profile name left for planning pl.
+// It only reads; a missing state is nothing seen.
+func LastSeen(ss *state.Store, name string, pl Plan) (Seen, error) {
+	var out Seen
+	if p, err := ss.Load(name); err == nil {
+		out.Budget = p.BudgetMemo()
+	}
 	d, ok, err := DestinationOf(pl)
 	if err != nil || !ok {
-		return nil, err
+		return out, err
 	}
 	p, err := ss.LoadDest(name, d)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	return p.Run().Counts, nil
+	out.Counts = p.Run().Counts
+	out.Saved = map[string]bool{}
+	for n := range p.Streams() {
+		out.Saved[n] = true
+	}
+	return out, nil
 }

@@ -147,3 +147,13 @@ func TestBudgetNow(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateSources: a fixed fan-out says how many calls it is, so an
+// unknown count reads "one page of each"; others have none.
+func TestEstimateSources(t *testing.T) {
+	for name, want := range map[string]int{"goals": 6, "mail_threads": 4, "deals": 0, "goal_results": 0, "mail": 0} {
+		if e := EstimateStreams([]engine.ConfiguredStream{{Name: name}}, nil)[0]; e.Sources != want {
+			t.Errorf("%s: %d sources, want %d", name, e.Sources, want)
+		}
+	}
+}
