@@ -201,6 +201,21 @@ func (b Backfill) Text() string {
 	return fmt.Sprintf("about %d days at this account's budget", b.Days)
 }
 
+// Short is Text in fewer words, for a narrow line.
+func (b Backfill) Short() string {
+	switch {
+	case b.Days == 0:
+		return "never: the reserve leaves nothing"
+	case b.Fits():
+		return "fits today"
+	case b.Capped:
+		return fmt.Sprintf("about %d days at the %s cap", b.Days, humanize.Comma(b.Daily))
+	case b.Nominal:
+		return fmt.Sprintf("about %d days (nominal budget)", b.Days)
+	}
+	return fmt.Sprintf("about %d days at this budget", b.Days)
+}
+
 // BudgetNow is the budget a run would meet now, from the last reading m:
 // that reading, or the whole limit when the budget came back since (a
 // reset after m.At, as nextReset places it). Known is false without a

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,9 @@ func TestBackfill(t *testing.T) {
 		b := tt.a.Backfill(tt.tokens)
 		if b.Today != tt.today || b.Daily != tt.daily || b.Days != tt.days || b.Text() != tt.text {
 			t.Errorf("%s: today %d daily %d days %d %q; want %d %d %d %q", tt.name, b.Today, b.Daily, b.Days, b.Text(), tt.today, tt.daily, tt.days, tt.text)
+		}
+		if short := b.Short(); len(short) > 40 || !strings.HasPrefix(short, tt.text[:min(len(tt.text), 5)]) && b.Days > 1 {
+			t.Errorf("%s: short form %q of %q", tt.name, short, tt.text)
 		}
 		if b.Fits() != (tt.days == 1) {
 			t.Errorf("%s: Fits %v with %d days", tt.name, b.Fits(), b.Days)

@@ -247,7 +247,7 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 
 // bodyHeight is how many list lines fit.
 func (s *streamsStep) bodyHeight() int {
-	h := s.h - 7 // heading, cost, note, two of detail and the "lines" line
+	h := s.h - 8 // heading, cost, note, two of detail, its cost and the "lines" line
 	if s.showAll {
 		h -= lipgloss.Height(s.c.HelpBlock(s.fullHelp())) + 1
 	}
@@ -332,7 +332,8 @@ func (s *streamsStep) View() string {
 	ch := s.Choices()
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
-	tok, complete := s.cat.Estimate(ch)
+	est := s.cat.Estimate(ch, s.budget)
+	tok, complete := est.Tokens, est.Complete
 	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
 		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))
@@ -340,13 +341,15 @@ func (s *streamsStep) View() string {
 	short := strings.NewReplacer("at least ", "≥", " API tokens", " tokens").Replace(cost)
 	short = strings.TrimPrefix(short, "Estimated: ")
 	short = "Cost " + short
-	lack := false
 	if s.budget.Known {
 		left := fmt.Sprintf("%s of %s left", num(s.budget.Remaining), num(s.budget.Limit))
 		cost += " · budget today: " + left
 		short += " · today " + left
-		lack = tok > s.budget.Remaining
 	}
+	// Over what a run may spend today (the budget less the reserve, at
+	// most the cap; a nominal budget before one is seen): the backend
+	// says how many days it takes.
+	lack := est.Days != ""
 	// Narrow terminals get the same figures in fewer words, not cut off.
 	if ansi.StringWidth(cost) > s.w-2 {
 		cost = short
@@ -362,7 +365,7 @@ func (s *streamsStep) View() string {
 		b.WriteString(st.Error.Render(fit(s.errText, s.w-2)) + "\n")
 	case lack:
 		// Its own line, so the advice is not cut off.
-		b.WriteString(st.Warn.Render(fit("Not enough budget: the run stops and resumes tomorrow.", s.w-2)) + "\n")
+		b.WriteString(st.Warn.Render(fit(overBudget(est.Days, est.DaysShort, s.w-2), s.w-2)) + "\n")
 	default:
 		b.WriteString("\n")
 	}
@@ -389,7 +392,7 @@ func (s *streamsStep) View() string {
 	if len(det) > 2 {
 		det[1] = shorten(strings.Join(det[1:], " "), s.w-2)
 	}
-	b.WriteString("\n" + det[0] + "\n" + det[1])
+	b.WriteString("\n" + det[0] + "\n" + det[1] + "\n" + s.costLine())
 	b.WriteString("\n" + st.Muted.Render(more))
 	if s.showAll {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
@@ -443,4 +446,53 @@ func shorten(s string, w int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " ,;·") + "…"
+}
+
+// overBudget is the advice when the selection does not fit today: how long
+// it takes (days, or its short form when the line is narrow), and that
+// runs go on a day at a time.
+func overBudget(days, short string, w int) string {
+	for _, d := range []string{days, short} {
+		for _, l := range []string{"Over today's budget: " + d + ", a run a day.", "Over today's budget: " + d + "."} {
+			if ansi.StringWidth(l) <= w {
+				return l
+			}
+		}
+	}
+	return "Over today's budget: " + short
+}
+
+// costLine is the cost of the stream under the cursor, picked or not: its
+// tokens, why it reads every page even incrementally, and how many days
+// its backfill takes when it does not fit today (issue 14).
+func (s *streamsStep) costLine() string {
+	vis := s.visible()
+	if len(vis) == 0 {
+		return ""
+	}
+	si := s.all[vis[min(s.cursor, len(vis)-1)]]
+	sc := s.cat.Estimate([]Choice{{Stream: si.Name, Mode: s.modes[si.Name]}}, s.budget).Streams[si.Name]
+	tok := "≈ " + num(sc.Tokens) + " tokens"
+	if !sc.Complete {
+		tok = "≥ " + num(sc.Tokens) + " tokens"
+	}
+	st := s.c.Styles
+	w := s.w - 2
+	for _, days := range []string{sc.Days, sc.DaysShort} {
+		parts := []string{tok}
+		if days != "" {
+			parts = append(parts, days)
+		}
+		if sc.Scan != "" {
+			parts = append(parts, sc.Scan)
+		}
+		if l := strings.Join(parts, " · "); ansi.StringWidth(l) <= w || days == sc.DaysShort {
+			l = shorten(l, w)
+			if days != "" {
+				return st.Warn.Render(l)
+			}
+			return st.Muted.Render(l)
+		}
+	}
+	return ""
 }
