@@ -218,8 +218,10 @@ type StreamCost struct {
 	// reads only the changes).
 	Scan string
 	// Days, when the stream alone does not fit today's budget, says how
-	// long its backfill takes ("" when it fits); DaysShort in fewer words.
+	// long its backfill takes ("" when it fits); DaysShort in fewer words;
+	// DayCount the days (1: fits today; 0: never, or unknown).
 	Days, DaysShort string
+	DayCount        int64
 }
 
 // Preferences are the profile's remembered choices.

@@ -523,10 +523,10 @@ func TestStreamsBudgetWarning(t *testing.T) {
 // narrow screen gets the short form, never a cut-off number of days.
 func TestStreamsBackfillDays(t *testing.T) {
 	costs := map[string]StreamCost{
-		"persons":       {Tokens: 98000, Complete: true, Days: "about 4 days at this account's budget", DaysShort: "about 4 days at this budget"},
+		"persons":       {Tokens: 98000, Complete: true, Days: "about 4 days at this account's budget", DaysShort: "about 4 days at this budget", DayCount: 4},
 		"organizations": {Tokens: 20, Complete: false, Scan: "reads every page: the API has no sort or filter"},
 		"deal_fields": {Tokens: 2000000, Complete: true, Scan: "reads every page: the API has no sort or filter",
-			Days: "about 67 days at the smallest plan's 30,000 tokens a day (nominal: pdx has not seen this account's budget yet)", DaysShort: "about 67 days (nominal budget)"},
+			Days: "about 67 days at the smallest plan's 30,000 tokens a day (nominal: pdx has not seen this account's budget yet)", DaysShort: "about 67 days (nominal budget)", DayCount: 67},
 	}
 	tests := []struct {
 		width int
@@ -555,6 +555,22 @@ func TestStreamsBackfillDays(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("cost line %q, want %q\n%s", got, tt.want, strings.Join(lines, "\n"))
+			}
+			// The list's column: every stream's cost, the days when over
+			// today's budget; none on a narrow screen.
+			for stream, cell := range map[string]string{"deals": "~10", "persons": "~98k 4d", "organizations": "≥20", "deal_fields": "~2.0M 67d"} {
+				rows := 0
+				for _, l := range lines {
+					if strings.Contains(l, "] "+stream+" ") {
+						rows++
+						if has := strings.Contains(l, " "+cell+" "); has != (tt.width >= minCostWidth) {
+							t.Errorf("%s's row %q: cost %q shown %v at %d columns", stream, l, cell, has, tt.width)
+						}
+					}
+				}
+				if rows != 1 {
+					t.Errorf("%d rows of %s", rows, stream)
+				}
 			}
 		})
 	}

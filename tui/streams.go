@@ -254,13 +254,25 @@ func (s *streamsStep) bodyHeight() int {
 	return max(3, h)
 }
 
+// costColumn is the width of the list's cost column (tokens, then days
+// when over today's budget: "~98k 4d"), shown from minCostWidth columns.
+const (
+	costColumn   = 9
+	minCostWidth = 70
+)
+
 // lines builds the list: group headings and one line per visible stream;
-// rowLine maps a visible index to its line.
-func (s *streamsStep) lines() (lines []string, rowLine []int) {
+// rowLine maps a visible index to its line. costs (nil: none) fill the
+// cost column.
+func (s *streamsStep) lines(costs map[string]StreamCost) (lines []string, rowLine []int) {
 	st := s.c.Styles
 	vis := s.visible()
 	last := streams.Group("")
 	descW := max(0, s.w-2-(2+4+20+1+13+1))
+	showCost := costs != nil && s.w >= minCostWidth
+	if showCost {
+		descW = max(0, descW-costColumn-1)
+	}
 	for vi, i := range vis {
 		si := s.all[i]
 		if si.Group != last {
@@ -297,14 +309,18 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 		case si.SupportsIncremental:
 			mode = fit("full refresh", 13)
 		}
+		price := ""
+		if showCost {
+			price = costCell(costs[si.Name], st) + " "
+		}
 		rowLine = append(rowLine, len(lines))
-		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
+		lines = append(lines, cur+box+name+" "+mode+" "+price+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
 	}
 	return lines, rowLine
 }
 
 func (s *streamsStep) keepCursorVisible() {
-	_, rowLine := s.lines()
+	_, rowLine := s.lines(nil)
 	if len(rowLine) == 0 {
 		s.offset = 0
 		return
@@ -333,6 +349,12 @@ func (s *streamsStep) View() string {
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
 	est := s.cat.Estimate(ch, s.budget)
+	// Every stream's own cost, picked or not, for the list and the detail.
+	every := make([]Choice, len(s.all))
+	for i, si := range s.all {
+		every[i] = Choice{Stream: si.Name, Mode: s.modes[si.Name]}
+	}
+	costs := s.cat.Estimate(every, s.budget).Streams
 	tok, complete := est.Tokens, est.Complete
 	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
@@ -369,7 +391,7 @@ func (s *streamsStep) View() string {
 	default:
 		b.WriteString("\n")
 	}
-	lines, _ := s.lines()
+	lines, _ := s.lines(costs)
 	if len(lines) == 0 {
 		lines = []string{st.Muted.Render("  No stream matches the filter. Press esc to clear it.")}
 	}
@@ -392,7 +414,7 @@ func (s *streamsStep) View() string {
 	if len(det) > 2 {
 		det[1] = shorten(strings.Join(det[1:], " "), s.w-2)
 	}
-	b.WriteString("\n" + det[0] + "\n" + det[1] + "\n" + s.costLine())
+	b.WriteString("\n" + det[0] + "\n" + det[1] + "\n" + s.costLine(costs))
 	b.WriteString("\n" + st.Muted.Render(more))
 	if s.showAll {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
@@ -465,13 +487,16 @@ func overBudget(days, short string, w int) string {
 // costLine is the cost of the stream under the cursor, picked or not: its
 // tokens, why it reads every page even incrementally, and how many days
 // its backfill takes when it does not fit today (issue 14).
-func (s *streamsStep) costLine() string {
+func (s *streamsStep) costLine(costs map[string]StreamCost) string {
 	vis := s.visible()
 	if len(vis) == 0 {
 		return ""
 	}
 	si := s.all[vis[min(s.cursor, len(vis)-1)]]
-	sc := s.cat.Estimate([]Choice{{Stream: si.Name, Mode: s.modes[si.Name]}}, s.budget).Streams[si.Name]
+	sc, ok := costs[si.Name]
+	if !ok {
+		return ""
+	}
 	tok := "≈ " + num(sc.Tokens) + " tokens"
 	if !sc.Complete {
 		tok = "≥ " + num(sc.Tokens) + " tokens"
@@ -495,4 +520,45 @@ func (s *streamsStep) costLine() string {
 		}
 	}
 	return ""
+}
+
+// costCell is a stream's cost in the list's column: "~98k" ("≥" when a
+// floor), and the days of its backfill when over today's budget ("4d").
+func costCell(sc StreamCost, st Styles) string {
+	tok := "~" + compact(sc.Tokens)
+	if !sc.Complete {
+		tok = "≥" + compact(sc.Tokens)
+	}
+	days := ""
+	switch {
+	case sc.DayCount > 99:
+		days = ">99d"
+	case sc.DayCount > 1:
+		days = fmt.Sprintf("%dd", sc.DayCount)
+	case sc.Days != "":
+		days = "!" // no run may spend anything: the reserve is the whole budget
+	}
+	cell := fmt.Sprintf("%5s %-3s", tok, days)
+	if len(days) > 3 {
+		cell = fmt.Sprintf("%4s %s", tok, days)
+	}
+	if days != "" {
+		return st.Warn.Render(fit(cell, costColumn))
+	}
+	return st.Muted.Render(fit(cell, costColumn))
+}
+
+// compact writes a token count in at most four cells: 980, 9.8k, 98k, 2.0M.
+func compact(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case n < 10000:
+		return fmt.Sprintf("%.1fk", float64(n)/1000)
+	case n < 1000000:
+		return fmt.Sprintf("%dk", n/1000)
+	case n < 10000000:
+		return fmt.Sprintf("%.1fM", float64(n)/1000000)
+	}
+	return fmt.Sprintf("%dM", n/1000000)
 }

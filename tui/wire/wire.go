@@ -412,9 +412,11 @@ func (b *Backend) Estimate(choices []tui.Choice, bu tui.Budget) tui.Estimate {
 	out := tui.Estimate{Complete: true, Streams: map[string]tui.StreamCost{}}
 	for _, e := range app.EstimateStreams(list, counts) {
 		sc := tui.StreamCost{Tokens: e.Tokens, Complete: e.Known && fullSizes(e, info), Scan: e.Scan}
-		if bf := allow.Backfill(e.Tokens); !bf.Fits() {
+		bf := allow.Backfill(e.Tokens)
+		if !bf.Fits() {
 			sc.Days, sc.DaysShort = bf.Text(), bf.Short()
 		}
+		sc.DayCount = bf.Days
 		out.Streams[e.Stream] = sc
 		out.Tokens += e.Tokens
 		out.Complete = out.Complete && sc.Complete
