@@ -22,7 +22,7 @@ import (
 
 // newTestBackend points a profile at a fresh simulator, with files (not a
 // keyring) for secrets, in temporary directories.
-func newTestBackend(t *testing.T) (*Backend, *pipedrivetest.Server, Options) {
+func newTestBackend(t testing.TB) (*Backend, *pipedrivetest.Server, Options) {
 	t.Helper()
 	srv, err := pipedrivetest.Start(pipedrivetest.Options{Seed: 7, Scale: 60})
 	if err != nil {
