@@ -52,9 +52,17 @@ func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choic
 		}
 	}
 	if remembered == nil {
-		// First run: the core records are what most people want.
+		// First run: the core records are what most people want, but not
+		// those whose first read takes more than today's budget (issue 14;
+		// per-parent streams are DefaultOff whatever their count), at the
+		// budget pdx last read (the connect step's is not known yet).
+		var every []Choice
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == streams.Core && !si.DefaultOff
+			every = append(every, Choice{Stream: si.Name, Mode: s.modes[si.Name]})
+		}
+		costs := cat.Estimate(every, Budget{}).Streams
+		for _, si := range all {
+			s.selected[si.Name] = si.Group == streams.Core && !si.DefaultOff && costs[si.Name].DayCount <= 1
 		}
 	}
 	for _, ch := range remembered {
