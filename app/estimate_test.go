@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +47,14 @@ func TestEstimateStreams(t *testing.T) {
 		{"deal_products", incr, map[string]int64{"deals": 1000, "deals_archived": 10}, 2 + 1 + 10 + 1, 2*10 + 20 + 11*10, true, 10, ""},
 		{"deal_changelog", incr, map[string]int64{"deals": 1000}, 2 + 1 + 1000 + 1, 2*10 + 20 + 1001*20, false, 20, ""},
 		{"person_changelog", incr, map[string]int64{"persons": 4900}, 10 + 4900, 10*10 + 4900*20, true, 20, ""},
-		// call_logs: 50 a page, no way to stop early.
-		{"call_logs", full, map[string]int64{"call_logs": 2000}, 40, 800, true, 0, "reads every page: the API has no sort or filter"},
+		// call_logs: 50 a page; whether it still reads them all is the
+		// table's to say (a cheaper strategy may come).
+		{"call_logs", full, map[string]int64{"call_logs": 2000}, 40, 800, true, 0, fromTable},
+		{"deals_archived", incr, map[string]int64{"deals_archived": 600}, 2, 40, true, 0, fromTable},
 		// A client-side cursor reads all in incremental mode too; a full
 		// refresh by choice says nothing.
-		{"deals_archived", incr, map[string]int64{"deals_archived": 600}, 2, 40, true, 0, "reads every page: the API has no time filter"},
-		{"deals_archived", full, map[string]int64{"deals_archived": 600}, 2, 40, true, 0, ""},
+		{"activity_types", incr, map[string]int64{"activity_types": 30}, 1, 20, true, 0, "reads every page: the API has no sort or filter"},
+		{"activity_types", full, map[string]int64{"activity_types": 30}, 1, 20, true, 0, ""},
 	}
 	for _, tt := range tests {
 		es := EstimateStreams([]engine.ConfiguredStream{{Name: tt.stream, Mode: tt.mode}}, tt.counts)
@@ -59,9 +62,37 @@ func TestEstimateStreams(t *testing.T) {
 			t.Fatalf("%s: %d estimates", tt.stream, len(es))
 		}
 		e := es[0]
+		if tt.scan == fromTable {
+			tt.scan = ""
+			if st, _ := streams.Lookup(tt.stream); st.ScansAll() {
+				tt.scan = scanReason(st)
+			}
+		}
 		if e.Calls != tt.calls || e.Tokens != tt.tokens || e.Known != tt.known || e.PerParent != tt.perParent || e.Scan != tt.scan || e.ScansAll != (tt.scan != "") {
 			t.Errorf("%s %s %v:\n got calls %d tokens %d known %v per parent %d scan %q\nwant calls %d tokens %d known %v per parent %d scan %q",
 				tt.stream, tt.mode, tt.counts, e.Calls, e.Tokens, e.Known, e.PerParent, e.Scan, tt.calls, tt.tokens, tt.known, tt.perParent, tt.scan)
+		}
+	}
+}
+
+// fromTable in a test's scan says: the note the table's ScansAll implies.
+const fromTable = "\x00table"
+
+// TestScanReason: why an incremental read still reads every page.
+func TestScanReason(t *testing.T) {
+	tests := []struct {
+		st   streams.Stream
+		want string
+	}{
+		{streams.Stream{Strategy: streams.ClientSideCursor}, "reads every page: the API has no sort or filter"},
+		{streams.Stream{Strategy: streams.ClientSideCursor, Unordered: true, SortParams: url.Values{"sort": {"x"}}}, "reads every page: the API has no sort or filter"},
+		{streams.Stream{Strategy: streams.ClientSideCursor, SortParams: url.Values{"sort": {"update_time"}}}, "reads every page: the API has no time filter"},
+		{streams.Stream{Parent: &streams.Relation{Parents: []streams.ParentSource{{Stream: "goals"}}, Changed: streams.EveryParent}}, "reads every parent: the API cannot list just the changed ones"},
+		{streams.Stream{Parent: &streams.Relation{Parents: []streams.ParentSource{{Params: url.Values{"folder": {"inbox"}}}}, Changed: streams.EveryParent}}, "reads every page: the API has no sort or filter"},
+	}
+	for i, tt := range tests {
+		if got := scanReason(tt.st); got != tt.want {
+			t.Errorf("%d: %q, want %q", i, got, tt.want)
 		}
 	}
 }

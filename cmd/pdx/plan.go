@@ -70,6 +70,11 @@ func runPlan(cmd *cobra.Command, g *globals, f syncFlags) error {
 			}
 		}
 		if e.ScansAll {
+			if e.Known && e.Mode == engine.Incremental && seen.Saved[e.Stream] {
+				// After an incremental run the count is the changes it
+				// emitted, while the next run reads every page again.
+				basis[0] += ", maybe only the changes: at least this"
+			}
 			basis = append(basis, e.Scan)
 		} else if e.Mode == engine.Incremental && seen.Saved[e.Stream] {
 			basis = append(basis, "less from its saved state: only the changes")
