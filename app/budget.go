@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/store/state"
 )
@@ -114,4 +117,118 @@ func (s Summary) BudgetText() string {
 		return fmt.Sprintf("daily API budget down to pdx's reserve: %d of %d tokens left for the company's other integrations (reserve %d)", b.Remaining, b.Limit, s.BudgetReserve)
 	}
 	return fmt.Sprintf("daily API budget exhausted: %d of %d tokens left", b.Remaining, b.Limit)
+}
+
+// NominalDailyBudget is the smallest daily budget a company has: 30,000
+// tokens, Lite's multiplier 1, one seat (pipedrive-facts section 8). Before
+// pdx has seen an account's budget it plans with this floor, said as such:
+// a real account has at least this much, so a backfill takes at most the
+// days it gives.
+const NominalDailyBudget = 30000
+
+// Allowance is what runs may spend of the company's daily budget: the
+// meter (Known false: never read, so NominalDailyBudget stands in), less
+// the reserve pdx leaves to the company's other integrations, and at most
+// the run's token cap.
+type Allowance struct {
+	Budget    client.Budget
+	Reserve   client.Reserve
+	MaxTokens int64 // the per-run cap (0: none)
+}
+
+// Backfill is how long a read of Tokens takes at an Allowance, a run a day
+// (the budget comes back daily; a per-run cap also binds per run, so more
+// runs a day would go faster, up to the budget).
+type Backfill struct {
+	Tokens int64
+	// Today is what a run may spend now, Daily what a run may spend on a
+	// later day, once the budget came back.
+	Today, Daily int64
+	// Days the read takes, today being the first (1: it fits today); 0
+	// when no run may spend anything (a reserve of the whole budget).
+	Days int64
+	// Limit is the daily budget it rests on, Kept the reserve of it left
+	// to the company's other integrations.
+	Limit, Kept int64
+	Nominal     bool // the budget is NominalDailyBudget: none seen yet
+	Capped      bool // the per-run cap, not the budget, sets Daily
+}
+
+// Backfill says how many days a read of tokens takes at a.
+func (a Allowance) Backfill(tokens int64) Backfill {
+	b := a.Budget
+	out := Backfill{Tokens: tokens}
+	if !b.Known || b.Limit <= 0 {
+		b = client.Budget{Limit: NominalDailyBudget, Remaining: NominalDailyBudget}
+		out.Nominal = true
+	}
+	keep := a.Reserve.Of(b.Limit)
+	out.Limit, out.Kept = b.Limit, keep
+	out.Daily = max(b.Limit-keep, 0)
+	out.Today = max(b.Remaining-keep, 0)
+	if b.Exhausted {
+		out.Today = 0
+	}
+	if a.MaxTokens > 0 && a.MaxTokens < out.Daily {
+		out.Daily, out.Capped = a.MaxTokens, true
+	}
+	out.Today = min(out.Today, out.Daily)
+	switch {
+	case tokens <= out.Today:
+		out.Days = 1
+	case out.Daily > 0:
+		out.Days = 1 + (tokens-out.Today+out.Daily-1)/out.Daily
+	}
+	return out
+}
+
+// Fits reports whether the read fits what a run may spend today.
+func (b Backfill) Fits() bool { return b.Days == 1 }
+
+// Text says how long the read takes: "within today's budget", or "about 4
+// days at this account's budget"; at the cap or the nominal budget, which.
+func (b Backfill) Text() string {
+	switch {
+	case b.Days == 0:
+		return "never: the budget reserve leaves no tokens to spend"
+	case b.Fits():
+		return "within today's budget"
+	case b.Capped:
+		return fmt.Sprintf("about %d days at the cap of %s tokens per run (a run a day)", b.Days, humanize.Comma(b.Daily))
+	case b.Nominal:
+		return fmt.Sprintf("about %d days at the smallest plan's %s tokens a day (nominal: pdx has not seen this account's budget yet)", b.Days, humanize.Comma(NominalDailyBudget))
+	}
+	return fmt.Sprintf("about %d days at this account's budget", b.Days)
+}
+
+// Short is Text in fewer words, for a narrow line.
+func (b Backfill) Short() string {
+	switch {
+	case b.Days == 0:
+		return "never: the reserve leaves nothing"
+	case b.Fits():
+		return "fits today"
+	case b.Capped:
+		return fmt.Sprintf("about %d days at the %s cap", b.Days, humanize.Comma(b.Daily))
+	case b.Nominal:
+		return fmt.Sprintf("about %d days (nominal budget)", b.Days)
+	}
+	return fmt.Sprintf("about %d days at this budget", b.Days)
+}
+
+// BudgetNow is the budget a run would meet now, from the last reading m:
+// that reading, or the whole limit when the budget came back since (a
+// reset after m.At, as nextReset places it). Known is false without a
+// reading.
+func BudgetNow(m state.BudgetMemo, now time.Time) client.Budget {
+	if m.Limit <= 0 || m.At.IsZero() {
+		return client.Budget{}
+	}
+	b := client.Budget{Known: true, Limit: m.Limit, Remaining: m.Remaining}
+	y, mo, d := m.At.UTC().Date()
+	guess := time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
+	if at, _ := nextReset(m, guess, m.At); !now.Before(at) {
+		b.Remaining = m.Limit
+	}
+	return b
 }

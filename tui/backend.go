@@ -189,10 +189,39 @@ type Catalog interface {
 	Streams() []StreamInfo
 	// Formats lists the output formats, in display order.
 	Formats() []FormatInfo
-	// Estimate is the API tokens the choices will likely cost; complete is
-	// false when some record counts are unknown (a first run), making tokens
-	// a lower bound.
-	Estimate(choices []Choice) (tokens int64, complete bool)
+	// Estimate is what the choices will likely cost, and how long they take
+	// at the daily budget b (b.Known false: none seen yet).
+	Estimate(choices []Choice, b Budget) Estimate
+}
+
+// Estimate is the API tokens a selection will likely cost.
+type Estimate struct {
+	// Tokens is the whole selection's; Complete is false when some record
+	// counts are unknown (a first run), making Tokens a lower bound.
+	Tokens   int64
+	Complete bool
+	// Days, when the selection does not fit today's budget (less the
+	// reserve, at most the run's cap), says how long it takes: "about 4
+	// days at this account's budget"; "" when it fits. DaysShort is the
+	// same in fewer words, for narrow lines.
+	Days, DaysShort string
+	// Streams are each choice's, by name.
+	Streams map[string]StreamCost
+}
+
+// StreamCost is one stream's part of an Estimate.
+type StreamCost struct {
+	Tokens   int64
+	Complete bool
+	// Scan says why even an incremental run reads all of the stream
+	// ("reads every page: the API has no sort or filter"; "" when it
+	// reads only the changes).
+	Scan string
+	// Days, when the stream alone does not fit today's budget, says how
+	// long its backfill takes ("" when it fits); DaysShort in fewer words;
+	// DayCount the days (1: fits today; 0: never, or unknown).
+	Days, DaysShort string
+	DayCount        int64
 }
 
 // Preferences are the profile's remembered choices.

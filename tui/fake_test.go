@@ -38,6 +38,10 @@ type fakeBackend struct {
 	streams func([]StreamInfo)
 	// lastModes are the modes the streams last ran in (StreamInfo.LastMode).
 	lastModes map[string]engine.Mode
+	// costs are Estimate's per stream (default: 10 tokens, complete), days
+	// its whole selection's.
+	costs           map[string]StreamCost
+	days, daysShort string
 	// started is closed when Run begins (if set).
 	started chan struct{}
 }
@@ -129,7 +133,23 @@ func (f *fakeBackend) SaveSettings(s Settings) error {
 	f.settings = s
 	return nil
 }
-func (f *fakeBackend) Estimate(ch []Choice) (int64, bool) { return int64(10 * len(ch)), true }
+
+// Estimate: 10 tokens a stream, complete; costs names what the streams'
+// costs say instead (their tokens, scan and days), and days the whole
+// selection's.
+func (f *fakeBackend) Estimate(ch []Choice, _ Budget) Estimate {
+	e := Estimate{Complete: true, Streams: map[string]StreamCost{}, Days: f.days, DaysShort: f.daysShort}
+	for _, c := range ch {
+		sc, ok := f.costs[c.Stream]
+		if !ok {
+			sc = StreamCost{Tokens: 10, Complete: true}
+		}
+		e.Streams[c.Stream] = sc
+		e.Tokens += sc.Tokens
+		e.Complete = e.Complete && sc.Complete
+	}
+	return e
+}
 func (f *fakeBackend) Run(ctx context.Context, plan Plan, obs engine.Sink) (Result, error) {
 	f.mu.Lock()
 	f.plans = append(f.plans, plan)

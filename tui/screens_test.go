@@ -495,22 +495,81 @@ func TestNoColorStyles(t *testing.T) {
 
 func TestStreamsBudgetWarning(t *testing.T) {
 	tests := []struct {
-		width int
-		cost  string
+		width      int
+		cost, days string
 	}{
-		{80, "Estimated: ~30 API tokens · budget today: 25 of 30,000 left"},
-		{60, "Cost ~30 tokens · today 25 of 30,000 left"},
+		{80, "Estimated: ~30 API tokens · budget today: 25 of 30,000 left", "Over today's budget: about 2 days at this account's budget, a run a day."},
+		{60, "Cost ~30 tokens · today 25 of 30,000 left", "Over today's budget: about 2 days at this budget."},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.width), func(t *testing.T) {
-			m := newRoot(&fakeBackend{hasCreds: true})
+			m := newRoot(&fakeBackend{hasCreds: true, days: "about 2 days at this account's budget", daysShort: "about 2 days at this budget"})
 			m.Update(tea.WindowSizeMsg{Width: tt.width, Height: 24})
 			m.Update(whoamiMsg{budget: Budget{Known: true, Limit: 30000, Remaining: 25}})
 			v := ansi.Strip(m.View())
 			// The advice is whole, on its own line (it used to be cut off).
-			for _, want := range []string{tt.cost, "Not enough budget: the run stops and resumes tomorrow."} {
+			for _, want := range []string{tt.cost, tt.days} {
 				if !strings.Contains(v, want) {
 					t.Errorf("lacks %q:\n%s", want, v)
+				}
+			}
+		})
+	}
+}
+
+// TestStreamsBackfillDays: the stream under the cursor, picked or not,
+// shows its cost, why it reads every page even incrementally, and, when
+// it does not fit today's budget, how many days its backfill takes; a
+// narrow screen gets the short form, never a cut-off number of days.
+func TestStreamsBackfillDays(t *testing.T) {
+	costs := map[string]StreamCost{
+		"persons":       {Tokens: 98000, Complete: true, Days: "about 4 days at this account's budget", DaysShort: "about 4 days at this budget", DayCount: 4},
+		"organizations": {Tokens: 20, Complete: false, Scan: "reads every page: the API has no sort or filter"},
+		"deal_fields": {Tokens: 2000000, Complete: true, Scan: "reads every page: the API has no sort or filter",
+			Days: "about 67 days at the smallest plan's 30,000 tokens a day (nominal: pdx has not seen this account's budget yet)", DaysShort: "about 67 days (nominal budget)", DayCount: 67},
+	}
+	tests := []struct {
+		width int
+		keys  string
+		want  string
+	}{
+		{80, "", "≈ 10 tokens"},
+		{80, "down", "≈ 98,000 tokens · about 4 days at this account's budget"},
+		{80, "down down", "≥ 20 tokens · reads every page: the API has no sort or filter"},
+		{80, "down down down", "≈ 2,000,000 tokens · about 67 days (nominal budget) · reads every page:…"},
+		{60, "down", "≈ 98,000 tokens · about 4 days at this account's budget"},
+		{40, "down", "≈ 98,000 tokens · about 4 days at…"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.width, tt.keys), func(t *testing.T) {
+			m := newRoot(&fakeBackend{hasCreds: true, costs: costs})
+			m.Update(tea.WindowSizeMsg{Width: tt.width, Height: 24})
+			m.Update(whoamiMsg{budget: Budget{Known: true, Limit: 30000, Remaining: 25000}})
+			press(m, tt.keys)
+			lines := strings.Split(ansi.Strip(m.View()), "\n")
+			var got string
+			for _, l := range lines {
+				if strings.HasPrefix(strings.TrimSpace(l), "≈") || strings.HasPrefix(strings.TrimSpace(l), "≥") {
+					got = strings.TrimSpace(l)
+				}
+			}
+			if got != tt.want {
+				t.Errorf("cost line %q, want %q\n%s", got, tt.want, strings.Join(lines, "\n"))
+			}
+			// The list's column: every stream's cost, the days when over
+			// today's budget; none on a narrow screen.
+			for stream, cell := range map[string]string{"deals": "~10", "persons": "~98k 4d", "organizations": "≥20", "deal_fields": "~2.0M 67d"} {
+				rows := 0
+				for _, l := range lines {
+					if strings.Contains(l, "] "+stream+" ") {
+						rows++
+						if has := strings.Contains(l, " "+cell+" "); has != (tt.width >= minCostWidth) {
+							t.Errorf("%s's row %q: cost %q shown %v at %d columns", stream, l, cell, has, tt.width)
+						}
+					}
+				}
+				if rows != 1 {
+					t.Errorf("%d rows of %s", rows, stream)
 				}
 			}
 		})

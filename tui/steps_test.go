@@ -129,6 +129,24 @@ func TestStreamsStep(t *testing.T) {
 	}
 }
 
+// TestStreamsStepLeavesOutBackfills: the first selection leaves out a
+// core stream whose first read takes more than today's budget; a
+// remembered one keeps it.
+func TestStreamsStepLeavesOutBackfills(t *testing.T) {
+	fb := &fakeBackend{costs: map[string]StreamCost{"persons": {Tokens: 98000, Complete: true, Days: "about 4 days at this account's budget", DayCount: 4}}}
+	c := NewCommon(fb, true, frozen)
+	for _, tt := range []struct {
+		remembered, want []Choice
+	}{
+		{nil, []Choice{{"deals", engine.Incremental}, {"organizations", engine.Incremental}}},
+		{[]Choice{{"persons", engine.Incremental}}, []Choice{{"persons", engine.Incremental}}},
+	} {
+		if got := newStreamsStep(c, fb, fb.Streams(), tt.remembered).Choices(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("remembered %v: choices %v, want %v", tt.remembered, got, tt.want)
+		}
+	}
+}
+
 func TestStreamsStepScrollsToCursor(t *testing.T) {
 	c := NewCommon(&fakeBackend{}, true, frozen)
 	s := newStreamsStep(c, &fakeBackend{}, (&fakeBackend{}).Streams(), nil)

@@ -52,9 +52,17 @@ func newStreamsStep(c *Common, cat Catalog, all []StreamInfo, remembered []Choic
 		}
 	}
 	if remembered == nil {
-		// First run: the core records are what most people want.
+		// First run: the core records are what most people want, but not
+		// those whose first read takes more than today's budget (issue 14;
+		// per-parent streams are DefaultOff whatever their count), at the
+		// budget pdx last read (the connect step's is not known yet).
+		var every []Choice
 		for _, si := range all {
-			s.selected[si.Name] = si.Group == streams.Core && !si.DefaultOff
+			every = append(every, Choice{Stream: si.Name, Mode: s.modes[si.Name]})
+		}
+		costs := cat.Estimate(every, Budget{}).Streams
+		for _, si := range all {
+			s.selected[si.Name] = si.Group == streams.Core && !si.DefaultOff && costs[si.Name].DayCount <= 1
 		}
 	}
 	for _, ch := range remembered {
@@ -247,20 +255,32 @@ func (s *streamsStep) Update(msg tea.Msg) tea.Cmd {
 
 // bodyHeight is how many list lines fit.
 func (s *streamsStep) bodyHeight() int {
-	h := s.h - 7 // heading, cost, note, two of detail and the "lines" line
+	h := s.h - 8 // heading, cost, note, two of detail, its cost and the "lines" line
 	if s.showAll {
 		h -= lipgloss.Height(s.c.HelpBlock(s.fullHelp())) + 1
 	}
 	return max(3, h)
 }
 
+// costColumn is the width of the list's cost column (tokens, then days
+// when over today's budget: "~98k 4d"), shown from minCostWidth columns.
+const (
+	costColumn   = 9
+	minCostWidth = 70
+)
+
 // lines builds the list: group headings and one line per visible stream;
-// rowLine maps a visible index to its line.
-func (s *streamsStep) lines() (lines []string, rowLine []int) {
+// rowLine maps a visible index to its line. costs (nil: none) fill the
+// cost column.
+func (s *streamsStep) lines(costs map[string]StreamCost) (lines []string, rowLine []int) {
 	st := s.c.Styles
 	vis := s.visible()
 	last := streams.Group("")
 	descW := max(0, s.w-2-(2+4+20+1+13+1))
+	showCost := costs != nil && s.w >= minCostWidth
+	if showCost {
+		descW = max(0, descW-costColumn-1)
+	}
 	for vi, i := range vis {
 		si := s.all[i]
 		if si.Group != last {
@@ -297,14 +317,18 @@ func (s *streamsStep) lines() (lines []string, rowLine []int) {
 		case si.SupportsIncremental:
 			mode = fit("full refresh", 13)
 		}
+		price := ""
+		if showCost {
+			price = costCell(costs[si.Name], st) + " "
+		}
 		rowLine = append(rowLine, len(lines))
-		lines = append(lines, cur+box+name+" "+mode+" "+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
+		lines = append(lines, cur+box+name+" "+mode+" "+price+st.Muted.Render(fit(shorten(si.Description, descW), descW)))
 	}
 	return lines, rowLine
 }
 
 func (s *streamsStep) keepCursorVisible() {
-	_, rowLine := s.lines()
+	_, rowLine := s.lines(nil)
 	if len(rowLine) == 0 {
 		s.offset = 0
 		return
@@ -332,7 +356,14 @@ func (s *streamsStep) View() string {
 	ch := s.Choices()
 	head := fmt.Sprintf("Choose what to export · %d of %d streams", len(ch), len(s.all))
 	b.WriteString(st.Heading.Render(head) + "\n")
-	tok, complete := s.cat.Estimate(ch)
+	est := s.cat.Estimate(ch, s.budget)
+	// Every stream's own cost, picked or not, for the list and the detail.
+	every := make([]Choice, len(s.all))
+	for i, si := range s.all {
+		every[i] = Choice{Stream: si.Name, Mode: s.modes[si.Name]}
+	}
+	costs := s.cat.Estimate(every, s.budget).Streams
+	tok, complete := est.Tokens, est.Complete
 	cost := fmt.Sprintf("Estimated: ~%s API tokens", num(tok))
 	if !complete {
 		cost = fmt.Sprintf("Estimated: at least %s API tokens", num(tok))
@@ -340,13 +371,15 @@ func (s *streamsStep) View() string {
 	short := strings.NewReplacer("at least ", "≥", " API tokens", " tokens").Replace(cost)
 	short = strings.TrimPrefix(short, "Estimated: ")
 	short = "Cost " + short
-	lack := false
 	if s.budget.Known {
 		left := fmt.Sprintf("%s of %s left", num(s.budget.Remaining), num(s.budget.Limit))
 		cost += " · budget today: " + left
 		short += " · today " + left
-		lack = tok > s.budget.Remaining
 	}
+	// Over what a run may spend today (the budget less the reserve, at
+	// most the cap; a nominal budget before one is seen): the backend
+	// says how many days it takes.
+	lack := est.Days != ""
 	// Narrow terminals get the same figures in fewer words, not cut off.
 	if ansi.StringWidth(cost) > s.w-2 {
 		cost = short
@@ -362,11 +395,11 @@ func (s *streamsStep) View() string {
 		b.WriteString(st.Error.Render(fit(s.errText, s.w-2)) + "\n")
 	case lack:
 		// Its own line, so the advice is not cut off.
-		b.WriteString(st.Warn.Render(fit("Not enough budget: the run stops and resumes tomorrow.", s.w-2)) + "\n")
+		b.WriteString(st.Warn.Render(fit(overBudget(est.Days, est.DaysShort, s.w-2), s.w-2)) + "\n")
 	default:
 		b.WriteString("\n")
 	}
-	lines, _ := s.lines()
+	lines, _ := s.lines(costs)
 	if len(lines) == 0 {
 		lines = []string{st.Muted.Render("  No stream matches the filter. Press esc to clear it.")}
 	}
@@ -389,7 +422,7 @@ func (s *streamsStep) View() string {
 	if len(det) > 2 {
 		det[1] = shorten(strings.Join(det[1:], " "), s.w-2)
 	}
-	b.WriteString("\n" + det[0] + "\n" + det[1])
+	b.WriteString("\n" + det[0] + "\n" + det[1] + "\n" + s.costLine(costs))
 	b.WriteString("\n" + st.Muted.Render(more))
 	if s.showAll {
 		b.WriteString("\n\n" + s.c.HelpBlock(s.fullHelp()))
@@ -443,4 +476,97 @@ func shorten(s string, w int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " ,;·") + "…"
+}
+
+// overBudget is the advice when the selection does not fit today: how long
+// it takes (days, or its short form when the line is narrow), and that
+// runs go on a day at a time.
+func overBudget(days, short string, w int) string {
+	for _, d := range []string{days, short} {
+		for _, l := range []string{"Over today's budget: " + d + ", a run a day.", "Over today's budget: " + d + "."} {
+			if ansi.StringWidth(l) <= w {
+				return l
+			}
+		}
+	}
+	return "Over today's budget: " + short
+}
+
+// costLine is the cost of the stream under the cursor, picked or not: its
+// tokens, why it reads every page even incrementally, and how many days
+// its backfill takes when it does not fit today (issue 14).
+func (s *streamsStep) costLine(costs map[string]StreamCost) string {
+	vis := s.visible()
+	if len(vis) == 0 {
+		return ""
+	}
+	si := s.all[vis[min(s.cursor, len(vis)-1)]]
+	sc, ok := costs[si.Name]
+	if !ok {
+		return ""
+	}
+	tok := "≈ " + num(sc.Tokens) + " tokens"
+	if !sc.Complete {
+		tok = "≥ " + num(sc.Tokens) + " tokens"
+	}
+	st := s.c.Styles
+	w := s.w - 2
+	for _, days := range []string{sc.Days, sc.DaysShort} {
+		parts := []string{tok}
+		if days != "" {
+			parts = append(parts, days)
+		}
+		if sc.Scan != "" {
+			parts = append(parts, sc.Scan)
+		}
+		if l := strings.Join(parts, " · "); ansi.StringWidth(l) <= w || days == sc.DaysShort {
+			l = shorten(l, w)
+			if days != "" {
+				return st.Warn.Render(l)
+			}
+			return st.Muted.Render(l)
+		}
+	}
+	return ""
+}
+
+// costCell is a stream's cost in the list's column: "~98k" ("≥" when a
+// floor), and the days of its backfill when over today's budget ("4d").
+func costCell(sc StreamCost, st Styles) string {
+	tok := "~" + compact(sc.Tokens)
+	if !sc.Complete {
+		tok = "≥" + compact(sc.Tokens)
+	}
+	days := ""
+	switch {
+	case sc.DayCount > 99:
+		days = ">99d"
+	case sc.DayCount > 1:
+		days = fmt.Sprintf("%dd", sc.DayCount)
+	case sc.Days != "":
+		days = "!" // no run may spend anything: the reserve is the whole budget
+	}
+	cell := fmt.Sprintf("%5s %-3s", tok, days)
+	if len(days) > 3 {
+		cell = fmt.Sprintf("%4s %s", tok, days)
+	}
+	if days != "" {
+		return st.Warn.Render(fit(cell, costColumn))
+	}
+	return st.Muted.Render(fit(cell, costColumn))
+}
+
+// compact writes a token count in at most four cells: 980, 9.8k, 98k, 2.0M.
+func compact(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case n < 10000:
+		return fmt.Sprintf("%.1fk", float64(n)/1000)
+	case n < 1000000:
+		return fmt.Sprintf("%dk", n/1000)
+	case n < 10000000:
+		return fmt.Sprintf("%.1fM", float64(n)/1000000)
+	}
+	return fmt.Sprintf("%dM", n/1000000)
 }

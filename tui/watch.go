@@ -72,10 +72,10 @@ func (w watchBackend) Streams() []StreamInfo {
 	}
 	return out
 }
-func (w watchBackend) Formats() []FormatInfo           { return nil } // the watch has no Output step
-func (w watchBackend) Settings() Settings              { return Settings{} }
-func (w watchBackend) SaveSettings(Settings) error     { return nil }
-func (w watchBackend) Estimate([]Choice) (int64, bool) { return 0, false }
+func (w watchBackend) Formats() []FormatInfo              { return nil } // the watch has no Output step
+func (w watchBackend) Settings() Settings                 { return Settings{} }
+func (w watchBackend) SaveSettings(Settings) error        { return nil }
+func (w watchBackend) Estimate([]Choice, Budget) Estimate { return Estimate{} }
 func (w watchBackend) Run(ctx context.Context, _ Plan, obs engine.Sink) (Result, error) {
 	return w.o.Run(ctx, obs)
 }

@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pdxhq/pdx/app"
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/output"
@@ -392,28 +394,67 @@ func (b *Backend) SaveSettings(s tui.Settings) error {
 	return b.saveProfile()
 }
 
-// Estimate implements tui.Backend.
-func (b *Backend) Estimate(choices []tui.Choice) (int64, bool) {
-	counts := b.shownState().Run().Counts
+// Estimate implements tui.Backend: app's estimate at the last run's
+// counts, and the days a selection over today's budget takes at b (the
+// budget pdx read last when the UI has none yet), less the profile's
+// reserve, at most its token cap.
+func (b *Backend) Estimate(choices []tui.Choice, bu tui.Budget) tui.Estimate {
+	shown := b.shownState()
+	counts := shown.Run().Counts
 	info := map[string]tui.StreamInfo{}
 	for _, si := range b.Streams() {
 		info[si.Name] = si
 	}
-	complete := true
 	var list []engine.ConfiguredStream
 	for _, c := range choices {
 		list = append(list, engine.ConfiguredStream{Name: c.Stream, Mode: c.Mode})
-		// A run reading all of the stream costs its full size; the last
-		// count is one only if that run read all of it too: after an
-		// incremental run it is the changes, so the figure is a floor.
-		si := info[c.Stream]
-		if _, ok := counts[c.Stream]; !ok {
-			complete = false
-		} else if _, full := si.FullSize(); si.ReadsAll(c.Mode) && !full {
-			complete = false
+	}
+	p := b.profileCopy()
+	if !bu.Known {
+		bu = app.BudgetNow(shown.BudgetMemo(), time.Now())
+	}
+	reserve, _ := client.ParseReserve(p.BudgetReserve) // validated with the profile
+	allow := app.Allowance{Budget: bu, Reserve: reserve, MaxTokens: p.MaxTokens}
+	out := tui.Estimate{Complete: true, Streams: map[string]tui.StreamCost{}}
+	for _, e := range app.EstimateStreams(list, counts) {
+		sc := tui.StreamCost{Tokens: e.Tokens, Complete: e.Known && fullSizes(e, info), Scan: e.Scan}
+		bf := allow.Backfill(e.Tokens)
+		if !bf.Fits() {
+			sc.Days, sc.DaysShort = bf.Text(), bf.Short()
+		}
+		sc.DayCount = bf.Days
+		out.Streams[e.Stream] = sc
+		out.Tokens += e.Tokens
+		out.Complete = out.Complete && sc.Complete
+	}
+	if bf := allow.Backfill(out.Tokens); !bf.Fits() {
+		out.Days, out.DaysShort = bf.Text(), bf.Short()
+	}
+	return out
+}
+
+// fullSizes reports whether the counts an estimate of a read of all of the
+// stream rests on are whole sizes: a run reading all of it (a full
+// refresh, no state, or a stream that scans all whatever changed) costs its
+// full size, and a count is one only if that run read all of it too: after
+// an incremental run it is the changes, so the figure is a floor. A child
+// reading all rests on its parents' counts.
+func fullSizes(e app.Estimate, info map[string]tui.StreamInfo) bool {
+	si := info[e.Stream]
+	if !si.ReadsAll(e.Mode) && !e.ScansAll {
+		return true
+	}
+	st, _ := streams.Lookup(e.Stream)
+	names := []string{e.Stream}
+	if st.Parent != nil && !st.Parent.FixedOnly() {
+		names = st.Parent.Streams()
+	}
+	for _, n := range names {
+		if _, full := info[n].FullSize(); !full {
+			return false
 		}
 	}
-	return engine.EstimateTokens(list, counts), complete
+	return true
 }
 
 // Run implements tui.Backend.

@@ -22,7 +22,7 @@ import (
 
 // newTestBackend points a profile at a fresh simulator, with files (not a
 // keyring) for secrets, in temporary directories.
-func newTestBackend(t *testing.T) (*Backend, *pipedrivetest.Server, Options) {
+func newTestBackend(t testing.TB) (*Backend, *pipedrivetest.Server, Options) {
 	t.Helper()
 	srv, err := pipedrivetest.Start(pipedrivetest.Options{Seed: 7, Scale: 60})
 	if err != nil {
@@ -94,7 +94,7 @@ func TestBackendConnectPickRun(t *testing.T) {
 		}
 		seen[s.Name], last = true, s.Group
 	}
-	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.Incremental}}); complete {
+	if b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.Incremental}}, bu).Complete {
 		t.Error("an estimate before any run claims to be complete")
 	}
 
@@ -143,12 +143,12 @@ func TestBackendConnectPickRun(t *testing.T) {
 			t.Errorf("%s: tracker saw %d records, the CSV has %d rows", s.Name, s.Records, rows)
 		}
 	}
-	if _, complete := b.Estimate(choices); !complete {
+	if !b.Estimate(choices, bu).Complete {
 		t.Error("the estimate after a run should know the counts")
 	}
 	// deals ran incremental: its count is no full size, so a full refresh
 	// of it is estimated as a floor (issue 15.1).
-	if _, complete := b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.FullRefresh}}); complete {
+	if b.Estimate([]tui.Choice{{Stream: "deals", Mode: engine.FullRefresh}}, bu).Complete {
 		t.Error("a full refresh after an incremental run claims a complete estimate")
 	}
 	for _, s := range b.Streams() {
@@ -205,5 +205,64 @@ func TestDemoBackend(t *testing.T) {
 	}
 	if got := b.Settings().OutDir; got != "-" {
 		t.Errorf("stdout out dir remembered as %q", got)
+	}
+}
+
+// TestBackendEstimateDays: the Streams step's figures come from app: a
+// stream over today's budget says how many days it takes, at the nominal
+// budget before pdx read one, at the account's after; the profile's
+// reserve counts; a stream that reads every page even incrementally says
+// so (from the table's ScansAll), and its estimate after an incremental
+// run is a floor (that run's count is the changes, not its size).
+func TestBackendEstimateDays(t *testing.T) {
+	b, srv, o := newTestBackend(t)
+	ps := profile.OpenDir(o.ConfigDir)
+	cfg, err := ps.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10 tokens a day to spend of the nominal 30,000.
+	cfg.Put("work", profile.Profile{AuthType: profile.AuthToken, APIBaseURL: srv.URL(), BudgetReserve: "29990"})
+	if err := ps.Save(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = New(o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if _, err := b.SaveToken(srv.Token()); err != nil {
+		t.Fatal(err)
+	}
+	goals := []tui.Choice{{Stream: "goals", Mode: engine.FullRefresh}}
+	e := b.Estimate(goals, tui.Budget{})
+	// 120 tokens: 10 today, then 10 a day.
+	if want := "about 12 days at the smallest plan's 30,000 tokens a day (nominal: pdx has not seen this account's budget yet)"; e.Streams["goals"].Days != want || e.Days != want || e.Streams["goals"].Tokens != 120 {
+		t.Errorf("before any reading: %+v, want %q", e, want)
+	}
+
+	choices := []tui.Choice{{Stream: "deals", Mode: engine.Incremental}, {Stream: "activity_types", Mode: engine.Incremental}}
+	out := filepath.Join(t.TempDir(), "out")
+	if err := b.SaveSettings(tui.Settings{Streams: choices, Format: tui.FormatJSONL, OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	tr := tui.NewTracker(choices, nil, nil)
+	if _, err := b.Run(context.Background(), tui.Plan{Streams: choices, Format: tui.FormatJSONL, OutDir: out}, tr); err != nil {
+		t.Fatal(err)
+	}
+	// The run read the budget: the account's, from then on.
+	e = b.Estimate(goals, tui.Budget{})
+	if got := e.Streams["goals"].Days; !strings.HasSuffix(got, "days at this account's budget") {
+		t.Errorf("after a run: %q", got)
+	}
+	e = b.Estimate(append(choices, tui.Choice{Stream: "deal_changelog", Mode: engine.Incremental}), tui.Budget{Known: true, Limit: 60000, Remaining: 60000})
+	for _, c := range choices {
+		st, _ := streams.Lookup(c.Stream)
+		sc := e.Streams[c.Stream]
+		if (sc.Scan != "") != st.ScansAll() || sc.Complete == st.ScansAll() {
+			t.Errorf("%s: %+v; the table says ScansAll %v", c.Stream, sc, st.ScansAll())
+		}
+	}
+	if dc := e.Streams["deal_changelog"]; dc.Days != "" || dc.Tokens < int64(srv.Count("deals"))*20 || dc.Scan != "" {
+		t.Errorf("deal_changelog at 30,010 a day: %+v", dc)
 	}
 }
