@@ -100,7 +100,7 @@ func reconcileDue(o Options, ids *idset.Store, now time.Time) bool {
 // gone ones into the destination. Only streams whose every listing
 // completed are reconciled: a partial listing would make live ids look gone.
 func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids *idset.Store, skip map[string]bool, now func() time.Time, notice func(string)) ([]Reconciled, engine.Result, error) {
-	if plan.Format.OneFile {
+	if !keepsData(plan.Format) {
 		return nil, engine.Result{}, fmt.Errorf("--reconcile-deletes: the %s format writes one file per run; use jsonl, csv or sqlite", plan.Format.Name)
 	}
 	passes, names, err := beginPasses(ids, plan.Streams, skip)
@@ -248,6 +248,25 @@ func tombstoneJSON(key string, id []byte, at string) json.RawMessage {
 // tombstones are durable (Checkpoint), the pass sealed at their end, the
 // state saved at that position, then the new set replaces the old.
 func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset.Pass, stream, key, at string) error {
+	return writeTombstones(ctx, w, st, stream, "delete reconciliation: tombstones", func(yield func(json.RawMessage) error) error {
+		return p.Diff(func(id []byte) error { return yield(tombstoneJSON(key, id, at)) })
+	}, p)
+}
+
+// sealer is a pass that commits once its tombstones are durable (an id
+// set's or a child set's).
+type sealer interface {
+	Seal(path string, size int64) error
+	Commit() error
+}
+
+// writeTombstones hands the tombstones diff yields to w (in batches; w
+// nil: there must be none) and commits passes: the tombstones are durable
+// (Checkpoint), each pass sealed at their end, the state saved at that
+// position, then the passes commit. A kill before the state is saved
+// leaves the passes to be redone and the output cut back to the saved
+// position on the next run: each tombstone is written once.
+func writeTombstones(ctx context.Context, w output.Writer, st *state.Profile, stream, msg string, diff func(yield func(json.RawMessage) error) error, passes ...sealer) error {
 	saved := st.Streams()[stream]
 	var batch []json.RawMessage
 	n := 0
@@ -259,7 +278,7 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 		if !started {
 			// Every writer sees a stream start before its records.
 			started = true
-			if err := w.Emit(ctx, engine.Event{Kind: engine.StreamStarted, Stream: stream, Message: "delete reconciliation: tombstones"}); err != nil {
+			if err := w.Emit(ctx, engine.Event{Kind: engine.StreamStarted, Stream: stream, Message: msg}); err != nil {
 				return err
 			}
 		}
@@ -267,9 +286,9 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 		batch = batch[:0]
 		return err
 	}
-	err := p.Diff(func(id []byte) error {
+	err := diff(func(t json.RawMessage) error {
 		n++
-		batch = append(batch, tombstoneJSON(key, id, at))
+		batch = append(batch, t)
 		if len(batch) >= tombstoneBatch {
 			return flush()
 		}
@@ -281,21 +300,38 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	if err != nil {
 		return err
 	}
+	seal := func(path string, size int64) error {
+		for _, p := range passes {
+			if err := p.Seal(path, size); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	commit := func() error {
+		for _, p := range passes {
+			if err := p.Commit(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if n == 0 {
-		if err := p.Seal("", -1); err != nil {
+		if err := seal("", -1); err != nil {
 			return err
 		}
-		return p.Commit()
+		return commit()
 	}
 	if err := w.Emit(ctx, engine.Event{Kind: engine.Checkpoint, Stream: stream, State: saved}); err != nil {
 		return err
 	}
 	pos := position(w, stream)
 	if pos == nil {
-		if err := p.Seal("", -1); err != nil {
-			return err
-		}
-	} else if err := p.Seal(pos.Path, pos.Size); err != nil {
+		err = seal("", -1)
+	} else {
+		err = seal(pos.Path, pos.Size)
+	}
+	if err != nil {
 		return err
 	}
 	if testHookSealed != nil {
@@ -306,7 +342,7 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	if err := st.Checkpoint(stream, saved, pos); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	if err := p.Commit(); err != nil {
+	if err := commit(); err != nil {
 		return err
 	}
 	return w.Emit(ctx, engine.Event{Kind: engine.StreamComplete, Stream: stream})

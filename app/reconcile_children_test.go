@@ -1,0 +1,321 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/store/secret"
+	"github.com/pdxhq/pdx/store/sqlite"
+)
+
+// simDealProducts maps each deal id to its product line ids in the
+// simulator now.
+func simDealProducts(t *testing.T, s *pipedrivetest.Server) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, r := range s.Records("deal_products") {
+		var f struct {
+			ID     json.Number `json:"id"`
+			DealID json.Number `json:"deal_id"`
+		}
+		if err := json.Unmarshal(r, &f); err != nil {
+			t.Fatal(err)
+		}
+		out[f.DealID.String()] = append(out[f.DealID.String()], f.ID.String())
+	}
+	return out
+}
+
+// tombstoneCounts reads the destination's deal_products: tombstones per id,
+// and, per id, whether its last row is a tombstone (SQLite keeps one row
+// per id: a count of 1 for each tombstoned row).
+func tombstoneCounts(t *testing.T, format, dir string) (tombs map[string]int, deleted map[string]bool) {
+	t.Helper()
+	tombs, deleted = map[string]int{}, map[string]bool{}
+	switch format {
+	case "jsonl":
+		for _, l := range lines(t, filepath.Join(dir, "deal_products.jsonl")) {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			id := keyString(m["id"])
+			_, dead := m[DeletedAt]
+			if dead {
+				if len(m) != 2 {
+					t.Errorf("tombstone %s has more than the key and %s", l, DeletedAt)
+				}
+				var at string
+				if json.Unmarshal(m[DeletedAt], &at) != nil {
+					t.Errorf("tombstone %s: %s is not a string", l, DeletedAt)
+				} else if _, err := time.Parse(time.RFC3339, at); err != nil {
+					t.Errorf("tombstone %s: %v", l, err)
+				}
+				tombs[id]++
+			}
+			deleted[id] = dead
+		}
+	case "csv":
+		rows := readCSVRows(t, filepath.Join(dir, "deal_products.csv"))
+		col := slices.Index(rows[0], DeletedAt)
+		if col < 0 {
+			t.Fatalf("deal_products.csv has no %s column: %v", DeletedAt, rows[0])
+		}
+		for _, r := range rows[1:] {
+			dead := r[col] != ""
+			if dead {
+				tombs[r[0]]++
+				for i, c := range r {
+					if i != 0 && i != col && c != "" {
+						t.Errorf("tombstone row %v has %q in %s", r, c, rows[0][i])
+					}
+				}
+			}
+			deleted[r[0]] = dead
+		}
+	case "sqlite":
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName)+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query(fmt.Sprintf(`SELECT CAST(id AS TEXT), %q IS NOT NULL FROM deal_products`, DeletedAt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var dead bool
+			if err := rows.Scan(&id, &dead); err != nil {
+				t.Fatal(err)
+			}
+			if dead {
+				tombs[id]++
+			}
+			deleted[id] = dead
+		}
+	}
+	return tombs, deleted
+}
+
+// TestChildDiffTombstones (issue 12.7): products removed from deals (the
+// deals' update_time bumped) get exactly one tombstone each from the next
+// incremental sync, in every file format; nothing else does: not the
+// first sync, not a product removed and re-added before the sync, not a
+// sync without changes; a product re-added after its tombstone is live
+// again (its record follows the tombstone) and is tombstoned again only if
+// removed again.
+func TestChildDiffTombstones(t *testing.T) {
+	for _, format := range []string{"jsonl", "csv", "sqlite"} {
+		t.Run(format, func(t *testing.T) {
+			e := newEnv(t, pipedrivetest.Options{Seed: 5, Scale: 300})
+			s := e.srv
+			p := e.prof
+			p.Format, p.OutDir, p.Streams = format, e.out, []string{"deals", "deal_products"}
+			sync := func(what string) Summary {
+				t.Helper()
+				sum, err := e.reconcileRun(t, p, false)
+				if err != nil || !sum.OK() {
+					t.Fatalf("%s: %v %+v", what, err, sum.Streams)
+				}
+				return sum
+			}
+			check := func(what string, want map[string]int, dead []string) {
+				t.Helper()
+				tombs, deleted := tombstoneCounts(t, format, e.out)
+				if format == "sqlite" {
+					// One row per id: its tombstone is the _pdx_deleted_at.
+					want = map[string]int{}
+					for _, id := range dead {
+						want[id] = 1
+					}
+				}
+				var got, w []string
+				for id, n := range tombs {
+					got = append(got, fmt.Sprintf("%s×%d", id, n))
+				}
+				for id, n := range want {
+					w = append(w, fmt.Sprintf("%s×%d", id, n))
+				}
+				sort.Strings(got)
+				sort.Strings(w)
+				if !slices.Equal(got, w) {
+					t.Errorf("%s: tombstones %v, want %v", what, got, w)
+				}
+				var gotDead []string
+				for id, d := range deleted {
+					if d {
+						gotDead = append(gotDead, id)
+					}
+				}
+				sort.Strings(gotDead)
+				dead = slices.Sorted(slices.Values(dead))
+				if !slices.Equal(gotDead, dead) {
+					t.Errorf("%s: deleted now %v, want %v", what, gotDead, dead)
+				}
+			}
+			sync("first sync")
+			check("first sync", nil, nil)
+
+			// Deals with three or more products that can change (not deleted).
+			before := simDealProducts(t, s)
+			s.Advance(time.Hour)
+			var picked []string
+			for _, d := range slices.Sorted(maps.Keys(before)) {
+				if len(before[d]) >= 3 && s.SetDealProducts(d, len(before[d])) == nil {
+					picked = append(picked, d)
+				}
+				if len(picked) == 4 {
+					break
+				}
+			}
+			if len(picked) < 4 {
+				t.Fatalf("precondition: %d deals with 3+ products", len(picked))
+			}
+			shrunk, emptied, flapped, kept := picked[0], picked[1], picked[2], picked[3]
+			s.Advance(time.Minute)
+			must(t, s.SetDealProducts(shrunk, 1))
+			must(t, s.SetDealProducts(emptied, 0))
+			must(t, s.SetDealProducts(flapped, 1))
+			s.Advance(time.Minute)
+			must(t, s.SetDealProducts(flapped, len(before[flapped]))) // re-added before the sync: nothing to tombstone
+			_ = kept                                                  // touched above, unchanged: its deal is re-read, nothing removed
+			want := map[string]int{}
+			var dead []string
+			for _, id := range before[shrunk][1:] {
+				want[id] = 1
+				dead = append(dead, id)
+			}
+			for _, id := range before[emptied] {
+				want[id] = 1
+				dead = append(dead, id)
+			}
+			sum := sync("incremental sync after the removals")
+			check("after the removals", want, dead)
+			if len(sum.Removed) != 1 || sum.Removed[0].Gone != len(dead) {
+				t.Errorf("summary: %+v, want %d gone", sum.Removed, len(dead))
+			}
+			sync("a sync without changes")
+			check("a sync without changes", want, dead)
+
+			// Re-added after their tombstones: live again, no new tombstone;
+			// removed once more: a second tombstone.
+			s.Advance(time.Hour)
+			must(t, s.SetDealProducts(shrunk, len(before[shrunk])))
+			sync("after the re-add")
+			var stillDead []string
+			for _, id := range before[emptied] {
+				stillDead = append(stillDead, id)
+			}
+			check("after the re-add", want, stillDead)
+			s.Advance(time.Hour)
+			must(t, s.SetDealProducts(shrunk, 2))
+			again := before[shrunk][2:]
+			for _, id := range again {
+				want[id]++
+			}
+			sync("removed again")
+			check("removed again", want, append(stillDead, again...))
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChildDiffKilled: a run killed after its tombstones are durable but
+// before their state is saved, or one interrupted once deal_products has
+// completed (its state past the re-read deals, the diff not run), leaves
+// the next sync to write each tombstone exactly once.
+func TestChildDiffKilled(t *testing.T) {
+	for _, how := range []string{"sealed", "before the diff"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t, pipedrivetest.Options{Seed: 6, Scale: 200})
+			s := e.srv
+			p := e.prof
+			p.Format, p.OutDir, p.Streams = "jsonl", e.out, []string{"deals", "deal_products"}
+			if sum, err := e.reconcileRun(t, p, false); err != nil || !sum.OK() {
+				t.Fatalf("first sync: %v", err)
+			}
+			before := simDealProducts(t, s)
+			s.Advance(time.Hour)
+			want := map[string]int{}
+			n := 0
+			for _, d := range slices.Sorted(maps.Keys(before)) {
+				if len(before[d]) >= 2 && s.SetDealProducts(d, 1) == nil {
+					for _, id := range before[d][1:] {
+						want[id] = 1
+					}
+					if n++; n == 5 {
+						break
+					}
+				}
+			}
+			switch how {
+			case "sealed":
+				testHookSealed = func(stream string) error {
+					if stream == "deal_products" {
+						return errors.New("killed")
+					}
+					return nil
+				}
+				_, err := e.reconcileRun(t, p, false)
+				testHookSealed = nil
+				if err == nil {
+					t.Fatal("the killed run reported no error")
+				}
+			case "before the diff":
+				pl, st := e.planState(t, p, p)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				stop := engine.SinkFunc(func(_ context.Context, ev engine.Event) error {
+					if ev.Stream == "deal_products" && ev.Kind == engine.StreamComplete {
+						cancel()
+					}
+					return nil
+				})
+				sum, _ := Run(ctx, Options{ProfileName: "test", Profile: p, Plan: &pl, Secret: secret.Secret{APIToken: e.srv.Token()}, State: st, Observers: []engine.Sink{stop}})
+				if !sum.Interrupted || sum.Removed != nil {
+					t.Fatalf("precondition: interrupted %v, removed %+v", sum.Interrupted, sum.Removed)
+				}
+				if tombs, _ := tombstoneCounts(t, "jsonl", e.out); len(tombs) != 0 {
+					t.Fatalf("precondition: the interrupted run wrote %d tombstones", len(tombs))
+				}
+			}
+			for run := range 2 {
+				if sum, err := e.reconcileRun(t, p, false); err != nil || !sum.OK() {
+					t.Fatalf("run %d: %v %+v", run, err, sum.Streams)
+				}
+			}
+			tombs, _ := tombstoneCounts(t, "jsonl", e.out)
+			var got, w []string
+			for id, n := range tombs {
+				got = append(got, fmt.Sprintf("%s×%d", id, n))
+			}
+			for id, n := range want {
+				w = append(w, fmt.Sprintf("%s×%d", id, n))
+			}
+			sort.Strings(got)
+			sort.Strings(w)
+			if !slices.Equal(got, w) {
+				t.Errorf("tombstones %v, want %v", got, w)
+			}
+		})
+	}
+}
