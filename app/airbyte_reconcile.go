@@ -53,7 +53,7 @@ func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.Co
 		r.finish(nil)
 		return nil, err
 	}
-	failed, _, err := listPresent(ctx, cl, passes, concurrency, time.Now)
+	failed, _, err := listPresent(ctx, cl, passes, concurrency, time.Now, nil)
 	if err != nil {
 		r.finish(nil)
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 	if err != nil || len(passes) == 0 {
 		return nil, engine.Result{}, err
 	}
-	failed, res, err := listPresent(ctx, cl, passes, plan.Concurrency, now)
+	failed, res, err := listPresent(ctx, cl, passes, plan.Concurrency, now, ids)
 	if err != nil {
 		return nil, res, err
 	}
@@ -127,6 +128,9 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 		st, _ := streams.Lookup(n)
 		if rc.Err == nil {
 			rc.Err = tombstone(ctx, w, o.State, passes[n], n, st.PrimaryKey[0], at)
+		}
+		if rc.Err == nil {
+			rc.Err = commitListing(ids, n)
 		}
 		p := passes[n]
 		rc.Gone, rc.Kept = p.Counts()
@@ -173,8 +177,11 @@ func beginPasses(ids *idset.Store, cs []engine.ConfiguredStream, skip map[string
 // listPresent reads every listing the passes need in full (the streams'
 // ordinary reads, 500 a page; only the keys are kept) and feeds each id to
 // the passes of the streams it vouches for. failed are the listings that
-// did not complete: their passes must not tombstone anything.
-func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idset.Pass, concurrency int, now func() time.Time) (map[string]bool, engine.Result, error) {
+// did not complete: their passes must not tombstone anything. With kids,
+// a diffed child stream's listing (deal_products: every deal's products)
+// is journaled as a full read of its child sets: once its pass commits,
+// the map is what the listing found (see commitListing).
+func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idset.Pass, concurrency int, now func() time.Time, kids *idset.Store) (map[string]bool, engine.Result, error) {
 	byListing := map[string][]string{}
 	for n := range passes {
 		st, _ := streams.Lookup(n)
@@ -190,7 +197,19 @@ func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idse
 	}
 	var mu sync.Mutex
 	failed := map[string]bool{}
+	journaled := map[string]idset.Start{}
+	if kids != nil {
+		for n := range passes {
+			st, _ := streams.Lookup(n)
+			if _, _, ok := diffKeys(st); ok && slices.Contains(st.Reconciled(), n) {
+				journaled[n] = idset.Full
+			}
+		}
+	}
 	collect := engine.SinkFunc(func(_ context.Context, ev engine.Event) error {
+		if err := journalChildren(kids, journaled, ev); err != nil {
+			return err
+		}
 		switch ev.Kind {
 		case engine.Records:
 			st, _ := streams.Lookup(ev.Stream)
@@ -226,6 +245,34 @@ func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idse
 		}
 	}
 	return failed, res, nil
+}
+
+// commitListing makes a diffed child stream's map what its reconciled
+// listing found (journaled by listPresent), once the pass committed: the
+// children the pass tombstoned (removed without their parent's
+// update_time moving, or of purged parents) leave the map with it, so no
+// later child diff tombstones them again. A listing that did not complete
+// has no "$" and counts for nothing.
+func commitListing(ids *idset.Store, stream string) error {
+	st, _ := streams.Lookup(stream)
+	if _, _, ok := diffKeys(st); !ok {
+		return nil
+	}
+	cp, err := ids.BeginChildren(stream)
+	if err != nil || cp == nil {
+		return err
+	}
+	defer cp.Abort()
+	// A full read tombstones nothing of the map (the pass did); only a
+	// parent the listing read twice could lose a child here, and the
+	// listing vouched for it once already.
+	if err := cp.Diff(func(_, _ []byte) error { return nil }); err != nil {
+		return err
+	}
+	if err := cp.Seal("", -1); err != nil {
+		return err
+	}
+	return cp.Commit()
 }
 
 // listingFailed says why stream's pass must not tombstone (nil: it may).

@@ -319,3 +319,79 @@ func TestChildDiffKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestChildDiffAndReconcile: the two ways a removed deal product is found
+// never tombstone it twice. Deal B's products are removed and B is then
+// updated: the sync's child diff tombstones them, and the reconciliation
+// after it (they are gone from its listing too) does not again. Deal A's
+// products are removed without its update_time moving (the simulator told
+// so; Pipedrive does not document either way): no sync sees it, the
+// reconciliation's full deal_products pass tombstones them, and a later
+// sync re-reading A (updated at last) does not again.
+func TestChildDiffAndReconcile(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 8, Scale: 200, DealProductsKeepUpdateTime: true})
+	s := e.srv
+	p := e.prof
+	p.Format, p.OutDir, p.Streams = "jsonl", e.out, []string{"deals", "deals_archived", "deal_products"}
+	sync := func(what string, reconcile bool) Summary {
+		t.Helper()
+		sum, err := e.reconcileRun(t, p, reconcile)
+		if err != nil || !sum.OK() {
+			t.Fatalf("%s: %v %+v", what, err, sum.Streams)
+		}
+		return sum
+	}
+	sync("first sync", false)
+	before := simDealProducts(t, s)
+	s.Advance(time.Hour)
+	var picked []string
+	for _, d := range slices.Sorted(maps.Keys(before)) {
+		if len(before[d]) >= 2 && s.SetDealProducts(d, 1) == nil {
+			picked = append(picked, d)
+		}
+		if len(picked) == 2 {
+			break
+		}
+	}
+	if len(picked) < 2 {
+		t.Fatal("precondition: two deals with 2+ products")
+	}
+	a, b := picked[0], picked[1]
+	must(t, s.Update("deals", b))
+	want := map[string]int{}
+	for _, d := range picked {
+		for _, id := range before[d][1:] {
+			want[id] = 1
+		}
+	}
+	if sum := sync("sync after the removals", false); len(sum.Removed) != 1 || sum.Removed[0].Gone != len(before[b])-1 {
+		t.Errorf("the child diff found %+v, want deal %s's %d", sum.Removed, b, len(before[b])-1)
+	}
+	sum := sync("reconciliation", true)
+	gone := 0
+	for _, rc := range sum.Reconciled {
+		if rc.Stream == "deal_products" {
+			gone = rc.Gone
+		}
+	}
+	if gone != len(before[a])-1 {
+		t.Errorf("the reconciliation found %d deal products gone, want deal %s's %d", gone, a, len(before[a])-1)
+	}
+	s.Advance(time.Hour)
+	must(t, s.Update("deals", a))
+	sync("sync re-reading deal A", false)
+	sync("reconciliation again", true)
+	tombs, _ := tombstoneCounts(t, "jsonl", e.out)
+	var got, w []string
+	for id, n := range tombs {
+		got = append(got, fmt.Sprintf("%s×%d", id, n))
+	}
+	for id, n := range want {
+		w = append(w, fmt.Sprintf("%s×%d", id, n))
+	}
+	sort.Strings(got)
+	sort.Strings(w)
+	if !slices.Equal(got, w) {
+		t.Errorf("tombstones %v, want %v", got, w)
+	}
+}
