@@ -73,8 +73,13 @@ func childStarts(plan Plan, saved map[string]json.RawMessage) map[string]idset.S
 	if !keepsData(plan.Format) {
 		return nil
 	}
+	return childStartsOf(plan.Streams, saved)
+}
+
+// childStartsOf is childStarts for the configured streams cs.
+func childStartsOf(cs []engine.ConfiguredStream, saved map[string]json.RawMessage) map[string]idset.Start {
 	out := map[string]idset.Start{}
-	for _, cs := range plan.Streams {
+	for _, cs := range cs {
 		st, ok := streams.Lookup(cs.Name)
 		if _, _, diffed := diffKeys(st); !ok || !diffed {
 			continue
