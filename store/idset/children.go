@@ -267,7 +267,10 @@ func (p *ChildPass) entries(from int, skip map[int]bool) (*merged, error) {
 				continue // a marker, or a line a crash tore
 			}
 			line = append(line[:0], parent...)
-			line = fmt.Appendf(line, "\t%010d%012d\t%c\t", g, seq, op[0])
+			line = append(line, '\t')
+			line = appendPadded(line, g, 10)
+			line = appendPadded(line, seq, 12)
+			line = append(line, '\t', op[0], '\t')
 			line = append(line, child...)
 			if err := so.add(line); err != nil {
 				l.close()
@@ -278,6 +281,17 @@ func (p *ChildPass) entries(from int, skip map[int]bool) (*merged, error) {
 		l.close()
 	}
 	return so.iter()
+}
+
+// appendPadded appends n in width digits, zero-padded (positions sort as
+// bytes).
+func appendPadded(b []byte, n, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
+	for range width - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
 }
 
 // Diff calls gone(parent, child), in order, for every child delivered for
@@ -365,6 +379,22 @@ func (p *ChildPass) Diff(gone func(parent, child []byte) error) (err error) {
 		default:
 			parent = bytes.Clone(ep)
 		}
+		if eline == nil || !bytes.Equal(ep, parent) {
+			// Not in the journals (most parents of an incremental run):
+			// its lines stay as they are.
+			for oline != nil {
+				if pp, _, _ := bytes.Cut(oline, []byte{'\t'}); !bytes.Equal(pp, parent) {
+					break
+				}
+				w.Write(oline)
+				w.WriteByte('\n')
+				p.kept++
+				if oline, err = om.next(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		par.reset()
 		for oline != nil {
 			pp, child, _ := bytes.Cut(oline, []byte{'\t'})
@@ -415,7 +445,13 @@ type parentDiff struct {
 }
 
 func (d *parentDiff) reset() {
-	d.all, d.set, d.pending, d.gen = map[string]bool{}, map[string]bool{}, map[string]bool{}, ""
+	if d.all == nil {
+		d.all, d.set, d.pending = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	}
+	clear(d.all)
+	clear(d.set)
+	clear(d.pending)
+	d.gen = ""
 }
 
 func (d *parentDiff) old(child []byte) {
@@ -433,7 +469,8 @@ func (d *parentDiff) entry(gen string, op byte, child []byte) {
 		d.all[string(child)] = true
 		d.pending[string(child)] = true
 	case '=':
-		d.set, d.pending = d.pending, map[string]bool{}
+		d.set, d.pending = d.pending, d.set
+		clear(d.pending)
 	}
 }
 
@@ -442,7 +479,7 @@ func (d *parentDiff) flush() {
 	for c := range d.pending {
 		d.set[c] = true
 	}
-	d.pending = map[string]bool{}
+	clear(d.pending)
 }
 
 // result is the parent's new set and the delivered children outside it,
