@@ -15,6 +15,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
 	"github.com/pdxhq/pdx/store/secret"
 	"github.com/pdxhq/pdx/store/sqlite"
 )
@@ -393,5 +394,76 @@ func TestChildDiffAndReconcile(t *testing.T) {
 	sort.Strings(w)
 	if !slices.Equal(got, w) {
 		t.Errorf("tombstones %v, want %v", got, w)
+	}
+}
+
+// TestChildDiffStreams: every diffed stream's first sync maps each
+// delivered child to its parent (the parent field and the child key are
+// found in its records), and a sync without changes tombstones nothing.
+func TestChildDiffStreams(t *testing.T) {
+	diffedStreams := []string{"deal_products", "deal_installments", "deal_participants", "deal_followers"}
+	for _, n := range diffedStreams {
+		st, _ := streams.Lookup(n)
+		if _, _, ok := diffKeys(st); !ok {
+			t.Errorf("%s is not diffed", n)
+		}
+	}
+	e := newEnv(t, pipedrivetest.Options{Seed: 4, Scale: 150})
+	p := e.prof
+	p.Format, p.OutDir, p.Streams = "jsonl", e.out, diffedStreams
+	for run := range 2 {
+		sum, err := e.reconcileRun(t, p, false)
+		if err != nil || !sum.OK() {
+			t.Fatalf("run %d: %v %+v", run, err, sum.Streams)
+		}
+		for _, rc := range sum.Removed {
+			if rc.Gone != 0 {
+				t.Errorf("run %d: %s: %d tombstones without a change", run, rc.Stream, rc.Gone)
+			}
+		}
+	}
+	_, st := e.planState(t, p, p)
+	ids, err := openIDs(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ids.Close()
+	for _, n := range diffedStreams {
+		keys := map[string]bool{}
+		s, _ := streams.Lookup(n)
+		for _, l := range lines(t, filepath.Join(e.out, n+".jsonl")) {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			var k []string
+			for _, f := range s.PrimaryKey {
+				k = append(k, string(m[f]))
+			}
+			keys[fmt.Sprint(k)] = true
+		}
+		got, err := ids.Children(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != len(keys) || got == 0 {
+			t.Errorf("%s: %d children mapped, %d delivered", n, got, len(keys))
+		}
+	}
+}
+
+// TestChildTombstone: a child's tombstone is its primary key (the parent's
+// id where the key holds it) and _pdx_deleted_at.
+func TestChildTombstone(t *testing.T) {
+	for _, tc := range []struct{ stream, want string }{
+		{"deal_products", `{"id":7,"_pdx_deleted_at":"T"}`},
+		{"deal_installments", `{"id":7,"_pdx_deleted_at":"T"}`},
+		{"deal_participants", `{"id":7,"_pdx_deleted_at":"T"}`},
+		{"deal_followers", `{"deal_id":3,"user_id":7,"_pdx_deleted_at":"T"}`},
+	} {
+		st, _ := streams.Lookup(tc.stream)
+		if got := string(childTombstone(st, []byte("3"), []byte("7"), "T")); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.stream, got, tc.want)
+		}
 	}
 }
