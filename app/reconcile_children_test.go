@@ -452,6 +452,25 @@ func TestChildDiffStreams(t *testing.T) {
 	}
 }
 
+// TestChildDiffCSVColumns: every diffed stream's CSV declares the
+// tombstones' _pdx_deleted_at column from the first sync on (a tombstone
+// appended later fits under the header).
+func TestChildDiffCSVColumns(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 4, Scale: 100})
+	p := e.prof
+	names := []string{"deal_products", "deal_installments", "deal_participants", "deal_followers"}
+	p.Format, p.OutDir, p.Streams = "csv", e.out, names
+	if sum, err := e.reconcileRun(t, p, false); err != nil || !sum.OK() {
+		t.Fatalf("sync: %v %+v", err, sum.Streams)
+	}
+	for _, n := range names {
+		rows := readCSVRows(t, filepath.Join(e.out, n+".csv"))
+		if !slices.Contains(rows[0], DeletedAt) {
+			t.Errorf("%s.csv has no %s column: %v", n, DeletedAt, rows[0])
+		}
+	}
+}
+
 // TestChildTombstone: a child's tombstone is its primary key (the parent's
 // id where the key holds it) and _pdx_deleted_at.
 func TestChildTombstone(t *testing.T) {

@@ -41,3 +41,8 @@ var diffed = map[string]string{
 // DiffParent is the field naming a record's parent in a child stream whose
 // parents' child sets are diffed ("" for the others).
 func (s Stream) DiffParent() string { return diffed[s.Name] }
+
+// Tombstoned reports whether the stream's records may come as tombstones
+// (the primary key and _pdx_deleted_at): a delete-reconciled stream, or a
+// diffed child stream. Its schema and CSV columns declare the field.
+func (s Stream) Tombstoned() bool { return s.Reconciled() != nil || s.DiffParent() != "" }
