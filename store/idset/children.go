@@ -182,15 +182,35 @@ func (s *Store) BeginChildren(stream string) (*ChildPass, error) {
 	if err != nil || newest == base {
 		return nil, err
 	}
+	// Journals that change nothing (a sync that found no changed parent,
+	// a full refresh that did not complete) are dropped without rewriting
+	// the map.
+	idle := true
+	for g := base + 1; g <= newest && idle; g++ {
+		how, complete, entries, err := journalKind(s.kidsJournal(stream, g))
+		if err != nil {
+			return nil, err
+		}
+		idle = how == Continue && entries == 0 || how == Full && !complete
+	}
+	if idle {
+		for g := newest; g > base; g-- {
+			if err := os.Remove(s.kidsJournal(stream, g)); err != nil {
+				return nil, fmt.Errorf("child journal: %w", err)
+			}
+		}
+		return nil, nil
+	}
 	os.Remove(s.kidsBase(stream) + ".next")
 	return &ChildPass{s: s, stream: stream, upTo: newest}, nil
 }
 
-// journalKind reads how a journal starts and whether it completed.
-func journalKind(path string) (how Start, complete bool, err error) {
+// journalKind reads how a journal starts, whether it completed and how
+// many entries ("+" and "=" lines) it holds.
+func journalKind(path string) (how Start, complete bool, entries int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, false, fmt.Errorf("child journal: %w", err)
+		return 0, false, 0, fmt.Errorf("child journal: %w", err)
 	}
 	defer f.Close()
 	l := newLines(f)
@@ -198,7 +218,10 @@ func journalKind(path string) (how Start, complete bool, err error) {
 	for {
 		b, err := l.next()
 		if err != nil || b == nil {
-			return how, complete, err
+			return how, complete, entries, err
+		}
+		if len(b) > 1 && (b[0] == '+' || b[0] == '=') && b[1] == '\t' {
+			entries++
 		}
 		if first {
 			first = false
@@ -312,7 +335,7 @@ func (p *ChildPass) Diff(gone func(parent, child []byte) error) (err error) {
 	}
 	from, skip, useBase := base+1, map[int]bool{}, true
 	for g := base + 1; g <= p.upTo; g++ {
-		how, complete, err := journalKind(p.s.kidsJournal(p.stream, g))
+		how, complete, _, err := journalKind(p.s.kidsJournal(p.stream, g))
 		if err != nil {
 			return err
 		}

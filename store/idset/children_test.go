@@ -105,6 +105,8 @@ func TestChildDiff(t *testing.T) {
 		{"a failed full refresh counts for nothing", [][]string{first, {"full", "+1 10", "=1"}}, nil, []string{"1 10", "1 11", "2 20"}},
 		{"a full refresh replaces the map, tombstones nothing", [][]string{first, {"full", "+1 10", "=1", "$"}}, nil, []string{"1 10"}},
 		{"a fresh start replaces the map", [][]string{first, {"+1 10", "=1"}, {"fresh", "+2 20", "=2"}}, nil, []string{"2 20"}},
+		{"a run that covered nothing", [][]string{first, {}}, nil, []string{"1 10", "1 11", "2 20"}},
+		{"a fresh start with nothing", [][]string{first, {"fresh"}}, nil, nil},
 		{"string ids", [][]string{{"fresh", `+"a b" "x"`, `+"a b" "y"`, `="a b"`}, {"diff"}, {`+"a b" "y"`, `="a b"`}}, []string{`"a b" "x"`}, []string{`"a b" "y"`}},
 		{"ids in numeric order", [][]string{{"fresh", "+10 1", "+9 2", "+9 100", "=9", "=10"}}, nil, []string{"9 2", "9 100", "10 1"}},
 	} {
@@ -135,6 +137,36 @@ func TestChildDiff(t *testing.T) {
 				t.Errorf("a second diff found %q gone", again)
 			}
 		})
+	}
+}
+
+// TestChildDiffIdle: a journal with nothing in it is dropped without the
+// map being rewritten (a sync that re-read no parent costs no map copy).
+func TestChildDiffIdle(t *testing.T) {
+	s, err := Open(t.TempDir(), func(string, string, int64) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	journal(t, s, "dp", "fresh", "+1 10", "=1", "$")
+	diffKids(t, s, "dp", true)
+	before, err := os.Stat(s.kidsBase("dp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal(t, s, "dp", "$")
+	journal(t, s, "dp", "full", "+1 11", "=1") // did not complete
+	if p, err := s.BeginChildren("dp"); p != nil || err != nil {
+		t.Fatalf("idle journals: a diff (%v)", err)
+	}
+	after, err := os.Stat(s.kidsBase("dp"))
+	if err != nil || !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the map was rewritten (%v)", err)
+	}
+	for g := 2; g <= 3; g++ {
+		if _, err := os.Stat(s.kidsJournal("dp", g)); !os.IsNotExist(err) {
+			t.Errorf("journal %d left behind (%v)", g, err)
+		}
 	}
 }
 
