@@ -44,7 +44,7 @@ type readReconcile struct {
 	tombs  map[string]*os.File // stream → its tombstones, one JSON a line
 	sent   map[string]bool
 	kids   map[string]idset.Start     // the diffed streams, how each starts
-	last   map[string]json.RawMessage // stream → its last STATE's state
+	last   map[string]json.RawMessage // stream → its last STATE's state (the input state before one)
 }
 
 // startReadReconcile opens cfg's ids, lists the configured reconcilable
@@ -59,6 +59,9 @@ func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.Co
 	}
 	r := &readReconcile{inner: inner, raw: raw, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{},
 		kids: childStartsOf(rs, state), last: map[string]json.RawMessage{}}
+	for n, st := range state {
+		r.last[n] = st
+	}
 	if !cfg.ReconcileDeletes {
 		return r, nil
 	}
@@ -172,7 +175,11 @@ func (r *readReconcile) diffChildren(ctx context.Context, stream string) error {
 	var batch []json.RawMessage
 	n := 0
 	flush := func() error {
-		if len(batch) == 0 {
+		if len(batch) == 0 || last == nil {
+			// No state to send after them: the stream has none, so its data
+			// starts over in the destination next read (and the map with
+			// it); nothing to tombstone in.
+			batch = nil
 			return nil
 		}
 		err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch})
