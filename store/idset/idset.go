@@ -1,7 +1,9 @@
 // Package idset keeps, per destination and stream, the set of record ids pdx
 // has delivered there, on disk (a million ids must not cost a million map
 // entries), so a delete reconciliation can find the ids Pipedrive purged:
-// delivered ∖ listed now (issue 12 item 7).
+// delivered ∖ listed now (issue 12 item 7); and, per parent, the children
+// delivered for it, so a child diff can find those a re-read parent lost
+// (children.go).
 //
 // Files, in the destination's ids directory:
 //
