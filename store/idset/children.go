@@ -31,6 +31,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -205,15 +206,47 @@ func (s *Store) BeginChildren(stream string) (*ChildPass, error) {
 	return &ChildPass{s: s, stream: stream, upTo: newest}, nil
 }
 
+// openJournal reads a journal's complete lines: a last line without its
+// newline was torn by a kill (it may hold a cut id, "+\t123\t4" of
+// "+\t123\t45") and is left out.
+func openJournal(path string) (*lines, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("child journal: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("child journal: %w", err)
+	}
+	end := fi.Size()
+	var tail [4096]byte
+	for end > 0 {
+		off := max(end-int64(len(tail)), 0)
+		n, err := f.ReadAt(tail[:end-off], off)
+		if err != nil && n < int(end-off) {
+			f.Close()
+			return nil, fmt.Errorf("child journal: %w", err)
+		}
+		if i := bytes.LastIndexByte(tail[:n], '\n'); i >= 0 {
+			end = off + int64(i) + 1
+			break
+		}
+		end = off
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, end))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	return &lines{f: f, sc: sc}, nil
+}
+
 // journalKind reads how a journal starts, whether it completed and how
 // many entries ("+" and "=" lines) it holds.
 func journalKind(path string) (how Start, complete bool, entries int, err error) {
-	f, err := os.Open(path)
+	l, err := openJournal(path)
 	if err != nil {
-		return 0, false, 0, fmt.Errorf("child journal: %w", err)
+		return 0, false, 0, err
 	}
-	defer f.Close()
-	l := newLines(f)
+	defer l.close()
 	first := true
 	for {
 		b, err := l.next()
@@ -268,12 +301,11 @@ func (p *ChildPass) entries(from int, skip map[int]bool) (*merged, error) {
 		if skip[g] {
 			continue
 		}
-		f, err := os.Open(p.s.kidsJournal(p.stream, g))
+		l, err := openJournal(p.s.kidsJournal(p.stream, g))
 		if err != nil {
 			so.close()
-			return nil, fmt.Errorf("child journal: %w", err)
+			return nil, err
 		}
-		l := newLines(f)
 		for seq := 0; ; seq++ {
 			b, err := l.next()
 			if err != nil {

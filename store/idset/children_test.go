@@ -140,6 +140,31 @@ func TestChildDiff(t *testing.T) {
 	}
 }
 
+// TestChildDiffTornLine: a journal's last line without its newline (a
+// kill mid-write) is left out, never read as a cut id.
+func TestChildDiffTornLine(t *testing.T) {
+	s, err := Open(t.TempDir(), func(string, string, int64) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	journal(t, s, "dp", "fresh", "+1 10", "=1", "$")
+	diffKids(t, s, "dp", true)
+	journal(t, s, "dp", "+1 10", "=1")
+	f, err := os.OpenFile(s.kidsJournal("dp", 2), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("+\t2\t4") // "+\t2\t45\n" cut short
+	f.Close()
+	if gone := diffKids(t, s, "dp", true); gone != nil {
+		t.Errorf("gone %q", gone)
+	}
+	if got := kidsMap(t, s, "dp"); !slices.Equal(got, []string{"1 10"}) {
+		t.Errorf("map %q: the torn line was read", got)
+	}
+}
+
 // TestChildDiffIdle: a journal with nothing in it is dropped without the
 // map being rewritten (a sync that re-read no parent costs no map copy).
 func TestChildDiffIdle(t *testing.T) {
