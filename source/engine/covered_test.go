@@ -139,3 +139,42 @@ func TestParentsCovered(t *testing.T) {
 		}
 	}
 }
+
+// TestParentsCoveredUnderTokenCap: a read stopped by the token cap covers
+// exactly the batches it read whole, and runs resumed from its state cover
+// the rest: together every listed deal.
+func TestParentsCoveredUnderTokenCap(t *testing.T) {
+	engine.WithStreams(t, dealsOnlyProducts)
+	sim := newSim(t, pipedrivetest.Options{Seed: 24, Scale: 1300, DailyBudget: 10_000_000})
+	deals := listedDeals(t, sim)
+	want := productsByDeal(t, sim)
+	c := newClient(t, sim, nil)
+	res, _ := run(t, c, runCfg{streams: full("deal_products")})
+	mustComplete(t, res)
+	capTokens := res.Streams[0].Stats.Tokens / 3
+	covered := map[string]bool{}
+	var state map[string]json.RawMessage
+	for runs := 0; ; runs++ {
+		if runs == 10 {
+			t.Fatal("not complete after 10 capped runs")
+		}
+		col := newCollector(t)
+		res, err := engine.Run(t.Context(), engine.Options{Client: c, Streams: incr("deal_products"), State: state, Sink: col, MaxTokens: capTokens})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range coverage(t, col, want) {
+			covered[id] = true
+		}
+		if res.Streams[0].Complete {
+			if runs == 0 {
+				t.Fatal("precondition: the first capped run completed")
+			}
+			break
+		}
+		state = stateOf("deal_products", col.lastState("deal_products"))
+	}
+	if len(covered) != len(deals) {
+		t.Errorf("the capped runs covered %d deals, %d are listed", len(covered), len(deals))
+	}
+}
