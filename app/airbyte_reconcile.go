@@ -164,13 +164,15 @@ func (r *readReconcile) diffChildren(ctx context.Context, stream string) error {
 	r.mu.Lock()
 	reconciling, last := r.passes[stream] != nil, r.last[stream]
 	r.mu.Unlock()
+	// The delivered ids lose the tombstoned children, begun at the first
+	// (not while this read's reconciliation holds the stream's set: then
+	// the next reconciliation may tombstone them again, a duplicate).
 	var rm *idset.Pass
-	if st.Reconciled() != nil && !reconciling {
-		if rm, err = r.ids.BeginRemove(stream); err != nil {
-			return err
+	defer func() {
+		if rm != nil {
+			rm.Abort()
 		}
-		defer rm.Abort()
-	}
+	}()
 	at := time.Now().UTC().Format(time.RFC3339)
 	var batch []json.RawMessage
 	n := 0
@@ -189,7 +191,13 @@ func (r *readReconcile) diffChildren(ctx context.Context, stream string) error {
 	err = cp.Diff(func(parent, child []byte) error {
 		n++
 		batch = append(batch, childTombstone(st, parent, child, at))
-		if rm != nil {
+		if st.Reconciled() != nil && !reconciling {
+			if rm == nil {
+				var err error
+				if rm, err = r.ids.BeginRemove(stream); err != nil {
+					return err
+				}
+			}
 			if err := rm.Present(child); err != nil {
 				return err
 			}

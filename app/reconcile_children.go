@@ -214,13 +214,14 @@ func diffStream(ctx context.Context, o Options, plan Plan, cl *client.Client, id
 	defer cp.Abort() // after Commit: nothing left to remove
 	rc.Stream = stream
 	st, _ := streams.Lookup(stream)
+	// The delivered ids lose the tombstoned children (begun at the first:
+	// a diff without any costs no rewrite of the id set).
 	var rm *idset.Pass
-	if st.Reconciled() != nil {
-		if rm, err = ids.BeginRemove(stream); err != nil {
-			return rc, err
+	defer func() {
+		if rm != nil {
+			rm.Abort()
 		}
-		defer rm.Abort()
-	}
+	}()
 	// The tombstones wait in a temporary file (a diff may find many) until
 	// the diff has written the new map.
 	f, err := os.CreateTemp(o.State.IDsDir(), ".tombs-*")
@@ -233,10 +234,16 @@ func diffStream(ctx context.Context, o Options, plan Plan, cl *client.Client, id
 	err = cp.Diff(func(parent, child []byte) error {
 		bw.Write(childTombstone(st, parent, child, at))
 		bw.WriteByte('\n')
-		if rm != nil {
-			return rm.Present(child)
+		if st.Reconciled() == nil {
+			return nil
 		}
-		return nil
+		if rm == nil {
+			var err error
+			if rm, err = ids.BeginRemove(stream); err != nil {
+				return err
+			}
+		}
+		return rm.Present(child)
 	})
 	if err == nil {
 		err = bw.Flush()
