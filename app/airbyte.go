@@ -126,7 +126,7 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	if c.Config().Readable {
 		sink = output.ReadableSink(sink, airbyteDecoders(ctx, NewFields(cl)).decoder)
 	}
-	rr, err := startReadReconcile(ctx, c.Config(), rp.Streams, cl, sink, raw, rp.Concurrency)
+	rr, err := startReadReconcile(ctx, c.Config(), rp.Streams, rp.State, cl, sink, raw, rp.Concurrency)
 	if err != nil {
 		return c.Fail("Cannot reconcile deletes", err)
 	}

@@ -7,6 +7,15 @@ package app
 // are RECORDs right after it starts, before its first STATE, and its pass
 // commits once the stream completed (a failed stream's tombstones come
 // again next read, as its records do).
+//
+// With ids_dir set (reconcile_deletes or not) a read also keeps the
+// delivered ids and diffs child sets (reconcile_children.go): when a
+// diffed stream ends, the children its re-read parents lost are RECORD
+// tombstones followed by a STATE (the stream's last, so the platform
+// commits them), then the map commits. A read killed between that STATE
+// and the commit sends those tombstones again next read: a duplicate
+// tombstone, accepted (same primary key, idempotent in a deduplicated
+// destination), since the platform's state cannot say how far it got.
 
 import (
 	"bufio"
@@ -34,26 +43,35 @@ type readReconcile struct {
 	passes map[string]*idset.Pass
 	tombs  map[string]*os.File // stream → its tombstones, one JSON a line
 	sent   map[string]bool
+	kids   map[string]idset.Start     // the diffed streams, how each starts
+	last   map[string]json.RawMessage // stream → its last STATE's state (the input state before one)
 }
 
 // startReadReconcile opens cfg's ids, lists the configured reconcilable
 // streams' ids and prepares their tombstones; nil when not configured.
-func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.ConfiguredStream, cl *client.Client, inner, raw engine.Sink, concurrency int) (*readReconcile, error) {
-	if cfg == nil || !cfg.ReconcileDeletes {
+func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.ConfiguredStream, state map[string]json.RawMessage, cl *client.Client, inner, raw engine.Sink, concurrency int) (*readReconcile, error) {
+	if cfg == nil || cfg.IDsDir == "" {
 		return nil, nil
 	}
 	ids, err := idset.Open(cfg.IDsDir, func(string, string, int64) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	r := &readReconcile{inner: inner, raw: raw, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{}}
+	r := &readReconcile{inner: inner, raw: raw, ids: ids, tombs: map[string]*os.File{}, sent: map[string]bool{},
+		kids: childStartsOf(rs, state), last: map[string]json.RawMessage{}}
+	for n, st := range state {
+		r.last[n] = st
+	}
+	if !cfg.ReconcileDeletes {
+		return r, nil
+	}
 	passes, names, err := beginPasses(ids, rs, nil)
 	r.passes = passes
 	if err != nil {
 		r.finish(nil)
 		return nil, err
 	}
-	failed, _, err := listPresent(ctx, cl, passes, concurrency, time.Now)
+	failed, _, err := listPresent(ctx, cl, passes, concurrency, time.Now, nil)
 	if err != nil {
 		r.finish(nil)
 		return nil, err
@@ -89,18 +107,129 @@ func startReadReconcile(ctx context.Context, cfg *airbyte.Config, rs []engine.Co
 	return r, nil
 }
 
-// Emit forwards ev; a reconciled stream's tombstones follow its start.
+// Emit forwards ev; a reconciled stream's tombstones follow its start, a
+// diffed stream's child tombstones come before its end.
 func (r *readReconcile) Emit(ctx context.Context, ev engine.Event) error {
+	switch ev.Kind {
+	case engine.Checkpoint:
+		// The journals before the STATE that moves past their records.
+		if err := r.ids.Sync(); err != nil {
+			return err
+		}
+		if len(ev.State) > 0 {
+			r.mu.Lock()
+			r.last[ev.Stream] = append(json.RawMessage(nil), ev.State...)
+			r.mu.Unlock()
+		}
+	case engine.StreamComplete, engine.StreamIncomplete:
+		if err := journalChildren(r.ids, r.kids, ev); err != nil {
+			return err
+		}
+		if err := r.diffChildren(ctx, ev.Stream); err != nil {
+			return err
+		}
+	}
 	if err := r.inner.Emit(ctx, ev); err != nil {
 		return err
 	}
 	switch ev.Kind {
 	case engine.StreamStarted:
+		if err := journalChildren(r.ids, r.kids, ev); err != nil {
+			return err
+		}
 		return r.send(ctx, ev.Stream)
 	case engine.Records:
+		if err := journalChildren(r.ids, r.kids, ev); err != nil {
+			return err
+		}
 		return r.ids.Add(ev.Stream, keysOf(ev.Stream, ev.Records))
-	case engine.Checkpoint:
-		return r.ids.Sync()
+	case engine.ParentsCovered:
+		return journalChildren(r.ids, r.kids, ev)
+	}
+	return nil
+}
+
+// diffChildren sends the tombstones of the children stream's re-read
+// parents lost, then its last state again, and commits the map.
+func (r *readReconcile) diffChildren(ctx context.Context, stream string) error {
+	if _, ok := r.kids[stream]; !ok {
+		return nil
+	}
+	cp, err := r.ids.BeginChildren(stream)
+	if err != nil || cp == nil {
+		return err
+	}
+	defer cp.Abort()
+	st, _ := streams.Lookup(stream)
+	r.mu.Lock()
+	reconciling, last := r.passes[stream] != nil, r.last[stream]
+	r.mu.Unlock()
+	// The delivered ids lose the tombstoned children, begun at the first
+	// (not while this read's reconciliation holds the stream's set: then
+	// the next reconciliation may tombstone them again, a duplicate).
+	var rm *idset.Pass
+	defer func() {
+		if rm != nil {
+			rm.Abort()
+		}
+	}()
+	at := time.Now().UTC().Format(time.RFC3339)
+	var batch []json.RawMessage
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 || last == nil {
+			// No state to send after them: the stream has none, so its data
+			// starts over in the destination next read (and the map with
+			// it); nothing to tombstone in.
+			batch = nil
+			return nil
+		}
+		err := r.raw.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: batch})
+		batch = nil
+		return err
+	}
+	err = cp.Diff(func(parent, child []byte) error {
+		n++
+		batch = append(batch, childTombstone(st, parent, child, at))
+		if st.Reconciled() != nil && !reconciling {
+			if rm == nil {
+				var err error
+				if rm, err = r.ids.BeginRemove(stream); err != nil {
+					return err
+				}
+			}
+			if err := rm.Present(child); err != nil {
+				return err
+			}
+		}
+		if len(batch) >= tombstoneBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil && rm != nil {
+		err = rm.Diff(func([]byte) error { return nil })
+	}
+	if err == nil && n > 0 && last != nil {
+		err = r.raw.Emit(ctx, engine.Event{Kind: engine.Checkpoint, Stream: stream, State: last, Count: int64(n)})
+	}
+	if err != nil {
+		return fmt.Errorf("%s: child diff: %w", stream, err)
+	}
+	passes := []sealer{cp}
+	if rm != nil {
+		passes = append(passes, rm)
+	}
+	for _, p := range passes {
+		if err := p.Seal("", -1); err != nil {
+			return err
+		}
+		if err := p.Commit(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

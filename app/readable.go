@@ -159,8 +159,8 @@ func (x *decoders) columns(stream string) ([]output.Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Reconciled() != nil {
-		// Tombstones (reconcile.go) carry it: a column of its own.
+	if st.Tombstoned() {
+		// Tombstones (reconcile.go, reconcile_children.go) carry it: a column of its own.
 		if js, err = schema.WithDeletedAt(js); err != nil {
 			return nil, fmt.Errorf("%s schema: %w", stream, err)
 		}

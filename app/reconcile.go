@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,7 @@ func reconcileDue(o Options, ids *idset.Store, now time.Time) bool {
 // gone ones into the destination. Only streams whose every listing
 // completed are reconciled: a partial listing would make live ids look gone.
 func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids *idset.Store, skip map[string]bool, now func() time.Time, notice func(string)) ([]Reconciled, engine.Result, error) {
-	if plan.Format.OneFile {
+	if !keepsData(plan.Format) {
 		return nil, engine.Result{}, fmt.Errorf("--reconcile-deletes: the %s format writes one file per run; use jsonl, csv or sqlite", plan.Format.Name)
 	}
 	passes, names, err := beginPasses(ids, plan.Streams, skip)
@@ -112,7 +113,7 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 	if err != nil || len(passes) == 0 {
 		return nil, engine.Result{}, err
 	}
-	failed, res, err := listPresent(ctx, cl, passes, plan.Concurrency, now)
+	failed, res, err := listPresent(ctx, cl, passes, plan.Concurrency, now, ids)
 	if err != nil {
 		return nil, res, err
 	}
@@ -127,6 +128,9 @@ func reconcile(ctx context.Context, o Options, plan Plan, cl *client.Client, ids
 		st, _ := streams.Lookup(n)
 		if rc.Err == nil {
 			rc.Err = tombstone(ctx, w, o.State, passes[n], n, st.PrimaryKey[0], at)
+		}
+		if rc.Err == nil {
+			rc.Err = commitListing(ids, n)
 		}
 		p := passes[n]
 		rc.Gone, rc.Kept = p.Counts()
@@ -173,8 +177,11 @@ func beginPasses(ids *idset.Store, cs []engine.ConfiguredStream, skip map[string
 // listPresent reads every listing the passes need in full (the streams'
 // ordinary reads, 500 a page; only the keys are kept) and feeds each id to
 // the passes of the streams it vouches for. failed are the listings that
-// did not complete: their passes must not tombstone anything.
-func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idset.Pass, concurrency int, now func() time.Time) (map[string]bool, engine.Result, error) {
+// did not complete: their passes must not tombstone anything. With kids,
+// a diffed child stream's listing (deal_products: every deal's products)
+// is journaled as a full read of its child sets: once its pass commits,
+// the map is what the listing found (see commitListing).
+func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idset.Pass, concurrency int, now func() time.Time, kids *idset.Store) (map[string]bool, engine.Result, error) {
 	byListing := map[string][]string{}
 	for n := range passes {
 		st, _ := streams.Lookup(n)
@@ -190,7 +197,19 @@ func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idse
 	}
 	var mu sync.Mutex
 	failed := map[string]bool{}
+	journaled := map[string]idset.Start{}
+	if kids != nil {
+		for n := range passes {
+			st, _ := streams.Lookup(n)
+			if _, _, ok := diffKeys(st); ok && slices.Contains(st.Reconciled(), n) {
+				journaled[n] = idset.Full
+			}
+		}
+	}
 	collect := engine.SinkFunc(func(_ context.Context, ev engine.Event) error {
+		if err := journalChildren(kids, journaled, ev); err != nil {
+			return err
+		}
 		switch ev.Kind {
 		case engine.Records:
 			st, _ := streams.Lookup(ev.Stream)
@@ -228,6 +247,34 @@ func listPresent(ctx context.Context, cl *client.Client, passes map[string]*idse
 	return failed, res, nil
 }
 
+// commitListing makes a diffed child stream's map what its reconciled
+// listing found (journaled by listPresent), once the pass committed: the
+// children the pass tombstoned (removed without their parent's
+// update_time moving, or of purged parents) leave the map with it, so no
+// later child diff tombstones them again. A listing that did not complete
+// has no "$" and counts for nothing.
+func commitListing(ids *idset.Store, stream string) error {
+	st, _ := streams.Lookup(stream)
+	if _, _, ok := diffKeys(st); !ok {
+		return nil
+	}
+	cp, err := ids.BeginChildren(stream)
+	if err != nil || cp == nil {
+		return err
+	}
+	defer cp.Abort()
+	// A full read tombstones nothing of the map (the pass did); only a
+	// parent the listing read twice could lose a child here, and the
+	// listing vouched for it once already.
+	if err := cp.Diff(func(_, _ []byte) error { return nil }); err != nil {
+		return err
+	}
+	if err := cp.Seal("", -1); err != nil {
+		return err
+	}
+	return cp.Commit()
+}
+
 // listingFailed says why stream's pass must not tombstone (nil: it may).
 func listingFailed(stream string, failed map[string]bool) error {
 	st, _ := streams.Lookup(stream)
@@ -248,6 +295,25 @@ func tombstoneJSON(key string, id []byte, at string) json.RawMessage {
 // tombstones are durable (Checkpoint), the pass sealed at their end, the
 // state saved at that position, then the new set replaces the old.
 func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset.Pass, stream, key, at string) error {
+	return writeTombstones(ctx, w, st, stream, "delete reconciliation: tombstones", func(yield func(json.RawMessage) error) error {
+		return p.Diff(func(id []byte) error { return yield(tombstoneJSON(key, id, at)) })
+	}, p)
+}
+
+// sealer is a pass that commits once its tombstones are durable (an id
+// set's or a child set's).
+type sealer interface {
+	Seal(path string, size int64) error
+	Commit() error
+}
+
+// writeTombstones hands the tombstones diff yields to w (in batches; w
+// nil: there must be none) and commits passes: the tombstones are durable
+// (Checkpoint), each pass sealed at their end, the state saved at that
+// position, then the passes commit. A kill before the state is saved
+// leaves the passes to be redone and the output cut back to the saved
+// position on the next run: each tombstone is written once.
+func writeTombstones(ctx context.Context, w output.Writer, st *state.Profile, stream, msg string, diff func(yield func(json.RawMessage) error) error, passes ...sealer) error {
 	saved := st.Streams()[stream]
 	var batch []json.RawMessage
 	n := 0
@@ -259,7 +325,7 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 		if !started {
 			// Every writer sees a stream start before its records.
 			started = true
-			if err := w.Emit(ctx, engine.Event{Kind: engine.StreamStarted, Stream: stream, Message: "delete reconciliation: tombstones"}); err != nil {
+			if err := w.Emit(ctx, engine.Event{Kind: engine.StreamStarted, Stream: stream, Message: msg}); err != nil {
 				return err
 			}
 		}
@@ -267,9 +333,9 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 		batch = batch[:0]
 		return err
 	}
-	err := p.Diff(func(id []byte) error {
+	err := diff(func(t json.RawMessage) error {
 		n++
-		batch = append(batch, tombstoneJSON(key, id, at))
+		batch = append(batch, t)
 		if len(batch) >= tombstoneBatch {
 			return flush()
 		}
@@ -281,21 +347,38 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	if err != nil {
 		return err
 	}
+	seal := func(path string, size int64) error {
+		for _, p := range passes {
+			if err := p.Seal(path, size); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	commit := func() error {
+		for _, p := range passes {
+			if err := p.Commit(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if n == 0 {
-		if err := p.Seal("", -1); err != nil {
+		if err := seal("", -1); err != nil {
 			return err
 		}
-		return p.Commit()
+		return commit()
 	}
 	if err := w.Emit(ctx, engine.Event{Kind: engine.Checkpoint, Stream: stream, State: saved}); err != nil {
 		return err
 	}
 	pos := position(w, stream)
 	if pos == nil {
-		if err := p.Seal("", -1); err != nil {
-			return err
-		}
-	} else if err := p.Seal(pos.Path, pos.Size); err != nil {
+		err = seal("", -1)
+	} else {
+		err = seal(pos.Path, pos.Size)
+	}
+	if err != nil {
 		return err
 	}
 	if testHookSealed != nil {
@@ -306,7 +389,7 @@ func tombstone(ctx context.Context, w output.Writer, st *state.Profile, p *idset
 	if err := st.Checkpoint(stream, saved, pos); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	if err := p.Commit(); err != nil {
+	if err := commit(); err != nil {
 		return err
 	}
 	return w.Emit(ctx, engine.Event{Kind: engine.StreamComplete, Stream: stream})

@@ -92,6 +92,9 @@ type Summary struct {
 	Reconciled []Reconciled
 	// ReconcileTokens are the tokens its listings spent.
 	ReconcileTokens int64
+	// Removed: the child diff's streams (children removed from the parents
+	// this run re-read, tombstoned; see reconcile_children.go).
+	Removed []Reconciled
 }
 
 // Records is the total record count.
@@ -196,7 +199,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if !o.State.IsEphemeral() {
 		sum.StatePath = o.State.StatePath()
 	}
-	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now, ids: ids}
+	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now, ids: ids, kids: childStarts(plan, saved)}
 	watch := &budgetWatch{now: now}
 	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
@@ -245,6 +248,10 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if sum.BudgetExhausted && o.ReconcileDeletes {
 		notice("delete reconciliation skipped: the daily API budget ran out; it runs with the next sync")
 	}
+	if ferr == nil && !sum.Interrupted {
+		// No API call: after a budget stop too.
+		sum.Removed, ferr = diffChildren(ctx, o, plan, cl, ids, now, notice)
+	}
 	if ferr == nil && !sum.Interrupted && !sum.BudgetExhausted && reconcileDue(o, ids, now()) {
 		skip := map[string]bool{}
 		for _, ss := range sum.Streams {
@@ -274,10 +281,14 @@ type saver struct {
 	pending map[string]json.RawMessage // full refresh: state kept until the file is complete
 	started map[string]time.Time
 	took    map[string]time.Duration
-	ids     *idset.Store // the destination's delivered ids (nil: none kept)
+	ids     *idset.Store           // the destination's delivered ids (nil: none kept)
+	kids    map[string]idset.Start // the streams whose child sets are journaled, how each starts
 }
 
 func (s *saver) Emit(_ context.Context, ev engine.Event) error {
+	if err := journalChildren(s.ids, s.kids, ev); err != nil {
+		return err
+	}
 	switch ev.Kind {
 	case engine.StreamStarted:
 		s.mu.Lock()

@@ -266,7 +266,7 @@ func BuildCatalog(fieldsOf func(entity string) ([]schema.Field, error)) (*Catalo
 				return nil, fmt.Errorf("stream %s: %w", st.Name, err)
 			}
 		}
-		if st.Reconciled() != nil {
+		if st.Tombstoned() {
 			if js, err = schema.WithDeletedAt(js); err != nil {
 				return nil, fmt.Errorf("stream %s: %w", st.Name, err)
 			}

@@ -57,6 +57,14 @@ const (
 	StreamComplete
 	// StreamIncomplete: the stream stopped early; Err and Failure say why.
 	StreamIncomplete
+	// ParentsCovered (child streams read per batch of parent ids, such as
+	// deal_products): the Records events before it hold the complete child
+	// set of each of Parents, every page of their batch read. A sink can
+	// diff that set against what it delivered before, to find the children
+	// removed from a parent (no list reports those). A batch that failed or
+	// was cut by the token cap is never reported. It comes before the
+	// Checkpoint that covers these parents.
+	ParentsCovered
 )
 
 // String names the kind for logs and tests.
@@ -80,6 +88,8 @@ func (k Kind) String() string {
 		return "complete"
 	case StreamIncomplete:
 		return "incomplete"
+	case ParentsCovered:
+		return "parents_covered"
 	}
 	return "unknown"
 }
@@ -138,6 +148,7 @@ type Event struct {
 	Failure FailureType       // StreamIncomplete
 	Level   LogLevel          // Log
 	Message string            // Log; StreamStarted: the plan
+	Parents []string          // ParentsCovered: parent ids, as the child request carries them
 	// Narrates, on a Log, names the stream event whose facts the message
 	// repeats in words (the plan of StreamStarted, the stats of
 	// StreamComplete and StreamIncomplete) for sinks that only show logs,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,7 +40,9 @@ import (
 // refresh, and of a read that found nothing); a failure within a page leaves
 // the previous page's state, so the failed batch, and those before it on
 // that page, are read again. Children removed from a parent are not
-// reported (the API lists no deleted deal products).
+// listed by the API (no deleted deal products), so each batch read whole
+// is reported by a ParentsCovered event: a sink that remembers what it
+// delivered per parent can diff (app's child diff writes tombstones).
 func (r *streamRun) readChildren(ctx context.Context) error {
 	rel := r.def.Parent
 	done := childState{} // per listing: the max parent cursor whose children were all emitted
@@ -241,10 +244,18 @@ func (r *streamRun) readBatch(ctx context.Context, ids []string, first []byte) e
 	if len(ids) == 1 {
 		key = r.def.Parent.ParentKey
 	}
-	return r.opts.Client.Pages(ctx, req, func(p client.Page) error {
+	err = r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
 		return r.records(ctx, withParentKey(p.Records, key, ids[0]))
 	})
+	if err != nil {
+		return err
+	}
+	// Every page of the batch was read: its parents' child sets are whole.
+	if err := r.emit(ctx, Event{Kind: ParentsCovered, Parents: slices.Clone(ids)}); err != nil {
+		return &sinkError{err}
+	}
+	return nil
 }
 
 // parentID is a parent record's id as the child request carries it: an

@@ -36,6 +36,10 @@ type Options struct {
 	// (Pipedrive documents neither way; archive_time, where the API shows
 	// it, says when). Default: archiving bumps update_time.
 	ArchiveKeepsUpdateTime bool
+	// DealProductsKeepUpdateTime makes SetDealProducts leave the deal's
+	// update_time as it was (Pipedrive does not document that changing a
+	// deal's products bumps it). Default: it bumps it.
+	DealProductsKeepUpdateTime bool
 	// BurstLimit overrides the plan's burst size (requests per rolling 2 s
 	// window per token) when > 0; tests use it to hit 429 quickly.
 	BurstLimit int

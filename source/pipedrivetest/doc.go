@@ -74,7 +74,8 @@
 //     spec types them as integers).
 //   - Changing a deal's products (SetDealProducts, or
 //     Update("deal_products", productLineID)) ALSO bumps the parent deal's
-//     update_time, and each deal product carries its own update_time. A
+//     update_time (SetDealProducts not with
+//     Options.DealProductsKeepUpdateTime: Pipedrive documents neither way), and each deal product carries its own update_time. A
 //     client finds deals whose products changed through
 //     /api/v2/deals?updated_since=... and re-reads their products with
 //     /api/v2/deals/products?deal_ids=... (at most 100 ids).

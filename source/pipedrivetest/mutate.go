@@ -319,7 +319,9 @@ func (s *Server) Archive(entity, id string) error {
 
 // SetDealProducts gives deal dealID n product lines (0..8), each stamped
 // update_time = Now, and bumps the deal's update_time (the simulator's model
-// of Pipedrive, see doc.go).
+// of Pipedrive, see doc.go; not with Options.DealProductsKeepUpdateTime).
+// Fewer lines than before removes the last ones; more brings them back
+// with their old ids.
 func (s *Server) SetDealProducts(dealID string, n int) error {
 	if n < 0 || n > maxDealProducts {
 		return fmt.Errorf("pipedrivetest: a deal can have 0..%d products in the simulator, not %d", maxDealProducts, n)
@@ -330,7 +332,11 @@ func (s *Server) SetDealProducts(dealID string, n int) error {
 	if err != nil {
 		return fmt.Errorf("%w: deal %q", ErrNotFound, dealID)
 	}
-	if err := s.touchDeal(d); err != nil {
+	if s.opts.DealProductsKeepUpdateTime {
+		if r, ok := s.w.ents["deals"].get(d); !ok || r.deleted {
+			return fmt.Errorf("%w: deal %d", ErrNotFound, d)
+		}
+	} else if err := s.touchDeal(d); err != nil {
 		return err
 	}
 	s.w.dpCount[d] = n

@@ -23,3 +23,26 @@ var reconciled = map[string][]string{
 // Reconciled names the streams whose listings say which of this stream's
 // ids still exist (nil: the stream is not delete-reconciled).
 func (s Stream) Reconciled() []string { return reconciled[s.Name] }
+
+// diffed are the child streams whose read of a parent lists all of its
+// children (every page), mapped to the field of a child record naming its
+// parent: a sink that keeps what it delivered per parent tombstones the
+// children a covered parent no longer has (engine.ParentsCovered). The
+// API lists no removed deal product, installment, participant or
+// follower; these re-read a deal's set whenever the deal's update_time
+// moves.
+var diffed = map[string]string{
+	"deal_products":     "deal_id",
+	"deal_installments": "deal_id",
+	"deal_participants": "related_item_id",
+	"deal_followers":    "deal_id",
+}
+
+// DiffParent is the field naming a record's parent in a child stream whose
+// parents' child sets are diffed ("" for the others).
+func (s Stream) DiffParent() string { return diffed[s.Name] }
+
+// Tombstoned reports whether the stream's records may come as tombstones
+// (the primary key and _pdx_deleted_at): a delete-reconciled stream, or a
+// diffed child stream. Its schema and CSV columns declare the field.
+func (s Stream) Tombstoned() bool { return s.Reconciled() != nil || s.DiffParent() != "" }

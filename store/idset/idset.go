@@ -1,7 +1,9 @@
 // Package idset keeps, per destination and stream, the set of record ids pdx
 // has delivered there, on disk (a million ids must not cost a million map
 // entries), so a delete reconciliation can find the ids Pipedrive purged:
-// delivered ∖ listed now (issue 12 item 7).
+// delivered ∖ listed now (issue 12 item 7); and, per parent, the children
+// delivered for it, so a child diff can find those a re-read parent lost
+// (children.go).
 //
 // Files, in the destination's ids directory:
 //
@@ -55,6 +57,8 @@ type Store struct {
 	// cur is the journal generation Adds go to while a pass is open (or
 	// after it): one past the generations the pass absorbs.
 	cur map[string]int
+	// kids are the child-set journals open this run (children.go).
+	kids map[string]*os.File
 }
 
 // Open opens (creating) the id sets in dir and settles any reconciliation
@@ -63,13 +67,25 @@ func Open(dir string, committed Committed) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("id sets: %w", err)
 	}
-	s := &Store{dir: dir, logs: map[string]*os.File{}, cur: map[string]int{}}
+	s := &Store{dir: dir, logs: map[string]*os.File{}, cur: map[string]int{}, kids: map[string]*os.File{}}
 	nexts, _ := filepath.Glob(filepath.Join(dir, "*.ids.next"))
 	for _, n := range nexts {
 		stream := strings.TrimSuffix(filepath.Base(n), ".ids.next")
 		path, size, ok := footer(n)
 		if ok && committed(stream, path, size) {
 			if err := s.commit(stream); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		os.Remove(n)
+	}
+	kids, _ := filepath.Glob(filepath.Join(dir, "*.kids.next"))
+	for _, n := range kids {
+		stream := strings.TrimSuffix(filepath.Base(n), ".kids.next")
+		path, size, ok := footer(n)
+		if ok && committed(stream, path, size) {
+			if err := s.commitKids(stream); err != nil {
 				return nil, err
 			}
 			continue
@@ -148,9 +164,11 @@ func (s *Store) Add(stream string, ids [][]byte) error {
 func (s *Store) Sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.logs {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("id journal %s: %w", f.Name(), err)
+	for _, logs := range []map[string]*os.File{s.logs, s.kids} {
+		for _, f := range logs {
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("id journal %s: %w", f.Name(), err)
+			}
 		}
 	}
 	return nil
@@ -161,11 +179,13 @@ func (s *Store) Close() error {
 	err := s.Sync()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, f := range s.logs {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = cerr
+	for _, logs := range []map[string]*os.File{s.logs, s.kids} {
+		for k, f := range logs {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+			delete(logs, k)
 		}
-		delete(s.logs, k)
 	}
 	return err
 }

@@ -17,6 +17,9 @@ type Pass struct {
 	listed *sorter
 	gone   int
 	kept   int
+	// subtract: Present names ids to drop (tombstoned by a child diff), not
+	// the ids listed now; the new set is delivered ∖ them.
+	subtract bool
 }
 
 // Begin starts a reconciliation of stream. It absorbs the ids added so
@@ -44,7 +47,20 @@ func (s *Store) Begin(stream string) (*Pass, error) {
 	return &Pass{s: s, stream: stream, upTo: upTo, listed: &sorter{dir: s.dir}}, nil
 }
 
-// Present records id as listed now.
+// BeginRemove starts a pass that drops ids from stream's delivered set:
+// Present the ids to drop, then Diff (its gone are the dropped ids that
+// were delivered), Seal and Commit as for a reconciliation. A child diff
+// uses it, so that a later reconciliation does not tombstone again what
+// the child diff tombstoned.
+func (s *Store) BeginRemove(stream string) (*Pass, error) {
+	p, err := s.Begin(stream)
+	if p != nil {
+		p.subtract = true
+	}
+	return p, err
+}
+
+// Present records id as listed now (or to drop, see BeginRemove).
 func (p *Pass) Present(id []byte) error { return p.listed.add(id) }
 
 // Diff calls gone (in id order) for every delivered id not listed, and
@@ -88,7 +104,7 @@ func (p *Pass) Diff(gone func(id []byte) error) (err error) {
 				return err
 			}
 		}
-		if cur != nil && cmp(cur, id) == 0 {
+		if listed := cur != nil && cmp(cur, id) == 0; listed != p.subtract {
 			w.Write(id)
 			w.WriteByte('\n')
 			p.kept++
@@ -111,7 +127,12 @@ func (p *Pass) Counts() (gone, kept int) { return p.gone, p.kept }
 // Seal records that the tombstones end at the output position (path,
 // size; size -1 for a format without one) and makes .next durable.
 func (p *Pass) Seal(path string, size int64) error {
-	f, err := os.OpenFile(p.s.base(p.stream)+".next", os.O_WRONLY|os.O_APPEND, 0)
+	return seal(p.s.base(p.stream)+".next", path, size)
+}
+
+// seal appends the commit footer to a .next file and makes it durable.
+func seal(next, path string, size int64) error {
+	f, err := os.OpenFile(next, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("id set: %w", err)
 	}

@@ -38,6 +38,14 @@ type sorter struct {
 	dir  string
 	buf  [][]byte
 	runs []string
+	cmp  func(a, b []byte) int // nil: cmp (ids)
+}
+
+func (s *sorter) order() func(a, b []byte) int {
+	if s.cmp == nil {
+		return cmp
+	}
+	return s.cmp
 }
 
 func (s *sorter) add(id []byte) error {
@@ -52,7 +60,7 @@ func (s *sorter) spill() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	slices.SortFunc(s.buf, cmp)
+	slices.SortFunc(s.buf, s.order())
 	f, err := os.CreateTemp(s.dir, ".run-*")
 	if err != nil {
 		return fmt.Errorf("id sort: %w", err)
@@ -85,7 +93,7 @@ func (s *sorter) iter() (*merged, error) {
 		}
 		srcs = append(srcs, newLines(f))
 	}
-	m, err := merge(srcs...)
+	m, err := mergeBy(s.order(), srcs...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,21 +155,27 @@ type head struct {
 	src source
 }
 
-type mheap []head
+type mheap struct {
+	hs  []head
+	cmp func(a, b []byte) int
+}
 
-func (h mheap) Len() int           { return len(h) }
-func (h mheap) Less(i, j int) bool { return less(h[i].id, h[j].id) }
-func (h mheap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *mheap) Push(x any)        { *h = append(*h, x.(head)) }
+func (h *mheap) Len() int           { return len(h.hs) }
+func (h *mheap) Less(i, j int) bool { return h.cmp(h.hs[i].id, h.hs[j].id) < 0 }
+func (h *mheap) Swap(i, j int)      { h.hs[i], h.hs[j] = h.hs[j], h.hs[i] }
+func (h *mheap) Push(x any)         { h.hs = append(h.hs, x.(head)) }
 func (h *mheap) Pop() any {
-	old := *h
+	old := h.hs
 	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+	h.hs = old[:len(old)-1]
 	return x
 }
 
-func merge(srcs ...source) (*merged, error) {
-	m := &merged{}
+func merge(srcs ...source) (*merged, error) { return mergeBy(cmp, srcs...) }
+
+// mergeBy merges sources sorted by order.
+func mergeBy(order func(a, b []byte) int, srcs ...source) (*merged, error) {
+	m := &merged{h: mheap{cmp: order}}
 	for _, s := range srcs {
 		id, err := s.next()
 		if err != nil {
@@ -171,7 +185,7 @@ func merge(srcs ...source) (*merged, error) {
 			s.close()
 			continue
 		}
-		m.h = append(m.h, head{bytes.Clone(id), s})
+		m.h.hs = append(m.h.hs, head{bytes.Clone(id), s})
 	}
 	heap.Init(&m.h)
 	return m, nil
@@ -179,8 +193,8 @@ func merge(srcs ...source) (*merged, error) {
 
 // next returns the next distinct id, nil at the end.
 func (m *merged) next() ([]byte, error) {
-	for len(m.h) > 0 {
-		top := m.h[0]
+	for len(m.h.hs) > 0 {
+		top := m.h.hs[0]
 		id := top.id
 		nid, err := top.src.next()
 		if err != nil {
@@ -190,7 +204,7 @@ func (m *merged) next() ([]byte, error) {
 			top.src.close()
 			heap.Pop(&m.h)
 		} else {
-			m.h[0].id = bytes.Clone(nid)
+			m.h.hs[0].id = bytes.Clone(nid)
 			heap.Fix(&m.h, 0)
 		}
 		if m.last != nil && bytes.Equal(id, m.last) {
@@ -203,10 +217,10 @@ func (m *merged) next() ([]byte, error) {
 }
 
 func (m *merged) close() error {
-	for _, h := range m.h {
+	for _, h := range m.h.hs {
 		h.src.close()
 	}
-	m.h = nil
+	m.h.hs = nil
 	if m.cleanup != nil {
 		m.cleanup()
 	}
