@@ -45,17 +45,18 @@ func TestArchivedDealsWithDeleted(t *testing.T) {
 // TestArchivedSinceTheState (issue 12, item 5): a record archived after the
 // state whose update_time did not change (Pipedrive documents neither way;
 // the simulator's ArchiveKeepsUpdateTime) comes with the next incremental
-// sync of its archived stream. Where the records carry archive_time
-// (projects), the sync returns exactly the boundary and the newly archived
-// record, and the state moves to the archive time; where they carry none
-// (/deals/archived, /leads/archived declare none), every archived record
-// comes again, with a note, rather than a hole.
+// sync of an archived stream that scans its whole list every run (no time
+// filter: leads_archived, projects_archived). Where the records carry
+// archive_time (projects), the sync returns exactly the boundary and the
+// newly archived record, and the state moves to the archive time; where
+// they carry none (/leads/archived shows none), every archived record comes
+// again, with a note, rather than a hole. deals_archived, read by
+// updated_since between daily sweeps: TestArchivedSweep.
 func TestArchivedSinceTheState(t *testing.T) {
 	for _, tt := range []struct {
 		stream, entity string
 		exact          bool // records carry archive_time
 	}{
-		{"deals_archived", "deals", false},
 		{"leads_archived", "leads", false},
 		{"projects_archived", "projects", true},
 	} {
@@ -71,21 +72,7 @@ func TestArchivedSinceTheState(t *testing.T) {
 			boundary := boundaryIDs(t, tt.stream, col.records[tt.stream], state)
 
 			sim.Advance(24 * time.Hour)
-			recs := sim.Records(tt.entity)
-			old := recs[len(recs)/4] // updated long before the state
-			id := idOf(t, tt.entity, old)
-			if err := sim.Archive(tt.entity, id); err != nil {
-				t.Fatal(err)
-			}
-			var now json.RawMessage
-			for _, r := range sim.Records(tt.stream) {
-				if idOf(t, tt.stream, r) == id {
-					now = r
-				}
-			}
-			if stateTime(state).Before(maxCursor(t, "update_time", []json.RawMessage{now})) {
-				t.Fatalf("precondition: the archived record %s was updated after the state %s", now, state)
-			}
+			id := archiveOld(t, sim, tt.entity, tt.stream, state)
 			res, col = run(t, c, runCfg{streams: incr(tt.stream), state: stateOf(tt.stream, state)})
 			mustComplete(t, res)
 			got := col.ids(tt.stream)
@@ -110,6 +97,112 @@ func TestArchivedSinceTheState(t *testing.T) {
 			}
 			if !noted {
 				t.Error("no note that archived records without archive_time come again")
+			}
+		})
+	}
+}
+
+// archiveOld archives a record of entity updated long before state (its
+// update_time kept: the sim's ArchiveKeepsUpdateTime) and returns its id.
+func archiveOld(t *testing.T, sim *pipedrivetest.Server, entity, stream string, state json.RawMessage) string {
+	t.Helper()
+	recs := sim.Records(entity)
+	id := idOf(t, entity, recs[len(recs)/4])
+	if err := sim.Archive(entity, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sim.Records(stream) {
+		if idOf(t, stream, r) == id && !stateTime(state).After(maxCursor(t, "update_time", []json.RawMessage{r})) {
+			t.Fatalf("precondition: the archived record %s was updated after the state %s", r, state)
+		}
+	}
+	return id
+}
+
+// TestArchivedSweep (issue 12 item 5, issue 16 point 2): deals_archived
+// reads by updated_since, so a run with nothing changed is one request,
+// and a deal archived with an update_time bump comes the next run; one
+// archived without a bump (ArchiveKeepsUpdateTime) cannot be seen that
+// way and comes with the next whole sweep, due ArchiveSweepEvery after the
+// last (the engine's clock), or in a run that asks for it (a delete
+// reconciliation), with the boundary and nothing else. Fake clock.
+func TestArchivedSweep(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		bump bool // archiving bumps update_time
+	}{{"archived without an update", false}, {"archived with an update", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			const stream = "deals_archived"
+			sim := newSim(t, pipedrivetest.Options{Seed: 36, Scale: 3000, ArchiveKeepsUpdateTime: !tt.bump})
+			c := newClient(t, sim, nil)
+			clock := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			at := func(d time.Duration) func() time.Time { return func() time.Time { return clock.Add(d) } }
+			res, col := run(t, c, runCfg{streams: incr(stream), now: at(0)})
+			mustComplete(t, res)
+			if diff := sameRecords(sim, stream, col.records[stream]); diff != "" {
+				t.Fatalf("first sync: %s", diff)
+			}
+			state := col.lastState(stream)
+			var keys map[string]string
+			if err := json.Unmarshal(state, &keys); err != nil || keys["swept_at"] != engine.FormatState(clock) || keys["sweep_from"] == "" {
+				t.Fatalf("first sync state %s: want the sweep's time and bound (%v)", state, err)
+			}
+			boundary := boundaryIDs(t, stream, col.records[stream], state)
+
+			// Nothing changed: one request, only the boundary (updated_since
+			// is inclusive).
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(time.Hour)})
+			mustComplete(t, res)
+			if got, reqs := col.ids(stream), res.Streams[0].Stats.Requests; reqs != 1 || !slices.Equal(got, boundary) {
+				t.Errorf("no-change run: %d requests and %v, want 1 and the boundary %v", reqs, got, boundary)
+			}
+			state = col.lastState(stream)
+
+			sim.Advance(time.Hour)
+			var id string
+			if tt.bump {
+				recs := sim.Records("deals")
+				id = idOf(t, "deals", recs[len(recs)/4])
+				if err := sim.Archive("deals", id); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				id = archiveOld(t, sim, "deals", stream, state)
+			}
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(2 * time.Hour)})
+			mustComplete(t, res)
+			if got := col.ids(stream); slices.Contains(got, id) != tt.bump {
+				t.Fatalf("the next incremental run (no sweep due) has the archived deal %s: %v, want %v (%v)", id, !tt.bump, tt.bump, got)
+			}
+			if !tt.bump {
+				if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+					t.Errorf("no sweep due: %d requests, want 1", reqs)
+				}
+				for _, sweep := range []struct {
+					name string
+					cfg  runCfg
+				}{
+					{"a day after the last sweep", runCfg{now: at(24 * time.Hour)}},
+					{"asked for (reconciling deletes)", runCfg{now: at(3 * time.Hour), sweep: true}},
+				} {
+					cfg := sweep.cfg
+					cfg.streams, cfg.state = incr(stream), stateOf(stream, col.lastState(stream))
+					res, col2 := run(t, c, cfg)
+					mustComplete(t, res)
+					got := col2.ids(stream)
+					if want := uniqSorted(append(slices.Clone(boundary), id)); !slices.Equal(got, want) {
+						t.Errorf("%s: sweep emitted %v, want the boundary and the deal archived since %v", sweep.name, got, want)
+					}
+					// The cursor stays the newest update_time (an archive time
+					// may be later than updates not yet read), the sweep moves.
+					var keys map[string]string
+					if err := json.Unmarshal(col2.lastState(stream), &keys); err != nil || keys["update_time"] != engine.FormatState(stateTime(state)) || keys["swept_at"] != engine.FormatState(cfg.now()) {
+						t.Errorf("%s: state %s, want the cursor %s and the sweep at %s", sweep.name, col2.lastState(stream), engine.FormatState(stateTime(state)), engine.FormatState(cfg.now()))
+					}
+					if pages := sim.Count(stream)/500 + 1; res.Streams[0].Stats.Requests < int64(pages) {
+						t.Errorf("%s: %d requests, a sweep reads every page (%d)", sweep.name, res.Streams[0].Stats.Requests, pages)
+					}
+				}
 			}
 		})
 	}

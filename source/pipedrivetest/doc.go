@@ -84,8 +84,11 @@
 //     "deleted"; Pipedrive does not say for how long). Other records vanish
 //     on delete.
 //   - Archiving bumps update_time, unless Options.ArchiveKeepsUpdateTime
-//     (Pipedrive documents neither way). Projects show archive_time; the
-//     deals and leads lists declare none, so the simulator renders none.
+//     (Pipedrive documents neither way). Projects show archive_time, and so
+//     do archived v2 deals: the deal response schemas leave it out, but the
+//     examples of GET /deals and /deals/archived show it (and the request
+//     bodies declare it). The leads lists neither declare nor show one, so
+//     the simulator renders none there.
 //   - v2 cursors are keyset positions (update_time, id) bound to the query by
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an
