@@ -45,60 +45,33 @@ func TestArchivedDealsWithDeleted(t *testing.T) {
 // TestArchivedSinceTheState (issue 12, item 5): a record archived after the
 // state whose update_time did not change (Pipedrive documents neither way;
 // the simulator's ArchiveKeepsUpdateTime) comes with the next incremental
-// sync of an archived stream that scans its whole list every run (no time
-// filter: leads_archived, projects_archived). Where the records carry
-// archive_time (projects), the sync returns exactly the boundary and the
-// newly archived record, and the state moves to the archive time; where
-// they carry none (/leads/archived shows none), every archived record comes
-// again, with a note, rather than a hole. deals_archived, read by
-// updated_since between daily sweeps: TestArchivedSweep.
+// sync of an archived stream that scans its whole list every run (neither
+// sort nor time filter: projects_archived): exactly the boundary and the
+// newly archived record, and the state moves to the archive time.
+// deals_archived and leads_archived read only their changes between daily
+// sweeps: TestArchivedSweep.
 func TestArchivedSinceTheState(t *testing.T) {
-	for _, tt := range []struct {
-		stream, entity string
-		exact          bool // records carry archive_time
-	}{
-		{"leads_archived", "leads", false},
-		{"projects_archived", "projects", true},
-	} {
-		t.Run(tt.stream, func(t *testing.T) {
-			sim := newSim(t, pipedrivetest.Options{Seed: 34, Scale: 600, ArchiveKeepsUpdateTime: true})
-			c := newClient(t, sim, nil)
-			res, col := run(t, c, runCfg{streams: incr(tt.stream)})
-			mustComplete(t, res)
-			if diff := sameRecords(sim, tt.stream, col.records[tt.stream]); diff != "" {
-				t.Fatalf("first sync: %s", diff)
-			}
-			state := col.lastState(tt.stream)
-			boundary := boundaryIDs(t, tt.stream, col.records[tt.stream], state)
+	const stream, entity = "projects_archived", "projects"
+	sim := newSim(t, pipedrivetest.Options{Seed: 34, Scale: 600, ArchiveKeepsUpdateTime: true})
+	c := newClient(t, sim, nil)
+	res, col := run(t, c, runCfg{streams: incr(stream)})
+	mustComplete(t, res)
+	if diff := sameRecords(sim, stream, col.records[stream]); diff != "" {
+		t.Fatalf("first sync: %s", diff)
+	}
+	state := col.lastState(stream)
+	boundary := boundaryIDs(t, stream, col.records[stream], state)
 
-			sim.Advance(24 * time.Hour)
-			id := archiveOld(t, sim, tt.entity, tt.stream, state)
-			res, col = run(t, c, runCfg{streams: incr(tt.stream), state: stateOf(tt.stream, state)})
-			mustComplete(t, res)
-			got := col.ids(tt.stream)
-			if !slices.Contains(got, id) {
-				t.Fatalf("the record archived since the state (%s, update_time unchanged) is missing: %v", id, got)
-			}
-			if tt.exact {
-				if want := uniqSorted(append(boundary, id)); !slices.Equal(got, want) {
-					t.Errorf("second sync %v, want the boundary and the archived record %v", got, want)
-				}
-				if st := stateTime(col.lastState(tt.stream)); !st.Equal(sim.Now()) {
-					t.Errorf("state %s, want the archive time %s", col.lastState(tt.stream), engine.FormatState(sim.Now()))
-				}
-				return
-			}
-			if diff := sameRecords(sim, tt.stream, col.records[tt.stream]); diff != "" {
-				t.Errorf("second sync without archive times: %s, want every archived record", diff)
-			}
-			noted := false
-			for _, ev := range col.events(engine.Log) {
-				noted = noted || ev.Stream == tt.stream && strings.Contains(ev.Message, "no archive_time")
-			}
-			if !noted {
-				t.Error("no note that archived records without archive_time come again")
-			}
-		})
+	sim.Advance(24 * time.Hour)
+	id := archiveOld(t, sim, entity, stream, state)
+	res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state)})
+	mustComplete(t, res)
+	got := col.ids(stream)
+	if want := uniqSorted(append(boundary, id)); !slices.Equal(got, want) {
+		t.Errorf("second sync %v, want the boundary and the archived record %v (update_time unchanged)", got, want)
+	}
+	if st := stateTime(col.lastState(stream)); !st.Equal(sim.Now()) {
+		t.Errorf("state %s, want the archive time %s", col.lastState(stream), engine.FormatState(sim.Now()))
 	}
 }
 
@@ -120,20 +93,31 @@ func archiveOld(t *testing.T, sim *pipedrivetest.Server, entity, stream string, 
 }
 
 // TestArchivedSweep (issue 12 item 5, issue 16 point 2): deals_archived
-// reads by updated_since, so a run with nothing changed is one request,
-// and a deal archived with an update_time bump comes the next run; one
-// archived without a bump (ArchiveKeepsUpdateTime) cannot be seen that
-// way and comes with the next whole sweep, due ArchiveSweepEvery after the
-// last (the engine's clock), or in a run that asks for it (a delete
-// reconciliation), with the boundary and nothing else. Fake clock.
+// reads by updated_since and leads_archived the tail of its update_time
+// order, so a run with nothing changed is one request, and a record
+// archived with an update_time bump comes the next run; one archived
+// without a bump (ArchiveKeepsUpdateTime) cannot be seen that way and comes
+// with the next whole sweep, due ArchiveSweepEvery after the last (the
+// engine's clock), or in a run that asks for it (a delete reconciliation):
+// with the boundary and nothing else where records carry archive_time
+// (deals), with every archived record and a note where they carry none
+// (leads). Fake clock.
 func TestArchivedSweep(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		bump bool // archiving bumps update_time
-	}{{"archived without an update", false}, {"archived with an update", true}} {
-		t.Run(tt.name, func(t *testing.T) {
-			const stream = "deals_archived"
-			sim := newSim(t, pipedrivetest.Options{Seed: 36, Scale: 3000, ArchiveKeepsUpdateTime: !tt.bump})
+		stream, entity string
+		exact          bool // records carry archive_time
+		bump           bool // archiving bumps update_time
+	}{
+		{"deals_archived", "deals", true, false}, {"deals_archived", "deals", true, true},
+		{"leads_archived", "leads", false, false}, {"leads_archived", "leads", false, true},
+	} {
+		name := tt.stream + " archived without an update"
+		if tt.bump {
+			name = tt.stream + " archived with an update"
+		}
+		t.Run(name, func(t *testing.T) {
+			stream := tt.stream
+			sim := newSim(t, pipedrivetest.Options{Seed: 36, Scale: 24000, ArchiveKeepsUpdateTime: !tt.bump}) // 2-3 pages of each
 			c := newClient(t, sim, nil)
 			clock := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 			at := func(d time.Duration) func() time.Time { return func() time.Time { return clock.Add(d) } }
@@ -142,66 +126,86 @@ func TestArchivedSweep(t *testing.T) {
 			if diff := sameRecords(sim, stream, col.records[stream]); diff != "" {
 				t.Fatalf("first sync: %s", diff)
 			}
+			pages := int64(sim.Count(stream)/500 + 1)
+			if pages < 2 {
+				t.Fatalf("%d pages, want several", pages)
+			}
 			state := col.lastState(stream)
-			var keys map[string]string
-			if err := json.Unmarshal(state, &keys); err != nil || keys["swept_at"] != engine.FormatState(clock) || keys["sweep_from"] == "" {
+			var keys map[string]any
+			if err := json.Unmarshal(state, &keys); err != nil || keys["swept_at"] != engine.FormatState(clock) || keys["sweep_from"] == nil {
 				t.Fatalf("first sync state %s: want the sweep's time and bound (%v)", state, err)
 			}
 			boundary := boundaryIDs(t, stream, col.records[stream], state)
 
-			// Nothing changed: one request, only the boundary (updated_since
-			// is inclusive).
+			// Nothing changed: one request (of several pages), only the
+			// boundary (the state's second is inclusive).
 			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(time.Hour)})
 			mustComplete(t, res)
 			if got, reqs := col.ids(stream), res.Streams[0].Stats.Requests; reqs != 1 || !slices.Equal(got, boundary) {
-				t.Errorf("no-change run: %d requests and %v, want 1 and the boundary %v", reqs, got, boundary)
+				t.Errorf("no-change run: %d requests (%d tokens) and %v, want 1 and the boundary %v", reqs, res.Streams[0].Stats.Tokens, got, boundary)
 			}
 			state = col.lastState(stream)
 
 			sim.Advance(time.Hour)
 			var id string
 			if tt.bump {
-				recs := sim.Records("deals")
-				id = idOf(t, "deals", recs[len(recs)/4])
-				if err := sim.Archive("deals", id); err != nil {
+				recs := sim.Records(tt.entity)
+				id = idOf(t, tt.entity, recs[len(recs)/4])
+				if err := sim.Archive(tt.entity, id); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				id = archiveOld(t, sim, "deals", stream, state)
+				id = archiveOld(t, sim, tt.entity, stream, state)
 			}
 			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(2 * time.Hour)})
 			mustComplete(t, res)
 			if got := col.ids(stream); slices.Contains(got, id) != tt.bump {
-				t.Fatalf("the next incremental run (no sweep due) has the archived deal %s: %v, want %v (%v)", id, !tt.bump, tt.bump, got)
+				t.Fatalf("the next incremental run (no sweep due) has the archived record %s: %v, want %v (%v)", id, !tt.bump, tt.bump, got)
 			}
-			if !tt.bump {
-				if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
-					t.Errorf("no sweep due: %d requests, want 1", reqs)
+			if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+				t.Errorf("no sweep due: %d requests, want 1", reqs)
+			}
+			if tt.bump {
+				return
+			}
+			for _, sweep := range []struct {
+				name string
+				cfg  runCfg
+			}{
+				{"a day after the last sweep", runCfg{now: at(24 * time.Hour)}},
+				{"asked for (reconciling deletes)", runCfg{now: at(3 * time.Hour), sweep: true}},
+			} {
+				cfg := sweep.cfg
+				cfg.streams, cfg.state = incr(stream), stateOf(stream, col.lastState(stream))
+				res, col2 := run(t, c, cfg)
+				mustComplete(t, res)
+				got := col2.ids(stream)
+				if !slices.Contains(got, id) {
+					t.Errorf("%s: the sweep missed the record archived without an update (%s)", sweep.name, id)
 				}
-				for _, sweep := range []struct {
-					name string
-					cfg  runCfg
-				}{
-					{"a day after the last sweep", runCfg{now: at(24 * time.Hour)}},
-					{"asked for (reconciling deletes)", runCfg{now: at(3 * time.Hour), sweep: true}},
-				} {
-					cfg := sweep.cfg
-					cfg.streams, cfg.state = incr(stream), stateOf(stream, col.lastState(stream))
-					res, col2 := run(t, c, cfg)
-					mustComplete(t, res)
-					got := col2.ids(stream)
-					if want := uniqSorted(append(slices.Clone(boundary), id)); !slices.Equal(got, want) {
-						t.Errorf("%s: sweep emitted %v, want the boundary and the deal archived since %v", sweep.name, got, want)
+				if want := uniqSorted(append(slices.Clone(boundary), id)); tt.exact && !slices.Equal(got, want) {
+					t.Errorf("%s: sweep emitted %v, want the boundary and the record archived since %v", sweep.name, got, want)
+				}
+				if !tt.exact {
+					if diff := sameRecords(sim, stream, col2.records[stream]); diff != "" {
+						t.Errorf("%s: a sweep without archive times: %s, want every archived record", sweep.name, diff)
 					}
-					// The cursor stays the newest update_time (an archive time
-					// may be later than updates not yet read), the sweep moves.
-					var keys map[string]string
-					if err := json.Unmarshal(col2.lastState(stream), &keys); err != nil || keys["update_time"] != engine.FormatState(stateTime(state)) || keys["swept_at"] != engine.FormatState(cfg.now()) {
-						t.Errorf("%s: state %s, want the cursor %s and the sweep at %s", sweep.name, col2.lastState(stream), engine.FormatState(stateTime(state)), engine.FormatState(cfg.now()))
+					noted := false
+					for _, ev := range col2.events(engine.Log) {
+						noted = noted || ev.Stream == stream && strings.Contains(ev.Message, "no archive_time")
 					}
-					if pages := sim.Count(stream)/500 + 1; res.Streams[0].Stats.Requests < int64(pages) {
-						t.Errorf("%s: %d requests, a sweep reads every page (%d)", sweep.name, res.Streams[0].Stats.Requests, pages)
+					if !noted {
+						t.Errorf("%s: no note that archived records without archive_time come again", sweep.name)
 					}
+				}
+				// The cursor stays the newest update_time (an archive time
+				// may be later than updates not yet read), the sweep moves.
+				var keys map[string]any
+				if err := json.Unmarshal(col2.lastState(stream), &keys); err != nil || keys["update_time"] != engine.FormatState(stateTime(state)) || keys["swept_at"] != engine.FormatState(cfg.now()) {
+					t.Errorf("%s: state %s, want the cursor %s and the sweep at %s", sweep.name, col2.lastState(stream), engine.FormatState(stateTime(state)), engine.FormatState(cfg.now()))
+				}
+				if reqs := res.Streams[0].Stats.Requests; reqs < pages {
+					t.Errorf("%s: %d requests, a sweep reads every page (%d)", sweep.name, reqs, pages)
 				}
 			}
 		})
@@ -243,5 +247,78 @@ func TestProjectsDeletedAndArchived(t *testing.T) {
 	}
 	if n, want := len(col.records["projects"])+len(col.records["projects_archived"]), len(sim.Records("projects"))+len(sim.Records("projects_archived"))+2; n != want {
 		t.Errorf("%d projects in both streams, want %d (every project, the 2 deleted ones included)", n, want)
+	}
+}
+
+// TestSortedTail: leads_archived's tail read when the offsets moved or the
+// order is not the one assumed. An old archived lead updated since the
+// state moves to the end and shifts the rest down: the read steps back and
+// still finds it, with the boundary, in a few requests. Answers out of
+// ascending order (the simulator's reverse-sort fault) are noticed, warned
+// about, and the whole list is read: nothing at or after the state missed.
+func TestSortedTail(t *testing.T) {
+	const stream = "leads_archived"
+	for _, tt := range []struct {
+		name     string
+		change   func(t *testing.T, sim *pipedrivetest.Server) string // the id that must come
+		maxReqs  int64
+		warnings string
+	}{
+		{"an old one updated", func(t *testing.T, sim *pipedrivetest.Server) string {
+			recs := sim.Records(stream)
+			id := idOf(t, stream, recs[len(recs)/3])
+			if err := sim.Update("leads", id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}, 3, ""},
+		{"answers in reverse order", func(t *testing.T, sim *pipedrivetest.Server) string {
+			recs := sim.Records(stream)
+			id := idOf(t, stream, recs[len(recs)/3])
+			if err := sim.Update("leads", id); err != nil {
+				t.Fatal(err)
+			}
+			sim.Fault(pipedrivetest.Fault{Path: "/v1/leads/archived", Kind: pipedrivetest.FaultReverseSort, Times: 1})
+			return id
+		}, 0, "out of ascending update_time order"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 37, Scale: 24000})
+			c := newClient(t, sim, nil)
+			clock := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			now := func() time.Time { return clock }
+			res, col := run(t, c, runCfg{streams: incr(stream), now: now})
+			mustComplete(t, res)
+			state := col.lastState(stream)
+			boundary := boundaryIDs(t, stream, col.records[stream], state)
+			sim.Advance(time.Hour)
+			id := tt.change(t, sim)
+			clock = clock.Add(time.Hour)
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: now})
+			mustComplete(t, res)
+			got := col.ids(stream)
+			for _, want := range append(slices.Clone(boundary), id) {
+				if !slices.Contains(got, want) {
+					t.Errorf("%s missing: %v", want, got)
+				}
+			}
+			reqs := res.Streams[0].Stats.Requests
+			if tt.maxReqs > 0 && (reqs > tt.maxReqs || !slices.Equal(got, uniqSorted(append(boundary, id)))) {
+				t.Errorf("%d requests for %v, want at most %d for the boundary and %s", reqs, got, tt.maxReqs, id)
+			}
+			warned := false
+			for _, ev := range col.events(engine.Log) {
+				warned = warned || ev.Level == engine.LevelWarn && strings.Contains(ev.Message, tt.warnings) && tt.warnings != ""
+			}
+			if warned != (tt.warnings != "") {
+				t.Errorf("warned %v, want a warning %q", warned, tt.warnings)
+			}
+			// and the run after it is back to one request
+			res, _ = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, col.lastState(stream)), now: now})
+			mustComplete(t, res)
+			if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+				t.Errorf("the run after: %d requests, want 1", reqs)
+			}
+		})
 	}
 }

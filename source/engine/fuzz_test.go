@@ -107,7 +107,7 @@ func FuzzParseTailState(f *testing.F) {
 // same to the second, beside the cursor.
 func FuzzParseSweepState(f *testing.F) {
 	for _, s := range []string{`{"update_time":"2026-11-27T12:00:00Z","swept_at":"2026-12-01T08:00:00Z","sweep_from":"2026-11-27T11:00:00Z"}`,
-		`{"update_time":"2026-11-27T12:00:00Z"}`, `{"swept_at":""}`, `{"swept_at":null}`, `{"swept_at":5}`, `{"sweep_from":"garbage"}`, `{}`, `null`, ``, `"x"`} {
+		`{"update_time":"2026-11-27T12:00:00Z"}`, `{"swept_at":""}`, `{"tail_start":499}`, `{"tail_start":-1}`, `{"tail_start":1.5}`, `{"tail_start":"3"}`, `{"tail_start":1e300}`, `{"swept_at":null}`, `{"swept_at":5}`, `{"sweep_from":"garbage"}`, `{}`, `null`, ``, `"x"`} {
 		f.Add([]byte(s))
 	}
 	st, _ := streams.Lookup("deals_archived")
@@ -125,7 +125,7 @@ func FuzzParseSweepState(f *testing.F) {
 			t.Fatalf("invalid JSON %q", enc)
 		}
 		back, err := parseSweepState(enc)
-		if err != nil || !back.At.Equal(sw.At.Truncate(time.Second)) || (!sw.At.IsZero() && !back.From.Equal(sw.From.Truncate(time.Second))) {
+		if err != nil || !back.At.Equal(sw.At.Truncate(time.Second)) || (!sw.At.IsZero() && !back.From.Equal(sw.From.Truncate(time.Second))) || back.TailStart != sw.TailStart {
 			t.Fatalf("%q -> %+v -> %s -> %+v, %v", raw, sw, enc, back, err)
 		}
 		if c2, err := parseState(st, enc); err != nil || !c2.Equal(cur.Truncate(time.Second)) {

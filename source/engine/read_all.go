@@ -68,10 +68,31 @@ func (r *streamRun) readAllFrom(ctx context.Context, floor, maxSeen time.Time) e
 		}
 		extra.Set("sort_direction", "desc")
 	}
+	// A sorted tail (leads_archived) learns where its next incremental read
+	// starts: the offset before the newest update second, if the list came
+	// in ascending order.
+	sorted := r.def.Strategy == streams.SortedTail
+	var pos, tailStart int64
+	var maxSec, prevSec time.Time
 	req := r.def.Request(extra)
 	err := r.opts.Client.Pages(ctx, req, func(p client.Page) error {
 		r.addPages(1)
 		recs := p.Records
+		for _, rec := range recs {
+			if !sorted {
+				break
+			}
+			if t, ok := cursorTime(rec, r.def.Cursor); ok {
+				sec := t.Truncate(time.Second)
+				if sec.Before(prevSec) {
+					sorted = false // (the state then starts the next read at 0)
+				}
+				if prevSec = sec; sec.After(maxSec) {
+					maxSec, tailStart = sec, max(pos-1, 0)
+				}
+			}
+			pos++
+		}
 		if p.Number == 1 && r.def.ArchiveTime != "" {
 			for _, rec := range recs {
 				for _, k := range []string{r.def.Cursor, r.def.ArchiveTime} {
@@ -130,6 +151,9 @@ func (r *streamRun) readAllFrom(ctx context.Context, floor, maxSeen time.Time) e
 	}
 	if r.def.ArchiveTime != "" {
 		r.sweepOut = sweepState{At: r.opts.Now(), From: sweepFrom}
+		if sorted {
+			r.sweepOut.TailStart = tailStart
+		}
 	}
 	return r.checkpoint(ctx, r.stateOf(maxSeen))
 }

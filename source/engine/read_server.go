@@ -19,11 +19,7 @@ import (
 // seen on one page may be later than update times on the next.
 func (r *streamRun) readServerIncremental(ctx context.Context) error {
 	if r.def.ArchiveTime != "" && r.sweepDue() {
-		last := "never before"
-		if !r.sweep.At.IsZero() {
-			last = "last at " + FormatState(r.sweep.At)
-		}
-		r.logf(ctx, LevelInfo, "sweeping the whole list (%s; at least every %s): it finds records archived without an update_time change, which updated_since cannot", last, streams.ArchiveSweepEvery)
+		r.logf(ctx, LevelInfo, "sweeping the whole list (%s; at least every %s): it finds records archived without an update_time change, which updated_since cannot", lastSweep(r.sweep), streams.ArchiveSweepEvery)
 		return r.readAll(ctx)
 	}
 	floor := r.floor()

@@ -144,8 +144,14 @@ func (t tailState) encode() json.RawMessage {
 // sweepState is when an archived list was last swept whole (At, this
 // machine's clock: it schedules the next sweep) and the API time From
 // which the next sweep must emit archived records (see archivedScan in
-// source/streams). Both zero: never swept (or an older state).
-type sweepState struct{ At, From time.Time }
+// source/streams). Both zero: never swept (or an older state). TailStart
+// is, for a SortedTail list, the offset where the next incremental read
+// starts looking (the record before the newest update second); 0: from
+// the start.
+type sweepState struct {
+	At, From  time.Time
+	TailStart int64
+}
 
 // parseSweepState reads the sweep keys of an archived stream's state.
 func parseSweepState(raw json.RawMessage) (sweepState, error) {
@@ -176,17 +182,30 @@ func parseSweepState(raw json.RawMessage) (sweepState, error) {
 		}
 		*dst = t
 	}
+	if v, ok := m["tail_start"]; ok && v != nil {
+		n, ok := v.(float64)
+		if !ok || n < 0 || n != float64(int64(n)) || n > 1<<53 {
+			return sweepState{}, fmt.Errorf("state \"tail_start\" is not an offset: %v", v)
+		}
+		out.TailStart = int64(n)
+	}
 	return out, nil
 }
 
 // encodeArchivedState is encodeState plus the sweep keys (when known).
 func encodeArchivedState(st streams.Stream, cursor time.Time, sw sweepState) json.RawMessage {
-	if sw.At.IsZero() {
+	if sw.At.IsZero() && sw.TailStart == 0 {
 		return encodeState(st, cursor)
 	}
-	m := map[string]string{"swept_at": FormatState(sw.At)}
+	m := map[string]any{}
+	if !sw.At.IsZero() {
+		m["swept_at"] = FormatState(sw.At)
+	}
 	if !sw.From.IsZero() {
 		m["sweep_from"] = FormatState(sw.From)
+	}
+	if sw.TailStart > 0 {
+		m["tail_start"] = sw.TailStart
 	}
 	if !cursor.IsZero() {
 		m[stateKey(st)] = FormatState(cursor)

@@ -60,6 +60,15 @@ const (
 	// or the order is not the one assumed) the stream is read whole, with a
 	// warning. See callLogsTail.
 	TailWatermark
+	// SortedTail: an offset-paged list the API sorts by the cursor
+	// (ascending, as observed: leads_archived's sort direction is not
+	// documented) without a time filter. An incremental read starts at the
+	// record before the last read's newest update second (kept in the
+	// state as tail_start), steps back until the first record it sees is
+	// older than the state, and reads on from there: a run with nothing
+	// changed is one request. The order is checked, not trusted. With
+	// ArchiveTime it adds the daily sweep (archivedScan).
+	SortedTail
 )
 
 func (s Strategy) String() string {
@@ -72,6 +81,8 @@ func (s Strategy) String() string {
 		return "newest_first"
 	case TailWatermark:
 		return "tail_watermark"
+	case SortedTail:
+		return "sorted_tail"
 	}
 	return "full_refresh_only"
 }
@@ -297,7 +308,12 @@ func perRecord(parent, key string) *Relation {
 // updated_since too) reads in two ways:
 //   - each incremental run reads what changed since the state
 //     (ServerUpdatedSince; a run with nothing changed is one request): a
-//     record archived with an update_time bump comes the same run;
+//     record archived with an update_time bump comes the same run.
+//     leads_archived, which the API sorts by update_time (sort=update_time:
+//     ascending as observed, the direction is not documented, so the read
+//     checks it) without a time filter, reads the tail of that order from
+//     where the last read's newest records began (SortedTail): also one
+//     request when nothing changed;
 //   - at least once per ArchiveSweepEvery (24 h; also on a full refresh, a
 //     first sync, and a run that reconciles deletes) the whole list is
 //     swept, emitting the records updated since the state, those archived
@@ -311,11 +327,11 @@ func perRecord(parent, key string) *Relation {
 //
 // The trade-off: a record archived without an update_time bump arrives
 // within a day (with the next sweep), not the same run; a sweep costs what
-// every run cost before (every page of the list). A list without a time
-// filter (projects_archived, leads_archived: /leads/archived takes no
-// updated_since and declares its sort as bare field names, direction
-// undocumented) is still a client-side scan of every page on every run,
-// comparing both times the same way (each such read is a sweep).
+// every run cost before (every page of the list). A list the API neither
+// filters nor sorts (projects_archived) is still a client-side scan of
+// every page on every run, comparing both times the same way (each such
+// read is a sweep); so is leads_archived if its answers are not in
+// ascending order (with a warning).
 // /deals/archived's response schema declares no archive_time, but its
 // examples show one (the simulator sends it); /leads/archived shows none.
 //
@@ -410,7 +426,7 @@ var table = []Stream{
 	{Name: "leads", Description: "Leads", Group: Core, Version: client.V1, Path: "/leads",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: leadsSort, FieldsEntity: "deal"},
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: SortedTail, Paging: V1Offset, PageLimit: 500, TokenCost: 40, SortParams: leadsSort, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
 	{Name: "mail", Description: "Mail messages of the token owner's threads changed since the state", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads/{id}/mailMessages",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: None, TokenCost: 20,
