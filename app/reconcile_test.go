@@ -146,7 +146,11 @@ func TestReconcileDeletes(t *testing.T) {
 			for _, dp := range dps {
 				switch string(dp["deal_id"]) {
 				case deals[0], deals[1], arch[0], late, emptied:
-					want["deal_products"] = append(want["deal_products"], keyString(dp["id"]))
+					// once each: a boundary deal's products are delivered
+					// again by the next incremental run
+					if id := keyString(dp["id"]); !slices.Contains(want["deal_products"], id) {
+						want["deal_products"] = append(want["deal_products"], id)
+					}
 				}
 			}
 			if len(want["deal_products"]) == 0 {
