@@ -322,3 +322,32 @@ func TestSortedTail(t *testing.T) {
 		})
 	}
 }
+
+// TestSortedTailStateRecordsGone: when the records the state points at
+// have left leads_archived (deleted), the tail read cannot see the order
+// rise after its start, steps back to where it can, and emits nothing
+// older than the state; the run after it is one request again.
+func TestSortedTailStateRecordsGone(t *testing.T) {
+	const stream = "leads_archived"
+	sim := newSim(t, pipedrivetest.Options{Seed: 38, Scale: 24000})
+	c := newClient(t, sim, nil)
+	now := func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) }
+	res, col := run(t, c, runCfg{streams: incr(stream), now: now})
+	mustComplete(t, res)
+	state := col.lastState(stream)
+	for _, id := range boundaryIDs(t, stream, col.records[stream], state) {
+		if err := sim.Delete("leads", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: now})
+	mustComplete(t, res)
+	if n, reqs := len(col.records[stream]), res.Streams[0].Stats.Requests; n != 0 || reqs < 2 || reqs > 3 {
+		t.Errorf("%d records in %d requests, want none in 2 or 3 (a step back)", n, reqs)
+	}
+	res, _ = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, col.lastState(stream)), now: now})
+	mustComplete(t, res)
+	if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+		t.Errorf("the run after: %d requests, want 1", reqs)
+	}
+}

@@ -29,8 +29,10 @@ import (
 // the read just goes on to the end, filtering here; from further in it
 // reads the whole list instead (records before where it started cannot be
 // trusted to be older), with a warning either way. A read from further in
-// that finds no record at or after the state (the state's own records are
-// gone, or the answers run the other way) reads the whole list too. One
+// must also see the order rise (two records a second or more apart, in
+// ascending order): a list sorted the other way would show a single record
+// there (the state's own records gone, say), so without a rise it steps
+// back further. One
 // Checkpoint at the end (the tails are short); an archived list is swept
 // whole instead when a sweep is due (see archivedScan in source/streams).
 func (r *streamRun) readSortedTail(ctx context.Context) error {
@@ -41,67 +43,81 @@ func (r *streamRun) readSortedTail(ctx context.Context) error {
 	floor := r.floor()
 	start := int(r.sweep.TailStart)
 	back := max(r.def.PageLimit, 1)
-	var first client.Page
+	var w tailWalk
 	for {
-		req := r.def.Request(nil)
-		req.Start, req.MaxPages = start, 1
-		var page client.Page
-		if err := r.opts.Client.Pages(ctx, req, func(p client.Page) error { page = p; return nil }); err != nil {
+		first, err := r.tailProbe(ctx, floor, &start, &back)
+		if err != nil {
 			return err
 		}
-		r.addPages(1)
-		if start == 0 {
-			first = page
-			break
-		}
-		if len(page.Records) > 0 {
-			if t, ok := cursorTime(page.Records[0], r.def.Cursor); ok && t.Before(floor) {
-				first = page
-				break
+		w = tailWalk{r: r, floor: floor, maxSeen: r.state, pos: int64(start), tailStart: int64(start)}
+		err = w.page(ctx, first)
+		if err == nil && first.Next != "" {
+			var n int
+			if n, err = strconv.Atoi(first.Next); err == nil {
+				req := r.def.Request(nil)
+				req.Start = n
+				err = r.opts.Client.Pages(ctx, req, func(p client.Page) error {
+					r.addPages(1)
+					if err := w.page(ctx, p); err != nil {
+						return err
+					}
+					if !w.ordered && start > 0 {
+						return errOutOfOrder
+					}
+					return nil
+				})
 			}
 		}
-		// The record there is not older than the state (or there is none):
-		// the ones before it may be newer.
+		if err != nil && !errors.Is(err, errOutOfOrder) {
+			return err
+		}
+		if start == 0 || !w.ordered || w.rose {
+			break
+		}
+		// From further in, the order must be seen to hold (two records a
+		// second or more apart, rising) before what precedes is trusted
+		// to be older: a list sorted the other way would show one record.
 		start = max(0, start-back)
 		back *= 2
 	}
-
-	w := tailWalk{r: r, floor: floor, maxSeen: r.state, pos: int64(start), tailStart: int64(start)}
-	err := w.page(ctx, first)
-	if err == nil && first.Next != "" {
-		var n int
-		if n, err = strconv.Atoi(first.Next); err == nil {
-			req := r.def.Request(nil)
-			req.Start = n
-			err = r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-				r.addPages(1)
-				if err := w.page(ctx, p); err != nil {
-					return err
-				}
-				if !w.ordered && start > 0 {
-					return errOutOfOrder
-				}
-				return nil
-			})
+	if !w.ordered {
+		if start > 0 {
+			r.logf(ctx, LevelWarn, "%s answered out of ascending %s order (%s) at offset %d: reading the whole list instead, filtered here", r.def.Path, r.def.Cursor, r.def.SortParams.Encode(), w.outAt)
+			return r.readAll(ctx)
 		}
-	}
-	if err != nil && !errors.Is(err, errOutOfOrder) {
-		return err
-	}
-	switch {
-	case !w.ordered && start > 0:
-		r.logf(ctx, LevelWarn, "%s answered out of ascending %s order (%s) at offset %d: reading the whole list instead, filtered here", r.def.Path, r.def.Cursor, r.def.SortParams.Encode(), w.outAt)
-		return r.readAll(ctx)
-	case !w.ordered:
 		r.logf(ctx, LevelWarn, "%s answered out of ascending %s order (%s): every page was read and filtered here", r.def.Path, r.def.Cursor, r.def.SortParams.Encode())
 		w.tailStart = 0
-	case start > 0 && !w.sawNew:
-		r.logf(ctx, LevelInfo, "no record at or after the state from offset %d on (the state's own records left the list): reading the whole list", start)
-		return r.readAll(ctx)
 	}
 	r.warnNoCursor(ctx, w.noCursor)
 	r.sweepOut.TailStart = w.tailStart
 	return r.checkpoint(ctx, r.stateOf(w.maxSeen))
+}
+
+// tailProbe finds where a sorted tail's read starts: the page at *start
+// if its first record is older than floor (or *start is 0), else stepping
+// back by *back, doubled each time.
+func (r *streamRun) tailProbe(ctx context.Context, floor time.Time, start, back *int) (client.Page, error) {
+	for {
+		req := r.def.Request(nil)
+		req.Start, req.MaxPages = *start, 1
+		var page client.Page
+		if err := r.opts.Client.Pages(ctx, req, func(p client.Page) error { page = p; return nil }); err != nil {
+			return client.Page{}, err
+		}
+		r.addPages(1)
+		if *start == 0 {
+			return page, nil
+		}
+		if len(page.Records) > 0 {
+			if t, ok := cursorTime(page.Records[0], r.def.Cursor); ok && t.Before(floor) {
+				return page, nil
+			}
+		}
+		// The record there is not older than the state (or there is none):
+		// the ones before it may be newer.
+		*start = max(0, *start-*back)
+		*back *= 2
+	}
 }
 
 // errOutOfOrder stops a sorted tail's walk at the first record out of order.
@@ -114,7 +130,7 @@ type tailWalk struct {
 	floor, maxSeen   time.Time
 	pos, tailStart   int64 // offset of the next record; the next read's start
 	maxSec, prev     time.Time
-	ordered, sawNew  bool
+	ordered, rose    bool // in order so far; a second seen rising
 	noCursor         int
 	outAt            int64
 	started, visited bool
@@ -137,6 +153,9 @@ func (w *tailWalk) page(ctx context.Context, p client.Page) error {
 		if w.visited && sec.Before(w.prev) && w.ordered {
 			w.ordered, w.outAt = false, pos
 		}
+		if w.visited && sec.After(w.prev) {
+			w.rose = true
+		}
 		w.visited, w.prev = true, sec
 		if sec.After(w.maxSec) {
 			w.maxSec, w.tailStart = sec, max(pos-1, 0)
@@ -151,7 +170,6 @@ func (w *tailWalk) page(ctx context.Context, p client.Page) error {
 			}
 		}
 		if emit {
-			w.sawNew = true
 			keep = append(keep, rec)
 		}
 	}
