@@ -19,7 +19,9 @@ package engine
 //     archive_time, and their state is the max of both times, plus when
 //     the list was last swept whole:
 //     {"update_time":T,"swept_at":S,"sweep_from":F} (see archivedScan in
-//     source/streams; deals_archived reads by updated_since between sweeps);
+//     source/streams; deals_archived reads by updated_since between sweeps,
+//     leads_archived the tail of its update_time order from "tail_start",
+//     see read_sorted_tail.go);
 //   - call_logs (TailWatermark): where the last read ended,
 //     {"offset":N,"last_id":"..."}, after every page (see read_tail.go);
 //   - child streams (deal_products): per parent listing, the max update_time

@@ -104,6 +104,10 @@
 //     next_start (clients continue at start+limit), and of the v2 Fields
 //     lists only dealFields has description.
 //   - Of the optional include_fields, deals simulate products_count only.
+//   - /leads/archived sorts by sort=update_time (ascending for a bare field
+//     name, as /leads; the spec does not say the direction) and ignores
+//     updated_since (not among its parameters). /callLogs lists call logs in
+//     the order they were added (by id), new ones last.
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.
 //
