@@ -144,6 +144,9 @@ func TestArchivedSweep(t *testing.T) {
 			if got, reqs := col.ids(stream), res.Streams[0].Stats.Requests; reqs != 1 || !slices.Equal(got, boundary) {
 				t.Errorf("no-change run: %d requests (%d tokens) and %v, want 1 and the boundary %v", reqs, res.Streams[0].Stats.Tokens, got, boundary)
 			}
+			if ev := col.events(engine.StreamStarted); len(ev) != 1 || !strings.Contains(ev[0].Message, "swept at least daily") {
+				t.Errorf("no-change run's plan %v: want it to say the list is swept daily", ev)
+			}
 			state = col.lastState(stream)
 
 			sim.Advance(time.Hour)
@@ -179,6 +182,13 @@ func TestArchivedSweep(t *testing.T) {
 				cfg.streams, cfg.state = incr(stream), stateOf(stream, col.lastState(stream))
 				res, col2 := run(t, c, cfg)
 				mustComplete(t, res)
+				swept := false
+				for _, ev := range col2.events(engine.Log) {
+					swept = swept || ev.Stream == stream && strings.Contains(ev.Message, "sweeping the whole list")
+				}
+				if !swept {
+					t.Errorf("%s: no word that the list is swept", sweep.name)
+				}
 				got := col2.ids(stream)
 				if !slices.Contains(got, id) {
 					t.Errorf("%s: the sweep missed the record archived without an update (%s)", sweep.name, id)

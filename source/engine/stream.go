@@ -270,14 +270,14 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: %s (no saved cursor yet)", r.mode, from)
 	case floor.IsZero():
 		return fmt.Sprintf("%s: %s", r.mode, from)
-	case r.def.Strategy == streams.ServerUpdatedSince:
-		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	case r.def.ArchiveTime != "" && r.def.Strategy == streams.ServerUpdatedSince && r.mode == Incremental && !floor.IsZero() && !r.sweepDue():
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since); the whole list is swept at least daily for records archived without an update (last %s)", r.mode, from, FormatState(r.sweep.At))
 	case r.def.Strategy == streams.SortedTail && r.mode == Incremental && !floor.IsZero() && !r.sweepDue():
 		return fmt.Sprintf("%s: %s, the tail of the list sorted by %s from offset %d (no time filter); the whole list is swept at least daily for records archived without an update (last %s)", r.mode, from, r.def.Cursor, r.sweep.TailStart, FormatState(r.sweep.At))
-	case r.def.ArchiveTime != "" && !floor.IsZero():
+	case r.def.ArchiveTime != "" && !floor.IsZero(): // a sweep, or a list read whole every time
 		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
+	case r.def.Strategy == streams.ServerUpdatedSince:
+		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
 	case r.def.Strategy == streams.NewestFirst && r.mode == Incremental && !floor.IsZero():
 		return fmt.Sprintf("%s: %s, newest first, stopping at the first older record (the API sorts by %s but has no time filter)", r.mode, from, r.def.Cursor)
 	case r.def.Unordered:
