@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
 // TestArchivedDealsWithDeleted (issue 12, item 3): /deals/archived without
@@ -141,8 +142,9 @@ func TestArchivedSweep(t *testing.T) {
 			// boundary (the state's second is inclusive).
 			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(time.Hour)})
 			mustComplete(t, res)
-			if got, reqs := col.ids(stream), res.Streams[0].Stats.Requests; reqs != 1 || !slices.Equal(got, boundary) {
-				t.Errorf("no-change run: %d requests (%d tokens) and %v, want 1 and the boundary %v", reqs, res.Streams[0].Stats.Tokens, got, boundary)
+			st, _ := streams.Lookup(stream)
+			if got, reqs, toks := col.ids(stream), res.Streams[0].Stats.Requests, res.Streams[0].Stats.Tokens; reqs != 1 || toks != int64(st.TokenCost) || !slices.Equal(got, boundary) {
+				t.Errorf("no-change run: %d requests (%d tokens) and %v, want 1 (%d tokens, of %d pages) and the boundary %v", reqs, toks, got, st.TokenCost, pages, boundary)
 			}
 			if ev := col.events(engine.StreamStarted); len(ev) != 1 || !strings.Contains(ev[0].Message, "swept at least daily") {
 				t.Errorf("no-change run's plan %v: want it to say the list is swept daily", ev)
