@@ -133,6 +133,7 @@ func Read(ctx context.Context, env airbyte.Env, in ReadFiles) (code int) {
 	if rr != nil {
 		sink = rr
 	}
+	plan.SweepArchived = rr != nil
 	res, runErr := plan.execute(ctx, cl, rp.State, sink, nil, nil)
 	code = c.FinishRead(rp, res, runErr)
 	if rr != nil {

@@ -144,10 +144,16 @@ func (d DestStream) Incremental() bool {
 
 // cursorOf shows a stream_state: its one value ({"update_time": "..."}),
 // or its top-level cursor (a per-parent stream's state also keeps its
-// parents' positions), else the compact JSON.
+// parents' positions, an archived list its last sweep), or call_logs'
+// watermark (the last record read), else the compact JSON.
 func cursorOf(raw json.RawMessage) string {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err == nil {
+		if id, ok := m["last_id"].(string); ok && id != "" {
+			if n, ok := m["offset"].(float64); ok && n > 0 {
+				return fmt.Sprintf("record %d (id %s)", int64(n), id)
+			}
+		}
 		for k, v := range m {
 			if s, ok := v.(string); ok && (len(m) == 1 || k == "update_time" || k == "modified") {
 				return s

@@ -277,6 +277,9 @@ func TestDestStreamCursorAndMode(t *testing.T) {
 		{"deal_products", `{"parents":{"deals":"2026-11-24T08:05:18Z"},"update_time":"2026-04-21T14:41:32Z"}`, "2026-04-21T14:41:32Z", true},
 		{"deal_fields", `{}`, "", false},
 		{"users", `{"modified":"2026-03-02T12:00:00Z"}`, "2026-03-02T12:00:00Z", true},
+		{"call_logs", `{"offset":2000,"last_id":"call-2000"}`, "record 2000 (id call-2000)", true},
+		{"call_logs", `{}`, "", false},
+		{"deals_archived", `{"swept_at":"2026-12-01T08:00:00Z","sweep_from":"2026-11-27T11:00:00Z","update_time":"2026-11-27T12:00:00Z"}`, "2026-11-27T12:00:00Z", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,9 @@ type Plan struct {
 	// (readable.Key) beside the API's; RawIDs: CSV writes option ids.
 	Readable, RawIDs bool
 	MaxTokens        int64 // the run's token cap (0: none; see engine.Options.MaxTokens)
+	// SweepArchived: this run reconciles deletes, so the archived lists
+	// are swept whole too (engine.Options.SweepArchived).
+	SweepArchived bool
 }
 
 // execute runs the plan's streams with the engine, the one place a plan
@@ -52,7 +55,7 @@ func (p Plan) execute(ctx context.Context, cl *client.Client, saved map[string]j
 	}
 	return engine.Run(ctx, engine.Options{
 		Client: cl, Streams: p.Streams, State: state, StartDate: p.StartDate, Concurrency: p.Concurrency,
-		Sink: sink, Now: now, Estimates: estimates, MaxTokens: p.MaxTokens,
+		Sink: sink, Now: now, Estimates: estimates, MaxTokens: p.MaxTokens, SweepArchived: p.SweepArchived,
 	})
 }
 

@@ -202,6 +202,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	saver := &saver{st: o.State, w: w, modes: modes, pending: map[string]json.RawMessage{}, started: map[string]time.Time{}, took: map[string]time.Duration{}, now: now, ids: ids, kids: childStarts(plan, saved)}
 	watch := &budgetWatch{now: now}
 	sinks := append([]engine.Sink{w, saver, watch}, o.Observers...)
+	plan.SweepArchived = reconcileDue(o, ids, now())
 	res, runErr := plan.execute(ctx, cl, saved, engine.MultiSink(sinks...), now, run.Counts)
 	var terr error
 	if runErr == nil && ctx.Err() == nil && writesTables(plan) {

@@ -285,7 +285,7 @@ func CatalogStream(st streams.Stream, js json.RawMessage) Stream {
 	if st.SupportsIncremental() {
 		out.SupportedSyncModes = append(out.SupportedSyncModes, string(engine.Incremental))
 		out.SourceDefinedCursor = true
-		out.DefaultCursorField = []string{st.Cursor}
+		out.DefaultCursorField = []string{st.CursorField()}
 		out.IsResumable = true
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
 // TestArchivedDealsWithDeleted (issue 12, item 3): /deals/archived without
@@ -45,71 +46,179 @@ func TestArchivedDealsWithDeleted(t *testing.T) {
 // TestArchivedSinceTheState (issue 12, item 5): a record archived after the
 // state whose update_time did not change (Pipedrive documents neither way;
 // the simulator's ArchiveKeepsUpdateTime) comes with the next incremental
-// sync of its archived stream. Where the records carry archive_time
-// (projects), the sync returns exactly the boundary and the newly archived
-// record, and the state moves to the archive time; where they carry none
-// (/deals/archived, /leads/archived declare none), every archived record
-// comes again, with a note, rather than a hole.
+// sync of an archived stream that scans its whole list every run (neither
+// sort nor time filter: projects_archived): exactly the boundary and the
+// newly archived record, and the state moves to the archive time.
+// deals_archived and leads_archived read only their changes between daily
+// sweeps: TestArchivedSweep.
 func TestArchivedSinceTheState(t *testing.T) {
+	const stream, entity = "projects_archived", "projects"
+	sim := newSim(t, pipedrivetest.Options{Seed: 34, Scale: 600, ArchiveKeepsUpdateTime: true})
+	c := newClient(t, sim, nil)
+	res, col := run(t, c, runCfg{streams: incr(stream)})
+	mustComplete(t, res)
+	if diff := sameRecords(sim, stream, col.records[stream]); diff != "" {
+		t.Fatalf("first sync: %s", diff)
+	}
+	state := col.lastState(stream)
+	boundary := boundaryIDs(t, stream, col.records[stream], state)
+
+	sim.Advance(24 * time.Hour)
+	id := archiveOld(t, sim, entity, stream, state)
+	res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state)})
+	mustComplete(t, res)
+	got := col.ids(stream)
+	if want := uniqSorted(append(boundary, id)); !slices.Equal(got, want) {
+		t.Errorf("second sync %v, want the boundary and the archived record %v (update_time unchanged)", got, want)
+	}
+	if st := stateTime(col.lastState(stream)); !st.Equal(sim.Now()) {
+		t.Errorf("state %s, want the archive time %s", col.lastState(stream), engine.FormatState(sim.Now()))
+	}
+}
+
+// archiveOld archives a record of entity updated long before state (its
+// update_time kept: the sim's ArchiveKeepsUpdateTime) and returns its id.
+func archiveOld(t *testing.T, sim *pipedrivetest.Server, entity, stream string, state json.RawMessage) string {
+	t.Helper()
+	recs := sim.Records(entity)
+	id := idOf(t, entity, recs[len(recs)/4])
+	if err := sim.Archive(entity, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sim.Records(stream) {
+		if idOf(t, stream, r) == id && !stateTime(state).After(maxCursor(t, "update_time", []json.RawMessage{r})) {
+			t.Fatalf("precondition: the archived record %s was updated after the state %s", r, state)
+		}
+	}
+	return id
+}
+
+// TestArchivedSweep (issue 12 item 5, issue 16 point 2): deals_archived
+// reads by updated_since and leads_archived the tail of its update_time
+// order, so a run with nothing changed is one request, and a record
+// archived with an update_time bump comes the next run; one archived
+// without a bump (ArchiveKeepsUpdateTime) cannot be seen that way and comes
+// with the next whole sweep, due ArchiveSweepEvery after the last (the
+// engine's clock), or in a run that asks for it (a delete reconciliation):
+// with the boundary and nothing else where records carry archive_time
+// (deals), with every archived record and a note where they carry none
+// (leads). Fake clock.
+func TestArchivedSweep(t *testing.T) {
 	for _, tt := range []struct {
 		stream, entity string
 		exact          bool // records carry archive_time
+		bump           bool // archiving bumps update_time
 	}{
-		{"deals_archived", "deals", false},
-		{"leads_archived", "leads", false},
-		{"projects_archived", "projects", true},
+		{"deals_archived", "deals", true, false}, {"deals_archived", "deals", true, true},
+		{"leads_archived", "leads", false, false}, {"leads_archived", "leads", false, true},
 	} {
-		t.Run(tt.stream, func(t *testing.T) {
-			sim := newSim(t, pipedrivetest.Options{Seed: 34, Scale: 600, ArchiveKeepsUpdateTime: true})
+		name := tt.stream + " archived without an update"
+		if tt.bump {
+			name = tt.stream + " archived with an update"
+		}
+		t.Run(name, func(t *testing.T) {
+			stream := tt.stream
+			sim := newSim(t, pipedrivetest.Options{Seed: 36, Scale: 24000, ArchiveKeepsUpdateTime: !tt.bump}) // 2-3 pages of each
 			c := newClient(t, sim, nil)
-			res, col := run(t, c, runCfg{streams: incr(tt.stream)})
+			clock := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			at := func(d time.Duration) func() time.Time { return func() time.Time { return clock.Add(d) } }
+			res, col := run(t, c, runCfg{streams: incr(stream), now: at(0)})
 			mustComplete(t, res)
-			if diff := sameRecords(sim, tt.stream, col.records[tt.stream]); diff != "" {
+			if diff := sameRecords(sim, stream, col.records[stream]); diff != "" {
 				t.Fatalf("first sync: %s", diff)
 			}
-			state := col.lastState(tt.stream)
-			boundary := boundaryIDs(t, tt.stream, col.records[tt.stream], state)
+			pages := int64(sim.Count(stream)/500 + 1)
+			if pages < 2 {
+				t.Fatalf("%d pages, want several", pages)
+			}
+			state := col.lastState(stream)
+			var keys map[string]any
+			if err := json.Unmarshal(state, &keys); err != nil || keys["swept_at"] != engine.FormatState(clock) || keys["sweep_from"] == nil {
+				t.Fatalf("first sync state %s: want the sweep's time and bound (%v)", state, err)
+			}
+			boundary := boundaryIDs(t, stream, col.records[stream], state)
 
-			sim.Advance(24 * time.Hour)
-			recs := sim.Records(tt.entity)
-			old := recs[len(recs)/4] // updated long before the state
-			id := idOf(t, tt.entity, old)
-			if err := sim.Archive(tt.entity, id); err != nil {
-				t.Fatal(err)
-			}
-			var now json.RawMessage
-			for _, r := range sim.Records(tt.stream) {
-				if idOf(t, tt.stream, r) == id {
-					now = r
-				}
-			}
-			if stateTime(state).Before(maxCursor(t, "update_time", []json.RawMessage{now})) {
-				t.Fatalf("precondition: the archived record %s was updated after the state %s", now, state)
-			}
-			res, col = run(t, c, runCfg{streams: incr(tt.stream), state: stateOf(tt.stream, state)})
+			// Nothing changed: one request (of several pages), only the
+			// boundary (the state's second is inclusive).
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(time.Hour)})
 			mustComplete(t, res)
-			got := col.ids(tt.stream)
-			if !slices.Contains(got, id) {
-				t.Fatalf("the record archived since the state (%s, update_time unchanged) is missing: %v", id, got)
+			st, _ := streams.Lookup(stream)
+			if got, reqs, toks := col.ids(stream), res.Streams[0].Stats.Requests, res.Streams[0].Stats.Tokens; reqs != 1 || toks != int64(st.TokenCost) || !slices.Equal(got, boundary) {
+				t.Errorf("no-change run: %d requests (%d tokens) and %v, want 1 (%d tokens, of %d pages) and the boundary %v", reqs, toks, got, st.TokenCost, pages, boundary)
 			}
-			if tt.exact {
-				if want := uniqSorted(append(boundary, id)); !slices.Equal(got, want) {
-					t.Errorf("second sync %v, want the boundary and the archived record %v", got, want)
+			if ev := col.events(engine.StreamStarted); len(ev) != 1 || !strings.Contains(ev[0].Message, "swept at least daily") {
+				t.Errorf("no-change run's plan %v: want it to say the list is swept daily", ev)
+			}
+			state = col.lastState(stream)
+
+			sim.Advance(time.Hour)
+			var id string
+			if tt.bump {
+				recs := sim.Records(tt.entity)
+				id = idOf(t, tt.entity, recs[len(recs)/4])
+				if err := sim.Archive(tt.entity, id); err != nil {
+					t.Fatal(err)
 				}
-				if st := stateTime(col.lastState(tt.stream)); !st.Equal(sim.Now()) {
-					t.Errorf("state %s, want the archive time %s", col.lastState(tt.stream), engine.FormatState(sim.Now()))
-				}
+			} else {
+				id = archiveOld(t, sim, tt.entity, stream, state)
+			}
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(2 * time.Hour)})
+			mustComplete(t, res)
+			if got := col.ids(stream); slices.Contains(got, id) != tt.bump {
+				t.Fatalf("the next incremental run (no sweep due) has the archived record %s: %v, want %v (%v)", id, !tt.bump, tt.bump, got)
+			}
+			if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+				t.Errorf("no sweep due: %d requests, want 1", reqs)
+			}
+			if tt.bump {
 				return
 			}
-			if diff := sameRecords(sim, tt.stream, col.records[tt.stream]); diff != "" {
-				t.Errorf("second sync without archive times: %s, want every archived record", diff)
-			}
-			noted := false
-			for _, ev := range col.events(engine.Log) {
-				noted = noted || ev.Stream == tt.stream && strings.Contains(ev.Message, "no archive_time")
-			}
-			if !noted {
-				t.Error("no note that archived records without archive_time come again")
+			for _, sweep := range []struct {
+				name string
+				cfg  runCfg
+			}{
+				{"a day after the last sweep", runCfg{now: at(24 * time.Hour)}},
+				{"asked for (reconciling deletes)", runCfg{now: at(3 * time.Hour), sweep: true}},
+			} {
+				cfg := sweep.cfg
+				cfg.streams, cfg.state = incr(stream), stateOf(stream, col.lastState(stream))
+				res, col2 := run(t, c, cfg)
+				mustComplete(t, res)
+				swept := false
+				for _, ev := range col2.events(engine.Log) {
+					swept = swept || ev.Stream == stream && strings.Contains(ev.Message, "sweeping the whole list")
+				}
+				if !swept {
+					t.Errorf("%s: no word that the list is swept", sweep.name)
+				}
+				got := col2.ids(stream)
+				if !slices.Contains(got, id) {
+					t.Errorf("%s: the sweep missed the record archived without an update (%s)", sweep.name, id)
+				}
+				if want := uniqSorted(append(slices.Clone(boundary), id)); tt.exact && !slices.Equal(got, want) {
+					t.Errorf("%s: sweep emitted %v, want the boundary and the record archived since %v", sweep.name, got, want)
+				}
+				if !tt.exact {
+					if diff := sameRecords(sim, stream, col2.records[stream]); diff != "" {
+						t.Errorf("%s: a sweep without archive times: %s, want every archived record", sweep.name, diff)
+					}
+					noted := false
+					for _, ev := range col2.events(engine.Log) {
+						noted = noted || ev.Stream == stream && strings.Contains(ev.Message, "no archive_time")
+					}
+					if !noted {
+						t.Errorf("%s: no note that archived records without archive_time come again", sweep.name)
+					}
+				}
+				// The cursor stays the newest update_time (an archive time
+				// may be later than updates not yet read), the sweep moves.
+				var keys map[string]any
+				if err := json.Unmarshal(col2.lastState(stream), &keys); err != nil || keys["update_time"] != engine.FormatState(stateTime(state)) || keys["swept_at"] != engine.FormatState(cfg.now()) {
+					t.Errorf("%s: state %s, want the cursor %s and the sweep at %s", sweep.name, col2.lastState(stream), engine.FormatState(stateTime(state)), engine.FormatState(cfg.now()))
+				}
+				if reqs := res.Streams[0].Stats.Requests; reqs < pages {
+					t.Errorf("%s: %d requests, a sweep reads every page (%d)", sweep.name, reqs, pages)
+				}
 			}
 		})
 	}
@@ -150,5 +259,107 @@ func TestProjectsDeletedAndArchived(t *testing.T) {
 	}
 	if n, want := len(col.records["projects"])+len(col.records["projects_archived"]), len(sim.Records("projects"))+len(sim.Records("projects_archived"))+2; n != want {
 		t.Errorf("%d projects in both streams, want %d (every project, the 2 deleted ones included)", n, want)
+	}
+}
+
+// TestSortedTail: leads_archived's tail read when the offsets moved or the
+// order is not the one assumed. An old archived lead updated since the
+// state moves to the end and shifts the rest down: the read steps back and
+// still finds it, with the boundary, in a few requests. Answers out of
+// ascending order (the simulator's reverse-sort fault) are noticed, warned
+// about, and the whole list is read: nothing at or after the state missed.
+func TestSortedTail(t *testing.T) {
+	const stream = "leads_archived"
+	for _, tt := range []struct {
+		name     string
+		change   func(t *testing.T, sim *pipedrivetest.Server) string // the id that must come
+		maxReqs  int64
+		warnings string
+	}{
+		{"an old one updated", func(t *testing.T, sim *pipedrivetest.Server) string {
+			recs := sim.Records(stream)
+			id := idOf(t, stream, recs[len(recs)/3])
+			if err := sim.Update("leads", id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}, 3, ""},
+		{"answers in reverse order", func(t *testing.T, sim *pipedrivetest.Server) string {
+			recs := sim.Records(stream)
+			id := idOf(t, stream, recs[len(recs)/3])
+			if err := sim.Update("leads", id); err != nil {
+				t.Fatal(err)
+			}
+			sim.Fault(pipedrivetest.Fault{Path: "/v1/leads/archived", Kind: pipedrivetest.FaultReverseSort, Times: 1})
+			return id
+		}, 0, "out of ascending update_time order"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 37, Scale: 24000})
+			c := newClient(t, sim, nil)
+			clock := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			now := func() time.Time { return clock }
+			res, col := run(t, c, runCfg{streams: incr(stream), now: now})
+			mustComplete(t, res)
+			state := col.lastState(stream)
+			boundary := boundaryIDs(t, stream, col.records[stream], state)
+			sim.Advance(time.Hour)
+			id := tt.change(t, sim)
+			clock = clock.Add(time.Hour)
+			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: now})
+			mustComplete(t, res)
+			got := col.ids(stream)
+			for _, want := range append(slices.Clone(boundary), id) {
+				if !slices.Contains(got, want) {
+					t.Errorf("%s missing: %v", want, got)
+				}
+			}
+			reqs := res.Streams[0].Stats.Requests
+			if tt.maxReqs > 0 && (reqs > tt.maxReqs || !slices.Equal(got, uniqSorted(append(boundary, id)))) {
+				t.Errorf("%d requests for %v, want at most %d for the boundary and %s", reqs, got, tt.maxReqs, id)
+			}
+			warned := false
+			for _, ev := range col.events(engine.Log) {
+				warned = warned || ev.Level == engine.LevelWarn && strings.Contains(ev.Message, tt.warnings) && tt.warnings != ""
+			}
+			if warned != (tt.warnings != "") {
+				t.Errorf("warned %v, want a warning %q", warned, tt.warnings)
+			}
+			// and the run after it is back to one request
+			res, _ = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, col.lastState(stream)), now: now})
+			mustComplete(t, res)
+			if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+				t.Errorf("the run after: %d requests, want 1", reqs)
+			}
+		})
+	}
+}
+
+// TestSortedTailStateRecordsGone: when the records the state points at
+// have left leads_archived (deleted), the tail read cannot see the order
+// rise after its start, steps back to where it can, and emits nothing
+// older than the state; the run after it is one request again.
+func TestSortedTailStateRecordsGone(t *testing.T) {
+	const stream = "leads_archived"
+	sim := newSim(t, pipedrivetest.Options{Seed: 38, Scale: 24000})
+	c := newClient(t, sim, nil)
+	now := func() time.Time { return time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC) }
+	res, col := run(t, c, runCfg{streams: incr(stream), now: now})
+	mustComplete(t, res)
+	state := col.lastState(stream)
+	for _, id := range boundaryIDs(t, stream, col.records[stream], state) {
+		if err := sim.Delete("leads", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: now})
+	mustComplete(t, res)
+	if n, reqs := len(col.records[stream]), res.Streams[0].Stats.Requests; n != 0 || reqs < 2 || reqs > 3 {
+		t.Errorf("%d records in %d requests, want none in 2 or 3 (a step back)", n, reqs)
+	}
+	res, _ = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, col.lastState(stream)), now: now})
+	mustComplete(t, res)
+	if reqs := res.Streams[0].Stats.Requests; reqs != 1 {
+		t.Errorf("the run after: %d requests, want 1", reqs)
 	}
 }

@@ -16,7 +16,14 @@ package engine
 //     emitted state loses nothing;
 //   - client-side streams: everything is read, records with cursor >= state
 //     are emitted, one Checkpoint at the end; archived lists also compare
-//     archive_time, and their state is the max of both times;
+//     archive_time, and their state is the max of both times, plus when
+//     the list was last swept whole:
+//     {"update_time":T,"swept_at":S,"sweep_from":F} (see archivedScan in
+//     source/streams; deals_archived reads by updated_since between sweeps,
+//     leads_archived the tail of its update_time order from "tail_start",
+//     see read_sorted_tail.go);
+//   - call_logs (TailWatermark): where the last read ended,
+//     {"offset":N,"last_id":"..."}, after every page (see read_tail.go);
 //   - child streams (deal_products): per parent listing, the max update_time
 //     of the parents whose children were all emitted:
 //     {"parents":{"deals":T1,"deals_archived":T2},"update_time":min(T1,T2)}
@@ -34,6 +41,7 @@ import (
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
+	"github.com/pdxhq/pdx/source/streams"
 )
 
 // Mode is a stream's sync mode, named as in the Airbyte protocol.
@@ -78,6 +86,11 @@ type Options struct {
 	// not stopped. Child streams read at the same time may each pass it by
 	// one request, and a child's own pages after its first are not checked.
 	MaxTokens int64
+	// SweepArchived makes archived lists read by updated_since (deals_archived)
+	// sweep their whole list this run, as they do at most once per
+	// streams.ArchiveSweepEvery anyway (a run that reconciles deletes sets
+	// it: it pays for whole listings already).
+	SweepArchived bool
 }
 
 // StreamResult is how one stream ended.
@@ -212,6 +225,17 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 				return Result{}, inputErr("stream %q: %w", cs.Name, err)
 			}
 			r.state = cur
+			if st.Strategy == streams.TailWatermark {
+				if r.tail, err = parseTailState(opts.State[cs.Name]); err != nil {
+					return Result{}, inputErr("stream %q: %w", cs.Name, err)
+				}
+			}
+			if st.ArchiveTime != "" {
+				if r.sweep, err = parseSweepState(opts.State[cs.Name]); err != nil {
+					return Result{}, inputErr("stream %q: %w", cs.Name, err)
+				}
+				r.sweepOut = r.sweep
+			}
 			if st.Parent != nil {
 				if r.parents, err = parseChildState(st, opts.State[cs.Name]); err != nil {
 					return Result{}, inputErr("stream %q: %w", cs.Name, err)

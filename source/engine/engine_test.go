@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -224,11 +225,12 @@ func idOf(t testing.TB, stream string, rec json.RawMessage) string {
 func boundaryIDs(t testing.TB, stream string, recs []json.RawMessage, state json.RawMessage) []string {
 	t.Helper()
 	st, _ := streams.Lookup(stream)
-	var m map[string]string
+	var m map[string]any // (an archived list's also has tail_start, a number)
 	if err := json.Unmarshal(state, &m); err != nil {
 		t.Fatal(err)
 	}
-	at, err := engine.ParseTime(m[st.Cursor])
+	cur, _ := m[st.Cursor].(string)
+	at, err := engine.ParseTime(cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +299,7 @@ func TestFutureState(t *testing.T) {
 	var list []engine.ConfiguredStream
 	state := map[string]json.RawMessage{}
 	for _, s := range streams.All() {
-		if s.SupportsIncremental() {
+		if s.SupportsIncremental() && s.Strategy != streams.TailWatermark { // a position, not a time: TestCallLogsTail
 			list = append(list, engine.ConfiguredStream{Name: s.Name, Mode: engine.Incremental})
 			state[s.Name] = json.RawMessage(fmt.Sprintf(`{%q:"2217-06-26 21:20:07"}`, s.Cursor))
 			if s.Parent != nil {
@@ -372,8 +374,17 @@ func TestClientSideCursor(t *testing.T) {
 				}
 				return
 			}
-			if want := fmt.Sprintf(`{%q:%q}`, st.Cursor, engine.FormatState(maxT)); string(state) != want {
-				t.Errorf("state %s, want %s", state, want)
+			var keys map[string]any
+			if err := json.Unmarshal(state, &keys); err != nil {
+				t.Fatal(err)
+			}
+			if st.ArchiveTime != "" {
+				// a whole read of an archived list is a sweep: TestArchivedSweep
+				delete(keys, "swept_at")
+				delete(keys, "sweep_from")
+			}
+			if want := map[string]any{st.Cursor: engine.FormatState(maxT)}; !maps.Equal(keys, want) {
+				t.Errorf("state %s, want %v", state, want)
 			}
 			want := boundaryIDs(t, stream, col.records[stream], state)
 			if simEntity(stream) != "" && stream != "leads_archived" {

@@ -67,3 +67,69 @@ func FuzzParseStreamState(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTailState: a call_logs state either gives an error and no
+// watermark, or one that encode writes back as the same watermark (an
+// unusable one, without an id, as {}: a whole read).
+func FuzzParseTailState(f *testing.F) {
+	for _, s := range []string{`{"offset":120,"last_id":"call-120"}`, `{"offset":0}`, `{"offset":5}`, `{"last_id":"x"}`, `{}`, `null`, ``,
+		`{"offset":-1,"last_id":"a"}`, `{"offset":"7","last_id":"a"}`, `{"offset":1.5,"last_id":"a"}`, `{"offset":3,"last_id":7}`,
+		`{"update_time":"2024-01-02T03:04:05Z"}`, `[1]`, `{"offset":1e30,"last_id":"a"}`, `{"offset":2,"last_id":"\u00e9\n"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		w, err := parseTailState(raw)
+		if err != nil {
+			if w != (tailState{}) {
+				t.Fatalf("error %v with %+v", err, w)
+			}
+			return
+		}
+		if w.Offset < 0 || (w.Offset > 0 && w.LastID == "") {
+			t.Fatalf("%q -> %+v: a watermark without an id", raw, w)
+		}
+		enc := w.encode()
+		if !json.Valid(enc) {
+			t.Fatalf("encode wrote invalid JSON %q", enc)
+		}
+		want := w
+		if w.Offset == 0 {
+			want = tailState{} // no position: from the start
+		}
+		if back, err := parseTailState(enc); err != nil || back != want {
+			t.Fatalf("%q -> %+v -> %s -> %+v, %v", raw, w, enc, back, err)
+		}
+	})
+}
+
+// FuzzParseSweepState: an archived stream's sweep keys either give an
+// error and nothing, or times that encodeArchivedState writes back the
+// same to the second, beside the cursor.
+func FuzzParseSweepState(f *testing.F) {
+	for _, s := range []string{`{"update_time":"2026-11-27T12:00:00Z","swept_at":"2026-12-01T08:00:00Z","sweep_from":"2026-11-27T11:00:00Z"}`,
+		`{"update_time":"2026-11-27T12:00:00Z"}`, `{"swept_at":""}`, `{"tail_start":499}`, `{"tail_start":-1}`, `{"tail_start":1.5}`, `{"tail_start":"3"}`, `{"tail_start":1e300}`, `{"swept_at":null}`, `{"swept_at":5}`, `{"sweep_from":"garbage"}`, `{}`, `null`, ``, `"x"`} {
+		f.Add([]byte(s))
+	}
+	st, _ := streams.Lookup("deals_archived")
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		sw, err := parseSweepState(raw)
+		if err != nil {
+			if sw != (sweepState{}) {
+				t.Fatalf("error %v with %+v", err, sw)
+			}
+			return
+		}
+		cur, _ := parseState(st, raw)
+		enc := encodeArchivedState(st, cur, sw)
+		if !json.Valid(enc) {
+			t.Fatalf("invalid JSON %q", enc)
+		}
+		back, err := parseSweepState(enc)
+		if err != nil || !back.At.Equal(sw.At.Truncate(time.Second)) || (!sw.At.IsZero() && !back.From.Equal(sw.From.Truncate(time.Second))) || back.TailStart != sw.TailStart {
+			t.Fatalf("%q -> %+v -> %s -> %+v, %v", raw, sw, enc, back, err)
+		}
+		if c2, err := parseState(st, enc); err != nil || !c2.Equal(cur.Truncate(time.Second)) {
+			t.Fatalf("%q: cursor %v -> %s -> %v, %v", raw, cur, enc, c2, err)
+		}
+	})
+}

@@ -38,14 +38,18 @@ const rateLimitedEventMin = time.Second
 // prefetching goroutine: stats are guarded by smu, and emu serialises the
 // stream's events so a sink sees them one at a time, in order.
 type streamRun struct {
-	def       streams.Stream
-	mode      Mode
-	opts      *Options
-	state     time.Time  // incoming cursor (zero: none)
-	parents   childState // a child stream's incoming cursors per parent listing
-	budgetObs func(client.Observation)
-	refused   *refusal  // shared by the run's streams
-	cap       *tokenCap // shared by the run's streams
+	def     streams.Stream
+	mode    Mode
+	opts    *Options
+	state   time.Time  // incoming cursor (zero: none)
+	parents childState // a child stream's incoming cursors per parent listing
+	tail    tailState  // a TailWatermark stream's incoming watermark
+	// sweep is an archived list's last whole sweep (incoming); sweepOut
+	// the one its states record (the same, until this run sweeps).
+	sweep, sweepOut sweepState
+	budgetObs       func(client.Observation)
+	refused         *refusal  // shared by the run's streams
+	cap             *tokenCap // shared by the run's streams
 
 	emu       sync.Mutex
 	smu       sync.Mutex
@@ -183,12 +187,16 @@ func (r *streamRun) run(ctx context.Context) {
 		switch {
 		case r.def.Parent != nil:
 			err = r.readChildren(cctx)
+		case r.def.Strategy == streams.TailWatermark:
+			err = r.readTail(cctx)
 		case r.def.Strategy == streams.ServerUpdatedSince && r.def.Paging == streams.V1Offset:
 			err = r.readV1Keyset(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.ServerUpdatedSince:
 			err = r.readServerIncremental(cctx)
 		case r.mode == Incremental && r.def.Strategy == streams.NewestFirst && !r.floor().IsZero():
 			err = r.readNewestFirst(cctx)
+		case r.mode == Incremental && r.def.Strategy == streams.SortedTail && !r.floor().IsZero():
+			err = r.readSortedTail(cctx)
 		default:
 			err = r.readAll(cctx)
 		}
@@ -215,7 +223,7 @@ func (r *streamRun) run(ctx context.Context) {
 	if !errors.As(r.err, &se) && (r.lastState == nil || r.sinceCkpt > 0) {
 		last := r.lastState
 		if last == nil {
-			last = encodeState(r.def, r.state)
+			last = r.incomingState()
 		}
 		_ = r.checkpoint(fctx, last)
 	}
@@ -254,16 +262,22 @@ func (r *streamRun) plan() string {
 		return fmt.Sprintf("%s: every record, one list per set of params (%d)", r.mode, len(r.def.Parent.Parents))
 	case r.def.Parent != nil:
 		return fmt.Sprintf("%s: for each of the %s (%s), %d per request", r.mode, strings.Join(r.def.Parent.Streams(), " and "), r.childFrom(), max(r.def.Parent.Batch, 1))
+	case r.def.Strategy == streams.TailWatermark && r.mode == Incremental && r.tail.Offset > 0:
+		return fmt.Sprintf("%s: the records after the %d read so far (the last of them checked still in place; the list is append-only)", r.mode, r.tail.Offset)
 	case r.def.Cursor == "":
 		return fmt.Sprintf("%s: every record", r.mode)
 	case floor.IsZero() && r.mode == Incremental: // nothing to filter by yet
 		return fmt.Sprintf("%s: %s (no saved cursor yet)", r.mode, from)
 	case floor.IsZero():
 		return fmt.Sprintf("%s: %s", r.mode, from)
+	case r.def.ArchiveTime != "" && r.def.Strategy == streams.ServerUpdatedSince && r.mode == Incremental && !floor.IsZero() && !r.sweepDue():
+		return fmt.Sprintf("%s: %s, filtered by the API (updated_since); the whole list is swept at least daily for records archived without an update (last %s)", r.mode, from, FormatState(r.sweep.At))
+	case r.def.Strategy == streams.SortedTail && r.mode == Incremental && !floor.IsZero() && !r.sweepDue():
+		return fmt.Sprintf("%s: %s, the tail of the list sorted by %s from offset %d (no time filter); the whole list is swept at least daily for records archived without an update (last %s)", r.mode, from, r.def.Cursor, r.sweep.TailStart, FormatState(r.sweep.At))
+	case r.def.ArchiveTime != "" && !floor.IsZero(): // a sweep, or a list read whole every time
+		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
 	case r.def.Strategy == streams.ServerUpdatedSince:
 		return fmt.Sprintf("%s: %s, filtered by the API (updated_since)", r.mode, from)
-	case r.def.ArchiveTime != "" && !floor.IsZero():
-		return fmt.Sprintf("%s: records updated or archived since %s, filtered here (no list filters by %s)", r.mode, FormatState(floor), r.def.ArchiveTime)
 	case r.def.Strategy == streams.NewestFirst && r.mode == Incremental && !floor.IsZero():
 		return fmt.Sprintf("%s: %s, newest first, stopping at the first older record (the API sorts by %s but has no time filter)", r.mode, from, r.def.Cursor)
 	case r.def.Unordered:
@@ -271,6 +285,31 @@ func (r *streamRun) plan() string {
 	default:
 		return fmt.Sprintf("%s: %s, filtered here (the API has no time filter)", r.mode, from)
 	}
+}
+
+// stateOf is the stream_state for cursor: an archived list's also keeps
+// its sweep.
+func (r *streamRun) stateOf(cursor time.Time) json.RawMessage {
+	if r.def.ArchiveTime != "" {
+		return encodeArchivedState(r.def, cursor, r.sweepOut)
+	}
+	return encodeState(r.def, cursor)
+}
+
+// incomingState re-encodes the state the stream started from.
+func (r *streamRun) incomingState() json.RawMessage {
+	if r.def.Strategy == streams.TailWatermark {
+		return r.tail.encode()
+	}
+	return r.stateOf(r.state)
+}
+
+// sweepDue reports whether an archived list read by updated_since is swept
+// whole this run: never swept, the last sweep ArchiveSweepEvery ago (or
+// in this machine's future), or asked for (Options.SweepArchived).
+func (r *streamRun) sweepDue() bool {
+	at, now := r.sweep.At, r.opts.Now()
+	return r.opts.SweepArchived || at.IsZero() || now.Sub(at) >= streams.ArchiveSweepEvery || at.After(now.Add(futureSlack))
 }
 
 func (r *streamRun) checkpoint(ctx context.Context, state json.RawMessage) error {

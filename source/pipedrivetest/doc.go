@@ -85,8 +85,11 @@
 //     "deleted"; Pipedrive does not say for how long). Other records vanish
 //     on delete.
 //   - Archiving bumps update_time, unless Options.ArchiveKeepsUpdateTime
-//     (Pipedrive documents neither way). Projects show archive_time; the
-//     deals and leads lists declare none, so the simulator renders none.
+//     (Pipedrive documents neither way). Projects show archive_time, and so
+//     do archived v2 deals: the deal response schemas leave it out, but the
+//     examples of GET /deals and /deals/archived show it (and the request
+//     bodies declare it). The leads lists neither declare nor show one, so
+//     the simulator renders none there.
 //   - v2 cursors are keyset positions (update_time, id) bound to the query by
 //     a checksum: a tampered cursor, or one reused with a different query, is
 //     a 400. A record updated between pages moves to the end of an
@@ -102,6 +105,10 @@
 //     next_start (clients continue at start+limit), and of the v2 Fields
 //     lists only dealFields has description.
 //   - Of the optional include_fields, deals simulate products_count only.
+//   - /leads/archived sorts by sort=update_time (ascending for a bare field
+//     name, as /leads; the spec does not say the direction) and ignores
+//     updated_since (not among its parameters). /callLogs lists call logs in
+//     the order they were added (by id), new ones last.
 //   - sort_by values the spec allows but the simulator does not order by
 //     (activities due_date, products name, stages order_nr) answer 400.
 //

@@ -198,7 +198,12 @@ func (w *world) renderLead(b []byte, r rec) []byte {
 }
 
 func (c *call) leads(archived bool) int {
-	return c.listV1("leads", 500, v1Flat, false, !archived, func(r rec) bool { return r.archived == archived }, c.w.renderLead)
+	if archived {
+		// /leads/archived takes sort but not updated_since (not in its
+		// spec): ignored, as an unknown parameter would be.
+		c.q.Del("updated_since")
+	}
+	return c.listV1("leads", 500, v1Flat, false, true, func(r rec) bool { return r.archived == archived }, c.w.renderLead)
 }
 
 // static renders an unpaginated v1 list of n items.

@@ -46,6 +46,12 @@ func (w *world) renderDeal(b []byte, r rec) []byte {
 	b = strconv.AppendBool(b, r.deleted)
 	b = append(b, `,"is_archived":`...)
 	b = strconv.AppendBool(b, r.archived)
+	if r.archived {
+		// Not in the response schema, but in the examples of GET /deals and
+		// /deals/archived (and the request bodies): doc.go.
+		b = append(b, `,"archive_time":`...)
+		b = appendTSq(b, r.arch, layoutV2)
+	}
 	status := []string{"open", "open", "won", "lost"}[hs.n(4)] // same draws as dealStatus
 	if r.deleted {
 		status = "deleted"

@@ -66,6 +66,12 @@ func readmeMode(s Stream) string {
 		return "full refresh" + note
 	case s.Parent != nil:
 		return "follows `" + strings.Join(s.Parent.Streams(), "` and `") + "`"
+	case s.Strategy == SortedTail:
+		return "oldest first on `" + s.Cursor + "` from the last read's end, daily sweep on `" + s.ArchiveTime + "`"
+	case s.Strategy == TailWatermark:
+		return "append-only: after the last record read"
+	case s.Strategy == ServerUpdatedSince && s.ArchiveTime != "":
+		return "server: `updated_since`, daily sweep on `" + s.ArchiveTime + "`"
 	case s.Strategy == ServerUpdatedSince:
 		return "server: `updated_since`"
 	case s.Strategy == NewestFirst:

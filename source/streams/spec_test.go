@@ -62,6 +62,9 @@ func TestTableAgainstSpec(t *testing.T) {
 		if s.Unordered && (params["updated_since"] != nil || params["sort"] != nil || params["sort_by"] != nil) {
 			t.Errorf("%s: marked unordered, but %s takes a sort or a time filter", s.Name, s.Path)
 		}
+		if s.Strategy == SortedTail && (len(s.SortParams) == 0 || params["updated_since"] != nil || s.Paging != V1Offset || s.ArchiveTime == "") {
+			t.Errorf("%s: a sorted tail needs a sort, no time filter, offset paging and an archive time (its sweep) on %s", s.Name, s.Path)
+		}
 		if s.Strategy == NewestFirst && (len(s.SortParams) == 0 || params["updated_since"] != nil) {
 			t.Errorf("%s: newest first needs a sort (have %v) and no time filter on %s", s.Name, s.SortParams, s.Path)
 		}

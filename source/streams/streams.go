@@ -39,7 +39,8 @@ const (
 	FullRefreshOnly Strategy = iota
 	// ServerUpdatedSince: the API filters with updated_since (inclusive) and
 	// sorts by update_time ascending; state is the max cursor seen, saved
-	// after every page.
+	// after every page. An archived list (ArchiveTime) adds a whole sweep
+	// at least once per ArchiveSweepEvery: see archivedScan.
 	ServerUpdatedSince
 	// ClientSideCursor: read everything, emit records whose cursor is >= the
 	// state; state is the max cursor seen, saved at the end.
@@ -50,6 +51,24 @@ const (
 	// record is older). State is the max cursor seen, saved once the read
 	// reached the state or the end.
 	NewestFirst
+	// TailWatermark: an append-only list in a stable order (v1 /callLogs:
+	// no update operation, no sort, no filter; new records come last). The
+	// state is where the last read ended, the position after the last
+	// record and its id ({"offset":N,"last_id":"..."}); an incremental read
+	// asks for the page at that record, checks it is still there, and
+	// emits only what follows. If it is not (a delete shifted the offsets,
+	// or the order is not the one assumed) the stream is read whole, with a
+	// warning. See callLogsTail.
+	TailWatermark
+	// SortedTail: an offset-paged list the API sorts by the cursor
+	// (ascending, as observed: leads_archived's sort direction is not
+	// documented) without a time filter. An incremental read starts at the
+	// record before the last read's newest update second (kept in the
+	// state as tail_start), steps back until the first record it sees is
+	// older than the state, and reads on from there: a run with nothing
+	// changed is one request. The order is checked, not trusted. With
+	// ArchiveTime it adds the daily sweep (archivedScan).
+	SortedTail
 )
 
 func (s Strategy) String() string {
@@ -60,6 +79,10 @@ func (s Strategy) String() string {
 		return "client_side_cursor"
 	case NewestFirst:
 		return "newest_first"
+	case TailWatermark:
+		return "tail_watermark"
+	case SortedTail:
+		return "sorted_tail"
 	}
 	return "full_refresh_only"
 }
@@ -90,8 +113,9 @@ type Stream struct {
 	Paging    Paging
 	PageLimit int // the API's maximum: 500 (files 100, callLogs 50); 0 for unpaged lists
 	TokenCost int // x-token-cost of one list request
-	// SortParams are added for incremental reads (sort by cursor ascending),
-	// so a per-page checkpoint is a real resume point.
+	// SortParams are sent on every read: by the cursor ascending, so a
+	// per-page checkpoint is a real resume point, or descending for
+	// NewestFirst, so an incremental read can stop early.
 	SortParams url.Values
 	// FieldsEntity names the entity whose Fields endpoint declares custom
 	// fields for this stream ("deal" for deals and leads); "" for none.
@@ -131,8 +155,25 @@ func (s Stream) SupportsIncremental() bool {
 	if s.Parent != nil {
 		return s.Parent.Changed != EveryParent && s.Cursor != ""
 	}
+	if s.Strategy == TailWatermark {
+		return true // by position, not by a cursor field
+	}
 	return s.Strategy != FullRefreshOnly && s.Cursor != ""
 }
+
+// CursorField is the field an incremental read goes by, as the Airbyte
+// catalog declares it: the cursor, or the primary key for a tail
+// watermark (the last record read).
+func (s Stream) CursorField() string {
+	if s.Strategy == TailWatermark && s.Cursor == "" && len(s.PrimaryKey) == 1 {
+		return s.PrimaryKey[0]
+	}
+	return s.Cursor
+}
+
+// ArchiveSweepEvery is how often an archived list read by updated_since
+// is also swept whole (see archivedScan).
+const ArchiveSweepEvery = 24 * time.Hour
 
 // ServerSide reports whether the API filters by the cursor (updated_since).
 func (s Stream) ServerSide() bool { return s.Strategy == ServerUpdatedSince }
@@ -258,23 +299,47 @@ func perRecord(parent, key string) *Relation {
 
 // archivedScan: archiving moves a record to its archived list, and Pipedrive
 // does not document that it bumps update_time (archive_time is its own
-// field), so an incremental read by update_time alone could miss every
-// record archived since the state. No list filters or sorts by archive
-// time, so an archived stream (deals_archived, leads_archived,
-// projects_archived) is a client-side scan: every page is read, and a
-// record is emitted when its update_time or its archive_time is at or after
-// the state, or when it carries no archive_time (it cannot be placed, so it
-// comes on every sync: duplicates by primary key, never a hole; /deals/archived
-// and /leads declare none, though the deals example shows one). The state is
-// the max of both times. Cost: every page of the archived list on every
-// sync (archived deals: 20 tokens per 500), the price of not trusting an
-// undocumented bump; a second, updated_since pass would not find them.
+// field), so an incremental read by update_time alone could miss a record
+// archived since the state. No list filters or sorts by archive time. So
+// an archived stream whose list the API filters by update_time
+// (deals_archived: v2 /deals/archived takes updated_since and sorts by
+// update_time; reading it newest first would stop no earlier and lose the
+// per-page checkpoints, and deal_products lists its parents by
+// updated_since too) reads in two ways:
+//   - each incremental run reads what changed since the state
+//     (ServerUpdatedSince; a run with nothing changed is one request): a
+//     record archived with an update_time bump comes the same run.
+//     leads_archived, which the API sorts by update_time (sort=update_time:
+//     ascending as observed, the direction is not documented, so the read
+//     checks it) without a time filter, reads the tail of that order from
+//     where the last read's newest records began (SortedTail): also one
+//     request when nothing changed;
+//   - at least once per ArchiveSweepEvery (24 h; also on a full refresh, a
+//     first sync, and a run that reconciles deletes) the whole list is
+//     swept, emitting the records updated since the state, those archived
+//     since the previous sweep began (archive_time at or after the state's
+//     cursor then, or on a first sync the newest time its first page
+//     showed: no record archived later can have an earlier archive_time),
+//     and those carrying no archive_time (they cannot be placed, so they
+//     come on every sweep: duplicates by primary key, never a hole). The
+//     state keeps when the sweep ended and that bound: {"update_time",
+//     "swept_at", "sweep_from"}.
+//
+// The trade-off: a record archived without an update_time bump arrives
+// within a day (with the next sweep), not the same run; a sweep costs what
+// every run cost before (every page of the list). A list the API neither
+// filters nor sorts (projects_archived) is still a client-side scan of
+// every page on every run, comparing both times the same way (each such
+// read is a sweep); so is leads_archived if its answers are not in
+// ascending order (with a warning).
+// /deals/archived's response schema declares no archive_time, but its
+// examples show one (the simulator sends it); /leads/archived shows none.
 //
 // table: keep it sorted by name.
 //
 // Beyond the issue's 26 streams (the old Airbyte connector's), the table has
 // the other parentless lists users of Airbyte's 3.x connector expect:
-// call_logs (v1 pages of at most 50; no time field, so full refresh),
+// call_logs (v1 pages of at most 50; no time field: see callLogsTail),
 // lead_fields, note_fields, and projects and tasks (v2 without
 // updated_since, so their cursor is filtered here). Left out, because each
 // needs more than a row: goals (/goals/find answers data:{goals:[...]}, not
@@ -292,7 +357,19 @@ var table = []Stream{
 	{Name: "boards", Description: "Project boards (Projects add-on)", Group: Settings, Version: client.V2, Path: "/boards",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: None, TokenCost: 10},
 	{Name: "call_logs", Description: "Call logs from phone integrations", Group: Core, Version: client.V1, Path: "/callLogs",
-		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: V1Offset, PageLimit: 50, TokenCost: 20, Unordered: true},
+		// callLogsTail: the v1 spec has GET/POST /callLogs and GET/DELETE
+		// /callLogs/{id}, no update, so a call log never changes once
+		// logged (deletes are for delete reconciliation), and the list has
+		// offset paging but no sort and no filter. As observed (and as the
+		// simulator models it), it lists in the order logged, new ones
+		// last. So an incremental read goes on from the last record read
+		// (TailWatermark), after checking that record is still where it
+		// was; ids are opaque strings, so their order is not checked. A
+		// delete before it, or any other order, fails the check and the
+		// stream is read whole with a warning. What the check cannot see (a
+		// delete and an insert before the watermark at once, which the
+		// assumed order rules out) a full refresh repairs.
+		PrimaryKey: pkID, Strategy: TailWatermark, Paging: V1Offset, PageLimit: 50, TokenCost: 20},
 	{Name: "currencies", Description: "Currencies", Group: Settings, Version: client.V1, Path: "/currencies",
 		PrimaryKey: pkID, Strategy: FullRefreshOnly, Paging: None, TokenCost: 20},
 	{Name: "deal_changelog", Description: "Field-level history of deals (a request per deal)", Group: Core, Version: client.V1, Path: "/deals/{id}/changelog",
@@ -327,7 +404,7 @@ var table = []Stream{
 		// Without status the deleted archived deals are left out ("If
 		// omitted, all not deleted deals are returned").
 		Params:     v("status", "open,won,lost,deleted", "include_fields", dealExtras),
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V2Cursor, PageLimit: 500, TokenCost: 20, SortParams: v2Sort, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
 	{Name: "files", Description: "Files attached to records", Group: Core, Version: client.V1, Path: "/files",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: NewestFirst, Paging: V1Offset, PageLimit: 100, TokenCost: 20, SortParams: v1Newest},
@@ -349,7 +426,7 @@ var table = []Stream{
 	{Name: "leads", Description: "Leads", Group: Core, Version: client.V1, Path: "/leads",
 		PrimaryKey: pkID, Cursor: "update_time", Strategy: ServerUpdatedSince, Paging: V1Offset, PageLimit: 500, TokenCost: 20, SortParams: leadsSort, FieldsEntity: "deal"},
 	{Name: "leads_archived", Description: "Archived leads", Group: Core, Version: client.V1, Path: "/leads/archived",
-		PrimaryKey: pkID, Cursor: "update_time", Strategy: ClientSideCursor, Paging: V1Offset, PageLimit: 500, TokenCost: 40, FieldsEntity: "deal",
+		PrimaryKey: pkID, Cursor: "update_time", Strategy: SortedTail, Paging: V1Offset, PageLimit: 500, TokenCost: 40, SortParams: leadsSort, FieldsEntity: "deal",
 		ArchiveTime: "archive_time"},
 	{Name: "mail", Description: "Mail messages of the token owner's threads changed since the state", Group: Core, Version: client.V1, Path: "/mailbox/mailThreads/{id}/mailMessages",
 		PrimaryKey: pkID, Cursor: "update_time", Paging: None, TokenCost: 20,

@@ -40,6 +40,9 @@ type Stream struct {
 	// IncludeFields are the optional fields the stream requests
 	// (include_fields), which the specs' record schemas leave out.
 	IncludeFields []string
+	// ArchiveTime is the archive time field of an archived list, which the
+	// v2 deals' record schemas leave out although their examples show it.
+	ArchiveTime string
 }
 
 // includedField is the schema of an include_fields field, by its name:
@@ -116,6 +119,11 @@ func Generate(v1, v2 *openapi3.T, streams []Stream) (map[string][]byte, error) {
 				v["description"] = "Requested with include_fields."
 				props[f] = v
 			}
+		}
+		if k := s.ArchiveTime; k != "" && props[k] == nil {
+			v := c.value(k, &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "date-time"}, 0)
+			v["description"] = "When the record was archived, where the API sends it (the record schema does not declare it; the examples of v2 deals show it)."
+			props[k] = v
 		}
 		if k := s.ParentKey; k != "" && props[k] == nil {
 			pdoc := v2

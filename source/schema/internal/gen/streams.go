@@ -10,7 +10,7 @@ import (
 func Streams() []Stream {
 	var out []Stream
 	for _, s := range streams.All() {
-		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path, RecordsPath: s.RecordsPath}
+		g := Stream{Name: s.Name, Version: int(s.Version), Path: s.Path, RecordsPath: s.RecordsPath, ArchiveTime: s.ArchiveTime}
 		if inc := s.Params.Get("include_fields"); inc != "" {
 			g.IncludeFields = strings.Split(inc, ",")
 		}
