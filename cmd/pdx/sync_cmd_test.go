@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/pdxhq/pdx/app"
 	"os"
 	"path/filepath"
 	"sort"
@@ -156,9 +157,15 @@ func TestSyncDemo(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	for _, d := range []string{e.cfg, e.stateDir} {
-		if _, err := os.Stat(d); !os.IsNotExist(err) {
-			t.Errorf("the demo wrote to %s", d)
+	// The demo touches no profile: nothing in the config dir, and in the
+	// state dir only its own "demo" profile (it carries on between runs).
+	if _, err := os.Stat(e.cfg); !os.IsNotExist(err) {
+		t.Errorf("the demo wrote to %s", e.cfg)
+	}
+	ents, _ := os.ReadDir(e.stateDir)
+	for _, ent := range ents {
+		if ent.Name() != app.DemoProfile {
+			t.Errorf("the demo wrote %s into the state dir", ent.Name())
 		}
 	}
 }

@@ -245,10 +245,34 @@ func TestBackendEstimateDays(t *testing.T) {
 	if err := b.SaveSettings(tui.Settings{Streams: choices, Format: tui.FormatJSONL, OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
+	// The run itself keeps no reserve: with 10 tokens to spend its two
+	// streams race for the budget, and the one that loses has no count.
+	setReserve := func(r string) {
+		t.Helper()
+		cfg, err := ps.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := cfg.Resolve("work")
+		p.BudgetReserve = r
+		cfg.Put("work", p)
+		if err := ps.Save(cfg); err != nil {
+			t.Fatal(err)
+		}
+		if b, err = New(o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+	}
+	setReserve("0")
 	tr := tui.NewTracker(choices, nil, nil)
 	if _, err := b.Run(context.Background(), tui.Plan{Streams: choices, Format: tui.FormatJSONL, OutDir: out}, tr); err != nil {
 		t.Fatal(err)
 	}
+	if c := b.shownState().Run().Counts; c["deals"] == 0 || c["activity_types"] == 0 {
+		t.Fatalf("the run left counts %v, want both streams'", c)
+	}
+	setReserve("29990")
 	// The run read the budget: the account's, from then on.
 	e = b.Estimate(goals, tui.Budget{})
 	if got := e.Streams["goals"].Days; !strings.HasSuffix(got, "days at this account's budget") {
