@@ -56,6 +56,7 @@ type Decoder struct {
 	arena     []byte     // AppendRecord: texts built for one record
 	mu        sync.Mutex // guards unknown for Unknown()
 	labelBuf  []string
+	starts    []int // objectMembers' result, reused
 }
 
 // NewDecoder decodes the custom fields of a stream whose records are of API
@@ -148,9 +149,12 @@ func (d *Decoder) Decode(rec []byte) ([]Value, error) {
 	}
 	var err error
 	if d.version == 2 {
-		if start, ok := lastMember(rec, "custom_fields"); ok {
-			if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
-				return nil, fmt.Errorf("custom_fields: %w", err)
+		if starts, ok := objectMembers(rec, "custom_fields", d.starts[:0]); ok {
+			d.starts = starts
+			for _, start := range starts {
+				if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
+					return nil, fmt.Errorf("custom_fields: %w", err)
+				}
 			}
 			return d.vals, nil
 		}
