@@ -56,7 +56,9 @@ type Decoder struct {
 	arena     []byte     // AppendRecord: texts built for one record
 	mu        sync.Mutex // guards unknown for Unknown()
 	labelBuf  []string
-	starts    []int // objectMembers' result, reused
+	starts    []int // restOfObject's result, reused
+	spec      bool  // decodeFound is decoding before it knows it may
+	specMiss  bool  // ... and met an option id it must not record
 }
 
 // NewDecoder decodes the custom fields of a stream whose records are of API
@@ -140,53 +142,95 @@ func (d *Decoder) Unknown() map[string][]int64 {
 // Decode returns the record's readable values, one per column of Columns.
 // The slice is reused by the next call.
 func (d *Decoder) Decode(rec []byte) ([]Value, error) {
+	d.reset()
+	if len(d.fields) == 0 {
+		return d.vals, nil
+	}
+	if d.version == 2 {
+		if vals, ok, err := d.decodeFound(rec); ok {
+			return vals, err
+		}
+		return d.decodeWalk(rec)
+	}
+	if err := members(rec, d.member); err != nil {
+		return nil, err
+	}
+	return d.vals, nil
+}
+
+// decodeWalk decodes a v2 record by walking it from the start, reading
+// custom_fields as the walk passes it.
+func (d *Decoder) decodeWalk(rec []byte) ([]Value, error) {
+	var cfErr error
+	end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
+		if rec[vs] == '{' && string(k) == "custom_fields" {
+			end, err := walk(rec, vs, d.memberAt(rec))
+			if err != nil {
+				cfErr = fmt.Errorf("custom_fields: %w", err)
+				return -1
+			}
+			return end
+		}
+		ve, ok := skipValue(rec, vs)
+		if !ok {
+			return -1
+		}
+		return ve
+	})
+	if cfErr != nil {
+		return nil, cfErr
+	}
+	if err == nil && skipWS(rec, end) != len(rec) {
+		err = errSyntax
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.vals, nil
+}
+
+// decodeFound decodes a v2 record's custom_fields found by objectMembers'
+// search, not by walking the record; ok false when the search cannot tell
+// (the values are reset, the caller walks). It decodes the candidate before
+// restOfObject has confirmed it is a top-level member (saving a second
+// pass over it), so while it does, an unknown option id is neither
+// recorded nor refreshed for (lookup): that can wait for the walk.
+func (d *Decoder) decodeFound(rec []byte) (vals []Value, ok bool, err error) {
+	if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
+		return nil, false, nil
+	}
+	vs, found := firstKey(rec, "custom_fields")
+	if !found {
+		return d.vals, vs == -1, nil // -1: none
+	}
+	if rec[vs] != '{' {
+		return nil, false, nil
+	}
+	d.spec, d.specMiss = true, false
+	end, werr := walk(rec, vs, d.memberAt(rec))
+	d.spec = false
+	if werr == nil && !d.specMiss {
+		var more []int
+		if more, ok = restOfObject(rec, end, "custom_fields", d.starts[:0]); ok {
+			d.starts = more
+			for _, start := range more { // a repeated key: the walk reads it too
+				if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
+					return nil, true, fmt.Errorf("custom_fields: %w", err)
+				}
+			}
+			return d.vals, true, nil
+		}
+	}
+	d.reset()
+	return nil, false, nil
+}
+
+// reset empties the values before a record is decoded.
+func (d *Decoder) reset() {
 	for i := range d.vals {
 		d.vals[i] = Value{Null: true, Kind: d.cols[i].Kind}
 	}
 	d.arena = d.arena[:0]
-	if len(d.fields) == 0 {
-		return d.vals, nil
-	}
-	var err error
-	if d.version == 2 {
-		if starts, ok := objectMembers(rec, "custom_fields", d.starts[:0]); ok {
-			d.starts = starts
-			for _, start := range starts {
-				if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
-					return nil, fmt.Errorf("custom_fields: %w", err)
-				}
-			}
-			return d.vals, nil
-		}
-		var cfErr error
-		end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
-			if rec[vs] == '{' && string(k) == "custom_fields" {
-				end, err := walk(rec, vs, d.memberAt(rec))
-				if err != nil {
-					cfErr = fmt.Errorf("custom_fields: %w", err)
-					return -1
-				}
-				return end
-			}
-			ve, ok := skipValue(rec, vs)
-			if !ok {
-				return -1
-			}
-			return ve
-		})
-		if cfErr != nil {
-			return nil, cfErr
-		}
-		if err == nil && skipWS(rec, end) != len(rec) {
-			err = errSyntax
-		}
-		if err != nil {
-			return nil, err
-		}
-	} else if err = members(rec, d.member); err != nil {
-		return nil, err
-	}
-	return d.vals, nil
 }
 
 // memberAt is member as a walk callback over rec.

@@ -24,6 +24,10 @@ func (d *Decoder) lookup(fd *field, id int64) (string, bool) {
 	if l, ok := fd.labels[id]; ok {
 		return l, true
 	}
+	if d.spec {
+		d.specMiss = true
+		return "", false
+	}
 	if !d.refreshed && d.opt.Refresh != nil {
 		d.refreshed = true
 		if fs, err := d.opt.Refresh(); err == nil {

@@ -185,11 +185,11 @@ func hex4(b []byte, i int) (rune, bool) {
 
 func isNull(v []byte) bool { return len(v) == 0 || (len(v) == 4 && string(v) == "null") }
 
-// objectMembers returns where the object values of rec's top-level
-// members named key start, in order, found by searching for the key
-// instead of walking the forty-odd members of a record; ok false when the
-// search cannot tell (the caller walks the record from the start). The
-// result is what the walk finds, for valid JSON:
+// Finding custom_fields fast (Decoder.decodeFound): the object values of a
+// record's top-level members named key are found by searching for the key
+// instead of walking the forty-odd members before it (when the search
+// cannot tell, the record is walked from the start). The result is what
+// the walk finds, for valid JSON:
 //
 //   - `key"` preceded by a quote with an even run of backslashes before it
 //     is a string token (both quotes are unescaped, and between a closing
@@ -203,23 +203,13 @@ func isNull(v []byte) bool { return len(v) == 0 || (len(v) == 4 && string(v) == 
 //
 // The members before the key are not read: records come from the API
 // client, whose page split has validated them.
-func objectMembers(rec []byte, key string, dst []int) (starts []int, ok bool) {
-	if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
-		return dst, false
-	}
-	vs, found := firstKey(rec, key)
-	if !found {
-		return dst, vs == -1 // -1: key is nowhere in rec
-	}
-	if rec[vs] != '{' {
-		return dst, false // a null (or other) custom_fields: the walk decides
-	}
-	ve, ok := skipValue(rec, vs)
-	if !ok {
-		return dst, false
-	}
-	dst = append(dst, vs)
-	for i := skipWS(rec, ve); ; {
+
+// restOfObject reads rec on from i, just after the value of a member: ok
+// when the members that follow close one object and rec ends there (the
+// member is a top-level one); it appends to dst where the object values of
+// the members named key among them start.
+func restOfObject(rec []byte, i int, key string, dst []int) ([]int, bool) {
+	for i = skipWS(rec, i); ; {
 		if i >= len(rec) {
 			return dst, false
 		}

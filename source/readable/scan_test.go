@@ -73,6 +73,27 @@ func TestUnescapeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// objectMembers is the search of decodeFound without the decoding: where
+// the object values of rec's top-level members named key start; ok false
+// when the search cannot tell.
+func objectMembers(rec []byte, key string, dst []int) (starts []int, ok bool) {
+	if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
+		return dst, false
+	}
+	vs, found := firstKey(rec, key)
+	if !found {
+		return dst, vs == -1 // -1: key is nowhere in rec
+	}
+	if rec[vs] != '{' {
+		return dst, false // a null (or other) custom_fields: the walk decides
+	}
+	ve, ok := skipValue(rec, vs)
+	if !ok {
+		return dst, false
+	}
+	return restOfObject(rec, ve, key, append(dst, vs))
+}
+
 // slowCF finds custom_fields by walking the record from the start: the
 // starts of the object values of its top-level members of that name.
 func slowCF(rec []byte) ([]int, bool) {
