@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pdxhq/pdx/source/schema"
 )
@@ -54,6 +56,67 @@ func FuzzDecodeSearch(f *testing.F) {
 		}
 		if g, w := fmt.Sprint(fast.Unknown()), fmt.Sprint(slow.Unknown()); g != w {
 			t.Fatalf("%q: unknown %s, walk %s", rec, g, w)
+		}
+	})
+}
+
+// appendStringRef is appendString as it was, one byte at a time: the
+// reference its run-copying version must match byte for byte.
+func appendStringRef(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, `\u00`...)
+				b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, `\u202`...)
+			b = append(b, "0123456789abcdef"[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// FuzzAppendString: appendString writes what the reference writes, and
+// valid JSON that reads back as the string (invalid UTF-8 as U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"b\\c\n\r\t\x00\x1f", "é€😀", "\u2028\u2029", "\xff bad \xe2\x82", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString([]byte("x"), s)
+		if want := appendStringRef([]byte("x"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: %s, want %s", s, got, want)
+		}
+		var back string
+		if err := json.Unmarshal(got[1:], &back); err != nil || back != strings.ToValidUTF8(s, "\uFFFD") && utf8.ValidString(s) {
+			t.Fatalf("%q: %s reads back as %q, %v", s, got, back, err)
 		}
 	})
 }

@@ -28,67 +28,80 @@ func (r readableWriter) Emit(ctx context.Context, ev engine.Event) error { retur
 
 // ReadableSink is Readable for any sink (`pdx read` with readable set).
 func ReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder, error)) engine.Sink {
-	return &readableSink{next: s, decoder: decoder, decs: map[string]*readable.Decoder{}, done: map[string]bool{}}
+	return &readableSink{next: s, decoder: decoder, streams: map[string]*readableStream{}}
 }
 
 type readableSink struct {
 	next    engine.Sink
 	decoder func(string) (*readable.Decoder, error)
 	mu      sync.Mutex
-	decs    map[string]*readable.Decoder
-	done    map[string]bool
-	bufs    sync.Pool
+	streams map[string]*readableStream
 }
 
-func (r *readableSink) dec(stream string) (*readable.Decoder, error) {
+// readableStream is one stream's decoder and page buffers. A stream's
+// pages come one at a time, and the next sink is done with a page when
+// Emit returns, so the buffers serve every page (no allocation, no growth
+// after the first pages).
+type readableStream struct {
+	dec  *readable.Decoder // nil: the stream's records pass as they are
+	buf  []byte            // the page's records, one after the other
+	ends []int             // where each ends in buf
+	out  []json.RawMessage // slices of buf
+}
+
+func (r *readableSink) stream(name string) (*readableStream, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.done[stream] {
-		return r.decs[stream], nil
+	if st, ok := r.streams[name]; ok {
+		return st, nil
 	}
-	d, err := r.decoder(stream)
+	d, err := r.decoder(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s custom fields: %w", stream, err)
+		return nil, fmt.Errorf("%s custom fields: %w", name, err)
 	}
-	r.decs[stream], r.done[stream] = d, true
-	return d, nil
+	st := &readableStream{dec: d}
+	r.streams[name] = st
+	return st, nil
+}
+
+// release drops a finished stream's buffers (memory stays bounded by the
+// streams running at once, not all the run's streams).
+func (r *readableSink) release(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, ok := r.streams[name]; ok {
+		st.buf, st.ends, st.out = nil, nil, nil
+	}
 }
 
 func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
+	if ev.Kind == engine.StreamComplete || ev.Kind == engine.StreamIncomplete {
+		r.release(ev.Stream)
+	}
 	if ev.Kind != engine.Records || len(ev.Records) == 0 {
 		return r.next.Emit(ctx, ev)
 	}
-	d, err := r.dec(ev.Stream)
-	if err != nil || d == nil {
-		if err != nil {
-			return err
-		}
+	st, err := r.stream(ev.Stream)
+	if err != nil {
+		return err
+	}
+	d := st.dec
+	if d == nil {
 		return r.next.Emit(ctx, ev)
 	}
-	// One buffer for the page: the records are slices of it. A stream's
-	// pages come one at a time (its decoder is not shared), and the writer
-	// is done with a page when Emit returns, so the buffer is reused.
-	bp, _ := r.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	buf := (*bp)[:0]
-	ends := make([]int, len(ev.Records))
-	for i, rec := range ev.Records {
+	buf, ends := st.buf[:0], st.ends[:0]
+	for _, rec := range ev.Records {
 		if buf, err = d.AppendRecord(buf, rec); err != nil {
 			return fmt.Errorf("%s: readable custom fields: %w", ev.Stream, err)
 		}
-		ends[i] = len(buf)
+		ends = append(ends, len(buf)) // offsets: buf may still move as it grows
 	}
-	out := make([]json.RawMessage, len(ev.Records))
-	start := 0
-	for i, end := range ends {
-		out[i] = json.RawMessage(buf[start:end:end])
+	out, start := st.out[:0], 0
+	for _, end := range ends {
+		out = append(out, json.RawMessage(buf[start:end:end]))
 		start = end
 	}
+	st.buf, st.ends, st.out = buf, ends, out
 	ev.Records = out
-	err = r.next.Emit(ctx, ev)
-	*bp = buf
-	r.bufs.Put(bp)
-	return err
+	return r.next.Emit(ctx, ev)
 }
