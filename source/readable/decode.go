@@ -334,7 +334,11 @@ func (d *Decoder) customFields(rec []byte, i int) (int, error) {
 
 // partsAt decodes a v2 field's object of parts at rec[vs] ({"value":
 // ..., "currency": ...}) and returns the index after it.
+//
+// The parts usually come in the shape's order (an address's ten), so the
+// part after the last one found is tried first.
 func (d *Decoder) partsAt(fd *field, rec []byte, vs int) (int, bool) {
+	parts, next := fd.sh.parts, 0
 	end, err := walk(rec, vs, func(pk []byte, pvs int) int {
 		pve, ok := skipValue(rec, pvs)
 		if !ok {
@@ -344,10 +348,14 @@ func (d *Decoder) partsAt(fd *field, rec []byte, vs int) (int, bool) {
 		if raw == "value" {
 			raw = ""
 		}
-		for i, p := range fd.sh.parts {
-			if p.raw == raw {
-				d.scalar(fd.col0+i, p.kind, rec[pvs:pve])
+		i := next
+		if i >= len(parts) || parts[i].raw != raw {
+			for i = 0; i < len(parts) && parts[i].raw != raw; i++ {
 			}
+		}
+		if i < len(parts) { // a shape's parts have distinct keys: one matches at most
+			d.scalar(fd.col0+i, parts[i].kind, rec[pvs:pve])
+			next = i + 1
 		}
 		return pve
 	})
