@@ -59,10 +59,11 @@ type Decoder struct {
 	arena     []byte     // AppendRecord: texts built for one record
 	mu        sync.Mutex // guards unknown for Unknown()
 	labelBuf  []string
-	starts    []int  // restOfObject's result, reused
-	seen      []slot // customFields: the slots of the last record's custom_fields members, in order
-	spec      bool   // decodeFound is decoding before it knows it may
-	specMiss  bool   // ... and met an option id it must not record
+	idBuf     [][]byte // labelList's ids, reused
+	starts    []int    // restOfObject's result, reused
+	seen      []slot   // customFields: the slots of the last record's custom_fields members, in order
+	spec      bool     // decodeFound is decoding before it knows it may
+	specMiss  bool     // ... and met an option id it must not record
 }
 
 // NewDecoder decodes the custom fields of a stream whose records are of API

@@ -112,7 +112,15 @@ func text(v []byte) (string, bool) {
 
 // unescape decodes a JSON string's escapes (inner: between the quotes).
 func unescape(inner []byte) (string, bool) {
-	out := make([]byte, 0, len(inner))
+	out, ok := appendUnescaped(make([]byte, 0, len(inner)), inner)
+	if !ok {
+		return "", false
+	}
+	return string(out), true
+}
+
+// appendUnescaped appends inner with its escapes decoded to out.
+func appendUnescaped(out, inner []byte) ([]byte, bool) {
 	for i := 0; i < len(inner); i++ {
 		c := inner[i]
 		if c != '\\' {
@@ -121,7 +129,7 @@ func unescape(inner []byte) (string, bool) {
 		}
 		i++
 		if i >= len(inner) {
-			return "", false
+			return out, false
 		}
 		switch inner[i] {
 		case '"', '\\', '/':
@@ -139,7 +147,7 @@ func unescape(inner []byte) (string, bool) {
 		case 'u':
 			r, ok := hex4(inner, i+1)
 			if !ok {
-				return "", false
+				return out, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -156,10 +164,10 @@ func unescape(inner []byte) (string, bool) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return "", false
+			return out, false
 		}
 	}
-	return string(out), true
+	return out, true
 }
 
 func hex4(b []byte, i int) (rune, bool) {
