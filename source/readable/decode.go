@@ -205,8 +205,9 @@ func (d *Decoder) decodeWalk(rec []byte) ([]Value, error) {
 	return d.vals, nil
 }
 
-// decodeFound decodes a v2 record's custom_fields found by objectMembers'
-// search, not by walking the record; ok false when the search cannot tell
+// decodeFound decodes a v2 record's custom_fields found by searching for
+// the key (firstKey, restOfObject), not by walking the record; ok false
+// when the search cannot tell
 // (the values are reset, the caller walks). It decodes the candidate before
 // restOfObject has confirmed it is a top-level member (saving a second
 // pass over it), so while it does, an unknown option id is neither
