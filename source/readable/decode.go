@@ -15,9 +15,12 @@ type field struct {
 	f       schema.Field
 	name    string
 	keyJSON []byte // `"name":`
-	sh      shape
-	col0    int // index of its first column
-	labels  map[int64]string
+	// plainKey: the hash has no byte JSON escapes (a quote, a backslash, a
+	// control character), so in a record it is written as it is.
+	plainKey bool
+	sh       shape
+	col0     int // index of its first column
+	labels   map[int64]string
 }
 
 // slot is where a raw member goes: a field and, for a v1 suffix key, the
@@ -56,6 +59,11 @@ type Decoder struct {
 	arena     []byte     // AppendRecord: texts built for one record
 	mu        sync.Mutex // guards unknown for Unknown()
 	labelBuf  []string
+	idBuf     [][]byte // labelList's ids, reused
+	starts    []int    // restOfObject's result, reused
+	seen      []slot   // customFields: the slots of the last record's custom_fields members, in order
+	spec      bool     // decodeFound is decoding before it knows it may
+	specMiss  bool     // ... and met an option id it must not record
 }
 
 // NewDecoder decodes the custom fields of a stream whose records are of API
@@ -72,7 +80,7 @@ func NewDecoder(version int, fields []schema.Field, names map[string]string, opt
 		if name == "" {
 			name = baseName(f)
 		}
-		fd := &field{f: f, name: name, sh: shapeOf(f.Type), col0: len(d.cols)}
+		fd := &field{f: f, name: name, sh: shapeOf(f.Type), col0: len(d.cols), plainKey: plainText(f.Key)}
 		fd.keyJSON = append(appendString(nil, name), ':')
 		for i := range fd.sh.parts {
 			fd.sh.parts[i].keyJSON = append(appendString(nil, fd.sh.parts[i].json), ':')
@@ -97,6 +105,17 @@ func NewDecoder(version int, fields []schema.Field, names map[string]string, opt
 	}
 	d.vals = make([]Value, len(d.cols))
 	return d
+}
+
+// plainText reports whether JSON writes s as it is (printable ASCII, no
+// quote, no backslash).
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 func (fd *field) setLabels(opts []schema.Option) {
@@ -139,62 +158,210 @@ func (d *Decoder) Unknown() map[string][]int64 {
 // Decode returns the record's readable values, one per column of Columns.
 // The slice is reused by the next call.
 func (d *Decoder) Decode(rec []byte) ([]Value, error) {
-	for i := range d.vals {
-		d.vals[i] = Value{Null: true, Kind: d.cols[i].Kind}
-	}
-	d.arena = d.arena[:0]
+	d.reset()
 	if len(d.fields) == 0 {
 		return d.vals, nil
 	}
-	var err error
 	if d.version == 2 {
-		if start, ok := lastMember(rec, "custom_fields"); ok {
-			if _, err := walk(rec, start, d.memberAt(rec)); err != nil {
-				return nil, fmt.Errorf("custom_fields: %w", err)
-			}
-			return d.vals, nil
+		if vals, ok, err := d.decodeFound(rec); ok {
+			return vals, err
 		}
-		var cfErr error
-		end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
-			if rec[vs] == '{' && string(k) == "custom_fields" {
-				end, err := walk(rec, vs, d.memberAt(rec))
-				if err != nil {
-					cfErr = fmt.Errorf("custom_fields: %w", err)
-					return -1
-				}
-				return end
-			}
-			ve, ok := skipValue(rec, vs)
-			if !ok {
-				return -1
-			}
-			return ve
-		})
-		if cfErr != nil {
-			return nil, cfErr
-		}
-		if err == nil && skipWS(rec, end) != len(rec) {
-			err = errSyntax
-		}
-		if err != nil {
-			return nil, err
-		}
-	} else if err = members(rec, d.member); err != nil {
+		return d.decodeWalk(rec)
+	}
+	if err := members(rec, d.member); err != nil {
 		return nil, err
 	}
 	return d.vals, nil
 }
 
-// memberAt is member as a walk callback over rec.
-func (d *Decoder) memberAt(rec []byte) func(k []byte, vs int) int {
-	return func(k []byte, vs int) int {
+// decodeWalk decodes a v2 record by walking it from the start, reading
+// custom_fields as the walk passes it.
+func (d *Decoder) decodeWalk(rec []byte) ([]Value, error) {
+	var cfErr error
+	end, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
+		if rec[vs] == '{' && string(k) == "custom_fields" {
+			end, err := d.customFields(rec, vs)
+			if err != nil {
+				cfErr = fmt.Errorf("custom_fields: %w", err)
+				return -1
+			}
+			return end
+		}
 		ve, ok := skipValue(rec, vs)
 		if !ok {
 			return -1
 		}
-		d.member(k, rec[vs:ve])
 		return ve
+	})
+	if cfErr != nil {
+		return nil, cfErr
 	}
+	if err == nil && skipWS(rec, end) != len(rec) {
+		err = errSyntax
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.vals, nil
+}
+
+// decodeFound decodes a v2 record's custom_fields found by searching for
+// the key (firstKey, restOfObject), not by walking the record; ok false
+// when the search cannot tell
+// (the values are reset, the caller walks). It decodes the candidate before
+// restOfObject has confirmed it is a top-level member (saving a second
+// pass over it), so while it does, an unknown option id is neither
+// recorded nor refreshed for (lookup): that can wait for the walk.
+func (d *Decoder) decodeFound(rec []byte) (vals []Value, ok bool, err error) {
+	if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
+		return nil, false, nil
+	}
+	vs, found := firstKey(rec, "custom_fields")
+	if !found {
+		return d.vals, vs == -1, nil // -1: none
+	}
+	if rec[vs] != '{' {
+		return nil, false, nil
+	}
+	d.spec, d.specMiss = true, false
+	end, werr := d.customFields(rec, vs)
+	d.spec = false
+	if werr == nil && !d.specMiss {
+		var more []int
+		if more, ok = restOfObject(rec, end, "custom_fields", d.starts[:0]); ok {
+			d.starts = more
+			for _, start := range more { // a repeated key: the walk reads it too
+				if _, err := d.customFields(rec, start); err != nil {
+					return nil, true, fmt.Errorf("custom_fields: %w", err)
+				}
+			}
+			return d.vals, true, nil
+		}
+	}
+	d.reset()
+	return nil, false, nil
+}
+
+// reset empties the values before a record is decoded.
+func (d *Decoder) reset() {
+	for i := range d.vals {
+		d.vals[i] = Value{Null: true, Kind: d.cols[i].Kind}
+	}
+	d.arena = d.arena[:0]
+}
+
+// customFields decodes the v2 custom_fields object starting at rec[i] and
+// returns the index after it: walk with member, in one loop made for it.
+// Why: a record's custom fields come in the same order record after
+// record, so each key is first compared with the one at its place in the
+// record before (seen): a 40-hex key that matches needs neither a scan for
+// its closing quote nor a map lookup. And a field with parts decodes its
+// object as it reads it, instead of skipping it and reading it again.
+func (d *Decoder) customFields(rec []byte, i int) (int, error) {
+	if i >= len(rec) || rec[i] != '{' {
+		return 0, errSyntax
+	}
+	i = skipWS(rec, i+1)
+	if i < len(rec) && rec[i] == '}' {
+		return i + 1, nil
+	}
+	for n := 0; ; n++ {
+		if i >= len(rec) || rec[i] != '"' {
+			return 0, errSyntax
+		}
+		var s slot
+		var ok bool
+		end := -1
+		if n < len(d.seen) {
+			if s = d.seen[n]; s.f != nil && s.f.plainKey {
+				k := s.f.f.Key
+				if e := i + 1 + len(k); e < len(rec) && rec[e] == '"' && string(rec[i+1:e]) == k {
+					end, ok = e+1, true
+				}
+			}
+		}
+		if end < 0 {
+			e, sok := skipString(rec, i)
+			if !sok {
+				return 0, errSyntax
+			}
+			end = e
+			s, ok = d.slots[string(rec[i+1:e-1])]
+			if s.part >= 0 {
+				ok = false // a suffix key is v1's, never a v2 member
+			}
+			if !ok {
+				s = slot{}
+			}
+			if n < len(d.seen) {
+				d.seen[n] = s
+			} else if n < 256 {
+				d.seen = append(d.seen, s)
+			}
+		}
+		i = skipWS(rec, end)
+		if i >= len(rec) || rec[i] != ':' {
+			return 0, errSyntax
+		}
+		vs := skipWS(rec, i+1)
+		if vs >= len(rec) {
+			return 0, errSyntax
+		}
+		var ve int
+		if ok && rec[vs] == '{' && len(s.f.sh.parts) > 1 && s.f.sh.dec != dRef {
+			if ve, ok = d.partsAt(s.f, rec, vs); !ok {
+				return 0, errSyntax
+			}
+		} else {
+			if ve, ok = skipValue(rec, vs); !ok {
+				return 0, errSyntax
+			}
+			if s.f != nil {
+				d.slotValue(s, rec[vs:ve])
+			}
+		}
+		i = skipWS(rec, ve)
+		if i >= len(rec) {
+			return 0, errSyntax
+		}
+		if rec[i] == '}' {
+			return i + 1, nil
+		}
+		if rec[i] != ',' {
+			return 0, errSyntax
+		}
+		i = skipWS(rec, i+1)
+	}
+}
+
+// partsAt decodes a v2 field's object of parts at rec[vs] ({"value":
+// ..., "currency": ...}) and returns the index after it.
+//
+// The parts usually come in the shape's order (an address's ten), so the
+// part after the last one found is tried first.
+func (d *Decoder) partsAt(fd *field, rec []byte, vs int) (int, bool) {
+	parts, next := fd.sh.parts, 0
+	end, err := walk(rec, vs, func(pk []byte, pvs int) int {
+		pve, ok := skipValue(rec, pvs)
+		if !ok {
+			return -1
+		}
+		raw := unsafeString(pk)
+		if raw == "value" {
+			raw = ""
+		}
+		i := next
+		if i >= len(parts) || parts[i].raw != raw {
+			for i = 0; i < len(parts) && parts[i].raw != raw; i++ {
+			}
+		}
+		if i < len(parts) { // a shape's parts have distinct keys: one matches at most
+			d.scalar(fd.col0+i, parts[i].kind, rec[pvs:pve])
+			next = i + 1
+		}
+		return pve
+	})
+	return end, err == nil
 }
 
 func (d *Decoder) member(k, v []byte) {
@@ -202,6 +369,11 @@ func (d *Decoder) member(k, v []byte) {
 	if !ok {
 		return
 	}
+	d.slotValue(s, v)
+}
+
+// slotValue decodes v, the value of slot's raw member.
+func (d *Decoder) slotValue(s slot, v []byte) {
 	fd := s.f
 	if s.part >= 0 { // a v1 suffix key
 		d.scalar(fd.col0+s.part, fd.sh.parts[s.part].kind, v)

@@ -91,15 +91,19 @@ func appendValue(b []byte, v Value) []byte {
 }
 
 // appendString appends s as a JSON string (no HTML escaping, as the API).
+// Runs of bytes that need no escape are appended whole.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
+		j := i
+		for j < len(s) && plainByte[s[j]] {
+			j++
 		}
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			switch c {
 			case '"', '\\':
@@ -131,6 +135,15 @@ func appendString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// plainByte marks the bytes appendString copies as they are: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func jsonCompact(b *bytes.Buffer, v []byte) error { return json.Compact(b, v) }
 

@@ -24,6 +24,10 @@ func (d *Decoder) lookup(fd *field, id int64) (string, bool) {
 	if l, ok := fd.labels[id]; ok {
 		return l, true
 	}
+	if d.spec {
+		d.specMiss = true
+		return "", false
+	}
 	if !d.refreshed && d.opt.Refresh != nil {
 		d.refreshed = true
 		if fs, err := d.opt.Refresh(); err == nil {
@@ -71,7 +75,8 @@ func (d *Decoder) labelList(fd *field, v []byte) {
 		return
 	}
 	d.labelBuf = d.labelBuf[:0]
-	var ids [][]byte
+	ids := d.idBuf[:0]
+	defer func() { d.idBuf = ids[:0] }()
 	if s, ok := text(v); ok { // v1: "1,2"
 		if strings.TrimSpace(s) == "" {
 			return
@@ -92,7 +97,7 @@ func (d *Decoder) labelList(fd *field, v []byte) {
 			}
 		}
 	} else {
-		ids = [][]byte{v}
+		ids = append(ids, v)
 	}
 	b := &d.scratch
 	b.Reset()
@@ -147,6 +152,16 @@ func (d *Decoder) text(v []byte) (string, bool) {
 			d.interned[s] = s
 		}
 		return s, true
+	}
+	if d.borrow && len(v) >= 2 && v[0] == '"' {
+		// Escapes: unescaped into the record's arena, not a new string.
+		start := len(d.arena)
+		out, ok := appendUnescaped(d.arena, v[1:len(v)-1])
+		if !ok {
+			return "", false
+		}
+		d.arena = out
+		return unsafeString(out[start:len(out):len(out)]), true
 	}
 	return text(v)
 }

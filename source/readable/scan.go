@@ -112,7 +112,15 @@ func text(v []byte) (string, bool) {
 
 // unescape decodes a JSON string's escapes (inner: between the quotes).
 func unescape(inner []byte) (string, bool) {
-	out := make([]byte, 0, len(inner))
+	out, ok := appendUnescaped(make([]byte, 0, len(inner)), inner)
+	if !ok {
+		return "", false
+	}
+	return string(out), true
+}
+
+// appendUnescaped appends inner with its escapes decoded to out.
+func appendUnescaped(out, inner []byte) ([]byte, bool) {
 	for i := 0; i < len(inner); i++ {
 		c := inner[i]
 		if c != '\\' {
@@ -121,7 +129,7 @@ func unescape(inner []byte) (string, bool) {
 		}
 		i++
 		if i >= len(inner) {
-			return "", false
+			return out, false
 		}
 		switch inner[i] {
 		case '"', '\\', '/':
@@ -139,7 +147,7 @@ func unescape(inner []byte) (string, bool) {
 		case 'u':
 			r, ok := hex4(inner, i+1)
 			if !ok {
-				return "", false
+				return out, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -156,10 +164,10 @@ func unescape(inner []byte) (string, bool) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return "", false
+			return out, false
 		}
 	}
-	return string(out), true
+	return out, true
 }
 
 func hex4(b []byte, i int) (rune, bool) {
@@ -185,90 +193,99 @@ func hex4(b []byte, i int) (rune, bool) {
 
 func isNull(v []byte) bool { return len(v) == 0 || (len(v) == 4 && string(v) == "null") }
 
-// lastMember returns where the value of rec's last top-level member
-// starts, when that member is key and its value an object; ok false
-// otherwise (the caller walks the record from the start). Pipedrive's v2
-// records end with custom_fields: reading back from the end finds it
-// without walking the forty-odd members before it. Going backwards is
-// exact for valid JSON: outside strings every quote closes a string whose
-// opening quote is the previous one not escaped (preceded by an even run
-// of backslashes), and the member before the record's closing brace is a
-// top-level one.
-func lastMember(rec []byte, key string) (start int, ok bool) {
-	e := len(rec) - 1
-	for e >= 0 && isSpace(rec[e]) {
-		e--
-	}
-	if e < 1 || rec[e] != '}' {
-		return 0, false
-	}
-	j := e - 1
-	for j >= 0 && isSpace(rec[j]) {
-		j--
-	}
-	if j < 0 || rec[j] != '}' {
-		return 0, false
-	}
-	depth := 0
-	k := j
-	for ; k >= 0; k-- {
-		switch rec[k] {
-		case '"':
-			q := k
-			for {
-				q = bytes.LastIndexByte(rec[:q], '"')
-				if q < 0 {
-					return 0, false
-				}
-				n := 0
-				for p := q - 1; p >= 0 && rec[p] == '\\'; p-- {
-					n++
-				}
-				if n%2 == 0 {
-					break
-				}
-			}
-			k = q
-			continue
-		case '}', ']':
-			depth++
-			continue
-		case '{', '[':
-			depth--
-			if depth > 0 {
-				continue
-			}
-		default:
-			continue
+// Finding custom_fields fast (Decoder.decodeFound): the object values of a
+// record's top-level members named key are found by searching for the key
+// instead of walking the forty-odd members before it (when the search
+// cannot tell, the record is walked from the start). The result is what
+// the walk finds, for valid JSON:
+//
+//   - `key"` preceded by a quote with an even run of backslashes before it
+//     is a string token (both quotes are unescaped, and between a closing
+//     and an opening quote there is no text in JSON), and followed by ':'
+//     it is a key, at some depth;
+//   - the first such key is the record's first member named key at any
+//     depth; it is a top-level one exactly when its value and the members
+//     after it, read on, close one object and the record ends there;
+//   - those members are read on (skipped, validated), so a repeated key
+//     after the first is found too.
+//
+// The members before the key are not read: records come from the API
+// client, whose page split has validated them.
+
+// restOfObject reads rec on from i, just after the value of a member: ok
+// when the members that follow close one object and rec ends there (the
+// member is a top-level one); it appends to dst where the object values of
+// the members named key among them start.
+func restOfObject(rec []byte, i int, key string, dst []int) ([]int, bool) {
+	for i = skipWS(rec, i); ; {
+		if i >= len(rec) {
+			return dst, false
 		}
-		break
+		if rec[i] == '}' {
+			return dst, skipWS(rec, i+1) == len(rec)
+		}
+		if rec[i] != ',' {
+			return dst, false
+		}
+		i = skipWS(rec, i+1)
+		if i >= len(rec) || rec[i] != '"' {
+			return dst, false
+		}
+		ke, ok := skipString(rec, i)
+		if !ok {
+			return dst, false
+		}
+		k := rec[i+1 : ke-1]
+		i = skipWS(rec, ke)
+		if i >= len(rec) || rec[i] != ':' {
+			return dst, false
+		}
+		i = skipWS(rec, i+1)
+		ve, ok := skipValue(rec, i)
+		if !ok {
+			return dst, false
+		}
+		if string(k) == key && rec[i] == '{' {
+			dst = append(dst, i)
+		}
+		i = skipWS(rec, ve)
 	}
-	if k < 0 || rec[k] != '{' {
-		return 0, false
+}
+
+// firstKey returns where the value of the first member named key (at any
+// depth) starts. found false: no such member, with vs -1 when there is
+// none (every occurrence of key's text is part of another string), -2 when
+// the input ends after the key.
+func firstKey(rec []byte, key string) (vs int, found bool) {
+	k := []byte(key)
+	for from := 0; ; {
+		i := bytes.Index(rec[from:], k)
+		if i < 0 {
+			return -1, false
+		}
+		i += from
+		from = i + 1
+		q, e := i-1, i+len(key)
+		if q < 0 || rec[q] != '"' || e >= len(rec) || rec[e] != '"' {
+			continue // part of another string
+		}
+		n := 0
+		for p := q - 1; p >= 0 && rec[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 1 {
+			continue // inside another string: `\"key"`
+		}
+		j := skipWS(rec, e+1)
+		if j >= len(rec) || rec[j] != ':' {
+			continue // a string value, not a key
+		}
+		j = skipWS(rec, j+1)
+		if j >= len(rec) {
+			return -2, false
+		}
+		return j, true
 	}
-	p := k - 1
-	for p >= 0 && isSpace(rec[p]) {
-		p--
-	}
-	if p < 0 || rec[p] != ':' {
-		return 0, false
-	}
-	p--
-	for p >= 0 && isSpace(rec[p]) {
-		p--
-	}
-	q := p - len(key) - 1
-	if q < 0 || rec[p] != '"' || rec[q] != '"' || string(rec[q+1:p]) != key {
-		return 0, false
-	}
-	q--
-	for q >= 0 && isSpace(rec[q]) {
-		q--
-	}
-	if q < 0 || (rec[q] != ',' && !(rec[q] == '{' && q == skipWS(rec, 0))) {
-		return 0, false
-	}
-	return k, true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }

@@ -2,6 +2,7 @@ package readable
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -72,63 +73,97 @@ func TestUnescapeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// slowCF finds custom_fields by walking the record from the start.
-func slowCF(rec []byte) (int, bool) {
-	at, found := -1, false
+// objectMembers is the search of decodeFound without the decoding: where
+// the object values of rec's top-level members named key start; ok false
+// when the search cannot tell.
+func objectMembers(rec []byte, key string, dst []int) (starts []int, ok bool) {
+	if i := skipWS(rec, 0); i >= len(rec) || rec[i] != '{' {
+		return dst, false
+	}
+	vs, found := firstKey(rec, key)
+	if !found {
+		return dst, vs == -1 // -1: key is nowhere in rec
+	}
+	if rec[vs] != '{' {
+		return dst, false // a null (or other) custom_fields: the walk decides
+	}
+	ve, ok := skipValue(rec, vs)
+	if !ok {
+		return dst, false
+	}
+	return restOfObject(rec, ve, key, append(dst, vs))
+}
+
+// slowCF finds custom_fields by walking the record from the start: the
+// starts of the object values of its top-level members of that name.
+func slowCF(rec []byte) ([]int, bool) {
+	var at []int
 	_, err := walk(rec, skipWS(rec, 0), func(k []byte, vs int) int {
 		ve, ok := skipValue(rec, vs)
 		if !ok {
 			return -1
 		}
 		if string(k) == "custom_fields" && rec[vs] == '{' {
-			at, found = vs, true
-		} else {
-			found = false // not the last member
+			at = append(at, vs)
 		}
 		return ve
 	})
-	return at, found && err == nil
+	return at, err == nil
 }
 
-func TestLastMember(t *testing.T) {
+func TestObjectMembers(t *testing.T) {
 	for _, tc := range []struct {
 		in string
-		ok bool
+		ok bool // found by the search
 	}{
 		{`{"id":1,"custom_fields":{"a":{"value":1}}}`, true},
 		{`{"custom_fields":{}}`, true},
 		{` {"id":1 , "custom_fields" : { "a" : "}\"{" } } `, true},
 		{`{"id":1,"custom_fields":{"a":"x\\"}}`, true},
-		{`{"custom_fields":{"a":1},"id":2}`, false},
+		{`{"custom_fields":{"a":1},"id":2}`, true},
+		{`{"id":0,"custom_fields":{"a":1},"products_count":2,"s":"a\"b","o":{"x":[1,"]"]},"t":true,"n":null,"f":-1.5e3}`, true},
+		{`{"id":1}`, true},
+		{`{}`, true},
+		{`{"title":"custom_fields","custom_fields":{"a":1}}`, true},
+		{`{"my_custom_fields":{"b":2},"custom_fields_x":1,"custom_fields":{"a":1}}`, true},
+		{`{"k\"custom_fields":{"b":2},"custom_fields":{"a":1}}`, true},
+		{`{"k\\":"custom_fields","custom_fields":{"a":1}}`, true},
+		{`{"custom_fields":{"a":1},"custom_fields":{"b":2}}`, true},
+		{`{"custom_fields":{"a":1},"x":{"custom_fields":{"b":2}}}`, true},
+		{`{"custom_fields":{"a":1},"custom_fields":null}`, true},
+		{`{"custom_fields":null,"custom_fields":{"a":1}}`, false},
 		{`{"x":{"custom_fields":{"a":1}}}`, false},
+		{`{"x":[{"custom_fields":{"a":1}}],"custom_fields":{"b":1}}`, false},
 		{`{"note":"\",\"custom_fields\":{}","custom_fields":null}`, false},
-		{`{"note":"a\"custom_fields\":{\"b\":1}"}`, false},
-		{`{"id":1,"xcustom_fields":{}}`, false},
+		{`{"note":"a\"custom_fields\":{\"b\":1}"}`, true},
 	} {
-		got, ok := lastMember([]byte(tc.in), "custom_fields")
+		got, ok := objectMembers([]byte(tc.in), "custom_fields", nil)
 		want, wok := slowCF([]byte(tc.in))
-		if ok != tc.ok || ok != wok || ok && got != want {
-			t.Errorf("%s: lastMember %d %v, walk %d %v, want ok %v", tc.in, got, ok, want, wok, tc.ok)
+		if !wok {
+			t.Fatalf("%s: not valid", tc.in)
+		}
+		if ok != tc.ok || ok && fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: objectMembers %v %v, walk %v, want ok %v", tc.in, got, ok, want, tc.ok)
 		}
 	}
 }
 
-// FuzzLastMember: on valid JSON objects reading back from the end finds
-// custom_fields exactly where the forward walk does (when it is last).
+// FuzzLastMember (the name kept for its corpus): on valid JSON objects
+// the search for custom_fields finds exactly the members the forward walk
+// finds, or says it cannot tell; it never panics on anything.
 func FuzzLastMember(f *testing.F) {
 	f.Add([]byte(`{"id":1,"custom_fields":{"a":"}\\\""}}`))
 	f.Add([]byte(`{"n":"\"custom_fields\":{}","custom_fields":{"b":[1,{"c":"]"}]}}`))
+	f.Add([]byte(`{"custom_fields":{"a":1},"products_count":2,"x":[true,null,"\\"]}`))
+	f.Add([]byte(`{"k\"custom_fields":{"b":2},"x":{"custom_fields":{}},"custom_fields":{"a":1}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if !json.Valid(b) {
-			return
-		}
-		got, ok := lastMember(b, "custom_fields")
-		if !ok {
+		got, ok := objectMembers(b, "custom_fields", nil)
+		if !ok || !json.Valid(b) {
 			return
 		}
 		want, wok := slowCF(b)
-		if !wok || got != want {
-			t.Fatalf("%q: lastMember %d, walk %d %v", b, got, want, wok)
+		if !wok || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: objectMembers %v, walk %v %v", b, got, want, wok)
 		}
 	})
 }

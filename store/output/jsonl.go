@@ -34,7 +34,9 @@ type jsonlEncoder struct{}
 func (jsonlEncoder) begin(*streamFile, bool, io.ReaderAt) error { return nil }
 
 func (jsonlEncoder) encode(buf []byte, rec json.RawMessage) ([]byte, error) {
-	if bytes.ContainsAny(rec, "\r\n") {
+	// Two IndexByte scans, not ContainsAny: IndexByte is vectorised, while
+	// ContainsAny walks a record byte by byte (~3 µs for a deal).
+	if bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0 {
 		var c bytes.Buffer
 		if err := json.Compact(&c, rec); err != nil {
 			return buf, fmt.Errorf("record is not valid JSON: %w", err)

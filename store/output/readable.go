@@ -15,80 +15,167 @@ import (
 // API's bytes (JSONL, Airbyte). decoder gives a stream's decoder (nil: the
 // stream's records pass as they are). The API's bytes stay as sent, so the
 // output is still lossless.
+//
+// A stream's page is decoded while w writes the one before it (the two
+// cores a run has share the work; --readable's speed depends on it): w
+// gets the pages in order, one at a time; any other event of the stream
+// (a Checkpoint above all) waits until the page in flight is written, and
+// a write that failed is the error of the stream's next event, so state
+// never moves past data not written. Finish waits for every page.
 func Readable(w Writer, decoder func(stream string) (*readable.Decoder, error)) Writer {
-	return readableWriter{Writer: w, sink: ReadableSink(w, decoder)}
+	s := newReadableSink(w, decoder)
+	s.async = true
+	return readableWriter{Writer: w, sink: s}
 }
 
 type readableWriter struct {
 	Writer
-	sink engine.Sink
+	sink *readableSink
 }
 
 func (r readableWriter) Emit(ctx context.Context, ev engine.Event) error { return r.sink.Emit(ctx, ev) }
 
-// ReadableSink is Readable for any sink (`pdx read` with readable set).
+// Finish waits for the pages in flight, then finishes w (a write that
+// failed and no later event reported is Finish's error).
+func (r readableWriter) Finish(runErr error) error {
+	werr := r.sink.wait()
+	err := r.Writer.Finish(runErr)
+	if err == nil {
+		err = werr
+	}
+	return err
+}
+
+// ReadableSink is Readable for any sink (`pdx read` with readable set). It
+// writes each page before Emit returns (its caller has no Finish to wait
+// in).
 func ReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder, error)) engine.Sink {
-	return &readableSink{next: s, decoder: decoder, decs: map[string]*readable.Decoder{}, done: map[string]bool{}}
+	return newReadableSink(s, decoder)
+}
+
+func newReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder, error)) *readableSink {
+	return &readableSink{next: s, decoder: decoder, streams: map[string]*readableStream{}}
 }
 
 type readableSink struct {
 	next    engine.Sink
 	decoder func(string) (*readable.Decoder, error)
+	async   bool // a page is written while the next is decoded
 	mu      sync.Mutex
-	decs    map[string]*readable.Decoder
-	done    map[string]bool
-	bufs    sync.Pool
+	streams map[string]*readableStream
 }
 
-func (r *readableSink) dec(stream string) (*readable.Decoder, error) {
+// readableStream is one stream's decoder and page buffers. A stream's
+// events come one at a time, so its fields need no lock; the buffers serve
+// every page (no allocation, no growth after the first pages): two when
+// pages are written asynchronously, the one being written and the one being
+// decoded.
+type readableStream struct {
+	dec   *readable.Decoder // nil: the stream's records pass as they are
+	pages [2]readablePage
+	cur   int        // the page to decode into
+	done  chan error // the write in flight (nil: none)
+	err   error      // a write that failed: the error of every later event
+}
+
+type readablePage struct {
+	buf  []byte            // the page's records, one after the other
+	ends []int             // where each ends in buf
+	out  []json.RawMessage // slices of buf
+}
+
+// settle waits for the stream's write in flight and returns the error of
+// any write that failed.
+func (st *readableStream) settle() error {
+	if st.done != nil {
+		if err := <-st.done; err != nil && st.err == nil {
+			st.err = err
+		}
+		st.done = nil
+	}
+	return st.err
+}
+
+func (r *readableSink) stream(name string, create bool) (*readableStream, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.done[stream] {
-		return r.decs[stream], nil
+	if st, ok := r.streams[name]; ok || !create {
+		return st, nil
 	}
-	d, err := r.decoder(stream)
+	d, err := r.decoder(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s custom fields: %w", stream, err)
+		return nil, fmt.Errorf("%s custom fields: %w", name, err)
 	}
-	r.decs[stream], r.done[stream] = d, true
-	return d, nil
+	st := &readableStream{dec: d}
+	r.streams[name] = st
+	return st, nil
+}
+
+// wait settles every stream (the run is over: no event comes in parallel).
+func (r *readableSink) wait() error {
+	r.mu.Lock()
+	sts := make([]*readableStream, 0, len(r.streams))
+	for _, st := range r.streams {
+		sts = append(sts, st)
+	}
+	r.mu.Unlock()
+	var first error
+	for _, st := range sts {
+		if err := st.settle(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 	if ev.Kind != engine.Records || len(ev.Records) == 0 {
-		return r.next.Emit(ctx, ev)
-	}
-	d, err := r.dec(ev.Stream)
-	if err != nil || d == nil {
-		if err != nil {
-			return err
+		st, _ := r.stream(ev.Stream, false)
+		if st != nil {
+			if err := st.settle(); err != nil {
+				return err
+			}
+			if ev.Kind == engine.StreamComplete || ev.Kind == engine.StreamIncomplete {
+				// Memory stays bounded by the streams running at once.
+				st.pages = [2]readablePage{}
+			}
 		}
 		return r.next.Emit(ctx, ev)
 	}
-	// One buffer for the page: the records are slices of it. A stream's
-	// pages come one at a time (its decoder is not shared), and the writer
-	// is done with a page when Emit returns, so the buffer is reused.
-	bp, _ := r.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
+	st, err := r.stream(ev.Stream, true)
+	if err != nil {
+		return err
 	}
-	buf := (*bp)[:0]
-	ends := make([]int, len(ev.Records))
-	for i, rec := range ev.Records {
-		if buf, err = d.AppendRecord(buf, rec); err != nil {
+	if st.dec == nil {
+		return r.next.Emit(ctx, ev)
+	}
+	if st.err != nil {
+		return st.err
+	}
+	pg := &st.pages[st.cur]
+	buf, ends := pg.buf[:0], pg.ends[:0]
+	for _, rec := range ev.Records {
+		if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
+			st.settle()
 			return fmt.Errorf("%s: readable custom fields: %w", ev.Stream, err)
 		}
-		ends[i] = len(buf)
+		ends = append(ends, len(buf)) // offsets: buf may still move as it grows
 	}
-	out := make([]json.RawMessage, len(ev.Records))
-	start := 0
-	for i, end := range ends {
-		out[i] = json.RawMessage(buf[start:end:end])
+	out, start := pg.out[:0], 0
+	for _, end := range ends {
+		out = append(out, json.RawMessage(buf[start:end:end]))
 		start = end
 	}
+	pg.buf, pg.ends, pg.out = buf, ends, out
 	ev.Records = out
-	err = r.next.Emit(ctx, ev)
-	*bp = buf
-	r.bufs.Put(bp)
-	return err
+	if err := st.settle(); err != nil { // the page before is written
+		return err
+	}
+	if !r.async {
+		return r.next.Emit(ctx, ev)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.next.Emit(ctx, ev) }()
+	st.done, st.cur = done, 1-st.cur
+	return nil
 }
