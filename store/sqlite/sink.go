@@ -276,6 +276,7 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 				for i := range t.rows { // the stream fails: drop what its page queued
 					t.rows[i].Value = nil
 				}
+				clear(t.present)
 				t.n = 0
 				return err
 			}

@@ -17,7 +17,8 @@ func TestUpsertAcrossRuns(t *testing.T) {
 	tests := []struct {
 		name string
 		runs [][][]string // runs of pages of records
-		want []string     // id|title|value of every row, by id
+		cols string       // the columns compared ("" id, title, value)
+		want []string     // the columns of every row, by id
 	}{
 		{
 			name: "the inclusive-boundary repeat adds no row",
@@ -42,6 +43,17 @@ func TestUpsertAcrossRuns(t *testing.T) {
 			},
 			want: []string{"7|y|12.5"},
 		},
+		{
+			// flush leaves out the columns no record of a batch has a
+			// value for: they must still become NULL on an update.
+			name: "a value that becomes null or absent is cleared, in sparse and mixed batches",
+			runs: [][][]string{
+				{{deal(1, "a", "2026-01-01T00:00:00Z", `"lost_reason":"x"`), deal(2, "b", "2026-01-01T00:00:00Z", `"lost_reason":"y"`), deal(3, "c", "2026-01-01T00:00:00Z")}},
+				{{deal(1, "a", "2026-01-02T00:00:00Z")}, {deal(2, "b", "2026-01-02T00:00:00Z", `"lost_reason":null`), deal(3, "c", "2026-01-02T00:00:00Z", `"lost_reason":"z"`)}},
+			},
+			cols: "id, title, value, lost_reason",
+			want: []string{"1|a|12.5|NULL", "2|b|12.5|NULL", "3|c|12.5|z"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +61,11 @@ func TestUpsertAcrossRuns(t *testing.T) {
 			for i, pages := range tt.runs {
 				run(t, dir, "deals", engine.Incremental, t0.Add(time.Duration(i)*time.Hour), pages...)
 			}
-			equal(t, "deals", query(t, dir, "SELECT id, title, value FROM deals ORDER BY id"), tt.want)
+			cols := tt.cols
+			if cols == "" {
+				cols = "id, title, value"
+			}
+			equal(t, "deals", query(t, dir, "SELECT "+cols+" FROM deals ORDER BY id"), tt.want)
 		})
 	}
 }

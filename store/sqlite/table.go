@@ -41,17 +41,21 @@ type table struct {
 	staging bool   // a stage table is being filled
 	done    bool
 
-	// inserts[n-1] writes n records into the table (upsert) or, while
-	// staging, its stage (prepared when first needed); tomb writes a
-	// tombstone.
-	inserts []*rawStmt
-	insert  func(rows int) string
+	// inserts writes a batch into the table (upsert) or, while staging,
+	// its stage, by key: which columns the batch has values for and its
+	// number of rows (prepared when first needed; see flush). tomb writes
+	// a tombstone.
+	inserts map[string]*rawStmt
+	insert  func(present []bool, rows int) string
 	tomb    *sql.Stmt
 	vals    []any               // the record being scanned
 	dec     *readable.Decoder   // the stream's custom-field decoder (nil: none)
 	rd      []int               // per decoder column: its column in cols, -1 none
 	rows    []driver.NamedValue // batchRows records waiting for an insert
 	n       int                 // records in rows
+	present []bool              // per column: some queued record has a value
+	args    []driver.NamedValue // the values of the present columns, for flush
+	key     []byte              // flush's statement key, reused
 }
 
 // The history of a stream is the view <stream>_history: the versions
