@@ -39,6 +39,11 @@
 //     complete, incomplete, interrupted, failed, or killed when a run never
 //     finished; records and tokens; streams as JSON with each stream's mode,
 //     outcome, records, tokens and error). Finish completes it.
+//   - custom_fields and custom_field_options: the custom-field definitions
+//     (entity, field_key, name, column, field_type) and the options of enum
+//     and set fields (entity, field_key, option_id, label), as the CSV
+//     output's files of the same names, upserted by key and never deleted
+//     (fields.go).
 //   - _pdx_columns: every column of every stream table and the record value it
 //     holds (key, sub, part), its logical and declared type, when it was
 //     added.

@@ -22,6 +22,8 @@ const (
 // historyStreams get a <stream>_history table (the core entities).
 var historyStreams = map[string]bool{"deals": true, "persons": true, "organizations": true, "leads": true, "products": true, "activities": true}
 
+func isFieldTable(name string) bool { _, ok := fieldTables[name]; return ok }
+
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // table is one stream's table and the statements that write it. Only the
@@ -137,7 +139,7 @@ func (t *table) uniqueName(name string) string {
 func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column, dec *readable.Decoder) (*table, error) {
 	t := &table{name: st.Name, pkKeys: map[string]bool{}, keys: map[string]*keyCols{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
 		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
-		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
+		history: historyStreams[st.Name], full: s.opt.full(st.Name) && !isFieldTable(st.Name)}
 	for _, k := range st.PrimaryKey {
 		t.pkKeys[k] = true
 	}
