@@ -310,3 +310,20 @@ func TestValues(t *testing.T) {
 	equal(t, "values and their types", query(t, dir, `SELECT title, value, typeof(value), probability, is_archived, is_deleted, label_ids, json_extract(custom_fields, '$.k.a'), channel, typeof(channel) FROM deals`),
 		[]string{`quote " and é|3|real|NULL|1|0|[1, 2]|}|7x|text`})
 }
+
+func TestValidFrom(t *testing.T) {
+	s := &Sink{started: t0}
+	for _, tt := range []struct{ raw, want string }{
+		{`"2026-01-02T03:04:05Z"`, "2026-01-02T03:04:05Z"}, // v2: as it is
+		{`"2026-01-02 03:04:05"`, "2026-01-02T03:04:05Z"},  // v1
+		{`"2026-01-02T03:04:05+02:00"`, "2026-01-02T01:04:05Z"},
+		{`"2026-01-02T03:04:05.250Z"`, "2026-01-02T03:04:05Z"},
+		{`"2026-01-0xT03:04:05Z"`, "2026-01-0xT03:04:05Z"}, // not a time: kept
+		{`null`, "2026-11-27T12:00:00Z"},                   // the run's start
+		{``, "2026-11-27T12:00:00Z"},
+	} {
+		if got := s.validFrom([]byte(tt.raw)); got != tt.want {
+			t.Errorf("validFrom(%s) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
