@@ -222,8 +222,9 @@ func (s *Sink) queue(ctx context.Context, t *table) error {
 }
 
 // maxInserts bounds the insert statements a table keeps prepared (one per
-// set of columns and number of rows met).
-const maxInserts = 64
+// set of columns and number of rows met; a stream of the demo meets 1 to
+// 16), and so the memory their programs hold in SQLite.
+const maxInserts = 32
 
 // flush writes the queued records, in their order, in one statement. The
 // statement lists only the columns some record of the batch has a value

@@ -300,6 +300,9 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 		return s.commit(ctx)
 	case engine.StreamComplete:
 		t.done = true
+		// A finished stream writes no more: its statements are freed now,
+		// not at Finish, so only the running streams hold theirs.
+		defer t.closeStmts()
 		if t.staging {
 			if err := s.begin(ctx); err != nil {
 				return err
@@ -313,6 +316,7 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 		// An incremental stream keeps what it wrote; a full refresh leaves
 		// the table as the previous run left it.
 		t.done = true
+		defer t.closeStmts()
 		if t.staging {
 			if err := s.begin(ctx); err != nil {
 				return err
