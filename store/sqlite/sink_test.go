@@ -327,3 +327,42 @@ func TestValidFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnSets: every batch's insert lists only the columns its records
+// have values for; more sets than the statement cache holds still write
+// every value where it belongs (and a later version clears what it lacks).
+func TestColumnSets(t *testing.T) {
+	optional := []string{`"lost_reason":"r%d"`, `"stage_id":%d`, `"probability":%d.5`, `"origin":"o%d"`, `"owner_id":%d`, `"visible_to":%d`}
+	rec := func(id, set int) string {
+		var extra []string
+		for b, f := range optional {
+			if set&(1<<b) != 0 {
+				extra = append(extra, fmt.Sprintf(f, id))
+			}
+		}
+		return deal(id, "t", "2026-01-01T00:00:00Z", extra...)
+	}
+	want := func(id, set int) string {
+		cells := []string{fmt.Sprint(id)}
+		for b, f := range []string{"r%d", "%d", "%d.5", "o%d", "%d", "%d"} {
+			if set&(1<<b) != 0 {
+				cells = append(cells, fmt.Sprintf(f, id))
+			} else {
+				cells = append(cells, "NULL")
+			}
+		}
+		return strings.Join(cells, "|")
+	}
+	sets := 2 * maxInserts // one record per page: a new statement each
+	var first, second [][]string
+	var wantRows []string
+	for i := range sets {
+		first = append(first, []string{rec(i+1, i%64)})
+		second = append(second, []string{rec(i+1, (i+1)%64)})
+		wantRows = append(wantRows, want(i+1, (i+1)%64))
+	}
+	dir := t.TempDir()
+	run(t, dir, "deals", engine.Incremental, t0, first...)
+	run(t, dir, "deals", engine.Incremental, t0.Add(time.Hour), second...)
+	equal(t, "deals", query(t, dir, "SELECT id, lost_reason, stage_id, probability, origin, owner_id, visible_to FROM deals ORDER BY id"), wantRows)
+}
