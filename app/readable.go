@@ -177,8 +177,9 @@ func (x *decoders) columns(stream string) ([]output.Column, error) {
 }
 
 // The definitions as tables (readable.FieldsTable, readable.OptionsTable):
-// written beside the streams by the file formats whose records are
-// readable (CSV; JSONL with --readable), rewritten whole each run, from the
+// written beside the streams by the formats whose records are readable
+// (CSV and JSONL with --readable: rewritten whole each run; SQLite: tables
+// upserted by key, store/sqlite/fields.go), from the
 // definitions the run read anyway (no API cost). The Airbyte output does
 // not get them: its catalog is Pipedrive's streams, and the *_fields
 // streams carry the same definitions and options for a join.
@@ -199,9 +200,13 @@ func columnsOf(keys ...string) []output.Column {
 	return out
 }
 
-// writesTables reports whether the plan's output gets the tables.
+// writesTables reports whether the plan's output gets the tables: the
+// formats that decode custom fields themselves (CSV files; SQLite, as two
+// tables of its database, upserted by key), and the file formats made
+// readable (JSONL --readable). Not the Airbyte output (one stream of
+// messages whose catalog is Pipedrive's streams).
 func writesTables(plan Plan) bool {
-	return plan.Format.DecodesFields && !plan.Format.OneFile || plan.Readable && !plan.Format.OneFile
+	return plan.Format.DecodesFields || plan.Readable && !plan.Format.OneFile
 }
 
 // writeTables writes the two tables of the entities whose decoders the run

@@ -4,11 +4,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pdxhq/pdx/source/pipedrivetest"
+	"github.com/pdxhq/pdx/source/readable"
 	"github.com/pdxhq/pdx/store/sqlite"
 	"github.com/pdxhq/pdx/store/state"
 )
@@ -176,4 +178,109 @@ func sqlCell(v any, typ string) string {
 		return x
 	}
 	return "?"
+}
+
+// TestSQLiteFieldTablesAreTheCSVs: the SQLite database holds the
+// custom_fields and custom_field_options tables, row for row the CSV
+// files of the same account, and a later run of fewer streams upserts
+// them without dropping the other entities' rows.
+func TestSQLiteFieldTablesAreTheCSVs(t *testing.T) {
+	e := newEnv(t, pipedrivetest.Options{Seed: 29, Scale: 40})
+	csvDir, sqliteDir := t.TempDir(), t.TempDir()
+	sqliteStates := state.OpenDir(t.TempDir())
+	p := e.prof
+	p.Streams = []string{"deals", "persons", "leads"}
+	for _, f := range []struct {
+		format, dir string
+		states      *state.Store
+	}{{"csv", csvDir, e.states}, {"sqlite", sqliteDir, sqliteStates}} {
+		p.Format, p.OutDir = f.format, f.dir
+		e.states = f.states
+		if sum := e.run(t, p, nil); !sum.OK() {
+			t.Fatalf("%s run: %+v", f.format, sum.Streams)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(sqliteDir, sqlite.FileName)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := []struct{ name, cols, order string }{
+		{readable.FieldsTable, `entity, field_key, name, "column", field_type`, "entity, field_key"},
+		{readable.OptionsTable, "entity, field_key, option_id, label", "entity, field_key, option_id"},
+	}
+	rowsOf := func(table, cols, order string) []string {
+		t.Helper()
+		rows, err := db.Query("SELECT " + cols + " FROM " + table + " ORDER BY " + order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := len(strings.Split(cols, ","))
+		var out []string
+		for rows.Next() {
+			vals := make([]string, n)
+			ptrs := make([]any, n)
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, strings.Join(vals, "|"))
+		}
+		return out
+	}
+	for _, tt := range tables {
+		recs := readCSVRows(t, filepath.Join(csvDir, tt.name+".csv"))
+		at := map[string]int{}
+		for i, h := range recs[0] {
+			at[h] = i
+		}
+		var want []string
+		for _, r := range recs[1:] {
+			var cells []string
+			for _, c := range strings.Split(tt.cols, ",") {
+				i, ok := at[strings.Trim(strings.TrimSpace(c), `"`)]
+				if !ok {
+					t.Fatalf("%s.csv has no column %s: %q", tt.name, c, recs[0])
+				}
+				cells = append(cells, r[i])
+			}
+			want = append(want, strings.Join(cells, "|"))
+		}
+		sort.Strings(want) // the CSV's order is the SQL's: by entity, key (and option id)
+		got := rowsOf(tt.name, tt.cols, tt.order)
+		sort.Strings(got)
+		if len(want) < 5 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: %d rows in SQLite, %d in the CSV\n got %q\nwant %q", tt.name, len(got), len(want), got, want)
+		}
+	}
+	// Each field's column is a column of its entity's table, so a join
+	// from a field to its values needs no pdx either.
+	missing := rowsOf(readable.FieldsTable+` f WHERE entity IN ('deal', 'person') AND NOT EXISTS (SELECT 1 FROM pragma_table_info(CASE entity WHEN 'deal' THEN 'deals' ELSE 'persons' END) WHERE name = f."column")`,
+		`entity, "column"`, "entity")
+	if len(missing) > 0 {
+		t.Errorf("custom_fields columns not in their tables: %v", missing)
+	}
+	perEntity := func() []string {
+		return rowsOf(readable.FieldsTable+" GROUP BY entity", "entity, count(*)", "entity")
+	}
+	before := perEntity()
+	if len(before) < 2 {
+		t.Fatalf("custom_fields has the fields of %v only", before)
+	}
+	// A second run of deals only: the persons' fields stay, the deals'
+	// are upserted (no duplicate row).
+	p.Streams = []string{"deals"}
+	if sum := e.run(t, p, nil); !sum.OK() {
+		t.Fatalf("second sqlite run: %+v", sum.Streams)
+	}
+	equal := func(what string, got, want []string) {
+		t.Helper()
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s after a run of deals only: %v, want %v", what, got, want)
+		}
+	}
+	equal("fields per entity", perEntity(), before)
 }

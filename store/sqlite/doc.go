@@ -39,6 +39,11 @@
 //     complete, incomplete, interrupted, failed, or killed when a run never
 //     finished; records and tokens; streams as JSON with each stream's mode,
 //     outcome, records, tokens and error). Finish completes it.
+//   - custom_fields and custom_field_options: the custom-field definitions
+//     (entity, field_key, name, column, field_type) and the options of enum
+//     and set fields (entity, field_key, option_id, label), as the CSV
+//     output's files of the same names, upserted by key and never deleted
+//     (fields.go).
 //   - _pdx_columns: every column of every stream table and the record value it
 //     holds (key, sub, part), its logical and declared type, when it was
 //     added.
@@ -91,7 +96,15 @@
 //
 // The cost: go build ./cmd/pdx (-trimpath -ldflags "-s -w") grows from
 // 13.4 MB to 17.4 MB, and modernc runs SQLite slower than the C library:
-// about 130k new deals per CPU second (bench_test.go), a quarter of a core
-// at the API's fastest rate (30,000 records/s), but 0.24x of the JSONL
-// writer's records/s, which only copies bytes.
+// about 160k new deals per CPU second (bench_test.go; 0.8 KB of table per
+// deal), a fifth of a core at the API's fastest rate (30,000 records/s),
+// and 0.28x to 0.42x of the JSONL writer's records/s on a loaded 2-core
+// machine. What is left is mostly not SQLite's own work: WAL mode writes
+// every page twice (into the WAL at COMMIT, into the file at the
+// checkpoint), and those write(2)s are about 45% of the writer's CPU; every
+// bound value is a call into SQLite under its connection mutex (modernc
+// opens connections SQLITE_OPEN_FULLMUTEX), which is why a batch's insert
+// leaves out the columns none of its records has (flush). Running the
+// checkpoints on a second connection did not make the writer faster on
+// that machine, so they stay SQLite's automatic ones.
 package sqlite

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,4 +89,39 @@ func TestReadableColumnsOnAnOlderDatabase(t *testing.T) {
 	if len(notices) != 1 || !strings.Contains(notices[0], "stay NULL") {
 		t.Errorf("notices = %q", notices)
 	}
+}
+
+func TestFieldTables(t *testing.T) {
+	field := func(entity, key, name string) string {
+		return fmt.Sprintf(`{"entity":%q,"field_key":%q,"name":%q,"column":%q,"field_type":"enum"}`, entity, key, name, name)
+	}
+	option := func(entity, key string, id int, label string) string {
+		return fmt.Sprintf(`{"entity":%q,"field_key":%q,"option_id":%d,"label":%q}`, entity, key, id, label)
+	}
+	// Each run writes the tables of the entities it synced, as the runner
+	// does: full refresh streams at the end of the run.
+	runs := [][2][]string{
+		{{field("deal", "aa", "Priority"), field("person", "bb", "Tier")}, {option("deal", "aa", 1, "Low"), option("deal", "aa", 2, "High")}},
+		// Deals only: Priority renamed, a new option, a new field.
+		{{field("deal", "aa", "Urgency"), field("deal", "cc", "Region")}, {option("deal", "aa", 2, "Very high"), option("deal", "aa", 3, "Mid")}},
+	}
+	dir := t.TempDir()
+	modes := map[string]engine.Mode{readable.FieldsTable: engine.FullRefresh, readable.OptionsTable: engine.FullRefresh}
+	for i, r := range runs {
+		s := open(t, dir, modes, t0.Add(time.Duration(i)*time.Hour))
+		for j, name := range []string{readable.FieldsTable, readable.OptionsTable} {
+			emit(t, s, engine.Event{Kind: engine.StreamStarted, Stream: name}, page(name, r[j]...), ckpt(name), done(name))
+		}
+		if err := s.Finish(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	equal(t, "custom_fields", query(t, dir, `SELECT entity, field_key, name, "column", field_type FROM custom_fields ORDER BY entity, field_key`), []string{
+		"deal|aa|Urgency|Urgency|enum", "deal|cc|Region|Region|enum", "person|bb|Tier|Tier|enum"})
+	equal(t, "custom_field_options", query(t, dir, `SELECT entity, field_key, option_id, typeof(option_id), label FROM custom_field_options ORDER BY option_id`), []string{
+		"deal|aa|1|integer|Low", "deal|aa|2|integer|Very high", "deal|aa|3|integer|Mid"})
+	// A join of a label to its field, as an analyst writes it.
+	equal(t, "join", query(t, dir, `SELECT f.name, o.label FROM custom_field_options o JOIN custom_fields f USING (entity, field_key) WHERE o.option_id = 3`), []string{"Urgency|Mid"})
+	// The tables are not streams of the runs.
+	equal(t, "runs", query(t, dir, `SELECT count(*) FROM _pdx_runs, json_each(streams) WHERE json_extract(value, '$.stream') LIKE 'custom_field%'`), []string{"0"})
 }

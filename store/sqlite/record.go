@@ -130,6 +130,10 @@ func (s *Sink) write(ctx context.Context, t *table, rec []byte) error {
 // validFrom dates a version: the JSON time raw (update_time, a deletion
 // time) as RFC 3339 UTC, the run's start when there is none.
 func (s *Sink) validFrom(raw []byte) string {
+	if isUTCStamp(raw) {
+		// Already what stamp writes (v2's update_time): no parse, no copy.
+		return str(raw[1 : len(raw)-1])
+	}
 	if len(raw) > 2 && raw[0] == '"' {
 		if x, err := text(raw); err == nil {
 			if tm, err := engine.ParseTime(x); err == nil {
@@ -139,4 +143,19 @@ func (s *Sink) validFrom(raw []byte) string {
 		}
 	}
 	return stamp(s.started)
+}
+
+// isUTCStamp: raw is the JSON string of a time as stamp writes it,
+// "2006-01-02T15:04:05Z" with digits where the layout has them.
+func isUTCStamp(raw []byte) bool {
+	const layout = `"dddd-dd-ddTdd:dd:ddZ"`
+	if len(raw) != len(layout) {
+		return false
+	}
+	for i := range len(layout) {
+		if c := raw[i]; layout[i] == 'd' && (c < '0' || c > '9') || layout[i] != 'd' && c != layout[i] {
+			return false
+		}
+	}
+	return true
 }

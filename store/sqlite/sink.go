@@ -227,7 +227,9 @@ func (s *Sink) Emit(ctx context.Context, ev engine.Event) error {
 	if s.closed {
 		return fmt.Errorf("%s output: the database is closed", ev.Stream)
 	}
-	s.track(ev)
+	if _, ok := fieldTables[ev.Stream]; !ok {
+		s.track(ev) // the custom-field tables are not a stream of the run
+	}
 	if ev.Kind == engine.StreamQueued {
 		return nil
 	}
@@ -276,6 +278,7 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 				for i := range t.rows { // the stream fails: drop what its page queued
 					t.rows[i].Value = nil
 				}
+				clear(t.present)
 				t.n = 0
 				return err
 			}
@@ -297,6 +300,9 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 		return s.commit(ctx)
 	case engine.StreamComplete:
 		t.done = true
+		// A finished stream writes no more: its statements are freed now,
+		// not at Finish, so only the running streams hold theirs.
+		defer t.closeStmts()
 		if t.staging {
 			if err := s.begin(ctx); err != nil {
 				return err
@@ -310,6 +316,7 @@ func (s *Sink) handle(ctx context.Context, ev engine.Event) error {
 		// An incremental stream keeps what it wrote; a full refresh leaves
 		// the table as the previous run left it.
 		t.done = true
+		defer t.closeStmts()
 		if t.staging {
 			if err := s.begin(ctx); err != nil {
 				return err
@@ -328,23 +335,9 @@ func (s *Sink) table(ctx context.Context, stream string) (*table, error) {
 	if t := s.tables[stream]; t != nil {
 		return t, nil
 	}
-	st, ok := streams.Lookup(stream)
-	if !ok {
-		return nil, recordError{fmt.Errorf("unknown stream %q", stream)}
-	}
-	cols := s.opt.Columns
-	if cols == nil {
-		cols = func(stream string) ([]Column, error) { return Layout(stream, nil) }
-	}
-	layout, err := cols(stream)
+	st, layout, dec, err := s.layout(stream)
 	if err != nil {
-		return nil, recordError{fmt.Errorf("lay out the table: %w", err)}
-	}
-	var dec *readable.Decoder
-	if s.opt.Decoder != nil {
-		if dec, err = s.opt.Decoder(stream); err != nil {
-			return nil, recordError{fmt.Errorf("custom fields: %w", err)}
-		}
+		return nil, err
 	}
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -360,6 +353,33 @@ func (s *Sink) table(ctx context.Context, stream string) (*table, error) {
 	}
 	s.tables[stream] = t
 	return t, nil
+}
+
+// layout gives a stream's table: the stream, its columns and its decoder.
+func (s *Sink) layout(stream string) (streams.Stream, []Column, *readable.Decoder, error) {
+	if ft, ok := fieldTables[stream]; ok {
+		// The custom-field tables: their own columns, nothing to decode.
+		return ft.stream, ft.cols, nil, nil
+	}
+	st, ok := streams.Lookup(stream)
+	if !ok {
+		return st, nil, nil, recordError{fmt.Errorf("unknown stream %q", stream)}
+	}
+	cols := s.opt.Columns
+	if cols == nil {
+		cols = func(stream string) ([]Column, error) { return Layout(stream, nil) }
+	}
+	layout, err := cols(stream)
+	if err != nil {
+		return st, nil, nil, recordError{fmt.Errorf("lay out the table: %w", err)}
+	}
+	var dec *readable.Decoder
+	if s.opt.Decoder != nil {
+		if dec, err = s.opt.Decoder(stream); err != nil {
+			return st, nil, nil, recordError{fmt.Errorf("custom fields: %w", err)}
+		}
+	}
+	return st, layout, dec, nil
 }
 
 // Finish ends the run: full refreshes that did not complete are dropped

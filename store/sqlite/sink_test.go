@@ -17,7 +17,8 @@ func TestUpsertAcrossRuns(t *testing.T) {
 	tests := []struct {
 		name string
 		runs [][][]string // runs of pages of records
-		want []string     // id|title|value of every row, by id
+		cols string       // the columns compared ("" id, title, value)
+		want []string     // the columns of every row, by id
 	}{
 		{
 			name: "the inclusive-boundary repeat adds no row",
@@ -42,6 +43,17 @@ func TestUpsertAcrossRuns(t *testing.T) {
 			},
 			want: []string{"7|y|12.5"},
 		},
+		{
+			// flush leaves out the columns no record of a batch has a
+			// value for: they must still become NULL on an update.
+			name: "a value that becomes null or absent is cleared, in sparse and mixed batches",
+			runs: [][][]string{
+				{{deal(1, "a", "2026-01-01T00:00:00Z", `"lost_reason":"x"`), deal(2, "b", "2026-01-01T00:00:00Z", `"lost_reason":"y"`), deal(3, "c", "2026-01-01T00:00:00Z")}},
+				{{deal(1, "a", "2026-01-02T00:00:00Z")}, {deal(2, "b", "2026-01-02T00:00:00Z", `"lost_reason":null`), deal(3, "c", "2026-01-02T00:00:00Z", `"lost_reason":"z"`)}},
+			},
+			cols: "id, title, value, lost_reason",
+			want: []string{"1|a|12.5|NULL", "2|b|12.5|NULL", "3|c|12.5|z"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +61,11 @@ func TestUpsertAcrossRuns(t *testing.T) {
 			for i, pages := range tt.runs {
 				run(t, dir, "deals", engine.Incremental, t0.Add(time.Duration(i)*time.Hour), pages...)
 			}
-			equal(t, "deals", query(t, dir, "SELECT id, title, value FROM deals ORDER BY id"), tt.want)
+			cols := tt.cols
+			if cols == "" {
+				cols = "id, title, value"
+			}
+			equal(t, "deals", query(t, dir, "SELECT "+cols+" FROM deals ORDER BY id"), tt.want)
 		})
 	}
 }
@@ -293,4 +309,60 @@ func TestValues(t *testing.T) {
 	run(t, dir, "deals", engine.Incremental, t0, []string{rec})
 	equal(t, "values and their types", query(t, dir, `SELECT title, value, typeof(value), probability, is_archived, is_deleted, label_ids, json_extract(custom_fields, '$.k.a'), channel, typeof(channel) FROM deals`),
 		[]string{`quote " and é|3|real|NULL|1|0|[1, 2]|}|7x|text`})
+}
+
+func TestValidFrom(t *testing.T) {
+	s := &Sink{started: t0}
+	for _, tt := range []struct{ raw, want string }{
+		{`"2026-01-02T03:04:05Z"`, "2026-01-02T03:04:05Z"}, // v2: as it is
+		{`"2026-01-02 03:04:05"`, "2026-01-02T03:04:05Z"},  // v1
+		{`"2026-01-02T03:04:05+02:00"`, "2026-01-02T01:04:05Z"},
+		{`"2026-01-02T03:04:05.250Z"`, "2026-01-02T03:04:05Z"},
+		{`"2026-01-0xT03:04:05Z"`, "2026-01-0xT03:04:05Z"}, // not a time: kept
+		{`null`, "2026-11-27T12:00:00Z"},                   // the run's start
+		{``, "2026-11-27T12:00:00Z"},
+	} {
+		if got := s.validFrom([]byte(tt.raw)); got != tt.want {
+			t.Errorf("validFrom(%s) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// TestColumnSets: every batch's insert lists only the columns its records
+// have values for; more sets than the statement cache holds still write
+// every value where it belongs (and a later version clears what it lacks).
+func TestColumnSets(t *testing.T) {
+	optional := []string{`"lost_reason":"r%d"`, `"stage_id":%d`, `"probability":%d.5`, `"origin":"o%d"`, `"owner_id":%d`, `"visible_to":%d`}
+	rec := func(id, set int) string {
+		var extra []string
+		for b, f := range optional {
+			if set&(1<<b) != 0 {
+				extra = append(extra, fmt.Sprintf(f, id))
+			}
+		}
+		return deal(id, "t", "2026-01-01T00:00:00Z", extra...)
+	}
+	want := func(id, set int) string {
+		cells := []string{fmt.Sprint(id)}
+		for b, f := range []string{"r%d", "%d", "%d.5", "o%d", "%d", "%d"} {
+			if set&(1<<b) != 0 {
+				cells = append(cells, fmt.Sprintf(f, id))
+			} else {
+				cells = append(cells, "NULL")
+			}
+		}
+		return strings.Join(cells, "|")
+	}
+	sets := 2 * maxInserts // one record per page: a new statement each
+	var first, second [][]string
+	var wantRows []string
+	for i := range sets {
+		first = append(first, []string{rec(i+1, i%64)})
+		second = append(second, []string{rec(i+1, (i+1)%64)})
+		wantRows = append(wantRows, want(i+1, (i+1)%64))
+	}
+	dir := t.TempDir()
+	run(t, dir, "deals", engine.Incremental, t0, first...)
+	run(t, dir, "deals", engine.Incremental, t0.Add(time.Hour), second...)
+	equal(t, "deals", query(t, dir, "SELECT id, lost_reason, stage_id, probability, origin, owner_id, visible_to FROM deals ORDER BY id"), wantRows)
 }

@@ -22,6 +22,8 @@ const (
 // historyStreams get a <stream>_history table (the core entities).
 var historyStreams = map[string]bool{"deals": true, "persons": true, "organizations": true, "leads": true, "products": true, "activities": true}
 
+func isFieldTable(name string) bool { _, ok := fieldTables[name]; return ok }
+
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // table is one stream's table and the statements that write it. Only the
@@ -41,17 +43,21 @@ type table struct {
 	staging bool   // a stage table is being filled
 	done    bool
 
-	// inserts[n-1] writes n records into the table (upsert) or, while
-	// staging, its stage (prepared when first needed); tomb writes a
-	// tombstone.
-	inserts []*rawStmt
-	insert  func(rows int) string
+	// inserts writes a batch into the table (upsert) or, while staging,
+	// its stage, by key: which columns the batch has values for and its
+	// number of rows (prepared when first needed; see flush). tomb writes
+	// a tombstone.
+	inserts map[string]*rawStmt
+	insert  func(present []bool, rows int) string
 	tomb    *sql.Stmt
 	vals    []any               // the record being scanned
 	dec     *readable.Decoder   // the stream's custom-field decoder (nil: none)
 	rd      []int               // per decoder column: its column in cols, -1 none
 	rows    []driver.NamedValue // batchRows records waiting for an insert
 	n       int                 // records in rows
+	present []bool              // per column: some queued record has a value
+	args    []driver.NamedValue // the values of the present columns, for flush
+	key     []byte              // flush's statement key, reused
 }
 
 // The history of a stream is the view <stream>_history: the versions
@@ -133,7 +139,7 @@ func (t *table) uniqueName(name string) string {
 func (s *Sink) openTable(ctx context.Context, st streams.Stream, layout []Column, dec *readable.Decoder) (*table, error) {
 	t := &table{name: st.Name, pkKeys: map[string]bool{}, keys: map[string]*keyCols{}, byKey: map[string][]int{}, bySub: map[string]map[string][]int{},
 		taken:   map[string]bool{colDeletedAt: true, colValidFrom: true, colValidTo: true, colVersion: true},
-		history: historyStreams[st.Name], full: s.opt.full(st.Name)}
+		history: historyStreams[st.Name], full: s.opt.full(st.Name) && !isFieldTable(st.Name)}
 	for _, k := range st.PrimaryKey {
 		t.pkKeys[k] = true
 	}
