@@ -5,6 +5,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
+	"github.com/pdxhq/pdx/source/streams"
 	"strings"
 	"testing"
 	"time"
@@ -279,6 +280,35 @@ func TestNarrowPicker(t *testing.T) {
 			follow(m, "up") // deals: incremental, nothing here yet
 			if v = strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(v, "new: all") || !strings.Contains(v, "deals · new here: reads all of it") {
 				t.Errorf("deals (no state here) not shown as a first full read:\n%s", v)
+			}
+		})
+	}
+}
+
+// The picker's detail says when an incremental read still reads every page
+// (the table's ScansAll), so "only the changes" never reads as cheap.
+func TestPickerSaysScansAll(t *testing.T) {
+	for _, tc := range []struct {
+		stream string
+		want   string
+	}{
+		{"tasks", "tasks · incremental: the changes since 1 Mar 2026 18:00, reading every page to find them"},
+		{"persons", "persons · incremental: the changes since 1 Mar 2026 18:00 ·"},
+	} {
+		t.Run(tc.stream, func(t *testing.T) {
+			st, ok := streams.Lookup(tc.stream)
+			if !ok || st.ScansAll() != (tc.stream == "tasks") {
+				t.Fatalf("the table no longer has %s scanning all (%v): pick another stream", tc.stream, st.ScansAll())
+			}
+			fb := &fakeBackend{hasCreds: true, streams: func(all []StreamInfo) {
+				all[1].Name, all[1].Cursor = tc.stream, "2026-03-01T18:00:00Z"
+			}}
+			m := newRoot(fb)
+			m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+			m.Update(whoamiMsg{id: Identity{User: "Ann Example", Company: "Example Holdings"}})
+			follow(m, "down")
+			if v := strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(v, tc.want) {
+				t.Errorf("picker lacks %q:\n%s", tc.want, v)
 			}
 		})
 	}

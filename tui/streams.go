@@ -449,6 +449,11 @@ func (s *streamsStep) detail() string {
 	default:
 		what = "incremental: the changes"
 	}
+	if st, ok := streams.Lookup(si.Name); ok && st.ScansAll() && s.modes[si.Name] == engine.Incremental && si.SupportsIncremental && si.HasState {
+		// Its cost is the whole stream's all the same (the API offers no
+		// sort or filter to stop early): say so where the mode is said.
+		what += ", reading every page to find them"
+	}
 	when := "never synced here"
 	if !si.Synced.IsZero() {
 		when = "last synced here " + si.Synced.Format("2 Jan 2006 15:04")
