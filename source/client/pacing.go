@@ -85,11 +85,101 @@ func (c *Client) awaitLearned(ctx context.Context) (probe bool, err error) {
 	}
 }
 
+// waiter is a caller of pace waiting for its turn to send.
+type waiter struct {
+	rank int64  // from WithPriority: lower goes first
+	seq  uint64 // arrival order among equal ranks
+}
+
+type rankKey struct{}
+
+// WithPriority returns a context whose requests take the next send time
+// before those of contexts with a higher rank (and after a lower one);
+// equal ranks go in the order they asked. A context without one has rank 0.
+// The engine ranks its streams by the order they started: the oldest stream
+// is served first when several are ready, so it does not fall behind the
+// ones started after it and become a long tail of its own requests alone,
+// each waiting for the round trip of the one before, while the window idles
+// (see source/engine.Run).
+func WithPriority(ctx context.Context, rank int64) context.Context {
+	return context.WithValue(ctx, rankKey{}, rank)
+}
+
+func rankOf(ctx context.Context) int64 {
+	r, _ := ctx.Value(rankKey{}).(int64)
+	return r
+}
+
+// before orders the queue: rank, then arrival.
+func (w *waiter) before(o *waiter) bool {
+	return w.rank < o.rank || (w.rank == o.rank && w.seq < o.seq)
+}
+
+// enqueueLocked adds w to the callers waiting to send, waking the queue
+// when w goes first.
+func (c *Client) enqueueLocked(w *waiter) {
+	c.waitSeq++
+	w.seq = c.waitSeq
+	c.waiters = append(c.waiters, w)
+	if c.headLocked() == w {
+		if c.held != nil {
+			// The caller it displaces gives its reservation back now, before
+			// w reserves: the same send time passes to w.
+			c.held.CancelAt(c.clock.Now())
+			c.held = nil
+		}
+		c.nextTurnLocked()
+	}
+}
+
+// dequeueLocked removes w, waking the queue when w was first.
+func (c *Client) dequeueLocked(w *waiter) {
+	head := c.headLocked() == w
+	c.waiters = slices.DeleteFunc(c.waiters, func(o *waiter) bool { return o == w })
+	if head {
+		c.nextTurnLocked()
+	}
+}
+
+func (c *Client) headLocked() *waiter {
+	var h *waiter
+	for _, w := range c.waiters {
+		if h == nil || w.before(h) {
+			h = w
+		}
+	}
+	return h
+}
+
+// nextTurnLocked tells the waiting callers that the first in the queue
+// changed.
+func (c *Client) nextTurnLocked() {
+	if c.endTurn != nil {
+		c.endTurn()
+	}
+	c.turn, c.endTurn = context.WithCancel(context.Background())
+}
+
 // pace waits out any shared pause (429, a window filled by others), then
-// for the next send time of the spacing and for room in the window at that
-// time; the slot it returns is settled by the answer. The limiter is given
-// the clock's times (ReserveN/DelayFrom/CancelAt), never its own time.Now.
+// for the caller's turn (WithPriority), then for the next send time of the
+// spacing and for room in the window at that time; the slot it returns is
+// settled by the answer. Only the first caller in the queue holds a
+// reservation of the spacing (Client.held): when a caller of a lower rank
+// comes while it waits, the reservation is given back and that one goes
+// first. The limiter is given the clock's times (ReserveN/DelayFrom/
+// CancelAt), never its own time.Now. A caller's reported waits add up to
+// the time it waited, its turn included.
 func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
+	w := &waiter{rank: rankOf(ctx)}
+	c.mu.Lock()
+	c.enqueueLocked(w)
+	c.mu.Unlock()
+	queued := c.clock.Now() // since when the wait is not reported yet
+	leave := func() {
+		c.mu.Lock()
+		c.dequeueLocked(w)
+		c.mu.Unlock()
+	}
 	for {
 		now := c.clock.Now()
 		c.mu.Lock()
@@ -97,9 +187,21 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 			c.mu.Unlock()
 			// The pause may be extended meanwhile: look again after waking.
 			if err := clock.SleepUntil(ctx, c.clock, until); err != nil {
+				leave()
 				return nil, err
 			}
 			continue
+		}
+		turn := c.turn
+		if c.headLocked() != w {
+			c.mu.Unlock()
+			select {
+			case <-turn.Done():
+				continue
+			case <-ctx.Done():
+				leave()
+				return nil, ctx.Err()
+			}
 		}
 		c.slots = slices.DeleteFunc(c.slots, func(s *slot) bool { return !s.release.After(now) })
 		room := c.shareLocked(now)
@@ -115,31 +217,82 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 				rel = append(rel, s.release)
 			}
 		}
-		if len(rel) < room {
-			s := &slot{sent: at, release: at.Add(c.window + c.margin())}
-			c.slots = append(c.slots, s)
+		if len(rel) >= room {
+			// The window is full then: room comes when enough of ours leave it.
+			r.CancelAt(now)
+			slices.SortFunc(rel, func(a, b time.Time) int { return a.Compare(b) })
+			next := rel[len(rel)-room]
 			c.mu.Unlock()
-			if d := at.Sub(now); d > 0 {
-				c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: d, Reason: "burst"})
-				if err := clock.SleepUntil(ctx, c.clock, at); err != nil {
-					c.mu.Lock()
-					c.slots = slices.DeleteFunc(c.slots, func(o *slot) bool { return o == s })
-					c.mu.Unlock()
-					return nil, err
-				}
+			c.observeWait(ctx, op, &queued, next)
+			if err := c.sleepTurn(ctx, turn, next); err != nil && ctx.Err() != nil {
+				leave()
+				return nil, err
 			}
+			continue
+		}
+		if !at.After(now) {
+			s := c.takeLocked(w, at)
+			c.mu.Unlock()
+			c.observeWait(ctx, op, &queued, now)
 			return s, nil
 		}
-		// The window is full then: room comes when enough of ours leave it.
-		r.CancelAt(now)
-		slices.SortFunc(rel, func(a, b time.Time) int { return a.Compare(b) })
-		next := rel[len(rel)-room]
+		c.held = r
 		c.mu.Unlock()
-		c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: next.Sub(now), Reason: "burst"})
-		if err := clock.SleepUntil(ctx, c.clock, next); err != nil {
-			return nil, err
+		c.observeWait(ctx, op, &queued, at)
+		err := c.sleepTurn(ctx, turn, at)
+		c.mu.Lock()
+		if c.held != r {
+			// A caller of a lower rank came first and took the reservation.
+			c.mu.Unlock()
+			if ctx.Err() != nil {
+				leave()
+				return nil, ctx.Err()
+			}
+			continue
 		}
+		c.held = nil
+		if err != nil {
+			r.CancelAt(c.clock.Now())
+			if ctx.Err() == nil {
+				c.mu.Unlock()
+				continue
+			}
+			c.dequeueLocked(w)
+			c.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		s := c.takeLocked(w, at)
+		c.mu.Unlock()
+		return s, nil
 	}
+}
+
+// takeLocked gives w, first in the queue, its send time at: a slot in the
+// window's log, and the turn to the next caller.
+func (c *Client) takeLocked(w *waiter, at time.Time) *slot {
+	s := &slot{sent: at, release: at.Add(c.window + c.margin())}
+	c.slots = append(c.slots, s)
+	c.dequeueLocked(w)
+	return s
+}
+
+// observeWait reports the wait from *since until t, if any, and moves
+// *since to t.
+func (c *Client) observeWait(ctx context.Context, op string, since *time.Time, t time.Time) {
+	if d := t.Sub(*since); d > 0 {
+		c.observe(ctx, Observation{Kind: ObsWait, Op: op, Wait: d, Reason: "burst"})
+		*since = t
+	}
+}
+
+// sleepTurn sleeps until t, or until the first in the queue changes (an
+// error while ctx is not done).
+func (c *Client) sleepTurn(ctx context.Context, turn context.Context, t time.Time) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(turn, cancel)
+	defer stop()
+	return clock.SleepUntil(sctx, c.clock, t)
 }
 
 // shareLocked is how many of our requests the window may hold now: the
