@@ -121,8 +121,9 @@ type Client struct {
 	waitSeq     uint64          // arrivals in pace
 	turn        context.Context // done when the first of waiters changes
 	endTurn     context.CancelFunc
-	held        *rate.Reservation // the first waiter's, while it sleeps until its send time
-	minRTT      time.Duration     // the fastest round trip seen (rttSeen), pacing.go
+	held        *rate.Reservation // the first waiter's, while it sleeps until its send time heldAt
+	heldAt      time.Time
+	minRTT      time.Duration // the fastest round trip seen (rttSeen), pacing.go
 	rttSeen     bool
 	budget      Budget
 	pending     int64 // cost of the requests preflight let through, not yet spent (budget.go)

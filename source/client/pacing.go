@@ -127,9 +127,11 @@ func (c *Client) enqueueLocked(w *waiter) {
 	w.seq = c.waitSeq
 	c.waiters = append(c.waiters, w)
 	if c.headLocked() == w {
-		if c.held != nil {
+		if c.held != nil && c.clock.Now().Before(c.heldAt) {
 			// The caller it displaces gives its reservation back now, before
-			// w reserves: the same send time passes to w.
+			// w reserves: the same send time passes to w. (One whose time has
+			// come keeps it: it is on its way, and a reservation given back
+			// late is not restored, so the send time would be lost.)
 			c.held.CancelAt(c.clock.Now())
 			c.held = nil
 		}
@@ -198,7 +200,8 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 			continue
 		}
 		turn := c.turn
-		if c.headLocked() != w {
+		if c.headLocked() != w || c.held != nil {
+			// Not first, or the one displaced is sending at its time.
 			c.mu.Unlock()
 			select {
 			case <-turn.Done():
@@ -241,7 +244,7 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 			c.observeWait(ctx, op, &queued, now)
 			return s, nil
 		}
-		c.held = r
+		c.held, c.heldAt = r, at
 		c.mu.Unlock()
 		c.observeWait(ctx, op, &queued, at)
 		err := c.sleepTurn(ctx, turn, at)
@@ -256,15 +259,16 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 			continue
 		}
 		c.held = nil
-		if err != nil {
+		if err := ctx.Err(); err != nil {
 			r.CancelAt(c.clock.Now())
-			if ctx.Err() == nil {
-				c.mu.Unlock()
-				continue
-			}
 			c.dequeueLocked(w)
 			c.mu.Unlock()
-			return nil, ctx.Err()
+			return nil, err
+		}
+		if err != nil && c.clock.Now().Before(at) {
+			r.CancelAt(c.clock.Now())
+			c.mu.Unlock()
+			continue
 		}
 		s := c.takeLocked(w, at)
 		c.mu.Unlock()
@@ -278,6 +282,9 @@ func (c *Client) takeLocked(w *waiter, at time.Time) *slot {
 	s := &slot{sent: at, release: at.Add(c.window + c.margin())}
 	c.slots = append(c.slots, s)
 	c.dequeueLocked(w)
+	// w may have been passed in the queue while its time came (enqueueLocked):
+	// the first waits for it.
+	c.nextTurnLocked()
 	return s
 }
 
