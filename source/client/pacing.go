@@ -211,7 +211,7 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 				return nil, ctx.Err()
 			}
 		}
-		c.slots = slices.DeleteFunc(c.slots, func(s *slot) bool { return !s.release.After(now) })
+		c.slots = slices.DeleteFunc(c.slots, func(s *slot) bool { return !c.keepLocked(s, now) })
 		room := c.shareLocked(now)
 		if room != c.spacedFor {
 			c.spacedFor = room
@@ -274,6 +274,14 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 		c.mu.Unlock()
 		return s, nil
 	}
+}
+
+// keepLocked reports whether s stays in the log at now: while it holds a
+// place in the window (release), and after that while learn may still count
+// it as ours when it reads the server's count (a window after its answer),
+// so that a place given back early is not taken for another client's.
+func (c *Client) keepLocked(s *slot, now time.Time) bool {
+	return s.release.After(now) || (!s.answered.IsZero() && s.answered.Add(c.window).After(now))
 }
 
 // takeLocked gives w, first in the queue, its send time at: a slot in the
