@@ -48,7 +48,6 @@ type wholeStream struct {
 	name                  string
 	records, reqs, tokens int64
 	start, end            time.Duration // from the run's start
-	firstWait, waited     time.Duration
 }
 
 // ideal is the wall time the plan allows for the requests sent: requests /
@@ -138,7 +137,7 @@ func exportWholeAccount(t *testing.T, scale int, link *latencyLink) wholeRun {
 	}
 	for _, s := range out.Streams {
 		res.perStream = append(res.perStream, wholeStream{name: s.Name, records: s.Stats.Records, reqs: s.Stats.Requests,
-			tokens: s.Stats.Tokens, start: starts[s.Name], end: ends[s.Name], waited: s.Stats.Waited})
+			tokens: s.Stats.Tokens, start: starts[s.Name], end: ends[s.Name]})
 	}
 	sort.Slice(res.perStream, func(i, j int) bool { return res.perStream[i].name < res.perStream[j].name })
 	return res
