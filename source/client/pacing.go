@@ -262,11 +262,13 @@ func (c *Client) pace(ctx context.Context, op string) (*slot, error) {
 		if err := ctx.Err(); err != nil {
 			r.CancelAt(c.clock.Now())
 			c.dequeueLocked(w)
+			c.nextTurnLocked() // w may have been passed while its time came: the first waits for it
 			c.mu.Unlock()
 			return nil, err
 		}
 		if err != nil && c.clock.Now().Before(at) {
 			r.CancelAt(c.clock.Now())
+			c.nextTurnLocked()
 			c.mu.Unlock()
 			continue
 		}

@@ -127,3 +127,71 @@ func TestEarlyReleaseIsNotAnotherClient(t *testing.T) {
 		t.Errorf("share %d, want 20", got)
 	}
 }
+
+// TestPacingCancelWhileWaiting: callers whose context ends while they wait
+// (in the queue, or first and holding the next send time, also at that very
+// instant) leave without holding up the others: every other caller sends.
+func TestPacingCancelWhileWaiting(t *testing.T) {
+	for _, at := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 150 * time.Millisecond, 200 * time.Millisecond} {
+		t.Run(at.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(okBody)) })
+				c := newBubbleClient(t, h, func(o *Options) { o.BurstLimit = 20 }) // one send time per 100 ms
+				if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				sent := 0
+				for i, rank := range []int64{4, 2, 6, 1, 3, 5} {
+					ctx, cancel := context.WithCancel(WithPriority(context.Background(), rank))
+					if i%2 == 0 {
+						time.AfterFunc(at, cancel) // ranks 4, 6, 3 give up at at
+					} else {
+						defer cancel()
+					}
+					wg.Go(func() {
+						_, err := c.Get(ctx, V2, "/deals", nil, 10)
+						if err == nil {
+							mu.Lock()
+							sent++
+							mu.Unlock()
+						} else if i%2 != 0 {
+							t.Errorf("rank %d: %v", rank, err)
+						}
+					})
+					synctest.Wait()
+				}
+				wg.Wait()
+				if sent < 3 {
+					t.Errorf("%d callers sent, want at least the 3 not cancelled", sent)
+				}
+			})
+		})
+	}
+}
+
+// TestPacingCancelAtItsTime: the first caller's context ends at the very
+// instant its send time comes, when a lower rank arrives: that one still
+// sends (it waited for the first, whose time had come, to go or leave).
+func TestPacingCancelAtItsTime(t *testing.T) {
+	for range 20 { // the three events of one instant come in any order
+		synctest.Test(t, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(okBody)) })
+			c := newBubbleClient(t, h, func(o *Options) { o.BurstLimit = 20 }) // one send time per 100 ms
+			if _, err := c.Get(context.Background(), V2, "/deals", nil, 10); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(WithPriority(context.Background(), 5))
+			time.AfterFunc(100*time.Millisecond, cancel)
+			var wg sync.WaitGroup
+			wg.Go(func() { c.Get(ctx, V2, "/deals", nil, 10) }) // sends or gives up
+			synctest.Wait()
+			time.Sleep(100 * time.Millisecond)
+			if _, err := c.Get(WithPriority(context.Background(), 1), V2, "/deals", nil, 10); err != nil {
+				t.Error(err)
+			}
+			wg.Wait()
+		})
+	}
+}
