@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -112,10 +113,18 @@ type Client struct {
 	probing     bool
 
 	mu          sync.Mutex
-	burst       int       // learned requests per window
-	slots       []*slot   // our requests in the window (pacing.go)
-	crowds      []crowd   // other clients' use of it, as answers reported
-	pausedUntil time.Time // set by 429s / a window full of others: every caller waits
+	burst       int             // learned requests per window
+	slots       []*slot         // our requests in the window (pacing.go)
+	crowds      []crowd         // other clients' use of it, as answers reported
+	pausedUntil time.Time       // set by 429s / a window full of others: every caller waits
+	waiters     []*waiter       // callers of pace waiting to send, served by rank (pacing.go)
+	waitSeq     uint64          // arrivals in pace
+	turn        context.Context // done when the first of waiters changes
+	endTurn     context.CancelFunc
+	held        *rate.Reservation // the first waiter's, while it sleeps until its send time heldAt
+	heldAt      time.Time
+	minRTT      time.Duration // the fastest round trip seen (rttSeen), pacing.go
+	rttSeen     bool
 	budget      Budget
 	pending     int64 // cost of the requests preflight let through, not yet spent (budget.go)
 }
@@ -179,6 +188,7 @@ func New(opts Options) (*Client, error) {
 	c.burst = burst
 	c.spacedFor = burst
 	c.limiter = rate.NewLimiter(rate.Limit(float64(burst)/opts.Window.Seconds()), 1)
+	c.nextTurnLocked()
 	return c, nil
 }
 

@@ -7,7 +7,8 @@
 //     limit learned from x-ratelimit-limit (it starts at the lowest plan: 20
 //     requests per 2 s for a token, 80 for OAuth) under a log of our
 //     requests in the rolling 2-second window, less what other clients of
-//     the token use (x-ratelimit-remaining tells);
+//     the token use (x-ratelimit-remaining tells); callers ready at once are
+//     served by rank (WithPriority: the engine's oldest stream first);
 //   - 429 handling (wait x-ratelimit-reset seconds, which is relative),
 //     retries with exponential backoff and jitter on 5xx, connection errors
 //     and truncated bodies;
@@ -28,7 +29,7 @@
 // while the caller handles the current one), Client.Me, Client.Budget,
 // Client.BurstLimit, Version (V1, V2), Paging (V2Cursor, V1Offset,
 // NoPaging), PageRequest, Page, Response, Me, Budget, Observation
-// (ObsRequest, ObsWait, ObsRetry, ObsBudget), WithObserver, APIError,
+// (ObsRequest, ObsWait, ObsRetry, ObsBudget), WithObserver, WithPriority, APIError,
 // BudgetError, TransportError, PagingError, NoRedirects, IsAuth, IsBudgetExhausted, BudgetResetAt,
 // IsConfig, IsTransient, IsLoopback, DefaultBaseURL, LowestTokenBurst,
 // LowestOAuthBurst, DefaultMaxRecords, DefaultStallTimeout.
@@ -42,9 +43,10 @@
 // The first request of a client goes alone (a probe): the others wait for
 // its x-ratelimit-limit, so no request is reserved at the lowest plan's slow
 // pace and then overlaps the learned one. A request holds its place in our
-// log of the window from when it is sent until a window plus its round trip
-// (at most 2% of the window) later: the server counts it from its arrival,
-// somewhere in between, so the log fills the window without crossing it.
+// log of the window from when it is sent until a window later, plus by how
+// much its round trip exceeded the fastest seen (and never past a window
+// after its answer): the server counts it from its arrival, somewhere in
+// between, so the log fills the window without crossing it.
 // Refused requests (429, 401) are not charged to the budget meter.
 //
 // Errors never contain the token: requests carry it only in a header and the

@@ -170,9 +170,10 @@ func (c *Client) send(ctx context.Context, u *url.URL, sl *slot) (*Response, err
 		return nil, stall.explain(err)
 	}
 	defer hr.Body.Close()
+	answered := c.clock.Now()
 	stall.progress()
 	body, err := readBody(hr.ContentLength, stall.reader(hr.Body))
-	c.learn(sl, hr.StatusCode, hr.Header)
+	c.learn(sl, hr.StatusCode, hr.Header, answered)
 	if err != nil {
 		return nil, fmt.Errorf("read response body: %w", stall.explain(err))
 	}

@@ -37,7 +37,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -273,18 +275,26 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 	}
 
+	// Streams are served by the client in the order they started
+	// (client.WithPriority): when several have a request ready, the oldest
+	// sends first. Served alike, the streams would all progress at once and
+	// the longest (deal_products: a chain of requests, each waiting for the
+	// one before) would be left alone at the end, sending one request per
+	// round trip while the burst window idles; ranked, it keeps its pace from
+	// the start and the later streams fill the gaps around it.
 	work := make(chan *streamRun)
 	var wg sync.WaitGroup
+	var started atomic.Int64
 	for i := 0; i < opts.Concurrency && i < len(runs); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				r.run(ctx)
+				r.run(client.WithPriority(ctx, started.Add(1)))
 			}
 		}()
 	}
-	for _, r := range runs {
+	for _, r := range startOrder(runs) {
 		work <- r
 	}
 	close(work)
@@ -298,6 +308,25 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		})
 	}
 	return res, nil
+}
+
+// startOrder is the order the streams start in: child streams first (a
+// request per batch of parents, each waiting for the one before: the longest
+// chains of a run), then the others as configured. With the oldest stream
+// served first (see Run), a child stream keeps its pace from the start
+// instead of ending the run alone.
+func startOrder(runs []*streamRun) []*streamRun {
+	out := slices.Clone(runs)
+	slices.SortStableFunc(out, func(a, b *streamRun) int {
+		switch {
+		case a.def.Parent != nil && b.def.Parent == nil:
+			return -1
+		case a.def.Parent == nil && b.def.Parent != nil:
+			return 1
+		}
+		return 0
+	})
+	return out
 }
 
 func budgetInfo(b client.Budget) BudgetInfo {
