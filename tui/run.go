@@ -289,10 +289,18 @@ func (s *runStep) row(p StreamProgress, now time.Time) string {
 		icon, state, style = frames[frame%len(frames)], "running", st.Text
 	case StateWaiting:
 		left := p.WaitUntil.Sub(now)
-		icon, style = "◷", st.Warn
-		if left > 0 {
-			state = "rate limit " + dur((left+time.Second-1)/time.Second*time.Second)
-		} else {
+		icon, style = "◷", st.Muted
+		if p.Throttled {
+			style = st.Warn // Pipedrive refused a request: worth a colour
+		}
+		switch {
+		case left > 0 && p.Throttled:
+			state = "429, wait " + dur((left+time.Second-1)/time.Second*time.Second)
+		case left > 0:
+			// pdx's own pacing: the stream's turn comes (earlier streams
+			// go first), nothing is wrong.
+			state = "turn in " + dur((left+time.Second-1)/time.Second*time.Second)
+		default:
 			state = "running"
 		}
 	case StateDone:

@@ -31,6 +31,9 @@ type StreamProgress struct {
 	Started   time.Time
 	Ended     time.Time
 	WaitUntil time.Time
+	// Throttled: the wait follows a 429 (else it is the stream's turn in
+	// the rate limit's window, which all streams share).
+	Throttled bool
 	Err       error
 	Failure   engine.FailureType
 }
@@ -124,7 +127,7 @@ func (t *Tracker) Emit(_ context.Context, ev engine.Event) error {
 			s.Started = at
 		}
 	case engine.RateLimited:
-		s.State, s.WaitUntil = StateWaiting, at.Add(ev.Wait)
+		s.State, s.WaitUntil, s.Throttled = StateWaiting, at.Add(ev.Wait), ev.Throttled
 		if s.Started.IsZero() {
 			s.Started = at
 		}

@@ -36,6 +36,10 @@ func TestTrackerStates(t *testing.T) {
 			{Kind: engine.StreamStarted, Stream: "deals", Time: at(1)},
 			{Kind: engine.RateLimited, Stream: "deals", Time: at(2), Wait: 7 * time.Second},
 		}, StreamProgress{Name: "deals", State: StateWaiting, Total: 200, Started: at(1), WaitUntil: at(9)}},
+		{"a 429 wait is marked throttled", []engine.Event{
+			{Kind: engine.StreamStarted, Stream: "deals", Time: at(1)},
+			{Kind: engine.RateLimited, Stream: "deals", Time: at(2), Wait: 7 * time.Second, Throttled: true},
+		}, StreamProgress{Name: "deals", State: StateWaiting, Total: 200, Started: at(1), WaitUntil: at(9), Throttled: true}},
 		{"the next page ends the wait", []engine.Event{
 			{Kind: engine.StreamStarted, Stream: "deals", Time: at(1)},
 			{Kind: engine.RateLimited, Stream: "deals", Time: at(2), Wait: 7 * time.Second},

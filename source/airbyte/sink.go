@@ -97,7 +97,10 @@ func (s *Sink) Emit(_ context.Context, ev engine.Event) error {
 		return s.Log(string(levelOr(ev.Level)), msg)
 	case engine.RateLimited:
 		if ev.Wait >= rateLimitLogAfter {
-			return s.Log("INFO", fmt.Sprintf("%s: waiting %s for the Pipedrive rate limit", ev.Stream, ev.Wait.Round(time.Second)))
+			if ev.Throttled {
+				return s.Log("INFO", fmt.Sprintf("%s: rate limited (Pipedrive answered 429), waiting %s", ev.Stream, ev.Wait.Round(time.Second)))
+			}
+			return s.Log("INFO", fmt.Sprintf("%s: waiting %s for its turn in the rate limit (shared by every stream)", ev.Stream, ev.Wait.Round(time.Second)))
 		}
 	case engine.Budget:
 		if ev.Budget.Exhausted {

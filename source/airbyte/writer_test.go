@@ -245,3 +245,26 @@ func TestSinkFinishMarksUnfinished(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 }
+
+// A long wait is logged with its cause: pdx's own pacing (the stream's turn
+// in the shared window) is not Pipedrive refusing requests.
+func TestSinkSaysWhyItWaits(t *testing.T) {
+	for _, tc := range []struct {
+		ev   engine.Event
+		want string // "" : not logged
+	}{
+		{engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 26 * time.Second}, "deals: waiting 26s for its turn in the rate limit (shared by every stream)"},
+		{engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 12 * time.Second, Throttled: true}, "deals: rate limited (Pipedrive answered 429), waiting 12s"},
+		{engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: time.Second}, ""},
+	} {
+		cw := &countingWriter{}
+		s := NewSink(NewWriter(cw), nil, []string{"deals"})
+		if err := s.Emit(context.Background(), tc.ev); err != nil {
+			t.Fatal(err)
+		}
+		out := strings.Join(cw.lines(), "\n")
+		if tc.want == "" && out != "" || tc.want != "" && !strings.Contains(out, tc.want) {
+			t.Errorf("%+v: logged %q, want %q", tc.ev, out, tc.want)
+		}
+	}
+}

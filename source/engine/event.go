@@ -46,8 +46,9 @@ const (
 	// Checkpoint: State is the stream's state covering every record emitted so
 	// far; Count is the number of records since the previous Checkpoint.
 	Checkpoint
-	// RateLimited: the stream waits Wait before its next request (burst window
-	// or 429). Emitted when the wait begins.
+	// RateLimited: the stream waits Wait before its next request. Emitted
+	// when the wait begins; Throttled says why (the burst window's turn, or
+	// a 429), so a sink never calls pacing "rate limited" by Pipedrive.
 	RateLimited
 	// Budget: the daily token budget changed (Stream is empty).
 	Budget
@@ -143,12 +144,16 @@ type Event struct {
 	Count   int64             // Checkpoint: records since the previous Checkpoint
 	Stats   StreamStats       // every stream event
 	Wait    time.Duration     // RateLimited
-	Budget  BudgetInfo        // Budget
-	Err     error             // StreamIncomplete
-	Failure FailureType       // StreamIncomplete
-	Level   LogLevel          // Log
-	Message string            // Log; StreamStarted: the plan
-	Parents []string          // ParentsCovered: parent ids, as the child request carries them
+	// Throttled is true when the wait follows a 429 answer; false when it
+	// is pdx's own pacing (the stream's turn in the burst window, which all
+	// streams share, earlier-started ones first).
+	Throttled bool        // RateLimited
+	Budget    BudgetInfo  // Budget
+	Err       error       // StreamIncomplete
+	Failure   FailureType // StreamIncomplete
+	Level     LogLevel    // Log
+	Message   string      // Log; StreamStarted: the plan
+	Parents   []string    // ParentsCovered: parent ids, as the child request carries them
 	// Narrates, on a Log, names the stream event whose facts the message
 	// repeats in words (the plan of StreamStarted, the stats of
 	// StreamComplete and StreamIncomplete) for sinks that only show logs,

@@ -144,7 +144,7 @@ func (r *streamRun) observe(ctx context.Context) func(client.Observation) {
 			r.stats.Waited += o.Wait
 			r.smu.Unlock()
 			if o.Reason == "429" || o.Wait >= rateLimitedEventMin {
-				_ = r.emit(ctx, Event{Kind: RateLimited, Wait: o.Wait})
+				_ = r.emit(ctx, Event{Kind: RateLimited, Wait: o.Wait, Throttled: o.Reason == "429"})
 			}
 		case client.ObsRetry:
 			r.logf(ctx, LevelWarn, "retrying after a transient error (attempt %d, in %s): %v", o.Attempt, o.Wait.Round(time.Millisecond), o.Err)

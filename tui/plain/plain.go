@@ -106,7 +106,11 @@ func (p *Printer) Emit(_ context.Context, ev engine.Event) error {
 	case engine.RateLimited:
 		if ev.Wait >= minWaitShown && now.Sub(s.lastWait) >= p.interval {
 			s.lastWait = now
-			p.line("%s: rate limited, waiting %s", ev.Stream, ev.Wait.Round(100*time.Millisecond))
+			if ev.Throttled {
+				p.line("%s: rate limited (Pipedrive answered 429), waiting %s", ev.Stream, ev.Wait.Round(100*time.Millisecond))
+			} else {
+				p.line("%s: waiting %s for its turn in the rate limit (shared by every stream)", ev.Stream, ev.Wait.Round(100*time.Millisecond))
+			}
 		}
 	case engine.StreamComplete:
 		s.finalized = true

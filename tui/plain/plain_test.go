@@ -39,6 +39,7 @@ func TestPrinterThrottlesAndReportsChanges(t *testing.T) {
 	emit(engine.Event{Kind: engine.Records, Stream: "deals", Stats: engine.StreamStats{Records: 2100, Tokens: 210, Estimate: 5000}})
 	emit(engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 100 * time.Millisecond}) // pacing: not shown
 	emit(engine.Event{Kind: engine.RateLimited, Stream: "deals", Wait: 2 * time.Second})
+	emit(engine.Event{Kind: engine.RateLimited, Stream: "persons", Wait: 3 * time.Second, Throttled: true})
 	emit(engine.Event{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29790}})
 	emit(engine.Event{Kind: engine.Budget, Budget: engine.BudgetInfo{Known: true, Limit: 30000, Remaining: 29780}}) // no news
 	emit(engine.Event{Kind: engine.Log, Level: engine.LevelDebug, Message: "noise"})
@@ -55,7 +56,8 @@ func TestPrinterThrottlesAndReportsChanges(t *testing.T) {
 	want := []string{
 		"deals: started (about 5,000 records last time): incremental: records updated since 2026-01-01T00:00:00Z, filtered by the API (updated_since)",
 		"deals: 2,100/5,000 records in 1s (2,100/s), 210 tokens",
-		"deals: rate limited, waiting 2s",
+		"deals: waiting 2s for its turn in the rate limit (shared by every stream)",
+		"persons: rate limited (Pipedrive answered 429), waiting 3s",
 		"daily API budget: 29,790 of 30,000 tokens left",
 		"deals: warn: odd thing",
 		"deals: done in 2s (1,250 records/s): 2,500 records, 5 pages, 5 requests, 250 tokens, 1 rate-limit wait of 2s",
