@@ -200,11 +200,24 @@ func idsOf(stream string, recs []json.RawMessage) []string {
 	}
 	out := make([]string, 0, len(recs))
 	for _, r := range recs {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(r, &m); err != nil {
-			panic(err)
+		var v json.RawMessage
+		if key == "id" {
+			// most keys: a struct decodes without a map of every field
+			var rec struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if err := json.Unmarshal(r, &rec); err != nil {
+				panic(err)
+			}
+			v = rec.ID
+		} else {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(r, &m); err != nil {
+				panic(err)
+			}
+			v = m[key]
 		}
-		out = append(out, strings.Trim(string(m[key]), `"`))
+		out = append(out, strings.Trim(string(v), `"`))
 	}
 	sort.Strings(out)
 	return out
