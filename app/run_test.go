@@ -35,6 +35,12 @@ func newEnv(t *testing.T, o pipedrivetest.Options) *env {
 	if o.Plan == "" {
 		o.Plan = pipedrivetest.PlanUltimate
 	}
+	if o.BurstLimit == 0 {
+		// No test here is about the burst window (the engine's and client's
+		// are, on fake time): paced to a plan's 2 s window in real time, a
+		// sync of every stream waited seconds for nothing.
+		o.BurstLimit = 100000
+	}
 	srv := pipedrivetest.NewServer(o)
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, out: t.TempDir(), states: state.OpenDir(t.TempDir()),

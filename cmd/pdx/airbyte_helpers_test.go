@@ -69,6 +69,10 @@ func sim(t *testing.T, opts pipedrivetest.Options) *pipedrivetest.Server {
 		// The biggest burst window: these tests are about the protocol, not pacing.
 		opts.Plan = pipedrivetest.PlanUltimate
 	}
+	if opts.BurstLimit == 0 {
+		// Nor does any wait out the plan's 2 s window in real time.
+		opts.BurstLimit = 100000
+	}
 	sp := spectest.Load(t)
 	opts.Wrap = func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -63,7 +63,7 @@ func TestAuthLoginTerminalPrompts(t *testing.T) {
 	}
 	e := newSyncEnv(t, pipedrivetest.Options{Seed: 16, Scale: 5})
 	dir := t.TempDir()
-	bin := uiBuildPdx(t, dir)
+	bin := buildPDX(t)
 	script := filepath.Join(dir, "run.sh")
 	body := fmt.Sprintf("#!/bin/sh\nenv -u PIPEDRIVE_API_TOKEN HOME=%q PDX_CONFIG_DIR=%q PDX_STATE_DIR=%q PDX_NO_KEYRING=1 %q auth login --api-base-url %q\necho PDX-EXIT=$?\nexec sleep 600\n",
 		dir, e.cfg, e.stateDir, bin, e.srv.URL())

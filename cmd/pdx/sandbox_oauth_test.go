@@ -26,7 +26,7 @@ func TestSandboxOAuthEndToEnd(t *testing.T) {
 		t.Skip("curl is not installed; skipping the end-to-end OAuth test")
 	}
 	dir := t.TempDir()
-	bin := uiBuildPdx(t, dir)
+	bin := buildPDX(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,19 +18,33 @@ import (
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 )
 
-// buildPDX builds the real binary once per test.
+// pdxBin is the real binary, built once per test binary (the tests only
+// run it; TestMain removes its directory).
+var pdxBin struct {
+	once      sync.Once
+	dir, path string
+	out       []byte
+	err       error
+}
+
+// buildPDX builds the real binary on first use and returns its path.
 func buildPDX(t *testing.T) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go tool is not on PATH: cannot build the pdx binary for the kill test")
 	}
-	bin := filepath.Join(t.TempDir(), "pdx")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	pdxBin.once.Do(func() {
+		if pdxBin.dir, pdxBin.err = os.MkdirTemp("", "pdx-test-bin-"); pdxBin.err != nil {
+			return
+		}
+		pdxBin.path = filepath.Join(pdxBin.dir, "pdx")
+		pdxBin.out, pdxBin.err = exec.Command(gobin, "build", "-o", pdxBin.path, ".").CombinedOutput()
+	})
+	if pdxBin.err != nil {
+		t.Fatalf("go build: %v\n%s", pdxBin.err, pdxBin.out)
 	}
-	return bin
+	return pdxBin.path
 }
 
 func fileSize(path string) int64 {

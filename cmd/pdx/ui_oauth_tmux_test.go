@@ -33,7 +33,7 @@ func startOAuthUI(t *testing.T, browserBody string) (*uiTmux, *oauthEnv) {
 	}
 	e := newOAuthEnv(t, pipedrivetest.Options{Seed: 26, Scale: 5})
 	dir := t.TempDir()
-	bin := uiBuildPdx(t, dir)
+	bin := buildPDX(t)
 	if err := os.MkdirAll(e.cfg, 0o700); err != nil {
 		t.Fatal(err)
 	}

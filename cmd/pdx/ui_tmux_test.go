@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,18 +67,6 @@ func (tm *uiTmux) keys(k ...string) {
 	tm.tmux(append([]string{"send-keys", "-t", "e2e"}, k...)...)
 }
 
-// uiBuildPdx compiles this command into dir.
-func uiBuildPdx(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "pdx")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 var uiSummaryRow = regexp.MustCompile(`^(\w+)\s+([\d,]+)\s+\S*\s+(done|failed|stopped|not started)\s*$`)
 
 // TestDemoInTmux runs `pdx --demo` in a real terminal, types through the
@@ -93,7 +80,7 @@ func TestDemoInTmux(t *testing.T) {
 		t.Skip("tmux is not installed (apt-get install -y tmux); skipping the end-to-end terminal test")
 	}
 	dir := t.TempDir()
-	bin := uiBuildPdx(t, dir)
+	bin := buildPDX(t)
 	home := filepath.Join(dir, "home")
 	work := filepath.Join(dir, "work")
 	for _, d := range []string{home, work} {

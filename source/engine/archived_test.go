@@ -1,12 +1,15 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pdxhq/pdx/source/client"
 	"github.com/pdxhq/pdx/source/engine"
 	"github.com/pdxhq/pdx/source/pipedrivetest"
 	"github.com/pdxhq/pdx/source/streams"
@@ -64,7 +67,7 @@ func TestArchivedSinceTheState(t *testing.T) {
 	boundary := boundaryIDs(t, stream, col.records[stream], state)
 
 	sim.Advance(24 * time.Hour)
-	id := archiveOld(t, sim, entity, stream, state)
+	id := archiveOld(t, sim, c, entity, stream, state)
 	res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state)})
 	mustComplete(t, res)
 	got := col.ids(stream)
@@ -78,10 +81,9 @@ func TestArchivedSinceTheState(t *testing.T) {
 
 // archiveOld archives a record of entity updated long before state (its
 // update_time kept: the sim's ArchiveKeepsUpdateTime) and returns its id.
-func archiveOld(t *testing.T, sim *pipedrivetest.Server, entity, stream string, state json.RawMessage) string {
+func archiveOld(t *testing.T, sim *pipedrivetest.Server, c *client.Client, entity, stream string, state json.RawMessage) string {
 	t.Helper()
-	recs := sim.Records(entity)
-	id := idOf(t, entity, recs[len(recs)/4])
+	id := someID(t, c, entity)
 	if err := sim.Archive(entity, id); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +91,29 @@ func archiveOld(t *testing.T, sim *pipedrivetest.Server, entity, stream string, 
 		if idOf(t, stream, r) == id && !stateTime(state).After(maxCursor(t, "update_time", []json.RawMessage{r})) {
 			t.Fatalf("precondition: the archived record %s was updated after the state %s", r, state)
 		}
+	}
+	return id
+}
+
+// someID is the id of a record a quarter into the first page of entity's
+// listing (rendering every page of a large simulator, sim.Records, to pick
+// one took most of TestArchivedSweep's time).
+func someID(t *testing.T, c *client.Client, entity string) string {
+	t.Helper()
+	st, ok := streams.Lookup(entity)
+	if !ok {
+		t.Fatalf("no stream %s", entity)
+	}
+	var id string
+	errFirst := errors.New("first page read")
+	err := c.Pages(context.Background(), st.Request(nil), func(p client.Page) error {
+		if len(p.Records) > 0 {
+			id = idOf(t, entity, p.Records[len(p.Records)/4])
+		}
+		return errFirst
+	})
+	if !errors.Is(err, errFirst) || id == "" {
+		t.Fatalf("listing %s for an id: %v (id %q)", entity, err, id)
 	}
 	return id
 }
@@ -154,13 +179,12 @@ func TestArchivedSweep(t *testing.T) {
 			sim.Advance(time.Hour)
 			var id string
 			if tt.bump {
-				recs := sim.Records(tt.entity)
-				id = idOf(t, tt.entity, recs[len(recs)/4])
+				id = someID(t, c, tt.entity)
 				if err := sim.Archive(tt.entity, id); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				id = archiveOld(t, sim, tt.entity, stream, state)
+				id = archiveOld(t, sim, c, tt.entity, stream, state)
 			}
 			res, col = run(t, c, runCfg{streams: incr(stream), state: stateOf(stream, state), now: at(2 * time.Hour)})
 			mustComplete(t, res)

@@ -367,7 +367,7 @@ func TestChildByPathParameter(t *testing.T) {
 	if got := len(col.records[pathChild.Name]); got != want || got == 0 {
 		t.Errorf("%d changelog entries, the simulator lists %d", got, want)
 	}
-	if est := engine.EstimateTokens(incr(pathChild.Name), map[string]int64{"deals": int64(len(deals))}); res.Streams[0].Stats.Tokens != est {
+	if est := childTokens(t, pathChild, map[string]int64{"deals": int64(len(deals))}); res.Streams[0].Stats.Tokens != est {
 		t.Errorf("%d tokens, estimated %d", res.Streams[0].Stats.Tokens, est)
 	}
 	state := col.lastState(pathChild.Name)

@@ -2,9 +2,9 @@ package engine
 
 // The engine's public API (stable; other packages build on it): Mode
 // (FullRefresh, Incremental), ConfiguredStream, Options, Run, Result
-// (OK, Err, BudgetExhausted), StreamResult, EstimateTokens,
-// DefaultConcurrency, ParseTime, FormatState, plus the event contract in
-// event.go.
+// (OK, Err, BudgetExhausted), StreamResult, DefaultConcurrency, ParseTime,
+// FormatState, plus the event contract in event.go. (Token estimates are
+// app.EstimateStreams'.)
 //
 // State, per stream, is a JSON object keyed by the stream's cursor field:
 // {"update_time":"2024-05-01T10:00:00Z"} ({"modified":...} for users), RFC
@@ -331,37 +331,4 @@ func startOrder(runs []*streamRun) []*streamRun {
 
 func budgetInfo(b client.Budget) BudgetInfo {
 	return BudgetInfo{Known: b.Known, Limit: b.Limit, Remaining: b.Remaining, Exhausted: b.Exhausted, ResetAt: b.ResetAt}
-}
-
-// EstimateTokens is the token cost of a run given record counts per stream
-// (unknown counts count as one page). A child stream is estimated from its
-// parent's count: the parent's pages plus one call per batch of parents
-// (deal_products: one deals page per 500 deals, one call per 100 deals).
-func EstimateTokens(list []ConfiguredStream, counts map[string]int64) int64 {
-	var total int64
-	for _, cs := range list {
-		st, ok := lookup(cs.Name)
-		if !ok {
-			continue
-		}
-		n := counts[cs.Name]
-		if rel := st.Parent; rel != nil {
-			for _, src := range rel.Parents {
-				parent, _ := lookup(src.Stream)
-				parents := counts[src.Stream]
-				// one call per batch of parents (a batch rarely exceeds a page)
-				total += parent.Pages(parents)*int64(parent.TokenCost) + ceilDiv(parents, int64(max(rel.Batch, 1)))*int64(st.TokenCost)
-			}
-			continue
-		}
-		total += st.Pages(n) * int64(st.TokenCost)
-	}
-	return total
-}
-
-func ceilDiv(a, b int64) int64 {
-	if a <= 0 {
-		return 1
-	}
-	return (a + b - 1) / b
 }

@@ -59,88 +59,111 @@ func sameRecords(sim *pipedrivetest.Server, stream string, got []json.RawMessage
 // TestFullRefreshEveryStream: every stream of the table reads completely
 // against the simulator, with exactly one Checkpoint whose Count is the
 // number of records, and returns what the simulator lists; a second full
-// refresh (with another concurrency) gives the same records.
+// refresh (with another concurrency) gives the same records. The paged
+// streams read at a scale of several pages (deals, call_logs); the
+// per-record children (a request per parent: nearly all of the requests at
+// that scale) at a small one, their fan-out over parents of several pages
+// being TestChildStateIsParentsDone's and TestParentsCovered's.
 func TestFullRefreshEveryStream(t *testing.T) {
-	// Per-parent streams cost a request per parent: more than a lite
-	// plan's day at this scale.
-	sim := newSim(t, pipedrivetest.Options{Seed: 1, Scale: 700, DailyBudget: 10_000_000})
-	var all []engine.ConfiguredStream
-	for _, s := range streams.All() {
-		all = append(all, engine.ConfiguredStream{Name: s.Name, Mode: engine.FullRefresh})
+	perRecord := func(s streams.Stream) bool {
+		return s.Parent != nil && !s.Parent.FixedOnly() && s.Parent.Batch == 1
 	}
-	c := newClient(t, sim, nil)
-	res, col := run(t, c, runCfg{streams: all})
-	mustComplete(t, res)
-	for _, s := range streams.All() {
-		n := len(col.records[s.Name])
-		if got := col.counts[s.Name]; len(got) != 1 || got[0] != int64(n) {
-			t.Errorf("%s: checkpoints %v, want one with Count %d", s.Name, got, n)
-		}
-		if simEntity(s.Name) != "" {
-			if diff := sameRecords(sim, s.Name, col.records[s.Name]); diff != "" {
-				t.Errorf("%s: %s", s.Name, diff)
+	tests := []struct {
+		name    string
+		scale   int
+		paged   bool // asserts the several pages of deals and call_logs
+		streams []streams.Stream
+	}{
+		{"paged streams", 700, true, slices.DeleteFunc(streams.All(), perRecord)},
+		{"per-record children", 40, false, slices.DeleteFunc(streams.All(), func(s streams.Stream) bool { return !perRecord(s) })},
+	}
+	if n := len(tests[0].streams) + len(tests[1].streams); n != len(streams.All()) || len(tests[1].streams) < 10 {
+		t.Fatalf("the cases split %d streams into %d and %d", len(streams.All()), len(tests[0].streams), len(tests[1].streams))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, pipedrivetest.Options{Seed: 1, Scale: tt.scale, DailyBudget: 10_000_000})
+			var all []engine.ConfiguredStream
+			for _, s := range tt.streams {
+				all = append(all, engine.ConfiguredStream{Name: s.Name, Mode: engine.FullRefresh})
 			}
-		}
-		if n == 0 {
-			t.Errorf("%s: no records", s.Name)
-		}
-		kinds := col.kinds[s.Name]
-		if kinds[0] != engine.StreamQueued || kinds[1] != engine.StreamStarted || kinds[len(kinds)-1] != engine.StreamComplete {
-			t.Errorf("%s: event order %v", s.Name, kinds)
-		}
-	}
-	if n := len(col.records["deals"]); n <= 500 {
-		t.Errorf("deals: %d records, want the whole scale (several pages)", n)
-	}
-	if !strings.Contains(fmt.Sprint(rawSet(col.records["deals"])), `"is_deleted":true`) {
-		t.Error("deals: no deleted deal listed")
-	}
-	// call_logs pages by 50 (the spec's maximum): this scale takes several.
-	for _, s := range res.Streams {
-		if s.Name == "call_logs" && s.Stats.Pages < 2 {
-			t.Errorf("call_logs: %d records in %d pages, want pages of 50", s.Stats.Records, s.Stats.Pages)
-		}
-	}
-	// The stats add up to what the simulator saw, and no request is wasted:
-	// a paged stream costs exactly one request per page.
-	var tokens, requests int64
-	for _, s := range res.Streams {
-		tokens += s.Stats.Tokens
-		requests += s.Stats.Requests
-		st, _ := streams.Lookup(s.Name)
-		if s.Stats.Bytes == 0 || s.Stats.Pages == 0 {
-			t.Errorf("%s: stats %+v", s.Name, s.Stats)
-		}
-		if st.Parent == nil && s.Stats.Tokens != st.Pages(s.Stats.Records)*int64(st.TokenCost) {
-			t.Errorf("%s: %d tokens for %d records, want %d", s.Name, s.Stats.Tokens, s.Stats.Records, st.Pages(s.Stats.Records)*int64(st.TokenCost))
-		}
-	}
-	var simTokens int64
-	for _, r := range sim.Requests() {
-		simTokens += int64(r.Cost)
-	}
-	if requests != int64(len(sim.Requests())) || tokens != simTokens {
-		t.Errorf("stats say %d requests / %d tokens, the simulator saw %d / %d", requests, tokens, len(sim.Requests()), simTokens)
-	}
-	// Same records again, with a different concurrency.
-	res2, col2 := run(t, c, runCfg{streams: all, concurrency: 1})
-	mustComplete(t, res2)
-	for _, s := range streams.All() {
-		a, b := col.records[s.Name], col2.records[s.Name]
-		if len(a) != len(b) {
-			t.Errorf("%s: second full refresh %d records, first %d", s.Name, len(b), len(a))
-			continue
-		}
-		as, bs := rawSet(a), rawSet(b)
-		if !slices.Equal(as, bs) {
-			t.Errorf("%s: the two full refreshes differ", s.Name)
-		}
-	}
-	// Every request authenticated by header, never by query.
-	for _, r := range sim.Requests() {
-		if r.Auth != "token" {
-			t.Fatalf("request %s %s authenticated by %q", r.Method, r.Path, r.Auth)
-		}
+			c := newClient(t, sim, nil)
+			res, col := run(t, c, runCfg{streams: all})
+			mustComplete(t, res)
+			for _, s := range tt.streams {
+				n := len(col.records[s.Name])
+				if got := col.counts[s.Name]; len(got) != 1 || got[0] != int64(n) {
+					t.Errorf("%s: checkpoints %v, want one with Count %d", s.Name, got, n)
+				}
+				if simEntity(s.Name) != "" {
+					if diff := sameRecords(sim, s.Name, col.records[s.Name]); diff != "" {
+						t.Errorf("%s: %s", s.Name, diff)
+					}
+				}
+				if n == 0 {
+					t.Errorf("%s: no records", s.Name)
+				}
+				kinds := col.kinds[s.Name]
+				if kinds[0] != engine.StreamQueued || kinds[1] != engine.StreamStarted || kinds[len(kinds)-1] != engine.StreamComplete {
+					t.Errorf("%s: event order %v", s.Name, kinds)
+				}
+			}
+			if tt.paged {
+				if n := len(col.records["deals"]); n <= 500 {
+					t.Errorf("deals: %d records, want the whole scale (several pages)", n)
+				}
+				if !strings.Contains(fmt.Sprint(rawSet(col.records["deals"])), `"is_deleted":true`) {
+					t.Error("deals: no deleted deal listed")
+				}
+				// call_logs pages by 50 (the spec's maximum): this scale takes several.
+				for _, s := range res.Streams {
+					if s.Name == "call_logs" && s.Stats.Pages < 2 {
+						t.Errorf("call_logs: %d records in %d pages, want pages of 50", s.Stats.Records, s.Stats.Pages)
+					}
+				}
+			}
+			// The stats add up to what the simulator saw, and no request is wasted:
+			// a paged stream costs exactly one request per page.
+			var tokens, requests int64
+			for _, s := range res.Streams {
+				tokens += s.Stats.Tokens
+				requests += s.Stats.Requests
+				st, _ := streams.Lookup(s.Name)
+				if s.Stats.Bytes == 0 || s.Stats.Pages == 0 {
+					t.Errorf("%s: stats %+v", s.Name, s.Stats)
+				}
+				if st.Parent == nil && s.Stats.Tokens != st.Pages(s.Stats.Records)*int64(st.TokenCost) {
+					t.Errorf("%s: %d tokens for %d records, want %d", s.Name, s.Stats.Tokens, s.Stats.Records, st.Pages(s.Stats.Records)*int64(st.TokenCost))
+				}
+			}
+			var simTokens int64
+			for _, r := range sim.Requests() {
+				simTokens += int64(r.Cost)
+			}
+			if requests != int64(len(sim.Requests())) || tokens != simTokens {
+				t.Errorf("stats say %d requests / %d tokens, the simulator saw %d / %d", requests, tokens, len(sim.Requests()), simTokens)
+			}
+			// Same records again, with a different concurrency.
+			res2, col2 := run(t, c, runCfg{streams: all, concurrency: 1})
+			mustComplete(t, res2)
+			for _, s := range tt.streams {
+				a, b := col.records[s.Name], col2.records[s.Name]
+				if len(a) != len(b) {
+					t.Errorf("%s: second full refresh %d records, first %d", s.Name, len(b), len(a))
+					continue
+				}
+				as, bs := rawSet(a), rawSet(b)
+				if !slices.Equal(as, bs) {
+					t.Errorf("%s: the two full refreshes differ", s.Name)
+				}
+			}
+			// Every request authenticated by header, never by query.
+			for _, r := range sim.Requests() {
+				if r.Auth != "token" {
+					t.Fatalf("request %s %s authenticated by %q", r.Method, r.Path, r.Auth)
+				}
+			}
+		})
 	}
 }
 

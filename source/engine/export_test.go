@@ -6,7 +6,7 @@ import (
 	"github.com/pdxhq/pdx/source/streams"
 )
 
-// WithStreams makes Run and EstimateTokens also know defs (streams no row
+// WithStreams makes Run also know defs (streams no row
 // of the table declares yet) until the test ends. Tests using it must not
 // run in parallel.
 func WithStreams(t testing.TB, defs ...streams.Stream) {

@@ -200,11 +200,24 @@ func idsOf(stream string, recs []json.RawMessage) []string {
 	}
 	out := make([]string, 0, len(recs))
 	for _, r := range recs {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(r, &m); err != nil {
-			panic(err)
+		var v json.RawMessage
+		if key == "id" {
+			// most keys: a struct decodes without a map of every field
+			var rec struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if err := json.Unmarshal(r, &rec); err != nil {
+				panic(err)
+			}
+			v = rec.ID
+		} else {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(r, &m); err != nil {
+				panic(err)
+			}
+			v = m[key]
 		}
-		out = append(out, strings.Trim(string(m[key]), `"`))
+		out = append(out, strings.Trim(string(v), `"`))
 	}
 	sort.Strings(out)
 	return out
@@ -296,4 +309,23 @@ func stateTime(raw json.RawMessage) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// childTokens is what a read of the child stream st costs given its parent
+// streams' record counts: each parent stream's listing (its pages at its
+// cost) plus one call of st per batch of that stream's parents (at least
+// one call each; app.EstimateStreams makes the same count for the plan).
+func childTokens(t testing.TB, st streams.Stream, counts map[string]int64) int64 {
+	t.Helper()
+	batch := int64(max(st.Parent.Batch, 1))
+	var total int64
+	for _, src := range st.Parent.Parents {
+		parent, ok := streams.Lookup(src.Stream)
+		if !ok {
+			t.Fatalf("%s: parent stream %s is not in the table", st.Name, src.Stream)
+		}
+		n := counts[src.Stream]
+		total += parent.Pages(n)*int64(parent.TokenCost) + max((n+batch-1)/batch, 1)*int64(st.TokenCost)
+	}
+	return total
 }

@@ -90,24 +90,3 @@ func TestTopLevelFields(t *testing.T) {
 		t.Error("string id parsed as int")
 	}
 }
-
-func TestEstimateTokens(t *testing.T) {
-	tests := []struct {
-		streams []ConfiguredStream
-		counts  map[string]int64
-		want    int64
-	}{
-		{[]ConfiguredStream{{Name: "deals"}}, map[string]int64{"deals": 1000}, 20}, // 2 pages x 10
-		{[]ConfiguredStream{{Name: "deals"}}, map[string]int64{"deals": 1001}, 30}, // 3 pages
-		{[]ConfiguredStream{{Name: "deals"}}, nil, 10},                             // unknown: one page
-		{[]ConfiguredStream{{Name: "users"}, {Name: "files"}}, map[string]int64{"files": 250}, 20 + 60},
-		// 2 deal pages + 10 batches, and 1 archived page (20) + 1 batch
-		{[]ConfiguredStream{{Name: "deal_products"}}, map[string]int64{"deals": 1000, "deals_archived": 50}, 20 + 100 + 20 + 10},
-		{[]ConfiguredStream{{Name: "unknown"}}, nil, 0},
-	}
-	for _, tt := range tests {
-		if got := EstimateTokens(tt.streams, tt.counts); got != tt.want {
-			t.Errorf("EstimateTokens(%v, %v) = %d, want %d", tt.streams, tt.counts, got, tt.want)
-		}
-	}
-}
