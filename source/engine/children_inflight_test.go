@@ -454,6 +454,7 @@ func TestChildInFlightBudgetStop(t *testing.T) {
 			res, col := run(t, c, runCfg{streams: incr("deal_products"), state: state})
 			s := res.Streams[0]
 			cov := coverage(t, col, want)
+			t.Logf("run %d: %d batches sent, %d written whole: %v", runs+1, len(link.takeAsked()), len(col.events(engine.ParentsCovered)), s.Err)
 			// The batches of a resumed run are cut from where its listing
 			// starts: in order, each one right after the one before.
 			prev := -1 // the place of the last deal covered
