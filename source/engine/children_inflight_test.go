@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -549,6 +550,53 @@ func TestWholeAccountChildInFlight(t *testing.T) {
 			if util := 1 / ratio(cur); scale == 20000 && util < l.minUtil {
 				t.Errorf("with batches in flight %.1f%% of the allowance used, want >= %.0f%%", 100*util, 100*l.minUtil)
 			}
+		})
+	}
+}
+
+// TestChildInFlightBounded: a slow sink holds the stream back, and the
+// batches read ahead of it stay within childInFlight: each time it is
+// handed records, once every other goroutine of the bubble has settled
+// (the reads ahead are blocked, not sending), at most that many batches
+// have been sent and not yet covered, the one being written included.
+func TestChildInFlightBounded(t *testing.T) {
+	for _, k := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d_in_flight", k), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				engine.WithStreams(t, dealsOnlyProducts)
+				engine.SetChildInFlight(t, k)
+				sim, _ := inflightWorld(t, pipedrivetest.Options{})
+				link := &batchLink{base: sim.HTTPClient().Transport, rtt: 200 * time.Millisecond}
+				c := newClient(t, sim, func(o *client.Options) { o.HTTPClient = &http.Client{Transport: link} })
+				col := newCollector(t)
+				covered, most := 0, 0
+				sink := engine.SinkFunc(func(ctx context.Context, ev engine.Event) error {
+					if ev.Stream == "deal_products" {
+						switch ev.Kind {
+						case engine.Records:
+							synctest.Wait()
+							link.mu.Lock()
+							ahead := len(link.asked) - covered
+							link.mu.Unlock()
+							most = max(most, ahead)
+							if ahead > k {
+								t.Errorf("%d batches sent and not yet covered, want at most %d", ahead, k)
+							}
+						case engine.ParentsCovered:
+							covered++
+						}
+					}
+					return col.Emit(ctx, ev)
+				})
+				res, err := engine.Run(t.Context(), engine.Options{Client: c, Sink: sink, Streams: incr("deal_products")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustComplete(t, res)
+				if most != k {
+					t.Errorf("at most %d batches ahead of the sink, want %d", most, k)
+				}
+			})
 		})
 	}
 }

@@ -21,7 +21,10 @@ import (
 // in incremental mode only the parents the relation finds changed since
 // that listing's state, and reads the children of each batch of parent ids
 // (Relation.Batch per request: 100 deal ids in one deal_ids list, or one id
-// in the path).
+// in the path). The batches of a parent page are read up to childInFlight
+// at once, so that long round trips do not leave the burst window idle,
+// and emitted whole, one after another, in the listing's order
+// (batchQueue): the sink sees what a read of one batch at a time emits.
 //
 // ParentUpdatedSince rests on an assumption (pinned for deals by the
 // simulator): changing a child bumps its parent's update_time, so the
@@ -38,9 +41,11 @@ import (
 // older pdx covers /deals only: its archived deals' products were never
 // read). It is checkpointed after each parent page that changed it or
 // emitted records in incremental mode (one Checkpoint at the end of a full
-// refresh, and of a read that found nothing); a failure within a page leaves
-// the previous page's state, so the failed batch, and those before it on
-// that page, are read again. Children removed from a parent are not
+// refresh, and of a read that found nothing), once every batch of the page
+// is emitted and before any of the next is sent; a failure within a page
+// leaves the previous page's state, so the failed batch, and those before
+// it on that page, are read again (the batches in flight after it are
+// dropped unwritten). Children removed from a parent are not
 // listed by the API (no deleted deal products), so each batch read whole
 // is reported by a ParentsCovered event: a sink that remembers what it
 // delivered per parent can diff (app's child diff writes tombstones).
@@ -378,9 +383,10 @@ var childInFlight = 3
 // stream's own goroutine (the sink sees what a one-at-a-time read emits):
 // a batch's records, page by page, then its ParentsCovered, then onDone
 // (which moves the listing's cursor). The pages of one batch are read in
-// turn (a cursor follows the page before). A batch is buffered until its
-// turn, at most a page or two of it (pages waits, and Client.Pages then
-// prefetches one more): memory stays bounded by childInFlight batches.
+// turn (a cursor follows the page before). A batch waits for its turn
+// with at most two of its pages held (one handed over when its turn comes,
+// the next prefetched by Client.Pages), most batches being one page: memory
+// stays bounded by childInFlight batches of two pages.
 // When a batch fails, those after it are cancelled and their pages
 // dropped: next returns its error, and nothing after it is emitted.
 type batchQueue struct {
@@ -413,7 +419,7 @@ func (q *batchQueue) full() bool    { return len(q.fifo) >= max(childInFlight, 1
 // send starts reading a batch; ids and cursors must stay unchanged until
 // it is emitted.
 func (q *batchQueue) send(req client.PageRequest, key string, ids []string, cursors []time.Time) {
-	b := &batchRead{ids: ids, cursors: cursors, key: key, pages: make(chan []json.RawMessage, 1)}
+	b := &batchRead{ids: ids, cursors: cursors, key: key, pages: make(chan []json.RawMessage)}
 	q.fifo = append(q.fifo, b)
 	q.wg.Add(1)
 	go func() {
