@@ -600,3 +600,31 @@ func TestChildInFlightBounded(t *testing.T) {
 		})
 	}
 }
+
+// failedBatch is the batch of deal products a failingPages transport
+// failed, of the batches the simulator was asked for (bs): the one whose
+// products fill more than a page, since only later pages fail. With
+// batches in flight, the last batch asked for need not be the failed one
+// (the next ones of its parent page were sent before it failed).
+func failedBatch(t *testing.T, sim *pipedrivetest.Server, bs [][]string) []string {
+	t.Helper()
+	byDeal := productsByDeal(t, sim)
+	var out []string
+	for _, b := range bs {
+		n := 0
+		for _, id := range b {
+			n += len(byDeal[id])
+		}
+		if n <= 500 {
+			continue
+		}
+		if out != nil && !slices.Equal(out, b) {
+			t.Fatalf("precondition: two batches of more than a page of products asked for (from deals %s and %s)", out[0], b[0])
+		}
+		out = b
+	}
+	if out == nil {
+		t.Fatal("precondition: no batch of more than a page of products was asked for")
+	}
+	return out
+}
