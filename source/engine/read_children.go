@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pdxhq/pdx/source/client"
@@ -20,7 +21,10 @@ import (
 // in incremental mode only the parents the relation finds changed since
 // that listing's state, and reads the children of each batch of parent ids
 // (Relation.Batch per request: 100 deal ids in one deal_ids list, or one id
-// in the path).
+// in the path). The batches of a parent page are read up to childInFlight
+// at once, so that long round trips do not leave the burst window idle,
+// and emitted whole, one after another, in the listing's order
+// (batchQueue): the sink sees what a read of one batch at a time emits.
 //
 // ParentUpdatedSince rests on an assumption (pinned for deals by the
 // simulator): changing a child bumps its parent's update_time, so the
@@ -37,9 +41,11 @@ import (
 // older pdx covers /deals only: its archived deals' products were never
 // read). It is checkpointed after each parent page that changed it or
 // emitted records in incremental mode (one Checkpoint at the end of a full
-// refresh, and of a read that found nothing); a failure within a page leaves
-// the previous page's state, so the failed batch, and those before it on
-// that page, are read again. Children removed from a parent are not
+// refresh, and of a read that found nothing), once every batch of the page
+// is emitted and before any of the next is sent; a failure within a page
+// leaves the previous page's state, so the failed batch, and those before
+// it on that page, are read again (the batches in flight after it are
+// dropped unwritten). Children removed from a parent are not
 // listed by the API (no deleted deal products), so each batch read whole
 // is reported by a ParentsCovered event: a sink that remembers what it
 // delivered per parent can diff (app's child diff writes tombstones).
@@ -171,30 +177,57 @@ func (r *streamRun) listParents(ctx context.Context, req client.PageRequest, src
 			recs = append(recs, rec)
 			cursors = append(cursors, t)
 		}
-		for start := 0; start < len(ids); start += batch {
-			end := min(start+batch, len(ids))
-			// Room for the request and the next parent page, which the
-			// client may be prefetching already.
-			if !r.cap.allows(r.def.TokenCost + parent.TokenCost) {
-				// Stop before the request; every batch before it is done.
-				if r.mode == Incremental {
-					if err := r.checkpoint(ctx, done.encode(r.def)); err != nil {
-						return err
-					}
-				}
-				return r.capped()
-			}
-			if err := r.readBatch(ctx, ids[start:end], recs[start]); err != nil {
-				return err
-			}
+		// The page's batches are read up to childInFlight at a time and
+		// emitted in order (see batchQueue); all are done before the page's
+		// checkpoint, so it covers no batch still in flight.
+		q := r.newBatchQueue(ctx, func(b *batchRead) {
 			if here {
-				continue
+				return
 			}
-			for _, t := range cursors[start:end] {
+			for _, t := range b.cursors {
 				if t.After(done[lk]) {
 					done[lk] = t
 				}
 			}
+		})
+		defer q.stop()
+		for start := 0; start < len(ids); start += batch {
+			end := min(start+batch, len(ids))
+			if q.full() {
+				if err := q.next(); err != nil {
+					return err
+				}
+			}
+			// Room for the request, those in flight and the next parent
+			// page, which the client may be prefetching already.
+			need := r.def.TokenCost + parent.TokenCost
+			if !r.cap.allows(need + q.inFlight()*r.def.TokenCost) {
+				// Near the cap: finish the batches in flight (their tokens
+				// are counted once answered), then decide as one at a time.
+				if err := q.drain(); err != nil {
+					return err
+				}
+				if !r.cap.allows(need) {
+					// Stop before the request; every batch before it is done.
+					if r.mode == Incremental {
+						if err := r.checkpoint(ctx, done.encode(r.def)); err != nil {
+							return err
+						}
+					}
+					return r.capped()
+				}
+			}
+			req, key, err := r.batchRequest(ids[start:end], recs[start])
+			if err != nil {
+				if derr := q.drain(); derr != nil {
+					return derr
+				}
+				return err
+			}
+			q.send(req, key, ids[start:end], cursors[start:end])
+		}
+		if err := q.drain(); err != nil {
+			return err
 		}
 		if st := done.encode(r.def); r.mode == Incremental && !here && (r.sinceCkpt > 0 || !bytes.Equal(st, r.lastState)) {
 			return r.checkpoint(ctx, st)
@@ -223,18 +256,19 @@ func (r *streamRun) readFixed(ctx context.Context, src streams.ParentSource, _ c
 	})
 }
 
-// readBatch emits the children of one batch of parent ids, every page;
-// first is the first parent's record (the only one, when the request takes
-// params from it).
-func (r *streamRun) readBatch(ctx context.Context, ids []string, first []byte) error {
+// batchRequest is the request for the children of one batch of parent
+// ids, and the parent key to set on records that lack it (see
+// withParentKey); first is the first parent's record (the only one, when
+// the request takes params from it).
+func (r *streamRun) batchRequest(ids []string, first []byte) (client.PageRequest, string, error) {
 	req, err := r.def.ChildRequest(ids)
 	if err != nil {
-		return err
+		return req, "", err
 	}
 	if pp := r.def.Parent.ParentParams; pp != nil && len(ids) == 1 {
 		extra, err := pp(first, r.opts.Now().UTC())
 		if err != nil {
-			return fmt.Errorf("%s %s: %w", r.def.Parent.Parents[0].Stream, ids[0], err)
+			return req, "", fmt.Errorf("%s %s: %w", r.def.Parent.Parents[0].Stream, ids[0], err)
 		}
 		for k, vs := range extra {
 			req.Params[k] = vs
@@ -244,18 +278,7 @@ func (r *streamRun) readBatch(ctx context.Context, ids []string, first []byte) e
 	if len(ids) == 1 {
 		key = r.def.Parent.ParentKey
 	}
-	err = r.opts.Client.Pages(ctx, req, func(p client.Page) error {
-		r.addPages(1)
-		return r.records(ctx, withParentKey(p.Records, key, ids[0]))
-	})
-	if err != nil {
-		return err
-	}
-	// Every page of the batch was read: its parents' child sets are whole.
-	if err := r.emit(ctx, Event{Kind: ParentsCovered, Parents: slices.Clone(ids)}); err != nil {
-		return &sinkError{err}
-	}
-	return nil
+	return req, key, nil
 }
 
 // parentID is a parent record's id as the child request carries it: an
@@ -343,4 +366,112 @@ func (c childState) encode(st streams.Stream) json.RawMessage {
 	}
 	b, _ := json.Marshal(out)
 	return b
+}
+
+// childInFlight is how many batch requests of a child stream's parent page
+// may be in flight at once. One at a time, a stream of many batches
+// (deal_products: a request per 100 deals) is a chain of round trips: at
+// 300 ms per round trip that is 3.3 requests per second, below the lowest
+// plan's 10, and it bounded a whole-account export (1.26x the ideal
+// there). Three cover a round trip of up to 3 pacing intervals; the pacing
+// (shared and ranked) still decides when each is sent. (A var: tests set
+// it.)
+var childInFlight = 3
+
+// batchQueue reads the batches of one parent page up to childInFlight at a
+// time and emits them in order, one whole batch after another, from the
+// stream's own goroutine (the sink sees what a one-at-a-time read emits):
+// a batch's records, page by page, then its ParentsCovered, then onDone
+// (which moves the listing's cursor). The pages of one batch are read in
+// turn (a cursor follows the page before). A batch waits for its turn
+// with at most two of its pages held (one handed over when its turn comes,
+// the next prefetched by Client.Pages), most batches being one page: memory
+// stays bounded by childInFlight batches of two pages.
+// When a batch fails, those after it are cancelled and their pages
+// dropped: next returns its error, and nothing after it is emitted.
+type batchQueue struct {
+	r      *streamRun
+	ctx    context.Context // the emitting side's
+	wctx   context.Context // the requests'; cancelled by stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	fifo   []*batchRead
+	onDone func(*batchRead)
+}
+
+// batchRead is one batch in flight.
+type batchRead struct {
+	ids     []string
+	cursors []time.Time
+	key     string                 // the parent key to set (withParentKey)
+	pages   chan []json.RawMessage // its pages' records, in order; closed at the end
+	err     error                  // why the read ended early; read once pages is closed
+}
+
+func (r *streamRun) newBatchQueue(ctx context.Context, onDone func(*batchRead)) *batchQueue {
+	wctx, cancel := context.WithCancel(ctx)
+	return &batchQueue{r: r, ctx: ctx, wctx: wctx, cancel: cancel, onDone: onDone}
+}
+
+func (q *batchQueue) inFlight() int { return len(q.fifo) }
+func (q *batchQueue) full() bool    { return len(q.fifo) >= max(childInFlight, 1) }
+
+// send starts reading a batch; ids and cursors must stay unchanged until
+// it is emitted.
+func (q *batchQueue) send(req client.PageRequest, key string, ids []string, cursors []time.Time) {
+	b := &batchRead{ids: ids, cursors: cursors, key: key, pages: make(chan []json.RawMessage)}
+	q.fifo = append(q.fifo, b)
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		defer close(b.pages)
+		b.err = q.r.opts.Client.Pages(q.wctx, req, func(p client.Page) error {
+			select {
+			case b.pages <- p.Records:
+				return nil
+			case <-q.wctx.Done():
+				return q.wctx.Err()
+			}
+		})
+	}()
+}
+
+// next emits the oldest batch in flight, waiting for its pages.
+func (q *batchQueue) next() error {
+	b := q.fifo[0]
+	q.fifo[0] = nil
+	q.fifo = q.fifo[1:]
+	for recs := range b.pages {
+		q.r.addPages(1)
+		if err := q.r.records(q.ctx, withParentKey(recs, b.key, b.ids[0])); err != nil {
+			return err
+		}
+	}
+	if b.err != nil {
+		return b.err
+	}
+	// Every page of the batch was read: its parents' child sets are whole.
+	if err := q.r.emit(q.ctx, Event{Kind: ParentsCovered, Parents: slices.Clone(b.ids)}); err != nil {
+		return &sinkError{err}
+	}
+	q.onDone(b)
+	return nil
+}
+
+// drain emits every batch in flight, in order.
+func (q *batchQueue) drain() error {
+	for len(q.fifo) > 0 {
+		if err := q.next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stop cancels the batches still in flight (after a failure: they are
+// not emitted) and waits for their reads to end.
+func (q *batchQueue) stop() {
+	q.cancel()
+	q.wg.Wait()
+	q.fifo = nil
 }
