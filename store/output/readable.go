@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -54,11 +55,19 @@ func ReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder,
 }
 
 func newReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decoder, error)) *readableSink {
-	return &readableSink{next: s, decoder: decoder, streams: map[string]*readableStream{}}
+	r := &readableSink{next: s, decoder: decoder, streams: map[string]*readableStream{}}
+	if fs, ok := s.(*FileSink); ok && fs.fmt.lines {
+		r.lines = fs
+	}
+	return r
 }
 
 type readableSink struct {
-	next    engine.Sink
+	next engine.Sink
+	// lines: next writes records as lines (JSONL), so a page is decoded
+	// into its file's bytes and written whole (FileSink.writeLines), not
+	// copied record by record once more by the encoder.
+	lines   *FileSink
 	decoder func(string) (*readable.Decoder, error)
 	async   bool // a page is written while the next is decoded
 	mu      sync.Mutex
@@ -154,28 +163,52 @@ func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 	}
 	pg := &st.pages[st.cur]
 	buf, ends := pg.buf[:0], pg.ends[:0]
+	nl, whole := 0, r.lines != nil
+	if whole {
+		nl = 1
+	}
 	for _, rec := range ev.Records {
 		if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
 			st.settle()
 			return fmt.Errorf("%s: readable custom fields: %w", ev.Stream, err)
 		}
+		if nl == 1 {
+			// A line break in the API's bytes: the encoder compacts the
+			// record (the page goes record by record). The readable object
+			// never adds one (its texts are escaped; its numbers and JSON
+			// values are the record's own bytes), so the record's bytes are
+			// all there is to check, as the raw JSONL encoder does.
+			if whole && (bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0) {
+				whole = false
+			}
+			buf = append(buf, '\n')
+		}
 		ends = append(ends, len(buf)) // offsets: buf may still move as it grows
 	}
-	out, start := pg.out[:0], 0
-	for _, end := range ends {
-		out = append(out, json.RawMessage(buf[start:end:end]))
-		start = end
+	out := pg.out[:0]
+	if !whole {
+		start := 0
+		for _, end := range ends {
+			out = append(out, json.RawMessage(buf[start:end-nl:end-nl]))
+			start = end
+		}
 	}
 	pg.buf, pg.ends, pg.out = buf, ends, out
 	ev.Records = out
 	if err := st.settle(); err != nil { // the page before is written
 		return err
 	}
-	if !r.async {
+	write := func() error {
+		if whole {
+			return r.lines.writeLines(ev.Stream, buf)
+		}
 		return r.next.Emit(ctx, ev)
 	}
+	if !r.async {
+		return write()
+	}
 	done := make(chan error, 1)
-	go func() { done <- r.next.Emit(ctx, ev) }()
+	go func() { done <- write() }()
 	st.done, st.cur = done, 1-st.cur
 	return nil
 }
