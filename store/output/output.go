@@ -224,7 +224,7 @@ func (s *FileSink) handle(o *streamOut, ev engine.Event, lines []byte) error {
 	switch ev.Kind {
 	case engine.Records:
 		if lines != nil {
-			return o.sf.write(lines)
+			return o.sf.writeThrough(lines)
 		}
 		buf := o.buf[:0]
 		for _, rec := range ev.Records {

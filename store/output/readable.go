@@ -17,12 +17,22 @@ import (
 // stream's records pass as they are). The API's bytes stay as sent, so the
 // output is still lossless.
 //
-// A stream's page is decoded while w writes the one before it (the two
-// cores a run has share the work; --readable's speed depends on it): w
-// gets the pages in order, one at a time; any other event of the stream
-// (a Checkpoint above all) waits until the page in flight is written, and
-// a write that failed is the error of the stream's next event, so state
-// never moves past data not written. Finish waits for every page.
+// A stream's page is decoded and written while the engine reads the next
+// one (the two cores a run has share the work; --readable's speed depends
+// on it): w gets the pages in order, one at a time; any other event of the
+// stream (a Checkpoint above all) waits until the page in flight is
+// written, and a page that failed (its decoding or its write) is the error
+// of the stream's next event, so state never moves past data not written.
+// Finish waits for every page.
+//
+// For JSONL (a FileSink whose records are lines), the page is decoded into
+// its file's lines a chunk at a time and each chunk written as soon as it
+// is full (FileSink.writeLines): the record is copied once, into a buffer
+// small enough to stay in the core's cache while the file gets it, which
+// costs less CPU than decoding the whole page into a page buffer the file
+// copies from (scripts/bench-readable; README), and holds no page buffers.
+// Other writers get the page as records (decoded while the one before is
+// written).
 func Readable(w Writer, decoder func(stream string) (*readable.Decoder, error)) Writer {
 	s := newReadableSink(w, decoder)
 	s.async = true
@@ -65,11 +75,11 @@ func newReadableSink(s engine.Sink, decoder func(stream string) (*readable.Decod
 type readableSink struct {
 	next engine.Sink
 	// lines: next writes records as lines (JSONL), so a page is decoded
-	// into its file's bytes and written whole (FileSink.writeLines), not
-	// copied record by record once more by the encoder.
+	// into its file's bytes (FileSink.writeLines), not copied record by
+	// record once more by the encoder.
 	lines   *FileSink
 	decoder func(string) (*readable.Decoder, error)
-	async   bool // a page is written while the next is decoded
+	async   bool // a page is written while the engine goes on
 	mu      sync.Mutex
 	streams map[string]*readableStream
 }
@@ -78,14 +88,21 @@ type readableSink struct {
 // events come one at a time, so its fields need no lock; the buffers serve
 // every page (no allocation, no growth after the first pages): two when
 // pages are written asynchronously, the one being written and the one being
-// decoded.
+// decoded (JSONL: the chunk and the page's record list, held while the page
+// is in flight).
 type readableStream struct {
 	dec   *readable.Decoder // nil: the stream's records pass as they are
 	pages [2]readablePage
-	cur   int        // the page to decode into
-	done  chan error // the write in flight (nil: none)
-	err   error      // a write that failed: the error of every later event
+	cur   int               // the page to decode into
+	recs  []json.RawMessage // JSONL: the page in flight (the records alias its body, never reused)
+	chunk []byte            // JSONL: lines being decoded, written when full
+	done  chan error        // the page in flight (nil: none)
+	err   error             // a page that failed: the error of every later event
 }
+
+// chunkSize is how many bytes of lines are decoded before they are written:
+// a few times a write's fixed cost, well inside a core's cache.
+const chunkSize = 128 << 10
 
 type readablePage struct {
 	buf  []byte            // the page's records, one after the other
@@ -146,7 +163,7 @@ func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 			}
 			if ev.Kind == engine.StreamComplete || ev.Kind == engine.StreamIncomplete {
 				// Memory stays bounded by the streams running at once.
-				st.pages = [2]readablePage{}
+				st.pages, st.recs, st.chunk = [2]readablePage{}, nil, nil
 			}
 		}
 		return r.next.Emit(ctx, ev)
@@ -161,54 +178,94 @@ func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 	if st.err != nil {
 		return st.err
 	}
+	if r.lines == nil {
+		return r.records(ctx, st, ev)
+	}
+	if err := st.settle(); err != nil { // the page before is written
+		return err
+	}
+	// The engine may reuse its list of the page's records, not their bytes.
+	st.recs = append(st.recs[:0], ev.Records...)
+	if !r.async {
+		return r.writeLines(ctx, st, ev.Stream, st.recs)
+	}
+	done := make(chan error, 1)
+	go func(recs []json.RawMessage) { done <- r.writeLines(ctx, st, ev.Stream, recs) }(st.recs)
+	st.done = done
+	return nil
+}
+
+// writeLines decodes a page into JSONL lines, chunk by chunk, each written
+// (FileSink.writeLines) once full, the last when the page ends. A record
+// whose API bytes hold a line break goes to the file as a record (the
+// encoder compacts it): the readable object never adds one (its texts are
+// escaped; its numbers and JSON values are the record's own bytes), so the
+// record's bytes are all there is to check, as the raw JSONL encoder does.
+func (r *readableSink) writeLines(ctx context.Context, st *readableStream, stream string, recs []json.RawMessage) error {
+	buf := st.chunk[:0]
+	defer func() { st.chunk = buf[:0] }()
+	for _, rec := range recs {
+		var err error
+		if bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0 {
+			if len(buf) > 0 {
+				if err := r.lines.writeLines(stream, buf); err != nil {
+					return err
+				}
+			}
+			if buf, err = st.dec.AppendRecord(buf[:0], rec); err != nil {
+				return fmt.Errorf("%s: readable custom fields: %w", stream, err)
+			}
+			if err := r.next.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: []json.RawMessage{buf}}); err != nil {
+				return err
+			}
+			buf = buf[:0]
+			continue
+		}
+		if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
+			return fmt.Errorf("%s: readable custom fields: %w", stream, err)
+		}
+		buf = append(buf, '\n')
+		if len(buf) >= chunkSize {
+			if err := r.lines.writeLines(stream, buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	return r.lines.writeLines(stream, buf)
+}
+
+// records decodes a page into records and hands them to the next sink
+// (asynchronously: written while the next page is decoded).
+func (r *readableSink) records(ctx context.Context, st *readableStream, ev engine.Event) error {
+	var err error
 	pg := &st.pages[st.cur]
 	buf, ends := pg.buf[:0], pg.ends[:0]
-	nl, whole := 0, r.lines != nil
-	if whole {
-		nl = 1
-	}
 	for _, rec := range ev.Records {
 		if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
 			st.settle()
 			return fmt.Errorf("%s: readable custom fields: %w", ev.Stream, err)
 		}
-		if nl == 1 {
-			// A line break in the API's bytes: the encoder compacts the
-			// record (the page goes record by record). The readable object
-			// never adds one (its texts are escaped; its numbers and JSON
-			// values are the record's own bytes), so the record's bytes are
-			// all there is to check, as the raw JSONL encoder does.
-			if whole && (bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0) {
-				whole = false
-			}
-			buf = append(buf, '\n')
-		}
 		ends = append(ends, len(buf)) // offsets: buf may still move as it grows
 	}
-	out := pg.out[:0]
-	if !whole {
-		start := 0
-		for _, end := range ends {
-			out = append(out, json.RawMessage(buf[start:end-nl:end-nl]))
-			start = end
-		}
+	out, start := pg.out[:0], 0
+	for _, end := range ends {
+		out = append(out, json.RawMessage(buf[start:end:end]))
+		start = end
 	}
 	pg.buf, pg.ends, pg.out = buf, ends, out
 	ev.Records = out
 	if err := st.settle(); err != nil { // the page before is written
 		return err
 	}
-	write := func() error {
-		if whole {
-			return r.lines.writeLines(ev.Stream, buf)
-		}
+	if !r.async {
 		return r.next.Emit(ctx, ev)
 	}
-	if !r.async {
-		return write()
-	}
 	done := make(chan error, 1)
-	go func() { done <- write() }()
+	go func() { done <- r.next.Emit(ctx, ev) }()
 	st.done, st.cur = done, 1-st.cur
 	return nil
 }
