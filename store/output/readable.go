@@ -95,7 +95,8 @@ type readableStream struct {
 	pages [2]readablePage
 	cur   int               // the page to decode into
 	recs  []json.RawMessage // JSONL: the page in flight (the records alias its body, never reused)
-	chunk []byte            // JSONL: lines being decoded, written when full
+	chunk []byte            // JSONL, pages written before Emit returns: lines being decoded
+	free  chan []byte       // JSONL, pages written asynchronously: the chunks not in use
 	done  chan error        // the page in flight (nil: none)
 	err   error             // a page that failed: the error of every later event
 }
@@ -163,7 +164,7 @@ func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 			}
 			if ev.Kind == engine.StreamComplete || ev.Kind == engine.StreamIncomplete {
 				// Memory stays bounded by the streams running at once.
-				st.pages, st.recs, st.chunk = [2]readablePage{}, nil, nil
+				st.pages, st.recs, st.chunk, st.free = [2]readablePage{}, nil, nil, nil
 			}
 		}
 		return r.next.Emit(ctx, ev)
@@ -196,46 +197,106 @@ func (r *readableSink) Emit(ctx context.Context, ev engine.Event) error {
 }
 
 // writeLines decodes a page into JSONL lines, chunk by chunk, each written
-// (FileSink.writeLines) once full, the last when the page ends. A record
+// (FileSink.writeLines) once full, the last when the page ends; when pages
+// are written asynchronously, by a second goroutine while the next chunk is
+// decoded (the chunks are few and small: they stay in cache). A record
 // whose API bytes hold a line break goes to the file as a record (the
 // encoder compacts it): the readable object never adds one (its texts are
 // escaped; its numbers and JSON values are the record's own bytes), so the
 // record's bytes are all there is to check, as the raw JSONL encoder does.
 func (r *readableSink) writeLines(ctx context.Context, st *readableStream, stream string, recs []json.RawMessage) error {
-	buf := st.chunk[:0]
-	defer func() { st.chunk = buf[:0] }()
+	if !r.async {
+		return r.decodeLines(st, stream, recs, func() []byte { return st.chunk[:0] }, func(c lineChunk) error {
+			st.chunk = c.b
+			return r.put(ctx, stream, c)
+		})
+	}
+	if st.free == nil {
+		st.free = make(chan []byte, chunks)
+		for range chunks {
+			st.free <- nil
+		}
+	}
+	work, werr := make(chan lineChunk, chunks), make(chan error, 1)
+	go func() {
+		var err error
+		for c := range work {
+			if err == nil {
+				err = r.put(ctx, stream, c)
+			}
+			st.free <- c.b[:0]
+		}
+		werr <- err
+	}()
+	derr := r.decodeLines(st, stream, recs, func() []byte { return <-st.free }, func(c lineChunk) error {
+		work <- c
+		return nil
+	})
+	close(work)
+	if err := <-werr; err != nil {
+		return err
+	}
+	return derr
+}
+
+// chunks is how many chunks of lines a stream has: one being decoded, the
+// others written or waiting to be.
+const chunks = 3
+
+// lineChunk is lines to write, or (rec) one record for the encoder.
+type lineChunk struct {
+	b   []byte
+	rec bool
+}
+
+// put writes c.
+func (r *readableSink) put(ctx context.Context, stream string, c lineChunk) error {
+	if len(c.b) == 0 {
+		return nil
+	}
+	if c.rec {
+		return r.next.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: []json.RawMessage{c.b}})
+	}
+	return r.lines.writeLines(stream, c.b)
+}
+
+// decodeLines decodes recs into chunks of lines (get gives an empty one),
+// handing each to emit in order; every chunk it got is handed over, an
+// empty one too.
+func (r *readableSink) decodeLines(st *readableStream, stream string, recs []json.RawMessage, get func() []byte, emit func(lineChunk) error) error {
+	buf := get()
 	for _, rec := range recs {
 		var err error
 		if bytes.IndexByte(rec, '\n') >= 0 || bytes.IndexByte(rec, '\r') >= 0 {
 			if len(buf) > 0 {
-				if err := r.lines.writeLines(stream, buf); err != nil {
+				if err := emit(lineChunk{b: buf}); err != nil {
 					return err
 				}
+				buf = get()
 			}
-			if buf, err = st.dec.AppendRecord(buf[:0], rec); err != nil {
+			if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
+				emit(lineChunk{b: buf[:0]}) // nothing to write: the buffer goes back
 				return fmt.Errorf("%s: readable custom fields: %w", stream, err)
 			}
-			if err := r.next.Emit(ctx, engine.Event{Kind: engine.Records, Stream: stream, Records: []json.RawMessage{buf}}); err != nil {
+			if err := emit(lineChunk{b: buf, rec: true}); err != nil {
 				return err
 			}
-			buf = buf[:0]
+			buf = get()
 			continue
 		}
 		if buf, err = st.dec.AppendRecord(buf, rec); err != nil {
+			emit(lineChunk{b: buf[:0]}) // nothing to write: the buffer goes back
 			return fmt.Errorf("%s: readable custom fields: %w", stream, err)
 		}
 		buf = append(buf, '\n')
 		if len(buf) >= chunkSize {
-			if err := r.lines.writeLines(stream, buf); err != nil {
+			if err := emit(lineChunk{b: buf}); err != nil {
 				return err
 			}
-			buf = buf[:0]
+			buf = get()
 		}
 	}
-	if len(buf) == 0 {
-		return nil
-	}
-	return r.lines.writeLines(stream, buf)
+	return emit(lineChunk{b: buf})
 }
 
 // records decodes a page into records and hands them to the next sink
