@@ -238,3 +238,43 @@ func TestReadableSinkPassesUndecoded(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// TestReadableDecodeFailure: a record the decoder rejects fails its page,
+// in the JSONL lines and as records alike: the error comes with the
+// page's event or, for a page in flight, with the stream's next one (its
+// checkpoint fails), and the position stays where it was.
+func TestReadableDecodeFailure(t *testing.T) {
+	for i, hide := range []bool{false, true, false, true, false, true, false, true} {
+		async := i%4 >= 2
+		// with a line break (the record goes to the encoder) or without
+		bad := []json.RawMessage{json.RawMessage(`{"id":1}`), json.RawMessage([]string{"[\n1]", "[1]"}[i/4]), json.RawMessage(`{"id":3}`)}
+		{
+			t.Run(fmt.Sprintf("records=%v async=%v %q", hide, async, bad[1]), func(t *testing.T) {
+				fs, err := NewJSONL(Options{Dir: t.TempDir(), Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var next Writer = fs
+				if hide {
+					next = hiddenSink{fs}
+				}
+				s := newReadableSink(next, testDecoder(2, testFields))
+				s.async = async
+				w := readableWriter{Writer: next, sink: s}
+				emit(t, w, ev(engine.StreamStarted, "deals"), ev(engine.Records, "deals", readablePages()[0]...), ev(engine.Checkpoint, "deals"))
+				pos, _ := w.Position("deals")
+				err = w.Emit(ctx, ev(engine.Records, "deals", bad...))
+				if err == nil {
+					err = w.Emit(ctx, ev(engine.Checkpoint, "deals"))
+				}
+				if err == nil || !strings.Contains(err.Error(), "readable custom fields") {
+					t.Fatalf("err = %v, want the decoding's", err)
+				}
+				if p2, _ := w.Position("deals"); p2 != pos {
+					t.Errorf("position moved past the failure: %+v -> %+v", pos, p2)
+				}
+				w.Finish(err)
+			})
+		}
+	}
+}
