@@ -26,12 +26,13 @@ import (
 // Finish waits for every page.
 //
 // For JSONL (a FileSink whose records are lines), the page is decoded into
-// its file's lines a chunk at a time and each chunk written as soon as it
-// is full (FileSink.writeLines): the record is copied once, into a buffer
-// small enough to stay in the core's cache while the file gets it, which
-// costs less CPU than decoding the whole page into a page buffer the file
-// copies from (scripts/bench-readable; README), and holds no page buffers.
-// Other writers get the page as records (decoded while the one before is
+// its file's lines a chunk at a time, each chunk written as soon as it is
+// full (FileSink.writeLines) by a second goroutine while the next is
+// decoded: the record is copied once, into a buffer small enough to stay in
+// cache while the file gets it, which costs less CPU than decoding the
+// whole page into a page buffer the encoder copies from again
+// (scripts/bench-readable; README), and holds no page buffers. Other
+// writers get the page as records (decoded while the one before is
 // written).
 func Readable(w Writer, decoder func(stream string) (*readable.Decoder, error)) Writer {
 	s := newReadableSink(w, decoder)
@@ -85,11 +86,11 @@ type readableSink struct {
 }
 
 // readableStream is one stream's decoder and page buffers. A stream's
-// events come one at a time, so its fields need no lock; the buffers serve
-// every page (no allocation, no growth after the first pages): two when
-// pages are written asynchronously, the one being written and the one being
-// decoded (JSONL: the chunk and the page's record list, held while the page
-// is in flight).
+// events come one at a time, so its fields need no lock (the page in flight
+// has them until settle); the buffers serve every page (no allocation, no
+// growth after the first pages): two pages when written asynchronously,
+// the one being written and the one being decoded (JSONL: the chunks and
+// the page's record list).
 type readableStream struct {
 	dec   *readable.Decoder // nil: the stream's records pass as they are
 	pages [2]readablePage
