@@ -75,9 +75,12 @@ type decoders struct {
 	save   func() error
 	saveMu sync.Mutex // one save at a time (streams start concurrently)
 	notice func(string)
-	rawIDs bool
-	mu     sync.Mutex
-	used   map[string]map[string]string // entity -> hash -> column name, of the decoders made
+	// noticeMu: streams make their decoders at once, and a notice callback
+	// need not be safe for concurrent use (Options.Notice).
+	noticeMu sync.Mutex
+	rawIDs   bool
+	mu       sync.Mutex
+	used     map[string]map[string]string // entity -> hash -> column name, of the decoders made
 }
 
 // decoder is stream's decoder, nil when its records carry no custom fields
@@ -104,7 +107,7 @@ func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
 	}
 	fs, err := x.fields.Of(x.ctx, st.FieldsEntity)
 	if err != nil {
-		x.notice(fmt.Sprintf("%s: custom field names unavailable (%v); custom values stay raw", stream, err))
+		x.say(fmt.Sprintf("%s: custom field names unavailable (%v); custom values stay raw", stream, err))
 		return nil, nil
 	}
 	if len(fs) == 0 {
@@ -112,7 +115,7 @@ func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
 	}
 	names := x.book.Assign(fs, topKeys(js))
 	for _, r := range x.book.Renamed(fs) {
-		x.notice(fmt.Sprintf("%s: custom field %s; its column keeps the first name", stream, r))
+		x.say(fmt.Sprintf("%s: custom field %s; its column keeps the first name", stream, r))
 	}
 	x.saveMu.Lock()
 	err = x.save()
@@ -129,6 +132,13 @@ func (x *decoders) decoder(stream string) (*readable.Decoder, error) {
 	x.mu.Unlock()
 	return readable.NewDecoder(int(st.Version), fs, names, readable.Options{RawIDs: x.rawIDs,
 		Refresh: func() ([]schema.Field, error) { return x.fields.Refresh(x.ctx, entity) }}), nil
+}
+
+// say passes a notice on, one at a time.
+func (x *decoders) say(msg string) {
+	x.noticeMu.Lock()
+	defer x.noticeMu.Unlock()
+	x.notice(msg)
 }
 
 // topKeys are a schema's top-level property names: readable columns must

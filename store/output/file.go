@@ -145,6 +145,26 @@ func (s *streamFile) write(p []byte) error {
 	return nil
 }
 
+// writeThrough is write for p already as large as a write should be (a
+// chunk of --readable's lines): after the bytes buffered before it, p goes
+// to the file as it is, not copied into the buffer first.
+func (s *streamFile) writeThrough(p []byte) error {
+	if s.w.Buffered() > 0 {
+		if err := s.w.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", s.path, err)
+		}
+	}
+	n, err := s.f.Write(p)
+	s.size += int64(n)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // sync makes every written byte durable.
 func (s *streamFile) sync() error {
 	if err := s.w.Flush(); err != nil {

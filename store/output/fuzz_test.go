@@ -3,8 +3,13 @@ package output
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pdxhq/pdx/source/engine"
 )
 
 // FuzzLastCSVRecordEnd: cut a CSV file as pdx writes it (records ending in
@@ -66,6 +71,54 @@ func FuzzLastLineEnd(f *testing.F) {
 		}
 		if want := int64(bytes.LastIndexByte(content, '\n') + 1); got != want {
 			t.Fatalf("got %d, want %d (len %d)", got, want, len(content))
+		}
+	})
+}
+
+// FuzzReadableLines: JSONL --readable's lines (a page decoded into the
+// file's bytes, FileSink.writeLines) are byte for byte what the encoder
+// writes from the same records, for any record bytes (line breaks,
+// whitespace, broken JSON): the same file, or an error both ways.
+func FuzzReadableLines(f *testing.F) {
+	f.Add([]byte(`{"id":1,"custom_fields":{"`+hashA+`":{"value":5,"currency":"EUR"},"`+hashB+`":7}}`), []byte(`{"id":2}`))
+	f.Add([]byte("{\"id\":1,\n\"custom_fields\":{\""+hashB+"\":3}\r}"), []byte(` {"a":"\u2028"} `))
+	f.Add([]byte("{\"id\":1,\"x\":\"a\nb\"}"), []byte(`{"custom_fields":null`))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		page := []json.RawMessage{a, b, a}
+		run := func(hide bool) (string, error) {
+			dir := t.TempDir()
+			fs, err := NewJSONL(Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var next Writer = fs
+			if hide {
+				next = hiddenSink{fs}
+			}
+			w := Readable(next, testDecoder(2, testFields))
+			var first error
+			for _, e := range []engine.Event{{Kind: engine.StreamStarted, Stream: "deals"}, {Kind: engine.Records, Stream: "deals", Records: page},
+				{Kind: engine.Records, Stream: "deals", Records: page[1:]}, {Kind: engine.Checkpoint, Stream: "deals"}} {
+				if err := w.Emit(ctx, e); err != nil && first == nil {
+					first = err
+				}
+			}
+			if err := w.Finish(nil); err != nil && first == nil {
+				first = err
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "deals.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data), first
+		}
+		got, gerr := run(false)
+		want, werr := run(true)
+		if (gerr != nil) != (werr != nil) {
+			t.Fatalf("lines: err %v; records: err %v", gerr, werr)
+		}
+		if gerr == nil && got != want {
+			t.Fatalf("lines:\n%q\nrecords:\n%q", got, want)
 		}
 	})
 }

@@ -24,6 +24,7 @@ func init() {
 func NewJSONL(opt Options) (*FileSink, error) {
 	return newFileSink(opt, format{
 		ext:           "jsonl",
+		lines:         true,
 		newEncoder:    func(string) (encoder, error) { return jsonlEncoder{}, nil },
 		lastRecordEnd: lastLineEnd,
 	})

@@ -69,7 +69,11 @@ type encoder interface {
 }
 
 type format struct {
-	ext           string
+	ext string
+	// lines: a record is written as it is, then a line break (unless it
+	// holds one: the encoder compacts it), so a page of such lines can be
+	// written whole (writeLines).
+	lines         bool
 	newEncoder    func(stream string) (encoder, error)
 	lastRecordEnd func(r io.ReaderAt, size int64) (int64, error)
 }
@@ -163,7 +167,19 @@ func (s *FileSink) open(o *streamOut) error {
 }
 
 // Emit implements engine.Sink.
-func (s *FileSink) Emit(_ context.Context, ev engine.Event) error {
+func (s *FileSink) Emit(_ context.Context, ev engine.Event) error { return s.emit(ev, nil) }
+
+// writeLines writes a page of stream's records already encoded: what Emit
+// of a Records event would write, when the format's records are lines
+// (format.lines) and no record holds a line break. --readable builds its
+// lines in place (Readable): one copy of each record fewer.
+func (s *FileSink) writeLines(stream string, lines []byte) error {
+	return s.emit(engine.Event{Kind: engine.Records, Stream: stream}, lines)
+}
+
+// emit is Emit, with a Records event's bytes already encoded in lines (nil:
+// ev.Records are encoded).
+func (s *FileSink) emit(ev engine.Event, lines []byte) error {
 	switch ev.Kind {
 	case engine.StreamStarted, engine.Records, engine.Checkpoint, engine.StreamComplete, engine.StreamIncomplete:
 	default:
@@ -175,7 +191,7 @@ func (s *FileSink) Emit(_ context.Context, ev engine.Event) error {
 	if o.err != nil {
 		return o.err
 	}
-	err := s.handle(o, ev)
+	err := s.handle(o, ev, lines)
 	if err != nil {
 		o.err = fmt.Errorf("%s output: %w", ev.Stream, err)
 		if o.sf != nil {
@@ -186,7 +202,7 @@ func (s *FileSink) Emit(_ context.Context, ev engine.Event) error {
 	return nil
 }
 
-func (s *FileSink) handle(o *streamOut, ev engine.Event) error {
+func (s *FileSink) handle(o *streamOut, ev engine.Event, lines []byte) error {
 	if ev.Kind == engine.StreamIncomplete {
 		if o.sf == nil {
 			return nil
@@ -207,6 +223,9 @@ func (s *FileSink) handle(o *streamOut, ev engine.Event) error {
 	}
 	switch ev.Kind {
 	case engine.Records:
+		if lines != nil {
+			return o.sf.writeThrough(lines)
+		}
 		buf := o.buf[:0]
 		for _, rec := range ev.Records {
 			var err error

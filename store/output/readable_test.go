@@ -94,6 +94,65 @@ func TestReadableWritesInOrder(t *testing.T) {
 	}
 }
 
+// hiddenSink hides that its Writer is a FileSink: Readable then hands it
+// records, as to any Writer, never lines.
+type hiddenSink struct{ Writer }
+
+// TestReadableLines: JSONL --readable writes each page as the lines it
+// decoded them into (FileSink.writeLines), and the file is byte for byte
+// the one the encoder writes from the records, a page with records that
+// hold line breaks (which the encoder compacts) included.
+func TestReadableLines(t *testing.T) {
+	pages := readablePages()
+	pretty := func(i int, nl string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"id":%d,%s "title":"a\nb",%s"custom_fields":{"%s":{"value":2,"currency":"USD"}, "%s":3}%s}`, i, nl, nl, hashA, hashB, nl))
+	}
+	pages = append(pages, []json.RawMessage{json.RawMessage(`{"id":900,"custom_fields":null}`), pretty(901, "\n")},
+		[]json.RawMessage{pretty(902, "\r\n"), json.RawMessage(` {"id":903} `)}, []json.RawMessage{pretty(904, "\r")})
+	run := func(hide bool) string {
+		dir := t.TempDir()
+		fs, err := NewJSONL(Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var next Writer = fs
+		if hide {
+			next = hiddenSink{fs}
+		}
+		w := Readable(next, testDecoder(2, testFields))
+		if lines := w.(readableWriter).sink.lines != nil; lines == hide {
+			t.Fatalf("hidden %v: writes lines %v", hide, lines)
+		}
+		emit(t, w, ev(engine.StreamStarted, "deals"))
+		for _, p := range pages {
+			emit(t, w, ev(engine.Records, "deals", p...))
+		}
+		emit(t, w, ev(engine.Checkpoint, "deals"), ev(engine.StreamComplete, "deals"))
+		if err := w.Finish(nil); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(dir + "/deals.jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	got, want := run(false), run(true)
+	if got != want {
+		t.Fatalf("lines differ from the records' encoding:\n%s\nwant:\n%s", got[max(0, len(got)-600):], want[max(0, len(want)-600):])
+	}
+	n := 0
+	for _, p := range pages {
+		n += len(p)
+	}
+	if lines := strings.Count(got, "\n"); lines != n || strings.Contains(got, "\r") {
+		t.Fatalf("%d line breaks for %d records (or a carriage return):\n%s", lines, n, got[max(0, len(got)-600):])
+	}
+	if !strings.Contains(got, `{"id":904,"title":"a\nb","custom_fields":`) {
+		t.Fatalf("the pretty record is not compacted:\n%s", got[max(0, len(got)-600):])
+	}
+}
+
 // TestReadableWriteFailure: a page whose write fails while the next one is
 // decoded is the error of the stream's next event, the checkpoint after
 // it fails, and the position stays at the last good checkpoint; a failure
@@ -103,11 +162,16 @@ func TestReadableWriteFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		after []engine.Kind // the events after the failing page
+		lines bool          // pages written as lines (JSONL), or as records
 	}{
-		{"next page", []engine.Kind{engine.Records, engine.Checkpoint}},
-		{"checkpoint", []engine.Kind{engine.Checkpoint}},
-		{"incomplete", []engine.Kind{engine.StreamIncomplete}},
-		{"finish", nil},
+		{"next page", []engine.Kind{engine.Records, engine.Checkpoint}, false},
+		{"checkpoint", []engine.Kind{engine.Checkpoint}, false},
+		{"incomplete", []engine.Kind{engine.StreamIncomplete}, false},
+		{"finish", nil, false},
+		{"lines next page", []engine.Kind{engine.Records, engine.Checkpoint}, true},
+		{"lines checkpoint", []engine.Kind{engine.Checkpoint}, true},
+		{"lines incomplete", []engine.Kind{engine.StreamIncomplete}, true},
+		{"lines finish", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -116,7 +180,7 @@ func TestReadableWriteFailure(t *testing.T) {
 				first += int64(len(r)) + 200 // with the readable object
 			}
 			opt := Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}, fs: &fullDisk{limit: first}}
-			fs, err := newFileSink(opt, format{ext: "jsonl", newEncoder: func(string) (encoder, error) { return jsonlEncoder{}, nil }, lastRecordEnd: lastLineEnd})
+			fs, err := newFileSink(opt, format{ext: "jsonl", lines: tc.lines, newEncoder: func(string) (encoder, error) { return jsonlEncoder{}, nil }, lastRecordEnd: lastLineEnd})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,5 +236,45 @@ func TestReadableSinkPassesUndecoded(t *testing.T) {
 	emit(t, s, ev(engine.Log, "x"), ev(engine.Records, "acts", rec), ev(engine.StreamComplete, "acts"))
 	if len(got) != 3 || !bytes.Equal(got[1].Records[0], rec) {
 		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestReadableDecodeFailure: a record the decoder rejects fails its page,
+// in the JSONL lines and as records alike: the error comes with the
+// page's event or, for a page in flight, with the stream's next one (its
+// checkpoint fails), and the position stays where it was.
+func TestReadableDecodeFailure(t *testing.T) {
+	for i, hide := range []bool{false, true, false, true, false, true, false, true} {
+		async := i%4 >= 2
+		// with a line break (the record goes to the encoder) or without
+		bad := []json.RawMessage{json.RawMessage(`{"id":1}`), json.RawMessage([]string{"[\n1]", "[1]"}[i/4]), json.RawMessage(`{"id":3}`)}
+		{
+			t.Run(fmt.Sprintf("records=%v async=%v %q", hide, async, bad[1]), func(t *testing.T) {
+				fs, err := NewJSONL(Options{Dir: t.TempDir(), Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var next Writer = fs
+				if hide {
+					next = hiddenSink{fs}
+				}
+				s := newReadableSink(next, testDecoder(2, testFields))
+				s.async = async
+				w := readableWriter{Writer: next, sink: s}
+				emit(t, w, ev(engine.StreamStarted, "deals"), ev(engine.Records, "deals", readablePages()[0]...), ev(engine.Checkpoint, "deals"))
+				pos, _ := w.Position("deals")
+				err = w.Emit(ctx, ev(engine.Records, "deals", bad...))
+				if err == nil {
+					err = w.Emit(ctx, ev(engine.Checkpoint, "deals"))
+				}
+				if err == nil || !strings.Contains(err.Error(), "readable custom fields") {
+					t.Fatalf("err = %v, want the decoding's", err)
+				}
+				if p2, _ := w.Position("deals"); p2 != pos {
+					t.Errorf("position moved past the failure: %+v -> %+v", pos, p2)
+				}
+				w.Finish(err)
+			})
+		}
 	}
 }
