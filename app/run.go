@@ -43,7 +43,8 @@ type Options struct {
 	// Stdout receives Airbyte messages when the out dir is "-".
 	Stdout io.Writer
 	// Notice receives one-line notices (repairs, downgraded modes); nil
-	// discards them.
+	// discards them. Run calls it from one goroutine at a time (streams run
+	// at once), so it need not be safe for concurrent use.
 	Notice     func(msg string)
 	HTTPClient *http.Client
 	Now        func() time.Time
@@ -128,9 +129,14 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if now == nil {
 		now = time.Now
 	}
-	notice := o.Notice
-	if notice == nil {
-		notice = func(string) {}
+	notice := func(string) {}
+	if o.Notice != nil {
+		var mu sync.Mutex
+		notice = func(msg string) {
+			mu.Lock()
+			defer mu.Unlock()
+			o.Notice(msg)
+		}
 	}
 	p := o.Profile
 	var plan Plan
