@@ -87,15 +87,7 @@ func FuzzReadableLines(f *testing.F) {
 		page := []json.RawMessage{a, b, a}
 		run := func(hide bool) (string, error) {
 			dir := t.TempDir()
-			fs, err := NewJSONL(Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var next Writer = fs
-			if hide {
-				next = hiddenSink{fs}
-			}
-			w := Readable(next, testDecoder(2, testFields))
+			w := Readable(dealsJSONL(t, dir, hide), testDecoder(2, testFields))
 			var first error
 			for _, e := range []engine.Event{{Kind: engine.StreamStarted, Stream: "deals"}, {Kind: engine.Records, Stream: "deals", Records: page},
 				{Kind: engine.Records, Stream: "deals", Records: page[1:]}, {Kind: engine.Checkpoint, Stream: "deals"}} {

@@ -111,15 +111,7 @@ func TestReadableLines(t *testing.T) {
 		[]json.RawMessage{pretty(902, "\r\n"), json.RawMessage(` {"id":903} `)}, []json.RawMessage{pretty(904, "\r")})
 	run := func(hide bool) string {
 		dir := t.TempDir()
-		fs, err := NewJSONL(Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var next Writer = fs
-		if hide {
-			next = hiddenSink{fs}
-		}
-		w := Readable(next, testDecoder(2, testFields))
+		w := Readable(dealsJSONL(t, dir, hide), testDecoder(2, testFields))
 		if lines := w.(readableWriter).sink.lines != nil; lines == hide {
 			t.Fatalf("hidden %v: writes lines %v", hide, lines)
 		}
@@ -250,20 +242,13 @@ func TestReadableDecodeFailure(t *testing.T) {
 		bad := []json.RawMessage{json.RawMessage(`{"id":1}`), json.RawMessage([]string{"[\n1]", "[1]"}[i/4]), json.RawMessage(`{"id":3}`)}
 		{
 			t.Run(fmt.Sprintf("records=%v async=%v %q", hide, async, bad[1]), func(t *testing.T) {
-				fs, err := NewJSONL(Options{Dir: t.TempDir(), Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var next Writer = fs
-				if hide {
-					next = hiddenSink{fs}
-				}
+				next := dealsJSONL(t, t.TempDir(), hide)
 				s := newReadableSink(next, testDecoder(2, testFields))
 				s.async = async
 				w := readableWriter{Writer: next, sink: s}
 				emit(t, w, ev(engine.StreamStarted, "deals"), ev(engine.Records, "deals", readablePages()[0]...), ev(engine.Checkpoint, "deals"))
 				pos, _ := w.Position("deals")
-				err = w.Emit(ctx, ev(engine.Records, "deals", bad...))
+				err := w.Emit(ctx, ev(engine.Records, "deals", bad...))
 				if err == nil {
 					err = w.Emit(ctx, ev(engine.Checkpoint, "deals"))
 				}
@@ -277,4 +262,19 @@ func TestReadableDecodeFailure(t *testing.T) {
 			})
 		}
 	}
+}
+
+// dealsJSONL opens a fresh deals.jsonl in dir and returns the writer a
+// readable sink is given: the file sink itself (its lines path), or with
+// hide the same sink behind hiddenSink (the records path).
+func dealsJSONL(t testing.TB, dir string, hide bool) Writer {
+	t.Helper()
+	fs, err := NewJSONL(Options{Dir: dir, Streams: map[string]Stream{"deals": {Fresh: true, ResumeSize: -1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hide {
+		return hiddenSink{fs}
+	}
+	return fs
 }
