@@ -41,6 +41,24 @@ func simDealProducts(t *testing.T, s *pipedrivetest.Server) map[string][]string 
 // tombstoneCounts reads the destination's deal_products: tombstones per id,
 // and, per id, whether its last row is a tombstone (SQLite keeps one row
 // per id: a count of 1 for each tombstoned row).
+// checkTombstones fails the test unless got and want give each id the same
+// number of tombstones; the message lists both sorted ("12×1 14×2").
+func checkTombstones(t *testing.T, prefix string, got, want map[string]int) {
+	t.Helper()
+	if maps.Equal(got, want) {
+		return
+	}
+	render := func(m map[string]int) []string {
+		var out []string
+		for id, n := range m {
+			out = append(out, fmt.Sprintf("%s×%d", id, n))
+		}
+		sort.Strings(out)
+		return out
+	}
+	t.Errorf("%stombstones %v, want %v", prefix, render(got), render(want))
+}
+
 func tombstoneCounts(t *testing.T, format, dir string) (tombs map[string]int, deleted map[string]bool) {
 	t.Helper()
 	tombs, deleted = map[string]int{}, map[string]bool{}
@@ -143,18 +161,7 @@ func TestChildDiffTombstones(t *testing.T) {
 						want[id] = 1
 					}
 				}
-				var got, w []string
-				for id, n := range tombs {
-					got = append(got, fmt.Sprintf("%s×%d", id, n))
-				}
-				for id, n := range want {
-					w = append(w, fmt.Sprintf("%s×%d", id, n))
-				}
-				sort.Strings(got)
-				sort.Strings(w)
-				if !slices.Equal(got, w) {
-					t.Errorf("%s: tombstones %v, want %v", what, got, w)
-				}
+				checkTombstones(t, what+": ", tombs, want)
 				var gotDead []string
 				for id, d := range deleted {
 					if d {
@@ -305,18 +312,7 @@ func TestChildDiffKilled(t *testing.T) {
 				}
 			}
 			tombs, _ := tombstoneCounts(t, "jsonl", e.out)
-			var got, w []string
-			for id, n := range tombs {
-				got = append(got, fmt.Sprintf("%s×%d", id, n))
-			}
-			for id, n := range want {
-				w = append(w, fmt.Sprintf("%s×%d", id, n))
-			}
-			sort.Strings(got)
-			sort.Strings(w)
-			if !slices.Equal(got, w) {
-				t.Errorf("tombstones %v, want %v", got, w)
-			}
+			checkTombstones(t, "", tombs, want)
 		})
 	}
 }
@@ -383,18 +379,7 @@ func TestChildDiffAndReconcile(t *testing.T) {
 	sync("sync re-reading deal A", false)
 	sync("reconciliation again", true)
 	tombs, _ := tombstoneCounts(t, "jsonl", e.out)
-	var got, w []string
-	for id, n := range tombs {
-		got = append(got, fmt.Sprintf("%s×%d", id, n))
-	}
-	for id, n := range want {
-		w = append(w, fmt.Sprintf("%s×%d", id, n))
-	}
-	sort.Strings(got)
-	sort.Strings(w)
-	if !slices.Equal(got, w) {
-		t.Errorf("tombstones %v, want %v", got, w)
-	}
+	checkTombstones(t, "", tombs, want)
 }
 
 // TestChildDiffStreams: every diffed stream's first sync maps each
